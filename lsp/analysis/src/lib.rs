@@ -1,0 +1,1 @@
+//! goblock-analysis (being written).

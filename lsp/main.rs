@@ -1,0 +1,2 @@
+//! The `goblock` binary: argument parsing only.
+fn main() {}

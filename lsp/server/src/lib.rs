@@ -1,0 +1,1 @@
+//! goblock-server (being written).

@@ -1,0 +1,1 @@
+//! goblock-symbols (being written).

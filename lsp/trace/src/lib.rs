@@ -1,0 +1,85 @@
+//! goblock-trace: decodes Go execution traces (every format from Go 1.11 to
+//! the newest) into a stream of waiting [`Episode`]s.
+//!
+//! Pipeline stage 1 of goblock (decode → symbolize → attribute → serve).
+//! Input: the bytes of a trace file (usually a memory map). Output: episodes
+//! pushed to an [`EpisodeSink`] as they complete, frames/stacks interned in
+//! [`Tables`], and a [`TraceSummary`]. This crate knows nothing of binaries,
+//! DWARF, workspaces, source files or LSP.
+//!
+//! ```no_run
+//! # fn main() -> Result<(), goblock_trace::DecodeError> {
+//! let bytes = std::fs::read("trace.out").unwrap();
+//! let mut tables = goblock_trace::Tables::new();
+//! let mut episodes = Vec::new();
+//! let summary = goblock_trace::decode(&bytes, &mut tables, &mut |ep: &goblock_trace::Episode, _: &goblock_trace::Tables| {
+//!     episodes.push(*ep);
+//! })?;
+//! println!("go {} trace, {} episodes", summary.go_version, episodes.len());
+//! # Ok(()) }
+//! ```
+
+pub mod error;
+pub mod header;
+pub mod model;
+pub mod v1;
+pub mod v2;
+pub mod varint;
+
+pub use error::{DecodeError, Warning};
+pub use header::{Format, Header};
+pub use model::{Category, Episode, Frame, FrameId, StackId, Sym, Tables, Waker};
+
+use std::ops::ControlFlow;
+
+/// Receives episodes as the decoder completes them (not in time order:
+/// generation by generation, and within one, in the order they close).
+pub trait EpisodeSink {
+    /// One finished episode. `tables` resolves its stacks and strings.
+    fn episode(&mut self, ep: &Episode, tables: &Tables);
+
+    /// Progress: `done` of `total` input bytes consumed. Return
+    /// `ControlFlow::Break(())` to cancel decoding ([`DecodeError::Cancelled`]).
+    fn progress(&mut self, _done: u64, _total: u64) -> ControlFlow<()> {
+        ControlFlow::Continue(())
+    }
+}
+
+impl<F: FnMut(&Episode, &Tables)> EpisodeSink for F {
+    fn episode(&mut self, ep: &Episode, tables: &Tables) {
+        self(ep, tables)
+    }
+}
+
+/// What the decoder learned about the trace as a whole.
+#[derive(Clone, Debug, Default)]
+pub struct TraceSummary {
+    /// The version in the header, e.g. "1.23" (a Go 1.24 runtime writes "1.23").
+    pub go_version: String,
+    /// Input size in bytes.
+    pub bytes: u64,
+    /// Number of timed events decoded.
+    pub events: u64,
+    /// Time between the first and the last event, ns.
+    pub duration_ns: u64,
+    /// Number of generations (new format) or 1 (old format).
+    pub generations: u64,
+    /// Non-fatal problems (truncation, skipped unknown batches, …).
+    pub warnings: Vec<Warning>,
+}
+
+/// Decodes a whole trace, pushing every episode into `sink`.
+///
+/// Truncated input yields everything decodable plus a warning; corrupt input
+/// an error naming the offset; never a panic.
+pub fn decode(
+    bytes: &[u8],
+    tables: &mut Tables,
+    sink: &mut dyn EpisodeSink,
+) -> Result<TraceSummary, DecodeError> {
+    let header = header::parse(bytes)?;
+    match header.format {
+        Format::V1 => v1::decode(bytes, &header, tables, sink),
+        Format::V2 => v2::decode(bytes, &header, tables, sink),
+    }
+}

@@ -1,0 +1,3 @@
+module goblock.test/blocking
+
+go 1.19
