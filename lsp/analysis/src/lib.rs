@@ -1,1 +1,26 @@
-//! goblock-analysis (being written).
+//! goblock-analysis: attributes blocking episodes to source lines and keeps
+//! per-line statistics (count, total, quantiles, wakers, parked goroutines).
+//!
+//! Pipeline stage 3 (decode → symbolize → **attribute/aggregate** → serve):
+//! * [`stack_stats`] folds the decoder's episodes per stack as they stream;
+//! * [`paths`] maps recorded file paths onto the workspace;
+//! * [`attribute`] picks the flat and cum frames of each stack;
+//! * [`lines`] builds mergeable per-line statistics;
+//! * [`load`] runs the whole pipeline for one trace file.
+//!
+//! Nothing here knows LSP types or output formats.
+
+pub mod attribute;
+pub mod histogram;
+pub mod lines;
+pub mod load;
+pub mod paths;
+pub mod stack_stats;
+
+pub use attribute::Site;
+pub use lines::{LineKey, LineStats, LineTable, Parked, Totals, WakerShare};
+pub use load::{
+    AnalysisError, BinaryChoice, Options, Stage, Symbolization, TraceAnalysis, analyze_bytes,
+    analyze_file,
+};
+pub use paths::{Location, Substitution, Workspace};

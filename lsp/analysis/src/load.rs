@@ -1,0 +1,216 @@
+//! The analysis pipeline for one trace file: read (memory-map) → decode into
+//! per-stack statistics → symbolize (DWARF of the traced binary, or the
+//! trace's own frames) → attribute to per-line statistics.
+//!
+//! Calls the earlier stages as libraries, in order; data only flows forward.
+//! Reports progress per stage and can be cancelled. Knows nothing of LSP or
+//! output formats.
+
+use std::ops::ControlFlow;
+use std::path::{Path, PathBuf};
+
+use goblock_trace::{DecodeError, Tables, TraceSummary};
+
+use crate::attribute::{Attributor, FrameView};
+use crate::lines::LineTable;
+use crate::paths::Workspace;
+use crate::stack_stats::StackAggregator;
+
+/// A pipeline stage, for progress reports.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stage {
+    /// Reading and decoding the trace.
+    Decode,
+    /// Resolving frames through the binary's DWARF.
+    Symbolize,
+    /// Attributing stacks to lines.
+    Attribute,
+}
+
+/// Which binary symbolizes the trace.
+#[derive(Clone, Debug, Default)]
+pub enum BinaryChoice {
+    /// Look for candidates (executables, `*.test`) in the workspace roots.
+    #[default]
+    Auto,
+    /// This file (refused if it does not match the trace).
+    Path(PathBuf),
+    /// Use the trace's own frames.
+    None,
+}
+
+/// How the frames of a trace were resolved.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Symbolization {
+    /// `"dwarf"` or `"trace"`.
+    pub kind: &'static str,
+    /// The binary used, if any.
+    pub binary: Option<PathBuf>,
+    /// Why no binary was used / what was refused (human readable).
+    pub notes: Vec<String>,
+}
+
+impl Symbolization {
+    /// Frames as recorded in the trace.
+    pub fn trace(note: impl Into<String>) -> Self {
+        Symbolization {
+            kind: "trace",
+            binary: None,
+            notes: vec![note.into()],
+        }
+    }
+}
+
+/// Everything known about one analysed trace.
+#[derive(Debug)]
+pub struct TraceAnalysis {
+    /// The trace file.
+    pub path: PathBuf,
+    /// The decoder's summary (version, sizes, warnings).
+    pub summary: TraceSummary,
+    /// How frames were resolved.
+    pub symbolization: Symbolization,
+    /// Per-line statistics.
+    pub table: LineTable,
+    /// Episodes decoded.
+    pub episodes: u64,
+}
+
+/// Analysis failures (the trace could not be read or decoded at all).
+#[derive(Debug, thiserror::Error)]
+pub enum AnalysisError {
+    /// I/O error on the trace file.
+    #[error("{path}: {source}")]
+    Io {
+        /// File.
+        path: PathBuf,
+        /// Cause.
+        source: std::io::Error,
+    },
+    /// The decoder refused the file.
+    #[error("{path}: {source}")]
+    Decode {
+        /// File.
+        path: PathBuf,
+        /// Cause.
+        source: DecodeError,
+    },
+    /// Cancelled by the caller.
+    #[error("cancelled")]
+    Cancelled,
+}
+
+/// Options of [`analyze_file`].
+pub struct Options<'a> {
+    /// The workspace (attribution and path mapping).
+    pub workspace: &'a Workspace,
+    /// The binary to symbolize with.
+    pub binary: BinaryChoice,
+    /// Index of this trace among those loaded together.
+    pub trace_index: u32,
+}
+
+/// Analyses a trace file (memory-mapped; pages already decoded are released
+/// as decoding advances, so resident memory stays far below the file size).
+pub fn analyze_file(
+    path: &Path,
+    opts: &Options<'_>,
+    progress: &mut dyn FnMut(Stage, u64, u64) -> ControlFlow<()>,
+) -> Result<TraceAnalysis, AnalysisError> {
+    let io = |source| AnalysisError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let file = std::fs::File::open(path).map_err(io)?;
+    let len = file.metadata().map_err(io)?.len();
+    if len == 0 {
+        return analyze_bytes(path, &[], opts, progress);
+    }
+    // SAFETY: the map is read-only; a concurrent truncation of the file by
+    // another process could fault, which is why the server copies traces
+    // that may still be written (see goblock-server) and the CLI maps files
+    // the user named.
+    let map = unsafe { memmap2::Mmap::map(&file) }.map_err(io)?;
+    #[cfg(unix)]
+    let _ = map.advise(memmap2::Advice::Sequential);
+    let mut released = 0usize;
+    let mut release = |done: u64| {
+        #[cfg(unix)]
+        {
+            const CHUNK: usize = 16 << 20;
+            let done = (done as usize).min(map.len());
+            let upto = done / CHUNK * CHUNK;
+            if upto > released {
+                // SAFETY: a read-only private file mapping: dropped pages are
+                // re-read from the file if touched again.
+                let _ = unsafe {
+                    map.unchecked_advise_range(
+                        memmap2::UncheckedAdvice::DontNeed,
+                        released,
+                        upto - released,
+                    )
+                };
+                released = upto;
+            }
+        }
+        let _ = done;
+    };
+    analyze_bytes_with(path, &map, opts, progress, &mut release)
+}
+
+/// Analyses trace bytes already in memory.
+pub fn analyze_bytes(
+    path: &Path,
+    bytes: &[u8],
+    opts: &Options<'_>,
+    progress: &mut dyn FnMut(Stage, u64, u64) -> ControlFlow<()>,
+) -> Result<TraceAnalysis, AnalysisError> {
+    analyze_bytes_with(path, bytes, opts, progress, &mut |_| {})
+}
+
+fn analyze_bytes_with(
+    path: &Path,
+    bytes: &[u8],
+    opts: &Options<'_>,
+    progress: &mut dyn FnMut(Stage, u64, u64) -> ControlFlow<()>,
+    release: &mut dyn FnMut(u64),
+) -> Result<TraceAnalysis, AnalysisError> {
+    let mut tables = Tables::new();
+    let mut on_progress = |done: u64, total: u64| {
+        release(done);
+        progress(Stage::Decode, done, total)
+    };
+    let mut agg = StackAggregator::new(opts.trace_index).with_progress(&mut on_progress);
+    let summary = goblock_trace::decode(bytes, &mut tables, &mut agg).map_err(|e| match e {
+        DecodeError::Cancelled => AnalysisError::Cancelled,
+        source => AnalysisError::Decode {
+            path: path.to_path_buf(),
+            source,
+        },
+    })?;
+    let episodes = agg.episodes;
+    let stats = std::mem::take(&mut agg.stats);
+    drop(agg);
+    if progress(Stage::Symbolize, 0, 1).is_break() {
+        return Err(AnalysisError::Cancelled);
+    }
+    let symbolization = match &opts.binary {
+        BinaryChoice::None => Symbolization::trace("symbolization disabled"),
+        BinaryChoice::Auto | BinaryChoice::Path(_) => {
+            Symbolization::trace("DWARF symbolization not available yet; using the trace's frames")
+        }
+    };
+    if progress(Stage::Attribute, 0, 1).is_break() {
+        return Err(AnalysisError::Cancelled);
+    }
+    let view = FrameView::trace(&tables);
+    let mut attributor = Attributor::new(opts.workspace, view);
+    let table = LineTable::build(&stats, &tables, &mut attributor, opts.trace_index);
+    Ok(TraceAnalysis {
+        path: path.to_path_buf(),
+        summary,
+        symbolization,
+        table,
+        episodes,
+    })
+}

@@ -1,0 +1,213 @@
+//! Folds the decoder's episode stream into per-stack statistics, keyed by
+//! (stack, category, reason). Memory follows distinct stacks, not episodes:
+//! per key only counters, a histogram, the wakers' stacks and the K longest
+//! episodes are kept.
+//!
+//! This is the only consumer of raw episodes in the analysis; it does not
+//! look at frames, files or the workspace (that is `attribute`).
+
+use std::collections::{HashMap, HashSet};
+use std::ops::ControlFlow;
+
+use goblock_trace::{Category, Episode, EpisodeSink, StackId, Sym, Tables};
+
+use crate::histogram::Histogram;
+
+/// How many of the longest episodes are kept per stack (and later per line).
+pub const TOP_EPISODES: usize = 24;
+/// Distinct goroutines counted exactly up to this many per key.
+pub const MAX_DISTINCT_GOROUTINES: usize = 4096;
+
+/// The key episodes are folded by.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Debug)]
+pub struct StackKey {
+    /// The blocked goroutine's stack.
+    pub stack: StackId,
+    /// Category.
+    pub category: Category,
+    /// Runtime reason string.
+    pub reason: Sym,
+}
+
+/// One kept episode (for the hover's goroutine table).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct KeptEpisode {
+    /// Goroutine id.
+    pub goroutine: u64,
+    /// Duration in ns (clamped to the trace for open episodes).
+    pub duration_ns: u64,
+    /// Start, ns since trace start.
+    pub start_ns: u64,
+    /// Began before the trace.
+    pub began_before_trace: bool,
+    /// Still blocked at the end of the trace.
+    pub open_at_end: bool,
+    /// Waking goroutine (None: woken by the runtime, or not woken).
+    pub waker_goroutine: Option<u64>,
+    /// Waker's stack (empty if none).
+    pub waker_stack: StackId,
+    /// Creation stack of the goroutine.
+    pub creator: Option<StackId>,
+    /// Index of the trace this came from (when several traces are merged).
+    pub trace: u32,
+}
+
+/// Counters for one key.
+#[derive(Clone, Debug, Default)]
+pub struct StackStats {
+    /// Closed episodes (began and ended inside the trace).
+    pub closed_count: u64,
+    /// Their total duration, ns.
+    pub closed_total_ns: u64,
+    /// Their maximum duration, ns.
+    pub closed_max_ns: u64,
+    /// Open episodes (began before the trace or still open at its end).
+    pub open_count: u64,
+    /// Their total duration clamped to the trace, ns.
+    pub open_total_ns: u64,
+    /// Histogram of closed durations.
+    pub hist: Histogram,
+    /// Distinct goroutines (exact up to [`MAX_DISTINCT_GOROUTINES`]).
+    pub goroutines: HashSet<u64>,
+    /// More distinct goroutines than were counted.
+    pub goroutines_saturated: bool,
+    /// Waker stack → (count, total ns) over closed episodes; the empty stack
+    /// stands for "woken by the runtime" (netpoller, timers).
+    pub wakers: HashMap<StackId, (u64, u64)>,
+    /// The longest episodes, longest first.
+    pub longest: Vec<KeptEpisode>,
+}
+
+impl StackStats {
+    /// Total of closed and open time.
+    pub fn total_ns(&self) -> u64 {
+        self.closed_total_ns + self.open_total_ns
+    }
+
+    /// Adds one episode.
+    pub fn add(&mut self, ep: &Episode, trace: u32) {
+        let d = ep.duration_ns();
+        if ep.is_closed() {
+            self.closed_count += 1;
+            self.closed_total_ns += d;
+            self.closed_max_ns = self.closed_max_ns.max(d);
+            self.hist.record(d);
+            let waker = ep.waker.map(|w| w.stack).unwrap_or(StackId::EMPTY);
+            let e = self.wakers.entry(waker).or_default();
+            e.0 += 1;
+            e.1 += d;
+        } else {
+            self.open_count += 1;
+            self.open_total_ns += d;
+        }
+        if self.goroutines.len() < MAX_DISTINCT_GOROUTINES {
+            self.goroutines.insert(ep.goroutine);
+        } else if !self.goroutines.contains(&ep.goroutine) {
+            self.goroutines_saturated = true;
+        }
+        keep_longest(
+            &mut self.longest,
+            KeptEpisode {
+                goroutine: ep.goroutine,
+                duration_ns: d,
+                start_ns: ep.start_ns,
+                began_before_trace: ep.began_before_trace,
+                open_at_end: ep.open_at_end,
+                waker_goroutine: ep.waker.and_then(|w| w.goroutine),
+                waker_stack: ep.waker.map(|w| w.stack).unwrap_or(StackId::EMPTY),
+                creator: ep.creator,
+                trace,
+            },
+        );
+    }
+}
+
+/// Inserts `e` into `list` (longest first), keeping at most [`TOP_EPISODES`].
+pub fn keep_longest(list: &mut Vec<KeptEpisode>, e: KeptEpisode) {
+    if list.len() == TOP_EPISODES && list.last().is_some_and(|l| l.duration_ns >= e.duration_ns) {
+        return;
+    }
+    let at = list.partition_point(|x| x.duration_ns >= e.duration_ns);
+    list.insert(at, e);
+    list.truncate(TOP_EPISODES);
+}
+
+/// An [`EpisodeSink`] folding episodes per [`StackKey`], with optional
+/// progress forwarding and cancellation.
+pub struct StackAggregator<'a> {
+    /// The folded statistics.
+    pub stats: HashMap<StackKey, StackStats>,
+    /// Episodes seen, per category.
+    pub episodes: u64,
+    trace: u32,
+    progress: Option<&'a mut dyn FnMut(u64, u64) -> ControlFlow<()>>,
+}
+
+impl<'a> StackAggregator<'a> {
+    /// A new aggregator for the trace with index `trace`.
+    pub fn new(trace: u32) -> Self {
+        StackAggregator {
+            stats: HashMap::new(),
+            episodes: 0,
+            trace,
+            progress: None,
+        }
+    }
+
+    /// Forwards progress to `f` (which may cancel by returning Break).
+    pub fn with_progress(mut self, f: &'a mut dyn FnMut(u64, u64) -> ControlFlow<()>) -> Self {
+        self.progress = Some(f);
+        self
+    }
+}
+
+impl EpisodeSink for StackAggregator<'_> {
+    fn episode(&mut self, ep: &Episode, _tables: &Tables) {
+        self.episodes += 1;
+        let key = StackKey {
+            stack: ep.stack,
+            category: ep.category,
+            reason: ep.reason,
+        };
+        self.stats.entry(key).or_default().add(ep, self.trace);
+    }
+
+    fn progress(&mut self, done: u64, total: u64) -> ControlFlow<()> {
+        match self.progress.as_mut() {
+            Some(f) => f(done, total),
+            None => ControlFlow::Continue(()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kept(d: u64) -> KeptEpisode {
+        KeptEpisode {
+            goroutine: d,
+            duration_ns: d,
+            start_ns: 0,
+            began_before_trace: false,
+            open_at_end: false,
+            waker_goroutine: None,
+            waker_stack: StackId::EMPTY,
+            creator: None,
+            trace: 0,
+        }
+    }
+
+    #[test]
+    fn keeps_the_longest() {
+        let mut l = Vec::new();
+        for d in (0..100).map(|i| (i * 37) % 101) {
+            keep_longest(&mut l, kept(d));
+        }
+        assert_eq!(l.len(), TOP_EPISODES);
+        let mut all: Vec<u64> = (0..100).map(|i| (i * 37) % 101).collect();
+        all.sort_unstable_by(|a, b| b.cmp(a));
+        let got: Vec<u64> = l.iter().map(|e| e.duration_ns).collect();
+        assert_eq!(got, all[..TOP_EPISODES]);
+    }
+}
