@@ -1,0 +1,3 @@
+module goblock.test/httppprof
+
+go 1.19
