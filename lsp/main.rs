@@ -1,2 +1,108 @@
-//! The `goblock` binary: argument parsing only.
-fn main() {}
+//! The `goblock` binary: argument parsing and dispatch to the subcommands.
+//! The work is done by the goblock-* crates; `cli/` holds the rendering of
+//! `report` and `demo`.
+
+mod cli {
+    pub mod demo;
+    pub mod report;
+}
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use goblock_analysis::BinaryChoice;
+
+/// Shows where Go goroutines block, from execution traces.
+#[derive(Parser)]
+#[command(name = "goblock", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Print the hottest blocking lines of one or more traces.
+    Report {
+        /// Workspace directory (repeatable; default: the current directory).
+        #[arg(long = "workspace", value_name = "DIR")]
+        workspaces: Vec<PathBuf>,
+        /// The traced binary (default: look for one in the workspace).
+        #[arg(long, value_name = "FILE", conflicts_with = "no_binary")]
+        binary: Option<PathBuf>,
+        /// Use the trace's own frames, never a binary.
+        #[arg(long)]
+        no_binary: bool,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "table")]
+        format: cli::report::Format,
+        /// Categories (comma-separated: sync,net,syscall,sched,sleep,gc,other, or all).
+        #[arg(long, default_value = cli::report::DEFAULT_CATEGORIES)]
+        categories: String,
+        /// Rows of the table.
+        #[arg(long, default_value_t = 20)]
+        top: usize,
+        /// Trace files (runtime/trace, go test -trace, /debug/pprof/trace).
+        #[arg(required = true, value_name = "TRACE")]
+        traces: Vec<PathBuf>,
+    },
+    /// Report on the bundled example trace (a Go program that blocks in every way).
+    Demo {
+        /// Output format.
+        #[arg(long, value_enum, default_value = "table")]
+        format: cli::report::Format,
+    },
+    /// Run the language server on stdin/stdout.
+    Lsp {
+        /// Accepted for editor clients that append it (stdio is the only transport).
+        #[arg(long)]
+        stdio: bool,
+    },
+}
+
+fn main() -> ExitCode {
+    match run() {
+        Ok(code) => ExitCode::from(code as u8),
+        Err(e) => {
+            eprintln!("goblock: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run() -> anyhow::Result<i32> {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Report {
+            workspaces,
+            binary,
+            no_binary,
+            format,
+            categories,
+            top,
+            traces,
+        } => {
+            let binary = match (binary, no_binary) {
+                (Some(b), _) => BinaryChoice::Path(b),
+                (None, true) => BinaryChoice::None,
+                (None, false) => BinaryChoice::Auto,
+            };
+            let args = cli::report::ReportArgs {
+                traces,
+                workspaces,
+                binary,
+                format,
+                categories: cli::report::parse_categories(&categories)?,
+                top,
+                title: None,
+            };
+            cli::report::run(&args, &mut std::io::stdout().lock())
+        }
+        Command::Demo { format } => cli::demo::run(format),
+        Command::Lsp { stdio: _ } => {
+            goblock_server::run_stdio()?;
+            Ok(0)
+        }
+    }
+}

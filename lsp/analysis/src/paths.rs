@@ -176,24 +176,37 @@ impl Workspace {
             }
         }
         // 4. Longest common suffix with a workspace file (absolute build
-        //    paths from another machine). At least two components.
+        //    paths from another machine): the recorded path's last n
+        //    components, joined to a workspace root or one of its ancestors
+        //    (so `…/blocking/main.go` lands in a root named `blocking`), must
+        //    name a file inside the root. At least two components must match.
         let comps: Vec<&str> = recorded
             .split(['/', '\\'])
             .filter(|c| !c.is_empty())
             .collect();
-        if comps.len() >= 2 {
-            for n in (2..comps.len())
-                .rev()
-                .chain(std::iter::once(comps.len()).filter(|_| !rp.is_absolute()))
-            {
-                let tail: PathBuf = comps[comps.len() - n..].iter().collect();
-                for root in self.roots.iter().chain(self.modules.iter().map(|m| &m.1)) {
-                    let p = root.join(&tail);
-                    if p.is_file() {
-                        return self.classify_local(p);
-                    }
+        let mut best: Option<(usize, PathBuf)> = None;
+        for n in 1..comps.len().min(24) {
+            let tail: PathBuf = comps[comps.len() - n..].iter().collect();
+            for root in &self.roots {
+                let p = root.join(&tail);
+                if !p.is_file() {
+                    continue;
+                }
+                // Components of the root's own path that also precede the tail.
+                let before = comps[..comps.len() - n].iter().rev();
+                let root_names = root.iter().rev().map(|c| c.to_string_lossy());
+                let shared = before
+                    .zip(root_names)
+                    .take_while(|(a, b)| **a == *b)
+                    .count();
+                let matched = n + shared;
+                if matched >= 2 && best.as_ref().is_none_or(|(m, _)| matched > *m) {
+                    best = Some((matched, p));
                 }
             }
+        }
+        if let Some((_, p)) = best {
+            return self.classify_local(p);
         }
         // 5. Module cache (`module@version/…`) and GOROOT (`runtime/chan.go`,
         //    or `…/src/runtime/chan.go` of another GOROOT).

@@ -1,0 +1,412 @@
+//! `goblock report`: runs the analysis pipeline on trace files and prints
+//! the hottest blocking lines as a table or as JSON (format documented in
+//! README.md, "JSON report"). Rendering only; the analysis is in
+//! goblock-analysis.
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
+use goblock_analysis::{
+    AnalysisError, BinaryChoice, LineKey, LineStats, LineTable, Options, TraceAnalysis, Workspace,
+};
+use goblock_trace::Category;
+use serde::Serialize;
+
+/// Output format.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// Human-readable table, hottest lines first.
+    Table,
+    /// Stable JSON (see README).
+    Json,
+}
+
+/// What to report.
+pub struct ReportArgs {
+    /// Trace files.
+    pub traces: Vec<PathBuf>,
+    /// Workspace directories (default: the current directory).
+    pub workspaces: Vec<PathBuf>,
+    /// Binary to symbolize with.
+    pub binary: BinaryChoice,
+    /// Output format.
+    pub format: Format,
+    /// Categories to include.
+    pub categories: Vec<Category>,
+    /// Table rows.
+    pub top: usize,
+    /// Title printed above the table (demo).
+    pub title: Option<String>,
+}
+
+/// Parses `--categories` (comma-separated names or `all`).
+pub fn parse_categories(s: &str) -> anyhow::Result<Vec<Category>> {
+    if s == "all" {
+        return Ok(Category::ALL.to_vec());
+    }
+    s.split(',')
+        .filter(|c| !c.is_empty())
+        .map(|c| {
+            Category::parse(c.trim()).with_context(|| {
+                format!("unknown category {c:?} (sync, net, syscall, sched, sleep, gc, other, all)")
+            })
+        })
+        .collect()
+}
+
+/// Default categories of the report: everything but `sched`.
+pub const DEFAULT_CATEGORIES: &str = "sync,net,syscall,sleep,gc,other";
+
+/// Runs the report; returns the process exit code (0, or 1 if no trace could be read).
+pub fn run(args: &ReportArgs, out: &mut dyn std::io::Write) -> anyhow::Result<i32> {
+    let roots = if args.workspaces.is_empty() {
+        vec![std::env::current_dir().context("current directory")?]
+    } else {
+        args.workspaces.clone()
+    };
+    let ws = Workspace::new(&roots, vec![], goroot(), gomodcache());
+    let mut analyses = Vec::new();
+    let mut failures = Vec::new();
+    for (i, path) in args.traces.iter().enumerate() {
+        let opts = Options {
+            workspace: &ws,
+            binary: args.binary.clone(),
+            trace_index: i as u32,
+        };
+        match goblock_analysis::analyze_file(path, &opts, &mut |_, _, _| {
+            std::ops::ControlFlow::Continue(())
+        }) {
+            Ok(a) => analyses.push(a),
+            Err(AnalysisError::Cancelled) => unreachable!("never cancelled"),
+            Err(e) => failures.push(e.to_string()),
+        }
+    }
+    let mut table = LineTable::default();
+    for a in &analyses {
+        table.merge(&a.table);
+    }
+    match args.format {
+        Format::Json => {
+            let doc = json_document(&analyses, &failures, &table, &args.categories);
+            serde_json::to_writer_pretty(&mut *out, &doc)?;
+            writeln!(out)?;
+        }
+        Format::Table => {
+            let text = render_table(args, &analyses, &table);
+            out.write_all(text.as_bytes())?;
+        }
+    }
+    for f in &failures {
+        eprintln!("goblock: {f}");
+    }
+    Ok(if analyses.is_empty() && !failures.is_empty() {
+        1
+    } else {
+        0
+    })
+}
+
+fn goroot() -> Option<PathBuf> {
+    std::env::var_os("GOROOT")
+        .map(PathBuf::from)
+        .or_else(|| go_env("GOROOT"))
+}
+
+fn gomodcache() -> Option<PathBuf> {
+    std::env::var_os("GOMODCACHE")
+        .map(PathBuf::from)
+        .or_else(|| go_env("GOMODCACHE"))
+}
+
+fn go_env(var: &str) -> Option<PathBuf> {
+    let out = std::process::Command::new("go")
+        .args(["env", var])
+        .output()
+        .ok()?;
+    let s = String::from_utf8(out.stdout).ok()?;
+    let s = s.trim();
+    (!s.is_empty()).then(|| PathBuf::from(s))
+}
+
+#[derive(Serialize)]
+struct JsonDoc<'a> {
+    traces: Vec<JsonTrace<'a>>,
+    lines: Vec<JsonLine<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonTrace<'a> {
+    path: String,
+    go_version: &'a str,
+    bytes: u64,
+    events: u64,
+    duration_ns: u64,
+    symbolization: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    binary: Option<String>,
+    warnings: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<String>,
+}
+
+#[derive(Serialize)]
+struct JsonCounts {
+    count: u64,
+    total_ns: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    max_ns: Option<u64>,
+}
+
+#[derive(Serialize)]
+struct JsonLine<'a> {
+    file: &'a str,
+    line: u32,
+    function: &'a str,
+    category: &'static str,
+    reason: &'a str,
+    flat: JsonCounts,
+    open: JsonCounts,
+    cum: JsonCounts,
+    goroutines: u64,
+}
+
+fn json_document<'a>(
+    analyses: &'a [TraceAnalysis],
+    failures: &[String],
+    table: &'a LineTable,
+    cats: &[Category],
+) -> JsonDoc<'a> {
+    let mut traces: Vec<JsonTrace<'a>> = analyses
+        .iter()
+        .map(|a| JsonTrace {
+            path: a.path.display().to_string(),
+            go_version: &a.summary.go_version,
+            bytes: a.summary.bytes,
+            events: a.summary.events,
+            duration_ns: a.summary.duration_ns,
+            symbolization: a.symbolization.kind,
+            binary: a
+                .symbolization
+                .binary
+                .as_ref()
+                .map(|b| b.display().to_string()),
+            warnings: a
+                .summary
+                .warnings
+                .iter()
+                .map(ToString::to_string)
+                .chain(a.symbolization.notes.iter().cloned())
+                .collect(),
+            error: None,
+        })
+        .collect();
+    for f in failures {
+        traces.push(JsonTrace {
+            path: f.split(": ").next().unwrap_or_default().to_owned(),
+            go_version: "",
+            bytes: 0,
+            events: 0,
+            duration_ns: 0,
+            symbolization: "none",
+            binary: None,
+            warnings: vec![],
+            error: Some(f.clone()),
+        });
+    }
+    let lines = table
+        .hottest()
+        .into_iter()
+        .filter(|(k, _)| cats.contains(&k.category))
+        .map(|(k, s)| JsonLine {
+            file: &k.file,
+            line: k.line,
+            function: &s.function,
+            category: k.category.as_str(),
+            reason: &k.reason,
+            flat: JsonCounts {
+                count: s.flat.count,
+                total_ns: s.flat.total_ns,
+                max_ns: Some(s.flat_max_ns),
+            },
+            open: JsonCounts {
+                count: s.open.count,
+                total_ns: s.open.total_ns,
+                max_ns: None,
+            },
+            cum: JsonCounts {
+                count: s.cum.count,
+                total_ns: s.cum.total_ns,
+                max_ns: None,
+            },
+            goroutines: s.goroutines,
+        })
+        .collect();
+    JsonDoc { traces, lines }
+}
+
+/// Formats a duration in ns compactly: `850ns`, `12.3µs`, `4.56ms`, `3.41s`.
+pub fn fmt_ns(ns: u64) -> String {
+    let f = ns as f64;
+    if ns < 1_000 {
+        format!("{ns}ns")
+    } else if ns < 1_000_000 {
+        format!("{:.1}µs", f / 1e3)
+    } else if ns < 1_000_000_000 {
+        format!("{:.2}ms", f / 1e6)
+    } else {
+        format!("{:.2}s", f / 1e9)
+    }
+}
+
+fn render_table(args: &ReportArgs, analyses: &[TraceAnalysis], table: &LineTable) -> String {
+    let mut o = String::new();
+    if let Some(t) = &args.title {
+        let _ = writeln!(o, "{t}\n");
+    }
+    for a in analyses {
+        let s = &a.summary;
+        let _ = writeln!(
+            o,
+            "{}: go {} trace, {:.1} MB, {} events, {}, frames from {}{}",
+            a.path.display(),
+            s.go_version,
+            s.bytes as f64 / 1e6,
+            s.events,
+            fmt_ns(s.duration_ns),
+            a.symbolization.kind,
+            a.symbolization
+                .binary
+                .as_ref()
+                .map(|b| format!(" ({})", b.display()))
+                .unwrap_or_default()
+        );
+        for w in &s.warnings {
+            let _ = writeln!(o, "  warning: {w}");
+        }
+        for n in &a.symbolization.notes {
+            let _ = writeln!(o, "  note: {n}");
+        }
+    }
+    let rows: Vec<(&LineKey, &LineStats)> = table
+        .hottest()
+        .into_iter()
+        .filter(|(k, s)| args.categories.contains(&k.category) && s.has_flat())
+        .take(args.top)
+        .collect();
+    if rows.is_empty() {
+        if !analyses.is_empty() {
+            let _ = writeln!(o, "\nno blocking in the selected categories");
+        }
+        return o;
+    }
+    let roots: Vec<PathBuf> = args
+        .workspaces
+        .iter()
+        .filter_map(|w| std::fs::canonicalize(w).ok())
+        .collect();
+    let cwd = std::env::current_dir().ok();
+    let mut sources = SourceCache::default();
+    let mut grid = vec![[
+        "TOTAL".to_string(),
+        "COUNT".into(),
+        "MAX".into(),
+        "OPEN".into(),
+        "CATEGORY".into(),
+        "REASON".into(),
+        "LOCATION".into(),
+        "SOURCE".into(),
+    ]];
+    for (k, s) in &rows {
+        let loc = format!(
+            "{}:{}",
+            display_path(&k.file, &roots, cwd.as_deref()),
+            k.line
+        );
+        let open = if s.open.count > 0 {
+            format!("{} ({})", s.open.count, fmt_ns(s.open.total_ns))
+        } else {
+            "-".into()
+        };
+        grid.push([
+            fmt_ns(s.flat.total_ns),
+            s.flat.count.to_string(),
+            fmt_ns(s.flat_max_ns),
+            open,
+            k.category.as_str().into(),
+            k.reason.to_string(),
+            loc,
+            sources.line(&k.file, k.line).unwrap_or_default(),
+        ]);
+    }
+    let mut widths = [0usize; 8];
+    for r in &grid {
+        for (i, c) in r.iter().enumerate() {
+            widths[i] = widths[i].max(c.chars().count());
+        }
+    }
+    let _ = writeln!(o);
+    for r in &grid {
+        let mut line = String::new();
+        for (i, c) in r.iter().enumerate() {
+            if i == 7 {
+                line.push_str(c);
+            } else if i < 3 {
+                let _ = write!(line, "{:>w$}  ", c, w = widths[i]);
+            } else {
+                let _ = write!(line, "{:<w$}  ", c, w = widths[i]);
+            }
+        }
+        let _ = writeln!(o, "{}", line.trim_end());
+    }
+    let shown: u64 = rows.iter().map(|(_, s)| s.flat.total_ns).sum();
+    let all = table.total_ns(&args.categories);
+    if all > 0 {
+        let _ = writeln!(
+            o,
+            "\n{} lines shown hold {:.1} % of {} closed blocking time in {}",
+            rows.len(),
+            shown as f64 * 100.0 / all as f64,
+            fmt_ns(all),
+            args.categories
+                .iter()
+                .map(|c| c.as_str())
+                .collect::<Vec<_>>()
+                .join(",")
+        );
+    }
+    o
+}
+
+fn display_path(file: &str, roots: &[PathBuf], cwd: Option<&Path>) -> String {
+    let p = Path::new(file);
+    for base in cwd.into_iter().chain(roots.iter().map(|r| r.as_path())) {
+        if let Ok(rel) = p.strip_prefix(base) {
+            return rel.display().to_string();
+        }
+    }
+    file.to_owned()
+}
+
+#[derive(Default)]
+struct SourceCache {
+    files: HashMap<String, Option<Vec<String>>>,
+}
+
+impl SourceCache {
+    fn line(&mut self, file: &str, line: u32) -> Option<String> {
+        let lines = self.files.entry(file.to_owned()).or_insert_with(|| {
+            std::fs::read_to_string(file)
+                .ok()
+                .map(|t| t.lines().map(str::to_owned).collect())
+        });
+        let text = lines.as_ref()?.get((line as usize).checked_sub(1)?)?;
+        let t = text.trim();
+        Some(if t.chars().count() > 60 {
+            format!("{}…", t.chars().take(59).collect::<String>())
+        } else {
+            t.to_owned()
+        })
+    }
+}

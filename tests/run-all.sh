@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Runs every test of goblock on a fresh machine: installs what the tests need
+# (Rust components; the editors' tools are installed by editors/test.sh),
+# checks formatting and lints, runs the Rust test suites (decoder against Go's
+# own tools' outputs, symbolizer, analysis, report, language server), then the
+# editor clients' tests (unit tests, headless Neovim, real VS Code).
+#
+#   tests/run-all.sh            everything
+#   GOBLOCK_SKIP_EDITORS=1 ...  Rust only
+set -euo pipefail
+cd "$(dirname "$0")/.."
+start=$(date +%s)
+step() { printf '\n== %s (%ss)\n' "$1" "$(( $(date +%s) - start ))"; }
+
+step "toolchain"
+command -v cargo >/dev/null || { echo "cargo not found: install Rust (rustup) first" >&2; exit 1; }
+rustup component add clippy rustfmt >/dev/null 2>&1 || true
+cargo --version
+
+step "format"
+cargo fmt --all -- --check
+
+step "clippy"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+step "cargo test"
+cargo test --workspace --locked 2>&1 | tee target/cargo-test.log
+passed=$(grep -Eo 'test result: ok. [0-9]+ passed' target/cargo-test.log | awk '{s+=$4} END {print s+0}')
+echo "rust: $passed tests passed"
+
+if [ "${GOBLOCK_SKIP_EDITORS:-}" != 1 ] && [ -x editors/test.sh ]; then
+  step "editors"
+  editors/test.sh
+fi
+
+step "done"
