@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Benchmark of `goblock report` on a large generated trace, beside Go's own
+# `go tool trace -pprof=sync` on the same file, in the same run. Prints wall
+# time, MB/s, events/s and peak RSS (from /usr/bin/time -v).
+#
+#   tests/bench.sh                 # Go 1.26 trace of ~220 MB (generated once, cached in testdata/large/)
+#   GO=/usr/lib/go-1.21/bin/go tests/bench.sh    # old-format (Go 1.21) trace, compared with Go 1.21's tool
+#   MB=300 tests/bench.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+GO=${GO:-go}
+MB=${MB:-220}
+ver=$("$GO" env GOVERSION)
+out=testdata/large
+mkdir -p "$out"
+trace="$out/large-$ver-${MB}mb.trace"
+if [ ! -s "$trace" ]; then
+  echo "generating $trace with $ver (testdata/programs/largegen)…" >&2
+  (cd testdata/programs/largegen && GOTOOLCHAIN=local GOFLAGS=-buildvcs=false "$GO" build -o "$OLDPWD/$out/largegen-$ver" .)
+  "$out/largegen-$ver" -mb "$MB" -o "$trace" >&2
+fi
+{ command -v /usr/bin/time && command -v bc; } >/dev/null || { apt-get update -qq && apt-get install -y -qq time bc >/dev/null; }
+cargo build --release --quiet
+bytes=$(stat -c %s "$trace")
+
+measure() { # label, command...
+  local label=$1; shift
+  local log; log=$(mktemp)
+  local t0 t1
+  t0=$(date +%s.%N)
+  /usr/bin/time -v "$@" >/dev/null 2>"$log"
+  t1=$(date +%s.%N)
+  local wall rss
+  wall=$(echo "$t1 - $t0" | bc -l)
+  rss=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$log")
+  printf '%s\t%.2f\t%d\n' "$label" "$wall" "$rss"
+  rm -f "$log"
+}
+
+echo "trace: $trace ($(echo "$bytes/1000000" | bc) MB, written by $ver), machine: $(nproc) cores"
+events=$(./target/release/goblock report --format json --no-binary "$trace" | python3 -c 'import json,sys; print(json.load(sys.stdin)["traces"][0]["events"])')
+g=$(measure "goblock report" ./target/release/goblock report --format json --no-binary --categories all "$trace")
+o=$(measure "go tool trace -pprof=sync" "$GO" tool trace -pprof=sync "$trace")
+gw=$(echo "$g" | cut -f2); grss=$(echo "$g" | cut -f3)
+ow=$(echo "$o" | cut -f2); orss=$(echo "$o" | cut -f3)
+printf '\n%-28s %9s %10s %12s %14s\n' "" "wall s" "MB/s" "Mevents/s" "peak RSS MB"
+printf '%-28s %9.2f %10.1f %12.2f %14.1f\n' "goblock report" "$gw" "$(echo "$bytes/1000000/$gw" | bc -l)" "$(echo "$events/1000000/$gw" | bc -l)" "$(echo "$grss/1024" | bc -l)"
+printf '%-28s %9.2f %10.1f %12s %14.1f\n' "go tool trace -pprof=sync" "$ow" "$(echo "$bytes/1000000/$ow" | bc -l)" "-" "$(echo "$orss/1024" | bc -l)"
+printf '\nspeed-up %.1fx; goblock peak RSS = %.1f %% of the trace size; %s events\n' "$(echo "$ow/$gw" | bc -l)" "$(echo "$grss*1024*100/$bytes" | bc -l)" "$events"
