@@ -1,16 +1,234 @@
-//! Placeholder while the v1 decoder is being written: reports the format as
-//! unsupported, never panics.
+//! Old-format decoder: traces written by Go 1.11–1.21 (headers `go 1.11`,
+//! `go 1.19`, `go 1.21`; also Go 1.22 with `GOEXPERIMENT=noexectracer2`).
+//!
+//! Two passes over the input (normally a memory map), never holding the
+//! events: pass 1 ([`index`]) walks the file once and notes where each P's
+//! batches, the strings and the stack table are (the table and the tick
+//! frequency are written at the end of the file); the stack table is then
+//! interned ([`stacks`]); pass 2 merges the per-P streams in Go's causal
+//! order, decoding one event per P at a time ([`order`]), and runs the
+//! goroutine state machine that produces episodes ([`episodes`]).
+//! Memory is proportional to batches, stacks and live goroutines.
+//!
+//! Progress: pass 1 reports byte offsets from 0 to the end, pass 2 starts
+//! over and reports the lowest offset any P still has to read — so progress
+//! goes from 0 to the total twice. A consumer that releases memory-mapped
+//! pages below `done` should reset when `done` goes back.
+//!
+//! Traces Go's own tools reject (see the README, "Old-format traces Go
+//! rejects"): timestamps out of causal order are decoded with a warning;
+//! traces whose events cannot be put in any consistent order are rejected
+//! with [`DecodeError::Inconsistent`], unless the file is truncated, where
+//! the events blocking the order are most likely lost and decoding goes on
+//! with a warning. Formats before Go 1.11 are not supported (the header
+//! parser rejects them).
 
-use crate::{DecodeError, EpisodeSink, Header, Tables, TraceSummary};
+pub mod episodes;
+pub mod event;
+pub mod hash;
+pub mod index;
+pub mod order;
+pub mod stacks;
+pub mod wire;
 
-/// Decodes a v1 trace (not yet implemented).
+use crate::header::HEADER_LEN;
+use crate::{DecodeError, EpisodeSink, Header, Tables, TraceSummary, Warning};
+
+pub use episodes::Options as EpisodeOptions;
+
+/// Options of [`decode_with`].
+#[derive(Clone, Copy, Debug)]
+pub struct Options {
+    /// Also produce episodes for syscalls that did not lose their P (the
+    /// old format records only their start; the episode ends at the next
+    /// event of the same P, an upper bound). Default true.
+    pub nonblocking_syscalls: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            nonblocking_syscalls: true,
+        }
+    }
+}
+
+/// Tick frequency assumed when the trace lacks its `Frequency` event
+/// (truncated before the footer): a 2.56 GHz TSC divided by 64, the amd64
+/// runtime's tick divisor. Times are then only approximate.
+pub const NOMINAL_FREQUENCY: u64 = 40_000_000;
+
+/// How often (events) pass 2 reports progress.
+const PROGRESS_EVERY: u64 = 1 << 16;
+
+/// Decodes an old-format trace with default [`Options`].
 pub fn decode(
-    _bytes: &[u8],
+    bytes: &[u8],
     header: &Header,
-    _tables: &mut Tables,
-    _sink: &mut dyn EpisodeSink,
+    tables: &mut Tables,
+    sink: &mut dyn EpisodeSink,
 ) -> Result<TraceSummary, DecodeError> {
-    Err(DecodeError::UnsupportedVersion {
-        version: format!("go 1.{}", header.minor),
+    decode_with(bytes, header, tables, sink, Options::default())
+}
+
+/// Decodes an old-format trace.
+pub fn decode_with(
+    bytes: &[u8],
+    header: &Header,
+    tables: &mut Tables,
+    sink: &mut dyn EpisodeSink,
+    opts: Options,
+) -> Result<TraceSummary, DecodeError> {
+    let minor = header.minor;
+    let total = bytes.len() as u64;
+    let mut warnings = Vec::new();
+
+    // Pass 1.
+    let ix = index::build(bytes, HEADER_LEN, minor, sink)?;
+    if let Some(off) = ix.truncated_at {
+        warnings.push(Warning {
+            offset: Some(off as u64),
+            message: format!(
+                "trace truncated: the file ends inside an event ({} of {} bytes decodable)",
+                ix.end, total
+            ),
+        });
+    }
+    let frequency = match ix.frequency {
+        Some(0) => {
+            return Err(DecodeError::Inconsistent {
+                what: "the trace's tick frequency is 0 (CPU clocks out of sync while tracing); \
+                       times cannot be converted"
+                    .into(),
+            });
+        }
+        Some(f) if f > i64::MAX as u64 => {
+            return Err(DecodeError::Inconsistent {
+                what: format!(
+                    "the trace's tick frequency {f} is negative (CPU clocks out of sync while \
+                     tracing); times cannot be converted"
+                ),
+            });
+        }
+        Some(f) => f,
+        None => {
+            warnings.push(Warning {
+                offset: Some(ix.end as u64),
+                message: format!(
+                    "trace incomplete: no frequency event and no stack table (they are written \
+                     at the end of an old-format trace); stacks are empty and times assume \
+                     {NOMINAL_FREQUENCY} ticks/s, so durations are only approximate"
+                ),
+            });
+            NOMINAL_FREQUENCY
+        }
+    };
+    if ix.frequency.is_some() && ix.stacks.is_empty() && ix.timed_events > 0 {
+        warnings.push(Warning {
+            offset: None,
+            message: "the trace has no stack table: episodes have no stacks".into(),
+        });
+    }
+    if ix.futile_wakeups > 0 {
+        warnings.push(Warning {
+            offset: None,
+            message: format!(
+                "{} FutileWakeup events ignored (Go's old tools drop the futile wake-up sequences)",
+                ix.futile_wakeups
+            ),
+        });
+    }
+
+    let stack_map = stacks::resolve(bytes, &ix, tables);
+    let (first, last) = match (ix.min_ts, ix.max_ts) {
+        (Some(a), Some(b)) => (a, b),
+        _ => (0, 0),
+    };
+    let clock = episodes::Clock {
+        first,
+        ns_per_tick: 1e9 / frequency as f64,
+    };
+
+    // Pass 2.
+    let lenient = ix.incomplete();
+    let mut merger = order::Merger::new(bytes, minor, &ix, lenient);
+    let mut builder = episodes::Builder::new(
+        tables,
+        &stack_map,
+        clock,
+        ix.streams.len(),
+        episodes::Options {
+            nonblocking_syscalls: opts.nonblocking_syscalls,
+        },
+    );
+    let mut n: u64 = 0;
+    while let Some(e) = merger.next_event()? {
+        builder.event(&e, sink);
+        if e.typ == event::ev::GO_END {
+            merger.forget(e.g);
+        }
+        n += 1;
+        if n.is_multiple_of(PROGRESS_EVERY)
+            && sink.progress(merger.low_water() as u64, total).is_break()
+        {
+            return Err(DecodeError::Cancelled);
+        }
+    }
+    builder.finish(last, sink);
+    let anomalies = builder.anomalies;
+    drop(builder);
+
+    if merger.out_of_order > 0 {
+        warnings.push(Warning {
+            offset: None,
+            message: format!(
+                "timestamps out of order: {} events are earlier than an event that must precede \
+                 them (by up to {} ns; CPU clocks out of sync while tracing). Go's tools reject \
+                 this trace (\"time stamps out of order\"); goblock decoded it, durations that \
+                 came out negative are zero",
+                merger.out_of_order,
+                clock.ns(first.wrapping_add(merger.max_backwards))
+            ),
+        });
+    }
+    if merger.forced > 0 {
+        warnings.push(Warning {
+            offset: merger.first_forced.map(|o| o as u64),
+            message: format!(
+                "{} events could not be put in causal order because the events before them are \
+                 missing from the incomplete trace; they were applied in time order",
+                merger.forced
+            ),
+        });
+    }
+    if anomalies.bad_sysexit_ts > 0 {
+        warnings.push(Warning {
+            offset: None,
+            message: format!(
+                "{} syscall exits carry a time before their syscall blocked; their emission time \
+                 was used",
+                anomalies.bad_sysexit_ts
+            ),
+        });
+    }
+    if anomalies.missing_stacks > 0 && !ix.stacks.is_empty() {
+        warnings.push(Warning {
+            offset: None,
+            message: format!(
+                "{} events reference stacks missing from the stack table; they have no stack",
+                anomalies.missing_stacks
+            ),
+        });
+    }
+    if sink.progress(total, total).is_break() {
+        return Err(DecodeError::Cancelled);
+    }
+    Ok(TraceSummary {
+        go_version: format!("1.{minor}"),
+        bytes: total,
+        events: merger.emitted,
+        duration_ns: clock.ns(last),
+        generations: 1,
+        warnings,
     })
 }

@@ -1,0 +1,425 @@
+//! Pass 2, ordering: merges the per-P event streams into one causally
+//! consistent stream, reading each P's batches lazily from the input (one
+//! decoded event per P at a time — events are never collected).
+//!
+//! The algorithm is Go's (`internal/trace/order.go`, go1.21 `order1007`):
+//! of the head events of all Ps, those whose goroutine precondition (sequence
+//! number and status) holds are "ready"; the ready one with the smallest
+//! timestamp goes next. `*Local` events are renamed to their plain form.
+//!
+//! Where Go rejects the whole trace this module reports instead, and the
+//! caller decides: timestamps that go backwards in the causal order are
+//! counted ([`Merger::out_of_order`]); a state where no head is ready is an
+//! [`DecodeError::Inconsistent`] error, except in lenient mode (truncated
+//! traces, where the events that would make them ready are missing), where
+//! the earliest head is forced through and counted ([`Merger::forced`]).
+//! Does not interpret events beyond the ordering preconditions.
+
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+
+use super::event::{self, ev};
+use super::hash::FxHashMap;
+use super::index::{Batch, Index};
+use super::wire::{self, WireError};
+use crate::DecodeError;
+
+/// One timed event in merged order.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Event {
+    /// Event type (`*Local` types already renamed).
+    pub typ: u8,
+    /// Timestamp, ticks (emission time; for GoSysExit see `args[2]`).
+    pub ts: i64,
+    /// Index of the P stream ([`Index::streams`]).
+    pub p: u32,
+    /// The goroutine the event is about: the one running on the P, or the
+    /// explicit goroutine argument of GoStart*/GoSysExit/GoWaiting/GoInSyscall.
+    pub g: u64,
+    /// Values after the timestamp, stack id excluded. GoUnblock: [g, seq];
+    /// GoSysExit: [g, seq, real ts]; GoCreate: [g, start stack]; GoStart: [g, seq].
+    pub args: [u64; 4],
+    /// Stack id (0 = none).
+    pub stk: u64,
+    /// Byte offset of the event.
+    pub off: usize,
+}
+
+const UNORDERED: u64 = u64::MAX;
+const GARBAGE: u64 = u64::MAX - 1;
+const NOSEQ: u64 = u64::MAX;
+const SEQINC: u64 = u64::MAX - 1;
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
+#[repr(u8)]
+enum Status {
+    #[default]
+    Dead,
+    Runnable,
+    Running,
+    Waiting,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct GState {
+    seq: u64,
+    status: Status,
+}
+
+/// Go's `stateTransition`: (goroutine, required state, state after).
+fn transition_of(e: &Event) -> (u64, GState, GState) {
+    use Status::*;
+    let st = |seq, status| GState { seq, status };
+    match e.typ {
+        ev::GO_CREATE => (e.args[0], st(0, Dead), st(1, Runnable)),
+        ev::GO_WAITING | ev::GO_IN_SYSCALL => (e.g, st(1, Runnable), st(2, Waiting)),
+        ev::GO_START | ev::GO_START_LABEL => (
+            e.g,
+            st(e.args[1], Runnable),
+            st(e.args[1].wrapping_add(1), Running),
+        ),
+        ev::GO_START_LOCAL => (e.g, st(NOSEQ, Runnable), st(SEQINC, Running)),
+        ev::GO_BLOCK
+        | ev::GO_BLOCK_SEND
+        | ev::GO_BLOCK_RECV
+        | ev::GO_BLOCK_SELECT
+        | ev::GO_BLOCK_SYNC
+        | ev::GO_BLOCK_COND
+        | ev::GO_BLOCK_NET
+        | ev::GO_SLEEP
+        | ev::GO_SYS_BLOCK
+        | ev::GO_BLOCK_GC => (e.g, st(NOSEQ, Running), st(NOSEQ, Waiting)),
+        ev::GO_SCHED | ev::GO_PREEMPT => (e.g, st(NOSEQ, Running), st(NOSEQ, Runnable)),
+        ev::GO_UNBLOCK | ev::GO_SYS_EXIT => (
+            e.args[0],
+            st(e.args[1], Waiting),
+            st(e.args[1].wrapping_add(1), Runnable),
+        ),
+        ev::GO_UNBLOCK_LOCAL | ev::GO_SYS_EXIT_LOCAL => {
+            (e.args[0], st(NOSEQ, Waiting), st(SEQINC, Runnable))
+        }
+        ev::GC_START => (
+            GARBAGE,
+            st(e.args[0], Dead),
+            st(e.args[0].wrapping_add(1), Dead),
+        ),
+        _ => (UNORDERED, GState::default(), GState::default()),
+    }
+}
+
+fn ready(g: u64, cur: GState, init: GState) -> bool {
+    g == UNORDERED || ((init.seq == NOSEQ || init.seq == cur.seq) && init.status == cur.status)
+}
+
+/// Reads one P's batches in order, one event at a time.
+struct Cursor<'a> {
+    batches: &'a [Batch],
+    bi: usize,
+    pos: usize,
+    end: usize,
+    last_ts: i64,
+    last_g: u64,
+    head: Option<Event>,
+    exhausted: bool,
+}
+
+impl Cursor<'_> {
+    /// Decodes the next timed event of this P into `head`.
+    fn load(&mut self, buf: &[u8], minor: u32, p: u32) -> Result<(), DecodeError> {
+        while self.head.is_none() && !self.exhausted {
+            if self.pos >= self.end {
+                if self.bi >= self.batches.len() {
+                    self.exhausted = true;
+                    break;
+                }
+                let b = self.batches[self.bi];
+                self.bi += 1;
+                self.pos = b.start;
+                self.end = b.end;
+                continue;
+            }
+            let at = self.pos;
+            let raw = wire::read(buf, at, minor).map_err(|e| match e {
+                WireError::Corrupt { offset, what } => DecodeError::Corrupt {
+                    offset: offset as u64,
+                    what,
+                },
+                WireError::Truncated { offset } => DecodeError::Corrupt {
+                    offset: offset as u64,
+                    what: "event overruns the decodable data".into(),
+                },
+            })?;
+            self.pos = raw.end;
+            match raw.typ {
+                ev::BATCH => {
+                    self.last_ts = raw.values[1] as i64;
+                    continue;
+                }
+                ev::STRING | ev::STACK | ev::FREQUENCY | ev::TIMER_GOROUTINE => continue,
+                ev::CPU_SAMPLE => {
+                    self.last_ts = self.last_ts.wrapping_add(raw.values[0] as i64);
+                    continue;
+                }
+                _ => {}
+            }
+            let sp = &event::SPECS[raw.typ as usize];
+            let ts = self.last_ts.wrapping_add(raw.values[0] as i64);
+            self.last_ts = ts;
+            let mut e = Event {
+                typ: raw.typ,
+                ts,
+                p,
+                g: self.last_g,
+                args: [0; 4],
+                stk: 0,
+                off: at,
+            };
+            let n = raw.n;
+            let nargs = if sp.stack { n - 1 } else { n };
+            if sp.stack {
+                e.stk = raw.values[n - 1];
+            }
+            for i in 1..nargs.min(5) {
+                e.args[i - 1] = raw.values[i];
+            }
+            match raw.typ {
+                ev::GO_START | ev::GO_START_LOCAL | ev::GO_START_LABEL => {
+                    self.last_g = e.args[0];
+                    e.g = e.args[0];
+                }
+                ev::GO_END
+                | ev::GO_STOP
+                | ev::GO_SCHED
+                | ev::GO_PREEMPT
+                | ev::GO_SLEEP
+                | ev::GO_BLOCK
+                | ev::GO_BLOCK_SEND
+                | ev::GO_BLOCK_RECV
+                | ev::GO_BLOCK_SELECT
+                | ev::GO_BLOCK_SYNC
+                | ev::GO_BLOCK_COND
+                | ev::GO_BLOCK_NET
+                | ev::GO_SYS_BLOCK
+                | ev::GO_BLOCK_GC => self.last_g = 0,
+                ev::GO_SYS_EXIT | ev::GO_WAITING | ev::GO_IN_SYSCALL => e.g = e.args[0],
+                ev::GO_SYS_EXIT_LOCAL => e.g = e.args[0],
+                _ => {}
+            }
+            self.head = Some(e);
+        }
+        Ok(())
+    }
+}
+
+/// The merge state.
+pub struct Merger<'a> {
+    buf: &'a [u8],
+    minor: u32,
+    cursors: Vec<Cursor<'a>>,
+    gs: FxHashMap<u64, GState>,
+    heap: BinaryHeap<Reverse<(i64, u32)>>,
+    /// Cursors whose head is not ready, with the goroutine it waits for.
+    blocked: Vec<(u32, u64)>,
+    /// Cursors to (re)examine before the next pick.
+    pending: Vec<u32>,
+    lenient: bool,
+    last_ts: Option<i64>,
+    /// Events whose timestamp is earlier than their causal predecessor's.
+    pub out_of_order: u64,
+    /// Largest such backwards step, ticks.
+    pub max_backwards: i64,
+    /// Events forced through although not ready (lenient mode only).
+    pub forced: u64,
+    /// Offset of the first forced event.
+    pub first_forced: Option<usize>,
+    /// Events emitted.
+    pub emitted: u64,
+    pids: Vec<i64>,
+}
+
+impl<'a> Merger<'a> {
+    /// Prepares the merge of the streams located by pass 1.
+    pub fn new(buf: &'a [u8], minor: u32, ix: &'a Index, lenient: bool) -> Self {
+        let cursors: Vec<Cursor<'a>> = ix
+            .streams
+            .iter()
+            .map(|s| Cursor {
+                batches: &s.batches,
+                bi: 0,
+                pos: 0,
+                end: 0,
+                last_ts: 0,
+                last_g: 0,
+                head: None,
+                exhausted: false,
+            })
+            .collect();
+        let pending = (0..cursors.len() as u32).rev().collect();
+        Merger {
+            buf,
+            minor,
+            cursors,
+            gs: FxHashMap::default(),
+            heap: BinaryHeap::new(),
+            blocked: Vec::new(),
+            pending,
+            lenient,
+            last_ts: None,
+            out_of_order: 0,
+            max_backwards: 0,
+            forced: 0,
+            first_forced: None,
+            emitted: 0,
+            pids: ix.streams.iter().map(|s| s.pid).collect(),
+        }
+    }
+
+    /// Lowest byte offset any unfinished P still has to read (for progress).
+    pub fn low_water(&self) -> usize {
+        self.cursors
+            .iter()
+            .filter(|c| !c.exhausted)
+            .map(|c| {
+                c.batches
+                    .get(c.bi.saturating_sub(1))
+                    .map_or(usize::MAX, |b| b.start)
+            })
+            .min()
+            .unwrap_or(self.buf.len())
+    }
+
+    /// Forgets a goroutine that ended (its id is never reused).
+    pub fn forget(&mut self, g: u64) {
+        self.gs.remove(&g);
+    }
+
+    fn state(&self, g: u64) -> GState {
+        self.gs.get(&g).copied().unwrap_or_default()
+    }
+
+    /// The next event in merged order, `None` at the end.
+    pub fn next_event(&mut self) -> Result<Option<Event>, DecodeError> {
+        while let Some(c) = self.pending.pop() {
+            let cur = &mut self.cursors[c as usize];
+            cur.load(self.buf, self.minor, c)?;
+            let Some(head) = cur.head else { continue };
+            let (g, init, _) = transition_of(&head);
+            let curst = if g == UNORDERED {
+                GState::default()
+            } else {
+                self.state(g)
+            };
+            if ready(g, curst, init) {
+                self.heap.push(Reverse((head.ts, c)));
+            } else {
+                self.blocked.push((c, g));
+            }
+        }
+        let (c, forced) = match self.heap.pop() {
+            Some(Reverse((_, c))) => (c, false),
+            None => {
+                if self.blocked.is_empty() {
+                    return Ok(None);
+                }
+                // Stuck: no head is ready.
+                let (i, _) = self
+                    .blocked
+                    .iter()
+                    .enumerate()
+                    .min_by_key(|(_, (c, _))| {
+                        self.cursors[*c as usize].head.map_or(i64::MAX, |h| h.ts)
+                    })
+                    .unwrap_or((0, &(0, 0)));
+                let (c, _) = self.blocked.swap_remove(i);
+                if !self.lenient {
+                    return Err(self.stuck_error(c));
+                }
+                (c, true)
+            }
+        };
+        let Some(mut e) = self.cursors[c as usize].head.take() else {
+            // Cannot happen: only cursors with a head are queued.
+            self.pending.push(c);
+            return self.next_event();
+        };
+        let (g, init, mut next) = transition_of(&e);
+        if g != UNORDERED {
+            let curst = self.state(g);
+            let mut forced = forced;
+            if !ready(g, curst, init) {
+                if !self.lenient {
+                    self.cursors[c as usize].head = Some(e);
+                    return Err(self.stuck_error(c));
+                }
+                forced = true;
+            }
+            if forced {
+                self.forced += 1;
+                self.first_forced.get_or_insert(e.off);
+            }
+            next.seq = match next.seq {
+                NOSEQ => curst.seq,
+                SEQINC => curst.seq.wrapping_add(1),
+                s => s,
+            };
+            self.gs.insert(g, next);
+            // Heads waiting for this goroutine may be ready now.
+            let mut i = 0;
+            while i < self.blocked.len() {
+                if self.blocked[i].1 == g {
+                    let (bc, _) = self.blocked.swap_remove(i);
+                    self.pending.push(bc);
+                } else {
+                    i += 1;
+                }
+            }
+        }
+        match e.typ {
+            ev::GO_START_LOCAL => e.typ = ev::GO_START,
+            ev::GO_UNBLOCK_LOCAL => e.typ = ev::GO_UNBLOCK,
+            ev::GO_SYS_EXIT_LOCAL => {
+                e.typ = ev::GO_SYS_EXIT;
+                e.args[2] = e.args[1];
+                e.args[1] = 0;
+            }
+            _ => {}
+        }
+        if let Some(last) = self.last_ts
+            && e.ts < last
+        {
+            self.out_of_order += 1;
+            self.max_backwards = self.max_backwards.max(last.wrapping_sub(e.ts));
+        }
+        self.last_ts = Some(self.last_ts.map_or(e.ts, |l| l.max(e.ts)));
+        self.pending.push(c);
+        self.emitted += 1;
+        Ok(Some(e))
+    }
+
+    fn stuck_error(&self, c: u32) -> DecodeError {
+        let Some(h) = self.cursors[c as usize].head else {
+            return DecodeError::Inconsistent {
+                what: "no consistent ordering of events possible".into(),
+            };
+        };
+        let (g, init, _) = transition_of(&h);
+        let cur = self.state(g);
+        let pid = self.pids.get(c as usize).copied().unwrap_or(0);
+        let need = if init.seq == NOSEQ {
+            format!("{:?}", init.status)
+        } else {
+            format!("{:?} with sequence number {}", init.status, init.seq)
+        };
+        DecodeError::Inconsistent {
+            what: format!(
+                "no consistent ordering of events possible (Go's tools reject this trace too): \
+                 {} of goroutine {g} at byte {} on P {pid} needs the goroutine {need}, \
+                 but it is {:?} with sequence number {} and no other P's next event can go first",
+                event::name(h.typ),
+                h.off,
+                cur.status,
+                cur.seq
+            ),
+        }
+    }
+}

@@ -1,0 +1,283 @@
+//! Wire-level reading of one old-format event: type byte, the 2-bit value
+//! count or length prefix, uvarint values, and the special layouts of
+//! `String`, `Stack` and `UserLog`. Checks value counts against
+//! [`super::event::SPECS`] like Go's parser does.
+//!
+//! Knows nothing of batches, goroutines or time; never allocates. Reading
+//! past the end of the input is reported as [`WireError::Truncated`], any
+//! other malformation as [`WireError::Corrupt`], both with the event's offset.
+
+use super::event::{self, ev};
+
+/// Most values a non-stack event may carry (CPUSample has 5).
+pub const MAX_VALUES: usize = 8;
+
+/// Longest length prefix accepted for a non-stack event (Go's limit).
+const MAX_EVENT_LEN: u64 = 2048;
+
+/// One raw event. For `String`, `values` = [id, data offset, data length];
+/// for `Stack`, [first value offset, end offset] (parse with [`stack_values`]).
+#[derive(Clone, Copy, Debug)]
+pub struct Raw {
+    /// Event type (low 6 bits of the first byte).
+    pub typ: u8,
+    /// Offset just past the event.
+    pub end: usize,
+    /// Values (timestamp delta first for timed events, stack id last).
+    pub values: [u64; MAX_VALUES],
+    /// Number of valid entries in `values`.
+    pub n: usize,
+}
+
+/// Why an event could not be read.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum WireError {
+    /// The input ends inside the event starting at `offset`.
+    Truncated {
+        /// Offset of the event's type byte.
+        offset: usize,
+    },
+    /// The event at `offset` is malformed.
+    Corrupt {
+        /// Offset of the event's type byte.
+        offset: usize,
+        /// What is wrong.
+        what: String,
+    },
+}
+
+/// Reads one uvarint; distinguishes running off the end from a malformed value.
+#[inline]
+fn uv(buf: &[u8], pos: &mut usize, limit: usize, at: usize) -> Result<u64, WireError> {
+    let lim = &buf[..limit.min(buf.len())];
+    match crate::varint::read_uvarint(lim, pos) {
+        Some(v) => Ok(v),
+        None => {
+            let rest = lim.get(*pos..).unwrap_or(&[]);
+            if limit >= buf.len() && rest.len() < 10 && rest.iter().all(|b| b & 0x80 != 0) {
+                Err(WireError::Truncated { offset: at })
+            } else {
+                Err(WireError::Corrupt {
+                    offset: at,
+                    what: "malformed varint".into(),
+                })
+            }
+        }
+    }
+}
+
+fn corrupt(offset: usize, what: String) -> WireError {
+    WireError::Corrupt { offset, what }
+}
+
+/// Reads the event starting at `pos` in a trace with header minor `minor`.
+/// `pos` must be `< buf.len()`.
+pub fn read(buf: &[u8], pos: usize, minor: u32) -> Result<Raw, WireError> {
+    let at = pos;
+    let Some(&b) = buf.get(pos) else {
+        return Err(WireError::Truncated { offset: at });
+    };
+    let typ = b & 0x3f;
+    let k = b >> 6;
+    let Some(sp) = event::spec(typ, minor) else {
+        return Err(corrupt(
+            at,
+            format!("unknown event type {typ} (byte 0x{b:02x}) for a go 1.{minor} trace"),
+        ));
+    };
+    let mut p = pos + 1;
+    let mut raw = Raw {
+        typ,
+        end: 0,
+        values: [0; MAX_VALUES],
+        n: 0,
+    };
+    let len = buf.len();
+    match typ {
+        ev::STRING => {
+            let id = uv(buf, &mut p, len, at)?;
+            let n = uv(buf, &mut p, len, at)?;
+            if id == 0 {
+                return Err(corrupt(at, "String event with the reserved id 0".into()));
+            }
+            if n > 1_000_000 {
+                return Err(corrupt(at, format!("String event of {n} bytes")));
+            }
+            let n = n as usize;
+            if len - p < n {
+                return Err(WireError::Truncated { offset: at });
+            }
+            raw.values[0] = id;
+            raw.values[1] = p as u64;
+            raw.values[2] = n as u64;
+            raw.n = 3;
+            raw.end = p + n;
+            return Ok(raw);
+        }
+        ev::STACK => {
+            if k != 3 {
+                return Err(corrupt(at, "Stack event without a length prefix".into()));
+            }
+            let l = uv(buf, &mut p, len, at)?;
+            if l > (len - p) as u64 {
+                return Err(WireError::Truncated { offset: at });
+            }
+            raw.values[0] = p as u64;
+            raw.values[1] = (p + l as usize) as u64;
+            raw.n = 2;
+            raw.end = p + l as usize;
+            return Ok(raw);
+        }
+        _ => {}
+    }
+    if k < 3 {
+        let n = k as usize + 1;
+        for i in 0..n {
+            raw.values[i] = uv(buf, &mut p, len, at)?;
+        }
+        raw.n = n;
+    } else {
+        let l = uv(buf, &mut p, len, at)?;
+        if l > MAX_EVENT_LEN {
+            return Err(corrupt(
+                at,
+                format!("{} event claims {l} bytes of values", sp.name),
+            ));
+        }
+        let l = l as usize;
+        if len - p < l {
+            return Err(WireError::Truncated { offset: at });
+        }
+        let stop = p + l;
+        let mut n = 0;
+        while p < stop {
+            if n == MAX_VALUES {
+                return Err(corrupt(
+                    at,
+                    format!("{} event has too many values", sp.name),
+                ));
+            }
+            let before = p;
+            raw.values[n] = uv(buf, &mut p, stop, at).map_err(|_| {
+                corrupt(
+                    at,
+                    format!(
+                        "{} event: value at byte {before} overruns its length",
+                        sp.name
+                    ),
+                )
+            })?;
+            n += 1;
+        }
+        raw.n = n;
+    }
+    if raw.n != sp.values as usize {
+        return Err(corrupt(
+            at,
+            format!(
+                "{} event has {} values, expected {}",
+                sp.name, raw.n, sp.values
+            ),
+        ));
+    }
+    if typ == ev::USER_LOG {
+        // Trailing message: uvarint length + bytes.
+        let n = uv(buf, &mut p, len, at)?;
+        if n > 1_000_000 {
+            return Err(corrupt(at, format!("UserLog message of {n} bytes")));
+        }
+        if ((len - p) as u64) < n {
+            return Err(WireError::Truncated { offset: at });
+        }
+        p += n as usize;
+    }
+    raw.end = p;
+    Ok(raw)
+}
+
+/// Reads the values of a `Stack` event located by [`read`]: calls `frame`
+/// for each (pc, func id, file id, line) and returns (stack id, frame count).
+pub fn stack_values(
+    buf: &[u8],
+    start: usize,
+    end: usize,
+    at: usize,
+    mut frame: impl FnMut(u64, u64, u64, u64),
+) -> Result<(u64, u64), WireError> {
+    let mut p = start;
+    let bad = |what: &str| corrupt(at, format!("Stack event: {what}"));
+    let id = uv(buf, &mut p, end, at).map_err(|_| bad("malformed id"))?;
+    let n = uv(buf, &mut p, end, at).map_err(|_| bad("malformed frame count"))?;
+    if n > 1000 {
+        return Err(bad(&format!("{n} frames")));
+    }
+    for _ in 0..n {
+        let mut f = [0u64; 4];
+        for v in &mut f {
+            *v = uv(buf, &mut p, end, at).map_err(|_| bad("frames overrun the event length"))?;
+        }
+        frame(f[0], f[1], f[2], f[3]);
+    }
+    if p != end {
+        return Err(bad("extra bytes after the frames"));
+    }
+    Ok((id, n))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_observed_events() {
+        // Batch k=1 [p=0, ts=300]
+        let b = [0x41, 0x00, 0xac, 0x02];
+        let r = read(&b, 0, 21).unwrap();
+        assert_eq!(
+            (r.typ, r.n, r.values[0], r.values[1], r.end),
+            (1, 2, 0, 300, 4)
+        );
+        // GoUnblock k=3 [L=4][dt, g, seq, stk]
+        let b = [0xd5, 4, 1, 2, 3, 4];
+        let r = read(&b, 0, 21).unwrap();
+        assert_eq!((r.typ, r.n, r.values[3]), (21, 4, 4));
+        // truncated inside the values
+        assert_eq!(
+            read(&b[..4], 0, 21).unwrap_err(),
+            WireError::Truncated { offset: 0 }
+        );
+        // wrong count
+        let b = [0x95, 1, 2, 3];
+        assert!(matches!(read(&b, 0, 21), Err(WireError::Corrupt { .. })));
+        // CPUSample needs 1.19
+        let b = [0xf1, 5, 1, 2, 3, 4, 5];
+        assert!(read(&b, 0, 19).is_ok());
+        assert!(matches!(read(&b, 0, 11), Err(WireError::Corrupt { .. })));
+        // String
+        let b = [0x25, 7, 3, b'a', b'b', b'c'];
+        let r = read(&b, 0, 11).unwrap();
+        assert_eq!(&r.values[..3], &[7, 3, 3]);
+        assert_eq!(
+            read(&b[..5], 0, 11).unwrap_err(),
+            WireError::Truncated { offset: 0 }
+        );
+        // Stack with a padded length
+        let b = [0xc3, 0x86, 0x80, 0x00, 5, 1, 0x10, 2, 3, 42];
+        let r = read(&b, 0, 21).unwrap();
+        let mut frames = Vec::new();
+        let (id, n) = stack_values(
+            &b,
+            r.values[0] as usize,
+            r.values[1] as usize,
+            0,
+            |a, b, c, d| frames.push((a, b, c, d)),
+        )
+        .unwrap();
+        assert_eq!((id, n, frames), (5, 1, vec![(0x10, 2, 3, 42)]));
+        // unknown type
+        assert!(matches!(
+            read(&[0x00], 0, 21),
+            Err(WireError::Corrupt { .. })
+        ));
+    }
+}
