@@ -1,0 +1,86 @@
+// config.test.ts: the settings sent to the server, and that package.json declares every one of
+// them with the same default and a description.
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { test } from 'node:test';
+import { DEFAULTS, expandPath, serverSettings } from '../../src/config';
+
+const ctx = { home: '/home/u', workspaceFolder: '/ws' };
+const manifest = JSON.parse(fs.readFileSync(path.join(__dirname, '../../../package.json'), 'utf8'));
+const props: Record<string, { default: unknown; markdownDescription?: string; description?: string }> =
+  manifest.contributes.configuration.properties;
+
+test('unset settings give the defaults', () => {
+  assert.deepEqual(serverSettings(() => undefined, ctx), DEFAULTS);
+});
+
+test('user values pass through, paths are expanded', () => {
+  const user: Record<string, unknown> = {
+    traces: ['out/*.trace'],
+    binaries: ['~/bin/app', '${workspaceFolder}/app'],
+    categories: ['sync', 'sleep'],
+    'diagnostics.minTotalMs': 5,
+    'diagnostics.minShare': 0.25,
+    'diagnostics.severity': 'warning',
+    'inlayHints.enable': false,
+    substitutePath: [{ from: '/build', to: '${workspaceFolder}/src' }],
+  };
+  assert.deepEqual(serverSettings((k) => user[k], ctx), {
+    traces: ['out/*.trace'],
+    binaries: ['/home/u/bin/app', '/ws/app'],
+    categories: ['sync', 'sleep'],
+    diagnostics: { minTotalMs: 5, minShare: 0.25, severity: 'warning' },
+    inlayHints: { enable: false },
+    substitutePath: [{ from: '/build', to: '/ws/src' }],
+  });
+});
+
+test('malformed values fall back to the defaults or are dropped', () => {
+  const user: Record<string, unknown> = {
+    traces: 'x.trace',
+    categories: ['sync', 'bogus', 3],
+    'diagnostics.minTotalMs': -1,
+    'diagnostics.minShare': 2,
+    'diagnostics.severity': 'fatal',
+    substitutePath: [{ from: '/a' }, 'x', { from: '/b', to: '/c' }],
+  };
+  const s = serverSettings((k) => user[k], ctx);
+  assert.deepEqual(s.traces, DEFAULTS.traces);
+  assert.deepEqual(s.categories, ['sync']);
+  assert.equal(s.diagnostics.minTotalMs, DEFAULTS.diagnostics.minTotalMs);
+  assert.equal(s.diagnostics.minShare, DEFAULTS.diagnostics.minShare);
+  assert.equal(s.diagnostics.severity, DEFAULTS.diagnostics.severity);
+  assert.deepEqual(s.substitutePath, [{ from: '/b', to: '/c' }]);
+});
+
+test('expandPath', () => {
+  assert.equal(expandPath('~', ctx), '/home/u');
+  assert.equal(expandPath('~/x', ctx), '/home/u/x');
+  assert.equal(expandPath('a~/x', ctx), 'a~/x');
+  assert.equal(expandPath('${userHome}/y', ctx), '/home/u/y');
+  assert.equal(expandPath('${workspaceFolder}/z', { home: '/h' }), '${workspaceFolder}/z');
+});
+
+/** "diagnostics.minShare" → DEFAULTS.diagnostics.minShare */
+function defaultOf(key: string): unknown {
+  return key.split('.').reduce<unknown>((o, k) => (o as Record<string, unknown>)[k], DEFAULTS);
+}
+
+test('package.json declares every server setting with its default and a description', () => {
+  const keys = ['traces', 'binaries', 'categories', 'diagnostics.minTotalMs', 'diagnostics.minShare',
+    'diagnostics.severity', 'inlayHints.enable', 'substitutePath'];
+  for (const k of keys) {
+    const p = props[`goblock.${k}`];
+    assert.ok(p, `goblock.${k} missing from package.json`);
+    assert.deepEqual(p.default, defaultOf(k), `default of goblock.${k}`);
+    assert.ok((p.markdownDescription ?? p.description ?? '').length > 20, `description of goblock.${k}`);
+  }
+  assert.ok(props['goblock.server.path'], 'goblock.server.path');
+});
+
+test('every declared setting has a description', () => {
+  for (const [k, p] of Object.entries(props)) {
+    assert.ok((p.markdownDescription ?? p.description ?? '').length > 20, `description of ${k}`);
+  }
+});
