@@ -24,6 +24,19 @@ GO127=go1.27.3
 EXTRA_VERSIONS=" 1.23 1.26 "
 ZSTD="zstd -q -f -19 --long=27"
 PPROF_TYPES="sync net syscall sched"
+# Which binaries are committed: all of them would be ~80 MB, testdata must stay ~40 MB.
+# Every binary is still built (and traced); only its .zst is left out. Go builds are
+# reproducible: the same toolchain, flags and source path give the same bytes again.
+# GOBLOCK_KEEP_ALL_BINARIES=1 keeps everything (for local experiments; do not commit).
+KEEP_TEST_BIN=" 1.26 "       # blocking.test.zst
+KEEP_HTTPPPROF_BIN=" 1.26 "  # httppprof.bin.zst
+CROSS_TARGETS_1_23="darwin/arm64 windows/amd64"
+CROSS_TARGETS_1_26="darwin/arm64 darwin/amd64 windows/amd64"
+if [ "${GOBLOCK_KEEP_ALL_BINARIES:-0}" = 1 ]; then
+	KEEP_TEST_BIN=" $ALL_VERSIONS "
+	KEEP_HTTPPPROF_BIN=" $ALL_VERSIONS "
+	CROSS_TARGETS_1_23=$CROSS_TARGETS_1_26
+fi
 TRACES="blocking blocking-test pprof-http"
 
 export GOTOOLCHAIN=local GOFLAGS=-buildvcs=false CGO_ENABLED=0 GO111MODULE=on
@@ -126,10 +139,13 @@ EOF
 	echo "httppprof.bin: cd src/httppprof && go build -o httppprof.bin ." >>"$B"
 	echo "pprof-http.trace: ./httppprof.bin -o pprof-http.trace   (GET /debug/pprof/trace?seconds=1 on itself)" >>"$B"
 
-	for f in blocking.bin blocking.test httppprof.bin; do
+	local bins="blocking.bin" f
+	[[ $KEEP_TEST_BIN == *" $v "* ]] && bins="$bins blocking.test"
+	[[ $KEEP_HTTPPPROF_BIN == *" $v "* ]] && bins="$bins httppprof.bin"
+	for f in $bins; do
 		$ZSTD "$WORK/$f" -o "$OUT/$f.zst"
 	done
-	echo "*.zst: zstd -19 --long=27 <binary>" >>"$B"
+	echo "*.zst: zstd -19 --long=27 <binary>; committed here: $bins (the others are built and traced but left out for size)" >>"$B"
 
 	# --- oracles ---
 	local base
@@ -148,8 +164,75 @@ EOF
 	rm -rf "$TMP"
 }
 
-# Symbolizer extras; filled in below.
-gen_extras() { :; }
+# objdump_samples GO BINARY OUT.tsv.zst: function entry PCs and ~200 sampled PCs with
+# function and file:line, from `go tool objdump` (pclntab: function = symbol containing
+# the PC, file:line = innermost, i.e. inlined, position). objdump prints base names only,
+# so the sampled PCs are resolved to full paths with `go tool addr2line` (same pclntab data).
+objdump_samples() {
+	local go=$1 bin=$2 out=$3
+	"$go" tool objdump "$bin" >"$TMP/objdump.txt"
+	awk -v OFS='\t' '
+		/^TEXT / { i = index($0, "(SB)"); name = substr($0, 6, i - 6); file = substr($0, i + 5); want = 1; next }
+		want && $2 ~ /^0x/ { print "entry", $2, name, file; want = 0 }
+	' "$TMP/objdump.txt" >"$TMP/entries.tsv"
+	# ~120 PCs evenly spread over all instructions + ~80 over the main package's.
+	awk '
+		/^TEXT / { name = substr($0, 6); next }
+		$2 ~ /^0x/ { n++; all[n] = $2; if (name ~ /^main\./) { m++; mainpc[m] = $2 } }
+		END {
+			for (i = 1; i <= 120; i++) print all[int((i - 0.5) * n / 120) + 1]
+			for (i = 1; i <= 80 && m > 0; i++) print mainpc[int((i - 0.5) * m / 80) + 1]
+		}
+	' "$TMP/objdump.txt" | sort -u >"$TMP/pcs.txt"
+	"$go" tool addr2line "$bin" <"$TMP/pcs.txt" >"$TMP/a2l.txt"
+	paste "$TMP/pcs.txt" <(paste - - <"$TMP/a2l.txt") | sed 's/^/pc\t/' >"$TMP/pcs.tsv"
+	{
+		printf '# %s: go tool objdump %s (+ go tool addr2line for the sampled PCs)\n' "$("$go" version)" "$(basename "$bin")"
+		printf '# entry<TAB>entry_pc<TAB>function<TAB>file (TEXT header)\n'
+		printf '# pc<TAB>pc<TAB>function (symbol containing pc)<TAB>file:line (innermost, inlined position)\n'
+		cat "$TMP/entries.tsv" "$TMP/pcs.tsv"
+	} | $ZSTD -o "$out"
+	rm -f "$TMP/objdump.txt"
+}
+
+# Symbolizer extras (EXTRA_VERSIONS only).
+gen_extras() {
+	local v=$1 go=$2 B=$OUT/BUILD
+	local src=$FIXTURE_SRC/blocking
+	echo "# symbolizer extras" >>"$B"
+
+	# -trimpath and -buildmode=pie builds, each with its own trace and oracles.
+	local variant flags
+	for variant in trimpath pie stripped; do
+		case $variant in
+		trimpath) flags=(-trimpath) ;;
+		pie) flags=(-buildmode=pie) ;;
+		stripped) flags=("-ldflags=-s -w") ;;
+		esac
+		(cd "$src" && "$go" build "${flags[@]}" -o "$WORK/blocking-$variant.bin" .)
+		(cd "$TMP" && "$WORK/blocking-$variant.bin" -o "$OUT/blocking-$variant.trace")
+		$ZSTD "$WORK/blocking-$variant.bin" -o "$OUT/blocking-$variant.bin.zst"
+		oracle "$go" "$OUT/blocking-$variant.trace" "blocking-$variant" "" $PPROF_TYPES
+		echo "blocking-$variant.bin: cd src/blocking && go build ${flags[*]@Q} -o blocking-$variant.bin .; blocking-$variant.trace: ./blocking-$variant.bin -o blocking-$variant.trace; oracles as above" >>"$B"
+	done
+
+	objdump_samples "$go" "$WORK/blocking.bin" "$OUT/blocking.objdump.tsv.zst"
+	echo "blocking.objdump.tsv.zst: function entries + sampled PCs of blocking.bin from go tool objdump / go tool addr2line" >>"$B"
+
+	# Cross-compiled binaries (no traces) + objdump samples.
+	local target goos goarch name
+	local targets=$CROSS_TARGETS_1_26
+	[ "$v" = 1.23 ] && targets=$CROSS_TARGETS_1_23
+	for target in $targets; do
+		goos=${target%/*} goarch=${target#*/}
+		name=blocking-$goos-$goarch.bin
+		[ "$goos" = windows ] && name=blocking-$goos-$goarch.exe
+		(cd "$src" && GOOS=$goos GOARCH=$goarch "$go" build -o "$WORK/$name" .)
+		$ZSTD "$WORK/$name" -o "$OUT/$name.zst"
+		objdump_samples "$go" "$WORK/$name" "$OUT/blocking-$goos-$goarch.objdump.tsv.zst"
+		echo "$name: cd src/blocking && GOOS=$goos GOARCH=$goarch go build -o $name .; blocking-$goos-$goarch.objdump.tsv.zst: objdump samples" >>"$B"
+	done
+}
 
 versions=("$@")
 [ ${#versions[@]} -gt 0 ] || read -r -a versions <<<"$ALL_VERSIONS"

@@ -418,7 +418,7 @@ func runNet(ctx context.Context) {
 // Blocking system calls.
 
 //go:noinline
-func syscallPipeRead(fd int, buf []byte) int {
+func syscallPipeRead(fd sysfd, buf []byte) int {
 	n, err := syscall.Read(fd, buf) // BLOCK[syscall] syscall.Read on a raw (blocking) os.Pipe fd
 	check(err)
 	return n
@@ -427,7 +427,7 @@ func syscallPipeRead(fd int, buf []byte) int {
 func runSyscallPipeRead(ctx context.Context) {
 	r, w, err := os.Pipe()
 	check(err)
-	fd := int(r.Fd()) // Fd puts the descriptor into blocking mode
+	fd := sysfd(r.Fd()) // Fd puts the descriptor into blocking mode
 	done := make(chan struct{})
 	go func() {
 		buf := make([]byte, 1)
@@ -454,7 +454,7 @@ func fileReadPipe(f *os.File, buf []byte) int {
 }
 
 func runFileReadPipe(ctx context.Context) {
-	var p [2]int
+	var p [2]sysfd
 	check(syscall.Pipe(p[:])) // blocking descriptors: os.NewFile will not use the poller
 	r := os.NewFile(uintptr(p[0]), "pipe-r")
 	w := os.NewFile(uintptr(p[1]), "pipe-w")
@@ -557,7 +557,7 @@ func preBlockedNetRead(c net.Conn) {
 }
 
 //go:noinline
-func preBlockedSyscall(fd int) {
+func preBlockedSyscall(fd sysfd) {
 	buf := make([]byte, 1)
 	_, err := syscall.Read(fd, buf) // BLOCK[syscall] in a syscall before trace.Start, returns during the trace
 	check(err)
@@ -619,7 +619,7 @@ func setupBeforeTrace() *state {
 	st.endNetC, st.endNetS = loopbackPair()
 	st.prePipeR, st.prePipeW, err = os.Pipe()
 	check(err)
-	fd := int(st.prePipeR.Fd())
+	fd := sysfd(st.prePipeR.Fd())
 
 	st.preMu.Lock()
 	st.preDone.Add(5)
