@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# e2e.sh: end-to-end test of the extension in a real VS Code (code-server 4.139.1, driven by
+# Playwright through Debian's Chromium), offline. Installs what it needs once (cached under
+# $GOBLOCK_CACHE, default ~/.cache/goblock-e2e), builds the .vsix, opens a fixture workspace
+# (testdata/programs/blocking + a Go 1.26 trace) with goblock.server.path set to the built
+# binary, runs the checks in test/e2e/e2e.ts, saves a screenshot, prints "N passed, N failed"
+# and exits non-zero when a check failed.
+#   GOBLOCK_BIN   the goblock binary (default: target/release/goblock, else target/debug/goblock)
+#   E2E_SCREENSHOT where to write the PNG (default: docs/vscode.png at the repo root)
+#   E2E_PORT      code-server port on 127.0.0.1 (default 8765)
+set -euo pipefail
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+EXT=$(cd "$HERE/.." && pwd)
+REPO=$(cd "$EXT/../.." && pwd)
+PORT=${E2E_PORT:-8765}
+SHOT=${E2E_SCREENSHOT:-$REPO/docs/vscode.png}
+t0=$(date +%s)
+log() { echo "e2e [$(( $(date +%s) - t0 ))s] $*" >&2; }
+
+CODE_SERVER=$("$HERE/install-code-server.sh")
+source "$HERE/../../scripts/node24.sh"
+log "code-server and Node $(node -v) ready"
+
+BIN=${GOBLOCK_BIN:-}
+if [ -z "$BIN" ]; then
+  for b in "$REPO/target/release/goblock" "$REPO/target/debug/goblock"; do [ -x "$b" ] && { BIN=$b; break; }; done
+fi
+[ -n "$BIN" ] && [ -x "$BIN" ] || { echo "e2e: no goblock binary (build it, or set GOBLOCK_BIN)" >&2; exit 2; }
+BIN=$(cd "$(dirname "$BIN")" && pwd)/$(basename "$BIN")
+log "server: $BIN"
+
+# The extension: dependencies (only when the lock file changed), bundle, .vsix, e2e script.
+"$HERE/npm-ci.sh"
+(cd "$EXT" && npm run -s package >/dev/null && npx tsc -p . >/dev/null)
+log "built $(cd "$EXT" && ls -s --block-size=K goblock.vsix)"
+
+# A fresh run dir: fixture workspace, user data, extensions, code-server config.
+RUN=$(mktemp -d "${TMPDIR:-/tmp}/goblock-e2e.XXXXXX")
+WS=$RUN/blocking
+mkdir -p "$WS/.vscode" "$RUN/ud/User" "$RUN/exts"
+cp "$REPO"/testdata/programs/blocking/*.go "$REPO/testdata/programs/blocking/go.mod" "$WS/"
+cp "$REPO/testdata/go1.26/blocking.trace" "$WS/"
+if command -v zstd >/dev/null && [ -f "$REPO/testdata/go1.26/blocking.bin.zst" ]; then
+  zstd -q -d "$REPO/testdata/go1.26/blocking.bin.zst" -o "$WS/blocking.bin"
+fi
+cat > "$WS/.vscode/settings.json" <<JSON
+{ "goblock.server.path": "$BIN", "goblock.trace.server": "messages" }
+JSON
+cat > "$RUN/ud/User/settings.json" <<'JSON'
+{ "workbench.startupEditor": "none", "telemetry.telemetryLevel": "off", "update.mode": "none",
+  "extensions.autoUpdate": false, "extensions.autoCheckUpdates": false,
+  "security.workspace.trust.enabled": false, "workbench.enableExperiments": false,
+  "chat.disableAIFeatures": true, "workbench.secondarySideBar.defaultVisibility": "hidden",
+  "workbench.tips.enabled": false, "window.restoreWindows": "none", "git.enabled": false,
+  "editor.hover.delay": 300, "editor.minimap.enabled": false, "workbench.colorTheme": "Default Dark Modern" }
+JSON
+printf 'bind-addr: 127.0.0.1:%s\nauth: none\ncert: false\n' "$PORT" > "$RUN/cs-config.yaml"
+export XDG_CONFIG_HOME=$RUN/xdg/config XDG_DATA_HOME=$RUN/xdg/data XDG_CACHE_HOME=$RUN/xdg/cache
+CS=("$CODE_SERVER" --config "$RUN/cs-config.yaml" --user-data-dir "$RUN/ud" --extensions-dir "$RUN/exts")
+"${CS[@]}" --install-extension "$EXT/goblock.vsix" >"$RUN/install.log" 2>&1 || { cat "$RUN/install.log" >&2; exit 1; }
+
+"${CS[@]}" --disable-telemetry --disable-update-check --disable-workspace-trust \
+  --disable-getting-started-override --ignore-last-opened "$WS" >"$RUN/code-server.log" 2>&1 &
+CS_PID=$!
+cleanup() {
+  kill "$CS_PID" 2>/dev/null || true
+  wait "$CS_PID" 2>/dev/null || true
+  if [ "${E2E_KEEP:-0}" = 1 ]; then echo "e2e: kept $RUN" >&2; else rm -rf "$RUN"; fi
+}
+trap cleanup EXIT
+for _ in $(seq 1 120); do curl -fs -o /dev/null "http://127.0.0.1:$PORT/healthz" && break; sleep 0.5; done
+curl -fs -o /dev/null "http://127.0.0.1:$PORT/healthz" || { cat "$RUN/code-server.log" >&2; exit 1; }
+log "code-server up on 127.0.0.1:$PORT"
+
+mkdir -p "$(dirname "$SHOT")"
+status=0
+E2E_URL="http://127.0.0.1:$PORT/?folder=$WS" E2E_WORKSPACE=$WS E2E_SCREENSHOT=$SHOT E2E_ARTIFACTS=$RUN \
+  E2E_MARKERS="$REPO/testdata/markers.tsv" node "$EXT/out/test/e2e/e2e.js" || status=$?
+if [ $status -ne 0 ]; then
+  echo "--- goblock output (extension host log) ---" >&2
+  find "$RUN/ud/logs" -name '*goblock*' -exec tail -n 60 {} \; 2>/dev/null >&2 || true
+  E2E_KEEP=1
+fi
+log "done"
+exit $status

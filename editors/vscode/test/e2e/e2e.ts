@@ -1,0 +1,250 @@
+// e2e.ts: drives a real VS Code (code-server) in Debian's Chromium with Playwright and checks
+// what a user sees with the goblock extension on the fixture workspace: the status item, the
+// diagnostics (squiggle + Problems), an end-of-line inlay hint, the hover's goroutine table,
+// the "Blocking hot spots" tree and the hot-spots quick pick. Saves a screenshot. Prints one
+// line per check and "N passed, N failed"; exit code 1 when a check failed.
+// Environment: E2E_URL, E2E_WORKSPACE, E2E_SCREENSHOT, E2E_ARTIFACTS (set by scripts/e2e.sh).
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { chromium, Page } from 'playwright-core';
+import { expectedSites, Site } from './markers';
+
+const env = (k: string): string => {
+  const v = process.env[k];
+  if (!v) throw new Error(`${k} is not set (run scripts/e2e.sh)`);
+  return v;
+};
+const URL = env('E2E_URL');
+const SHOT = env('E2E_SCREENSHOT');
+const ARTIFACTS = env('E2E_ARTIFACTS');
+const MARKERS = process.env.E2E_MARKERS;
+const T = 60_000;
+
+let passed = 0;
+let failed = 0;
+async function check(name: string, run: () => Promise<string | void>): Promise<boolean> {
+  const t = Date.now();
+  try {
+    const detail = await run();
+    passed++;
+    console.log(`ok   ${name} (${((Date.now() - t) / 1000).toFixed(1)}s)${detail ? ` — ${detail}` : ''}`);
+    return true;
+  } catch (e) {
+    failed++;
+    console.log(`FAIL ${name}: ${e instanceof Error ? e.message.split('\n')[0] : e}`);
+    return false;
+  }
+}
+
+async function runCommand(page: Page, title: string): Promise<void> {
+  await page.keyboard.press('F1');
+  const input = page.locator('.quick-input-widget input');
+  await input.waitFor({ timeout: T });
+  await input.fill(`>${title}`);
+  const row = page.locator('.quick-input-widget .monaco-list-row', { hasText: title }).first();
+  await row.waitFor({ timeout: 15_000 });
+  await page.keyboard.press('Enter');
+}
+
+async function openFileAt(page: Page, file: string, line: number): Promise<void> {
+  await page.keyboard.press('Control+P');
+  const input = page.locator('.quick-input-widget input');
+  await input.waitFor({ timeout: T });
+  await input.fill(`${file}:${line}`);
+  await page.locator('.quick-input-widget .monaco-list-row', { hasText: file }).first().waitFor({ timeout: 15_000 });
+  await page.keyboard.press('Enter');
+  await page.locator(`.tab.active[data-resource-name="${file}"], .tab.active:has-text("${file}")`).first().waitFor({ timeout: T });
+}
+
+/** The 1-based line of the cursor, from the status bar ("Ln 109, Col 2"). */
+async function cursorLine(page: Page): Promise<number> {
+  const text = await page.locator('#status\\.editor\\.selection').innerText({ timeout: 10_000 });
+  const m = /Ln (\d+)/.exec(text);
+  if (!m) throw new Error(`status bar selection "${text}"`);
+  return Number(m[1]);
+}
+
+/** Text of the rendered editor line whose line number is `line`, inlay hints included. */
+async function renderedLine(page: Page, line: number): Promise<string> {
+  return page.evaluate((ln) => {
+    const editor = document.querySelector('.editor-instance .monaco-editor');
+    if (!editor) return '';
+    const nums = [...editor.querySelectorAll('.margin-view-overlays .line-numbers')] as HTMLElement[];
+    const num = nums.find((n) => n.textContent?.trim() === String(ln));
+    if (!num) return '';
+    const top = (num.closest('[style*="top"]') as HTMLElement | null)?.style.top ?? num.parentElement?.style.top;
+    const rows = [...editor.querySelectorAll('.view-lines .view-line')] as HTMLElement[];
+    return rows.find((r) => r.style.top === top)?.textContent ?? '';
+  }, line);
+}
+
+async function main(): Promise<void> {
+  const sites: Site[] = expectedSites(MARKERS);
+  const main = sites[0];
+  console.log(`e2e: expecting a goblock diagnostic at ${main.file}:${main.line} (${main.reason})`);
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-dev-shm-usage'],
+  });
+  const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+  const consoleErrors: string[] = [];
+  page.on('console', (m) => m.type() === 'error' && consoleErrors.push(m.text()));
+  try {
+    await check('workbench loads', async () => {
+      await page.goto(URL, { waitUntil: 'domcontentloaded' });
+      await page.locator('.monaco-workbench').waitFor({ timeout: T });
+      await page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'main.go' }).first().waitFor({ timeout: T });
+    });
+
+    await check(`open ${main.file}:${main.line}`, async () => {
+      await openFileAt(page, main.file, main.line);
+      const ln = await cursorLine(page);
+      if (ln !== main.line) throw new Error(`cursor at line ${ln}`);
+    });
+
+    await check('diagnostic squiggle on a blocking line', async () => {
+      await page.locator('.editor-instance .monaco-editor .squiggly-info, .editor-instance .monaco-editor .squiggly-warning, ' +
+        '.editor-instance .monaco-editor .squiggly-error, .editor-instance .monaco-editor .squiggly-hint').first().waitFor({ timeout: 90_000 });
+      return `${await page.locator('.editor-instance .monaco-editor [class*="squiggly-"]').count()} squiggle(s)`;
+    });
+
+    await check('inlay hint at the end of the blocking line', async () => {
+      // Inlay hints are injected text: a non-empty span with a dynamic class inside the line.
+      const hint = page.locator('.editor-instance .monaco-editor .view-lines span[class*="dyn-rule"]:not(:empty)').first();
+      await hint.waitFor({ timeout: 30_000 });
+      const deadline = Date.now() + 30_000;
+      for (;;) {
+        const text = await renderedLine(page, main.line);
+        const source = fs.readFileSync(path.join(env('E2E_WORKSPACE'), main.file), 'utf8').split('\n')[main.line - 1];
+        const extra = text.replace(/\u00a0/g, ' ').slice(source.replace(/\t/g, '    ').length).trim();
+        if (extra) return `line ${main.line} renders "${extra}" after the code`;
+        if (Date.now() > deadline) throw new Error(`line ${main.line} shows no hint: "${text}"`);
+        await page.waitForTimeout(500);
+      }
+    });
+
+    await check('hover shows the goroutine table', async () => {
+      await page.keyboard.press('End');
+      await page.keyboard.press('Home');
+      await page.keyboard.press('Control+K');
+      await page.keyboard.press('Control+I');
+      const hover = page.locator('.monaco-hover:not(.hidden) .monaco-hover-content, .monaco-hover .hover-contents').first();
+      await hover.waitFor({ timeout: 30_000 });
+      const table = page.locator('.monaco-hover table').first();
+      await table.waitFor({ timeout: 15_000 });
+      const head = (await table.locator('tr').first().innerText()).replace(/\s+/g, ' ').trim();
+      if (!/goroutine/i.test(head)) throw new Error(`table header "${head}"`);
+      const rows = await table.locator('tr').count();
+      if (rows < 2) throw new Error('table has no rows');
+      return `header "${head}", ${rows - 1} row(s)`;
+    });
+
+    await check('hot-spots tree lists files and lines', async () => {
+      await runCommand(page, 'goblock: Focus on Blocking hot spots View');
+      const pane = page.locator('.pane', { has: page.locator('.pane-header', { hasText: /Blocking hot spots/i }) });
+      const fileRow = pane.locator('.monaco-list-row', { hasText: main.file }).first();
+      await fileRow.waitFor({ timeout: T });
+      const lineRows = pane.locator('.monaco-list-row[aria-level="2"]');
+      await lineRows.first().waitFor({ timeout: 15_000 });
+      const n = await lineRows.count();
+      const first = (await lineRows.first().innerText()).replace(/\s+/g, ' ');
+      return `${n} line row(s), first: "${first}"`;
+    });
+
+    await check('screenshot', async () => {
+      // Back to the blocking line with its hover, beside the tree, for the README.
+      await openFileAt(page, main.file, main.line);
+      await page.keyboard.press('Control+K');
+      await page.keyboard.press('Control+I');
+      await page.locator('.monaco-hover table').first().waitFor({ timeout: 15_000 });
+      await page.waitForTimeout(800);
+      await page.screenshot({ path: SHOT });
+      return SHOT;
+    });
+
+    await check('clicking a hot line opens it', async () => {
+      await page.keyboard.press('Escape');
+      const pane = page.locator('.pane', { has: page.locator('.pane-header', { hasText: /Blocking hot spots/i }) });
+      const row = pane.locator('.monaco-list-row[aria-level="2"]').nth(1);
+      const label = (await row.innerText()).trim();
+      const want = Number(/^(\d+):/.exec(label)?.[1]);
+      await row.click();
+      const deadline = Date.now() + 15_000;
+      while ((await cursorLine(page)) !== want) {
+        if (Date.now() > deadline) throw new Error(`cursor at ${await cursorLine(page)}, want ${want} ("${label}")`);
+        await page.waitForTimeout(250);
+      }
+      return `line ${want}`;
+    });
+
+    await check('Show Blocking Hot Spots jumps to the hottest line', async () => {
+      await runCommand(page, 'goblock: Show Blocking Hot Spots');
+      const row = page.locator('.quick-input-widget .monaco-list-row', { hasText: /\.go:\d+/ }).first();
+      await row.waitFor({ timeout: 30_000 });
+      const label = (await row.innerText()).split('\n')[0].trim();
+      const m = /^(.+):(\d+)/.exec(label);
+      if (!m) throw new Error(`first row "${label}"`);
+      await page.keyboard.press('Enter');
+      await page.locator(`.tab.active:has-text("${m[1]}")`).first().waitFor({ timeout: 15_000 });
+      const deadline = Date.now() + 15_000;
+      while ((await cursorLine(page)) !== Number(m[2])) {
+        if (Date.now() > deadline) throw new Error(`cursor at ${await cursorLine(page)}, want ${m[2]}`);
+        await page.waitForTimeout(250);
+      }
+      return label;
+    });
+
+    await check('Problems panel lists goblock diagnostics', async () => {
+      await page.keyboard.press('Control+Shift+M');
+      const rows = page.locator('.markers-panel .monaco-list-row');
+      await rows.first().waitFor({ timeout: 15_000 });
+      const texts = await rows.allInnerTexts();
+      const ours = texts.filter((t) => /goblock/i.test(t));
+      if (ours.length === 0) throw new Error(`no goblock row among ${JSON.stringify(texts.slice(0, 5))}`);
+      return `${ours.length} row(s), e.g. "${ours[0].replace(/\s+/g, ' ').slice(0, 100)}"`;
+    });
+
+    await check('language status shows the trace and its Go version', async () => {
+      await openFileAt(page, main.file, main.line);
+      await page.locator('#status\\.languageStatus').click({ timeout: 15_000 });
+      const hover = page.locator('.hover-language-status, .monaco-hover:not(.hidden)').first();
+      await hover.waitFor({ timeout: 15_000 });
+      const text = (await hover.innerText()).replace(/\s+/g, ' ');
+      if (!/blocking\.trace/.test(text) || !/Go 1\.\d+/.test(text)) throw new Error(`language status: "${text.slice(0, 200)}"`);
+      await page.keyboard.press('Escape');
+      return text.slice(text.indexOf('goblock'), text.indexOf('goblock') + 60);
+    });
+
+    await check('Toggle Inlay Hints hides the hint', async () => {
+      await runCommand(page, 'goblock: Toggle Inlay Hints');
+      const source = fs.readFileSync(path.join(env('E2E_WORKSPACE'), main.file), 'utf8').split('\n')[main.line - 1];
+      const deadline = Date.now() + 20_000;
+      for (;;) {
+        const text = (await renderedLine(page, main.line)).replace(/\u00a0/g, ' ');
+        if (text.trim() === source.replace(/\t/g, '    ').trim()) break;
+        if (Date.now() > deadline) throw new Error(`still "${text}"`);
+        await page.waitForTimeout(500);
+      }
+      await runCommand(page, 'goblock: Toggle Inlay Hints');
+    });
+  } finally {
+    if (failed > 0) {
+      await page.screenshot({ path: path.join(ARTIFACTS, 'failure.png') }).catch(() => undefined);
+      fs.writeFileSync(path.join(ARTIFACTS, 'console-errors.txt'), consoleErrors.join('\n'));
+      console.log(`e2e: failure screenshot and console errors in ${ARTIFACTS}`);
+    }
+    await browser.close();
+  }
+}
+
+main()
+  .catch((e) => {
+    failed++;
+    console.log(`FAIL e2e: ${e instanceof Error ? e.stack : e}`);
+  })
+  .finally(() => {
+    console.log(`${passed} passed, ${failed} failed`);
+    process.exitCode = failed > 0 ? 1 : 0;
+  });
