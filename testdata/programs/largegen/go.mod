@@ -1,0 +1,3 @@
+module goblock.test/largegen
+
+go 1.19
