@@ -43,6 +43,9 @@ enum Command {
         /// Rows of the table.
         #[arg(long, default_value_t = 20)]
         top: usize,
+        /// Also list lines of stacks without any user frame (runtime, library goroutines).
+        #[arg(long)]
+        library: bool,
         /// Trace files (runtime/trace, go test -trace, /debug/pprof/trace).
         #[arg(required = true, value_name = "TRACE")]
         traces: Vec<PathBuf>,
@@ -81,6 +84,7 @@ fn run() -> anyhow::Result<i32> {
             format,
             categories,
             top,
+            library,
             traces,
         } => {
             let binary = match (binary, no_binary) {
@@ -96,6 +100,7 @@ fn run() -> anyhow::Result<i32> {
                 categories: cli::report::parse_categories(&categories)?,
                 top,
                 title: None,
+                library,
             };
             cli::report::run(&args, &mut std::io::stdout().lock())
         }

@@ -45,6 +45,7 @@ pub fn run(format: Format) -> anyhow::Result<i32> {
         format,
         categories: report::parse_categories(report::DEFAULT_CATEGORIES)?,
         top: 20,
+        library: false,
         title: Some(
             "goblock demo: testdata/programs/blocking traced with Go 1.26 (the hottest blocking lines; \
              try `goblock report YOUR.trace`)"

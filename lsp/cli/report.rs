@@ -39,6 +39,9 @@ pub struct ReportArgs {
     pub top: usize,
     /// Title printed above the table (demo).
     pub title: Option<String>,
+    /// Also show lines in the runtime, standard library and dependencies
+    /// (stacks without any user frame) in the table.
+    pub library: bool,
 }
 
 /// Parses `--categories` (comma-separated names or `all`).
@@ -289,10 +292,18 @@ fn render_table(args: &ReportArgs, analyses: &[TraceAnalysis], table: &LineTable
             let _ = writeln!(o, "  note: {n}");
         }
     }
-    let rows: Vec<(&LineKey, &LineStats)> = table
+    let candidates: Vec<(&LineKey, &LineStats)> = table
         .hottest()
         .into_iter()
         .filter(|(k, s)| args.categories.contains(&k.category) && s.has_flat())
+        .collect();
+    let hidden = candidates
+        .iter()
+        .filter(|(_, s)| s.library && !args.library)
+        .count();
+    let rows: Vec<(&LineKey, &LineStats)> = candidates
+        .into_iter()
+        .filter(|(_, s)| args.library || !s.library)
         .take(args.top)
         .collect();
     if rows.is_empty() {
@@ -374,6 +385,12 @@ fn render_table(args: &ReportArgs, analyses: &[TraceAnalysis], table: &LineTable
                 .map(|c| c.as_str())
                 .collect::<Vec<_>>()
                 .join(",")
+        );
+    }
+    if hidden > 0 {
+        let _ = writeln!(
+            o,
+            "{hidden} lines of stacks without user code (runtime, library goroutines) not shown; --library shows them"
         );
     }
     o

@@ -27,6 +27,8 @@ pub struct Site {
     pub found: bool,
     /// Inside the workspace.
     pub in_workspace: bool,
+    /// Standard library, runtime or third-party module code.
+    pub library: bool,
 }
 
 /// How trace frames are turned into (function, file, line): the trace's own
@@ -120,6 +122,7 @@ impl<'a> Attributor<'a> {
             function: self.intern(func),
             found,
             in_workspace: matches!(loc, Location::Workspace(_)),
+            library: matches!(class, CodeClass::Std | CodeClass::Dependency),
         };
         (site, class)
     }

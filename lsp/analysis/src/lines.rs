@@ -87,6 +87,9 @@ pub struct LineStats {
     pub found: bool,
     /// The file is in the workspace.
     pub in_workspace: bool,
+    /// The line is in the standard library, the runtime or a dependency
+    /// (a stack with no user frame at all, e.g. a runtime goroutine).
+    pub library: bool,
     /// The blocking primitive(s): innermost functions of the stacks.
     pub primitives: Vec<Arc<str>>,
     /// Closed episodes charged here (flat).
@@ -129,6 +132,7 @@ impl LineStats {
         }
         self.found |= o.found;
         self.in_workspace |= o.in_workspace;
+        self.library |= o.library;
         for p in &o.primitives {
             if !self.primitives.contains(p) {
                 self.primitives.push(p.clone());
@@ -231,6 +235,7 @@ impl LineTable {
                 function: flat.function.clone(),
                 found: flat.found,
                 in_workspace: flat.in_workspace,
+                library: flat.library,
                 primitives: a.primitive.iter().cloned().collect(),
                 flat: Totals {
                     count: s.closed_count,
@@ -289,6 +294,7 @@ impl LineTable {
                     function: c.function.clone(),
                     found: c.found,
                     in_workspace: c.in_workspace,
+                    library: c.library,
                     cum: Totals {
                         count: s.closed_count,
                         total_ns: s.closed_total_ns,

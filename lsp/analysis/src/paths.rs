@@ -154,9 +154,11 @@ impl Workspace {
             }
         }
         let rp = Path::new(recorded);
-        // 2. As recorded.
-        if rp.is_absolute() && rp.is_file() {
-            return self.classify_local(rp.to_path_buf());
+        // 2. As recorded, when that is in the workspace.
+        let as_recorded =
+            (rp.is_absolute() && rp.is_file()).then(|| self.classify_local(rp.to_path_buf()));
+        if let Some(l @ Location::Workspace(_)) = &as_recorded {
+            return l.clone();
         }
         // 3. Module path of a workspace module (trimpath, or a build path
         //    that contains the module path, e.g. GOPATH-style builds).
@@ -208,7 +210,11 @@ impl Workspace {
         if let Some((_, p)) = best {
             return self.classify_local(p);
         }
-        // 5. Module cache (`module@version/…`) and GOROOT (`runtime/chan.go`,
+        // 5. As recorded, outside the workspace (GOROOT, module cache, …).
+        if let Some(l) = as_recorded {
+            return l;
+        }
+        // 6. Module cache (`module@version/…`) and GOROOT (`runtime/chan.go`,
         //    or `…/src/runtime/chan.go` of another GOROOT).
         if let Some(cache) = &self.gomodcache
             && let Some(i) = recorded.find('@')
