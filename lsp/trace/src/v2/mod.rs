@@ -1,16 +1,356 @@
-//! Placeholder while the v2 decoder is being written: reports the format as
-//! unsupported, never panics.
+//! Decoder for the new trace format (Go 1.22+, headers `go 1.22`, `go 1.23`,
+//! `go 1.25`, `go 1.26`; Go 1.24 writes `go 1.23`, Go 1.27 writes `go 1.26`).
+//!
+//! Generations are decoded one at a time: split (`batch.rs`), tables built
+//! (`tables.rs`), events put in Go's reader order and validated by the
+//! scheduler state machine (`merge.rs`, `order.rs`, spec in `events.rs`), and
+//! goroutine transitions turned into episodes (`episodes.rs`). Memory holds
+//! one generation's tables and batch index (never its events: they are
+//! decoded in place from the input) plus per-goroutine/P/M state; it does not
+//! grow with the number of events.
+//!
+//! **Progress contract**: `sink.progress(done, total)` is called after each
+//! generation (and every 2²⁰ events inside a large one); `done` never exceeds
+//! the start of data still needed, so callers may release input pages before
+//! `done`. A `Break` stops decoding with [`DecodeError::Cancelled`].
+//!
+//! **Bad input**: a file cut inside a generation (a 1.26+ generation without
+//! its end marker, a batch cut short, or — before 1.26, where generations have
+//! no end marker — a last generation missing its frequency / clock snapshot
+//! or stack/string table entries its events use) loses that whole last
+//! generation; everything before it is decoded and a [`Warning`] gives the
+//! offset. Anything else malformed is a [`DecodeError::Corrupt`] (offset and
+//! event/batch named) or, when the events cannot be ordered the way Go's
+//! reader requires, [`DecodeError::Inconsistent`]. Nothing input-derived
+//! is indexed unchecked or sizes an allocation beyond the format's limits.
 
-use crate::{DecodeError, EpisodeSink, Header, Tables, TraceSummary};
+mod batch;
+mod episodes;
+mod events;
+mod fxhash;
+mod merge;
+mod order;
+mod tables;
 
-/// Decodes a v2 trace (not yet implemented).
+use crate::header::HEADER_LEN;
+use crate::varint::read_uvarint;
+use crate::{DecodeError, EpisodeSink, Header, Tables, TraceSummary, Warning};
+use batch::{GenBatches, GenEnd, Splitter};
+use episodes::{GenEpisodes, GoSlot, Tracker};
+use events::ev;
+use fxhash::FxHashMap;
+use merge::{GenInput, MBatches, Merger};
+use order::{GenCtx, Ordering};
+use tables::{GenTables, Resolver};
+
+/// Decodes a v2 trace (header already parsed).
 pub fn decode(
-    _bytes: &[u8],
+    bytes: &[u8],
     header: &Header,
-    _tables: &mut Tables,
-    _sink: &mut dyn EpisodeSink,
+    tables: &mut Tables,
+    sink: &mut dyn EpisodeSink,
 ) -> Result<TraceSummary, DecodeError> {
-    Err(DecodeError::UnsupportedVersion {
-        version: format!("go 1.{}", header.minor),
-    })
+    Decoder::new(bytes, header.minor, tables).run(sink)
+}
+
+/// Reusable per-generation state.
+struct Decoder<'a> {
+    bytes: &'a [u8],
+    minor: u32,
+    tables: &'a mut Tables,
+    summary: TraceSummary,
+    gb: GenBatches,
+    gt: GenTables,
+    res: Resolver,
+    ms: Vec<MBatches>,
+    m_index: FxHashMap<u64, usize>,
+    order: Ordering<GoSlot>,
+    merger: Merger,
+    tracker: Tracker,
+    first_gen: bool,
+    /// Latest event time seen (ns).
+    last_time: Option<i64>,
+    cpu_samples: u64,
+    experimental_batches: u64,
+}
+
+/// Why a generation is unusable because the trace was cut.
+struct Cut {
+    offset: usize,
+    what: String,
+}
+
+impl<'a> Decoder<'a> {
+    fn new(bytes: &'a [u8], minor: u32, tables: &'a mut Tables) -> Self {
+        let tracker = Tracker::new(tables);
+        Decoder {
+            bytes,
+            minor,
+            tables,
+            summary: TraceSummary {
+                go_version: format!("1.{minor}"),
+                bytes: bytes.len() as u64,
+                ..TraceSummary::default()
+            },
+            gb: GenBatches::default(),
+            gt: GenTables::default(),
+            res: Resolver::default(),
+            ms: Vec::new(),
+            m_index: FxHashMap::default(),
+            order: Ordering::default(),
+            merger: Merger::default(),
+            tracker,
+            first_gen: true,
+            last_time: None,
+            cpu_samples: 0,
+            experimental_batches: 0,
+        }
+    }
+
+    fn warn(&mut self, offset: Option<usize>, message: String) {
+        self.summary.warnings.push(Warning {
+            offset: offset.map(|o| o as u64),
+            message,
+        });
+    }
+
+    fn run(mut self, sink: &mut dyn EpisodeSink) -> Result<TraceSummary, DecodeError> {
+        if self.minor > events::GO126 {
+            self.warn(
+                None,
+                format!(
+                    "no Go release writes 'go 1.{}' traces (Go 1.27 writes 'go 1.26'); decoded with the Go 1.26 format",
+                    self.minor
+                ),
+            );
+        }
+        let total = self.bytes.len() as u64;
+        let mut splitter = Splitter::new(self.minor, HEADER_LEN);
+        let mut gb = std::mem::take(&mut self.gb);
+        loop {
+            let end = match splitter.next(self.bytes, &mut gb)? {
+                None => break,
+                Some(e) => e,
+            };
+            let last = match end {
+                GenEnd::Truncated { offset, what } => {
+                    self.drop_generation(&gb, Cut { offset, what });
+                    break;
+                }
+                GenEnd::Complete { last } => last,
+            };
+            if let Some(cut) = self.build_tables(&gb, last)? {
+                self.drop_generation(&gb, cut);
+                break;
+            }
+            self.run_generation(&gb, sink)?;
+            self.summary.generations += 1;
+            if sink.progress(gb.end as u64, total).is_break() {
+                return Err(DecodeError::Cancelled);
+            }
+        }
+        self.finish(sink);
+        Ok(self.summary)
+    }
+
+    fn drop_generation(&mut self, gb: &GenBatches, cut: Cut) {
+        let generation = if gb.generation != 0 {
+            format!("generation {}", gb.generation)
+        } else {
+            "the last generation".into()
+        };
+        let after = if self.summary.generations == 0 {
+            "no complete generation precedes it, so the trace yields nothing".to_string()
+        } else {
+            "episodes still open at the end of the previous generation are reported as open at the trace end".to_string()
+        };
+        self.warn(
+            Some(cut.offset),
+            format!(
+                "trace truncated: {} (bytes {}..{}) is incomplete ({}) and was dropped; {after}",
+                generation,
+                gb.start,
+                self.bytes.len(),
+                cut.what
+            ),
+        );
+    }
+
+    /// Classifies the generation's batches and builds its tables (Go's
+    /// `processBatch` and the checks after it). `Ok(Some(cut))` when the
+    /// last generation of a pre-1.26 trace turns out to be incomplete.
+    fn build_tables(&mut self, gb: &GenBatches, last: bool) -> Result<Option<Cut>, DecodeError> {
+        let bytes = self.bytes;
+        self.gt.clear();
+        self.res.clear();
+        for m in &mut self.ms {
+            m.batches.clear();
+        }
+        let mut used = 0;
+        self.m_index.clear();
+        for (i, b) in gb.batches.iter().enumerate() {
+            if b.exp != 0 {
+                self.gt.experimental_batches += 1;
+                continue;
+            }
+            match b.first_byte(bytes) {
+                Some(ev::STRINGS) => self.gt.add_strings(bytes, b)?,
+                Some(ev::STACKS) => self.gt.add_stacks(bytes, b)?,
+                Some(ev::CPU_SAMPLES) => self.gt.add_cpu_samples(bytes, b)?,
+                Some(ev::FREQUENCY) if self.minor < events::GO125 => {
+                    self.gt.set_sync(bytes, b, self.minor)?
+                }
+                Some(ev::SYNC) if self.minor >= events::GO125 => {
+                    self.gt.set_sync(bytes, b, self.minor)?
+                }
+                Some(ev::END_OF_GENERATION) => {
+                    return Err(DecodeError::Corrupt {
+                        offset: b.start as u64,
+                        what: "batch starting with an end-of-generation event".into(),
+                    });
+                }
+                _ => {
+                    let mi = *self.m_index.entry(b.m).or_insert_with(|| {
+                        used += 1;
+                        used - 1
+                    });
+                    if mi == self.ms.len() {
+                        self.ms.push(MBatches::default());
+                    }
+                    self.ms[mi].m = b.m;
+                    self.ms[mi].batches.push(i as u32);
+                }
+            }
+        }
+        self.ms.truncate(used);
+        self.cpu_samples += self.gt.cpu_samples;
+        self.experimental_batches += self.gt.experimental_batches;
+
+        let pre126_last = last && self.minor < events::GO126;
+        if self.gt.freq().is_none() {
+            if pre126_last {
+                return Ok(Some(Cut {
+                    offset: gb.end,
+                    what: "no frequency batch: the file ends before the generation's tables".into(),
+                }));
+            }
+            return Err(DecodeError::Corrupt {
+                offset: gb.start as u64,
+                what: format!("generation {}: no frequency event found", gb.generation),
+            });
+        }
+        if self.minor >= events::GO125 && !self.gt.has_clock_snapshot {
+            if pre126_last {
+                return Ok(Some(Cut {
+                    offset: gb.end,
+                    what: "no clock snapshot: the file ends before the generation's sync batch"
+                        .into(),
+                }));
+            }
+            return Err(DecodeError::Corrupt {
+                offset: gb.start as u64,
+                what: format!(
+                    "generation {}: no clock snapshot event found",
+                    gb.generation
+                ),
+            });
+        }
+        self.gt.validate(gb.start)?;
+        if pre126_last && let Some(offset) = self.first_unresolved_id(gb) {
+            return Ok(Some(Cut {
+                offset,
+                what: "an event refers to a stack or string missing from the generation's tables: the file ends inside them".into(),
+            }));
+        }
+        Ok(None)
+    }
+
+    /// Offset of the first event of the generation whose stack or string id
+    /// is not in its tables (structure errors are left to the real pass).
+    fn first_unresolved_id(&self, gb: &GenBatches) -> Option<usize> {
+        for mb in &self.ms {
+            for &bi in &mb.batches {
+                let b = gb.batches.get(bi as usize)?;
+                let data = b.data(self.bytes);
+                let mut p = 0;
+                while p < data.len() {
+                    let at = p;
+                    let sp = events::spec(data[p]);
+                    if !sp.timed || sp.nargs == 0 {
+                        break;
+                    }
+                    p += 1;
+                    let mut args = [0u64; events::MAX_ARGS + 1];
+                    for a in args.iter_mut().take(sp.nargs as usize) {
+                        match read_uvarint(data, &mut p) {
+                            Some(v) => *a = v,
+                            None => return None,
+                        }
+                    }
+                    let bad = sp.stack_args().any(|i| !self.gt.has_stack(args[i + 1]))
+                        || sp.string_args().any(|i| !self.gt.has_string(args[i + 1]));
+                    if bad {
+                        return Some(b.start + at);
+                    }
+                }
+            }
+        }
+        None
+    }
+
+    fn run_generation(
+        &mut self,
+        gb: &GenBatches,
+        sink: &mut dyn EpisodeSink,
+    ) -> Result<(), DecodeError> {
+        let freq = self.gt.freq().unwrap_or(1.0);
+        if self.first_gen {
+            self.tracker.origin = merge::mul(freq, gb.min_ts);
+            self.first_gen = false;
+        }
+        let inp = GenInput {
+            gc: GenCtx {
+                generation: gb.generation,
+                tables: &self.gt,
+                bytes: self.bytes,
+            },
+            batches: &gb.batches,
+            ms: &self.ms,
+            freq,
+            minor: self.minor,
+        };
+        let mut consumer = GenEpisodes {
+            tracker: &mut self.tracker,
+            gt: &self.gt,
+            res: &mut self.res,
+            tables: self.tables,
+            sink: &mut *sink,
+            bytes: self.bytes,
+            // Inside a generation only its start is safe to report (see the
+            // progress contract above).
+            progress_done: gb.start as u64,
+            progress_total: self.bytes.len() as u64,
+        };
+        let stats = self.merger.run(&inp, &mut self.order, &mut consumer)?;
+        self.summary.events += stats.events;
+        if let Some(t) = stats.max_time {
+            self.last_time = Some(self.last_time.map_or(t, |l| l.max(t)));
+        }
+        Ok(())
+    }
+
+    fn finish(&mut self, sink: &mut dyn EpisodeSink) {
+        let end = self.last_time.unwrap_or(self.tracker.origin);
+        self.summary.duration_ns =
+            u64::try_from(end.saturating_sub(self.tracker.origin)).unwrap_or(0);
+        let mut open: Vec<(u64, GoSlot)> = self.order.goroutines().map(|(g, s)| (g, *s)).collect();
+        open.sort_unstable_by_key(|&(g, _)| g);
+        for (g, s) in open {
+            self.tracker.finish(g, &s, end, self.tables, sink);
+        }
+        if self.cpu_samples > 0 || self.experimental_batches > 0 {
+            // Informational; not warnings.
+            let _ = (self.cpu_samples, self.experimental_batches);
+        }
+    }
 }

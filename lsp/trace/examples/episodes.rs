@@ -1,0 +1,80 @@
+//! Dev tool: decodes a trace and prints its summary, per-category totals and
+//! (with `--tsv`) every episode, one per line:
+//! `goroutine category reason start_ns end_ns began_before open_at_end stack_pcs waker_g waker_pcs`.
+//!
+//! Usage: cargo run --release -p goblock-trace --example episodes -- TRACE [--tsv]
+
+use std::collections::BTreeMap;
+use std::io::Write;
+
+use goblock_trace::{Episode, Tables};
+
+fn pcs(t: &Tables, s: goblock_trace::StackId) -> String {
+    t.stack(s)
+        .iter()
+        .map(|&f| format!("{:x}", t.frame(f).pc))
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let Some(path) = args.first() else {
+        eprintln!("usage: episodes TRACE [--tsv]");
+        std::process::exit(2);
+    };
+    let tsv = args.iter().any(|a| a == "--tsv");
+    let bytes = std::fs::read(path).expect("read trace");
+    let mut tables = Tables::new();
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let mut totals: BTreeMap<(String, bool), (u64, u64)> = BTreeMap::new();
+    let res = goblock_trace::decode(&bytes, &mut tables, &mut |ep: &Episode, t: &Tables| {
+        let e = totals
+            .entry((ep.category.to_string(), ep.is_closed()))
+            .or_default();
+        e.0 += 1;
+        e.1 += ep.duration_ns();
+        if tsv {
+            let (wg, ws) = match ep.waker {
+                Some(w) => (
+                    w.goroutine.map_or("-".to_string(), |g| g.to_string()),
+                    pcs(t, w.stack),
+                ),
+                None => ("".into(), "".into()),
+            };
+            let _ = writeln!(
+                out,
+                "{}\t{}\t{:?}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
+                ep.goroutine,
+                ep.category,
+                t.str(ep.reason),
+                ep.start_ns,
+                ep.end_ns,
+                ep.began_before_trace,
+                ep.open_at_end,
+                pcs(t, ep.stack),
+                wg,
+                ws
+            );
+        }
+    });
+    drop(out);
+    match res {
+        Ok(s) => {
+            eprintln!(
+                "go {} | {} bytes | {} events | {} generations | {} ns",
+                s.go_version, s.bytes, s.events, s.generations, s.duration_ns
+            );
+            for w in &s.warnings {
+                eprintln!("warning: {w}");
+            }
+        }
+        Err(e) => eprintln!("error: {e}"),
+    }
+    for ((cat, closed), (n, d)) in totals {
+        eprintln!(
+            "{cat:8} {:6} {n:8} {d:14}",
+            if closed { "closed" } else { "open" }
+        );
+    }
+}

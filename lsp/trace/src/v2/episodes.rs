@@ -1,0 +1,343 @@
+//! Turns goroutine state transitions (in Go's reader order, from
+//! `order.rs`) into [`Episode`]s: one per interval a goroutine spent
+//! off-CPU in one state.
+//!
+//! | state | opened by | closed by | reason | stack |
+//! |---|---|---|---|---|
+//! | Waiting | `GoBlock` | `GoUnblock`, `GoSwitch*` naming it | the runtime's wait reason (`"chan receive"`, `"select"`, …) | the `GoBlock` stack |
+//! | Waiting | `GoCreateBlocked`; the synthetic block of a `GoSwitch` | as above | `"coroutine"` (the runtime's `waitReasonCoroutine`) | the new goroutine's start PC / none |
+//! | Syscall | `GoSyscallBegin`, `GoCreateSyscall` (cgo callback) | `GoSyscallEnd`, `GoSyscallEndBlocked`, `GoDestroySyscall` | `"syscall"` | the `GoSyscallBegin` stack |
+//! | Sched (runnable) | `GoUnblock` | `GoStart` | `"runnable"` | the goroutine's own stack (where it blocked) |
+//! | Sched | `GoCreate` | `GoStart` | `"created"` | the new goroutine's start PC |
+//! | Sched | `GoStop` | `GoStart` | the runtime's stop reason (`"preempted"`, `"runtime.Gosched"`, …) | the `GoStop` stack |
+//! | Sched | `GoSyscallEndBlocked` | `GoStart` | `"syscall exit"` (waiting for a P after a syscall) | the syscall's stack |
+//! | any | `GoStatus`/`GoStatusStack` in the first generation (state before the trace) | as above | `""` (unknown) for waits, `"syscall"`, `"runnable"` | the `GoStatusStack` stack, if any |
+//!
+//! * The **waker** of a Waiting episode, and of the Sched episode that
+//!   follows it, is the goroutine running where the `GoUnblock` was emitted
+//!   (`None` when emitted from no goroutine: netpoller, timers, sysmon) and
+//!   the `GoUnblock` stack. For a coroutine switch it is the switching
+//!   goroutine (no stack). `GoSwitch` makes its target run at the same
+//!   instant: no Sched episode is produced for it.
+//! * The **creator** is the `GoCreate` stack of the goroutine, when its
+//!   creation is in the trace (dropped with the goroutine on `GoDestroy`).
+//! * `GoStatusStack` of a later generation (the stack of a goroutine still
+//!   parked) fills in the stack of an open episode that has none (one that
+//!   began before the trace). Such stacks start inside the scheduler
+//!   (`runtime.gopark`); those leading park frames are dropped.
+//! * Times are raw event times (Go's per-delta tick→ns conversion, *not* made
+//!   strictly increasing like Go's reader does) relative to the trace's
+//!   origin: the first generation's earliest batch timestamp (the time of the
+//!   `Sync` event Go's reader returns first). Cross-M skew that puts an end
+//!   before its start gives a zero duration.
+//!
+//! This module does not decide event order or validity (see `order.rs`).
+
+use super::events::ev;
+use super::order::{Consumer, GoState, NO_G, Transition};
+use super::tables::{GenTables, Resolver, strip_park_frames};
+use crate::{Category, DecodeError, Episode, EpisodeSink, StackId, Sym, Tables, Waker};
+
+/// What a goroutine is doing off-CPU.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
+enum Open {
+    /// Running, or nothing known.
+    #[default]
+    None,
+    Waiting,
+    Syscall,
+    Runnable,
+}
+
+/// Per-goroutine episode state, stored with the ordering's goroutine state.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct GoSlot {
+    open: Open,
+    category: Option<Category>,
+    start: i64,
+    reason: Sym,
+    stack: StackId,
+    waker: Option<Waker>,
+    began_before: bool,
+    creator: Option<StackId>,
+}
+
+/// Reason strings the decoder supplies itself.
+#[derive(Clone, Copy, Debug)]
+struct Names {
+    runnable: Sym,
+    created: Sym,
+    coroutine: Sym,
+    syscall: Sym,
+    syscall_exit: Sym,
+}
+
+/// Trace-wide episode bookkeeping.
+#[derive(Debug)]
+pub(crate) struct Tracker {
+    names: Names,
+    /// Time origin (ns), set from the first generation.
+    pub origin: i64,
+    /// Episodes emitted.
+    pub episodes: u64,
+}
+
+impl Tracker {
+    /// Interns the decoder's own reason strings.
+    pub fn new(tables: &mut Tables) -> Self {
+        Tracker {
+            names: Names {
+                runnable: tables.intern_str("runnable"),
+                created: tables.intern_str("created"),
+                coroutine: tables.intern_str("coroutine"),
+                syscall: tables.intern_str("syscall"),
+                syscall_exit: tables.intern_str("syscall exit"),
+            },
+            origin: 0,
+            episodes: 0,
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn emit(
+        &mut self,
+        g: u64,
+        s: &GoSlot,
+        end: i64,
+        open_at_end: bool,
+        waker: Option<Waker>,
+        tables: &Tables,
+        sink: &mut dyn EpisodeSink,
+    ) {
+        let category = match s.open {
+            Open::None => return,
+            Open::Waiting => s.category.unwrap_or(Category::Other),
+            Open::Syscall => Category::Syscall,
+            Open::Runnable => Category::Sched,
+        };
+        let start_ns = rel(s.start, self.origin);
+        let end_ns = rel(end, self.origin).max(start_ns);
+        let ep = Episode {
+            goroutine: g,
+            category,
+            reason: s.reason,
+            start_ns,
+            end_ns,
+            began_before_trace: s.began_before,
+            open_at_end,
+            stack: s.stack,
+            waker,
+            creator: s.creator,
+        };
+        self.episodes += 1;
+        sink.episode(&ep, tables);
+    }
+
+    /// Emits the episode still open in `s` as open at the trace end.
+    pub fn finish(
+        &mut self,
+        g: u64,
+        s: &GoSlot,
+        end: i64,
+        tables: &Tables,
+        sink: &mut dyn EpisodeSink,
+    ) {
+        if s.open != Open::None {
+            self.emit(g, s, end, true, s.waker, tables, sink);
+        }
+    }
+}
+
+fn rel(t: i64, origin: i64) -> u64 {
+    u64::try_from(t.saturating_sub(origin)).unwrap_or(0)
+}
+
+/// The consumer of one generation's transitions.
+pub(crate) struct GenEpisodes<'a> {
+    pub tracker: &'a mut Tracker,
+    pub gt: &'a GenTables,
+    pub res: &'a mut Resolver,
+    pub tables: &'a mut Tables,
+    pub sink: &'a mut dyn EpisodeSink,
+    pub bytes: &'a [u8],
+    /// What to report to `sink.progress` while inside the generation.
+    pub progress_done: u64,
+    pub progress_total: u64,
+}
+
+impl GenEpisodes<'_> {
+    fn stack(&mut self, id: u64) -> StackId {
+        self.res.stack(self.gt, self.bytes, self.tables, id)
+    }
+
+    fn sym(&mut self, id: u64) -> Sym {
+        self.res.sym(self.gt, self.bytes, self.tables, id)
+    }
+
+    fn close(&mut self, g: u64, s: &mut GoSlot, end: i64, waker: Option<Waker>) {
+        self.tracker
+            .emit(g, s, end, false, waker, self.tables, self.sink);
+        s.open = Open::None;
+        s.began_before = false;
+        s.waker = None;
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn open(
+        &mut self,
+        g: u64,
+        s: &mut GoSlot,
+        what: Open,
+        time: i64,
+        reason: Sym,
+        category: Option<Category>,
+        stack: StackId,
+        waker: Option<Waker>,
+    ) {
+        if s.open != Open::None {
+            // Cannot happen in a trace Go's reader accepts; close defensively.
+            let w = s.waker;
+            self.close(g, s, time, w);
+        }
+        s.open = what;
+        s.start = time;
+        s.reason = reason;
+        s.category = category;
+        s.stack = stack;
+        s.waker = waker;
+        s.began_before = false;
+    }
+}
+
+impl Consumer for GenEpisodes<'_> {
+    type Slot = GoSlot;
+
+    fn tick(&mut self) -> Result<(), DecodeError> {
+        if self
+            .sink
+            .progress(self.progress_done, self.progress_total)
+            .is_break()
+        {
+            return Err(DecodeError::Cancelled);
+        }
+        Ok(())
+    }
+
+    fn transition(&mut self, t: &Transition<'_>, s: &mut GoSlot) {
+        let e = t.ev;
+        let g = t.g;
+        let n = self.tracker.names;
+        match e.typ {
+            ev::GO_CREATE | ev::GO_CREATE_BLOCKED => {
+                let creator = self.stack(e.args[2]);
+                s.creator = (!creator.is_empty()).then_some(creator);
+                let own = self.stack(e.args[1]);
+                if e.typ == ev::GO_CREATE {
+                    self.open(g, s, Open::Runnable, e.time, n.created, None, own, None);
+                } else {
+                    let cat = Some(Category::of_wait_reason("coroutine"));
+                    self.open(g, s, Open::Waiting, e.time, n.coroutine, cat, own, None);
+                }
+            }
+            ev::GO_CREATE_SYSCALL => {
+                self.open(
+                    g,
+                    s,
+                    Open::Syscall,
+                    e.time,
+                    n.syscall,
+                    None,
+                    StackId::EMPTY,
+                    None,
+                );
+            }
+            ev::GO_START if s.open == Open::Runnable => {
+                let w = s.waker;
+                self.close(g, s, e.time, w);
+            }
+            ev::GO_DESTROY_SYSCALL | ev::GO_SYSCALL_END if s.open == Open::Syscall => {
+                self.close(g, s, e.time, None);
+            }
+            ev::GO_SYSCALL_END_BLOCKED => {
+                let stack = s.stack;
+                if s.open == Open::Syscall {
+                    self.close(g, s, e.time, None);
+                }
+                self.open(
+                    g,
+                    s,
+                    Open::Runnable,
+                    e.time,
+                    n.syscall_exit,
+                    None,
+                    stack,
+                    None,
+                );
+            }
+            ev::GO_SYSCALL_BEGIN => {
+                let stack = self.stack(e.args[1]);
+                self.open(g, s, Open::Syscall, e.time, n.syscall, None, stack, None);
+            }
+            ev::GO_STOP => {
+                let mut reason = self.sym(e.args[0]);
+                if reason == Sym(0) {
+                    reason = n.runnable;
+                }
+                let stack = self.stack(e.args[1]);
+                self.open(g, s, Open::Runnable, e.time, reason, None, stack, None);
+            }
+            ev::GO_BLOCK => {
+                let (reason, stack) = if t.source == ev::GO_SWITCH {
+                    (n.coroutine, StackId::EMPTY)
+                } else {
+                    (self.sym(e.args[0]), self.stack(e.args[1]))
+                };
+                let cat = Some(Category::of_wait_reason(self.tables.str(reason)));
+                self.open(g, s, Open::Waiting, e.time, reason, cat, stack, None);
+            }
+            ev::GO_UNBLOCK | ev::GO_SWITCH | ev::GO_SWITCH_DESTROY => {
+                let wstack = if e.typ == ev::GO_UNBLOCK {
+                    self.stack(e.args[2])
+                } else {
+                    StackId::EMPTY
+                };
+                let waker = Some(Waker {
+                    goroutine: (t.ctx.g != NO_G).then_some(t.ctx.g),
+                    stack: wstack,
+                });
+                let own = s.stack;
+                if s.open == Open::Waiting {
+                    self.close(g, s, e.time, waker);
+                }
+                if e.typ == ev::GO_UNBLOCK {
+                    self.open(g, s, Open::Runnable, e.time, n.runnable, None, own, waker);
+                }
+            }
+            ev::GO_STATUS | ev::GO_STATUS_STACK => {
+                let mut stack = StackId::EMPTY;
+                if e.typ == ev::GO_STATUS_STACK {
+                    stack = self.stack(e.args[3]);
+                    if t.to == GoState::Waiting {
+                        stack = strip_park_frames(self.tables, stack);
+                    }
+                }
+                if t.from == GoState::Undetermined {
+                    let (what, reason, cat) = match t.to {
+                        GoState::Waiting => {
+                            (Open::Waiting, Sym(0), Some(Category::of_wait_reason("")))
+                        }
+                        GoState::Syscall => (Open::Syscall, n.syscall, None),
+                        GoState::Runnable => (Open::Runnable, n.runnable, None),
+                        _ => return,
+                    };
+                    let origin = self.tracker.origin;
+                    self.open(g, s, what, origin, reason, cat, stack, None);
+                    s.began_before = true;
+                } else if s.open != Open::None && s.stack.is_empty() && !stack.is_empty() {
+                    s.stack = stack;
+                }
+            }
+            _ => {}
+        }
+    }
+}

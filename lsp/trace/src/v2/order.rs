@@ -1,0 +1,1320 @@
+//! The scheduler state machine that decides whether an event can be applied
+//! next, and applies it: a port of Go's `internal/trace/order.go`
+//! (`ordering.Advance` and every `advance*` handler, identical in Go 1.26 and
+//! 1.27), with the same preconditions, the same state updates and the same
+//! error texts (so Go's synthetic edge-case traces succeed or fail exactly as
+//! with Go's reader).
+//!
+//! It tracks, across generations, the status and sequence counter of every
+//! goroutine and P, the goroutine and P bound to every M, the GC cycle, user
+//! tasks and regions, and in-flight ranges (STW, sweep, mark assist). An
+//! event from M `m` either cannot advance yet (`Ok(false)`: another M must
+//! go first — the partial order given by per-G / per-P sequence numbers), or
+//! is applied (`Ok(true)`), or proves the trace broken (`Err`).
+//!
+//! Every goroutine state transition (including the synthetic ones Go derives
+//! from `GoSwitch`) is handed to a [`Consumer`] together with a per-goroutine
+//! payload slot that lives exactly as long as Go's `gState` (created by a
+//! status or creation event, dropped on destruction). Deciding what a
+//! transition *means* (episodes) is `episodes.rs`' job; ordering events of
+//! different Ms is `merge.rs`'.
+
+use super::events::{self, ev};
+use super::fxhash::FxHashMap;
+use super::tables::GenTables;
+use crate::DecodeError;
+
+/// `NoGoroutine`, `NoProc`, `NoThread` (all −1 in Go).
+pub(crate) const NO_G: u64 = u64::MAX;
+pub(crate) const NO_P: u64 = u64::MAX;
+pub(crate) const NO_M: u64 = u64::MAX;
+/// `NoTask`.
+const NO_TASK: u64 = u64::MAX;
+
+/// Wire goroutine status (`tracev2.GoStatus`).
+mod gs {
+    pub const RUNNABLE: u64 = 1;
+    pub const RUNNING: u64 = 2;
+    pub const SYSCALL: u64 = 3;
+    pub const WAITING: u64 = 4;
+}
+
+/// Wire P status (`tracev2.ProcStatus`).
+mod ps {
+    pub const RUNNING: u64 = 1;
+    pub const IDLE: u64 = 2;
+    pub const SYSCALL: u64 = 3;
+    pub const ABANDONED: u64 = 4;
+}
+
+/// Goroutine state as seen by a transition (Go's `GoState`).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum GoState {
+    /// Not known yet (first status of the first generation).
+    Undetermined,
+    /// Not created yet / destroyed.
+    NotExist,
+    /// Runnable.
+    Runnable,
+    /// Running.
+    Running,
+    /// Waiting (blocked).
+    Waiting,
+    /// In a system call.
+    Syscall,
+}
+
+impl GoState {
+    fn of_wire(status: u64) -> GoState {
+        match status {
+            gs::RUNNABLE => GoState::Runnable,
+            gs::RUNNING => GoState::Running,
+            gs::SYSCALL => GoState::Syscall,
+            gs::WAITING => GoState::Waiting,
+            _ => GoState::Undetermined,
+        }
+    }
+}
+
+fn go_status_name(s: u64) -> &'static str {
+    match s {
+        gs::RUNNABLE => "Runnable",
+        gs::RUNNING => "Running",
+        gs::SYSCALL => "Syscall",
+        gs::WAITING => "Waiting",
+        _ => "Bad",
+    }
+}
+
+fn proc_status_name(s: u64) -> &'static str {
+    match s {
+        ps::RUNNING => "Running",
+        ps::IDLE => "Idle",
+        ps::SYSCALL => "Syscall",
+        ps::ABANDONED => "SyscallAbandoned",
+        _ => "Bad",
+    }
+}
+
+/// One timed event, with arguments after the timestamp delta.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Ev {
+    /// Event type.
+    pub typ: u8,
+    /// Time in ns (Go's per-delta conversion, not made strictly increasing).
+    pub time: i64,
+    /// Arguments after the delta.
+    pub args: [u64; events::MAX_ARGS],
+    /// Byte offset of the event in the file.
+    pub offset: usize,
+}
+
+/// The scheduling context of an event (Go's `schedCtx`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Ctx {
+    pub g: u64,
+    pub p: u64,
+    pub m: u64,
+}
+
+/// A goroutine state transition, in Go's reader order.
+#[derive(Debug)]
+pub(crate) struct Transition<'a> {
+    /// The event (possibly synthesised: `GoBlock`, `GoStart`, `GoDestroy`
+    /// derived from `GoSwitch*`, with zero arguments).
+    pub ev: &'a Ev,
+    /// Source event type when `ev` is synthesised, else `ev.typ`.
+    pub source: u8,
+    /// The goroutine.
+    pub g: u64,
+    /// State before.
+    pub from: GoState,
+    /// State after.
+    pub to: GoState,
+    /// Context of the event (its `g` is the goroutine running on that M,
+    /// e.g. the unblocker for `GoUnblock`).
+    pub ctx: Ctx,
+}
+
+/// Receives goroutine transitions.
+pub(crate) trait Consumer {
+    /// Per-goroutine payload, created with the goroutine's state.
+    type Slot: Default;
+    /// One transition; `slot` is the goroutine's payload.
+    fn transition(&mut self, t: &Transition<'_>, slot: &mut Self::Slot);
+    /// Called every 2²⁰ events: a chance to report progress or cancel.
+    fn tick(&mut self) -> Result<(), DecodeError> {
+        Ok(())
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Seq {
+    generation: u64,
+    seq: u64,
+}
+
+impl Seq {
+    fn new(generation: u64, seq: u64) -> Seq {
+        Seq { generation, seq }
+    }
+    fn succeeds(self, prev: Seq) -> bool {
+        self.generation == prev.generation && self.seq == prev.seq.wrapping_add(1)
+    }
+}
+
+impl std::fmt::Display for Seq {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} (generation={})", self.seq, self.generation)
+    }
+}
+
+/// `rangeType`: a "Begin" event type and an optional string id.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct RangeType {
+    typ: u8,
+    desc: u64,
+}
+
+/// Go's `StartEv` for the range events.
+fn start_ev(typ: u8) -> u8 {
+    match typ {
+        ev::STW_END => ev::STW_BEGIN,
+        ev::GC_SWEEP_ACTIVE | ev::GC_SWEEP_END => ev::GC_SWEEP_BEGIN,
+        ev::GC_MARK_ASSIST_ACTIVE | ev::GC_MARK_ASSIST_END => ev::GC_MARK_ASSIST_BEGIN,
+        ev::GC_ACTIVE | ev::GC_END => ev::GC_BEGIN,
+        ev::GO_SYSCALL_END | ev::GO_SYSCALL_END_BLOCKED => ev::GO_SYSCALL_BEGIN,
+        ev::USER_REGION_END => ev::USER_REGION_BEGIN,
+        _ => 0, // EvNone
+    }
+}
+
+fn range_type(typ: u8, desc: u64) -> RangeType {
+    let s = start_ev(typ);
+    RangeType {
+        typ: if s != 0 { s } else { typ },
+        desc,
+    }
+}
+
+/// In-flight special ranges of a G or P (`rangeState`).
+#[derive(Debug, Default)]
+struct Ranges(Vec<RangeType>);
+
+impl Ranges {
+    fn has(&self, r: RangeType) -> bool {
+        self.0.contains(&r)
+    }
+    fn begin(&mut self, r: RangeType) -> Result<(), String> {
+        if self.has(r) {
+            return Err(format!(
+                "discovered event already in-flight for when starting event {}",
+                events::name(r.typ)
+            ));
+        }
+        self.0.push(r);
+        Ok(())
+    }
+    fn active(&mut self, r: RangeType, initial_gen: bool) -> Result<(), String> {
+        if initial_gen {
+            if self.has(r) {
+                return Err(format!(
+                    "found named active range already in first generation: {}",
+                    events::name(r.typ)
+                ));
+            }
+            self.0.push(r);
+        } else if !self.has(r) {
+            return Err(format!(
+                "resource is missing active range: {}",
+                events::name(r.typ)
+            ));
+        }
+        Ok(())
+    }
+    fn end(&mut self, typ: u8) -> Result<u64, String> {
+        let st = start_ev(typ);
+        match self.0.iter().position(|r| r.typ == st) {
+            Some(i) => Ok(self.0.swap_remove(i).desc),
+            None => Err(format!(
+                "tried to end event {}, but not in-flight",
+                events::name(st)
+            )),
+        }
+    }
+}
+
+/// A user region: task id and name (a string's location in the input; names
+/// are compared by content because ids change between generations).
+#[derive(Clone, Copy, Debug)]
+struct Region {
+    task: u64,
+    name: (usize, usize),
+}
+
+/// Goroutine state (`gState`) plus the consumer's payload.
+#[derive(Debug)]
+pub(crate) struct GState<S> {
+    status: u64,
+    seq: Seq,
+    regions: Vec<Region>,
+    ranges: Ranges,
+    /// The consumer's payload.
+    pub slot: S,
+}
+
+impl<S: Default> GState<S> {
+    fn new(status: u64, seq: Seq) -> Self {
+        GState {
+            status,
+            seq,
+            regions: Vec::new(),
+            ranges: Ranges::default(),
+            slot: S::default(),
+        }
+    }
+}
+
+#[derive(Debug)]
+struct PState {
+    status: u64,
+    seq: Seq,
+    ranges: Ranges,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct MState {
+    g: u64,
+    p: u64,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum GcState {
+    Undetermined,
+    NotRunning,
+    Running,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct TaskState {
+    _parent: u64,
+}
+
+/// `schedReqs` constraints.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Req {
+    MustNot,
+    May,
+    Must,
+}
+
+const USER_GO: (Req, Req, Req) = (Req::Must, Req::Must, Req::Must);
+
+fn validate_ctx(ctx: Ctx, (m, p, g): (Req, Req, Req)) -> Result<(), String> {
+    if m == Req::Must && ctx.m == NO_M {
+        return Err("expected a thread but didn't have one".into());
+    } else if m == Req::MustNot && ctx.m != NO_M {
+        return Err("expected no thread but had one".into());
+    }
+    if p == Req::Must && ctx.p == NO_P {
+        return Err("expected a proc but didn't have one".into());
+    } else if p == Req::MustNot && ctx.p != NO_P {
+        return Err("expected no proc but had one".into());
+    }
+    if g == Req::Must && ctx.g == NO_G {
+        return Err("expected a goroutine but didn't have one".into());
+    } else if g == Req::MustNot && ctx.g != NO_G {
+        return Err("expected no goroutine but had one".into());
+    }
+    Ok(())
+}
+
+/// Read-only context of one generation, for the handlers.
+pub(crate) struct GenCtx<'a> {
+    pub generation: u64,
+    pub tables: &'a GenTables,
+    pub bytes: &'a [u8],
+}
+
+/// The result of a handler: `Ok(None)` = cannot advance yet.
+type Step = Result<Option<Ctx>, String>;
+
+/// The ordering state (Go's `ordering`), generic over the consumer payload.
+pub(crate) struct Ordering<S> {
+    g: FxHashMap<u64, GState<S>>,
+    p: FxHashMap<u64, PState>,
+    m: FxHashMap<u64, MState>,
+    tasks: FxHashMap<u64, TaskState>,
+    gc_seq: u64,
+    gc_state: GcState,
+    initial_gen: u64,
+}
+
+impl<S: Default> Default for Ordering<S> {
+    fn default() -> Self {
+        Ordering {
+            g: FxHashMap::default(),
+            p: FxHashMap::default(),
+            m: FxHashMap::default(),
+            tasks: FxHashMap::default(),
+            gc_seq: 0,
+            gc_state: GcState::Undetermined,
+            initial_gen: 0,
+        }
+    }
+}
+
+impl<S: Default> Ordering<S> {
+    /// Live goroutines and their payloads.
+    pub fn goroutines(&self) -> impl Iterator<Item = (u64, &S)> {
+        self.g.iter().map(|(&id, g)| (id, &g.slot))
+    }
+
+    /// Tries to apply `ev`, read from thread `m` in generation `gc.generation`
+    /// (Go's `ordering.Advance`, followed by the table-id check Go's reader
+    /// does on every event it returns).
+    pub fn advance<C: Consumer<Slot = S>>(
+        &mut self,
+        e: &mut Ev,
+        m: u64,
+        gc: &GenCtx<'_>,
+        c: &mut C,
+    ) -> Result<bool, DecodeError> {
+        if self.initial_gen == 0 {
+            self.initial_gen = gc.generation;
+        }
+        let mut cur = Ctx {
+            g: NO_G,
+            p: NO_P,
+            m,
+        };
+        if m != NO_M {
+            let ms = self.m.entry(m).or_insert(MState { g: NO_G, p: NO_P });
+            cur.p = ms.p;
+            cur.g = ms.g;
+        }
+        let res = self.dispatch(e, gc, cur, c);
+        match res {
+            Ok(Some(new)) => {
+                if m != NO_M
+                    && let Some(ms) = self.m.get_mut(&m)
+                {
+                    ms.p = new.p;
+                    ms.g = new.g;
+                }
+                validate_ids(e, gc)?;
+                Ok(true)
+            }
+            Ok(None) => Ok(false),
+            Err(msg) => Err(DecodeError::Inconsistent {
+                what: format!(
+                    "generation {}, M {}, {} at byte {}: {msg}",
+                    gc.generation,
+                    m as i64,
+                    events::name(e.typ),
+                    e.offset
+                ),
+            }),
+        }
+    }
+
+    fn dispatch<C: Consumer<Slot = S>>(
+        &mut self,
+        e: &mut Ev,
+        gc: &GenCtx<'_>,
+        cur: Ctx,
+        c: &mut C,
+    ) -> Step {
+        match e.typ {
+            ev::PROCS_CHANGE | ev::GO_LABEL | ev::USER_LOG => annotation(cur),
+            ev::PROC_START => self.proc_start(e, gc, cur),
+            ev::PROC_STOP => self.proc_stop(e, cur),
+            ev::PROC_STEAL => self.proc_steal(e, gc, cur),
+            ev::PROC_STATUS => self.proc_status(e, gc, cur),
+            ev::GO_CREATE | ev::GO_CREATE_BLOCKED => self.go_create(e, gc, cur, c),
+            ev::GO_CREATE_SYSCALL => self.go_create_syscall(e, gc, cur, c),
+            ev::GO_START => self.go_start(e, gc, cur, c),
+            ev::GO_DESTROY | ev::GO_STOP | ev::GO_BLOCK => self.go_stop_exec(e, cur, c),
+            ev::GO_DESTROY_SYSCALL => self.go_destroy_syscall(e, cur, c),
+            ev::GO_UNBLOCK => self.go_unblock(e, gc, cur, c),
+            ev::GO_SYSCALL_BEGIN => self.go_syscall_begin(e, gc, cur, c),
+            ev::GO_SYSCALL_END => self.go_syscall_end(e, cur, c),
+            ev::GO_SYSCALL_END_BLOCKED => self.go_syscall_end_blocked(e, cur, c),
+            ev::GO_STATUS | ev::GO_STATUS_STACK => self.go_status(e, gc, cur, c),
+            ev::STW_BEGIN | ev::GC_MARK_ASSIST_BEGIN => self.go_range_begin(e, cur),
+            ev::STW_END | ev::GC_MARK_ASSIST_END => self.go_range_end(e, cur),
+            ev::GC_ACTIVE => self.gc_active(e, gc, cur),
+            ev::GC_BEGIN => self.gc_begin(e, cur),
+            ev::GC_END => self.gc_end(e, cur),
+            ev::GC_SWEEP_ACTIVE => self.gc_sweep_active(e, gc, cur),
+            ev::GC_SWEEP_BEGIN => self.gc_sweep_begin(e, cur),
+            ev::GC_SWEEP_END => self.gc_sweep_end(e, cur),
+            ev::GC_MARK_ASSIST_ACTIVE => self.go_range_active(e, gc, cur),
+            ev::HEAP_ALLOC | ev::HEAP_GOAL => {
+                validate_ctx(cur, (Req::Must, Req::Must, Req::May))?;
+                Ok(Some(cur))
+            }
+            ev::USER_TASK_BEGIN => self.user_task_begin(e, gc, cur),
+            ev::USER_TASK_END => self.user_task_end(e, cur),
+            ev::USER_REGION_BEGIN => self.user_region_begin(e, gc, cur),
+            ev::USER_REGION_END => self.user_region_end(e, gc, cur),
+            ev::GO_SWITCH | ev::GO_SWITCH_DESTROY => self.go_switch(e, gc, cur, c),
+            ev::FIRST_EXPERIMENTAL..=ev::LAST_EXPERIMENTAL => {
+                validate_ctx(cur, (Req::Must, Req::May, Req::May))?;
+                Ok(Some(cur))
+            }
+            t => Err(format!(
+                "bad event type found while ordering: {}",
+                events::name(t)
+            )),
+        }
+    }
+
+    fn proc_status(&mut self, e: &mut Ev, gc: &GenCtx<'_>, mut cur: Ctx) -> Step {
+        let pid = e.args[0];
+        let status = e.args[1];
+        if status > ps::ABANDONED {
+            return Err(format!("invalid status for proc {}: {status}", pid as i64));
+        }
+        let mut promoted = false;
+        if let Some(s) = self.p.get_mut(&pid) {
+            if status == ps::ABANDONED && s.status == ps::SYSCALL {
+                promoted = true;
+                e.args[1] = ps::SYSCALL;
+            } else if status == ps::ABANDONED && s.status == ps::ABANDONED {
+            } else if s.status != status {
+                return Err(format!(
+                    "inconsistent status for proc {}: old {} vs. new {}",
+                    pid as i64,
+                    proc_status_name(s.status),
+                    proc_status_name(status)
+                ));
+            }
+            s.seq = Seq::new(gc.generation, 0);
+        } else {
+            self.p.insert(
+                pid,
+                PState {
+                    status,
+                    seq: Seq::new(gc.generation, 0),
+                    ranges: Ranges::default(),
+                },
+            );
+        }
+        let mut new = cur;
+        if status == ps::RUNNING || status == ps::SYSCALL {
+            new.p = pid;
+        }
+        if promoted {
+            // The event is emitted in the context the P is bound to (only
+            // the context of the emitted event changes, not any state).
+            let found = self.m.iter().any(|(_, ms)| ms.p == pid);
+            if !found {
+                return Err(format!(
+                    "failed to find sched context for proc {} that's about to be stolen",
+                    pid as i64
+                ));
+            }
+            cur.p = pid;
+        }
+        let _ = cur;
+        Ok(Some(new))
+    }
+
+    fn proc_start(&mut self, e: &Ev, gc: &GenCtx<'_>, cur: Ctx) -> Step {
+        let pid = e.args[0];
+        let seq = Seq::new(gc.generation, e.args[1]);
+        match self.p.get_mut(&pid) {
+            Some(st) if st.status == ps::IDLE && seq.succeeds(st.seq) && cur.p == NO_P => {
+                validate_ctx(cur, (Req::Must, Req::MustNot, Req::May))?;
+                st.status = ps::RUNNING;
+                st.seq = seq;
+                Ok(Some(Ctx { p: pid, ..cur }))
+            }
+            _ => Ok(None),
+        }
+    }
+
+    fn proc_stop(&mut self, e: &Ev, cur: Ctx) -> Step {
+        let Some(st) = self.p.get_mut(&cur.p) else {
+            return Err(format!(
+                "event {} for proc ({}) that doesn't exist",
+                events::name(e.typ),
+                cur.p as i64
+            ));
+        };
+        if st.status != ps::RUNNING && st.status != ps::SYSCALL {
+            return Err(format!(
+                "{} event for proc that's not Running or Syscall",
+                events::name(e.typ)
+            ));
+        }
+        validate_ctx(cur, (Req::Must, Req::Must, Req::May))?;
+        st.status = ps::IDLE;
+        Ok(Some(Ctx { p: NO_P, ..cur }))
+    }
+
+    fn proc_steal(&mut self, e: &Ev, gc: &GenCtx<'_>, cur: Ctx) -> Step {
+        let pid = e.args[0];
+        let seq = Seq::new(gc.generation, e.args[1]);
+        let Some(st) = self.p.get_mut(&pid) else {
+            return Ok(None);
+        };
+        if (st.status != ps::SYSCALL && st.status != ps::ABANDONED) || !seq.succeeds(st.seq) {
+            return Ok(None);
+        }
+        validate_ctx(cur, (Req::Must, Req::May, Req::May))?;
+        let old = st.status;
+        st.status = ps::IDLE;
+        st.seq = seq;
+        if old == ps::ABANDONED {
+            return Ok(Some(cur));
+        }
+        let mid = e.args[2];
+        if mid == cur.m {
+            if cur.p != pid {
+                return Err(format!(
+                    "tried to self-steal proc {} (thread {}), but got proc {} instead",
+                    pid as i64, mid as i64, cur.p as i64
+                ));
+            }
+            return Ok(Some(Ctx { p: NO_P, ..cur }));
+        }
+        let Some(ms) = self.m.get_mut(&mid) else {
+            return Err(format!(
+                "stole proc from non-existent thread {}",
+                mid as i64
+            ));
+        };
+        if ms.p != pid {
+            return Err(format!(
+                "tried to steal proc {} from thread {}, but got proc {} instead",
+                pid as i64, mid as i64, ms.p as i64
+            ));
+        }
+        ms.p = NO_P;
+        Ok(Some(cur))
+    }
+
+    fn go_status<C: Consumer<Slot = S>>(
+        &mut self,
+        e: &Ev,
+        gc: &GenCtx<'_>,
+        mut cur: Ctx,
+        c: &mut C,
+    ) -> Step {
+        let gid = e.args[0];
+        let mid = e.args[1];
+        let status = e.args[2];
+        if status > gs::WAITING {
+            return Err(format!(
+                "invalid status for goroutine {}: {status}",
+                gid as i64
+            ));
+        }
+        let from = if let Some(s) = self.g.get_mut(&gid) {
+            if s.status != status {
+                return Err(format!(
+                    "inconsistent status for goroutine {}: old {} vs. new {}",
+                    gid as i64,
+                    go_status_name(s.status),
+                    go_status_name(status)
+                ));
+            }
+            s.seq = Seq::new(gc.generation, 0);
+            GoState::of_wire(status)
+        } else if gc.generation == self.initial_gen {
+            self.g
+                .insert(gid, GState::new(status, Seq::new(gc.generation, 0)));
+            GoState::Undetermined
+        } else {
+            return Err(format!(
+                "found goroutine status for new goroutine after the first generation: id={} status={}",
+                gid as i64,
+                go_status_name(status)
+            ));
+        };
+        let mut new = cur;
+        match status {
+            gs::RUNNING => new.g = gid,
+            gs::SYSCALL => {
+                if mid == NO_M {
+                    return Err(format!(
+                        "found goroutine {} in syscall without a thread",
+                        gid as i64
+                    ));
+                }
+                if mid == cur.m {
+                    if gc.generation != self.initial_gen && cur.g != gid {
+                        return Err(format!(
+                            "inconsistent thread for syscalling goroutine {}: thread has goroutine {}",
+                            gid as i64, cur.g as i64
+                        ));
+                    }
+                    new.g = gid;
+                } else {
+                    match self.m.get(&mid) {
+                        Some(ms) => {
+                            if ms.g != gid {
+                                return Err(format!(
+                                    "inconsistent thread for syscalling goroutine {}: thread has goroutine {}",
+                                    gid as i64, ms.g as i64
+                                ));
+                            }
+                            cur.g = ms.g;
+                        }
+                        None => {
+                            self.m.insert(mid, MState { g: gid, p: NO_P });
+                        }
+                    }
+                    cur.m = mid;
+                }
+            }
+            _ => {}
+        }
+        let to = GoState::of_wire(status);
+        self.emit(c, e, e.typ, gid, from, to, cur);
+        Ok(Some(new))
+    }
+
+    fn go_create<C: Consumer<Slot = S>>(
+        &mut self,
+        e: &Ev,
+        gc: &GenCtx<'_>,
+        cur: Ctx,
+        c: &mut C,
+    ) -> Step {
+        validate_ctx(cur, (Req::Must, Req::Must, Req::May))?;
+        if let Some(st) = self.g.get(&cur.g)
+            && st.status != gs::RUNNING
+        {
+            return Err(format!(
+                "{} event for goroutine that's not Running",
+                events::name(e.typ)
+            ));
+        }
+        let newg = e.args[0];
+        if self.g.contains_key(&newg) {
+            return Err(format!(
+                "tried to create goroutine ({}) that already exists",
+                newg as i64
+            ));
+        }
+        let (status, to) = if e.typ == ev::GO_CREATE_BLOCKED {
+            (gs::WAITING, GoState::Waiting)
+        } else {
+            (gs::RUNNABLE, GoState::Runnable)
+        };
+        self.g
+            .insert(newg, GState::new(status, Seq::new(gc.generation, 0)));
+        self.emit(c, e, e.typ, newg, GoState::NotExist, to, cur);
+        Ok(Some(cur))
+    }
+
+    fn go_stop_exec<C: Consumer<Slot = S>>(&mut self, e: &Ev, cur: Ctx, c: &mut C) -> Step {
+        validate_ctx(cur, USER_GO)?;
+        let Some(st) = self.g.get_mut(&cur.g) else {
+            return Err(format!(
+                "event {} for goroutine ({}) that doesn't exist",
+                events::name(e.typ),
+                cur.g as i64
+            ));
+        };
+        if st.status != gs::RUNNING {
+            return Err(format!(
+                "{} event for goroutine that's not Running",
+                events::name(e.typ)
+            ));
+        }
+        let to = match e.typ {
+            ev::GO_DESTROY => GoState::NotExist,
+            ev::GO_STOP => {
+                st.status = gs::RUNNABLE;
+                GoState::Runnable
+            }
+            _ => {
+                st.status = gs::WAITING;
+                GoState::Waiting
+            }
+        };
+        self.emit(c, e, e.typ, cur.g, GoState::Running, to, cur);
+        if e.typ == ev::GO_DESTROY {
+            self.g.remove(&cur.g);
+        }
+        Ok(Some(Ctx { g: NO_G, ..cur }))
+    }
+
+    fn go_start<C: Consumer<Slot = S>>(
+        &mut self,
+        e: &Ev,
+        gc: &GenCtx<'_>,
+        cur: Ctx,
+        c: &mut C,
+    ) -> Step {
+        let gid = e.args[0];
+        let seq = Seq::new(gc.generation, e.args[1]);
+        match self.g.get_mut(&gid) {
+            Some(st) if st.status == gs::RUNNABLE && seq.succeeds(st.seq) => {
+                validate_ctx(cur, (Req::Must, Req::Must, Req::MustNot))?;
+                st.status = gs::RUNNING;
+                st.seq = seq;
+            }
+            _ => return Ok(None),
+        }
+        self.emit(c, e, e.typ, gid, GoState::Runnable, GoState::Running, cur);
+        Ok(Some(Ctx { g: gid, ..cur }))
+    }
+
+    fn go_unblock<C: Consumer<Slot = S>>(
+        &mut self,
+        e: &Ev,
+        gc: &GenCtx<'_>,
+        cur: Ctx,
+        c: &mut C,
+    ) -> Step {
+        let gid = e.args[0];
+        let seq = Seq::new(gc.generation, e.args[1]);
+        match self.g.get_mut(&gid) {
+            Some(st) if st.status == gs::WAITING && seq.succeeds(st.seq) => {
+                st.status = gs::RUNNABLE;
+                st.seq = seq;
+            }
+            _ => return Ok(None),
+        }
+        self.emit(c, e, e.typ, gid, GoState::Waiting, GoState::Runnable, cur);
+        Ok(Some(cur))
+    }
+
+    fn go_switch<C: Consumer<Slot = S>>(
+        &mut self,
+        e: &Ev,
+        gc: &GenCtx<'_>,
+        cur: Ctx,
+        c: &mut C,
+    ) -> Step {
+        validate_ctx(cur, USER_GO)?;
+        match self.g.get(&cur.g) {
+            None => {
+                return Err(format!(
+                    "event {} for goroutine ({}) that doesn't exist",
+                    events::name(e.typ),
+                    cur.g as i64
+                ));
+            }
+            Some(st) if st.status != gs::RUNNING => {
+                return Err(format!(
+                    "{} event for goroutine that's not Running",
+                    events::name(e.typ)
+                ));
+            }
+            Some(_) => {}
+        }
+        let next = e.args[0];
+        let seq = Seq::new(gc.generation, e.args[1]);
+        match self.g.get(&next) {
+            Some(st) if st.status == gs::WAITING && seq.succeeds(st.seq) => {}
+            _ => return Ok(None),
+        }
+        // 1. The switch unblocks `next`.
+        self.emit(c, e, e.typ, next, GoState::Waiting, GoState::Runnable, cur);
+        // 2. The current goroutine blocks (no reason, no stack) or exits.
+        let mut synth = Ev {
+            typ: ev::GO_BLOCK,
+            time: e.time,
+            args: [0; events::MAX_ARGS],
+            offset: e.offset,
+        };
+        if e.typ == ev::GO_SWITCH {
+            if let Some(st) = self.g.get_mut(&cur.g) {
+                st.status = gs::WAITING;
+            }
+            self.emit(
+                c,
+                &synth,
+                e.typ,
+                cur.g,
+                GoState::Running,
+                GoState::Waiting,
+                cur,
+            );
+        } else {
+            synth.typ = ev::GO_DESTROY;
+            self.emit(
+                c,
+                &synth,
+                e.typ,
+                cur.g,
+                GoState::Running,
+                GoState::NotExist,
+                cur,
+            );
+            self.g.remove(&cur.g);
+        }
+        // 3. `next` starts running.
+        if let Some(st) = self.g.get_mut(&next) {
+            st.status = gs::RUNNING;
+            st.seq = seq;
+        }
+        synth.typ = ev::GO_START;
+        synth.args = [next, e.args[1], 0, 0];
+        let start_ctx = Ctx { g: NO_G, ..cur };
+        self.emit(
+            c,
+            &synth,
+            e.typ,
+            next,
+            GoState::Runnable,
+            GoState::Running,
+            start_ctx,
+        );
+        Ok(Some(Ctx { g: next, ..cur }))
+    }
+
+    fn go_syscall_begin<C: Consumer<Slot = S>>(
+        &mut self,
+        e: &Ev,
+        gc: &GenCtx<'_>,
+        cur: Ctx,
+        c: &mut C,
+    ) -> Step {
+        validate_ctx(cur, USER_GO)?;
+        let name = events::name(e.typ);
+        match self.g.get_mut(&cur.g) {
+            None => {
+                return Err(format!(
+                    "event {name} for goroutine ({}) that doesn't exist",
+                    cur.g as i64
+                ));
+            }
+            Some(st) if st.status != gs::RUNNING => {
+                return Err(format!("{name} event for goroutine that's not Running"));
+            }
+            Some(st) => st.status = gs::SYSCALL,
+        }
+        let Some(pst) = self.p.get_mut(&cur.p) else {
+            return Err(format!(
+                "uninitialized proc {} found during {name}",
+                cur.p as i64
+            ));
+        };
+        pst.status = ps::SYSCALL;
+        let pseq = Seq::new(gc.generation, e.args[0]);
+        if !pseq.succeeds(pst.seq) {
+            return Err(format!(
+                "failed to advance {name}: can't make sequence: {} -> {pseq}",
+                pst.seq
+            ));
+        }
+        pst.seq = pseq;
+        self.emit(c, e, e.typ, cur.g, GoState::Running, GoState::Syscall, cur);
+        Ok(Some(cur))
+    }
+
+    fn go_syscall_end<C: Consumer<Slot = S>>(&mut self, e: &Ev, cur: Ctx, c: &mut C) -> Step {
+        validate_ctx(cur, USER_GO)?;
+        let name = events::name(e.typ);
+        match self.g.get_mut(&cur.g) {
+            None => {
+                return Err(format!(
+                    "event {name} for goroutine ({}) that doesn't exist",
+                    cur.g as i64
+                ));
+            }
+            Some(st) if st.status != gs::SYSCALL => {
+                return Err(format!("{name} event for goroutine that's not Running"));
+            }
+            Some(st) => st.status = gs::RUNNING,
+        }
+        let Some(pst) = self.p.get_mut(&cur.p) else {
+            return Err(format!(
+                "uninitialized proc {} found during {name}",
+                cur.p as i64
+            ));
+        };
+        if pst.status != ps::SYSCALL {
+            return Err(format!(
+                "expected proc {} in state Syscall, but got {} instead",
+                cur.p as i64,
+                proc_status_name(pst.status)
+            ));
+        }
+        pst.status = ps::RUNNING;
+        self.emit(c, e, e.typ, cur.g, GoState::Syscall, GoState::Running, cur);
+        Ok(Some(cur))
+    }
+
+    fn go_syscall_end_blocked<C: Consumer<Slot = S>>(
+        &mut self,
+        e: &Ev,
+        cur: Ctx,
+        c: &mut C,
+    ) -> Step {
+        let name = events::name(e.typ);
+        if cur.p != NO_P {
+            let Some(pst) = self.p.get(&cur.p) else {
+                return Err(format!(
+                    "uninitialized proc {} found during {name}",
+                    cur.p as i64
+                ));
+            };
+            if pst.status == ps::SYSCALL {
+                return Ok(None);
+            }
+        }
+        validate_ctx(cur, (Req::Must, Req::May, Req::Must))?;
+        match self.g.get_mut(&cur.g) {
+            None => {
+                return Err(format!(
+                    "event {name} for goroutine ({}) that doesn't exist",
+                    cur.g as i64
+                ));
+            }
+            Some(st) if st.status != gs::SYSCALL => {
+                return Err(format!("{name} event for goroutine that's not Running"));
+            }
+            Some(st) => st.status = gs::RUNNABLE,
+        }
+        self.emit(c, e, e.typ, cur.g, GoState::Syscall, GoState::Runnable, cur);
+        Ok(Some(Ctx { g: NO_G, ..cur }))
+    }
+
+    fn go_create_syscall<C: Consumer<Slot = S>>(
+        &mut self,
+        e: &Ev,
+        gc: &GenCtx<'_>,
+        cur: Ctx,
+        c: &mut C,
+    ) -> Step {
+        validate_ctx(cur, (Req::Must, Req::May, Req::MustNot))?;
+        let newg = e.args[0];
+        if self.g.contains_key(&newg) {
+            return Err(format!(
+                "tried to create goroutine ({}) in syscall that already exists",
+                newg as i64
+            ));
+        }
+        self.g
+            .insert(newg, GState::new(gs::SYSCALL, Seq::new(gc.generation, 0)));
+        self.emit(c, e, e.typ, newg, GoState::NotExist, GoState::Syscall, cur);
+        Ok(Some(Ctx { g: newg, ..cur }))
+    }
+
+    fn go_destroy_syscall<C: Consumer<Slot = S>>(&mut self, e: &Ev, cur: Ctx, c: &mut C) -> Step {
+        validate_ctx(cur, (Req::Must, Req::May, Req::Must))?;
+        let name = events::name(e.typ);
+        match self.g.get(&cur.g) {
+            None => {
+                return Err(format!(
+                    "event {name} for goroutine ({}) that doesn't exist",
+                    cur.g as i64
+                ));
+            }
+            Some(st) if st.status != gs::SYSCALL => {
+                return Err(format!("{name} event for goroutine that's not Syscall"));
+            }
+            Some(_) => {}
+        }
+        let mut new = Ctx { g: NO_G, ..cur };
+        if cur.p != NO_P {
+            let Some(pst) = self.p.get_mut(&cur.p) else {
+                return Err(format!("found invalid proc {} during {name}", cur.p as i64));
+            };
+            if pst.status != ps::SYSCALL {
+                return Err(format!(
+                    "proc {} in unexpected state {} during {name}",
+                    cur.p as i64,
+                    proc_status_name(pst.status)
+                ));
+            }
+            pst.status = ps::ABANDONED;
+            new.p = NO_P;
+        }
+        self.emit(c, e, e.typ, cur.g, GoState::Syscall, GoState::NotExist, cur);
+        self.g.remove(&cur.g);
+        Ok(Some(new))
+    }
+
+    fn user_task_begin(&mut self, e: &Ev, gc: &GenCtx<'_>, cur: Ctx) -> Step {
+        let id = e.args[0];
+        if self.tasks.contains_key(&id) {
+            return Err(format!("task ID conflict: {id}"));
+        }
+        let mut parent = e.args[1];
+        if parent == 0 {
+            parent = NO_TASK;
+        }
+        let name = e.args[2];
+        if !gc.tables.has_string(name) {
+            return Err(format!(
+                "invalid string ID {name} for {} event",
+                events::name(e.typ)
+            ));
+        }
+        self.tasks.insert(id, TaskState { _parent: parent });
+        validate_ctx(cur, USER_GO)?;
+        Ok(Some(cur))
+    }
+
+    fn user_task_end(&mut self, e: &Ev, cur: Ctx) -> Step {
+        self.tasks.remove(&e.args[0]);
+        validate_ctx(cur, USER_GO)?;
+        Ok(Some(cur))
+    }
+
+    fn region(&self, e: &Ev, gc: &GenCtx<'_>) -> Result<Region, String> {
+        let id = e.args[1];
+        let name = string_loc(gc, id)
+            .ok_or_else(|| format!("invalid string ID {id} for {} event", events::name(e.typ)))?;
+        Ok(Region {
+            task: e.args[0],
+            name,
+        })
+    }
+
+    fn user_region_begin(&mut self, e: &Ev, gc: &GenCtx<'_>, cur: Ctx) -> Step {
+        validate_ctx(cur, USER_GO)?;
+        let r = self.region(e, gc)?;
+        let Some(st) = self.g.get_mut(&cur.g) else {
+            return Err(format!(
+                "encountered EvUserRegionBegin without known state for current goroutine {}",
+                cur.g as i64
+            ));
+        };
+        st.regions.push(r);
+        Ok(Some(cur))
+    }
+
+    fn user_region_end(&mut self, e: &Ev, gc: &GenCtx<'_>, cur: Ctx) -> Step {
+        validate_ctx(cur, USER_GO)?;
+        let r = self.region(e, gc)?;
+        let Some(st) = self.g.get_mut(&cur.g) else {
+            return Err(format!(
+                "encountered EvUserRegionEnd without known state for current goroutine {}",
+                cur.g as i64
+            ));
+        };
+        if let Some(top) = st.regions.last() {
+            let b = gc.bytes;
+            let same =
+                top.task == r.task && b.get(top.name.0..top.name.1) == b.get(r.name.0..r.name.1);
+            if !same {
+                return Err(format!(
+                    "misuse of region in goroutine {}: region end {} {:?} when the inner-most active region start event is {} {:?}",
+                    cur.g as i64,
+                    r.task,
+                    String::from_utf8_lossy(b.get(r.name.0..r.name.1).unwrap_or(&[])),
+                    top.task,
+                    String::from_utf8_lossy(b.get(top.name.0..top.name.1).unwrap_or(&[])),
+                ));
+            }
+            st.regions.pop();
+        }
+        Ok(Some(cur))
+    }
+
+    fn gc_active(&mut self, e: &Ev, gc: &GenCtx<'_>, cur: Ctx) -> Step {
+        let seq = e.args[0];
+        if gc.generation == self.initial_gen {
+            if self.gc_state != GcState::Undetermined {
+                return Err("GCActive in the first generation isn't first GC event".into());
+            }
+            self.gc_seq = seq;
+            self.gc_state = GcState::Running;
+            return Ok(Some(cur));
+        }
+        if seq != self.gc_seq.wrapping_add(1) {
+            return Ok(None);
+        }
+        if self.gc_state != GcState::Running {
+            return Err("encountered GCActive while GC was not in progress".into());
+        }
+        self.gc_seq = seq;
+        validate_ctx(cur, USER_GO)?;
+        Ok(Some(cur))
+    }
+
+    fn gc_begin(&mut self, e: &Ev, cur: Ctx) -> Step {
+        let seq = e.args[0];
+        if self.gc_state == GcState::Undetermined {
+            self.gc_seq = seq;
+            self.gc_state = GcState::Running;
+            return Ok(Some(cur));
+        }
+        if seq != self.gc_seq.wrapping_add(1) {
+            return Ok(None);
+        }
+        if self.gc_state == GcState::Running {
+            return Err("encountered GCBegin while GC was already in progress".into());
+        }
+        self.gc_seq = seq;
+        self.gc_state = GcState::Running;
+        validate_ctx(cur, USER_GO)?;
+        Ok(Some(cur))
+    }
+
+    fn gc_end(&mut self, e: &Ev, cur: Ctx) -> Step {
+        let seq = e.args[0];
+        if seq != self.gc_seq.wrapping_add(1) {
+            return Ok(None);
+        }
+        if self.gc_state == GcState::NotRunning {
+            return Err("encountered GCEnd when GC was not in progress".into());
+        }
+        if self.gc_state == GcState::Undetermined {
+            return Err("encountered GCEnd when GC was in an undetermined state".into());
+        }
+        self.gc_seq = seq;
+        self.gc_state = GcState::NotRunning;
+        validate_ctx(cur, USER_GO)?;
+        Ok(Some(cur))
+    }
+
+    fn gc_sweep_begin(&mut self, e: &Ev, cur: Ctx) -> Step {
+        validate_ctx(cur, (Req::Must, Req::Must, Req::May))?;
+        let Some(pst) = self.p.get_mut(&cur.p) else {
+            return Err(format!(
+                "uninitialized proc {} found during {}",
+                cur.p as i64,
+                events::name(e.typ)
+            ));
+        };
+        pst.ranges.begin(range_type(e.typ, 0))?;
+        Ok(Some(cur))
+    }
+
+    fn gc_sweep_active(&mut self, e: &Ev, gc: &GenCtx<'_>, cur: Ctx) -> Step {
+        let pid = e.args[0];
+        let initial = gc.generation == self.initial_gen;
+        let Some(pst) = self.p.get_mut(&pid) else {
+            return Err(format!(
+                "encountered GCSweepActive for unknown proc {}",
+                pid as i64
+            ));
+        };
+        pst.ranges.active(range_type(e.typ, 0), initial)?;
+        Ok(Some(cur))
+    }
+
+    fn gc_sweep_end(&mut self, e: &Ev, cur: Ctx) -> Step {
+        validate_ctx(cur, (Req::Must, Req::Must, Req::May))?;
+        let Some(pst) = self.p.get_mut(&cur.p) else {
+            return Err(format!(
+                "uninitialized proc {} found during {}",
+                cur.p as i64,
+                events::name(e.typ)
+            ));
+        };
+        pst.ranges.end(e.typ)?;
+        Ok(Some(cur))
+    }
+
+    fn go_range_begin(&mut self, e: &Ev, cur: Ctx) -> Step {
+        validate_ctx(cur, USER_GO)?;
+        let desc = if e.typ == ev::STW_BEGIN { e.args[0] } else { 0 };
+        let Some(st) = self.g.get_mut(&cur.g) else {
+            return Err(format!(
+                "encountered event of type {} without known state for current goroutine {}",
+                e.typ, cur.g as i64
+            ));
+        };
+        st.ranges.begin(range_type(e.typ, desc))?;
+        Ok(Some(cur))
+    }
+
+    fn go_range_active(&mut self, e: &Ev, gc: &GenCtx<'_>, cur: Ctx) -> Step {
+        let gid = e.args[0];
+        let initial = gc.generation == self.initial_gen;
+        let Some(st) = self.g.get_mut(&gid) else {
+            return Err(format!(
+                "uninitialized goroutine {} found during {}",
+                gid as i64,
+                events::name(e.typ)
+            ));
+        };
+        st.ranges.active(range_type(e.typ, 0), initial)?;
+        Ok(Some(cur))
+    }
+
+    fn go_range_end(&mut self, e: &mut Ev, cur: Ctx) -> Step {
+        validate_ctx(cur, USER_GO)?;
+        let Some(st) = self.g.get_mut(&cur.g) else {
+            return Err(format!(
+                "encountered event of type {} without known state for current goroutine {}",
+                e.typ, cur.g as i64
+            ));
+        };
+        let desc = st.ranges.end(e.typ)?;
+        if e.typ == ev::STW_END {
+            // Go smuggles the STW kind into the end event.
+            e.args[0] = desc;
+        }
+        Ok(Some(cur))
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    #[inline]
+    fn emit<C: Consumer<Slot = S>>(
+        &mut self,
+        c: &mut C,
+        e: &Ev,
+        source: u8,
+        g: u64,
+        from: GoState,
+        to: GoState,
+        ctx: Ctx,
+    ) {
+        if let Some(st) = self.g.get_mut(&g) {
+            c.transition(
+                &Transition {
+                    ev: e,
+                    source,
+                    g,
+                    from,
+                    to,
+                    ctx,
+                },
+                &mut st.slot,
+            );
+        }
+    }
+}
+
+fn annotation(cur: Ctx) -> Step {
+    validate_ctx(cur, USER_GO)?;
+    Ok(Some(cur))
+}
+
+/// Location of a string's bytes in the input.
+fn string_loc(gc: &GenCtx<'_>, id: u64) -> Option<(usize, usize)> {
+    let s = gc.tables.string(gc.bytes, id)?;
+    if s.is_empty() {
+        return Some((0, 0));
+    }
+    let start = s.as_ptr() as usize - gc.bytes.as_ptr() as usize;
+    Some((start, start + s.len()))
+}
+
+/// Go's `Event.validateTableIDs`: stack and string ids of an event exist in
+/// its generation.
+fn validate_ids(e: &Ev, gc: &GenCtx<'_>) -> Result<(), DecodeError> {
+    let sp = events::spec(e.typ);
+    for i in sp.stack_args() {
+        let id = e.args[i];
+        if !gc.tables.has_stack(id) {
+            return Err(DecodeError::Corrupt {
+                offset: e.offset as u64,
+                what: format!("found invalid stack ID {id} for event {}", sp.name),
+            });
+        }
+    }
+    for i in sp.string_args() {
+        let id = e.args[i];
+        if !gc.tables.has_string(id) {
+            return Err(DecodeError::Corrupt {
+                offset: e.offset as u64,
+                what: format!("found invalid string ID {id} for event {}", sp.name),
+            });
+        }
+    }
+    Ok(())
+}
