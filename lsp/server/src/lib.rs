@@ -1,6 +1,60 @@
-//! goblock-server: the language server (being written).
+//! goblock-server: the language server behind `goblock lsp`. Shows where
+//! goroutines block — from Go execution traces — as diagnostics, inlay hints
+//! and hovers.
+//!
+//! Modules (only `to_proto`, `from_proto`, `progress` and `server` know LSP
+//! types):
+//! * [`config`] — the `goblock.*` settings;
+//! * [`discovery`] — finding trace files and binaries;
+//! * [`loader`] — reading a trace safely and running the analysis;
+//! * [`snapshot`] — the immutable state requests read;
+//! * [`annotations`] — per-line models and their text/markdown rendering;
+//! * [`docs`] — open documents and line maps under edits;
+//! * [`stale`] — re-anchoring annotations when the source changed;
+//! * [`commands`] — `workspace/executeCommand` arguments and results;
+//! * [`watch`] — the fallback file watcher;
+//! * `server` — the tower-lsp-server backend.
+
+pub mod annotations;
+pub mod commands;
+pub mod config;
+pub mod discovery;
+pub mod docs;
+pub mod from_proto;
+pub mod loader;
+mod progress;
+mod server;
+pub mod snapshot;
+pub mod stale;
+pub mod to_proto;
+pub mod uri;
+pub mod watch;
+
+pub use server::Backend;
+
+use tokio::io::{AsyncRead, AsyncWrite};
+use tower_lsp_server::{LspService, Server};
+
+/// Serves LSP on `reader`/`writer` until the client exits (for tests: an
+/// in-memory pipe).
+pub async fn serve<R, W>(reader: R, writer: W)
+where
+    R: AsyncRead + Unpin,
+    W: AsyncWrite,
+{
+    let (service, socket) = LspService::new(Backend::new);
+    Server::new(reader, writer, socket).serve(service).await;
+}
 
 /// Serves LSP over stdin/stdout until the client exits.
 pub fn run_stdio() -> std::io::Result<()> {
-    Err(std::io::Error::other("the language server is not implemented yet"))
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    rt.block_on(async {
+        serve(tokio::io::stdin(), tokio::io::stdout()).await;
+    });
+    // Loads still running on blocking threads must not keep the process alive.
+    rt.shutdown_timeout(std::time::Duration::from_millis(200));
+    Ok(())
 }

@@ -1,0 +1,892 @@
+//! Per-file annotation models built from the analysis' [`LineTable`], and
+//! their rendering as text: diagnostic messages, related-information lines,
+//! inlay-hint labels and hover markdown.
+//!
+//! One [`Annotation`] per (file, line) sums every (category, reason) entry of
+//! the enabled categories over all loaded traces. Lines of files that were
+//! not found on this machine are kept apart ([`Unmapped`]) for the status.
+//! Knows no LSP types; line numbers here are 1-based as in the analysis.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt::Write as _;
+use std::path::Path;
+use std::sync::Arc;
+
+use goblock_analysis::histogram::Histogram;
+use goblock_analysis::{LineTable, Parked, Site, Totals, WakerShare};
+use goblock_trace::Category;
+
+use crate::config::Settings;
+
+/// One loaded trace, for per-trace breakdowns.
+#[derive(Clone, Debug)]
+pub struct TraceMeta {
+    /// Trace index used in the tables.
+    pub id: u32,
+    /// Display name (file name).
+    pub name: String,
+}
+
+/// How a line is flagged in diagnostics.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Level {
+    /// Among the hottest lines: the configured severity.
+    Hot,
+    /// Over the thresholds: a hint.
+    Normal,
+}
+
+/// A goroutine row of the hover table.
+#[derive(Clone, Debug)]
+pub struct ParkedRow {
+    /// Reason of the entry it came from.
+    pub reason: Arc<str>,
+    /// The kept episode.
+    pub parked: Parked,
+}
+
+/// Everything shown for one source line.
+#[derive(Clone, Debug)]
+pub struct Annotation {
+    /// 1-based line in the file as built.
+    pub line: u32,
+    /// Function containing the line.
+    pub function: Arc<str>,
+    /// Diagnostic code: `chan-recv`, `mutex`, `net`, …
+    pub kind: &'static str,
+    /// Reasons with their flat totals (closed + open), largest first.
+    pub reasons: Vec<(Arc<str>, Totals)>,
+    /// Blocking primitives seen (innermost functions).
+    pub primitives: Vec<Arc<str>>,
+    /// Closed episodes (flat).
+    pub closed: Totals,
+    /// Episodes open at either end of the trace (flat).
+    pub open: Totals,
+    /// Durations of closed episodes.
+    pub hist: Histogram,
+    /// Longest closed episode.
+    pub max_ns: u64,
+    /// Distinct goroutines (sum over entries: an upper bound across reasons).
+    pub goroutines: u64,
+    /// Share of all blocking (closed and open) in the enabled categories (0–1).
+    pub share: f64,
+    /// Wakers merged over entries, largest total first.
+    pub wakers: Vec<WakerShare>,
+    /// Longest episodes, longest first.
+    pub parked: Vec<ParkedRow>,
+    /// Per trace: closed and open totals.
+    pub per_trace: BTreeMap<u32, (Totals, Totals)>,
+    /// Closed blocking inside callees of this line (cum minus flat).
+    pub callees: Totals,
+    /// Diagnostic level, when over the thresholds.
+    pub level: Option<Level>,
+    /// The file is in the workspace.
+    pub in_workspace: bool,
+}
+
+impl Annotation {
+    /// Whether anything blocks on this very line (not only in callees).
+    pub fn has_flat(&self) -> bool {
+        self.closed.count + self.open.count > 0
+    }
+
+    /// Episodes (closed + open).
+    pub fn count(&self) -> u64 {
+        self.closed.count + self.open.count
+    }
+
+    /// Time (closed + open).
+    pub fn total_ns(&self) -> u64 {
+        self.closed.total_ns + self.open.total_ns
+    }
+
+    /// The main reason (largest total).
+    pub fn reason(&self) -> &str {
+        self.reasons.first().map(|r| &*r.0).unwrap_or("")
+    }
+}
+
+/// The annotations of one file, sorted by line.
+#[derive(Clone, Debug)]
+pub struct FileAnnotations {
+    /// Local path.
+    pub path: Arc<str>,
+    /// In the workspace (else GOROOT / module cache: shown only when open).
+    pub in_workspace: bool,
+    /// Annotations, by line.
+    pub lines: Vec<Annotation>,
+}
+
+impl FileAnnotations {
+    /// The annotation of a 1-based line.
+    pub fn at(&self, line: u32) -> Option<&Annotation> {
+        self.lines
+            .binary_search_by_key(&line, |a| a.line)
+            .ok()
+            .map(|i| &self.lines[i])
+    }
+}
+
+/// A recorded file that was not found on this machine.
+#[derive(Clone, Debug)]
+pub struct Unmapped {
+    /// The path as recorded.
+    pub recorded: Arc<str>,
+    /// Flat blocking charged to it.
+    pub total: Totals,
+    /// Distinct lines.
+    pub lines: usize,
+}
+
+/// Annotations of every file, plus what could not be placed.
+#[derive(Clone, Debug, Default)]
+pub struct AnnotationIndex {
+    /// By local path.
+    pub files: HashMap<Arc<str>, Arc<FileAnnotations>>,
+    /// Files not found, hottest first.
+    pub unmapped: Vec<Unmapped>,
+    /// Denominator of shares: all flat blocking (closed and open, including
+    /// unattributed and unmapped) in the enabled categories, ns.
+    pub total_ns: u64,
+    /// (file, line) of flat annotations, hottest first.
+    pub hottest: Vec<(Arc<str>, u32)>,
+}
+
+/// Diagnostic code of a (category, reason, primitives).
+pub fn kind_of(category: Category, reason: &str, primitives: &[Arc<str>]) -> &'static str {
+    let has = |s: &str| primitives.iter().any(|p| p.contains(s));
+    match category {
+        Category::Net => "net",
+        Category::Syscall => "syscall",
+        Category::Sleep => "sleep",
+        Category::Gc => "gc",
+        Category::Sched => "sched",
+        Category::Other => "other",
+        Category::Sync => {
+            if reason.starts_with("chan receive") {
+                "chan-recv"
+            } else if reason.starts_with("chan send") {
+                "chan-send"
+            } else if reason.starts_with("select") {
+                "select"
+            } else if reason.contains("Cond") || has("Cond") {
+                "cond"
+            } else if reason.contains("WaitGroup") || has("WaitGroup") {
+                "waitgroup"
+            } else if has("Mutex") || reason.contains("Mutex") {
+                "mutex"
+            } else {
+                "sync"
+            }
+        }
+    }
+}
+
+/// Short label of a kind for inlay hints.
+pub fn short_kind(kind: &str) -> &str {
+    match kind {
+        "chan-recv" => "chan recv",
+        "chan-send" => "chan send",
+        "waitgroup" => "wg",
+        k => k,
+    }
+}
+
+/// A friendly name for the innermost function of a waker's stack.
+pub fn waker_action(primitive: Option<&str>) -> String {
+    let Some(p) = primitive else {
+        return "the runtime".to_owned();
+    };
+    match p {
+        "runtime.chansend1" | "runtime.chansend" | "runtime.selectnbsend" => "chan send".into(),
+        "runtime.chanrecv1" | "runtime.chanrecv2" | "runtime.chanrecv" | "runtime.selectnbrecv" => {
+            "chan receive".into()
+        }
+        "runtime.closechan" => "close".into(),
+        "runtime.selectgo" => "select".into(),
+        _ => {
+            // sync.(*Mutex).Unlock → Mutex.Unlock; main.producer → producer.
+            let last = p.rsplit('/').next().unwrap_or(p);
+            let last = last.split_once('.').map(|x| x.1).unwrap_or(last);
+            last.replace("(*", "").replace(')', "")
+        }
+    }
+}
+
+fn base_name(path: &str) -> &str {
+    Path::new(path)
+        .file_name()
+        .and_then(|s| s.to_str())
+        .unwrap_or(path)
+}
+
+/// `file.go:12` of a site.
+pub fn short_site(s: &Site) -> String {
+    format!("{}:{}", base_name(&s.file), s.line)
+}
+
+/// Builds the annotation index of `table` for `settings`.
+pub fn build(table: &LineTable, settings: &Settings) -> AnnotationIndex {
+    let cats = &settings.categories;
+    let mut total_ns: u64 = table
+        .unattributed
+        .iter()
+        .filter(|(c, _)| cats.contains(c))
+        .map(|(_, t)| t.total_ns)
+        .sum();
+    let mut by_line: HashMap<(Arc<str>, u32), Annotation> = HashMap::new();
+    let mut unmapped: HashMap<Arc<str>, (Totals, std::collections::HashSet<u32>)> = HashMap::new();
+    let mut kinds: HashMap<(Arc<str>, u32), (u64, &'static str)> = HashMap::new();
+    // Deterministic merge order.
+    let mut entries: Vec<_> = table
+        .lines
+        .iter()
+        .filter(|(k, _)| cats.contains(&k.category))
+        .collect();
+    entries.sort_by(|a, b| a.0.cmp(b.0));
+    for (key, st) in entries {
+        total_ns += st.total_ns();
+        if !st.found {
+            if st.has_flat() {
+                let u = unmapped.entry(key.file.clone()).or_default();
+                u.0.count += st.flat.count + st.open.count;
+                u.0.total_ns += st.total_ns();
+                u.1.insert(key.line);
+            }
+            continue;
+        }
+        let a = by_line
+            .entry((key.file.clone(), key.line))
+            .or_insert_with(|| Annotation {
+                line: key.line,
+                function: st.function.clone(),
+                kind: "",
+                reasons: Vec::new(),
+                primitives: Vec::new(),
+                closed: Totals::default(),
+                open: Totals::default(),
+                hist: Histogram::default(),
+                max_ns: 0,
+                goroutines: 0,
+                share: 0.0,
+                wakers: Vec::new(),
+                parked: Vec::new(),
+                per_trace: BTreeMap::new(),
+                callees: Totals::default(),
+                level: None,
+                in_workspace: st.in_workspace,
+            });
+        a.in_workspace |= st.in_workspace;
+        if st.has_flat() {
+            let t = Totals {
+                count: st.flat.count + st.open.count,
+                total_ns: st.total_ns(),
+            };
+            a.reasons.push((key.reason.clone(), t));
+            let k = kinds.entry((key.file.clone(), key.line)).or_insert((0, ""));
+            if t.total_ns >= k.0 || k.1.is_empty() {
+                *k = (
+                    t.total_ns,
+                    kind_of(key.category, &key.reason, &st.primitives),
+                );
+            }
+        }
+        for p in &st.primitives {
+            if !a.primitives.contains(p) {
+                a.primitives.push(p.clone());
+            }
+        }
+        a.closed.count += st.flat.count;
+        a.closed.total_ns += st.flat.total_ns;
+        a.open.count += st.open.count;
+        a.open.total_ns += st.open.total_ns;
+        a.hist.merge(&st.hist);
+        a.max_ns = a.max_ns.max(st.flat_max_ns);
+        a.goroutines += st.goroutines;
+        for w in &st.wakers {
+            match a
+                .wakers
+                .iter_mut()
+                .find(|x| x.site == w.site && x.primitive == w.primitive)
+            {
+                Some(x) => {
+                    x.count += w.count;
+                    x.total_ns += w.total_ns;
+                }
+                None => a.wakers.push(w.clone()),
+            }
+        }
+        a.parked.extend(st.parked.iter().map(|p| ParkedRow {
+            reason: key.reason.clone(),
+            parked: p.clone(),
+        }));
+        for (t, (c, o)) in &st.per_trace {
+            let e = a.per_trace.entry(*t).or_default();
+            e.0.count += c.count;
+            e.0.total_ns += c.total_ns;
+            e.1.count += o.count;
+            e.1.total_ns += o.total_ns;
+        }
+        a.callees.count += st.cum.count.saturating_sub(st.flat.count);
+        a.callees.total_ns += st.cum.total_ns.saturating_sub(st.flat.total_ns);
+    }
+    let min_total = (settings.diagnostics.min_total_ms * 1e6) as u64;
+    let mut files: HashMap<Arc<str>, FileAnnotations> = HashMap::new();
+    let mut hottest: Vec<(u64, Arc<str>, u32)> = Vec::new();
+    for ((file, line), mut a) in by_line {
+        if let Some(k) = kinds.get(&(file.clone(), line)) {
+            a.kind = k.1;
+        }
+        a.reasons
+            .sort_by(|x, y| y.1.total_ns.cmp(&x.1.total_ns).then(x.0.cmp(&y.0)));
+        a.wakers.sort_by(|x, y| {
+            y.total_ns
+                .cmp(&x.total_ns)
+                .then(y.count.cmp(&x.count))
+                .then(x.site.cmp(&y.site))
+        });
+        a.parked.sort_by(|x, y| {
+            y.parked
+                .duration_ns
+                .cmp(&x.parked.duration_ns)
+                .then(x.parked.goroutine.cmp(&y.parked.goroutine))
+        });
+        a.share = if total_ns > 0 {
+            a.total_ns() as f64 / total_ns as f64
+        } else {
+            0.0
+        };
+        if a.has_flat() {
+            hottest.push((a.total_ns(), file.clone(), line));
+            if a.total_ns() >= min_total && a.share >= settings.diagnostics.min_share {
+                a.level = Some(Level::Normal);
+            }
+        }
+        let f = files
+            .entry(file.clone())
+            .or_insert_with(|| FileAnnotations {
+                path: file.clone(),
+                in_workspace: a.in_workspace,
+                lines: Vec::new(),
+            });
+        f.in_workspace |= a.in_workspace;
+        f.lines.push(a);
+    }
+    hottest.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
+    let mut hot_left = settings.diagnostics.hottest;
+    for (_, file, line) in &hottest {
+        if hot_left == 0 {
+            break;
+        }
+        if let Some(f) = files.get_mut(file)
+            && let Some(a) = f.lines.iter_mut().find(|a| a.line == *line)
+            && a.level.is_some()
+        {
+            a.level = Some(Level::Hot);
+            hot_left -= 1;
+        }
+    }
+    let files = files
+        .into_iter()
+        .map(|(k, mut f)| {
+            f.lines.sort_by_key(|a| a.line);
+            (k, Arc::new(f))
+        })
+        .collect();
+    let mut unmapped: Vec<Unmapped> = unmapped
+        .into_iter()
+        .map(|(recorded, (total, lines))| Unmapped {
+            recorded,
+            total,
+            lines: lines.len(),
+        })
+        .collect();
+    unmapped.sort_by(|a, b| {
+        b.total
+            .total_ns
+            .cmp(&a.total.total_ns)
+            .then(a.recorded.cmp(&b.recorded))
+    });
+    AnnotationIndex {
+        files,
+        unmapped,
+        total_ns,
+        hottest: hottest.into_iter().map(|(_, f, l)| (f, l)).collect(),
+    }
+}
+
+// ---------------------------------------------------------------- formatting
+
+/// `1,204`.
+pub fn fmt_count(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::with_capacity(s.len() + s.len() / 3);
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// `1.2k`, `34`, `5.6M`.
+pub fn fmt_count_short(n: u64) -> String {
+    if n < 1000 {
+        n.to_string()
+    } else if n < 1_000_000 {
+        short_num(n as f64 / 1e3, "k")
+    } else {
+        short_num(n as f64 / 1e6, "M")
+    }
+}
+
+fn short_num(v: f64, unit: &str) -> String {
+    if v < 10.0 {
+        format!("{:.1}{unit}", (v * 10.0).floor() / 10.0)
+    } else {
+        format!("{}{unit}", v.floor() as u64)
+    }
+}
+
+fn sig3(v: f64) -> String {
+    if v >= 100.0 {
+        format!("{v:.0}")
+    } else if v >= 10.0 {
+        format!("{v:.1}")
+    } else {
+        format!("{v:.2}")
+    }
+}
+
+/// `3.41 s`, `12.0 ms`, `850 µs`, `40 ns`.
+pub fn fmt_dur(ns: u64) -> String {
+    let v = ns as f64;
+    if ns >= 1_000_000_000 {
+        format!("{} s", sig3(v / 1e9))
+    } else if ns >= 1_000_000 {
+        format!("{} ms", sig3(v / 1e6))
+    } else if ns >= 1_000 {
+        format!("{} µs", sig3(v / 1e3))
+    } else {
+        format!("{ns} ns")
+    }
+}
+
+/// `3.4s`, `12ms`, `850µs` (inlay hints).
+pub fn fmt_dur_short(ns: u64) -> String {
+    let v = ns as f64;
+    let (x, unit) = if ns >= 1_000_000_000 {
+        (v / 1e9, "s")
+    } else if ns >= 1_000_000 {
+        (v / 1e6, "ms")
+    } else if ns >= 1_000 {
+        (v / 1e3, "µs")
+    } else {
+        return format!("{ns}ns");
+    };
+    if x < 10.0 {
+        format!("{x:.1}{unit}")
+    } else {
+        format!("{x:.0}{unit}")
+    }
+}
+
+fn pct(share: f64) -> String {
+    let p = share * 100.0;
+    if p >= 10.0 || p == 0.0 {
+        format!("{p:.0} %")
+    } else {
+        format!("{p:.1} %")
+    }
+}
+
+/// The diagnostic message: `1,204 blocks · 3.41 s total · p99 12 ms · chan receive`.
+pub fn diagnostic_message(a: &Annotation) -> String {
+    let mut m = format!(
+        "{} block{} · {} total",
+        fmt_count(a.count()),
+        if a.count() == 1 { "" } else { "s" },
+        fmt_dur(a.total_ns())
+    );
+    if a.hist.count() > 0 {
+        let _ = write!(m, " · p99 {}", fmt_dur(a.hist.quantile(0.99)));
+    }
+    let reasons: Vec<&str> = a.reasons.iter().map(|r| display_reason(&r.0)).collect();
+    if !reasons.is_empty() {
+        let _ = write!(m, " · {}", reasons.join(", "));
+    }
+    if a.open.count > 0 {
+        let _ = write!(
+            m,
+            " · {} still blocked at an end of the trace",
+            fmt_count(a.open.count)
+        );
+    }
+    m
+}
+
+fn display_reason(r: &str) -> &str {
+    if r.is_empty() { "unknown reason" } else { r }
+}
+
+/// A related location with its message.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Related {
+    /// Local path (or recorded path when not found).
+    pub file: Arc<str>,
+    /// 1-based line.
+    pub line: u32,
+    /// Message.
+    pub message: String,
+    /// The file exists locally.
+    pub found: bool,
+}
+
+/// Related information: the top wakers' lines, and the creation sites of
+/// goroutines still blocked at the end of the trace.
+pub fn related(a: &Annotation) -> Vec<Related> {
+    let mut out = Vec::new();
+    let woken: u64 = a.wakers.iter().map(|w| w.count).sum();
+    for w in a.wakers.iter().filter(|w| w.site.is_some()).take(3) {
+        let Some(site) = &w.site else { continue };
+        let share = if woken > 0 {
+            w.count as f64 / woken as f64
+        } else {
+            0.0
+        };
+        out.push(Related {
+            file: site.file.clone(),
+            line: site.line,
+            message: format!(
+                "woken by {} at {} ({})",
+                waker_action(w.primitive.as_deref()),
+                short_site(site),
+                pct(share)
+            ),
+            found: site.found,
+        });
+    }
+    let mut creators: BTreeMap<(Arc<str>, u32), (u64, bool)> = BTreeMap::new();
+    for p in a.parked.iter().filter(|p| p.parked.open_at_end) {
+        if let Some(c) = &p.parked.creator_site {
+            let e = creators
+                .entry((c.file.clone(), c.line))
+                .or_insert((0, c.found));
+            e.0 += 1;
+        }
+    }
+    for ((file, line), (n, found)) in creators.into_iter().take(3) {
+        out.push(Related {
+            message: format!(
+                "{} goroutine{} still blocked at end of trace, created at {}:{}",
+                n,
+                if n == 1 { "" } else { "s" },
+                base_name(&file),
+                line
+            ),
+            file,
+            line,
+            found,
+        });
+    }
+    out
+}
+
+/// One part of an inlay-hint label.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LabelPart {
+    /// Text.
+    pub text: String,
+    /// Tooltip (markdown-free text).
+    pub tooltip: Option<String>,
+    /// Location the part links to (local path, 1-based line).
+    pub target: Option<(Arc<str>, u32)>,
+}
+
+/// The inlay hint of a line with flat blocking: `⏸ 1.2k · 3.4s · chan recv`
+/// and, when a goroutine woke it, ` ← producer.go:55` linking to the waker.
+pub fn inlay_label(a: &Annotation) -> Vec<LabelPart> {
+    let mut parts = vec![LabelPart {
+        text: format!(
+            "⏸ {} · {} · {}",
+            fmt_count_short(a.count()),
+            fmt_dur_short(a.total_ns()),
+            short_kind(a.kind)
+        ),
+        tooltip: Some(inlay_tooltip(a)),
+        target: None,
+    }];
+    if let Some(w) = a
+        .wakers
+        .iter()
+        .find(|w| w.site.as_ref().is_some_and(|s| s.found))
+        && let Some(site) = &w.site
+    {
+        parts.push(LabelPart {
+            text: format!(" ← {}", short_site(site)),
+            tooltip: Some(format!(
+                "woken by {} in {} at {}:{}",
+                waker_action(w.primitive.as_deref()),
+                site.function,
+                site.file,
+                site.line
+            )),
+            target: Some((site.file.clone(), site.line)),
+        });
+    }
+    parts
+}
+
+fn inlay_tooltip(a: &Annotation) -> String {
+    let mut t = format!(
+        "goblock: {} blocks, {} total",
+        fmt_count(a.count()),
+        fmt_dur(a.total_ns())
+    );
+    if a.hist.count() > 0 {
+        let _ = write!(
+            t,
+            "; p50 {}, p95 {}, max {}",
+            fmt_dur(a.hist.quantile(0.5)),
+            fmt_dur(a.hist.quantile(0.95)),
+            fmt_dur(a.max_ns)
+        );
+    }
+    let _ = write!(t, "; {} of all blocking", pct(a.share));
+    t
+}
+
+/// The callers hint: `↓ 2.1 s blocked in callees`.
+pub fn callers_label(a: &Annotation) -> Option<LabelPart> {
+    (a.callees.total_ns > 0).then(|| LabelPart {
+        text: format!("↓ {} blocked in callees", fmt_dur(a.callees.total_ns)),
+        tooltip: Some(format!(
+            "goblock: {} blocking episodes in functions called from this line",
+            fmt_count(a.callees.count)
+        )),
+        target: None,
+    })
+}
+
+/// How many goroutine rows the hover shows.
+pub const HOVER_ROWS: usize = 10;
+
+/// Renders a site as a markdown link.
+fn md_site(s: &Site) -> String {
+    if s.found {
+        format!(
+            "[{}]({}#L{})",
+            short_site(s),
+            crate::uri::from_path(Path::new(&*s.file)),
+            s.line
+        )
+    } else {
+        format!("`{}`", short_site(s))
+    }
+}
+
+/// Staleness of an annotation for the hover.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Freshness {
+    /// The source matches the build (or nothing says otherwise).
+    Fresh,
+    /// Re-anchored: the function moved by this many lines since the build.
+    Moved(i64),
+    /// The source changed and the line could not be re-anchored.
+    Stale(String),
+}
+
+/// The hover markdown of an annotated line.
+pub fn hover_markdown(a: &Annotation, traces: &[TraceMeta], fresh: &Freshness) -> String {
+    let mut m = String::new();
+    if a.has_flat() {
+        let _ = writeln!(m, "**goblock** · {} · `{}`", a.kind, a.function);
+    } else {
+        let _ = writeln!(m, "**goblock** · `{}`", a.function);
+    }
+    m.push('\n');
+    if let Freshness::Stale(why) = fresh {
+        let _ = writeln!(
+            m,
+            "⚠ **stale**: {why}; this line's numbers are not shown in the editor.\n"
+        );
+    }
+    if let Freshness::Moved(d) = fresh {
+        let _ = writeln!(
+            m,
+            "_The source moved since the build: shown {} line{} {} the recorded line {}._\n",
+            d.abs(),
+            if d.abs() == 1 { "" } else { "s" },
+            if *d > 0 { "below" } else { "above" },
+            a.line
+        );
+    }
+    if a.has_flat() {
+        let _ = write!(
+            m,
+            "**{}** block{} · **{}** total",
+            fmt_count(a.count()),
+            if a.count() == 1 { "" } else { "s" },
+            fmt_dur(a.total_ns())
+        );
+        if a.hist.count() > 0 {
+            let _ = write!(
+                m,
+                " · p50 {} · p95 {} · max {}",
+                fmt_dur(a.hist.quantile(0.5)),
+                fmt_dur(a.hist.quantile(0.95)),
+                fmt_dur(a.max_ns)
+            );
+        }
+        let _ = writeln!(m, " · {} of all blocking in the trace", pct(a.share));
+        m.push('\n');
+        let reasons: Vec<String> = a
+            .reasons
+            .iter()
+            .map(|(r, t)| {
+                format!(
+                    "{} ({} · {})",
+                    display_reason(r),
+                    fmt_count(t.count),
+                    fmt_dur(t.total_ns)
+                )
+            })
+            .collect();
+        let _ = writeln!(m, "Reasons: {}", reasons.join(", "));
+        if !a.primitives.is_empty() {
+            let p: Vec<String> = a.primitives.iter().map(|p| format!("`{p}`")).collect();
+            let _ = writeln!(m, "\nBlocked in: {}", p.join(", "));
+        }
+        if a.open.count > 0 {
+            let _ = writeln!(
+                m,
+                "\n{} episode{} began before the trace or {} still blocked at its end ({}; not in the percentiles).",
+                fmt_count(a.open.count),
+                if a.open.count == 1 { "" } else { "s" },
+                if a.open.count == 1 { "was" } else { "were" },
+                fmt_dur(a.open.total_ns)
+            );
+        }
+        let woken: u64 = a.wakers.iter().map(|w| w.count).sum();
+        let wk: Vec<String> = a
+            .wakers
+            .iter()
+            .take(3)
+            .map(|w| {
+                let share = if woken > 0 {
+                    w.count as f64 / woken as f64
+                } else {
+                    0.0
+                };
+                match &w.site {
+                    Some(s) => format!(
+                        "{} at {} ({})",
+                        waker_action(w.primitive.as_deref()),
+                        md_site(s),
+                        pct(share)
+                    ),
+                    None => format!("the runtime ({})", pct(share)),
+                }
+            })
+            .collect();
+        if !wk.is_empty() {
+            let _ = writeln!(m, "\nWoken by: {}", wk.join(", "));
+        }
+    }
+    if a.callees.total_ns > 0 {
+        let _ = writeln!(
+            m,
+            "\n↓ {} blocked in callees ({} episodes)",
+            fmt_dur(a.callees.total_ns),
+            fmt_count(a.callees.count)
+        );
+    }
+    if traces.len() > 1 && !a.per_trace.is_empty() {
+        m.push_str("\n| trace | blocks | total |\n|---|---:|---:|\n");
+        for t in traces {
+            if let Some((c, o)) = a.per_trace.get(&t.id) {
+                let _ = writeln!(
+                    m,
+                    "| {} | {} | {} |",
+                    t.name.replace('|', "\\|"),
+                    fmt_count(c.count + o.count),
+                    fmt_dur(c.total_ns + o.total_ns)
+                );
+            }
+        }
+    }
+    if !a.parked.is_empty() {
+        m.push_str(
+            "\n| goroutine | blocked | reason | woken by | created at |\n|---:|---:|---|---|---|\n",
+        );
+        for r in a.parked.iter().take(HOVER_ROWS) {
+            let p = &r.parked;
+            let woken = if p.open_at_end {
+                "still blocked at end of trace".to_owned()
+            } else {
+                match (p.waker_goroutine, &p.waker_site) {
+                    (Some(g), Some(s)) => format!("goroutine {g} at {}", md_site(s)),
+                    (Some(g), None) => format!("goroutine {g}"),
+                    (None, Some(s)) => md_site(s),
+                    (None, None) => "the runtime".to_owned(),
+                }
+            };
+            let created = p
+                .creator_site
+                .as_ref()
+                .map(md_site)
+                .unwrap_or_else(|| "—".to_owned());
+            let dur = if p.began_before_trace {
+                format!("≥ {}", fmt_dur(p.duration_ns))
+            } else {
+                fmt_dur(p.duration_ns)
+            };
+            let _ = writeln!(
+                m,
+                "| {} | {} | {} | {} | {} |",
+                p.goroutine,
+                dur,
+                display_reason(&r.reason),
+                woken,
+                created
+            );
+        }
+        let more = a
+            .count()
+            .saturating_sub(HOVER_ROWS.min(a.parked.len()) as u64);
+        if more > 0 {
+            let _ = writeln!(m, "\n… and {} more", fmt_count(more));
+        }
+    }
+    m
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats() {
+        assert_eq!(fmt_count(1204), "1,204");
+        assert_eq!(fmt_count(12), "12");
+        assert_eq!(fmt_count(1_234_567), "1,234,567");
+        assert_eq!(fmt_count_short(1204), "1.2k");
+        assert_eq!(fmt_count_short(999), "999");
+        assert_eq!(fmt_count_short(25_300), "25k");
+        assert_eq!(fmt_dur(3_410_000_000), "3.41 s");
+        assert_eq!(fmt_dur(12_000_000), "12.0 ms");
+        assert_eq!(fmt_dur(850_000), "850 µs");
+        assert_eq!(fmt_dur_short(3_410_000_000), "3.4s");
+        assert_eq!(fmt_dur_short(12_300_000), "12ms");
+        assert_eq!(waker_action(Some("runtime.chansend1")), "chan send");
+        assert_eq!(waker_action(Some("sync.(*Mutex).Unlock")), "Mutex.Unlock");
+        assert_eq!(waker_action(Some("main.producer")), "producer");
+        assert_eq!(
+            kind_of(Category::Sync, "sync", &["sync.(*Mutex).Lock".into()]),
+            "mutex"
+        );
+        assert_eq!(kind_of(Category::Sync, "chan receive", &[]), "chan-recv");
+        assert_eq!(kind_of(Category::Net, "network", &[]), "net");
+    }
+}

@@ -1,0 +1,164 @@
+//! The `workspace/executeCommand` commands: their names, argument parsing
+//! and the JSON result of `goblock.hotLines` (the status: loaded traces,
+//! failures, hottest lines, files that could not be found).
+//!
+//! Works on a [`Snapshot`] and plain JSON; knows no LSP types and runs
+//! nothing (loading is the server's).
+
+use std::path::PathBuf;
+
+use serde_json::{Value, json};
+
+use crate::annotations::{self, diagnostic_message};
+use crate::snapshot::Snapshot;
+
+/// Load a trace file: `[path]`.
+pub const LOAD_TRACE: &str = "goblock.loadTrace";
+/// Re-discover and reload: no arguments.
+pub const RELOAD: &str = "goblock.reload";
+/// Unload everything: no arguments.
+pub const CLEAR: &str = "goblock.clear";
+/// The N hottest lines: `[n]` or `[{"limit": n}]`.
+pub const HOT_LINES: &str = "goblock.hotLines";
+
+/// Every command, for the capability.
+pub const ALL: &[&str] = &[LOAD_TRACE, RELOAD, CLEAR, HOT_LINES];
+
+/// Default number of lines of `goblock.hotLines`.
+pub const DEFAULT_LIMIT: usize = 50;
+
+/// The path argument of `goblock.loadTrace` (a path or a `file://` URI,
+/// possibly inside `{"path": …}`).
+pub fn load_trace_arg(args: &[Value]) -> Option<PathBuf> {
+    let a = args.first()?;
+    let s = a
+        .as_str()
+        .or_else(|| a.get("path").and_then(Value::as_str))?;
+    if s.starts_with("file://") {
+        crate::uri::to_path(s)
+    } else {
+        Some(PathBuf::from(s))
+    }
+}
+
+/// The limit argument of `goblock.hotLines`.
+pub fn hot_lines_limit(args: &[Value]) -> usize {
+    let a = args.first();
+    a.and_then(Value::as_u64)
+        .or_else(|| a.and_then(|a| a.get("limit")).and_then(Value::as_u64))
+        .map(|n| n as usize)
+        .unwrap_or(DEFAULT_LIMIT)
+}
+
+fn ms(ns: u64) -> f64 {
+    (ns as f64 / 1e4).round() / 100.0
+}
+
+/// The result of `goblock.hotLines`.
+pub fn hot_lines(snap: &Snapshot, limit: usize, loading: bool) -> Value {
+    let traces: Vec<Value> = snap
+        .traces
+        .iter()
+        .map(|t| {
+            let a = &t.loaded.analysis;
+            json!({
+                "path": t.path,
+                "goVersion": a.summary.go_version,
+                "bytes": a.summary.bytes,
+                "durationMs": ms(a.summary.duration_ns),
+                "episodes": a.episodes,
+                "symbolization": a.symbolization.kind,
+                "binary": a.symbolization.binary,
+                "notes": a.symbolization.notes,
+                "warnings": a.summary.warnings.iter().map(|w| w.to_string()).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    let failures: Vec<Value> = snap
+        .failures
+        .iter()
+        .map(|f| json!({"path": f.path, "message": f.message}))
+        .collect();
+    let mut lines = Vec::new();
+    for (file, line) in snap.index.hottest.iter().take(limit) {
+        let Some(fa) = snap.index.files.get(file) else {
+            continue;
+        };
+        let Some(a) = fa.at(*line) else { continue };
+        lines.push(json!({
+            "file": &**file,
+            "uri": crate::uri::from_path(std::path::Path::new(&**file)),
+            "line": line,
+            "function": &*a.function,
+            "kind": a.kind,
+            "reasons": a.reasons.iter().map(|r| &*r.0).collect::<Vec<_>>(),
+            "count": a.count(),
+            "totalMs": ms(a.total_ns()),
+            "p50Ms": ms(a.hist.quantile(0.5)),
+            "p99Ms": ms(a.hist.quantile(0.99)),
+            "maxMs": ms(a.max_ns),
+            "share": (a.share * 10_000.0).round() / 10_000.0,
+            "inWorkspace": a.in_workspace,
+            "message": diagnostic_message(a),
+        }));
+    }
+    let unmapped: Vec<Value> = snap
+        .index
+        .unmapped
+        .iter()
+        .map(|u| {
+            json!({
+                "recorded": &*u.recorded,
+                "lines": u.lines,
+                "count": u.total.count,
+                "totalMs": ms(u.total.total_ns),
+            })
+        })
+        .collect();
+    json!({
+        "loading": loading,
+        "traces": traces,
+        "failures": failures,
+        "totalMs": ms(snap.index.total_ns),
+        "categories": snap.settings.categories.iter().map(|c| c.as_str()).collect::<Vec<_>>(),
+        "lines": lines,
+        "unmapped": unmapped,
+    })
+}
+
+/// A one-line summary of a snapshot for the log.
+pub fn summary(snap: &Snapshot) -> String {
+    let files = snap.index.files.len();
+    let lines: usize = snap.index.files.values().map(|f| f.lines.len()).sum();
+    format!(
+        "{} trace(s) loaded; {} annotated line(s) in {} file(s); {} of blocking; {} file(s) not found",
+        snap.traces.len(),
+        lines,
+        files,
+        annotations::fmt_dur(snap.index.total_ns),
+        snap.index.unmapped.len()
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn args() {
+        assert_eq!(
+            load_trace_arg(&[json!("/a/b.trace")]),
+            Some(PathBuf::from("/a/b.trace"))
+        );
+        assert_eq!(
+            load_trace_arg(&[json!({"path": "file:///a/b%20c.trace"})]),
+            Some(PathBuf::from("/a/b c.trace"))
+        );
+        assert_eq!(load_trace_arg(&[]), None);
+        assert_eq!(hot_lines_limit(&[json!(5)]), 5);
+        assert_eq!(hot_lines_limit(&[json!({"limit": 7})]), 7);
+        assert_eq!(hot_lines_limit(&[]), DEFAULT_LIMIT);
+        let empty = hot_lines(&Snapshot::default(), 10, false);
+        assert_eq!(empty["lines"], json!([]));
+    }
+}

@@ -1,0 +1,136 @@
+//! The immutable state requests read: the loaded traces, their merged
+//! per-line table and the annotation index for the current settings.
+//! A load or a settings change builds a new [`Snapshot`] off the message
+//! loop; the server swaps it in atomically.
+//!
+//! Knows no LSP types.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use goblock_analysis::LineTable;
+
+use crate::annotations::{self, AnnotationIndex, TraceMeta};
+use crate::config::Settings;
+use crate::loader::Loaded;
+use crate::stale::BuiltDecls;
+
+/// One loaded trace file.
+#[derive(Debug)]
+pub struct TraceEntry {
+    /// Stable index of the trace (per path, for the server's lifetime).
+    pub id: u32,
+    /// File.
+    pub path: PathBuf,
+    /// Its per-line statistics (shared with the snapshot when alone).
+    pub table: Arc<LineTable>,
+    /// The rest of its analysis (the table taken out).
+    pub loaded: Loaded,
+}
+
+impl TraceEntry {
+    /// Wraps a load result, moving its table behind an `Arc`.
+    pub fn new(id: u32, path: PathBuf, mut loaded: Loaded) -> Self {
+        let table = Arc::new(std::mem::take(&mut loaded.analysis.table));
+        TraceEntry {
+            id,
+            path,
+            table,
+            loaded,
+        }
+    }
+}
+
+/// A trace that failed to load, for the status.
+#[derive(Clone, Debug)]
+pub struct LoadFailure {
+    /// File.
+    pub path: PathBuf,
+    /// Message.
+    pub message: String,
+}
+
+/// Everything requests read.
+#[derive(Debug, Default)]
+pub struct Snapshot {
+    /// Increases with every swap.
+    pub generation: u64,
+    /// Settings the index was built with.
+    pub settings: Arc<Settings>,
+    /// Loaded traces.
+    pub traces: Vec<Arc<TraceEntry>>,
+    /// Failed loads.
+    pub failures: Vec<LoadFailure>,
+    /// Merged per-line statistics of all traces.
+    pub table: Arc<LineTable>,
+    /// Annotations per file.
+    pub index: AnnotationIndex,
+    /// Trace names for per-trace breakdowns.
+    pub metas: Vec<TraceMeta>,
+    /// Function declaration lines as built (DWARF), when known.
+    pub built_decls: Arc<BuiltDecls>,
+}
+
+impl Snapshot {
+    /// Builds a snapshot of `traces` (merging their tables).
+    pub fn build(
+        generation: u64,
+        settings: Arc<Settings>,
+        traces: Vec<Arc<TraceEntry>>,
+        failures: Vec<LoadFailure>,
+    ) -> Snapshot {
+        let table = match traces.as_slice() {
+            [one] => one.table.clone(),
+            many => {
+                let mut t = LineTable::default();
+                for e in many {
+                    t.merge(&e.table);
+                }
+                Arc::new(t)
+            }
+        };
+        Self::with_table(generation, settings, traces, failures, table)
+    }
+
+    fn with_table(
+        generation: u64,
+        settings: Arc<Settings>,
+        traces: Vec<Arc<TraceEntry>>,
+        failures: Vec<LoadFailure>,
+        table: Arc<LineTable>,
+    ) -> Snapshot {
+        let index = annotations::build(&table, &settings);
+        let metas = traces
+            .iter()
+            .map(|t| TraceMeta {
+                id: t.id,
+                name: t
+                    .path
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_else(|| t.path.display().to_string()),
+            })
+            .collect();
+        Snapshot {
+            generation,
+            settings,
+            traces,
+            failures,
+            table,
+            index,
+            metas,
+            built_decls: Arc::new(BuiltDecls::new()),
+        }
+    }
+
+    /// The same traces under new settings (re-rendered, not re-analysed).
+    pub fn rerender(&self, generation: u64, settings: Arc<Settings>) -> Snapshot {
+        Self::with_table(
+            generation,
+            settings,
+            self.traces.clone(),
+            self.failures.clone(),
+            self.table.clone(),
+        )
+    }
+}

@@ -1,0 +1,286 @@
+//! LSP-level tests: the real server over an in-memory pipe on the committed
+//! fixtures (`testdata/go1.XX/blocking.trace`, programs in
+//! `testdata/programs/blocking`, markers in `testdata/markers.tsv`).
+//!
+//! initialize → publishDiagnostics → didOpen → inlayHint → hover →
+//! didChange (hints shift) → trace rewritten (reload); the rendered hints and
+//! hovers are insta snapshots.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{Client, Fixture, label};
+use serde_json::{Value, json};
+
+fn options() -> Value {
+    json!({"goblock": {"debounceMs": 100}})
+}
+
+/// Hints as `line: label` (0-based lines).
+fn render_hints(hints: &[Value]) -> String {
+    hints
+        .iter()
+        .map(|h| format!("{}: {}", h["position"]["line"], label(h)))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn session_on_fixture() {
+    let Some(dir) = common::fixture_dirs().into_iter().next() else {
+        eprintln!("no fixtures");
+        return;
+    };
+    let fx = Fixture::new(
+        "session",
+        &[(&dir.join("blocking.trace"), "blocking.trace")],
+    );
+    let mut c = Client::start();
+    let init = c.initialize(&fx.ws, options()).await;
+    assert_eq!(init["capabilities"]["inlayHintProvider"], json!(true));
+    assert!(
+        init["capabilities"]["executeCommandProvider"]["commands"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c == "goblock.hotLines")
+    );
+    c.loaded().await;
+    let status = c.command("goblock.hotLines", json!([5])).await;
+    eprintln!("{status:#}");
+    assert_eq!(status["traces"].as_array().unwrap().len(), 1, "{status:#}");
+    assert!(
+        !status["lines"].as_array().unwrap().is_empty(),
+        "no hot lines: {status:#}"
+    );
+
+    // Diagnostics for the closed workspace file are published on load.
+    let main_uri = fx.uri("blocking/main.go");
+    let d = c.diagnostics(&main_uri, |_| true).await;
+    assert!(d["version"].is_null());
+    let diags = d["diagnostics"].as_array().unwrap().clone();
+    assert!(!diags.is_empty());
+    for dg in &diags {
+        assert_eq!(dg["source"], "goblock");
+        assert!(dg["code"].is_string());
+    }
+
+    // Every BLOCK marker of a shown category in main.go that has a
+    // diagnostic sits on a marker line: no diagnostic on a non-marker line.
+    let markers = common::markers();
+    let block_lines: Vec<u32> = markers
+        .iter()
+        .filter(|m| m.file == "blocking/main.go" && m.marker == "BLOCK")
+        .map(|m| m.line)
+        .collect();
+
+    // Open: diagnostics come with the version.
+    let text = std::fs::read_to_string(fx.path("blocking/main.go")).unwrap();
+    c.open(&main_uri, &text, 1);
+    let d = c.diagnostics(&main_uri, |p| p["version"] == 1).await;
+    let diag_lines: Vec<u32> = d["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["range"]["start"]["line"].as_u64().unwrap() as u32 + 1)
+        .collect();
+    assert!(!diag_lines.is_empty());
+
+    let hints = c.inlay_hints(&main_uri).await;
+    assert!(!hints.is_empty());
+    let hint_lines: Vec<u32> = hints
+        .iter()
+        .map(|h| h["position"]["line"].as_u64().unwrap() as u32 + 1)
+        .collect();
+    let on_markers = hint_lines
+        .iter()
+        .filter(|l| block_lines.contains(l))
+        .count();
+    assert!(
+        on_markers >= block_lines.len() / 2,
+        "hints {hint_lines:?} vs markers {block_lines:?}"
+    );
+    // Hints sit at the end of their line.
+    for h in &hints {
+        let l = h["position"]["line"].as_u64().unwrap() as usize;
+        let len = text.lines().nth(l).unwrap().encode_utf16().count() as u64;
+        assert_eq!(h["position"]["character"].as_u64().unwrap(), len);
+    }
+    insta::assert_snapshot!("inlay_hints_main", render_hints(&hints));
+
+    // Hover on the hottest line of main.go.
+    let hot = status["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["file"].as_str().unwrap().ends_with("blocking/main.go"))
+        .cloned()
+        .expect("a hot line in main.go");
+    let line0 = hot["line"].as_u64().unwrap() as u32 - 1;
+    let h = c.hover(&main_uri, line0).await;
+    let md = h["contents"]["value"].as_str().unwrap().to_owned();
+    assert!(md.contains("| goroutine |"), "{md}");
+    insta::assert_snapshot!("hover_hottest_main", fx.redact(&md));
+    // No hover on a line without annotation (line 1: a comment).
+    assert!(c.hover(&main_uri, 0).await.is_null());
+
+    // didChange: insert two lines at the top; hints shift by two.
+    c.drain();
+    c.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": main_uri, "version": 2},
+               "contentChanges": [{"range": {"start": {"line": 0, "character": 0}, "end": {"line": 0, "character": 0}}, "text": "// a\n// b\n"}]}),
+    );
+    let d2 = c.diagnostics(&main_uri, |p| p["version"] == 2).await;
+    let diag_lines2: Vec<u32> = d2["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["range"]["start"]["line"].as_u64().unwrap() as u32 + 1)
+        .collect();
+    assert_eq!(
+        diag_lines2,
+        diag_lines.iter().map(|l| l + 2).collect::<Vec<_>>()
+    );
+    let hints2 = c.inlay_hints(&main_uri).await;
+    assert_eq!(hints2.len(), hints.len());
+    for (a, b) in hints.iter().zip(&hints2) {
+        assert_eq!(
+            b["position"]["line"].as_u64().unwrap(),
+            a["position"]["line"].as_u64().unwrap() + 2
+        );
+        assert_eq!(label(a), label(b));
+    }
+    let h2 = c.hover(&main_uri, line0 + 2).await;
+    assert_eq!(h2["contents"]["value"].as_str().unwrap(), md);
+    // An out-of-order (older) change is ignored, not applied.
+    c.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": main_uri, "version": 1},
+               "contentChanges": [{"range": {"start": {"line": 0, "character": 0}, "end": {"line": 5, "character": 0}}, "text": ""}]}),
+    );
+    let hints3 = c.inlay_hints(&main_uri).await;
+    assert_eq!(render_hints(&hints3), render_hints(&hints2));
+
+    // The trace is rewritten (with the test binary's trace): reloaded.
+    let episodes_before = status["traces"][0]["episodes"].clone();
+    c.drain();
+    std::fs::copy(dir.join("blocking-test.trace"), fx.path("blocking.trace")).unwrap();
+    c.loaded().await;
+    let status2 = c.command("goblock.hotLines", json!([5])).await;
+    assert_ne!(
+        status2["traces"][0]["episodes"], episodes_before,
+        "{status2:#}"
+    );
+    // The open document is re-anchored on the disk text (which lacks the
+    // two inserted lines): hints still land on the same statements.
+    let _ = c.diagnostics(&main_uri, |p| p["version"] == 2).await;
+
+    c.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn commands_load_clear_and_errors() {
+    let Some(dir) = common::fixture_dirs().into_iter().next() else {
+        return;
+    };
+    // No trace in the workspace: nothing loaded until loadTrace.
+    let fx = Fixture::new("commands", &[]);
+    std::fs::write(fx.path("broken.bin"), b"not a trace at all").unwrap();
+    let mut c = Client::start();
+    c.initialize(&fx.ws, options()).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let s = c.command("goblock.hotLines", json!([])).await;
+    assert_eq!(s["traces"], json!([]));
+    // A bad file: an error result in failures, the server keeps going.
+    let r = c
+        .command("goblock.loadTrace", json!([fx.path("broken.bin")]))
+        .await;
+    assert_eq!(r["failures"].as_array().unwrap().len(), 1, "{r:#}");
+    let shown = c
+        .wait_for("showMessage", Duration::from_secs(10), |m| {
+            m["method"] == "window/showMessage"
+        })
+        .await;
+    assert!(
+        shown["params"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("broken.bin")
+    );
+    // A good trace next to it.
+    let r = c
+        .command("goblock.loadTrace", json!([dir.join("blocking.trace")]))
+        .await;
+    assert_eq!(r["loaded"].as_array().unwrap().len(), 1, "{r:#}");
+    let s = c.command("goblock.hotLines", json!([{"limit": 3}])).await;
+    assert_eq!(s["lines"].as_array().unwrap().len(), 3);
+    assert_eq!(s["failures"].as_array().unwrap().len(), 1);
+    // Missing file argument.
+    let id = c.send_request(
+        "workspace/executeCommand",
+        json!({"command": "goblock.loadTrace", "arguments": ["/nonexistent/x.trace"]}),
+    );
+    assert!(c.response(id).await.get("error").is_some());
+    // Clear.
+    let r = c.command("goblock.clear", json!([])).await;
+    assert_eq!(r["loaded"], json!([]));
+    let s = c.command("goblock.hotLines", json!([])).await;
+    assert_eq!(s["lines"], json!([]));
+    c.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn several_traces_sum_and_break_down() {
+    let dirs = common::fixture_dirs();
+    let Some(dir) = dirs.first() else { return };
+    let fx = Fixture::new(
+        "several",
+        &[
+            (&dir.join("blocking.trace"), "a.trace"),
+            (&dir.join("blocking.trace"), "b.trace"),
+        ],
+    );
+    let mut c = Client::start();
+    let opts =
+        json!({"goblock": {"traces": [fx.path("a.trace"), fx.path("b.trace")], "debounceMs": 100}});
+    c.initialize(&fx.ws, opts).await;
+    c.loaded().await;
+    let s = c.command("goblock.hotLines", json!([1])).await;
+    assert_eq!(s["traces"].as_array().unwrap().len(), 2);
+    let line = &s["lines"][0];
+    let uri = line["uri"].as_str().unwrap().to_owned();
+    let text = std::fs::read_to_string(line["file"].as_str().unwrap()).unwrap();
+    c.open(&uri, &text, 1);
+    let h = c
+        .hover(&uri, line["line"].as_u64().unwrap() as u32 - 1)
+        .await;
+    let md = h["contents"]["value"].as_str().unwrap();
+    assert!(
+        md.contains("| a.trace |") && md.contains("| b.trace |"),
+        "{md}"
+    );
+    // Same trace twice: every count is even.
+    assert_eq!(line["count"].as_u64().unwrap() % 2, 0);
+    c.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn panic_in_a_request_is_an_error_not_a_crash() {
+    // SAFETY: set before any server thread reads it; tests only read it.
+    unsafe { std::env::set_var("GOBLOCK_TEST_HOOKS", "1") };
+    let fx = Fixture::new("panic", &[]);
+    let mut c = Client::start();
+    c.initialize(&fx.ws, options()).await;
+    let id = c.send_request(
+        "workspace/executeCommand",
+        json!({"command": "goblock.test.panic", "arguments": []}),
+    );
+    let r = c.response(id).await;
+    assert_eq!(r["error"]["code"], -32603, "{r}");
+    // Still serving.
+    let s = c.command("goblock.hotLines", json!([])).await;
+    assert!(s["lines"].is_array());
+    c.shutdown().await;
+}
