@@ -216,6 +216,12 @@ gen_extras() {
 		echo "blocking-$variant.bin: cd src/blocking && go build ${flags[*]@Q} -o blocking-$variant.bin .; blocking-$variant.trace: ./blocking-$variant.bin -o blocking-$variant.trace; oracles as above" >>"$B"
 	done
 
+	# Many generations: the runtime starts a new one every 50 ms instead of every
+	# second (truncation and cross-generation tests).
+	(cd "$TMP" && GODEBUG=traceadvanceperiod=50000000 "$WORK/blocking.bin" -o "$OUT/blocking-multigen.trace")
+	oracle "$go" "$OUT/blocking-multigen.trace" "blocking-multigen" "" $PPROF_TYPES
+	echo "blocking-multigen.trace: GODEBUG=traceadvanceperiod=50000000 ./blocking.bin -o blocking-multigen.trace; oracles as above" >>"$B"
+
 	objdump_samples "$go" "$WORK/blocking.bin" "$OUT/blocking.objdump.tsv.zst"
 	echo "blocking.objdump.tsv.zst: function entries + sampled PCs of blocking.bin from go tool objdump / go tool addr2line" >>"$B"
 
