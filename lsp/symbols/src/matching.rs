@@ -1,0 +1,192 @@
+//! Does this binary belong to this trace? A binary is accepted only if
+//! (1) its Go build ID equals the one the caller expects, when the caller
+//! knows one (traces themselves record no build ID), and (2) with the
+//! recovered load bias, at least 99 % of the trace's distinct frames resolve
+//! in DWARF to the function the trace names (innermost DWARF frame vs the
+//! trace frame's function, compared with [`func_key`]). Anything else is a
+//! [`Mismatch`] that says why — a binary from another build must never be
+//! used to re-attribute a trace.
+//!
+//! This module only decides; `symbolize.rs` produces frames.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+use goblock_trace::Tables;
+
+use crate::bias::recover_bias;
+use crate::binary::Binary;
+use crate::symtab::func_key;
+
+/// Options of [`match_trace`].
+#[derive(Clone, Debug)]
+pub struct MatchOptions {
+    /// The Go build ID the trace's binary must have, when known (e.g. the
+    /// user configured it, or it came with the trace).
+    pub expected_build_id: Option<String>,
+    /// Minimum share of distinct frames whose function must agree.
+    pub min_share: f64,
+}
+
+impl Default for MatchOptions {
+    fn default() -> Self {
+        MatchOptions {
+            expected_build_id: None,
+            min_share: 0.99,
+        }
+    }
+}
+
+/// An accepted binary: how to map the trace's PCs onto it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Match {
+    /// Run-time − link-time address; subtract from trace PCs.
+    pub bias: u64,
+    /// Distinct trace frames (pc ≠ 0, named) checked.
+    pub frames_checked: usize,
+    /// Of those, frames whose innermost DWARF function equals the trace's.
+    pub frames_matched: usize,
+    /// `frames_matched / frames_checked`.
+    pub matched_share: f64,
+    /// Whether a build ID was compared (and equal).
+    pub build_id_checked: bool,
+    /// A few of the frames that did not agree, `func@pc → dwarf func`.
+    pub examples: Vec<String>,
+}
+
+/// Why a binary was refused.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum Mismatch {
+    /// The build IDs differ.
+    #[error("{}: Go build ID {} differs from the expected {expected}", binary.display(), found.as_deref().unwrap_or("(none)"))]
+    BuildId {
+        /// The binary.
+        binary: PathBuf,
+        /// Its build ID.
+        found: Option<String>,
+        /// The expected one.
+        expected: String,
+    },
+    /// The trace has no named frames to compare.
+    #[error("{}: the trace records no stack frames to compare with", binary.display())]
+    NoFrames {
+        /// The binary.
+        binary: PathBuf,
+    },
+    /// None of the trace's functions are in the binary's symbol table.
+    #[error(
+        "{}: none of the trace's {frames} functions are in this binary's symbol table (another program?)",
+        binary.display()
+    )]
+    NoCommonFunctions {
+        /// The binary.
+        binary: PathBuf,
+        /// Distinct frames in the trace.
+        frames: usize,
+    },
+    /// Too few frames resolve to the trace's functions.
+    #[error(
+        "{}: only {matched} of {checked} trace frames ({:.1} %) resolve to the functions the trace names (need {:.0} %; a different build?), e.g. {}",
+        binary.display(), share * 100.0, need * 100.0, examples.join("; ")
+    )]
+    TooFewMatches {
+        /// The binary.
+        binary: PathBuf,
+        /// Agreeing frames.
+        matched: usize,
+        /// Frames checked.
+        checked: usize,
+        /// `matched / checked`.
+        share: f64,
+        /// Required share.
+        need: f64,
+        /// Some disagreeing frames.
+        examples: Vec<String>,
+    },
+    /// DWARF could not be read while checking.
+    #[error("{0}")]
+    Unreadable(String),
+}
+
+/// Decides whether `bin` is the binary that wrote the trace in `tables`.
+pub fn match_trace(bin: &Binary, tables: &Tables, opts: &MatchOptions) -> Result<Match, Mismatch> {
+    let binary = bin.path().to_owned();
+    let mut build_id_checked = false;
+    if let Some(expected) = &opts.expected_build_id {
+        if bin.build_id() != Some(expected.as_str()) {
+            return Err(Mismatch::BuildId {
+                binary,
+                found: bin.build_id().map(str::to_owned),
+                expected: expected.clone(),
+            });
+        }
+        build_id_checked = true;
+    }
+
+    // Distinct (pc, func) of the trace.
+    let mut by_pc: HashMap<u64, &str> = HashMap::new();
+    for (_, f) in tables.frames() {
+        let func = tables.str(f.func);
+        if f.pc != 0 && !func.is_empty() {
+            by_pc.entry(f.pc).or_insert(func);
+        }
+    }
+    if by_pc.is_empty() {
+        return Err(Mismatch::NoFrames { binary });
+    }
+    let mut pairs: Vec<(&str, u64)> = by_pc.iter().map(|(&pc, &f)| (f, pc)).collect();
+    pairs.sort_unstable_by_key(|&(_, pc)| pc);
+
+    let bias = if bin.symbols().is_empty() {
+        // No symbol table (but DWARF): only bias 0 can be checked.
+        0
+    } else {
+        match recover_bias(bin.symbols(), &pairs) {
+            Some(b) => b.bias,
+            None => {
+                return Err(Mismatch::NoCommonFunctions {
+                    binary,
+                    frames: pairs.len(),
+                });
+            }
+        }
+    };
+
+    let addrs: Vec<u64> = pairs.iter().map(|&(_, pc)| pc.wrapping_sub(bias)).collect();
+    let chains = bin
+        .resolve_many(&addrs)
+        .map_err(|e| Mismatch::Unreadable(e.to_string()))?;
+    let mut matched = 0;
+    let mut examples = Vec::new();
+    for (&(func, pc), chain) in pairs.iter().zip(&chains) {
+        let dwarf = chain.first().map(|f| &*f.function).unwrap_or("");
+        if func_key(dwarf) == func_key(func) {
+            matched += 1;
+        } else if examples.len() < 5 {
+            examples.push(format!(
+                "{func}@{pc:#x} → {}",
+                if dwarf.is_empty() { "(nothing)" } else { dwarf }
+            ));
+        }
+    }
+    let checked = pairs.len();
+    let share = matched as f64 / checked as f64;
+    if share < opts.min_share {
+        return Err(Mismatch::TooFewMatches {
+            binary,
+            matched,
+            checked,
+            share,
+            need: opts.min_share,
+            examples,
+        });
+    }
+    Ok(Match {
+        bias,
+        frames_checked: checked,
+        frames_matched: matched,
+        matched_share: share,
+        build_id_checked,
+        examples,
+    })
+}
