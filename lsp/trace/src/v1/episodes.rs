@@ -100,6 +100,54 @@ struct Reasons {
     runnable: Sym,
 }
 
+#[inline]
+fn stack_of(stacks: &StackMap, an: &mut Anomalies, id: u64) -> StackId {
+    if id == 0 {
+        return StackId::EMPTY;
+    }
+    let s = stacks.get(id);
+    if s.is_empty() {
+        an.missing_stacks += 1;
+    }
+    s
+}
+
+/// Turns a goroutine's open state into an [`Episode`] for the sink.
+struct Emitter<'a> {
+    tables: &'a Tables,
+    clock: Clock,
+    count: &'a mut u64,
+}
+
+impl Emitter<'_> {
+    fn emit(&mut self, g: u64, st: &G, end: i64, open_at_end: bool, sink: &mut dyn EpisodeSink) {
+        let category = match st.open {
+            Open::None => return,
+            Open::Wait => st
+                .category
+                .unwrap_or_else(|| Category::of_wait_reason(self.tables.str(st.reason))),
+            Open::Syscall => Category::Syscall,
+            Open::Sched => Category::Sched,
+        };
+        let start_ns = self.clock.ns(st.start);
+        let end_ns = self.clock.ns(end).max(start_ns);
+        let ep = Episode {
+            goroutine: g,
+            category,
+            reason: st.reason,
+            start_ns,
+            end_ns,
+            began_before_trace: st.began_before,
+            open_at_end,
+            stack: st.stack,
+            waker: st.waker,
+            creator: st.creator,
+        };
+        *self.count += 1;
+        sink.episode(&ep, self.tables);
+    }
+}
+
 /// The state machine.
 pub struct Builder<'t> {
     tables: &'t mut Tables,
@@ -157,53 +205,7 @@ impl<'t> Builder<'t> {
 
     #[inline]
     fn stack(&mut self, id: u64) -> StackId {
-        if id == 0 {
-            return StackId::EMPTY;
-        }
-        let s = self.stacks.get(id);
-        if s.is_empty() {
-            self.anomalies.missing_stacks += 1;
-        }
-        s
-    }
-
-    fn emit(&mut self, g: u64, st: &G, end: i64, open_at_end: bool, sink: &mut dyn EpisodeSink) {
-        let category = match st.open {
-            Open::None => return,
-            Open::Wait => st
-                .category
-                .unwrap_or_else(|| Category::of_wait_reason(self.tables.str(st.reason))),
-            Open::Syscall => Category::Syscall,
-            Open::Sched => Category::Sched,
-        };
-        let start_ns = self.clock.ns(st.start);
-        let end_ns = self.clock.ns(end).max(start_ns);
-        let ep = Episode {
-            goroutine: g,
-            category,
-            reason: st.reason,
-            start_ns,
-            end_ns,
-            began_before_trace: st.began_before,
-            open_at_end,
-            stack: st.stack,
-            waker: st.waker,
-            creator: st.creator,
-        };
-        self.episodes += 1;
-        sink.episode(&ep, self.tables);
-    }
-
-    /// Closes `g`'s open episode at `end` (if any) and opens a new one.
-    fn close_open(&mut self, g: u64, end: i64, sink: &mut dyn EpisodeSink) -> G {
-        let st = self.gs.get(&g).copied().unwrap_or_default();
-        self.emit(g, &st, end, false, sink);
-        G {
-            open: Open::None,
-            began_before: false,
-            waker: None,
-            ..st
-        }
+        stack_of(self.stacks, &mut self.anomalies, id)
     }
 
     fn wait_reason(&self, typ: u8) -> (Sym, Category) {
@@ -238,8 +240,11 @@ impl<'t> Builder<'t> {
                 creator: self.gs.get(&g).and_then(|s| s.creator),
                 ..G::default()
             };
-            self.emit(g, &st, e.ts, false, sink);
+            self.em().emit(g, &st, e.ts, false, sink);
         }
+        let r_runnable = self.r.runnable;
+        let r_syscall = self.r.syscall;
+        let r_empty = self.r.empty;
         match e.typ {
             ev::GOMAXPROCS => self.pre_init = false,
             ev::GO_CREATE => {
@@ -252,7 +257,7 @@ impl<'t> Builder<'t> {
                         open: Open::Sched,
                         began_before: true,
                         start: e.ts,
-                        reason: self.r.runnable,
+                        reason: r_runnable,
                         ..G::default()
                     }
                 } else {
@@ -261,7 +266,7 @@ impl<'t> Builder<'t> {
                     G {
                         open: Open::Sched,
                         start: e.ts,
-                        reason: self.r.runnable,
+                        reason: r_runnable,
                         stack: start_stack,
                         waker: Some(Waker {
                             goroutine: (e.g != 0).then_some(e.g),
@@ -274,55 +279,53 @@ impl<'t> Builder<'t> {
                 self.gs.insert(g, st);
             }
             ev::GO_WAITING | ev::GO_IN_SYSCALL => {
-                let mut st = self.gs.get(&e.g).copied().unwrap_or_default();
-                st.open = if e.typ == ev::GO_WAITING {
-                    Open::Wait
-                } else {
-                    Open::Syscall
-                };
+                let st = self.gs.entry(e.g).or_default();
                 st.began_before = true;
                 st.start = e.ts;
                 st.stack = StackId::EMPTY;
                 st.waker = None;
                 st.sys = None;
                 if e.typ == ev::GO_WAITING {
-                    st.reason = self.r.empty;
+                    st.open = Open::Wait;
+                    st.reason = r_empty;
                     st.category = Some(Category::Other);
                 } else {
-                    st.reason = self.r.syscall;
+                    st.open = Open::Syscall;
+                    st.reason = r_syscall;
                     st.category = None;
                     st.sys_block = Some(e.ts);
                 }
-                self.gs.insert(e.g, st);
             }
             ev::GO_START | ev::GO_START_LABEL => {
-                let st = if self.pre_init {
-                    // Running when the trace started: not an episode.
-                    let st = self.gs.get(&e.g).copied().unwrap_or_default();
-                    G {
-                        open: Open::None,
-                        began_before: false,
-                        waker: None,
-                        ..st
-                    }
-                } else {
-                    self.close_open(e.g, e.ts, sink)
-                };
-                self.gs.insert(e.g, st);
+                let pre_init = self.pre_init;
+                let (mut em, gs) = self.split();
+                let st = gs.entry(e.g).or_default();
+                // Before the first Gomaxprocs: running when the trace
+                // started, not an episode.
+                if !pre_init {
+                    em.emit(e.g, st, e.ts, false, sink);
+                }
+                st.open = Open::None;
+                st.began_before = false;
+                st.waker = None;
             }
             ev::GO_END => {
                 if let Some(st) = self.gs.remove(&e.g) {
-                    self.emit(e.g, &st, e.ts, false, sink);
+                    self.em().emit(e.g, &st, e.ts, false, sink);
                 }
             }
             ev::GO_SCHED | ev::GO_PREEMPT => {
-                let mut st = self.close_open(e.g, e.ts, sink);
+                let stack = self.stack(e.stk);
+                let (mut em, gs) = self.split();
+                let st = gs.entry(e.g).or_default();
+                em.emit(e.g, st, e.ts, false, sink);
                 st.open = Open::Sched;
+                st.began_before = false;
+                st.waker = None;
                 st.start = e.ts;
-                st.reason = self.r.runnable;
+                st.reason = r_runnable;
                 st.category = None;
-                st.stack = self.stack(e.stk);
-                self.gs.insert(e.g, st);
+                st.stack = stack;
             }
             ev::GO_STOP
             | ev::GO_SLEEP
@@ -334,14 +337,18 @@ impl<'t> Builder<'t> {
             | ev::GO_BLOCK_COND
             | ev::GO_BLOCK_NET
             | ev::GO_BLOCK_GC => {
-                let mut st = self.close_open(e.g, e.ts, sink);
                 let (reason, cat) = self.wait_reason(e.typ);
+                let stack = self.stack(e.stk);
+                let (mut em, gs) = self.split();
+                let st = gs.entry(e.g).or_default();
+                em.emit(e.g, st, e.ts, false, sink);
                 st.open = Open::Wait;
+                st.began_before = false;
+                st.waker = None;
                 st.start = e.ts;
                 st.reason = reason;
                 st.category = Some(cat);
-                st.stack = self.stack(e.stk);
-                self.gs.insert(e.g, st);
+                st.stack = stack;
             }
             ev::GO_UNBLOCK => {
                 let g = e.args[0];
@@ -349,18 +356,18 @@ impl<'t> Builder<'t> {
                     goroutine: (e.g != 0).then_some(e.g),
                     stack: self.stack(e.stk),
                 };
-                let mut st = self.gs.get(&g).copied().unwrap_or_default();
+                let (mut em, gs) = self.split();
+                let st = gs.entry(g).or_default();
                 if st.open != Open::None {
                     st.waker = Some(waker);
-                    self.emit(g, &st, e.ts, false, sink);
+                    em.emit(g, st, e.ts, false, sink);
                 }
                 st.open = Open::Sched;
                 st.began_before = false;
                 st.start = e.ts;
-                st.reason = self.r.runnable;
+                st.reason = r_runnable;
                 st.category = None;
                 st.waker = Some(waker);
-                self.gs.insert(g, st);
             }
             ev::GO_SYS_CALL => {
                 let stack = self.stack(e.stk);
@@ -371,46 +378,71 @@ impl<'t> Builder<'t> {
                 }
             }
             ev::GO_SYS_BLOCK => {
-                let mut st = self.close_open(e.g, e.ts, sink);
+                let (mut em, gs) = self.split();
+                let st = gs.entry(e.g).or_default();
+                em.emit(e.g, st, e.ts, false, sink);
                 let (start, stack) = st.sys.take().unwrap_or((e.ts, StackId::EMPTY));
                 st.open = Open::Syscall;
+                st.began_before = false;
+                st.waker = None;
                 st.start = start;
                 st.stack = stack;
-                st.reason = self.r.syscall;
+                st.reason = r_syscall;
                 st.category = None;
                 st.sys_block = Some(e.ts);
-                self.gs.insert(e.g, st);
             }
             ev::GO_SYS_EXIT => {
                 let g = e.args[0];
-                let mut st = self.gs.get(&g).copied().unwrap_or_default();
+                let (mut em, gs) = self.split();
+                let st = gs.entry(g).or_default();
                 let real = e.args[2] as i64;
+                let mut bad = false;
                 let t = if e.args[2] != 0 {
                     match st.sys_block {
                         Some(b) if real >= b => real,
                         _ => {
-                            self.anomalies.bad_sysexit_ts += 1;
+                            bad = true;
                             e.ts
                         }
                     }
                 } else {
                     e.ts
                 };
-                if st.open != Open::None {
-                    self.emit(g, &st, t, false, sink);
-                }
+                em.emit(g, st, t, false, sink);
                 st.open = Open::Sched;
                 st.began_before = false;
                 st.start = t;
-                st.reason = self.r.runnable;
+                st.reason = r_runnable;
                 st.category = None;
                 st.waker = None;
                 st.sys = None;
                 st.sys_block = None;
-                self.gs.insert(g, st);
+                if bad {
+                    self.anomalies.bad_sysexit_ts += 1;
+                }
             }
             _ => {}
         }
+    }
+
+    fn em(&mut self) -> Emitter<'_> {
+        Emitter {
+            tables: self.tables,
+            clock: self.clock,
+            count: &mut self.episodes,
+        }
+    }
+
+    /// The emitter and the goroutine map, borrowed together.
+    fn split(&mut self) -> (Emitter<'_>, &mut FxHashMap<u64, G>) {
+        (
+            Emitter {
+                tables: self.tables,
+                clock: self.clock,
+                count: &mut self.episodes,
+            },
+            &mut self.gs,
+        )
     }
 
     /// Flushes the episodes still open at the end of the trace (`end` ticks),
@@ -437,8 +469,9 @@ impl<'t> Builder<'t> {
             }
         }
         open.sort_by_key(|(g, s)| (*g, s.start));
+        let mut em = self.em();
         for (g, st) in open {
-            self.emit(g, &st, end, true, sink);
+            em.emit(g, &st, end, true, sink);
         }
         self.gs.clear();
     }

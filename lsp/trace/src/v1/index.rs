@@ -95,6 +95,21 @@ pub fn build(
                 return Err(DecodeError::Cancelled);
             }
         }
+        if let Some((typ, end, delta)) = wire::skim(buf, pos, minor) {
+            // Ordinary timed event (the vast majority).
+            if cur.is_none() {
+                return Err(before_batch(pos, typ));
+            }
+            pos = end;
+            cur_ts = cur_ts.wrapping_add(delta as i64);
+            ix.timed_events += 1;
+            if typ == ev::FUTILE_WAKEUP {
+                ix.futile_wakeups += 1;
+            }
+            min_ts = min_ts.min(cur_ts);
+            max_ts = max_ts.max(cur_ts);
+            continue;
+        }
         let raw = match wire::read(buf, pos, minor) {
             Ok(r) => r,
             Err(WireError::Truncated { offset }) => {
@@ -200,13 +215,7 @@ pub fn build(
             }
         }
         if cur.is_none() {
-            return Err(DecodeError::Corrupt {
-                offset: at as u64,
-                what: format!(
-                    "{} event before the first Batch event",
-                    super::event::name(raw.typ)
-                ),
-            });
+            return Err(before_batch(at, raw.typ));
         }
     }
     if let Some(c) = cur {
@@ -220,6 +229,16 @@ pub fn build(
         return Err(DecodeError::Cancelled);
     }
     Ok(ix)
+}
+
+fn before_batch(at: usize, typ: u8) -> DecodeError {
+    DecodeError::Corrupt {
+        offset: at as u64,
+        what: format!(
+            "{} event before the first Batch event",
+            super::event::name(typ)
+        ),
+    }
 }
 
 fn close_batch(s: &mut Stream, end: usize) {

@@ -28,6 +28,7 @@ pub mod event;
 pub mod hash;
 pub mod index;
 pub mod order;
+pub mod pipeline;
 pub mod stacks;
 pub mod wire;
 
@@ -57,9 +58,6 @@ impl Default for Options {
 /// (truncated before the footer): a 2.56 GHz TSC divided by 64, the amd64
 /// runtime's tick divisor. Times are then only approximate.
 pub const NOMINAL_FREQUENCY: u64 = 40_000_000;
-
-/// How often (events) pass 2 reports progress.
-const PROGRESS_EVERY: u64 = 1 << 16;
 
 /// Decodes an old-format trace with default [`Options`].
 pub fn decode(
@@ -151,7 +149,6 @@ pub fn decode_with(
 
     // Pass 2.
     let lenient = ix.incomplete();
-    let mut merger = order::Merger::new(bytes, minor, &ix, lenient);
     let mut builder = episodes::Builder::new(
         tables,
         &stack_map,
@@ -161,19 +158,7 @@ pub fn decode_with(
             nonblocking_syscalls: opts.nonblocking_syscalls,
         },
     );
-    let mut n: u64 = 0;
-    while let Some(e) = merger.next_event()? {
-        builder.event(&e, sink);
-        if e.typ == event::ev::GO_END {
-            merger.forget(e.g);
-        }
-        n += 1;
-        if n.is_multiple_of(PROGRESS_EVERY)
-            && sink.progress(merger.low_water() as u64, total).is_break()
-        {
-            return Err(DecodeError::Cancelled);
-        }
-    }
+    let merger = pipeline::run(bytes, minor, &ix, lenient, &mut builder, sink)?;
     builder.finish(last, sink);
     let anomalies = builder.anomalies;
     drop(builder);

@@ -111,6 +111,52 @@ fn ready(g: u64, cur: GState, init: GState) -> bool {
     g == UNORDERED || ((init.seq == NOSEQ || init.seq == cur.seq) && init.status == cur.status)
 }
 
+/// Ordering state per goroutine: a vector for small ids (the common case:
+/// ids are allocated densely from 1), a map for the rest.
+#[derive(Default)]
+struct GTable {
+    dense: Vec<GState>,
+    sparse: FxHashMap<u64, GState>,
+}
+
+/// Ids below this are kept in the vector (16 bytes each, grown on demand).
+const DENSE_IDS: u64 = 1 << 16;
+
+impl GTable {
+    #[inline]
+    fn get(&self, g: u64) -> GState {
+        if g < DENSE_IDS {
+            self.dense.get(g as usize).copied().unwrap_or_default()
+        } else {
+            self.sparse.get(&g).copied().unwrap_or_default()
+        }
+    }
+
+    #[inline]
+    fn set(&mut self, g: u64, st: GState) {
+        if g < DENSE_IDS {
+            let i = g as usize;
+            if i >= self.dense.len() {
+                self.dense
+                    .resize((i + 1).next_power_of_two(), GState::default());
+            }
+            self.dense[i] = st;
+        } else {
+            self.sparse.insert(g, st);
+        }
+    }
+
+    fn remove(&mut self, g: u64) {
+        if g < DENSE_IDS {
+            if let Some(s) = self.dense.get_mut(g as usize) {
+                *s = GState::default();
+            }
+        } else {
+            self.sparse.remove(&g);
+        }
+    }
+}
+
 /// Reads one P's batches in order, one event at a time.
 struct Cursor<'a> {
     batches: &'a [Batch],
@@ -119,18 +165,45 @@ struct Cursor<'a> {
     end: usize,
     last_ts: i64,
     last_g: u64,
-    head: Option<Event>,
+    /// Decoded events not yet merged: `evs[at..]` (refilled in chunks).
+    evs: Vec<Event>,
+    at: usize,
     exhausted: bool,
 }
 
+/// Events decoded ahead per P (bounded: never more per P).
+const CHUNK: usize = 256;
+
 impl Cursor<'_> {
-    /// Decodes the next timed event of this P into `head`.
+    #[inline]
+    fn head(&self) -> Option<&Event> {
+        self.evs.get(self.at)
+    }
+
+    /// Makes sure a head is decoded if the P has events left.
+    #[inline]
     fn load(&mut self, buf: &[u8], minor: u32, p: u32) -> Result<(), DecodeError> {
-        while self.head.is_none() && !self.exhausted {
+        if self.at < self.evs.len() || self.exhausted {
+            return Ok(());
+        }
+        self.evs.clear();
+        self.at = 0;
+        while self.evs.len() < CHUNK {
+            match self.decode_one(buf, minor, p)? {
+                Some(e) => self.evs.push(e),
+                None => break,
+            }
+        }
+        Ok(())
+    }
+
+    /// Decodes the next timed event of this P (`None` when exhausted).
+    fn decode_one(&mut self, buf: &[u8], minor: u32, p: u32) -> Result<Option<Event>, DecodeError> {
+        loop {
             if self.pos >= self.end {
                 if self.bi >= self.batches.len() {
                     self.exhausted = true;
-                    break;
+                    return Ok(None);
                 }
                 let b = self.batches[self.bi];
                 self.bi += 1;
@@ -139,34 +212,51 @@ impl Cursor<'_> {
                 continue;
             }
             let at = self.pos;
-            let raw = wire::read(buf, at, minor).map_err(|e| match e {
-                WireError::Corrupt { offset, what } => DecodeError::Corrupt {
-                    offset: offset as u64,
-                    what,
-                },
-                WireError::Truncated { offset } => DecodeError::Corrupt {
-                    offset: offset as u64,
-                    what: "event overruns the decodable data".into(),
-                },
-            })?;
-            self.pos = raw.end;
-            match raw.typ {
-                ev::BATCH => {
-                    self.last_ts = raw.values[1] as i64;
-                    continue;
+            let mut vals = [0u64; wire::MAX_VALUES];
+            let (typ, n) = match wire::read_trusted(&buf[..self.end], at, &mut vals) {
+                Some((typ, n, end)) => {
+                    self.pos = end;
+                    (typ, n)
                 }
-                ev::STRING | ev::STACK | ev::FREQUENCY | ev::TIMER_GOROUTINE => continue,
-                ev::CPU_SAMPLE => {
-                    self.last_ts = self.last_ts.wrapping_add(raw.values[0] as i64);
-                    continue;
+                None => {
+                    let raw = wire::read(&buf[..self.end], at, minor).map_err(|e| match e {
+                        WireError::Corrupt { offset, what } => DecodeError::Corrupt {
+                            offset: offset as u64,
+                            what,
+                        },
+                        WireError::Truncated { offset } => DecodeError::Corrupt {
+                            offset: offset as u64,
+                            what: "event overruns its batch".into(),
+                        },
+                    })?;
+                    self.pos = raw.end;
+                    match raw.typ {
+                        ev::BATCH => {
+                            self.last_ts = raw.values[1] as i64;
+                            continue;
+                        }
+                        ev::CPU_SAMPLE => {
+                            self.last_ts = self.last_ts.wrapping_add(raw.values[0] as i64);
+                            continue;
+                        }
+                        ev::USER_LOG => {
+                            vals = raw.values;
+                            (raw.typ, raw.n)
+                        }
+                        _ => continue,
+                    }
                 }
-                _ => {}
+            };
+            let Some(sp) = event::SPECS.get(typ as usize) else {
+                continue;
+            };
+            if n == 0 || !sp.timed {
+                continue;
             }
-            let sp = &event::SPECS[raw.typ as usize];
-            let ts = self.last_ts.wrapping_add(raw.values[0] as i64);
+            let ts = self.last_ts.wrapping_add(vals[0] as i64);
             self.last_ts = ts;
             let mut e = Event {
-                typ: raw.typ,
+                typ,
                 ts,
                 p,
                 g: self.last_g,
@@ -174,15 +264,14 @@ impl Cursor<'_> {
                 stk: 0,
                 off: at,
             };
-            let n = raw.n;
             let nargs = if sp.stack { n - 1 } else { n };
             if sp.stack {
-                e.stk = raw.values[n - 1];
+                e.stk = vals[n - 1];
             }
-            for i in 1..nargs.min(5) {
-                e.args[i - 1] = raw.values[i];
+            for (dst, src) in e.args.iter_mut().zip(vals.iter().take(nargs).skip(1)) {
+                *dst = *src;
             }
-            match raw.typ {
+            match typ {
                 ev::GO_START | ev::GO_START_LOCAL | ev::GO_START_LABEL => {
                     self.last_g = e.args[0];
                     e.g = e.args[0];
@@ -205,10 +294,24 @@ impl Cursor<'_> {
                 ev::GO_SYS_EXIT_LOCAL => e.g = e.args[0],
                 _ => {}
             }
-            self.head = Some(e);
+            return Ok(Some(e));
         }
-        Ok(())
     }
+}
+
+/// What the merge counted (see the fields of [`Merger`]).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Stats {
+    /// Events earlier than their causal predecessor.
+    pub out_of_order: u64,
+    /// Largest backwards step, ticks.
+    pub max_backwards: i64,
+    /// Events forced through (lenient mode).
+    pub forced: u64,
+    /// Offset of the first forced event.
+    pub first_forced: Option<usize>,
+    /// Events emitted.
+    pub emitted: u64,
 }
 
 /// The merge state.
@@ -216,14 +319,14 @@ pub struct Merger<'a> {
     buf: &'a [u8],
     minor: u32,
     cursors: Vec<Cursor<'a>>,
-    gs: FxHashMap<u64, GState>,
+    gs: GTable,
     heap: BinaryHeap<Reverse<(i64, u32)>>,
     /// Cursors whose head is not ready, with the goroutine it waits for.
     blocked: Vec<(u32, u64)>,
     /// Cursors to (re)examine before the next pick.
     pending: Vec<u32>,
     lenient: bool,
-    last_ts: Option<i64>,
+    last_ts: i64,
     /// Events whose timestamp is earlier than their causal predecessor's.
     pub out_of_order: u64,
     /// Largest such backwards step, ticks.
@@ -250,7 +353,8 @@ impl<'a> Merger<'a> {
                 end: 0,
                 last_ts: 0,
                 last_g: 0,
-                head: None,
+                evs: Vec::new(),
+                at: 0,
                 exhausted: false,
             })
             .collect();
@@ -259,18 +363,29 @@ impl<'a> Merger<'a> {
             buf,
             minor,
             cursors,
-            gs: FxHashMap::default(),
+            gs: GTable::default(),
             heap: BinaryHeap::new(),
             blocked: Vec::new(),
             pending,
             lenient,
-            last_ts: None,
+            last_ts: i64::MIN,
             out_of_order: 0,
             max_backwards: 0,
             forced: 0,
             first_forced: None,
             emitted: 0,
             pids: ix.streams.iter().map(|s| s.pid).collect(),
+        }
+    }
+
+    /// Counters for warnings.
+    pub fn stats(&self) -> Stats {
+        Stats {
+            out_of_order: self.out_of_order,
+            max_backwards: self.max_backwards,
+            forced: self.forced,
+            first_forced: self.first_forced,
+            emitted: self.emitted,
         }
     }
 
@@ -288,116 +403,142 @@ impl<'a> Merger<'a> {
             .unwrap_or(self.buf.len())
     }
 
-    /// Forgets a goroutine that ended (its id is never reused).
-    pub fn forget(&mut self, g: u64) {
-        self.gs.remove(&g);
+    fn state(&self, g: u64) -> GState {
+        self.gs.get(g)
     }
 
-    fn state(&self, g: u64) -> GState {
-        self.gs.get(&g).copied().unwrap_or_default()
+    /// Appends events in merged order to `out` until it holds `max` events
+    /// or the trace ends (then fewer). Consecutive events of one P go
+    /// without touching the heap as long as that P stays the earliest ready.
+    pub fn fill(&mut self, out: &mut Vec<Event>, max: usize) -> Result<(), DecodeError> {
+        while out.len() < max {
+            while let Some(c) = self.pending.pop() {
+                let cur = &mut self.cursors[c as usize];
+                cur.load(self.buf, self.minor, c)?;
+                let Some(head) = cur.head() else { continue };
+                let head_ts = head.ts;
+                let (g, init, _) = transition_of(head);
+                let curst = if g == UNORDERED {
+                    GState::default()
+                } else {
+                    self.gs.get(g)
+                };
+                if ready(g, curst, init) {
+                    self.heap.push(Reverse((head_ts, c)));
+                } else {
+                    self.blocked.push((c, g));
+                }
+            }
+            let (c, mut forced) = match self.heap.pop() {
+                Some(Reverse((_, c))) => (c, false),
+                None => {
+                    if self.blocked.is_empty() {
+                        return Ok(());
+                    }
+                    // Stuck: no head is ready.
+                    let (i, _) = self
+                        .blocked
+                        .iter()
+                        .enumerate()
+                        .min_by_key(|(_, (c, _))| {
+                            self.cursors[*c as usize].head().map_or(i64::MAX, |h| h.ts)
+                        })
+                        .unwrap_or((0, &(0, 0)));
+                    let (c, _) = self.blocked.swap_remove(i);
+                    if !self.lenient {
+                        return Err(self.stuck_error(c));
+                    }
+                    (c, true)
+                }
+            };
+            let heap_min = self.heap.peek().map_or(i64::MAX, |r| (r.0).0);
+            let mut first = true;
+            // Until this P is done, blocked, or no longer the earliest.
+            while let Some(&e0) = self.cursors[c as usize].head() {
+                let (g, init, mut next) = transition_of(&e0);
+                let curst = if g == UNORDERED {
+                    GState::default()
+                } else {
+                    self.gs.get(g)
+                };
+                let ok = ready(g, curst, init);
+                if !first {
+                    if !ok {
+                        self.blocked.push((c, g));
+                        break;
+                    }
+                    if heap_min < e0.ts || !self.pending.is_empty() || out.len() >= max {
+                        self.pending.push(c);
+                        break;
+                    }
+                } else if !ok && !forced {
+                    // Was ready when queued; another P changed the goroutine since.
+                    if !self.lenient {
+                        return Err(self.stuck_error(c));
+                    }
+                    forced = true;
+                }
+                first = false;
+                let mut e = e0;
+                if g != UNORDERED {
+                    if forced {
+                        self.forced += 1;
+                        self.first_forced.get_or_insert(e.off);
+                    }
+                    next.seq = match next.seq {
+                        NOSEQ => curst.seq,
+                        SEQINC => curst.seq.wrapping_add(1),
+                        s => s,
+                    };
+                    self.gs.set(g, next);
+                    // Heads waiting for this goroutine may be ready now.
+                    let mut i = 0;
+                    while i < self.blocked.len() {
+                        if self.blocked[i].1 == g {
+                            let (bc, _) = self.blocked.swap_remove(i);
+                            self.pending.push(bc);
+                        } else {
+                            i += 1;
+                        }
+                    }
+                }
+                forced = false;
+                match e.typ {
+                    ev::GO_START_LOCAL => e.typ = ev::GO_START,
+                    ev::GO_UNBLOCK_LOCAL => e.typ = ev::GO_UNBLOCK,
+                    ev::GO_SYS_EXIT_LOCAL => {
+                        e.typ = ev::GO_SYS_EXIT;
+                        e.args[2] = e.args[1];
+                        e.args[1] = 0;
+                    }
+                    ev::GO_END => self.gs.remove(e.g),
+                    _ => {}
+                }
+                if e.ts < self.last_ts {
+                    self.out_of_order += 1;
+                    self.max_backwards = self.max_backwards.max(self.last_ts.wrapping_sub(e.ts));
+                } else {
+                    self.last_ts = e.ts;
+                }
+                self.emitted += 1;
+                out.push(e);
+                let cur = &mut self.cursors[c as usize];
+                cur.at += 1;
+                cur.load(self.buf, self.minor, c)?;
+            }
+        }
+        Ok(())
     }
 
     /// The next event in merged order, `None` at the end.
     pub fn next_event(&mut self) -> Result<Option<Event>, DecodeError> {
-        while let Some(c) = self.pending.pop() {
-            let cur = &mut self.cursors[c as usize];
-            cur.load(self.buf, self.minor, c)?;
-            let Some(head) = cur.head else { continue };
-            let (g, init, _) = transition_of(&head);
-            let curst = if g == UNORDERED {
-                GState::default()
-            } else {
-                self.state(g)
-            };
-            if ready(g, curst, init) {
-                self.heap.push(Reverse((head.ts, c)));
-            } else {
-                self.blocked.push((c, g));
-            }
-        }
-        let (c, forced) = match self.heap.pop() {
-            Some(Reverse((_, c))) => (c, false),
-            None => {
-                if self.blocked.is_empty() {
-                    return Ok(None);
-                }
-                // Stuck: no head is ready.
-                let (i, _) = self
-                    .blocked
-                    .iter()
-                    .enumerate()
-                    .min_by_key(|(_, (c, _))| {
-                        self.cursors[*c as usize].head.map_or(i64::MAX, |h| h.ts)
-                    })
-                    .unwrap_or((0, &(0, 0)));
-                let (c, _) = self.blocked.swap_remove(i);
-                if !self.lenient {
-                    return Err(self.stuck_error(c));
-                }
-                (c, true)
-            }
-        };
-        let Some(mut e) = self.cursors[c as usize].head.take() else {
-            // Cannot happen: only cursors with a head are queued.
-            self.pending.push(c);
-            return self.next_event();
-        };
-        let (g, init, mut next) = transition_of(&e);
-        if g != UNORDERED {
-            let curst = self.state(g);
-            let mut forced = forced;
-            if !ready(g, curst, init) {
-                if !self.lenient {
-                    self.cursors[c as usize].head = Some(e);
-                    return Err(self.stuck_error(c));
-                }
-                forced = true;
-            }
-            if forced {
-                self.forced += 1;
-                self.first_forced.get_or_insert(e.off);
-            }
-            next.seq = match next.seq {
-                NOSEQ => curst.seq,
-                SEQINC => curst.seq.wrapping_add(1),
-                s => s,
-            };
-            self.gs.insert(g, next);
-            // Heads waiting for this goroutine may be ready now.
-            let mut i = 0;
-            while i < self.blocked.len() {
-                if self.blocked[i].1 == g {
-                    let (bc, _) = self.blocked.swap_remove(i);
-                    self.pending.push(bc);
-                } else {
-                    i += 1;
-                }
-            }
-        }
-        match e.typ {
-            ev::GO_START_LOCAL => e.typ = ev::GO_START,
-            ev::GO_UNBLOCK_LOCAL => e.typ = ev::GO_UNBLOCK,
-            ev::GO_SYS_EXIT_LOCAL => {
-                e.typ = ev::GO_SYS_EXIT;
-                e.args[2] = e.args[1];
-                e.args[1] = 0;
-            }
-            _ => {}
-        }
-        if let Some(last) = self.last_ts
-            && e.ts < last
-        {
-            self.out_of_order += 1;
-            self.max_backwards = self.max_backwards.max(last.wrapping_sub(e.ts));
-        }
-        self.last_ts = Some(self.last_ts.map_or(e.ts, |l| l.max(e.ts)));
-        self.pending.push(c);
-        self.emitted += 1;
-        Ok(Some(e))
+        let mut one = Vec::with_capacity(1);
+        self.fill(&mut one, 1)?;
+        Ok(one.pop())
     }
 
     fn stuck_error(&self, c: u32) -> DecodeError {
-        let Some(h) = self.cursors[c as usize].head else {
+        let Some(&h) = self.cursors[c as usize].head() else {
             return DecodeError::Inconsistent {
                 what: "no consistent ordering of events possible".into(),
             };

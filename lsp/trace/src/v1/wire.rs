@@ -47,8 +47,27 @@ pub enum WireError {
 }
 
 /// Reads one uvarint; distinguishes running off the end from a malformed value.
-#[inline]
+#[inline(always)]
 fn uv(buf: &[u8], pos: &mut usize, limit: usize, at: usize) -> Result<u64, WireError> {
+    // Fast path: one or two bytes (almost every value in a trace).
+    let p = *pos;
+    if p + 1 < limit
+        && let (Some(&b0), Some(&b1)) = (buf.get(p), buf.get(p + 1))
+    {
+        if b0 < 0x80 {
+            *pos = p + 1;
+            return Ok(u64::from(b0));
+        }
+        if b1 < 0x80 {
+            *pos = p + 2;
+            return Ok(u64::from(b0 & 0x7f) | (u64::from(b1) << 7));
+        }
+    }
+    uv_slow(buf, pos, limit, at)
+}
+
+#[inline(never)]
+fn uv_slow(buf: &[u8], pos: &mut usize, limit: usize, at: usize) -> Result<u64, WireError> {
     let lim = &buf[..limit.min(buf.len())];
     match crate::varint::read_uvarint(lim, pos) {
         Some(v) => Ok(v),
@@ -193,6 +212,117 @@ pub fn read(buf: &[u8], pos: usize, minor: u32) -> Result<Raw, WireError> {
     }
     raw.end = p;
     Ok(raw)
+}
+
+/// Whether events of this type need [`read`] (special layouts, or values
+/// pass 1 needs besides the first).
+#[inline]
+fn special(typ: u8) -> bool {
+    matches!(
+        typ,
+        ev::NONE
+            | ev::BATCH
+            | ev::FREQUENCY
+            | ev::STACK
+            | ev::STRING
+            | ev::TIMER_GOROUTINE
+            | ev::USER_LOG
+            | ev::CPU_SAMPLE
+    ) || typ >= ev::COUNT
+}
+
+/// Fast validation of an ordinary timed event: returns (type, end, first
+/// value = timestamp delta) when the event is well-formed and not one of
+/// the special types; `None` means "use [`read`]" (special type, or a
+/// problem that [`read`] will describe).
+#[inline]
+pub fn skim(buf: &[u8], pos: usize, minor: u32) -> Option<(u8, usize, u64)> {
+    let b = *buf.get(pos)?;
+    let typ = b & 0x3f;
+    if special(typ) {
+        return None;
+    }
+    let sp = event::spec(typ, minor)?;
+    let k = b >> 6;
+    let mut p = pos + 1;
+    if k < 3 {
+        if k + 1 != sp.values {
+            return None;
+        }
+        let first = uv(buf, &mut p, buf.len(), pos).ok()?;
+        for _ in 0..k {
+            // Skip one varint (≤ 10 bytes).
+            let rest = buf.get(p..)?;
+            let n = rest.iter().take(10).position(|&c| c < 0x80)?;
+            p += n + 1;
+        }
+        Some((typ, p, first))
+    } else {
+        let l = uv(buf, &mut p, buf.len(), pos).ok()?;
+        if l > MAX_EVENT_LEN {
+            return None;
+        }
+        let stop = p.checked_add(l as usize)?;
+        let vals = buf.get(p..stop)?;
+        if vals.last().is_none_or(|&c| c >= 0x80)
+            || vals.iter().filter(|&&c| c < 0x80).count() != sp.values as usize
+        {
+            return None;
+        }
+        let first = uv(buf, &mut p, stop, pos).ok()?;
+        Some((typ, stop, first))
+    }
+}
+
+/// Reads one varint from already validated data (no error reporting;
+/// garbage in, garbage out, never a panic).
+#[inline(always)]
+pub fn uv_trusted(buf: &[u8], p: &mut usize) -> u64 {
+    let mut x = 0u64;
+    let mut shift = 0u32;
+    while let Some(&b) = buf.get(*p) {
+        *p += 1;
+        x |= u64::from(b & 0x7f) << shift;
+        if b < 0x80 || shift >= 63 {
+            break;
+        }
+        shift += 7;
+    }
+    x
+}
+
+/// Reads an ordinary event from data validated by pass 1: fills `vals` and
+/// returns (type, value count, end); `None` for the special types (use
+/// [`read`]).
+#[inline(always)]
+pub fn read_trusted(
+    buf: &[u8],
+    pos: usize,
+    vals: &mut [u64; MAX_VALUES],
+) -> Option<(u8, usize, usize)> {
+    let b = *buf.get(pos)?;
+    let typ = b & 0x3f;
+    if special(typ) {
+        return None;
+    }
+    let k = b >> 6;
+    let mut p = pos + 1;
+    if k < 3 {
+        let n = k as usize + 1;
+        for v in vals.iter_mut().take(n) {
+            *v = uv_trusted(buf, &mut p);
+        }
+        Some((typ, n, p))
+    } else {
+        let l = uv_trusted(buf, &mut p) as usize;
+        let stop = p.saturating_add(l).min(buf.len());
+        let mut n = 0;
+        while p < stop && n < MAX_VALUES {
+            vals[n] = uv_trusted(buf, &mut p);
+            n += 1;
+        }
+        Some((typ, n, stop))
+    }
 }
 
 /// Reads the values of a `Stack` event located by [`read`]: calls `frame`
