@@ -2,7 +2,10 @@
 //! (with `--tsv`) every episode, one per line:
 //! `goroutine category reason start_ns end_ns began_before open_at_end stack_pcs waker_g waker_pcs`.
 //!
-//! Usage: cargo run --release -p goblock-trace --example episodes -- TRACE [--tsv]
+//! With `--go-times` (new format only), episode times are those Go's reader
+//! gives (see `goblock_trace::v2::Options`).
+//!
+//! Usage: cargo run --release -p goblock-trace --example episodes -- TRACE [--tsv] [--go-times]
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -24,40 +27,53 @@ fn main() {
         std::process::exit(2);
     };
     let tsv = args.iter().any(|a| a == "--tsv");
+    let go_times = args.iter().any(|a| a == "--go-times");
     let bytes = std::fs::read(path).expect("read trace");
     let mut tables = Tables::new();
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     let mut totals: BTreeMap<(String, bool), (u64, u64)> = BTreeMap::new();
-    let res = goblock_trace::decode(&bytes, &mut tables, &mut |ep: &Episode, t: &Tables| {
-        let e = totals
-            .entry((ep.category.to_string(), ep.is_closed()))
-            .or_default();
-        e.0 += 1;
-        e.1 += ep.duration_ns();
-        if tsv {
-            let (wg, ws) = match ep.waker {
-                Some(w) => (
-                    w.goroutine.map_or("-".to_string(), |g| g.to_string()),
-                    pcs(t, w.stack),
-                ),
-                None => ("".into(), "".into()),
-            };
-            let _ = writeln!(
-                out,
-                "{}\t{}\t{:?}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
-                ep.goroutine,
-                ep.category,
-                t.str(ep.reason),
-                ep.start_ns,
-                ep.end_ns,
-                ep.began_before_trace,
-                ep.open_at_end,
-                pcs(t, ep.stack),
-                wg,
-                ws
-            );
+    let res = {
+        let mut sink = |ep: &Episode, t: &Tables| {
+            let e = totals
+                .entry((ep.category.to_string(), ep.is_closed()))
+                .or_default();
+            e.0 += 1;
+            e.1 += ep.duration_ns();
+            if tsv {
+                let (wg, ws) = match ep.waker {
+                    Some(w) => (
+                        w.goroutine.map_or("-".to_string(), |g| g.to_string()),
+                        pcs(t, w.stack),
+                    ),
+                    None => ("".into(), "".into()),
+                };
+                let _ = writeln!(
+                    out,
+                    "{}\t{}\t{:?}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
+                    ep.goroutine,
+                    ep.category,
+                    t.str(ep.reason),
+                    ep.start_ns,
+                    ep.end_ns,
+                    ep.began_before_trace,
+                    ep.open_at_end,
+                    pcs(t, ep.stack),
+                    wg,
+                    ws
+                );
+            }
+        };
+        if go_times {
+            goblock_trace::header::parse(&bytes).and_then(|h| {
+                let opts = goblock_trace::v2::Options {
+                    go_reader_times: true,
+                };
+                goblock_trace::v2::decode_with(&bytes, &h, &mut tables, &mut sink, &opts)
+            })
+        } else {
+            goblock_trace::decode(&bytes, &mut tables, &mut sink)
         }
-    });
+    };
     drop(out);
     match res {
         Ok(s) => {

@@ -6,7 +6,7 @@
 //! |---|---|---|---|---|
 //! | Waiting | `GoBlock` | `GoUnblock`, `GoSwitch*` naming it | the runtime's wait reason (`"chan receive"`, `"select"`, …) | the `GoBlock` stack |
 //! | Waiting | `GoCreateBlocked`; the synthetic block of a `GoSwitch` | as above | `"coroutine"` (the runtime's `waitReasonCoroutine`) | the new goroutine's start PC / none |
-//! | Syscall | `GoSyscallBegin`, `GoCreateSyscall` (cgo callback) | `GoSyscallEnd`, `GoSyscallEndBlocked`, `GoDestroySyscall` | `"syscall"` | the `GoSyscallBegin` stack |
+//! | Syscall | `GoSyscallBegin` | `GoSyscallEnd`, `GoSyscallEndBlocked`, `GoDestroySyscall` | `"syscall"` | the `GoSyscallBegin` stack |
 //! | Sched (runnable) | `GoUnblock` | `GoStart` | `"runnable"` | the goroutine's own stack (where it blocked) |
 //! | Sched | `GoCreate` | `GoStart` | `"created"` | the new goroutine's start PC |
 //! | Sched | `GoStop` | `GoStart` | the runtime's stop reason (`"preempted"`, `"runtime.Gosched"`, …) | the `GoStop` stack |
@@ -19,6 +19,10 @@
 //!   the `GoUnblock` stack. For a coroutine switch it is the switching
 //!   goroutine (no stack). `GoSwitch` makes its target run at the same
 //!   instant: no Sched episode is produced for it.
+//! * A goroutine that appears in a syscall (`GoCreateSyscall`: a C thread
+//!   calling into Go through cgo) has no episode until its first transition:
+//!   the interval is the C caller's time, not a wait of Go code (Go's tool
+//!   drops it too).
 //! * The **creator** is the `GoCreate` stack of the goroutine, when its
 //!   creation is in the trace (dropped with the goroutine on `GoDestroy`).
 //! * `GoStatusStack` of a later generation (the stack of a goroutine still
@@ -238,18 +242,6 @@ impl Consumer for GenEpisodes<'_> {
                     let cat = Some(Category::of_wait_reason("coroutine"));
                     self.open(g, s, Open::Waiting, e.time, n.coroutine, cat, own, None);
                 }
-            }
-            ev::GO_CREATE_SYSCALL => {
-                self.open(
-                    g,
-                    s,
-                    Open::Syscall,
-                    e.time,
-                    n.syscall,
-                    None,
-                    StackId::EMPTY,
-                    None,
-                );
             }
             ev::GO_START if s.open == Open::Runnable => {
                 let w = s.waker;

@@ -57,6 +57,10 @@ pub(crate) struct GenInput<'a> {
     pub ms: &'a [MBatches],
     pub freq: f64,
     pub minor: u32,
+    /// The generation's smallest batch timestamp (its Sync event's time).
+    pub min_ts: u64,
+    /// CPU sample times (ns, sorted), for Go-reader time mode only.
+    pub cpu_times: &'a [i64],
 }
 
 /// Counters of one generation.
@@ -66,8 +70,6 @@ pub(crate) struct GenStats {
     pub events: u64,
     /// Latest event time (ns), if any.
     pub max_time: Option<i64>,
-    /// Earliest event time (ns), if any.
-    pub min_time: Option<i64>,
 }
 
 /// Reusable buffers for [`run`].
@@ -164,7 +166,11 @@ impl Merger {
         order: &mut Ordering<S>,
         c: &mut C,
     ) -> Result<GenStats, DecodeError> {
+        // Go's reader returns a Sync event first (it matters for times only
+        // in Go-reader time mode, where every returned event is stamped).
+        order.stamp(mul(inp.freq, inp.min_ts));
         let mut stats = GenStats::default();
+        let mut cpu = inp.cpu_times.iter().copied().peekable();
         self.cursors.clear();
         self.heap.clear();
         for mi in 0..inp.ms.len() {
@@ -183,6 +189,10 @@ impl Merger {
             }
         }
         while !self.heap.is_empty() {
+            let head = key(&self.cursors, &self.heap, 0);
+            while let Some(t) = cpu.next_if(|&t| t < head) {
+                order.stamp(t);
+            }
             let mut advanced = self.try_advance(0, inp, order, c)?;
             if advanced.is_none() {
                 let cursors = &self.cursors;
@@ -198,11 +208,13 @@ impl Merger {
                 return Err(self.broken(inp));
             };
             stats.max_time = Some(stats.max_time.map_or(t, |m| m.max(t)));
-            stats.min_time = Some(stats.min_time.map_or(t, |m| m.min(t)));
             stats.events += 1;
             if stats.events & ((1 << 20) - 1) == 0 {
                 c.tick()?;
             }
+        }
+        for t in cpu {
+            order.stamp(t);
         }
         Ok(stats)
     }

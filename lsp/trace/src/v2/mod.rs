@@ -50,7 +50,43 @@ pub fn decode(
     tables: &mut Tables,
     sink: &mut dyn EpisodeSink,
 ) -> Result<TraceSummary, DecodeError> {
-    Decoder::new(bytes, header.minor, tables).run(sink)
+    decode_with(bytes, header, tables, sink, &Options::default())
+}
+
+/// Decoding options.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Options {
+    /// Give episodes the times Go's reader (`internal/trace`, what `go tool
+    /// trace` shows) would give their events instead of the raw timestamps:
+    /// Go's reader makes times strictly increasing along the order it puts
+    /// events in (`t <= last` becomes `last + 1 ns`), which moves events
+    /// that had to wait for an event of another M stamped later (e.g. a
+    /// `GoSyscallEndBlocked` waits for the `ProcSteal` of its P) and events
+    /// at the start of a generation that are earlier than the end of the
+    /// previous one. For reproducing `go tool trace` numbers exactly (tests);
+    /// the default raw times are the better measurement.
+    pub go_reader_times: bool,
+}
+
+/// [`decode`] with [`Options`].
+pub fn decode_with(
+    bytes: &[u8],
+    header: &Header,
+    tables: &mut Tables,
+    sink: &mut dyn EpisodeSink,
+    options: &Options,
+) -> Result<TraceSummary, DecodeError> {
+    if header.format != crate::Format::V2 {
+        return Err(DecodeError::UnsupportedVersion {
+            version: format!("go 1.{} (old format, not for the v2 decoder)", header.minor),
+        });
+    }
+    let mut d = Decoder::new(bytes, header.minor, tables);
+    if options.go_reader_times {
+        d.order.use_go_reader_times();
+        d.go_reader_times = true;
+    }
+    d.run(sink)
 }
 
 /// Reusable per-generation state.
@@ -72,6 +108,9 @@ struct Decoder<'a> {
     last_time: Option<i64>,
     cpu_samples: u64,
     experimental_batches: u64,
+    /// CPU sample times of the generation (Go-reader time mode only).
+    cpu_times: Vec<i64>,
+    go_reader_times: bool,
 }
 
 /// Why a generation is unusable because the trace was cut.
@@ -104,6 +143,8 @@ impl<'a> Decoder<'a> {
             last_time: None,
             cpu_samples: 0,
             experimental_batches: 0,
+            cpu_times: Vec::new(),
+            go_reader_times: false,
         }
     }
 
@@ -255,7 +296,15 @@ impl<'a> Decoder<'a> {
                 ),
             });
         }
-        self.gt.validate(gb.start)?;
+        if let Err(e) = self.gt.validate(gb.start) {
+            if pre126_last {
+                return Ok(Some(Cut {
+                    offset: gb.end,
+                    what: format!("its tables are incomplete ({e})"),
+                }));
+            }
+            return Err(e);
+        }
         if pre126_last && let Some(offset) = self.first_unresolved_id(gb) {
             return Ok(Some(Cut {
                 offset,
@@ -305,8 +354,20 @@ impl<'a> Decoder<'a> {
     ) -> Result<(), DecodeError> {
         let freq = self.gt.freq().unwrap_or(1.0);
         if self.first_gen {
-            self.tracker.origin = merge::mul(freq, gb.min_ts);
+            // The time of the first Sync event Go's reader returns (bumped
+            // like any other event in Go-reader time mode).
+            let t = merge::mul(freq, gb.min_ts);
+            self.tracker.origin = match self.order.go_reader_clock() {
+                Some(last) if t <= last => last + 1,
+                _ => t,
+            };
             self.first_gen = false;
+        }
+        self.cpu_times.clear();
+        if self.go_reader_times {
+            self.cpu_times
+                .extend(self.gt.cpu_ticks.iter().map(|&t| merge::mul(freq, t)));
+            self.cpu_times.sort_unstable();
         }
         let inp = GenInput {
             gc: GenCtx {
@@ -318,6 +379,8 @@ impl<'a> Decoder<'a> {
             ms: &self.ms,
             freq,
             minor: self.minor,
+            min_ts: gb.min_ts,
+            cpu_times: &self.cpu_times,
         };
         let mut consumer = GenEpisodes {
             tracker: &mut self.tracker,
@@ -335,6 +398,9 @@ impl<'a> Decoder<'a> {
         self.summary.events += stats.events;
         if let Some(t) = stats.max_time {
             self.last_time = Some(self.last_time.map_or(t, |l| l.max(t)));
+        }
+        if let Some(t) = self.order.go_reader_clock() {
+            self.last_time = Some(t);
         }
         Ok(())
     }

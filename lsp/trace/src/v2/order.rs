@@ -348,6 +348,10 @@ pub(crate) struct Ordering<S> {
     gc_seq: u64,
     gc_state: GcState,
     initial_gen: u64,
+    /// Go-reader time mode: the last time handed out (see [`Ordering::stamp`]).
+    clock: Option<i64>,
+    /// Events stamped during the current `advance`.
+    stamped: u32,
 }
 
 impl<S: Default> Default for Ordering<S> {
@@ -360,11 +364,41 @@ impl<S: Default> Default for Ordering<S> {
             gc_seq: 0,
             gc_state: GcState::Undetermined,
             initial_gen: 0,
+            clock: None,
+            stamped: 0,
         }
     }
 }
 
 impl<S: Default> Ordering<S> {
+    /// Switches to Go-reader times: every event Go's reader would return
+    /// (including its Sync events and CPU samples, see `merge.rs`) gets
+    /// `max(time, previous + 1)`, as in Go's `Reader.ReadEvent`.
+    pub fn use_go_reader_times(&mut self) {
+        // Go's `Reader.lastTs` starts at 0.
+        self.clock = Some(0);
+    }
+
+    /// In Go-reader time mode, the time Go's reader gives an event returned
+    /// now with raw time `t`; otherwise `t`.
+    #[inline]
+    pub fn stamp(&mut self, t: i64) -> i64 {
+        self.stamped += 1;
+        match &mut self.clock {
+            None => t,
+            Some(last) => {
+                let t = if t <= *last { last.wrapping_add(1) } else { t };
+                *last = t;
+                t
+            }
+        }
+    }
+
+    /// The last time handed out in Go-reader time mode.
+    pub fn go_reader_clock(&self) -> Option<i64> {
+        self.clock
+    }
+
     /// Live goroutines and their payloads.
     pub fn goroutines(&self) -> impl Iterator<Item = (u64, &S)> {
         self.g.iter().map(|(&id, g)| (id, &g.slot))
@@ -393,9 +427,13 @@ impl<S: Default> Ordering<S> {
             cur.p = ms.p;
             cur.g = ms.g;
         }
+        self.stamped = 0;
         let res = self.dispatch(e, gc, cur, c);
         match res {
             Ok(Some(new)) => {
+                if self.stamped == 0 {
+                    self.stamp(e.time);
+                }
                 if m != NO_M
                     && let Some(ms) = self.m.get_mut(&m)
                 {
@@ -1028,6 +1066,8 @@ impl<S: Default> Ordering<S> {
             }
             pst.status = ps::ABANDONED;
             new.p = NO_P;
+            // Go queues an extra self-ProcSteal event before this one.
+            self.stamp(e.time);
         }
         self.emit(c, e, e.typ, cur.g, GoState::Syscall, GoState::NotExist, cur);
         self.g.remove(&cur.g);
@@ -1263,10 +1303,12 @@ impl<S: Default> Ordering<S> {
         to: GoState,
         ctx: Ctx,
     ) {
+        let mut stamped = *e;
+        stamped.time = self.stamp(e.time);
         if let Some(st) = self.g.get_mut(&g) {
             c.transition(
                 &Transition {
-                    ev: e,
+                    ev: &stamped,
                     source,
                     g,
                     from,

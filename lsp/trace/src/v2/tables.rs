@@ -111,8 +111,10 @@ pub(crate) struct GenTables {
     freq: Option<f64>,
     /// A ClockSnapshot was seen (required from Go 1.25 on).
     pub has_clock_snapshot: bool,
-    /// CPU samples seen (skipped).
+    /// CPU samples seen (not decoded further).
     pub cpu_samples: u64,
+    /// Their timestamps (ticks), only needed for Go-reader time mode.
+    pub cpu_ticks: Vec<u64>,
     /// Experimental batches seen (skipped).
     pub experimental_batches: u64,
 }
@@ -145,6 +147,7 @@ impl GenTables {
         self.freq = None;
         self.has_clock_snapshot = false;
         self.cpu_samples = 0;
+        self.cpu_ticks.clear();
         self.experimental_batches = 0;
     }
 
@@ -305,10 +308,12 @@ impl GenTables {
                 ));
             }
             p += 1;
-            for f in ["timestamp", "M", "P", "G", "stack"] {
+            let ts = var(data, &mut p, b.start, &|| "CPU sample's timestamp".into())?;
+            for f in ["M", "P", "G", "stack"] {
                 var(data, &mut p, b.start, &|| format!("CPU sample's {f}"))?;
             }
             self.cpu_samples += 1;
+            self.cpu_ticks.push(ts);
         }
         Ok(())
     }
