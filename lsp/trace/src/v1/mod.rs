@@ -200,7 +200,8 @@ pub fn decode_with(
         warnings.push(Warning {
             offset: None,
             message: format!(
-                "{} events reference stacks missing from the stack table; they have no stack",
+                "{} events reference stacks missing from the stack table; they have no stack \
+                 (the table is written last: the file is probably truncated)",
                 anomalies.missing_stacks
             ),
         });
