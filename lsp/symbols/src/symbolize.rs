@@ -71,7 +71,7 @@ pub struct Disagreement {
 pub struct Stats {
     /// Distinct trace frames with a PC.
     pub frames: usize,
-    /// Of those, resolved by DWARF.
+    /// Of those, resolved by DWARF (a function and a line).
     pub resolved: usize,
     /// Of those, same function (by [`func_key`]), file and line.
     pub identical: usize,
@@ -176,7 +176,9 @@ pub fn symbolize(bin: &Binary, m: &Match, tables: &mut Tables) -> Result<Symboli
     let mut decl_names: HashMap<Sym, (String, Sym)> = HashMap::new();
 
     for ((id, f), chain) in frames.iter().zip(&chains) {
-        let Some(inner) = chain.first() else {
+        // DWARF without a line here (Go's line tables skip the first bytes
+        // of some functions): nothing to offer, keep the trace's frame.
+        let Some(inner) = chain.first().filter(|f| f.line > 0) else {
             out.disagreements.push(Disagreement {
                 trace: *id,
                 dwarf: None,

@@ -167,7 +167,7 @@ pub fn func_key(name: &str) -> std::borrow::Cow<'_, str> {
         .strip_suffix(".abi0")
         .or_else(|| name.strip_suffix(".abiinternal"))
         .unwrap_or(name);
-    if !base.contains('[') {
+    if !base.contains(['[', '·']) {
         return std::borrow::Cow::Borrowed(base);
     }
     let mut out = String::with_capacity(base.len());
@@ -181,6 +181,7 @@ pub fn func_key(name: &str) -> std::borrow::Cow<'_, str> {
                 depth += 1;
             }
             ']' => depth = depth.saturating_sub(1),
+            '·' if depth == 0 => out.push('.'),
             _ if depth == 0 => out.push(c),
             _ => {}
         }
@@ -206,5 +207,9 @@ mod tests {
         );
         assert_eq!(func_key("main.F[[]int].func1"), "main.F[...].func1");
         assert_eq!(func_key("sync.(*Mutex).Lock"), "sync.(*Mutex).Lock");
+        assert_eq!(
+            func_key("type:.eq.runtime.untracedG·4"),
+            "type:.eq.runtime.untracedG.4"
+        );
     }
 }
