@@ -39,7 +39,9 @@ RUN=$(mktemp -d "${TMPDIR:-/tmp}/goblock-nvim.XXXXXX")
 keep=0
 trap '[ $keep = 1 ] && echo "nvim: kept $RUN" >&2 || rm -rf "$RUN"' EXIT
 export XDG_STATE_HOME=$RUN/state XDG_CACHE_HOME=$RUN/cache XDG_CONFIG_HOME=$RUN/config XDG_DATA_HOME=$RUN/data
-"$PLUGIN/../scripts/fixture.sh" "$RUN/ws"
+# Named like the module directory, as a checkout of it would be.
+WS=$RUN/blocking
+"$PLUGIN/../scripts/fixture.sh" "$WS"
 
 passed=0 failed=0
 spec() { # NAME ARGS…: runs one spec, adds its counts
@@ -61,11 +63,11 @@ spec() { # NAME ARGS…: runs one spec, adds its counts
   log "$line"
 }
 spec unit_spec.lua
-spec workspace_spec.lua "$BIN" "$RUN/ws" "$REPO/testdata/markers.tsv"
-spec workspace_spec.lua "$BIN" "$RUN/ws" "$REPO/testdata/markers.tsv" legacy
+spec workspace_spec.lua "$BIN" "$WS" "$REPO/testdata/markers.tsv"
+spec workspace_spec.lua "$BIN" "$WS" "$REPO/testdata/markers.tsv" legacy
 
 if [ "$SHOT" != none ]; then
-  if NVIM=$NVIM GOBLOCK_BIN=$BIN "$HERE/screenshot.sh" "$RUN/ws" "$SHOT" >/dev/null; then
+  if NVIM=$NVIM GOBLOCK_BIN=$BIN "$HERE/screenshot.sh" "$WS" "$SHOT" >/dev/null; then
     passed=$((passed + 1)); log "screenshot: $SHOT"
   else
     failed=$((failed + 1)); echo "  FAIL screenshot" >&2

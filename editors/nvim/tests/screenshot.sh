@@ -7,7 +7,7 @@ set -euo pipefail
 WS=${1:?usage: screenshot.sh WORKSPACE OUT.png}
 OUT=${2:?usage: screenshot.sh WORKSPACE OUT.png}
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-COLS=132 ROWS=40
+COLS=150 ROWS=46
 TMP=$(mktemp -d)
 SOCK="$TMP/tmux.sock"
 trap 'tmux -S "$SOCK" kill-server 2>/dev/null || true; rm -rf "$TMP"' EXIT

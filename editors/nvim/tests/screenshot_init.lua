@@ -14,7 +14,11 @@ vim.o.statusline = ' %f %= %{luaeval("require(\'goblock\').status()")}  %l:%c '
 vim.diagnostic.config({ virtual_text = { prefix = '●' }, severity_sort = true })
 
 local line = tonumber(vim.env.GOBLOCK_SHOT_LINE or '109')
-local g = require('goblock').setup({ server_path = vim.env.GOBLOCK_BIN })
+-- A lower share than the default (0.01) so that every site of this small program shows.
+local g = require('goblock').setup({
+  server_path = vim.env.GOBLOCK_BIN,
+  settings = { diagnostics = { minShare = 0.005, hottest = 25 } },
+})
 local ready = false
 
 local function done(msg)
@@ -28,11 +32,12 @@ local function finish()
   ready = true
   g.hot({ limit = 8, picker = 'quickfix', open = true }, function(err)
     if err then return done('hot failed: ' .. vim.inspect(err)) end
-    vim.cmd('resize 9 | wincmd p')
+    vim.cmd('resize 8 | wincmd p')
     vim.api.nvim_win_set_cursor(0, { line, 0 })
-    vim.cmd('normal! ^zz')
+    vim.cmd('normal! ^zt')
+    vim.cmd('normal! 3\x19') -- three lines of context above
     vim.defer_fn(function()
-      vim.lsp.buf.hover({ border = 'rounded', max_width = 110 })
+      vim.lsp.buf.hover({ border = 'rounded', max_width = 130, max_height = 30 })
       vim.defer_fn(done, 1500)
     end, 800)
   end)
@@ -40,7 +45,7 @@ end
 
 vim.cmd.edit('main.go')
 vim.api.nvim_win_set_cursor(0, { line, 0 })
-vim.cmd('normal! zz')
+vim.cmd('normal! zt')
 vim.api.nvim_create_autocmd('DiagnosticChanged', {
   callback = function()
     if #vim.diagnostic.get(0) > 0 then vim.defer_fn(finish, 1500) end

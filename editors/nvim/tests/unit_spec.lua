@@ -7,9 +7,9 @@ local hot = require('goblock.hot')
 T.check('defaults resolve', function()
   local o = config.resolve()
   T.eq(o.inlay_hints, true, 'inlay_hints')
-  T.eq(o.hot, { limit = 30, picker = 'quickfix', open = true }, 'hot')
+  T.eq(o.hot, { limit = 30, picker = 'quickfix', open = true, library = false }, 'hot')
   T.eq(config.cmd(o), { 'goblock', 'lsp' }, 'cmd')
-  T.eq(config.server_settings(o), {}, 'unset settings are not sent')
+  T.eq(vim.json.encode(config.server_settings(o)), '{}', 'unset settings are not sent (and make an object)')
 end)
 
 T.check('options: server_path, cmd, settings', function()
@@ -33,32 +33,58 @@ T.check('bad options are errors naming the key', function()
   end
 end)
 
+-- Shaped like the example of goblock.hotLines in lsp/server/README.md (1-based lines).
+local function line(uri, l, total_ms, count, reasons, message)
+  return { file = uri:sub(8), uri = uri, line = l, ['function'] = 'main.f', kind = 'chan-recv', reasons = reasons,
+    count = count, totalMs = total_ms, p99Ms = 1, share = 0.1, inWorkspace = true, message = message }
+end
 local sample = {
-  { uri = 'file:///ws/main.go', line = 108, totalNs = 2e9, count = 3, reasons = { 'chan receive' } },
-  { uri = 'file:///ws/main.go', line = 251, totalNs = 2.5e9, count = 4, reasons = { 'sync.Mutex.Lock' } },
-  { uri = 'file:///ws/producer.go', line = 31, totalNs = 1.5e6, count = 10, reasons = { { reason = 'select' } } },
+  loading = false,
+  traces = { { path = '/ws/blocking.trace', goVersion = '1.26' } },
+  failures = {},
+  lines = {
+    line('file:///ws/main.go', 109, 2000, 3, { 'chan receive' }),
+    line('file:///ws/main.go', 252, 2500, 4, { 'sync.Mutex.Lock' }, '4 blocks · 2.50 s total · sync.Mutex.Lock'),
+    line('file:///ws/producer.go', 32, 1.5, 10, { 'select' }),
+  },
+  unmapped = {},
 }
 
 T.check('hot lines: parse, sort, describe', function()
-  local lines = hot.parse(sample)
-  T.eq(vim.tbl_map(function(l) return l.line end, lines), { 251, 108, 31 }, 'hottest first')
+  local lines, all = hot.parse(sample)
+  T.eq(vim.tbl_map(function(l) return l.line end, lines), { 252, 109, 32 }, 'hottest first, 1-based')
+  T.eq(all.traces[1].goVersion, '1.26', 'whole result')
   T.eq(hot.describe(lines[1]), 'Σ 2.50 s · 4× · sync.Mutex.Lock', 'describe')
-  T.eq(hot.describe(lines[3]), 'Σ 1.5 ms · 10× · select', 'describe (object reasons)')
-  T.eq(#hot.parse({ lines = sample }), 3, '{lines=…} form')
+  T.eq(hot.describe(lines[3]), 'Σ 1.5 ms · 10× · select', 'describe ms')
+  T.eq(lines[2].func, 'main.f', 'function')
+end)
+
+T.check('hot lines: library lines only on request, limit after filtering', function()
+  local s = vim.deepcopy(sample)
+  table.insert(s.lines, 1, line('file:///usr/local/go/src/runtime/chan.go', 509, 2200, 7, { 'chan receive' }))
+  s.lines[1].inWorkspace = false
+  local lines = hot.parse(s)
+  local names = function(ls)
+    return vim.tbl_map(function(l) return vim.fs.basename(l.uri) .. ':' .. l.line end, ls)
+  end
+  T.eq(names(hot.visible(lines, false, 2)), { 'main.go:252', 'main.go:109' }, 'workspace only')
+  T.eq(names(hot.visible(lines, true, 2)), { 'main.go:252', 'chan.go:509' }, 'with library lines')
 end)
 
 T.check('hot lines: wrong shapes are errors', function()
   assert(not pcall(hot.parse, vim.NIL), 'nil accepted')
-  assert(not pcall(hot.parse, { { uri = 'file:///x' } }), 'entry without line accepted')
-  local ok, err = pcall(hot.parse, { sample[1], 'x' })
-  assert(not ok and err:find('entry 2', 1, true), tostring(err))
+  assert(not pcall(hot.parse, { { uri = 'file:///x', line = 1 } }), 'bare list accepted')
+  assert(not pcall(hot.parse, { lines = { { uri = 'file:///x' } } }), 'entry without line accepted')
+  local ok, err = pcall(hot.parse, { lines = { sample.lines[1], 'x' } })
+  assert(not ok and err:find('line 2', 1, true), tostring(err))
 end)
 
-T.check('hot lines: quickfix items are 1-based with file names', function()
-  local items = hot.qf_items(hot.parse(sample))
+T.check('hot lines: quickfix items with file names and the server message', function()
+  local items = hot.qf_items((hot.parse(sample)))
   T.eq({ items[1].filename, items[1].lnum, items[1].col }, { '/ws/main.go', 252, 1 }, 'first item')
-  T.eq(items[3].text, 'Σ 1.5 ms · 10× · select', 'text')
-  hot.show(hot.parse(sample), { picker = 'quickfix', open = false })
+  T.eq(items[1].text, '4 blocks · 2.50 s total · sync.Mutex.Lock', 'server message')
+  T.eq(items[3].text, 'Σ 1.5 ms · 10× · select', 'text without a message')
+  hot.show((hot.parse(sample)), { picker = 'quickfix', open = false })
   local qf = vim.fn.getqflist({ title = 1, items = 1 })
   T.eq(qf.title, 'goblock: blocking hot spots', 'title')
   T.eq(#qf.items, 3, 'items')
@@ -87,6 +113,13 @@ T.check('commands without a server say so instead of failing silently', function
   vim.notify = orig
   assert(msgs[1] and msgs[1]:find('no goblock language server', 1, true), vim.inspect(msgs))
   assert(msgs[2] and msgs[2]:find('cannot read', 1, true), vim.inspect(msgs))
+end)
+
+T.check('load failures become one message', function()
+  local f = require('goblock')._failures
+  T.eq(f({ loaded = { '/a' }, failures = {} }), nil, 'no failures')
+  T.eq(f({ superseded = true }), nil, 'superseded')
+  T.eq(f({ failures = { { path = '/x/bad.trace', message = 'not a Go trace' } } }), 'bad.trace: not a Go trace', 'one')
 end)
 
 T.check('checkhealth goblock runs', function()

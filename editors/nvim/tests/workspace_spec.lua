@@ -1,36 +1,52 @@
 -- workspace_spec.lua: the plugin against the real `goblock lsp` on the fixture workspace
--- (testdata/programs/blocking + a Go 1.26 trace): diagnostics at the expected lines, inlay
--- hints, :GoblockHot filling the quickfix list, the hover's goroutine table, :GoblockClear and
--- :GoblockLoad. Args: SERVER WORKSPACE MARKERS_TSV [legacy] ("legacy" forces vim.lsp.start).
+-- (testdata/programs/blocking + its Go 1.26 trace): diagnostics at the expected lines (with
+-- the default thresholds and with none), inlay hints, the hover's goroutine table,
+-- :GoblockHot (quickfix and vim.ui.select), :GoblockClear/:GoblockLoad and progress.
+-- Args: SERVER WORKSPACE MARKERS_TSV [legacy] ("legacy" forces the vim.lsp.start path).
 local T = require('harness')
 local server, ws, markers, mode = arg[1], arg[2], arg[3], arg[4]
-assert(server and ws, 'usage: workspace_spec.lua SERVER WORKSPACE [MARKERS] [legacy]')
+assert(server and ws and markers, 'usage: workspace_spec.lua SERVER WORKSPACE MARKERS [legacy]')
 local LSP_TIMEOUT = tonumber(vim.env.GOBLOCK_NVIM_TIMEOUT_MS or '60000')
 
-vim.env.XDG_STATE_HOME = vim.env.XDG_STATE_HOME or vim.fn.tempname()
-local log_level = vim.lsp.log and vim.lsp.log.set_level or vim.lsp.set_log_level
-log_level('debug')
+local log = vim.lsp.log and vim.lsp.log.set_level or vim.lsp.set_log_level
+log('debug')
 
--- BLOCK markers of blocking/*.go outside the categories goblock hides by default.
-local function expected_lines(file)
-  local want = {}
-  if not markers or vim.fn.filereadable(markers) == 0 then return { 109 } end
-  for l in io.lines(markers) do
-    local f, line, kind, reason = l:match('^blocking/([^\t]+)\t(%d+)\t(%u+)\t([^\t]+)')
-    if f == file and kind == 'BLOCK' and reason ~= 'sleep' and reason ~= 'forever' then
-      want[#want + 1] = tonumber(line)
-    end
+-- BLOCK markers (testdata/markers.tsv) of blocking/main.go in the default categories (no
+-- sleep) that block while the trace runs. Left out: select{} forever and the goroutines that
+-- blocked before trace.Start (the server does not attribute those yet).
+local SITES, AT_END = {}, {}
+for l in io.lines(markers) do
+  local f, line, kind, reason, desc = l:match('^blocking/([^\t]+)\t(%d+)\t(%u+)\t([^\t]+)\t(.*)$')
+  if f == 'main.go' and kind == 'BLOCK' and reason ~= 'sleep' and reason ~= 'forever'
+    and not desc:find('before trace.Start', 1, true) then
+    SITES[#SITES + 1] = { line = tonumber(line), reason = reason, desc = desc }
+    if desc:find('still blocked at trace.Stop', 1, true) then AT_END[#AT_END + 1] = tonumber(line) end
   end
-  return want
 end
-local WANT = expected_lines('main.go')
+assert(#SITES >= 10 and #AT_END == 3, ('markers: %d sites, %d at the end'):format(#SITES, #AT_END))
+local HOVER_LINE = SITES[1].line -- the unbuffered chan receive, woken by a send
+-- Diagnostic codes (lsp/server/README.md) a marker's reason may map to.
+local CODES = {
+  ['chan receive'] = { 'chan-recv' },
+  ['chan send'] = { 'chan-send' },
+  ['select'] = { 'select' },
+  ['sync'] = { 'mutex', 'waitgroup', 'cond', 'sync' },
+  ['sync.(*Cond).Wait'] = { 'cond' },
+  ['network'] = { 'net' },
+  ['syscall'] = { 'syscall' },
+}
+
+local progress = {}
+vim.api.nvim_create_autocmd('LspProgress', {
+  callback = function(ev)
+    local v = ev.data.params.value
+    progress[#progress + 1] = v.kind .. ':' .. (v.title or v.message or '')
+  end,
+})
 
 local g = require('goblock')
-if mode == 'legacy' then
-  g._has_lsp_config = function() return false end
-end
+if mode == 'legacy' then g._has_lsp_config = function() return false end end
 g.setup({ server_path = server })
-
 vim.cmd.cd(vim.fn.fnameescape(ws))
 vim.cmd.edit('main.go')
 local buf = vim.api.nvim_get_current_buf()
@@ -50,123 +66,146 @@ if not client then
 end
 
 local function ours()
-  local ds = {}
+  local by_line = {}
   for _, d in ipairs(vim.diagnostic.get(buf)) do
-    local ns = vim.diagnostic.get_namespace(d.namespace)
-    if (d.source and d.source:lower():find('goblock')) or (ns and ns.name:find('goblock')) then ds[#ds + 1] = d end
+    if d.source == 'goblock' then by_line[d.lnum + 1] = d end
   end
-  return ds
+  return by_line
+end
+local function lines_of(t)
+  local ls = vim.tbl_keys(t)
+  table.sort(ls)
+  return table.concat(ls, ', ')
 end
 
-T.check('diagnostics at the expected lines', function()
-  T.wait(LSP_TIMEOUT, function() return #ours() > 0 end, 'goblock diagnostics in main.go')
-  vim.wait(1000) -- let the rest of the batch arrive
-  local got = {}
-  for _, d in ipairs(ours()) do got[d.lnum + 1] = d end
-  local missing = {}
-  for _, l in ipairs(WANT) do
-    if not got[l] then missing[#missing + 1] = l end
+T.check('diagnostics at the expected lines (default thresholds)', function()
+  T.wait(LSP_TIMEOUT, function() return next(ours()) end, 'goblock diagnostics in main.go')
+  vim.wait(500)
+  local got, block = ours(), {}
+  for _, s in ipairs(SITES) do block[s.line] = true end
+  for _, l in ipairs(AT_END) do
+    assert(got[l], ('no diagnostic at main.go:%d (still blocked at trace.Stop); got %s'):format(l, lines_of(got)))
   end
-  local first = got[WANT[1]]
-  assert(first, ('no diagnostic at main.go:%d; got lines %s'):format(WANT[1], vim.inspect(vim.tbl_keys(got))))
-  assert(#missing == 0, ('no diagnostic at main.go lines %s (got %s)'):format(
-    table.concat(missing, ', '), table.concat(vim.tbl_keys(got), ', ')))
-  return ('%d diagnostics; line %d: %q'):format(#ours(), WANT[1], first.message:gsub('\n.*', ''))
+  for l in pairs(got) do
+    assert(block[l], ('diagnostic at main.go:%d, which is no blocking site'):format(l))
+  end
+  return ('lines %s; %d: %s'):format(lines_of(got), AT_END[1], got[AT_END[1]].message)
+end)
+
+T.check('with zero thresholds every blocking site has a diagnostic of its kind', function()
+  g.set_settings({ diagnostics = { minTotalMs = 0, minShare = 0 } })
+  local missing
+  T.wait(LSP_TIMEOUT, function()
+    local got = ours()
+    missing = vim.tbl_filter(function(s) return not got[s.line] end, SITES)
+    return #missing == 0
+  end, 'diagnostics at every site; missing ' .. vim.inspect(vim.tbl_map(function(s) return s.line end, missing or {})))
+  local got = ours()
+  for _, s in ipairs(SITES) do
+    local code = got[s.line].code
+    assert(vim.tbl_contains(CODES[s.reason] or {}, code),
+      ('main.go:%d (%s): code %s'):format(s.line, s.reason, vim.inspect(code)))
+  end
+  g.set_settings({ diagnostics = { minTotalMs = 1, minShare = 0.01 } })
+  T.wait(LSP_TIMEOUT, function() return not ours()[HOVER_LINE] end, 'the default thresholds again')
+  return #SITES .. ' sites'
 end)
 
 T.check('inlay hints are enabled and present', function()
   assert(vim.lsp.inlay_hint.is_enabled({ bufnr = buf }), 'inlay hints not enabled in the Go buffer')
-  local hints
+  local hints, at
   T.wait(LSP_TIMEOUT, function()
     hints = vim.lsp.inlay_hint.get({ bufnr = buf })
-    return #hints > 0
-  end, 'inlay hints')
-  local at
-  for _, h in ipairs(hints) do
-    if h.inlay_hint.position.line + 1 == WANT[1] then at = h.inlay_hint end
-  end
-  assert(at, ('no inlay hint on line %d'):format(WANT[1]))
+    for _, h in ipairs(hints) do
+      if h.inlay_hint.position.line + 1 == HOVER_LINE then at = h.inlay_hint end
+    end
+    return at
+  end, 'an inlay hint on line ' .. HOVER_LINE)
+  local eol = #vim.api.nvim_buf_get_lines(buf, HOVER_LINE - 1, HOVER_LINE, false)[1]
+  assert(at.position.character >= eol, 'hint not at the end of the line')
   local label = at.label
-  if type(label) == 'table' then
-    label = table.concat(vim.tbl_map(function(p) return p.value end, label))
-  end
-  return ('%d hints; line %d: %q'):format(#hints, WANT[1], label)
+  if type(label) == 'table' then label = table.concat(vim.tbl_map(function(p) return p.value end, label)) end
+  return ('%d hints; line %d: %q'):format(#hints, HOVER_LINE, label)
 end)
 
 T.check('hover contains the goroutine table', function()
-  local line = vim.api.nvim_buf_get_lines(buf, WANT[1] - 1, WANT[1], false)[1]
-  local col = #line:match('^%s*')
-  local params = { textDocument = { uri = vim.uri_from_bufnr(buf) }, position = { line = WANT[1] - 1, character = col } }
+  local text = vim.api.nvim_buf_get_lines(buf, HOVER_LINE - 1, HOVER_LINE, false)[1]
+  local params = { textDocument = { uri = vim.uri_from_bufnr(buf) },
+    position = { line = HOVER_LINE - 1, character = #text:match('^%s*') } }
   local res = vim.lsp.buf_request_sync(buf, 'textDocument/hover', params, LSP_TIMEOUT)
-  local text
+  local md
   for _, r in pairs(res or {}) do
-    if r.result and r.result.contents then
-      local c = r.result.contents
-      text = type(c) == 'string' and c or c.value or vim.inspect(c)
-    end
+    local c = r.result and r.result.contents
+    if c then md = type(c) == 'string' and c or c.value end
   end
-  assert(text, 'no hover at main.go:' .. WANT[1])
-  local header = text:match('\n?(|[^\n]*[Gg]oroutine[^\n]*|)')
-  assert(header, 'no goroutine table in the hover:\n' .. text)
-  local rows = select(2, text:gsub('\n|', '')) - 1
-  assert(rows >= 2, 'table without rows:\n' .. text)
-  return ('header %s, %d table line(s)'):format(header, rows)
+  assert(md, 'no hover at main.go:' .. HOVER_LINE)
+  local header = md:match('(|[^\n]*goroutine[^\n]*|)')
+  assert(header, 'no goroutine table in the hover:\n' .. md)
+  local rows = 0
+  for row in md:gmatch('\n(|[^\n]+|)') do
+    if row ~= header and not row:match('^|[%s:|-]+|$') then rows = rows + 1 end
+  end
+  assert(rows >= 1, 'table without rows:\n' .. md)
+  return ('header %s, %d row(s)'):format(header, rows)
 end)
 
 T.check(':GoblockHot fills the quickfix list', function()
   vim.fn.setqflist({}, 'r', { title = 'empty', items = {} })
   vim.cmd('GoblockHot')
-  T.wait(LSP_TIMEOUT, function() return vim.fn.getqflist({ title = 1 }).title == 'goblock: blocking hot spots' end, 'the quickfix list')
+  T.wait(LSP_TIMEOUT, function() return vim.fn.getqflist({ title = 1 }).title == 'goblock: blocking hot spots' end,
+    'the quickfix list')
   local items = vim.fn.getqflist()
   assert(#items > 0, 'empty quickfix list')
-  local first = items[1]
-  local name = vim.api.nvim_buf_get_name(first.bufnr)
-  assert(name:find(ws, 1, true), 'first item outside the workspace: ' .. name)
   local listed = {}
   for _, it in ipairs(items) do
-    if vim.api.nvim_buf_get_name(it.bufnr):match('/main%.go$') then listed[it.lnum] = true end
+    local name = vim.api.nvim_buf_get_name(it.bufnr)
+    assert(vim.startswith(name, ws), 'item outside the workspace: ' .. name)
+    if name:match('/main%.go$') then listed[it.lnum] = true end
   end
-  assert(listed[WANT[1]], ('main.go:%d not among the hot lines'):format(WANT[1]))
+  for _, l in ipairs(AT_END) do assert(listed[l], ('main.go:%d not among the hot lines'):format(l)) end
   assert(vim.fn.getqflist({ winid = 1 }).winid ~= 0, 'quickfix window not opened')
   vim.cmd('cclose')
-  return ('%d items, first %s:%d %s'):format(#items, vim.fn.fnamemodify(name, ':t'), first.lnum, first.text)
+  local first = items[1]
+  return ('%d items, first %s:%d %s'):format(#items, vim.fs.basename(vim.api.nvim_buf_get_name(first.bufnr)), first.lnum, first.text)
 end)
 
 T.check(':GoblockHot! picks with vim.ui.select and jumps', function()
-  local orig = vim.ui.select
-  local seen
+  local orig, seen = vim.ui.select, nil
   vim.ui.select = function(items, opts, on_choice)
-    seen = { n = #items, prompt = opts.prompt, first = opts.format_item(items[1]) }
+    seen = { n = #items, first = opts.format_item(items[1]), item = items[1] }
     on_choice(items[1])
   end
   vim.cmd('GoblockHot!')
   T.wait(LSP_TIMEOUT, function() return seen end, 'vim.ui.select')
   vim.ui.select = orig
-  local want = vim.fn.getqflist()[1]
-  T.eq(vim.api.nvim_win_get_cursor(0)[1], want.lnum, 'cursor line')
-  vim.cmd.edit(vim.fn.fnameescape(ws .. '/main.go'))
+  T.eq(vim.api.nvim_buf_get_name(0), seen.item.filename, 'buffer')
+  T.eq(vim.api.nvim_win_get_cursor(0)[1], seen.item.lnum, 'cursor line')
+  vim.cmd.buffer(buf)
   return seen.first
 end)
 
 T.check(':GoblockClear removes the diagnostics, :GoblockLoad brings them back', function()
   local done
+  vim.cmd('GoblockClear')
   g.clear(function(err) done = err or true end)
   T.wait(LSP_TIMEOUT, function() return done end, 'goblock.clear')
   assert(done == true, 'clear failed: ' .. vim.inspect(done))
-  T.wait(LSP_TIMEOUT, function() return #ours() == 0 end, 'diagnostics to go away')
+  T.wait(LSP_TIMEOUT, function() return next(ours()) == nil end, 'diagnostics to go away')
   done = nil
+  progress = {}
   g.load(ws .. '/blocking.trace', function(err) done = err or true end)
   T.wait(LSP_TIMEOUT, function() return done end, 'goblock.loadTrace')
   assert(done == true, 'load failed: ' .. vim.inspect(done))
-  T.wait(LSP_TIMEOUT, function() return #ours() > 0 end, 'diagnostics after :GoblockLoad')
-  return #ours() .. ' diagnostics again'
+  T.wait(LSP_TIMEOUT, function() return ours()[AT_END[1]] end, 'diagnostics after :GoblockLoad')
+  return lines_of(ours())
 end)
 
-T.check('progress reaches vim.lsp.status() or was reported', function()
-  -- The server reports $/progress while loading; it is consumed by vim.lsp.status().
-  local s = g.status()
-  assert(type(s) == 'string' and s ~= '', 'empty status')
-  return s
+T.check('the load reported $/progress (vim.lsp.status())', function()
+  T.wait(LSP_TIMEOUT, function()
+    return vim.tbl_contains(vim.tbl_map(function(p) return p:match('^%a+') end, progress), 'end')
+  end, 'a progress end')
+  assert(progress[1]:match('^begin'), 'first progress event: ' .. tostring(progress[1]))
+  return table.concat(progress, ' | '):sub(1, 160)
 end)
 
 T.check('the client stops cleanly', function()

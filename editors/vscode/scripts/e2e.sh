@@ -39,8 +39,12 @@ RUN=$(mktemp -d "${TMPDIR:-/tmp}/goblock-e2e.XXXXXX")
 WS=$RUN/blocking
 "$HERE/../../scripts/fixture.sh" "$WS"
 mkdir -p "$WS/.vscode" "$RUN/ud/User" "$RUN/exts"
+# minShare/hottest below the defaults (0.01/10) so that every site of this small program gets
+# an Information diagnostic; main.go:109 (0.9 % of the blocking) then proves the settings
+# reached the server.
 cat > "$WS/.vscode/settings.json" <<JSON
-{ "goblock.server.path": "$BIN", "goblock.trace.server": "messages" }
+{ "goblock.server.path": "$BIN", "goblock.trace.server": "messages",
+  "goblock.diagnostics.minShare": 0.005, "goblock.diagnostics.hottest": 25 }
 JSON
 cat > "$RUN/ud/User/settings.json" <<'JSON'
 { "workbench.startupEditor": "none", "telemetry.telemetryLevel": "off", "update.mode": "none",
@@ -48,7 +52,7 @@ cat > "$RUN/ud/User/settings.json" <<'JSON'
   "security.workspace.trust.enabled": false, "workbench.enableExperiments": false,
   "chat.disableAIFeatures": true, "workbench.secondarySideBar.defaultVisibility": "hidden",
   "workbench.tips.enabled": false, "window.restoreWindows": "none", "git.enabled": false,
-  "editor.hover.delay": 300, "editor.minimap.enabled": false, "workbench.colorTheme": "Default Dark Modern" }
+  "editor.hover.delay": 300, "editor.hover.above": false, "editor.minimap.enabled": false, "workbench.colorTheme": "Default Dark Modern" }
 JSON
 printf 'bind-addr: 127.0.0.1:%s\nauth: none\ncert: false\n' "$PORT" > "$RUN/cs-config.yaml"
 export XDG_CONFIG_HOME=$RUN/xdg/config XDG_DATA_HOME=$RUN/xdg/data XDG_CACHE_HOME=$RUN/xdg/cache

@@ -4,7 +4,7 @@
 import * as path from 'path';
 import * as vscode from 'vscode';
 import type { GoblockClient } from './client';
-import { parseHotLines, quickPickRows } from './hotLines';
+import { loadFailures, parseHotLines, quickPickRows, visibleLines } from './hotLines';
 import { hotLinesArgs, loadTraceArgs, SERVER } from './protocol';
 import type { TraceStatus } from './status';
 
@@ -52,7 +52,8 @@ async function loadTrace(app: App, arg: unknown): Promise<void> {
         async () => {
           app.status.busy = true;
           try {
-            await app.client.execute(SERVER.loadTrace, loadTraceArgs(uri.fsPath));
+            const failures = loadFailures(await app.client.execute(SERVER.loadTrace, loadTraceArgs(uri.fsPath)));
+            if (failures.length > 0) throw new Error(failures.map((f) => `${path.basename(f.path)}: ${f.message}`).join('; '));
           } finally {
             app.status.busy = false;
           }
@@ -60,28 +61,31 @@ async function loadTrace(app: App, arg: unknown): Promise<void> {
         },
       ),
     );
-    if (ok) {
-      app.status.loaded(uri.fsPath);
-      vscode.window.setStatusBarMessage(`goblock: loaded ${name}`, 5000);
-    }
+    if (ok) vscode.window.setStatusBarMessage(`goblock: loaded ${name}`, 5000);
   }
   await app.refresh();
 }
 
-async function simple(app: App, command: string, what: string, after: () => void): Promise<void> {
+async function simple(app: App, command: string, what: string): Promise<void> {
   app.status.busy = true;
   const ok = await report(app, what, async () => {
-    await app.client.execute(command);
+    const failures = loadFailures(await app.client.execute(command));
+    if (failures.length > 0) throw new Error(failures.map((f) => `${path.basename(f.path)}: ${f.message}`).join('; '));
     return true;
   });
   app.status.busy = false;
-  if (ok) after();
+  if (ok) vscode.window.setStatusBarMessage(`goblock: ${what} done`, 3000);
   await app.refresh();
 }
 
 async function showHotSpots(app: App): Promise<void> {
+  const libraries = vscode.workspace.getConfiguration('goblock').get<boolean>('hotSpots.showLibraryLines', false);
   const lines = await report(app, 'reading the hot lines', async () =>
-    parseHotLines(await app.client.execute(SERVER.hotLines, hotLinesArgs(QUICK_PICK_LIMIT))),
+    visibleLines(
+      parseHotLines(await app.client.execute(SERVER.hotLines, hotLinesArgs(QUICK_PICK_LIMIT * 4))).lines,
+      libraries,
+      QUICK_PICK_LIMIT,
+    ),
   );
   if (!lines) return;
   if (lines.length === 0) {
@@ -92,6 +96,7 @@ async function showHotSpots(app: App): Promise<void> {
     title: 'goblock: blocking hot spots',
     placeHolder: 'Hottest lines by total blocked time',
     matchOnDescription: true,
+    matchOnDetail: true,
   });
   if (!picked) return;
   const doc = await vscode.workspace.openTextDocument(vscode.Uri.parse(picked.line.uri));
@@ -117,8 +122,8 @@ export function registerCommands(app: App): vscode.Disposable[] {
   const reg = vscode.commands.registerCommand;
   return [
     reg('goblock.loadTraceFile', (arg?: unknown) => loadTrace(app, arg)),
-    reg('goblock.reloadTraces', () => simple(app, SERVER.reload, 'reload', () => app.status.reloaded())),
-    reg('goblock.clearTraces', () => simple(app, SERVER.clear, 'clear', () => app.status.clear())),
+    reg('goblock.reloadTraces', () => simple(app, SERVER.reload, 'reload')),
+    reg('goblock.clearTraces', () => simple(app, SERVER.clear, 'clear')),
     reg('goblock.showHotSpots', () => showHotSpots(app)),
     reg('goblock.toggleInlayHints', () => toggleInlayHints(app)),
     reg('goblock.restartServer', async () => {

@@ -15,18 +15,20 @@ export interface ServerSettings {
   traces: string[];
   binaries: string[];
   categories: string[];
-  diagnostics: { minTotalMs: number; minShare: number; severity: string };
-  inlayHints: { enable: boolean };
+  diagnostics: { enable: boolean; minTotalMs: number; minShare: number; severity: string; hottest: number };
+  inlayHints: { enable: boolean; callers: boolean };
   substitutePath: SubstitutePath[];
+  debounceMs: number;
 }
 
 export const DEFAULTS: ServerSettings = {
   traces: ['**/*.trace', '**/trace.out', '**/*.trace.out'],
   binaries: [],
   categories: ['sync', 'net', 'syscall'],
-  diagnostics: { minTotalMs: 1, minShare: 0, severity: 'information' },
-  inlayHints: { enable: true },
+  diagnostics: { enable: true, minTotalMs: 1, minShare: 0.01, severity: 'information', hottest: 10 },
+  inlayHints: { enable: true, callers: false },
   substitutePath: [],
+  debounceMs: 300,
 };
 
 export const SEVERITIES = ['hint', 'information', 'warning', 'error'];
@@ -55,6 +57,10 @@ function num(v: unknown, fallback: number, min: number, max = Infinity): number 
   return typeof v === 'number' && Number.isFinite(v) && v >= min && v <= max ? v : fallback;
 }
 
+function bool(v: unknown, fallback: boolean): boolean {
+  return typeof v === 'boolean' ? v : fallback;
+}
+
 /** Builds the server's settings from the user's, dropping malformed values for the defaults. */
 export function serverSettings(get: SettingGetter, ctx: PathContext): ServerSettings {
   const severity = get('diagnostics.severity');
@@ -64,12 +70,17 @@ export function serverSettings(get: SettingGetter, ctx: PathContext): ServerSett
     binaries: strings(get('binaries'), DEFAULTS.binaries).map((b) => expandPath(b, ctx)),
     categories: strings(get('categories'), DEFAULTS.categories).filter((c) => CATEGORIES.includes(c)),
     diagnostics: {
+      enable: bool(get('diagnostics.enable'), DEFAULTS.diagnostics.enable),
       minTotalMs: num(get('diagnostics.minTotalMs'), DEFAULTS.diagnostics.minTotalMs, 0),
       minShare: num(get('diagnostics.minShare'), DEFAULTS.diagnostics.minShare, 0, 1),
       severity:
         typeof severity === 'string' && SEVERITIES.includes(severity) ? severity : DEFAULTS.diagnostics.severity,
+      hottest: Math.round(num(get('diagnostics.hottest'), DEFAULTS.diagnostics.hottest, 0)),
     },
-    inlayHints: { enable: get('inlayHints.enable') === undefined ? true : get('inlayHints.enable') === true },
+    inlayHints: {
+      enable: bool(get('inlayHints.enable'), DEFAULTS.inlayHints.enable),
+      callers: bool(get('inlayHints.callers'), DEFAULTS.inlayHints.callers),
+    },
     substitutePath: substitute
       .filter(
         (s): s is SubstitutePath =>
@@ -77,5 +88,6 @@ export function serverSettings(get: SettingGetter, ctx: PathContext): ServerSett
           typeof (s as SubstitutePath).to === 'string',
       )
       .map((s) => ({ from: s.from, to: expandPath(s.to, ctx) })),
+    debounceMs: Math.round(num(get('debounceMs'), DEFAULTS.debounceMs, 0)),
   };
 }

@@ -4,12 +4,14 @@ import * as vscode from 'vscode';
 import { EXCLUDE_GLOB, shouldAutoStart, unionGlob } from './activation';
 import { GoblockClient } from './client';
 import { App, registerCommands } from './commands';
-import { parseHotLines } from './hotLines';
+import { parseHotLines, visibleLines } from './hotLines';
 import { HotSpotsTree } from './hotSpotsTree';
 import { hotLinesArgs, SERVER } from './protocol';
 import { TraceStatus } from './status';
 
 export const TREE_LIMIT = 50;
+/** Asked of the server: more than shown, since library lines are filtered out here. */
+const FETCH_LIMIT = 200;
 let client: GoblockClient | undefined;
 
 async function workspaceFacts(): Promise<{ hasGo: boolean; traceCount: number }> {
@@ -28,22 +30,26 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   const tree = new HotSpotsTree();
   const view = vscode.window.createTreeView('goblock.hotSpots', { treeDataProvider: tree, showCollapseAll: true });
 
-  const refreshHotLines = async (): Promise<void> => {
-    if (!client?.running) return tree.set([]);
+  // One goblock.hotLines call feeds the tree and the status item.
+  const refresh = async (): Promise<void> => {
+    if (!client?.running) {
+      tree.set([]);
+      status.notRunning('Open a Go file in a workspace with a trace, or run goblock: Load Trace…');
+      return;
+    }
     try {
-      tree.set(parseHotLines(await client.execute(SERVER.hotLines, hotLinesArgs(TREE_LIMIT))));
+      const r = parseHotLines(await client.execute(SERVER.hotLines, hotLinesArgs(FETCH_LIMIT)));
+      const libraries = vscode.workspace.getConfiguration('goblock').get<boolean>('hotSpots.showLibraryLines', false);
+      tree.set(visibleLines(r.lines, libraries, TREE_LIMIT));
+      view.message = r.unmapped.length
+        ? `${r.unmapped.length} recorded file(s) not found in this workspace (see goblock.substitutePath)`
+        : undefined;
+      await status.update(r);
     } catch (e) {
       output.appendLine(`goblock: reading the hot lines failed: ${e instanceof Error ? e.message : e}`);
     }
-    view.message = undefined;
   };
-  const app: App = {
-    client,
-    status,
-    refresh: async () => {
-      await Promise.all([refreshHotLines(), status.refresh()]);
-    },
-  };
+  const app: App = { client, status, refresh };
 
   // Diagnostics change when the server (re)loads a trace, also on its own (file watcher).
   let timer: NodeJS.Timeout | undefined;
@@ -72,7 +78,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     { dispose: () => timer && clearTimeout(timer) },
   );
 
-  void status.refresh();
+  status.notRunning('Open a Go file in a workspace with a trace, or run goblock: Load Trace…');
   if (shouldAutoStart(await workspaceFacts())) {
     try {
       await client.start();

@@ -1,14 +1,17 @@
-// status.ts: the language status item in Go files: which trace(s) are loaded, their Go
-// version and age, and whether they look stale (a .go file changed after the trace was written).
+// status.ts: the language status item in Go files: which trace(s) the server has loaded, their
+// Go version and age, and whether they look stale (a .go file changed after the trace was
+// written); load failures and files not found show up here too.
 import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
-import { EXCLUDE_GLOB, unionGlob } from './activation';
+import { EXCLUDE_GLOB } from './activation';
+import { HotLinesResult } from './hotLines';
 import { describeTraces, goVersionFromHeader, staleness, TraceFacts } from './traceInfo';
 
-async function readFacts(p: string): Promise<TraceFacts | undefined> {
+async function readFacts(p: string, goVersion: string | undefined): Promise<TraceFacts | undefined> {
   try {
     const st = await fs.promises.stat(p);
+    if (goVersion) return { path: p, mtimeMs: st.mtimeMs, goVersion };
     const fh = await fs.promises.open(p, 'r');
     try {
       const buf = Buffer.alloc(16);
@@ -39,56 +42,54 @@ async function newestGoSource(): Promise<{ path: string; mtimeMs: number } | und
 
 export class TraceStatus implements vscode.Disposable {
   private readonly item = vscode.languages.createLanguageStatusItem('goblock.traces', { language: 'go' });
-  private readonly explicit = new Set<string>();
-  private cleared = false;
   traces: TraceFacts[] = [];
 
   constructor() {
-    this.item.name = 'goblock traces';
+    this.item.name = 'goblock';
     this.item.text = 'goblock';
-    this.item.command = { title: 'Reload', command: 'goblock.reloadTraces' };
   }
 
   set busy(b: boolean) {
     this.item.busy = b;
   }
 
-  loaded(fsPath: string): void {
-    this.explicit.add(fsPath);
-    this.cleared = false;
+  notRunning(why: string): void {
+    this.traces = [];
+    this.item.busy = false;
+    this.item.text = 'goblock: not running';
+    this.item.detail = why;
+    this.item.severity = vscode.LanguageStatusSeverity.Warning;
+    this.item.command = { title: 'Restart', command: 'goblock.restartServer' };
   }
 
-  clear(): void {
-    this.explicit.clear();
-    this.cleared = true;
-  }
-
-  reloaded(): void {
-    this.cleared = false;
-  }
-
-  /** The traces the server loads: the goblock.traces globs plus those loaded by hand. */
-  private async tracePaths(): Promise<string[]> {
-    if (this.cleared) return [];
-    const globs = vscode.workspace.getConfiguration('goblock').get<string[]>('traces', []);
-    const glob = unionGlob(globs);
-    const found = glob ? await vscode.workspace.findFiles(glob, EXCLUDE_GLOB, 100) : [];
-    return [...new Set([...found.map((u) => u.fsPath), ...this.explicit])].sort();
-  }
-
-  async refresh(): Promise<void> {
-    const facts = (await Promise.all((await this.tracePaths()).map(readFacts))).filter(
+  /** Shows the server's state (the goblock.hotLines result). */
+  async update(r: HotLinesResult): Promise<void> {
+    const facts = (await Promise.all(r.traces.map((t) => readFacts(t.path, t.goVersion)))).filter(
       (f): f is TraceFacts => f !== undefined,
     );
     const newest = facts.length > 0 ? await newestGoSource() : undefined;
     const stale = facts.map((t) => staleness(t.mtimeMs, newest));
     const d = describeTraces(facts, Date.now(), stale, (p) => path.basename(p));
     this.traces = facts;
+    this.item.busy = r.loading;
+    let detail = d.detail;
+    if (r.unmapped.length > 0) detail += ` · ${r.unmapped.length} file${r.unmapped.length === 1 ? '' : 's'} not found`;
+    if (r.failures.length > 0) {
+      this.item.text = `goblock: ${r.failures.length} trace${r.failures.length === 1 ? '' : 's'} failed`;
+      this.item.detail = `${path.basename(r.failures[0].path)}: ${r.failures[0].message}`;
+      this.item.severity = vscode.LanguageStatusSeverity.Error;
+      this.item.command = { title: 'Show Output', command: 'goblock.showOutput' };
+      return;
+    }
     this.item.text = d.text;
-    this.item.detail = d.detail;
+    this.item.detail = detail;
     this.item.severity = d.anyStale ? vscode.LanguageStatusSeverity.Warning : vscode.LanguageStatusSeverity.Information;
+    this.item.command =
+      facts.length === 0
+        ? { title: 'Load Trace…', command: 'goblock.loadTraceFile' }
+        : { title: 'Reload', command: 'goblock.reloadTraces' };
     const reasons = stale.filter((s) => s.stale).map((s) => s.reason);
-    this.item.name = `goblock traces: ${facts.map((f) => vscode.workspace.asRelativePath(f.path)).join(', ') || 'none'}${
+    this.item.name = `goblock: ${facts.map((f) => vscode.workspace.asRelativePath(f.path)).join(', ') || 'no trace'}${
       reasons.length ? ` — stale? ${reasons[0]}` : ''
     }`;
   }

@@ -10,8 +10,9 @@ M.defaults = {
   root_markers = { 'go.work', 'go.mod', '.git' },
   -- Turn inlay hints on in buffers the server attaches to.
   inlay_hints = true,
-  -- :GoblockHot shows this many lines; 'quickfix' fills the quickfix list, 'select' uses vim.ui.select.
-  hot = { limit = 30, picker = 'quickfix', open = true },
+  -- :GoblockHot shows this many lines; 'quickfix' fills the quickfix list, 'select' uses
+  -- vim.ui.select; library = true also lists lines outside the workspace (GOROOT, module cache).
+  hot = { limit = 30, picker = 'quickfix', open = true, library = false },
   -- Settings sent to the server (section `goblock`); nil leaves the server's default.
   settings = {
     traces = nil, -- globs, default { '**/*.trace', '**/trace.out', '**/*.trace.out' }
@@ -69,8 +70,9 @@ function M.cmd(o)
 end
 
 --- The `goblock` settings section without the unset keys (the server keeps its defaults).
+--- Never an empty Lua table: that would be sent as a JSON array, not an object.
 function M.server_settings(o)
-  local s = {}
+  local s = vim.empty_dict()
   for k, v in pairs(o.settings or {}) do
     if v ~= nil and v ~= vim.NIL then s[k] = v end
   end

@@ -10,32 +10,40 @@ local function fmt_duration(ns)
 end
 M.fmt_duration = fmt_duration
 
---- Checks the server's answer and returns { uri, line (0-based), total_ns, count, reasons }.
+--- Checks the server's answer ({ loading, traces, failures, lines, unmapped }, see
+--- lsp/server/README.md) and returns its lines hottest first as
+--- { uri, line (1-based), total_ns, count, reasons, label, func }, plus the whole result.
 function M.parse(result)
-  local list = result
-  if type(result) == 'table' and result.lines then list = result.lines end
-  if type(list) ~= 'table' or not vim.islist(list) then
-    error('goblock.hotLines returned ' .. vim.inspect(result):sub(1, 200) .. ', not a list of lines')
+  if type(result) ~= 'table' or type(result.lines) ~= 'table' then
+    error('goblock.hotLines returned ' .. vim.inspect(result):sub(1, 200) .. ', not { lines = {...} }')
   end
   local out = {}
-  for i, e in ipairs(list) do
-    if type(e) ~= 'table' or type(e.uri) ~= 'string' or type(e.line) ~= 'number' then
-      error(('goblock.hotLines entry %d lacks uri/line: %s'):format(i, vim.inspect(e):sub(1, 200)))
-    end
-    local reasons = {}
-    for _, r in ipairs(type(e.reasons) == 'table' and e.reasons or { e.reason }) do
-      reasons[#reasons + 1] = type(r) == 'table' and r.reason or r
+  for i, e in ipairs(result.lines) do
+    if type(e) ~= 'table' or type(e.uri) ~= 'string' or type(e.line) ~= 'number' or e.line < 1 then
+      error(('goblock.hotLines line %d lacks uri/line: %s'):format(i, vim.inspect(e):sub(1, 200)))
     end
     out[#out + 1] = {
       uri = e.uri,
       line = e.line,
-      total_ns = e.totalNs or (e.totalMs and e.totalMs * 1e6) or 0,
-      count = e.count or e.episodes or 0,
-      reasons = reasons,
-      label = e.label,
+      total_ns = (tonumber(e.totalMs) or 0) * 1e6,
+      count = tonumber(e.count) or 0,
+      reasons = type(e.reasons) == 'table' and e.reasons or {},
+      label = type(e.message) == 'string' and e.message or nil,
+      func = type(e['function']) == 'string' and e['function'] or nil,
+      in_workspace = e.inWorkspace ~= false,
     }
   end
   table.sort(out, function(a, b) return a.total_ns > b.total_ns end)
+  return out, result
+end
+
+--- The lines to list: the workspace's (all with `library`), at most `limit`.
+function M.visible(lines, library, limit)
+  local out = {}
+  for _, h in ipairs(lines) do
+    if #out >= limit then break end
+    if library or h.in_workspace then out[#out + 1] = h end
+  end
   return out
 end
 
@@ -46,13 +54,13 @@ function M.describe(h)
   return table.concat(parts, ' · ')
 end
 
---- Quickfix items (1-based lines) for vim.fn.setqflist.
+--- Quickfix items for vim.fn.setqflist.
 function M.qf_items(lines)
   local items = {}
   for _, h in ipairs(lines) do
     items[#items + 1] = {
       filename = vim.uri_to_fname(h.uri),
-      lnum = h.line + 1,
+      lnum = h.line,
       col = 1,
       text = h.label or M.describe(h),
       type = 'I',

@@ -35,6 +35,10 @@ local function request(client, method, params, handler, bufnr)
   if has_011 then return client:request(method, params, handler, bufnr) end
   return client.request(method, params, handler, bufnr)
 end
+local function send(client, method, params)
+  if has_011 then return client:notify(method, params) end
+  return client.notify(method, params)
+end
 local function supports(client, method, bufnr)
   if has_011 then return client:supports_method(method, bufnr) end
   return client.supports_method(method, { bufnr = bufnr })
@@ -43,6 +47,16 @@ end
 local function notify(msg, level)
   vim.notify('goblock: ' .. msg, level or vim.log.levels.INFO)
 end
+
+--- The failures of a loadTrace/reload/clear result ({ loaded, failures, summary }) as one
+--- message, or nil.
+local function failures(result)
+  if type(result) ~= 'table' or type(result.failures) ~= 'table' or #result.failures == 0 then return nil end
+  return table.concat(vim.tbl_map(function(f)
+    return vim.fn.fnamemodify(tostring(f.path), ':t') .. ': ' .. tostring(f.message)
+  end, result.failures), '; ')
+end
+M._failures = failures
 
 --- Runs a server command; calls back with (err, result). Errors without a client.
 function M.exec(command, arguments, cb)
@@ -68,8 +82,12 @@ function M.load(path, cb)
   if vim.fn.filereadable(abs) == 0 then return notify('cannot read ' .. abs, vim.log.levels.ERROR) end
   notify('loading ' .. vim.fn.fnamemodify(abs, ':~:.') .. '…')
   M.exec(M.server_commands.load, { abs }, function(err, result)
-    if err then
-      notify('loading ' .. abs .. ' failed: ' .. (err.message or vim.inspect(err)), vim.log.levels.ERROR)
+    local failed = err and (err.message or vim.inspect(err)) or failures(result)
+    if failed then
+      notify('loading ' .. abs .. ' failed: ' .. failed, vim.log.levels.ERROR)
+      err = err or { message = failed }
+    elseif type(result) == 'table' and result.superseded then
+      notify('loading ' .. vim.fn.fnamemodify(abs, ':t') .. ' was superseded by a newer load')
     else
       notify('loaded ' .. vim.fn.fnamemodify(abs, ':t'))
     end
@@ -80,8 +98,10 @@ end
 local function simple(command, done_msg)
   return function(cb)
     M.exec(command, {}, function(err, result)
-      if err then
-        notify(command .. ' failed: ' .. (err.message or vim.inspect(err)), vim.log.levels.ERROR)
+      local failed = err and (err.message or vim.inspect(err)) or failures(result)
+      if failed then
+        notify(command .. ' failed: ' .. failed, vim.log.levels.ERROR)
+        err = err or { message = failed }
       else
         notify(done_msg)
       end
@@ -96,7 +116,8 @@ M.clear = simple(M.server_commands.clear, 'cleared')
 --- other way round when hot.picker = 'select'.
 function M.hot(opts, cb)
   opts = vim.tbl_extend('force', M.opts and M.opts.hot or config.defaults.hot, opts or {})
-  M.exec(M.server_commands.hot, { opts.limit }, function(err, result)
+  -- Ask for more than shown: library lines are filtered out here.
+  M.exec(M.server_commands.hot, { opts.limit * 4 }, function(err, result)
     if err then
       notify('hot lines failed: ' .. (err.message or vim.inspect(err)), vim.log.levels.ERROR)
       if cb then cb(err) end
@@ -108,6 +129,7 @@ function M.hot(opts, cb)
       if cb then cb({ message = lines }) end
       return
     end
+    lines = hot.visible(lines, opts.library, opts.limit)
     hot.show(lines, opts)
     if cb then cb(nil, lines) end
   end)
@@ -119,6 +141,17 @@ function M.toggle_hints(bufnr)
   local on = not vim.lsp.inlay_hint.is_enabled({ bufnr = bufnr })
   vim.lsp.inlay_hint.enable(on, { bufnr = bufnr })
   return on
+end
+
+--- Changes server settings at run time (merged into setup()'s `settings`) and sends them to
+--- the running clients, e.g. set_settings({ diagnostics = { minShare = 0 } }).
+function M.set_settings(settings)
+  M.opts.settings = vim.tbl_deep_extend('force', M.opts.settings, settings)
+  local section = config.server_settings(M.opts)
+  for _, c in ipairs(vim.lsp.get_clients({ name = M.name })) do
+    c.settings = { goblock = section }
+    send(c, 'workspace/didChangeConfiguration', { settings = { goblock = section } })
+  end
 end
 
 --- For a statusline: the server's progress (vim.lsp.status()) when there is some.

@@ -160,6 +160,13 @@ async function main(): Promise<void> {
       await page.keyboard.press('Control+I');
       await page.locator('.monaco-hover table').first().waitFor({ timeout: 15_000 });
       await page.waitForTimeout(800);
+      // Scroll the hover to its goroutine table (the mouse inside keeps it open).
+      const hb = await page.locator('.monaco-hover .monaco-scrollable-element').first().boundingBox().catch(() => null);
+      if (hb) {
+        await page.mouse.move(hb.x + hb.width / 2, hb.y + hb.height / 2, { steps: 4 });
+        await page.mouse.wheel(0, 140);
+        await page.waitForTimeout(500);
+      }
       await page.screenshot({ path: SHOT });
       return SHOT;
     });
@@ -196,14 +203,15 @@ async function main(): Promise<void> {
       return label;
     });
 
-    await check('Problems panel lists goblock diagnostics', async () => {
+    await check(`Problems panel lists the goblock diagnostic at ${main.file}:${main.line}`, async () => {
       await page.keyboard.press('Control+Shift+M');
       const rows = page.locator('.markers-panel .monaco-list-row');
       await rows.first().waitFor({ timeout: 15_000 });
-      const texts = await rows.allInnerTexts();
-      const ours = texts.filter((t) => /goblock/i.test(t));
-      if (ours.length === 0) throw new Error(`no goblock row among ${JSON.stringify(texts.slice(0, 5))}`);
-      return `${ours.length} row(s), e.g. "${ours[0].replace(/\s+/g, ' ').slice(0, 100)}"`;
+      const texts = (await rows.allInnerTexts()).map((t) => t.replace(/\s+/g, ' '));
+      const ours = texts.filter((t) => /goblock/.test(t));
+      const at = ours.find((t) => t.includes(`[Ln ${main.line},`));
+      if (!at) throw new Error(`no goblock row at line ${main.line} among ${JSON.stringify(ours.slice(0, 5))}`);
+      return `${ours.length} row(s); "${at.slice(0, 110)}"`;
     });
 
     await check('language status shows the trace and its Go version', async () => {

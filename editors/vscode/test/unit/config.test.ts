@@ -20,19 +20,24 @@ test('user values pass through, paths are expanded', () => {
     traces: ['out/*.trace'],
     binaries: ['~/bin/app', '${workspaceFolder}/app'],
     categories: ['sync', 'sleep'],
+    'diagnostics.enable': false,
     'diagnostics.minTotalMs': 5,
     'diagnostics.minShare': 0.25,
     'diagnostics.severity': 'warning',
+    'diagnostics.hottest': 3,
     'inlayHints.enable': false,
+    'inlayHints.callers': true,
     substitutePath: [{ from: '/build', to: '${workspaceFolder}/src' }],
+    debounceMs: 50,
   };
   assert.deepEqual(serverSettings((k) => user[k], ctx), {
     traces: ['out/*.trace'],
     binaries: ['/home/u/bin/app', '/ws/app'],
     categories: ['sync', 'sleep'],
-    diagnostics: { minTotalMs: 5, minShare: 0.25, severity: 'warning' },
-    inlayHints: { enable: false },
+    diagnostics: { enable: false, minTotalMs: 5, minShare: 0.25, severity: 'warning', hottest: 3 },
+    inlayHints: { enable: false, callers: true },
     substitutePath: [{ from: '/build', to: '/ws/src' }],
+    debounceMs: 50,
   });
 });
 
@@ -43,6 +48,8 @@ test('malformed values fall back to the defaults or are dropped', () => {
     'diagnostics.minTotalMs': -1,
     'diagnostics.minShare': 2,
     'diagnostics.severity': 'fatal',
+    'diagnostics.enable': 'no',
+    debounceMs: -3,
     substitutePath: [{ from: '/a' }, 'x', { from: '/b', to: '/c' }],
   };
   const s = serverSettings((k) => user[k], ctx);
@@ -51,6 +58,8 @@ test('malformed values fall back to the defaults or are dropped', () => {
   assert.equal(s.diagnostics.minTotalMs, DEFAULTS.diagnostics.minTotalMs);
   assert.equal(s.diagnostics.minShare, DEFAULTS.diagnostics.minShare);
   assert.equal(s.diagnostics.severity, DEFAULTS.diagnostics.severity);
+  assert.equal(s.diagnostics.enable, true);
+  assert.equal(s.debounceMs, DEFAULTS.debounceMs);
   assert.deepEqual(s.substitutePath, [{ from: '/b', to: '/c' }]);
 });
 
@@ -68,8 +77,9 @@ function defaultOf(key: string): unknown {
 }
 
 test('package.json declares every server setting with its default and a description', () => {
-  const keys = ['traces', 'binaries', 'categories', 'diagnostics.minTotalMs', 'diagnostics.minShare',
-    'diagnostics.severity', 'inlayHints.enable', 'substitutePath'];
+  const keys = ['traces', 'binaries', 'categories', 'diagnostics.enable', 'diagnostics.minTotalMs',
+    'diagnostics.minShare', 'diagnostics.severity', 'diagnostics.hottest', 'inlayHints.enable',
+    'inlayHints.callers', 'substitutePath', 'debounceMs'];
   for (const k of keys) {
     const p = props[`goblock.${k}`];
     assert.ok(p, `goblock.${k} missing from package.json`);

@@ -1,33 +1,74 @@
-// hotLines.test.ts: checking the server's hot lines and turning them into tree/quick-pick rows.
+// hotLines.test.ts: checking the server's goblock.hotLines result (the shape documented in
+// lsp/server/README.md) and turning it into tree and quick-pick rows.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { describeLine, formatDuration, groupByFile, parseHotLines, quickPickRows, uriBasename } from '../../src/hotLines';
+import {
+  describeLine, formatDuration, groupByFile, loadFailures, parseHotLines, quickPickRows, uriBasename, visibleLines,
+} from '../../src/hotLines';
 
 const A = 'file:///ws/main.go';
 const B = 'file:///ws/producer.go';
-const sample = [
-  { uri: A, line: 108, totalNs: 2_000_000_000, count: 3, reasons: ['chan receive'], share: 0.5 },
-  { uri: B, line: 31, totalNs: 1_500_000_000, count: 10, reasons: ['chan receive'] },
-  { uri: A, line: 251, totalNs: 2_500_000_000, count: 4, reasons: ['sync.Mutex.Lock', 'sync.RWMutex.Lock'] },
-];
+const line = (uri: string, l: number, totalMs: number, count: number, reasons: string[], extra = {}) => ({
+  file: uri.slice(7), uri, line: l, function: 'main.f', kind: 'chan-recv', reasons, count, totalMs,
+  p50Ms: 1, p99Ms: 2, maxMs: 3, share: 0.5, inWorkspace: true, message: `${count} blocks`, ...extra,
+});
+// The example of lsp/server/README.md, plus two lines.
+const result = {
+  loading: false,
+  traces: [{ path: '/ws/blocking.trace', goVersion: '1.26', bytes: 28328, durationMs: 812.4, episodes: 1234,
+    symbolization: 'trace', binary: null, notes: ['…'], warnings: [] }],
+  failures: [{ path: '/ws/bad.trace', message: 'not a Go trace' }],
+  totalMs: 3412.5,
+  categories: ['sync', 'net', 'syscall'],
+  lines: [
+    line(A, 109, 155.3, 5, ['chan receive']),
+    line(B, 32, 1500, 10, ['chan receive'], { share: 0.05 }),
+    line(A, 252, 2500, 4, ['sync.Mutex.Lock', 'sync.RWMutex.Lock']),
+  ],
+  unmapped: [{ recorded: '/build/elsewhere/x.go', lines: 2, count: 7, totalMs: 12.0 }],
+};
 
-test('parses a list of lines', () => {
-  const lines = parseHotLines(sample);
-  assert.equal(lines.length, 3);
-  assert.deepEqual(lines[0], { ...sample[0], label: undefined });
-  assert.equal(lines[1].share, undefined);
+test('parses the documented result; lines become 0-based', () => {
+  const r = parseHotLines(result);
+  assert.equal(r.loading, false);
+  assert.deepEqual(r.traces, [{ path: '/ws/blocking.trace', goVersion: '1.26', durationMs: 812.4, episodes: 1234,
+    symbolization: 'trace', binary: undefined, warnings: [] }]);
+  assert.deepEqual(r.failures, [{ path: '/ws/bad.trace', message: 'not a Go trace' }]);
+  assert.equal(r.totalNs, 3412.5e6);
+  assert.deepEqual(r.unmapped, [{ recorded: '/build/elsewhere/x.go', lines: 2, count: 7, totalNs: 12e6 }]);
+  assert.deepEqual(r.lines[0], {
+    uri: A, line: 108, totalNs: 155.3e6, count: 5, reasons: ['chan receive'], kind: 'chan-recv',
+    function: 'main.f', p99Ms: 2, share: 0.5, label: '5 blocks', inWorkspace: true,
+  });
 });
 
-test('accepts {lines: [...]} and reasons as objects, ms totals', () => {
-  const lines = parseHotLines({ lines: [{ uri: A, line: 1, totalMs: 3, episodes: 2, reasons: [{ reason: 'select' }] }] });
-  assert.deepEqual(lines[0], { uri: A, line: 1, totalNs: 3e6, count: 2, reasons: ['select'], share: undefined, label: undefined });
+test('library lines are hidden unless asked for; the limit applies after', () => {
+  const r = parseHotLines({ lines: [
+    line('file:///usr/local/go/src/runtime/chan.go', 509, 2000, 7, ['chan receive'], { inWorkspace: false }),
+    ...result.lines,
+  ] });
+  assert.deepEqual(visibleLines(r.lines, false, 2).map((l) => [uriBasename(l.uri), l.line + 1]), [['main.go', 252], ['producer.go', 32]]);
+  assert.deepEqual(visibleLines(r.lines, true, 2).map((l) => [uriBasename(l.uri), l.line + 1]), [['main.go', 252], ['chan.go', 509]]);
 });
 
 test('a wrong shape is an error naming the entry', () => {
-  assert.throws(() => parseHotLines(null), /not a list/);
-  assert.throws(() => parseHotLines({ rows: [] }), /not a list/);
-  assert.throws(() => parseHotLines([{ uri: A }]), /entry 0 lacks uri\/line/);
-  assert.throws(() => parseHotLines([sample[0], 7]), /entry 1 is not an object/);
+  assert.throws(() => parseHotLines(null), /not \{lines/);
+  assert.throws(() => parseHotLines([]), /not \{lines/);
+  assert.throws(() => parseHotLines({ lines: [{ uri: A }] }), /line 0 lacks uri\/line/);
+  assert.throws(() => parseHotLines({ lines: [{ uri: A, line: 0 }] }), /line 0 lacks uri\/line/);
+  assert.throws(() => parseHotLines({ lines: [line(A, 1, 1, 1, []), 7] }), /line 1 is not an object/);
+});
+
+test('an empty state parses', () => {
+  const r = parseHotLines({ loading: true, lines: [] });
+  assert.deepEqual(r, { loading: true, traces: [], failures: [], totalNs: 0, lines: [], unmapped: [] });
+});
+
+test('load results: failures', () => {
+  assert.deepEqual(loadFailures({ loaded: ['/a'], failures: [], summary: 's' }), []);
+  assert.deepEqual(loadFailures({ loaded: [], failures: [{ path: '/b', message: 'm' }] }), [{ path: '/b', message: 'm' }]);
+  assert.deepEqual(loadFailures({ superseded: true }), []);
+  assert.deepEqual(loadFailures(null), []);
 });
 
 test('formatDuration', () => {
@@ -41,22 +82,23 @@ test('formatDuration', () => {
 });
 
 test('describeLine', () => {
-  const [a, b] = parseHotLines(sample);
-  assert.equal(describeLine(a), 'Σ 2.00 s · 3× · 50% · chan receive');
-  assert.equal(describeLine(b), 'Σ 1.50 s · 10× · chan receive');
+  const [a, b] = parseHotLines(result).lines;
+  assert.equal(describeLine(a), 'Σ 155.3 ms · 5× · 50% · chan receive');
+  assert.equal(describeLine(b), 'Σ 1.50 s · 10× · 5.0% · chan receive');
 });
 
 test('groupByFile: files by total, lines hottest first', () => {
-  const g = groupByFile(parseHotLines(sample));
-  assert.deepEqual(g.map((x) => [x.uri, x.totalNs, x.lines.map((l) => l.line)]), [
-    [A, 4_500_000_000, [251, 108]],
-    [B, 1_500_000_000, [31]],
+  const g = groupByFile(parseHotLines(result).lines);
+  assert.deepEqual(g.map((x) => [x.uri, Math.round(x.totalNs / 1e6), x.lines.map((l) => l.line)]), [
+    [A, 2655, [251, 108]],
+    [B, 1500, [31]],
   ]);
 });
 
 test('quick-pick rows are hottest first with 1-based lines', () => {
-  const rows = quickPickRows(parseHotLines(sample));
-  assert.deepEqual(rows.map((r) => r.label), ['main.go:252', 'main.go:109', 'producer.go:32']);
+  const rows = quickPickRows(parseHotLines(result).lines);
+  assert.deepEqual(rows.map((r) => r.label), ['main.go:252', 'producer.go:32', 'main.go:109']);
+  assert.equal(rows[0].detail, 'main.f');
 });
 
 test('uriBasename decodes', () => {
