@@ -107,6 +107,9 @@ impl Binary {
         let dw = load::load_dwarf(path, &obj, data, container.endian)?;
         lap(&mut timings.dwarf);
         let Some(dw) = dw else {
+            if let Some(t) = load::find_truncation(path, &obj, data) {
+                return Err(t);
+            }
             return Err(SymbolsError::NoDwarf {
                 path: path.to_owned(),
                 format: container.format.as_str(),

@@ -90,9 +90,27 @@ pub(crate) struct DwarfLoad {
 
 /// Parses the container. `path` is for messages only.
 pub(crate) fn parse<'a>(path: &Path, data: &'a [u8]) -> Result<(object::File<'a>, Container)> {
-    let obj = object::File::parse(data).map_err(|e| SymbolsError::NotAnExecutable {
-        path: path.to_owned(),
-        reason: e.to_string(),
+    let obj = object::File::parse(data).map_err(|e| {
+        if let Some((what, offset, size)) = elf_past_end(data)
+            .map(|(w, o, s)| (w.to_owned(), o, s))
+            .or_else(|| macho_past_end(data))
+        {
+            return SymbolsError::Truncated {
+                path: path.to_owned(),
+                what,
+                offset,
+                size,
+                file_len: data.len() as u64,
+            };
+        }
+        SymbolsError::NotAnExecutable {
+            path: path.to_owned(),
+            reason: if data.len() < 64 {
+                format!("{e} ({} bytes)", data.len())
+            } else {
+                e.to_string()
+            },
+        }
     })?;
     let format = match obj.format() {
         object::BinaryFormat::Elf => BinaryFormat::Elf,
@@ -142,6 +160,162 @@ pub(crate) fn parse<'a>(path: &Path, data: &'a [u8]) -> Result<(object::File<'a>
             text,
         },
     ))
+}
+
+/// For an ELF file whose header tables or section data lie past the end
+/// of the data (a truncated copy), what and where. Called only after
+/// `object` refused the file, to turn its message into a precise one.
+fn elf_past_end(data: &[u8]) -> Option<(&'static str, u64, u64)> {
+    if data.get(..4) != Some(b"\x7fELF") {
+        return None;
+    }
+    let class64 = *data.get(4)? == 2;
+    let little = *data.get(5)? == 1;
+    let num = |off: usize, len: usize| -> Option<u64> {
+        let b = data.get(off..off + len)?;
+        let mut v = 0u64;
+        for i in 0..len {
+            let byte = u64::from(if little { b[len - 1 - i] } else { b[i] });
+            v = (v << 8) | byte;
+        }
+        Some(v)
+    };
+    // (phoff, shoff, phentsize, phnum, shentsize, shnum)
+    let (phoff, shoff, phent, phnum, shent, shnum) = if class64 {
+        (
+            num(32, 8)?,
+            num(40, 8)?,
+            num(54, 2)?,
+            num(56, 2)?,
+            num(58, 2)?,
+            num(60, 2)?,
+        )
+    } else {
+        (
+            num(28, 4)?,
+            num(32, 4)?,
+            num(42, 2)?,
+            num(44, 2)?,
+            num(46, 2)?,
+            num(48, 2)?,
+        )
+    };
+    let len = data.len() as u64;
+    let past = |off: u64, size: u64| off.checked_add(size).is_none_or(|end| end > len);
+    if past(shoff, shent * shnum) {
+        return Some(("ELF section header table", shoff, shent * shnum));
+    }
+    if past(phoff, phent * phnum) {
+        return Some(("ELF program header table", phoff, phent * phnum));
+    }
+    // Sections (not SHT_NOBITS) whose data is cut off.
+    for i in 0..shnum {
+        let h = usize::try_from(shoff + i * shent).ok()?;
+        let (ty, off, size) = if class64 {
+            (num(h + 4, 4)?, num(h + 24, 8)?, num(h + 32, 8)?)
+        } else {
+            (num(h + 4, 4)?, num(h + 16, 4)?, num(h + 20, 4)?)
+        };
+        if ty != 8 && past(off, size) {
+            return Some(("ELF section data", off, size));
+        }
+    }
+    None
+}
+
+/// For a 64-bit Mach-O file whose segments or symbol table lie past the end
+/// of the data, what and where (after `object` refused it).
+fn macho_past_end(data: &[u8]) -> Option<(String, u64, u64)> {
+    let little = match data.get(..4)? {
+        [0xcf, 0xfa, 0xed, 0xfe] => true,
+        [0xfe, 0xed, 0xfa, 0xcf] => false,
+        _ => return None,
+    };
+    let num = |off: usize, len: usize| -> Option<u64> {
+        let b = data.get(off..off.checked_add(len)?)?;
+        let mut v = 0u64;
+        for i in 0..len {
+            let byte = u64::from(if little { b[len - 1 - i] } else { b[i] });
+            v = (v << 8) | byte;
+        }
+        Some(v)
+    };
+    let len = data.len() as u64;
+    let past = |off: u64, size: u64| off.checked_add(size).is_none_or(|end| end > len);
+    let ncmds = num(16, 4)?;
+    let mut at = 32usize;
+    for _ in 0..ncmds.min(4096) {
+        let (cmd, size) = (num(at, 4)?, num(at + 4, 4)?);
+        match cmd {
+            // LC_SEGMENT_64
+            0x19 => {
+                let (off, sz) = (num(at + 40, 8)?, num(at + 48, 8)?);
+                if past(off, sz) {
+                    let name = data.get(at + 8..at + 24)?;
+                    let name = String::from_utf8_lossy(name);
+                    let name = name.trim_end_matches('\0');
+                    return Some((format!("Mach-O segment {name}"), off, sz));
+                }
+            }
+            // LC_SYMTAB
+            0x2 => {
+                let (symoff, nsyms) = (num(at + 8, 4)?, num(at + 12, 4)?);
+                let (stroff, strsize) = (num(at + 16, 4)?, num(at + 20, 4)?);
+                if past(symoff, nsyms * 16) {
+                    return Some(("Mach-O symbol table".into(), symoff, nsyms * 16));
+                }
+                if past(stroff, strsize) {
+                    return Some(("Mach-O string table".into(), stroff, strsize));
+                }
+            }
+            _ => {}
+        }
+        at = at.checked_add(usize::try_from(size).ok().filter(|&s| s >= 8)?)?;
+    }
+    None
+}
+
+/// The first section or segment whose file range lies past the end of the
+/// data (a truncated copy), as a [`SymbolsError::Truncated`].
+pub(crate) fn find_truncation(
+    path: &Path,
+    obj: &object::File<'_>,
+    data: &[u8],
+) -> Option<SymbolsError> {
+    use object::ObjectSegment as _;
+    let len = data.len() as u64;
+    let past = |off: u64, size: u64| off.checked_add(size).is_none_or(|end| end > len);
+    let section = obj.sections().find_map(|s| {
+        let (off, size) = s.file_range()?;
+        past(off, size).then(|| {
+            let name = match s.name() {
+                Ok(n) => n.to_owned(),
+                // PE long names live in the (cut off) string table.
+                Err(_) => format!("#{}", s.index().0),
+            };
+            (format!("section {name}"), off, size)
+        })
+    });
+    let segment = || {
+        obj.segments().find_map(|s| {
+            let (off, size) = s.file_range();
+            past(off, size).then(|| {
+                (
+                    format!("segment {}", s.name().ok().flatten().unwrap_or("?")),
+                    off,
+                    size,
+                )
+            })
+        })
+    };
+    let (what, offset, size) = section.or_else(segment)?;
+    Some(SymbolsError::Truncated {
+        path: path.to_owned(),
+        what,
+        offset,
+        size,
+        file_len: len,
+    })
 }
 
 fn pe_dynamic_base(obj: &object::File<'_>) -> bool {

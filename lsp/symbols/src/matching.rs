@@ -2,8 +2,11 @@
 //! (1) its Go build ID equals the one the caller expects, when the caller
 //! knows one (traces themselves record no build ID), and (2) with the
 //! recovered load bias, at least 99 % of the trace's distinct frames resolve
-//! in DWARF to the function the trace names (innermost DWARF frame vs the
-//! trace frame's function, compared with [`func_key`]). Anything else is a
+//! in DWARF to exactly the frame the trace records: the innermost DWARF
+//! frame's function (compared with [`func_key`]), file and line. Function
+//! names alone are not enough: a rebuild after an edit keeps most functions
+//! where they were but moves lines, and a `-trimpath` build of the same
+//! source has the same code with other paths. Anything else is a
 //! [`Mismatch`] that says why — a binary from another build must never be
 //! used to re-attribute a trace.
 //!
@@ -44,13 +47,14 @@ pub struct Match {
     pub bias: u64,
     /// Distinct trace frames (pc ≠ 0, named) checked.
     pub frames_checked: usize,
-    /// Of those, frames whose innermost DWARF function equals the trace's.
+    /// Of those, frames whose innermost DWARF frame equals the trace's
+    /// (function, file, line).
     pub frames_matched: usize,
     /// `frames_matched / frames_checked`.
     pub matched_share: f64,
     /// Whether a build ID was compared (and equal).
     pub build_id_checked: bool,
-    /// A few of the frames that did not agree, `func@pc → dwarf func`.
+    /// A few of the frames that did not agree, `trace → dwarf`.
     pub examples: Vec<String>,
 }
 
@@ -84,16 +88,18 @@ pub enum Mismatch {
         /// Distinct frames in the trace.
         frames: usize,
     },
-    /// Too few frames resolve to the trace's functions.
+    /// Too few frames resolve to the trace's own frames.
     #[error(
-        "{}: only {matched} of {checked} trace frames ({:.1} %) resolve to the functions the trace names (need {:.0} %; a different build?), e.g. {}",
-        binary.display(), share * 100.0, need * 100.0, examples.join("; ")
+        "{}: only {matched} of {checked} trace frames ({:.1} %) resolve to the function, file and line the trace records (need {:.0} %); {}; e.g. {}",
+        binary.display(), share * 100.0, need * 100.0, hint(*functions_matched, *checked), examples.join("; ")
     )]
     TooFewMatches {
         /// The binary.
         binary: PathBuf,
-        /// Agreeing frames.
+        /// Agreeing frames (function, file and line).
         matched: usize,
+        /// Frames whose function agrees (whatever the file and line).
+        functions_matched: usize,
         /// Frames checked.
         checked: usize,
         /// `matched / checked`.
@@ -106,6 +112,17 @@ pub enum Mismatch {
     /// DWARF could not be read while checking.
     #[error("{0}")]
     Unreadable(String),
+}
+
+fn hint(functions_matched: usize, checked: usize) -> String {
+    if functions_matched * 100 >= checked * 99 {
+        format!(
+            "{functions_matched} agree on the function but not the file or line: \
+             the same program built from edited sources, in another directory, or with/without -trimpath"
+        )
+    } else {
+        format!("only {functions_matched} agree even on the function: another program or build")
+    }
 }
 
 /// Decides whether `bin` is the binary that wrote the trace in `tables`.
@@ -123,19 +140,22 @@ pub fn match_trace(bin: &Binary, tables: &Tables, opts: &MatchOptions) -> Result
         build_id_checked = true;
     }
 
-    // Distinct (pc, func) of the trace.
-    let mut by_pc: HashMap<u64, &str> = HashMap::new();
+    // Distinct frames of the trace by PC (first seen wins, as in Go's reader).
+    let mut by_pc: HashMap<u64, (&str, &str, u32)> = HashMap::new();
     for (_, f) in tables.frames() {
         let func = tables.str(f.func);
         if f.pc != 0 && !func.is_empty() {
-            by_pc.entry(f.pc).or_insert(func);
+            by_pc
+                .entry(f.pc)
+                .or_insert((func, tables.str(f.file), f.line));
         }
     }
     if by_pc.is_empty() {
         return Err(Mismatch::NoFrames { binary });
     }
-    let mut pairs: Vec<(&str, u64)> = by_pc.iter().map(|(&pc, &f)| (f, pc)).collect();
-    pairs.sort_unstable_by_key(|&(_, pc)| pc);
+    let mut frames: Vec<(u64, (&str, &str, u32))> = by_pc.into_iter().collect();
+    frames.sort_unstable_by_key(|&(pc, _)| pc);
+    let pairs: Vec<(&str, u64)> = frames.iter().map(|&(pc, (f, _, _))| (f, pc)).collect();
 
     let bias = if bin.symbols().is_empty() {
         // No symbol table (but DWARF): only bias 0 can be checked.
@@ -156,16 +176,21 @@ pub fn match_trace(bin: &Binary, tables: &Tables, opts: &MatchOptions) -> Result
     let chains = bin
         .resolve_many(&addrs)
         .map_err(|e| Mismatch::Unreadable(e.to_string()))?;
-    let mut matched = 0;
+    let (mut matched, mut functions_matched) = (0, 0);
     let mut examples = Vec::new();
-    for (&(func, pc), chain) in pairs.iter().zip(&chains) {
-        let dwarf = chain.first().map(|f| &*f.function).unwrap_or("");
-        if func_key(dwarf) == func_key(func) {
-            matched += 1;
-        } else if examples.len() < 5 {
+    for (&(pc, (func, file, line)), chain) in frames.iter().zip(&chains) {
+        let dwarf = chain.first();
+        let same_func = dwarf.is_some_and(|d| func_key(&d.function) == func_key(func));
+        let same = same_func && dwarf.is_some_and(|d| *d.file == *file && d.line == line);
+        functions_matched += usize::from(same_func);
+        matched += usize::from(same);
+        if !same && examples.len() < 4 {
             examples.push(format!(
-                "{func}@{pc:#x} → {}",
-                if dwarf.is_empty() { "(nothing)" } else { dwarf }
+                "{pc:#x} trace {func} {file}:{line} vs binary {}",
+                dwarf.map_or("(nothing)".into(), |d| format!(
+                    "{} {}:{}",
+                    d.function, d.file, d.line
+                ))
             ));
         }
     }
@@ -175,6 +200,7 @@ pub fn match_trace(bin: &Binary, tables: &Tables, opts: &MatchOptions) -> Result
         return Err(Mismatch::TooFewMatches {
             binary,
             matched,
+            functions_matched,
             checked,
             share,
             need: opts.min_share,
