@@ -64,6 +64,17 @@ fn version_dirs() -> Vec<PathBuf> {
     v
 }
 
+fn unpack_binary(zst: &Path) -> PathBuf {
+    let out = std::env::temp_dir().join(format!(
+        "goblock-report-{}-{}.bin",
+        std::process::id(),
+        zst.parent().unwrap().file_name().unwrap().to_string_lossy()
+    ));
+    let bytes = zstd::decode_all(std::fs::File::open(zst).unwrap()).unwrap();
+    std::fs::write(&out, bytes).unwrap();
+    out
+}
+
 struct Marker {
     file: String,
     line: u64,
@@ -97,8 +108,30 @@ fn matches(line: &Value, m: &Marker) -> bool {
 
 #[test]
 fn every_blocking_statement_is_reported_at_its_line() {
-    for dir in version_dirs() {
-        let doc = report_json(&dir.join("blocking.trace"), &["--no-binary"]);
+    for (dir, binary) in version_dirs()
+        .into_iter()
+        .flat_map(|d| [(d.clone(), false), (d, true)])
+    {
+        let doc = if binary {
+            // Through the DWARF of the traced binary.
+            let exe = unpack_binary(&dir.join("blocking.bin.zst"));
+            let doc = report_json(
+                &dir.join("blocking.trace"),
+                &["--binary", exe.to_str().unwrap()],
+            );
+            assert_eq!(
+                doc["traces"][0]["symbolization"],
+                "dwarf",
+                "{}: {doc}",
+                dir.display()
+            );
+            std::fs::remove_file(&exe).ok();
+            doc
+        } else {
+            let doc = report_json(&dir.join("blocking.trace"), &["--no-binary"]);
+            assert_eq!(doc["traces"][0]["symbolization"], "trace");
+            doc
+        };
         let lines = doc["lines"].as_array().unwrap();
         let mut missing = Vec::new();
         for m in block_markers("blocking") {

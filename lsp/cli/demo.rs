@@ -1,7 +1,7 @@
 //! `goblock demo`: the report on a bundled example — the trace of
 //! `testdata/programs/blocking` (a Go program that blocks in every way the
-//! runtime knows), recorded with Go 1.26. The trace and the program's
-//! sources are embedded in the binary and unpacked into a temporary
+//! runtime knows), recorded with Go 1.26. The trace, the traced binary and
+//! the program's sources are embedded in the binary and unpacked into a temporary
 //! workspace, so the demo works from any directory.
 
 use std::path::PathBuf;
@@ -12,6 +12,8 @@ use goblock_analysis::BinaryChoice;
 use super::report::{self, Format, ReportArgs};
 
 const TRACE: &[u8] = include_bytes!("../../testdata/go1.26/blocking.trace");
+/// The traced binary (zstd), so the demo symbolizes through DWARF.
+const BINARY_ZST: &[u8] = include_bytes!("../../testdata/go1.26/blocking.bin.zst");
 const SOURCES: &[(&str, &str)] = &[
     (
         "go.mod",
@@ -38,10 +40,13 @@ pub fn run(format: Format) -> anyhow::Result<i32> {
     }
     let trace = dir.join("blocking.trace");
     std::fs::write(&trace, TRACE).context("writing the example trace")?;
+    let binary = dir.join("blocking.bin");
+    let exe = zstd::decode_all(BINARY_ZST).context("unpacking the example binary")?;
+    std::fs::write(&binary, exe).context("writing the example binary")?;
     let args = ReportArgs {
         traces: vec![trace],
         workspaces: vec![dir.clone()],
-        binary: BinaryChoice::Auto,
+        binary: BinaryChoice::Path(binary),
         format,
         categories: report::parse_categories(report::DEFAULT_CATEGORIES)?,
         top: 20,

@@ -336,14 +336,18 @@ fn render_table(args: &ReportArgs, analyses: &[TraceAnalysis], table: &LineTable
             k.line
         );
         let open = if s.open.count > 0 {
-            format!("{} ({})", s.open.count, fmt_ns(s.open.total_ns))
+            format!("{} of them", s.open.count)
         } else {
             "-".into()
         };
         grid.push([
-            fmt_ns(s.flat.total_ns),
-            s.flat.count.to_string(),
-            fmt_ns(s.flat_max_ns),
+            fmt_ns(s.total_ns()),
+            (s.flat.count + s.open.count).to_string(),
+            if s.flat.count > 0 {
+                fmt_ns(s.flat_max_ns)
+            } else {
+                "-".into()
+            },
             open,
             k.category.as_str().into(),
             k.reason.to_string(),
@@ -372,11 +376,15 @@ fn render_table(args: &ReportArgs, analyses: &[TraceAnalysis], table: &LineTable
         let _ = writeln!(o, "{}", line.trim_end());
     }
     let shown: u64 = rows.iter().map(|(_, s)| s.flat.total_ns).sum();
+    let _ = writeln!(
+        o,
+        "\nTOTAL and COUNT include OPEN episodes: goroutines already blocked when the trace began or still blocked when it ended (time clamped to the trace)."
+    );
     let all = table.total_ns(&args.categories);
     if all > 0 {
         let _ = writeln!(
             o,
-            "\n{} lines shown hold {:.1} % of {} closed blocking time in {}",
+            "{} lines shown hold {:.1} % of {} closed blocking time in {}",
             rows.len(),
             shown as f64 * 100.0 / all as f64,
             fmt_ns(all),

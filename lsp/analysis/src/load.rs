@@ -6,8 +6,10 @@
 //! Reports progress per stage and can be cancelled. Knows nothing of LSP or
 //! output formats.
 
+use std::collections::HashMap;
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use goblock_trace::{DecodeError, Tables, TraceSummary};
 
@@ -74,6 +76,19 @@ pub struct TraceAnalysis {
     pub table: LineTable,
     /// Episodes decoded.
     pub episodes: u64,
+    /// Declaration (file as recorded, line of `func`) of every function the
+    /// binary's DWARF describes — empty without a binary. Used to notice that
+    /// sources changed since the build and to re-anchor annotations.
+    pub functions: HashMap<Arc<str>, FunctionDecl>,
+}
+
+/// Where a function is declared, per the binary's DWARF.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FunctionDecl {
+    /// Source file as recorded in DWARF.
+    pub file: Arc<str>,
+    /// Line of the `func` keyword.
+    pub line: u32,
 }
 
 /// Analysis failures (the trace could not be read or decoded at all).
@@ -194,16 +209,46 @@ fn analyze_bytes_with(
     if progress(Stage::Symbolize, 0, 1).is_break() {
         return Err(AnalysisError::Cancelled);
     }
-    let symbolization = match &opts.binary {
-        BinaryChoice::None => Symbolization::trace("symbolization disabled"),
-        BinaryChoice::Auto | BinaryChoice::Path(_) => {
-            Symbolization::trace("DWARF symbolization not available yet; using the trace's frames")
+    let frames = match &opts.binary {
+        BinaryChoice::None => goblock_symbols::SymbolizedFrames::trace_only(vec![
+            "symbolization disabled; using the trace's frames".into(),
+        ]),
+        choice => {
+            let req = goblock_symbols::Request {
+                binary: match choice {
+                    BinaryChoice::Path(p) => Some(p.clone()),
+                    _ => None,
+                },
+                workspace: opts.workspace.roots().to_vec(),
+                ..Default::default()
+            };
+            goblock_symbols::symbolize_trace(
+                goblock_symbols::Symbolizer::global(),
+                &mut tables,
+                &req,
+            )
         }
     };
+    let symbolization = Symbolization {
+        kind: frames.source.as_str(),
+        binary: frames.binary.clone(),
+        notes: frames.notes.clone(),
+    };
+    let mut functions = HashMap::new();
+    for (func, decl) in frames.decls() {
+        functions.insert(
+            Arc::<str>::from(tables.str(func)),
+            FunctionDecl {
+                file: tables.str(decl.file).into(),
+                line: decl.line,
+            },
+        );
+    }
     if progress(Stage::Attribute, 0, 1).is_break() {
         return Err(AnalysisError::Cancelled);
     }
-    let view = FrameView::trace(&tables);
+    let remap = |id| frames.frame(id);
+    let view = FrameView::remapped(&tables, &remap);
     let mut attributor = Attributor::new(opts.workspace, view);
     let table = LineTable::build(&stats, &tables, &mut attributor, opts.trace_index);
     Ok(TraceAnalysis {
@@ -212,5 +257,6 @@ fn analyze_bytes_with(
         symbolization,
         table,
         episodes,
+        functions,
     })
 }
