@@ -36,9 +36,10 @@ pub struct Event {
     /// The goroutine the event is about: the one running on the P, or the
     /// explicit goroutine argument of GoStart*/GoSysExit/GoWaiting/GoInSyscall.
     pub g: u64,
-    /// Values after the timestamp, stack id excluded. GoUnblock: [g, seq];
+    /// Values after the timestamp, stack id excluded (the first three:
+    /// enough for every event the decoder interprets). GoUnblock: [g, seq];
     /// GoSysExit: [g, seq, real ts]; GoCreate: [g, start stack]; GoStart: [g, seq].
-    pub args: [u64; 4],
+    pub args: [u64; 3],
     /// Stack id (0 = none).
     pub stk: u64,
     /// Byte offset of the event.
@@ -260,7 +261,7 @@ impl Cursor<'_> {
                 ts,
                 p,
                 g: self.last_g,
-                args: [0; 4],
+                args: [0; 3],
                 stk: 0,
                 off: at,
             };

@@ -16,9 +16,9 @@ use super::order::{Event, Merger, Stats};
 use crate::{DecodeError, EpisodeSink};
 
 /// Events per chunk handed between the threads.
-const CHUNK: usize = 8192;
+const CHUNK: usize = 4096;
 /// Chunks in flight.
-const DEPTH: usize = 4;
+const DEPTH: usize = 2;
 /// Below this many events, one thread.
 const THREAD_MIN_EVENTS: u64 = 200_000;
 /// How often (events) the single-threaded loop reports progress.
