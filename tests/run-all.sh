@@ -21,10 +21,10 @@ step "format"
 cargo fmt --all -- --check
 
 step "clippy"
-cargo clippy --workspace --all-targets --locked -- -D warnings
+cargo clippy --workspace --all-targets -- -D warnings
 
 step "cargo test"
-cargo test --workspace --locked 2>&1 | tee target/cargo-test.log
+cargo test --workspace 2>&1 | tee target/cargo-test.log
 passed=$(grep -Eo 'test result: ok. [0-9]+ passed' target/cargo-test.log | awk '{s+=$4} END {print s+0}')
 echo "rust: $passed tests passed"
 
