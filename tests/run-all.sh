@@ -24,8 +24,10 @@ step "clippy"
 cargo clippy --workspace --all-targets -- -D warnings
 
 step "cargo test"
-cargo test --workspace 2>&1 | tee target/cargo-test.log
-passed=$(grep -Eo 'test result: ok. [0-9]+ passed' target/cargo-test.log | awk '{s+=$4} END {print s+0}')
+log=$(mktemp)
+cargo test --workspace 2>&1 | tee "$log"
+passed=$(grep -Eo 'test result: ok. [0-9]+ passed' "$log" | awk '{s+=$4} END {print s+0}')
+rm -f "$log"
 echo "rust: $passed tests passed"
 
 if [ "${GOBLOCK_SKIP_EDITORS:-}" != 1 ] && [ -x editors/test.sh ]; then
