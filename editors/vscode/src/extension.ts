@@ -51,7 +51,21 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   };
   const app: App = { client, status, refresh };
 
-  // Diagnostics change when the server (re)loads a trace, also on its own (file watcher).
+  // Diagnostics change when the server (re)loads a trace, also on its own (file watcher):
+  // refresh when a file gains or loses goblock diagnostics, not on every gopls update.
+  const withOurs = new Set<string>();
+  const ours = (uri: vscode.Uri): boolean => vscode.languages.getDiagnostics(uri).some((d) => d.source === 'goblock');
+  const onDiagnostics = (e: vscode.DiagnosticChangeEvent): void => {
+    let changed = false;
+    for (const uri of e.uris) {
+      const key = uri.toString();
+      const now = ours(uri);
+      if (now || withOurs.has(key)) changed = true;
+      if (now) withOurs.add(key);
+      else withOurs.delete(key);
+    }
+    if (changed) soon();
+  };
   let timer: NodeJS.Timeout | undefined;
   const soon = (): void => {
     if (timer) clearTimeout(timer);
@@ -65,7 +79,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     view,
     traceWatcher,
     ...registerCommands(app),
-    vscode.languages.onDidChangeDiagnostics(() => soon()),
+    vscode.languages.onDidChangeDiagnostics(onDiagnostics),
     traceWatcher.onDidCreate(soon),
     traceWatcher.onDidChange(soon),
     traceWatcher.onDidDelete(soon),

@@ -214,6 +214,25 @@ async function main(): Promise<void> {
       return `${ours.length} row(s); "${at.slice(0, 110)}"`;
     });
 
+    await check('Clear removes the diagnostics, Load Trace… (file dialog) brings them back', async () => {
+      await openFileAt(page, main.file, main.line);
+      const squiggles = page.locator('.editor-instance .monaco-editor [class*="squiggly-"]');
+      await squiggles.first().waitFor({ timeout: 15_000 });
+      await runCommand(page, 'goblock: Clear');
+      await page.waitForFunction(
+        () => document.querySelectorAll('.editor-instance .monaco-editor [class*="squiggly-"]').length === 0,
+        undefined, { timeout: 30_000 });
+      await runCommand(page, 'goblock: Load Trace…');
+      // code-server's open dialog is VS Code's simple file dialog: a quick input with a path.
+      const input = page.locator('.quick-input-widget input');
+      await input.waitFor({ timeout: 15_000 });
+      await input.fill(path.join(env('E2E_WORKSPACE'), 'blocking.trace'));
+      await page.waitForTimeout(500);
+      await page.keyboard.press('Enter');
+      await squiggles.first().waitFor({ timeout: 60_000 });
+      return `${await squiggles.count()} squiggle(s) after loading blocking.trace`;
+    });
+
     await check('language status shows the trace and its Go version', async () => {
       await openFileAt(page, main.file, main.line);
       await page.locator('#status\\.languageStatus').click({ timeout: 15_000 });
@@ -223,6 +242,25 @@ async function main(): Promise<void> {
       if (!/blocking\.trace/.test(text) || !/Go 1\.\d+/.test(text)) throw new Error(`language status: "${text.slice(0, 200)}"`);
       await page.keyboard.press('Escape');
       return text.slice(text.indexOf('goblock'), text.indexOf('goblock') + 60);
+    });
+
+    await check('language status says stale? once a .go file is newer than the trace', async () => {
+      const trace = path.join(env('E2E_WORKSPACE'), 'blocking.trace');
+      const producer = path.join(env('E2E_WORKSPACE'), 'producer.go');
+      const later = new Date(fs.statSync(trace).mtimeMs + 60_000);
+      fs.utimesSync(producer, later, later);
+      await runCommand(page, 'goblock: Reload');
+      const deadline = Date.now() + 30_000;
+      for (;;) {
+        await page.locator('#status\\.languageStatus').click({ timeout: 15_000 });
+        const hover = page.locator('.hover-language-status, .monaco-hover:not(.hidden)').first();
+        await hover.waitFor({ timeout: 15_000 });
+        const text = (await hover.innerText()).replace(/\s+/g, ' ');
+        await page.keyboard.press('Escape');
+        if (/stale\?/.test(text)) return text.slice(text.indexOf('goblock'), text.indexOf('goblock') + 60);
+        if (Date.now() > deadline) throw new Error(`language status: "${text.slice(0, 200)}"`);
+        await page.waitForTimeout(1000);
+      }
     });
 
     await check('Toggle Inlay Hints hides the hint', async () => {
