@@ -460,6 +460,7 @@ impl State {
         }
         let summary = commands::summary(&snap);
         self.swap(snap.clone()).await;
+        release_freed_memory();
         if let Some(p) = progress {
             p.end(Some(summary.clone())).await;
         }
@@ -750,6 +751,16 @@ fn scopeguard<T, F: FnOnce(&T)>(v: T, f: F) -> impl Drop {
         }
     }
     G(v, Some(f))
+}
+
+/// Returns memory freed by a load (the trace copy, the decoder's tables) to
+/// the OS: glibc keeps freed blocks in per-thread arenas otherwise.
+fn release_freed_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only releases free memory; no pointers are touched.
+    unsafe {
+        libc::malloc_trim(0);
+    }
 }
 
 fn file_name(p: &Path) -> String {

@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader, DuplexStream};
+use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader};
 use tokio::sync::{Notify, mpsc};
 
 /// The repository root.
@@ -130,7 +130,7 @@ pub struct Client {
     server: tokio::task::JoinHandle<()>,
 }
 
-async fn read_message(r: &mut BufReader<tokio::io::ReadHalf<DuplexStream>>) -> Option<Value> {
+async fn read_message<R: AsyncRead + Unpin>(r: &mut BufReader<R>) -> Option<Value> {
     let mut len = None;
     loop {
         let mut line = String::new();
@@ -165,7 +165,35 @@ impl Client {
         let server = tokio::spawn(async move {
             goblock_server::serve(sr, sw).await;
         });
-        let (cr, mut cw) = tokio::io::split(client_end);
+        let (cr, cw) = tokio::io::split(client_end);
+        Client::connect(cr, cw, server)
+    }
+
+    /// Starts `cmd` (e.g. `goblock lsp`) and talks to it over its stdio.
+    /// Returns the client and the child's pid.
+    pub fn spawn(cmd: &Path, args: &[&str]) -> (Client, u32) {
+        let mut child = tokio::process::Command::new(cmd)
+            .args(args)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::inherit())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("spawn the server");
+        let pid = child.id().unwrap_or(0);
+        let cw = child.stdin.take().unwrap();
+        let cr = child.stdout.take().unwrap();
+        let server = tokio::spawn(async move {
+            let _ = child.wait().await;
+        });
+        (Client::connect(cr, cw, server), pid)
+    }
+
+    fn connect(
+        cr: impl AsyncRead + Unpin + Send + 'static,
+        mut cw: impl AsyncWrite + Unpin + Send + 'static,
+        server: tokio::task::JoinHandle<()>,
+    ) -> Client {
         let (tx, mut rx) = mpsc::unbounded_channel::<Vec<u8>>();
         tokio::spawn(async move {
             while let Some(b) = rx.recv().await {
