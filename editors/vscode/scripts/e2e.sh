@@ -13,6 +13,10 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 EXT=$(cd "$HERE/.." && pwd)
 REPO=$(cd "$EXT/../.." && pwd)
 PORT=${E2E_PORT:-8765}
+# Another process on the port (a second run, a developer's code-server): take a free one.
+if curl -s -o /dev/null "http://127.0.0.1:$PORT/"; then
+  PORT=$(python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])')
+fi
 SHOT=${E2E_SCREENSHOT:-$REPO/docs/vscode.png}
 t0=$(date +%s)
 log() { echo "e2e [$(( $(date +%s) - t0 ))s] $*" >&2; }
