@@ -1,8 +1,9 @@
 // e2e.ts: drives a real VS Code (code-server) in Debian's Chromium with Playwright and checks
-// what a user sees with the goblock extension on the fixture workspace: the status item, the
-// diagnostics (squiggle + Problems), an end-of-line inlay hint, the hover's goroutine table,
-// the "Blocking hot spots" tree and the hot-spots quick pick. Saves a screenshot. Prints one
-// line per check and "N passed, N failed"; exit code 1 when a check failed.
+// what a user sees with the goblock extension on the fixture workspace: the diagnostics
+// (squiggle + Problems entry), an end-of-line inlay hint, the hover's goroutine table, the
+// "Blocking hot spots" tree and quick pick, Clear + Load Trace… (file dialog), the language
+// status item (trace, Go version, stale?) and the inlay-hint toggle. Saves a screenshot.
+// Prints one line per check and "N passed, N failed"; exit code 1 when a check failed.
 // Environment: E2E_URL, E2E_WORKSPACE, E2E_SCREENSHOT, E2E_ARTIFACTS (set by scripts/e2e.sh).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
