@@ -210,6 +210,24 @@ impl Workspace {
         if let Some((_, p)) = best {
             return self.classify_local(p);
         }
+        // 4b. Only the file name matches: accept it when exactly one
+        //     workspace root or Go module directory has a file of that name
+        //     (a single-package `main` module checked out under another
+        //     directory name than the one it was built in).
+        if let Some(name) = comps.last().filter(|n| n.ends_with(".go")) {
+            let mut dirs: Vec<&Path> = self.roots.iter().map(PathBuf::as_path).collect();
+            dirs.extend(self.modules.iter().map(|m| m.1.as_path()));
+            dirs.sort();
+            dirs.dedup();
+            let hits: Vec<PathBuf> = dirs
+                .iter()
+                .map(|d| d.join(name))
+                .filter(|p| p.is_file())
+                .collect();
+            if let [only] = hits.as_slice() {
+                return self.classify_local(only.clone());
+            }
+        }
         // 5. As recorded, outside the workspace (GOROOT, module cache, …).
         if let Some(l) = as_recorded {
             return l;
