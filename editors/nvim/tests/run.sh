@@ -5,13 +5,13 @@
 # and again with vim.lsp.start, and takes the README screenshot (tmux + Chromium).
 # Prints "N passed, N failed" over all specs; exits non-zero when one failed.
 #   GOBLOCK_BIN      the server binary (default: target/release/goblock, else target/debug/goblock)
-#   NVIM_SCREENSHOT  where to write the PNG (default: docs/nvim.png; "none" skips it)
+#   NVIM_SCREENSHOT  where to write the PNG (default: editors/screenshots/nvim.png; "none" skips it)
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 PLUGIN=$(cd "$HERE/.." && pwd)
 REPO=$(cd "$PLUGIN/../.." && pwd)
 CACHE=${GOBLOCK_CACHE:-$HOME/.cache/goblock-e2e}
-SHOT=${NVIM_SCREENSHOT:-$REPO/docs/nvim.png}
+SHOT=${NVIM_SCREENSHOT:-$REPO/editors/screenshots/nvim.png}
 NVIM_VERSION=0.11.4rc1
 t0=$(date +%s)
 log() { echo "nvim [$(( $(date +%s) - t0 ))s] $*" >&2; }

@@ -6,7 +6,7 @@
 # binary, runs the checks in test/e2e/e2e.ts, saves a screenshot, prints "N passed, N failed"
 # and exits non-zero when a check failed.
 #   GOBLOCK_BIN   the goblock binary (default: target/release/goblock, else target/debug/goblock)
-#   E2E_SCREENSHOT where to write the PNG (default: docs/vscode.png at the repo root)
+#   E2E_SCREENSHOT where to write the PNG (default: editors/screenshots/vscode.png at the repo root)
 #   E2E_PORT      code-server port on 127.0.0.1 (default 8765)
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -17,7 +17,7 @@ PORT=${E2E_PORT:-8765}
 if curl -s -o /dev/null "http://127.0.0.1:$PORT/"; then
   PORT=$(python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])')
 fi
-SHOT=${E2E_SCREENSHOT:-$REPO/docs/vscode.png}
+SHOT=${E2E_SCREENSHOT:-$REPO/editors/screenshots/vscode.png}
 t0=$(date +%s)
 log() { echo "e2e [$(( $(date +%s) - t0 ))s] $*" >&2; }
 
