@@ -638,6 +638,15 @@ pub fn inlay_label(a: &Annotation) -> Vec<LabelPart> {
     parts
 }
 
+/// The label part marking a hint whose line could not be verified.
+pub fn unverified_part() -> LabelPart {
+    LabelPart {
+        text: " ?".into(),
+        tooltip: Some("the file changed after the trace was recorded; this line may be off".into()),
+        target: None,
+    }
+}
+
 fn inlay_tooltip(a: &Annotation) -> String {
     let mut t = format!(
         "goblock: {} blocks, {} total",
@@ -695,13 +704,21 @@ pub enum Freshness {
     Moved(i64),
     /// The source changed and the line could not be re-anchored.
     Stale(String),
+    /// Shown, but the file changed after the trace was recorded and no
+    /// declaration lines of the build are known to check it.
+    Unverified,
 }
 
 /// The hover markdown of an annotated line.
 pub fn hover_markdown(a: &Annotation, traces: &[TraceMeta], fresh: &Freshness) -> String {
     let mut m = String::new();
     if a.has_flat() {
-        let _ = writeln!(m, "**goblock** · {} · `{}`", a.kind, a.function);
+        let _ = writeln!(
+            m,
+            "**goblock** · {} · `{}`",
+            display_reason(a.reason()),
+            a.function
+        );
     } else {
         let _ = writeln!(m, "**goblock** · `{}`", a.function);
     }
@@ -711,6 +728,9 @@ pub fn hover_markdown(a: &Annotation, traces: &[TraceMeta], fresh: &Freshness) -
             m,
             "⚠ **stale**: {why}; this line's numbers are not shown in the editor.\n"
         );
+    }
+    if let Freshness::Unverified = fresh {
+        m.push_str("_This file changed after the trace was recorded and the binary's declaration lines are unknown: the line may be off._\n\n");
     }
     if let Freshness::Moved(d) = fresh {
         let _ = writeln!(

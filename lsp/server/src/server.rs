@@ -24,7 +24,7 @@ use tower_lsp_server::gen_lsp_types as lsp;
 use tower_lsp_server::jsonrpc::{Error as RpcError, Result as RpcResult};
 use tower_lsp_server::{Client, LanguageServer};
 
-use crate::annotations::{self, Annotation, FileAnnotations, Level};
+use crate::annotations::{self, Annotation, FileAnnotations, Freshness, Level};
 use crate::config::{Settings, Severity};
 use crate::discovery::{self, TracePatterns};
 use crate::docs::Document;
@@ -62,7 +62,14 @@ impl Anchors {
         let Some(fa) = file else {
             return Anchors::default();
         };
-        let anchors = stale::anchor(&fa, base, &snap.built_decls);
+        let changed = match (
+            std::fs::metadata(&*fa.path).and_then(|m| m.modified()).ok(),
+            snap.traced_at,
+        ) {
+            (Some(src), Some(traced)) => src > traced,
+            _ => false,
+        };
+        let anchors = stale::anchor(&fa, base, &snap.built_decls, changed);
         let mut by_line = HashMap::new();
         for (i, (a, an)) in fa.lines.iter().zip(&anchors).enumerate() {
             if let Some(l) = an.line {
@@ -785,12 +792,16 @@ fn diagnostics_for(anchors: &Anchors, doc: &Document, settings: &Settings) -> Ve
             Level::Hot => settings.diagnostics.severity,
             Level::Normal => Severity::Hint,
         };
+        let mut msg = annotations::diagnostic_message(a);
+        if an.freshness == Freshness::Unverified {
+            msg.push_str(" · the file changed after the trace (line unverified)");
+        }
         out.push(to_proto::diagnostic(
             cur,
             doc.line_len(cur),
             sev,
             a.kind,
-            annotations::diagnostic_message(a),
+            msg,
             &annotations::related(a),
         ));
     }
@@ -821,7 +832,11 @@ fn inlay_for(
         }
         let min = (settings.inlay_hints.min_total_ms * 1e6) as u64;
         let parts = if a.has_flat() && a.total_ns() >= min {
-            annotations::inlay_label(a)
+            let mut p = annotations::inlay_label(a);
+            if an.freshness == Freshness::Unverified {
+                p.push(annotations::unverified_part());
+            }
+            p
         } else if settings.inlay_hints.callers && a.callees.total_ns >= min {
             match annotations::callers_label(a) {
                 Some(p) => vec![p],

@@ -69,6 +69,9 @@ pub struct Snapshot {
     pub metas: Vec<TraceMeta>,
     /// Function declaration lines as built (DWARF), when known.
     pub built_decls: Arc<BuiltDecls>,
+    /// Modification time of the newest loaded trace (a source file changed
+    /// after it may not match the lines recorded).
+    pub traced_at: Option<std::time::SystemTime>,
 }
 
 impl Snapshot {
@@ -100,6 +103,13 @@ impl Snapshot {
         table: Arc<LineTable>,
     ) -> Snapshot {
         let index = annotations::build(&table, &settings);
+        let mut built = BuiltDecls::new();
+        for t in &traces {
+            for (f, d) in &t.loaded.analysis.functions {
+                built.insert(f.clone(), d.line);
+            }
+        }
+        let traced_at = traces.iter().map(|t| t.loaded.stamp.mtime).max();
         let metas = traces
             .iter()
             .map(|t| TraceMeta {
@@ -119,7 +129,8 @@ impl Snapshot {
             table,
             index,
             metas,
-            built_decls: Arc::new(BuiltDecls::new()),
+            built_decls: Arc::new(built),
+            traced_at,
         }
     }
 

@@ -142,8 +142,15 @@ pub struct Anchor {
     pub freshness: Freshness,
 }
 
-/// Anchors every annotation of `fa` onto `text`.
-pub fn anchor(fa: &FileAnnotations, text: &str, built: &BuiltDecls) -> Vec<Anchor> {
+/// Anchors every annotation of `fa` onto `text`. `changed_since_trace`: the
+/// text's file was modified after the trace was recorded (annotations of
+/// functions without a known build declaration are then `Unverified`).
+pub fn anchor(
+    fa: &FileAnnotations,
+    text: &str,
+    built: &BuiltDecls,
+    changed_since_trace: bool,
+) -> Vec<Anchor> {
     let funcs = source_functions(text);
     let lines: Vec<&str> = text.lines().collect();
     let holds_code = |l: u32| {
@@ -175,8 +182,11 @@ pub fn anchor(fa: &FileAnnotations, text: &str, built: &BuiltDecls) -> Vec<Ancho
                         let d = i64::from(ext.decl) - i64::from(decl);
                         ((i64::from(a.line) + d).max(1) as u32, Freshness::Moved(d))
                     }
-                    _ => (a.line, Freshness::Fresh),
+                    Some(_) => (a.line, Freshness::Fresh),
+                    None if changed_since_trace => (a.line, Freshness::Unverified),
+                    None => (a.line, Freshness::Fresh),
                 },
+                _ if changed_since_trace => (a.line, Freshness::Unverified),
                 _ => (a.line, Freshness::Fresh),
             };
             if line as usize > lines.len() {
