@@ -284,3 +284,113 @@ async fn panic_in_a_request_is_an_error_not_a_crash() {
     assert!(s["lines"].is_array());
     c.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn settings_change_rerenders_and_callers_hints() {
+    let Some(dir) = common::fixture_dirs().into_iter().next() else {
+        return;
+    };
+    let fx = Fixture::new(
+        "settings",
+        &[(&dir.join("blocking.trace"), "blocking.trace")],
+    );
+    let mut c = Client::start();
+    c.initialize(&fx.ws, options()).await;
+    c.loaded().await;
+    let uri = fx.uri("blocking/main.go");
+    let text = std::fs::read_to_string(fx.path("blocking/main.go")).unwrap();
+    c.open(&uri, &text, 1);
+    let _ = c.diagnostics(&uri, |p| p["version"] == 1).await;
+    let before = c.inlay_hints(&uri).await;
+    let kinds = |hs: &[Value]| -> Vec<String> { hs.iter().map(label).collect() };
+    assert!(!kinds(&before).iter().any(|l| l.contains("sleep")));
+    // Only sleep (off by default) and callers hints.
+    c.drain();
+    c.notify(
+        "workspace/didChangeConfiguration",
+        json!({"settings": {"goblock": {"categories": ["sleep"], "inlayHints": {"callers": true},
+                                        "diagnostics": {"severity": "warning", "hottest": 1}}}}),
+    );
+    let d = c.diagnostics(&uri, |p| p["version"] == 1).await;
+    let sev: Vec<u64> = d["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["severity"].as_u64().unwrap())
+        .collect();
+    assert!(sev.iter().all(|s| *s == 2 || *s == 4), "{sev:?}");
+    assert!(sev.iter().filter(|s| **s == 2).count() <= 1);
+    let after = c.inlay_hints(&uri).await;
+    let labels = kinds(&after);
+    assert!(labels.iter().any(|l| l.contains("sleep")), "{labels:#?}");
+    assert!(
+        labels
+            .iter()
+            .all(|l| l.contains("sleep") || l.contains("callees")),
+        "{labels:#?}"
+    );
+    assert!(
+        labels.iter().any(|l| l.contains("blocked in callees")),
+        "{labels:#?}"
+    );
+    // A bad value is reported and keeps its default.
+    c.notify(
+        "workspace/didChangeConfiguration",
+        json!({"settings": {"goblock": {"categories": "sync", "diagnostics": {"minShare": 7}}}}),
+    );
+    let m = c
+        .wait_for("showMessage", Duration::from_secs(10), |m| {
+            m["method"] == "window/showMessage"
+        })
+        .await;
+    assert!(
+        m["params"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("minShare")
+    );
+    c.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_side_file_watching() {
+    let Some(dir) = common::fixture_dirs().into_iter().next() else {
+        return;
+    };
+    let fx = Fixture::new("watch", &[(&dir.join("blocking.trace"), "blocking.trace")]);
+    let mut c = Client::start();
+    let ws = goblock_server::uri::from_path(&fx.ws);
+    c.request(
+        "initialize",
+        json!({"processId": null, "rootUri": ws,
+               "capabilities": {"window": {"workDoneProgress": true},
+                                "workspace": {"didChangeWatchedFiles": {"dynamicRegistration": true, "relativePatternSupport": true}}},
+               "initializationOptions": {"goblock": {"debounceMs": 50}}}),
+    )
+    .await;
+    c.notify("initialized", json!({}));
+    c.loaded().await;
+    let reg = c
+        .log
+        .lock()
+        .unwrap()
+        .iter()
+        .find(|m| m["method"] == "client/registerCapability")
+        .cloned()
+        .expect("registration");
+    let watchers = &reg["params"]["registrations"][0]["registerOptions"]["watchers"];
+    assert_eq!(
+        watchers[0]["globPattern"]["pattern"], "**/*.trace",
+        "{reg:#}"
+    );
+    let s0 = c.command("goblock.hotLines", json!([1])).await;
+    std::fs::copy(dir.join("blocking-test.trace"), fx.path("blocking.trace")).unwrap();
+    c.notify(
+        "workspace/didChangeWatchedFiles",
+        json!({"changes": [{"uri": fx.uri("blocking.trace"), "type": 2}]}),
+    );
+    c.loaded().await;
+    let s1 = c.command("goblock.hotLines", json!([1])).await;
+    assert_ne!(s0["traces"][0]["episodes"], s1["traces"][0]["episodes"]);
+    c.shutdown().await;
+}
