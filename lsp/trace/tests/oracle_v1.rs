@@ -149,6 +149,7 @@ fn decode(bytes: &[u8], nonblocking_syscalls: bool) -> Decoded {
         &mut |ep: &Episode, _: &Tables| episodes.push(*ep),
         v1::Options {
             nonblocking_syscalls,
+            ..v1::Options::default()
         },
     )
     .expect("decode");

@@ -352,6 +352,19 @@ fn events_that_cannot_be_ordered_are_rejected() {
         }
         other => panic!("expected Inconsistent, got {other:?}"),
     }
+    // Same on the helper-thread path.
+    let h = goblock_trace::header::parse(&b).expect("header");
+    let r = goblock_trace::v1::decode_with(
+        &b,
+        &h,
+        &mut Tables::new(),
+        &mut |_: &Episode, _: &Tables| {},
+        goblock_trace::v1::Options {
+            threads: goblock_trace::v1::Threads::Always,
+            ..Default::default()
+        },
+    );
+    assert!(matches!(r, Err(DecodeError::Inconsistent { .. })), "{r:?}");
     // The same damage in a truncated copy: decoded with a warning instead.
     let (r, eps) = decode(&b[..b.len() - 1]);
     let s = r.expect("lenient when truncated");
@@ -404,5 +417,74 @@ fn progress_and_cancellation() {
         cancel_after: 0,
     };
     let r = goblock_trace::decode(&bytes, &mut tables, &mut p);
+    assert!(matches!(r, Err(DecodeError::Cancelled)), "{r:?}");
+}
+
+fn decode_threads(
+    bytes: &[u8],
+    threads: goblock_trace::v1::Threads,
+) -> (TraceSummary, Vec<Episode>) {
+    let h = goblock_trace::header::parse(bytes).expect("header");
+    let mut tables = Tables::new();
+    let mut eps = Vec::new();
+    let s = goblock_trace::v1::decode_with(
+        bytes,
+        &h,
+        &mut tables,
+        &mut |ep: &Episode, _: &Tables| eps.push(*ep),
+        goblock_trace::v1::Options {
+            threads,
+            ..Default::default()
+        },
+    )
+    .expect("decode");
+    (s, eps)
+}
+
+#[test]
+fn helper_thread_gives_identical_results() {
+    use goblock_trace::v1::Threads;
+    for p in [
+        repo().join("testdata/gotree/tracev1/stress_1_21_good"),
+        repo().join("testdata/gotree/tracev1/stress_1_11_good"),
+        repo().join("testdata/go1.21/pprof-http.trace"),
+        repo().join("testdata/go1.19/blocking.trace"),
+    ] {
+        let Ok(bytes) = std::fs::read(&p) else {
+            continue;
+        };
+        let (s1, e1) = decode_threads(&bytes, Threads::Never);
+        let (s2, e2) = decode_threads(&bytes, Threads::Always);
+        assert_eq!(e1, e2, "{}", p.display());
+        assert_eq!((s1.events, s1.duration_ns), (s2.events, s2.duration_ns));
+        assert_eq!(s1.warnings, s2.warnings);
+    }
+    // Damaged: same errors and warnings on both paths.
+    let bytes = gotree("stress_1_21_good");
+    let b = unordered(&bytes);
+    let (s1, e1) = decode_threads(&b, Threads::Never);
+    let (s2, e2) = decode_threads(&b, Threads::Always);
+    assert_eq!((e1, s1.warnings), (e2, s2.warnings));
+    let cut = &bytes[..bytes.len() * 2 / 3];
+    let (s1, e1) = decode_threads(cut, Threads::Never);
+    let (s2, e2) = decode_threads(cut, Threads::Always);
+    assert_eq!((e1, s1.warnings), (e2, s2.warnings));
+    // Cancellation from the sink while the helper runs.
+    let h = goblock_trace::header::parse(&bytes).expect("header");
+    let mut tables = Tables::new();
+    let mut p = Progress {
+        calls: Vec::new(),
+        cancel_after: 1,
+    };
+    let r = goblock_trace::v1::decode_with(
+        &bytes,
+        &h,
+        &mut tables,
+        &mut p,
+        goblock_trace::v1::Options {
+            threads: Threads::Always,
+            ..Default::default()
+        },
+    );
     assert!(matches!(r, Err(DecodeError::Cancelled)), "{r:?}");
 }

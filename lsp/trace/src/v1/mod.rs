@@ -44,12 +44,28 @@ pub struct Options {
     /// old format records only their start; the episode ends at the next
     /// event of the same P, an upper bound). Default true.
     pub nonblocking_syscalls: bool,
+    /// Whether the merge runs on a helper thread. Default
+    /// [`Threads::Auto`] (only for traces of 200 000 events or more).
+    pub threads: Threads,
+}
+
+/// Whether pass 2 uses a helper thread (the results are identical).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Threads {
+    /// For large traces only.
+    #[default]
+    Auto,
+    /// Always on the caller's thread.
+    Never,
+    /// Always with a helper thread (when one can be started).
+    Always,
 }
 
 impl Default for Options {
     fn default() -> Self {
         Options {
             nonblocking_syscalls: true,
+            threads: Threads::Auto,
         }
     }
 }
@@ -158,7 +174,12 @@ pub fn decode_with(
             nonblocking_syscalls: opts.nonblocking_syscalls,
         },
     );
-    let merger = pipeline::run(bytes, minor, &ix, lenient, &mut builder, sink)?;
+    let threaded = match opts.threads {
+        Threads::Auto => ix.timed_events >= pipeline::THREAD_MIN_EVENTS,
+        Threads::Never => false,
+        Threads::Always => true,
+    };
+    let merger = pipeline::run(bytes, minor, &ix, lenient, threaded, &mut builder, sink)?;
     builder.finish(last, sink);
     let anomalies = builder.anomalies;
     drop(builder);

@@ -19,8 +19,8 @@ use crate::{DecodeError, EpisodeSink};
 const CHUNK: usize = 4096;
 /// Chunks in flight.
 const DEPTH: usize = 2;
-/// Below this many events, one thread.
-const THREAD_MIN_EVENTS: u64 = 200_000;
+/// Below this many events, one thread (by default).
+pub const THREAD_MIN_EVENTS: u64 = 200_000;
 /// How often (events) the single-threaded loop reports progress.
 const PROGRESS_EVERY: usize = 1 << 14;
 
@@ -30,17 +30,19 @@ enum Msg {
     Err(DecodeError),
 }
 
-/// Merges the streams of `ix` and feeds every event to `builder`.
+/// Merges the streams of `ix` and feeds every event to `builder`, on two
+/// threads when `threaded`.
 pub fn run(
     buf: &[u8],
     minor: u32,
     ix: &Index,
     lenient: bool,
+    threaded: bool,
     builder: &mut Builder<'_>,
     sink: &mut dyn EpisodeSink,
 ) -> Result<Stats, DecodeError> {
     let total = buf.len() as u64;
-    if ix.timed_events < THREAD_MIN_EVENTS {
+    if !threaded {
         return run_here(buf, minor, ix, lenient, builder, sink);
     }
     std::thread::scope(|scope| {
