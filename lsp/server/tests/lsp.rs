@@ -47,8 +47,28 @@ async fn session_on_fixture() {
             .any(|c| c == "goblock.hotLines")
     );
     c.loaded().await;
-    let status = c.command("goblock.hotLines", json!([5])).await;
-    eprintln!("{status:#}");
+    // $/progress: begin, percentages, end, on one token.
+    {
+        let log = c.log.lock().unwrap();
+        let prog: Vec<&serde_json::Value> =
+            log.iter().filter(|m| m["method"] == "$/progress").collect();
+        let kinds: Vec<&str> = prog
+            .iter()
+            .map(|m| m["params"]["value"]["kind"].as_str().unwrap())
+            .collect();
+        assert_eq!(kinds.first(), Some(&"begin"), "{kinds:?}");
+        assert_eq!(kinds.last(), Some(&"end"), "{kinds:?}");
+        assert!(kinds.contains(&"report"), "{kinds:?}");
+        assert!(
+            prog.iter()
+                .all(|m| m["params"]["token"] == prog[0]["params"]["token"])
+        );
+        assert!(
+            log.iter()
+                .any(|m| m["method"] == "window/workDoneProgress/create")
+        );
+    }
+    let status = c.command("goblock.hotLines", json!([100])).await;
     assert_eq!(status["traces"].as_array().unwrap().len(), 1, "{status:#}");
     assert!(
         !status["lines"].as_array().unwrap().is_empty(),
@@ -162,6 +182,35 @@ async fn session_on_fixture() {
     );
     let hints3 = c.inlay_hints(&main_uri).await;
     assert_eq!(render_hints(&hints3), render_hints(&hints2));
+
+    // Library (GOROOT / module cache) lines are annotated only when opened.
+    if let Some(lib) = status["lines"].as_array().unwrap().iter().find(|l| {
+        l["inWorkspace"] == false && std::path::Path::new(l["file"].as_str().unwrap()).is_file()
+    }) {
+        let luri = lib["uri"].as_str().unwrap().to_owned();
+        assert!(
+            !c.log
+                .lock()
+                .unwrap()
+                .iter()
+                .any(|m| m["method"] == "textDocument/publishDiagnostics"
+                    && m["params"]["uri"] == luri.as_str()),
+            "a closed library file got diagnostics"
+        );
+        let ltext = std::fs::read_to_string(lib["file"].as_str().unwrap()).unwrap();
+        c.open(&luri, &ltext, 1);
+        let lh = c.inlay_hints(&luri).await;
+        assert!(
+            lh.iter()
+                .any(|h| h["position"]["line"].as_u64().unwrap() + 1
+                    == lib["line"].as_u64().unwrap()),
+            "{lh:?}"
+        );
+        c.notify(
+            "textDocument/didClose",
+            json!({"textDocument": {"uri": luri}}),
+        );
+    }
 
     // The trace is rewritten (with the test binary's trace): reloaded.
     let episodes_before = status["traces"][0]["episodes"].clone();
