@@ -19,6 +19,9 @@ use crate::load::{self, BinaryFormat};
 use crate::resolve::{Chain, Resolver};
 use crate::symtab::{SymbolTable, func_key};
 
+/// [`func_key`] → the DWARF name, for names spelled differently.
+type DeclKeys = std::collections::HashMap<Box<str>, std::sync::Arc<str>>;
+
 /// Facts about a binary, cheap to copy around and print.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct BinaryInfo {
@@ -50,7 +53,7 @@ pub struct Binary {
     symbols: SymbolTable,
     text: Vec<(u64, u64)>,
     resolver: Resolver,
-    decls: OnceLock<std::result::Result<Decls, String>>,
+    decls: OnceLock<std::result::Result<(Decls, DeclKeys), String>>,
     timings: LoadTimings,
 }
 
@@ -189,8 +192,14 @@ impl Binary {
         self.resolver.cache_len()
     }
 
-    /// Every function's declaration, scanned from DWARF on first call.
+    /// Every function's declaration, scanned from DWARF on first call
+    /// (one pass over `.debug_info`; safe to call from several threads,
+    /// the scan runs once).
     pub fn function_decls(&self) -> Result<&Decls> {
+        self.decl_index().map(|(d, _)| d)
+    }
+
+    fn decl_index(&self) -> Result<&(Decls, DeclKeys)> {
         let r = self.decls.get_or_init(|| {
             let (mut decls, pending) =
                 decls::scan(&self.path, self.resolver.dwarf()).map_err(|e| e.to_string())?;
@@ -210,7 +219,13 @@ impl Binary {
                     line: entry.line,
                 });
             }
-            Ok(decls)
+            let mut keys = DeclKeys::new();
+            for name in decls.keys() {
+                if let std::borrow::Cow::Owned(k) = func_key(name) {
+                    keys.entry(k.into()).or_insert_with(|| name.clone());
+                }
+            }
+            Ok((decls, keys))
         });
         r.as_ref().map_err(|reason| SymbolsError::Dwarf {
             path: self.path.clone(),
@@ -219,18 +234,19 @@ impl Binary {
         })
     }
 
-    /// Declaration of `func` (DWARF or trace spelling; generic instances
-    /// match by [`func_key`] when the exact name is unknown).
+    /// Declaration of `func` (DWARF or trace spelling: generic instances
+    /// and ABI wrappers match by [`func_key`] when the exact name is
+    /// unknown).
     pub fn decl(&self, func: &str) -> Option<Decl> {
-        let decls = self.function_decls().ok()?;
+        let (decls, keys) = self.decl_index().ok()?;
         if let Some(d) = decls.get(func) {
             return Some(d.clone());
         }
         let key = func_key(func);
-        decls
-            .iter()
-            .find(|(k, _)| func_key(k) == key)
-            .map(|(_, d)| d.clone())
+        if let Some(d) = decls.get(key.as_ref()) {
+            return Some(d.clone());
+        }
+        keys.get(key.as_ref()).and_then(|n| decls.get(n)).cloned()
     }
 }
 

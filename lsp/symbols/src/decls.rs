@@ -149,7 +149,7 @@ fn file_name(unit: gimli::UnitRef<'_, Reader>, index: u64) -> Option<String> {
             .to_string_lossy()
             .ok()?,
     );
-    Some(clean_file(&path))
+    Some(clean_file(&path).to_owned())
 }
 
 fn push(path: &mut String, p: &str) {
