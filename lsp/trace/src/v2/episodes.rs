@@ -84,6 +84,8 @@ pub(crate) struct Tracker {
     pub origin: i64,
     /// Episodes emitted.
     pub episodes: u64,
+    /// Category of each wait reason seen, by `Sym`.
+    categories: Vec<Option<Category>>,
 }
 
 impl Tracker {
@@ -99,6 +101,7 @@ impl Tracker {
             },
             origin: 0,
             episodes: 0,
+            categories: Vec::new(),
         }
     }
 
@@ -170,6 +173,21 @@ pub(crate) struct GenEpisodes<'a> {
 }
 
 impl GenEpisodes<'_> {
+    /// `Category::of_wait_reason`, cached per reason.
+    fn category(&mut self, reason: Sym) -> Category {
+        let cats = &mut self.tracker.categories;
+        let i = reason.0 as usize;
+        if let Some(Some(c)) = cats.get(i) {
+            return *c;
+        }
+        let c = Category::of_wait_reason(self.tables.str(reason));
+        if i >= cats.len() {
+            cats.resize(i + 1, None);
+        }
+        cats[i] = Some(c);
+        c
+    }
+
     fn stack(&mut self, id: u64) -> StackId {
         self.res.stack(self.gt, self.bytes, self.tables, id)
     }
@@ -284,7 +302,7 @@ impl Consumer for GenEpisodes<'_> {
                 } else {
                     (self.sym(e.args[0]), self.stack(e.args[1]))
                 };
-                let cat = Some(Category::of_wait_reason(self.tables.str(reason)));
+                let cat = Some(self.category(reason));
                 self.open(g, s, Open::Waiting, e.time, reason, cat, stack, None);
             }
             ev::GO_UNBLOCK | ev::GO_SWITCH | ev::GO_SWITCH_DESTROY => {

@@ -225,20 +225,56 @@ pub(crate) static SPECS: [Spec; 256] = {
     t
 };
 
+/// Per event type, which arguments (after the delta) are ids: bit `i` set
+/// = argument `i` is a stack id, bit `4 + i` = a string id.
+pub(crate) static ID_ARGS: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut typ = 0;
+    while typ < 256 {
+        let sp = &SPECS[typ];
+        let mut bits = 0u8;
+        let mut k = 0;
+        while k < 2 {
+            if sp.stacks[k] != NO {
+                bits |= 1 << sp.stacks[k];
+            }
+            if sp.strings[k] != NO {
+                bits |= 1 << (4 + sp.strings[k]);
+            }
+            k += 1;
+        }
+        t[typ] = bits;
+        typ += 1;
+    }
+    t
+};
+
 /// The spec of an event type.
 #[inline]
 pub(crate) fn spec(typ: u8) -> &'static Spec {
     &SPECS[typ as usize]
 }
 
-/// A printable event name (`Invalid(N)` for unknown codes).
-pub(crate) fn name(typ: u8) -> String {
-    let s = spec(typ);
-    if s.name.is_empty() {
-        format!("Invalid({typ})")
-    } else {
-        s.name.to_string()
+/// A printable event name (`Invalid(N)` for unknown codes); formats
+/// without allocating.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Name(u8);
+
+impl std::fmt::Display for Name {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let s = spec(self.0);
+        if s.name.is_empty() {
+            write!(f, "Invalid({})", self.0)
+        } else {
+            f.write_str(s.name)
+        }
     }
+}
+
+/// The [`Name`] of an event type.
+#[inline]
+pub(crate) fn name(typ: u8) -> Name {
+    Name(typ)
 }
 
 /// Whether a trace whose header says `go 1.<minor>` may contain `typ`
@@ -369,6 +405,6 @@ mod tests {
         assert!(!valid_in(128, 22));
         assert!(valid_in(136, 23));
         assert!(!valid_in(137, 27));
-        assert_eq!(name(200), "Invalid(200)");
+        assert_eq!(name(200).to_string(), "Invalid(200)");
     }
 }

@@ -34,10 +34,18 @@ pub(crate) struct MBatches {
 struct Cursor {
     /// Index into the M list.
     mi: usize,
+    /// The M.
+    m: u64,
+    /// The M's state slot in the ordering.
+    m_slot: usize,
     /// Next batch (index into `MBatches::batches`).
     idx: usize,
-    /// Next byte in the batch payload.
-    off: usize,
+    /// Next byte (file offset) in the current batch payload.
+    pos: usize,
+    /// End of the current batch payload (file offset).
+    end: usize,
+    /// Base timestamp of the current batch.
+    base: u64,
     /// Time of the last event (0 = take the batch's base time).
     last: i64,
     /// The event read last (the candidate).
@@ -50,12 +58,48 @@ pub(crate) fn mul(freq: f64, t: u64) -> i64 {
     (t as f64 * freq) as i64
 }
 
+/// [`mul`] with an integer fast path: when the frequency is a whole number
+/// `k` of ns per tick (64 on Linux and macOS) and `t * k < 2^53`, the float
+/// product is exact, so the integer product is the same value.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Scale {
+    freq: f64,
+    k: u64,
+    limit: u64,
+}
+
+impl Scale {
+    pub fn new(freq: f64) -> Self {
+        let whole = (1.0..1e6).contains(&freq) && freq.fract() == 0.0;
+        let k = if whole { freq as u64 } else { 0 };
+        Scale {
+            freq,
+            k,
+            limit: (1u64 << 53).checked_div(k).unwrap_or(0),
+        }
+    }
+
+    #[inline(always)]
+    pub fn mul(self, t: u64) -> i64 {
+        if t < self.limit {
+            (t * self.k) as i64
+        } else {
+            mul(self.freq, t)
+        }
+    }
+}
+
 /// Inputs of [`run`] that do not change during a generation.
 pub(crate) struct GenInput<'a> {
     pub gc: GenCtx<'a>,
     pub batches: &'a [Batch],
     pub ms: &'a [MBatches],
     pub freq: f64,
+    /// `freq` with the integer fast path.
+    pub scale: Scale,
+    /// Arguments after the type byte per event type, 0 when the type is not
+    /// a timed event of this trace version (see [`nargs_table`]).
+    pub nargs: &'a [u8; 256],
     pub minor: u32,
     /// The generation's smallest batch timestamp (its Sync event's time).
     pub min_ts: u64,
@@ -76,84 +120,124 @@ pub(crate) struct GenStats {
 #[derive(Debug, Default)]
 pub(crate) struct Merger {
     cursors: Vec<Cursor>,
-    heap: Vec<usize>,
+    /// Go's frontier min-heap: (time of the cursor's next event, cursor).
+    heap: Vec<(i64, usize)>,
+}
+
+/// Per event type: the number of arguments (timestamp delta included) if
+/// it is a timed event valid in `go 1.<minor>` traces, else 0.
+pub(crate) fn nargs_table(minor: u32) -> [u8; 256] {
+    let mut t = [0u8; 256];
+    for (typ, n) in t.iter_mut().enumerate() {
+        let sp = events::spec(typ as u8);
+        if sp.timed && sp.nargs > 0 && events::valid_in(typ as u8, minor) {
+            *n = sp.nargs;
+        }
+    }
+    t
+}
+
+/// A uvarint, with a fast path for the common one-byte case.
+#[inline(always)]
+fn uvarint(data: &[u8], p: &mut usize) -> Option<u64> {
+    let b = *data.get(*p)?;
+    if b < 0x80 {
+        *p += 1;
+        return Some(u64::from(b));
+    }
+    read_uvarint(data, p)
+}
+
+#[cold]
+#[inline(never)]
+fn bad_varint(typ: u8, at: usize, arg: usize) -> Box<DecodeError> {
+    let name = events::name(typ);
+    Box::new(DecodeError::Corrupt {
+        offset: at as u64,
+        what: if arg == 0 {
+            format!("{name}: found invalid uvarint for timestamp")
+        } else {
+            format!("{name}: found invalid uvarint for argument {arg}")
+        },
+    })
 }
 
 impl Cursor {
     /// Go's `batchCursor.nextEvent`. `Ok(false)` when the M has no more events.
-    fn next(&mut self, inp: &GenInput<'_>) -> Result<bool, DecodeError> {
-        let list = &inp.ms[self.mi].batches;
-        loop {
-            let Some(&bi) = list.get(self.idx) else {
+    #[inline]
+    fn next(&mut self, inp: &GenInput<'_>) -> Result<bool, Box<DecodeError>> {
+        while self.pos >= self.end {
+            let Some(&bi) = inp.ms[self.mi].batches.get(self.idx) else {
                 return Ok(false);
             };
-            let b = &inp.batches[bi as usize];
-            let data = b.data(inp.gc.bytes);
-            if self.off >= data.len() {
-                self.idx += 1;
-                self.off = 0;
-                self.last = 0;
-                continue;
-            }
-            if self.last == 0 {
-                self.last = mul(inp.freq, b.ts);
-            }
-            let at = b.start + self.off;
-            let typ = data[self.off];
-            let sp = events::spec(typ);
-            if !sp.timed || sp.nargs == 0 {
-                return Err(DecodeError::Corrupt {
-                    offset: at as u64,
-                    what: if sp.name.is_empty() {
-                        format!(
-                            "found invalid event type {typ} in the batch of M {}",
-                            b.m as i64
-                        )
-                    } else {
-                        format!(
-                            "found event without a timestamp: {} in the batch of M {}",
-                            sp.name, b.m as i64
-                        )
-                    },
-                });
-            }
-            if !events::valid_in(typ, inp.minor) {
-                return Err(DecodeError::Corrupt {
-                    offset: at as u64,
-                    what: format!(
-                        "event {} (type {typ}) does not exist in go 1.{} traces (it appeared in go 1.{})",
-                        sp.name, inp.minor, sp.since
-                    ),
-                });
-            }
-            let mut p = self.off + 1;
-            let Some(dt) = read_uvarint(data, &mut p) else {
-                return Err(DecodeError::Corrupt {
-                    offset: at as u64,
-                    what: format!("{}: found invalid uvarint for timestamp", sp.name),
-                });
+            self.idx += 1;
+            let Some(b) = inp.batches.get(bi as usize) else {
+                return Ok(false);
             };
-            let mut args = [0u64; MAX_ARGS];
-            for (i, a) in args.iter_mut().enumerate().take(sp.nargs as usize - 1) {
-                let Some(v) = read_uvarint(data, &mut p) else {
-                    return Err(DecodeError::Corrupt {
-                        offset: at as u64,
-                        what: format!("{}: found invalid uvarint for argument {}", sp.name, i + 1),
-                    });
-                };
-                *a = v;
-            }
-            let time = mul(inp.freq, dt).wrapping_add(self.last);
-            self.last = time;
-            self.off = p;
-            self.ev = Ev {
-                typ,
-                time,
-                args,
-                offset: at,
-            };
-            return Ok(true);
+            self.pos = b.start;
+            self.end = b.end;
+            self.base = b.ts;
+            self.last = 0;
         }
+        if self.last == 0 {
+            self.last = inp.scale.mul(self.base);
+        }
+        let at = self.pos;
+        let data = inp.gc.bytes.get(at..self.end).unwrap_or(&[]);
+        let Some(&typ) = data.first() else {
+            return Ok(false);
+        };
+        let n = inp.nargs[typ as usize] as usize;
+        if n == 0 {
+            return Err(self.bad_type(typ, at, inp.minor));
+        }
+        let mut p = 1;
+        let Some(dt) = uvarint(data, &mut p) else {
+            return Err(bad_varint(typ, at, 0));
+        };
+        let mut args = [0u64; MAX_ARGS];
+        for (i, a) in args.iter_mut().enumerate().take(n - 1) {
+            let Some(v) = uvarint(data, &mut p) else {
+                return Err(bad_varint(typ, at, i + 1));
+            };
+            *a = v;
+        }
+        let time = inp.scale.mul(dt).wrapping_add(self.last);
+        self.last = time;
+        self.pos = at + p;
+        self.ev = Ev {
+            typ,
+            time,
+            args,
+            offset: at,
+        };
+        Ok(true)
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn bad_type(&self, typ: u8, at: usize, minor: u32) -> Box<DecodeError> {
+        let sp = events::spec(typ);
+        let what = if sp.name.is_empty() {
+            format!(
+                "found invalid event type {typ} in the batch of M {}",
+                self.m as i64
+            )
+        } else if !sp.timed || sp.nargs == 0 {
+            format!(
+                "found event without a timestamp: {} in the batch of M {}",
+                sp.name, self.m as i64
+            )
+        } else {
+            format!(
+                "event {} (type {typ}) does not exist in go 1.{} traces (it appeared in go 1.{})",
+                sp.name, minor, sp.since
+            )
+        };
+        Box::new(DecodeError::Corrupt {
+            offset: at as u64,
+            what,
+        })
     }
 }
 
@@ -166,6 +250,15 @@ impl Merger {
         order: &mut Ordering<S>,
         c: &mut C,
     ) -> Result<GenStats, DecodeError> {
+        self.run_inner(inp, order, c).map_err(|e| *e)
+    }
+
+    fn run_inner<S: Default, C: Consumer<Slot = S>>(
+        &mut self,
+        inp: &GenInput<'_>,
+        order: &mut Ordering<S>,
+        c: &mut C,
+    ) -> Result<GenStats, Box<DecodeError>> {
         // Go's reader returns a Sync event first (it matters for times only
         // in Go-reader time mode, where every returned event is stamped).
         order.stamp(mul(inp.freq, inp.min_ts));
@@ -173,30 +266,33 @@ impl Merger {
         let mut cpu = inp.cpu_times.iter().copied().peekable();
         self.cursors.clear();
         self.heap.clear();
-        for mi in 0..inp.ms.len() {
+        for (mi, mb) in inp.ms.iter().enumerate() {
             let mut cur = Cursor {
                 mi,
+                m: mb.m,
+                m_slot: order.thread_slot(mb.m),
                 idx: 0,
-                off: 0,
+                pos: 0,
+                end: 0,
+                base: 0,
                 last: 0,
                 ev: Ev::default(),
             };
             if cur.next(inp)? {
+                self.heap.push((cur.ev.time, self.cursors.len()));
                 self.cursors.push(cur);
-                self.heap.push(self.cursors.len() - 1);
                 let last = self.heap.len() - 1;
-                sift_up(&mut self.heap, &self.cursors, last);
+                sift_up(&mut self.heap, last);
             }
         }
         while !self.heap.is_empty() {
-            let head = key(&self.cursors, &self.heap, 0);
+            let head = self.heap[0].0;
             while let Some(t) = cpu.next_if(|&t| t < head) {
                 order.stamp(t);
             }
             let mut advanced = self.try_advance(0, inp, order, c)?;
             if advanced.is_none() {
-                let cursors = &self.cursors;
-                self.heap.sort_by_key(|&i| cursors[i].ev.time);
+                self.heap.sort_by_key(|&(t, _)| t);
                 for i in 1..self.heap.len() {
                     advanced = self.try_advance(i, inp, order, c)?;
                     if advanced.is_some() {
@@ -205,7 +301,7 @@ impl Merger {
                 }
             }
             let Some(t) = advanced else {
-                return Err(self.broken(inp));
+                return Err(Box::new(self.broken(inp)));
             };
             stats.max_time = Some(stats.max_time.map_or(t, |m| m.max(t)));
             stats.events += 1;
@@ -227,21 +323,24 @@ impl Merger {
         inp: &GenInput<'_>,
         order: &mut Ordering<S>,
         c: &mut C,
-    ) -> Result<Option<i64>, DecodeError> {
-        let ci = self.heap[i];
-        let m = inp.ms[self.cursors[ci].mi].m;
-        let mut e = self.cursors[ci].ev;
-        if !order.advance(&mut e, m, &inp.gc, c)? {
+    ) -> Result<Option<i64>, Box<DecodeError>> {
+        let ci = self.heap[i].1;
+        let Some(cur) = self.cursors.get_mut(ci) else {
+            return Ok(None);
+        };
+        if !order.advance(&mut cur.ev, cur.m, cur.m_slot, &inp.gc, c)? {
             return Ok(None);
         }
-        if self.cursors[ci].next(inp)? {
-            if sift_up(&mut self.heap, &self.cursors, i) == i {
-                sift_down(&mut self.heap, &self.cursors, i);
+        let time = cur.ev.time;
+        if cur.next(inp)? {
+            self.heap[i].0 = cur.ev.time;
+            if sift_up(&mut self.heap, i) == i {
+                sift_down(&mut self.heap, i);
             }
         } else {
-            heap_remove(&mut self.heap, &self.cursors, i);
+            heap_remove(&mut self.heap, i);
         }
-        Ok(Some(e.time))
+        Ok(Some(time))
     }
 
     fn broken(&self, inp: &GenInput<'_>) -> DecodeError {
@@ -249,7 +348,7 @@ impl Merger {
             "generation {}: failed to advance: no thread's next event can be applied. Frontier:",
             inp.gc.generation
         );
-        for &ci in self.heap.iter().take(16) {
+        for &(_, ci) in self.heap.iter().take(16) {
             let c = &self.cursors[ci];
             let sp = events::spec(c.ev.typ);
             what.push_str(&format!(
@@ -265,14 +364,10 @@ impl Merger {
     }
 }
 
-#[inline]
-fn key(cursors: &[Cursor], heap: &[usize], i: usize) -> i64 {
-    cursors[heap[i]].ev.time
-}
-
 /// Go's `heapSiftUp`.
-fn sift_up(heap: &mut [usize], cursors: &[Cursor], mut i: usize) -> usize {
-    while i > 0 && key(cursors, heap, (i - 1) / 2) > key(cursors, heap, i) {
+#[inline]
+fn sift_up(heap: &mut [(i64, usize)], mut i: usize) -> usize {
+    while i > 0 && heap[(i - 1) / 2].0 > heap[i].0 {
         heap.swap((i - 1) / 2, i);
         i = (i - 1) / 2;
     }
@@ -280,21 +375,17 @@ fn sift_up(heap: &mut [usize], cursors: &[Cursor], mut i: usize) -> usize {
 }
 
 /// Go's `heapSiftDown` / `min3`.
-fn sift_down(heap: &mut [usize], cursors: &[Cursor], mut i: usize) -> usize {
+#[inline]
+fn sift_down(heap: &mut [(i64, usize)], mut i: usize) -> usize {
     loop {
         let mut m = i;
-        let mut mt = if i < heap.len() {
-            key(cursors, heap, i)
-        } else {
-            i64::MAX
-        };
+        let mut mt = heap.get(i).map_or(i64::MAX, |h| h.0);
         for j in [2 * i + 1, 2 * i + 2] {
-            if j < heap.len() {
-                let t = key(cursors, heap, j);
-                if t < mt {
-                    mt = t;
-                    m = j;
-                }
+            if let Some(&(t, _)) = heap.get(j)
+                && t < mt
+            {
+                mt = t;
+                m = j;
             }
         }
         if m == i {
@@ -306,7 +397,7 @@ fn sift_down(heap: &mut [usize], cursors: &[Cursor], mut i: usize) -> usize {
 }
 
 /// Go's `heapRemove`.
-fn heap_remove(heap: &mut Vec<usize>, cursors: &[Cursor], mut i: usize) {
+fn heap_remove(heap: &mut Vec<(i64, usize)>, mut i: usize) {
     while i > 0 {
         heap.swap((i - 1) / 2, i);
         i = (i - 1) / 2;
@@ -314,5 +405,5 @@ fn heap_remove(heap: &mut Vec<usize>, cursors: &[Cursor], mut i: usize) {
     let last = heap.len() - 1;
     heap.swap(0, last);
     heap.pop();
-    sift_down(heap, cursors, 0);
+    sift_down(heap, 0);
 }

@@ -111,6 +111,8 @@ struct Decoder<'a> {
     /// CPU sample times of the generation (Go-reader time mode only).
     cpu_times: Vec<i64>,
     go_reader_times: bool,
+    /// `merge::nargs_table` for this trace's version.
+    nargs: [u8; 256],
 }
 
 /// Why a generation is unusable because the trace was cut.
@@ -145,6 +147,7 @@ impl<'a> Decoder<'a> {
             experimental_batches: 0,
             cpu_times: Vec::new(),
             go_reader_times: false,
+            nargs: merge::nargs_table(minor),
         }
     }
 
@@ -378,6 +381,8 @@ impl<'a> Decoder<'a> {
             batches: &gb.batches,
             ms: &self.ms,
             freq,
+            scale: merge::Scale::new(freq),
+            nargs: &self.nargs,
             minor: self.minor,
             min_ts: gb.min_ts,
             cpu_times: &self.cpu_times,

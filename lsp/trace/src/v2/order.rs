@@ -207,10 +207,10 @@ impl Ranges {
     }
     fn begin(&mut self, r: RangeType) -> Result<(), String> {
         if self.has(r) {
-            return Err(format!(
+            return Err(cold(format_args!(
                 "discovered event already in-flight for when starting event {}",
                 events::name(r.typ)
-            ));
+            )));
         }
         self.0.push(r);
         Ok(())
@@ -218,17 +218,17 @@ impl Ranges {
     fn active(&mut self, r: RangeType, initial_gen: bool) -> Result<(), String> {
         if initial_gen {
             if self.has(r) {
-                return Err(format!(
+                return Err(cold(format_args!(
                     "found named active range already in first generation: {}",
                     events::name(r.typ)
-                ));
+                )));
             }
             self.0.push(r);
         } else if !self.has(r) {
-            return Err(format!(
+            return Err(cold(format_args!(
                 "resource is missing active range: {}",
                 events::name(r.typ)
-            ));
+            )));
         }
         Ok(())
     }
@@ -236,10 +236,10 @@ impl Ranges {
         let st = start_ev(typ);
         match self.0.iter().position(|r| r.typ == st) {
             Some(i) => Ok(self.0.swap_remove(i).desc),
-            None => Err(format!(
+            None => Err(cold(format_args!(
                 "tried to end event {}, but not in-flight",
                 events::name(st)
-            )),
+            ))),
         }
     }
 }
@@ -286,6 +286,139 @@ struct PState {
 struct MState {
     g: u64,
     p: u64,
+    /// Go creates an M's state when it first advances one of its events (or
+    /// names it in a GoStatus); a slot handed out earlier is not yet "seen".
+    seen: bool,
+}
+
+/// Per-thread states, indexed by a slot the merger caches per M.
+#[derive(Debug, Default)]
+struct Threads {
+    states: Vec<MState>,
+    index: FxHashMap<u64, usize>,
+}
+
+impl Threads {
+    fn slot(&mut self, m: u64) -> usize {
+        if let Some(&i) = self.index.get(&m) {
+            return i;
+        }
+        self.states.push(MState {
+            g: NO_G,
+            p: NO_P,
+            seen: false,
+        });
+        self.index.insert(m, self.states.len() - 1);
+        self.states.len() - 1
+    }
+    fn get(&self, m: u64) -> Option<&MState> {
+        let i = *self.index.get(&m)?;
+        self.states.get(i).filter(|s| s.seen)
+    }
+    fn get_mut(&mut self, m: u64) -> Option<&mut MState> {
+        let i = *self.index.get(&m)?;
+        self.states.get_mut(i).filter(|s| s.seen)
+    }
+    fn insert(&mut self, m: u64, g: u64, p: u64) {
+        let i = self.slot(m);
+        self.states[i] = MState { g, p, seen: true };
+    }
+    fn any_with_p(&self, p: u64) -> bool {
+        self.states.iter().any(|s| s.seen && s.p == p)
+    }
+}
+
+/// Ps below this id live in a vector.
+const DENSE_PROCS: u64 = 1 << 12;
+
+/// Per-P states: dense for the usual small ids.
+#[derive(Debug, Default)]
+struct Procs {
+    dense: Vec<Option<PState>>,
+    sparse: FxHashMap<u64, PState>,
+}
+
+impl Procs {
+    #[inline]
+    fn get(&self, p: u64) -> Option<&PState> {
+        if p < DENSE_PROCS {
+            self.dense.get(p as usize)?.as_ref()
+        } else {
+            self.sparse.get(&p)
+        }
+    }
+    #[inline]
+    fn get_mut(&mut self, p: u64) -> Option<&mut PState> {
+        if p < DENSE_PROCS {
+            self.dense.get_mut(p as usize)?.as_mut()
+        } else {
+            self.sparse.get_mut(&p)
+        }
+    }
+    fn insert(&mut self, p: u64, st: PState) {
+        if p < DENSE_PROCS {
+            let i = p as usize;
+            if i >= self.dense.len() {
+                self.dense.resize_with(i + 1, || None);
+            }
+            self.dense[i] = Some(st);
+        } else {
+            self.sparse.insert(p, st);
+        }
+    }
+}
+
+/// Go-reader time mode (`Reader.lastTs`): see [`Ordering::use_go_reader_times`].
+#[derive(Debug, Default)]
+struct Clock {
+    /// The last time handed out, in Go-reader time mode.
+    last: Option<i64>,
+    /// Events stamped during the current `advance`.
+    stamped: u32,
+}
+
+impl Clock {
+    #[inline]
+    fn stamp(&mut self, t: i64) -> i64 {
+        self.stamped += 1;
+        match &mut self.last {
+            None => t,
+            Some(last) => {
+                let t = if t <= *last { last.wrapping_add(1) } else { t };
+                *last = t;
+                t
+            }
+        }
+    }
+}
+
+/// Hands one transition to the consumer, stamped (Go-reader time mode).
+#[allow(clippy::too_many_arguments)]
+#[inline]
+fn fire<S, C: Consumer<Slot = S>>(
+    c: &mut C,
+    clock: &mut Clock,
+    e: &Ev,
+    source: u8,
+    g: u64,
+    from: GoState,
+    to: GoState,
+    ctx: Ctx,
+    slot: &mut S,
+) {
+    let mut stamped = *e;
+    stamped.time = clock.stamp(e.time);
+    c.transition(
+        &Transition {
+            ev: &stamped,
+            source,
+            g,
+            from,
+            to,
+            ctx,
+        },
+        slot,
+    );
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -310,23 +443,32 @@ enum Req {
 
 const USER_GO: (Req, Req, Req) = (Req::Must, Req::Must, Req::Must);
 
+#[inline]
 fn validate_ctx(ctx: Ctx, (m, p, g): (Req, Req, Req)) -> Result<(), String> {
-    if m == Req::Must && ctx.m == NO_M {
-        return Err("expected a thread but didn't have one".into());
-    } else if m == Req::MustNot && ctx.m != NO_M {
-        return Err("expected no thread but had one".into());
-    }
-    if p == Req::Must && ctx.p == NO_P {
-        return Err("expected a proc but didn't have one".into());
-    } else if p == Req::MustNot && ctx.p != NO_P {
-        return Err("expected no proc but had one".into());
-    }
-    if g == Req::Must && ctx.g == NO_G {
-        return Err("expected a goroutine but didn't have one".into());
-    } else if g == Req::MustNot && ctx.g != NO_G {
-        return Err("expected no goroutine but had one".into());
+    let bad = |req: Req, have: bool| (req == Req::Must && !have) || (req == Req::MustNot && have);
+    if bad(m, ctx.m != NO_M) || bad(p, ctx.p != NO_P) || bad(g, ctx.g != NO_G) {
+        return Err(ctx_error(ctx, (m, p, g)));
     }
     Ok(())
+}
+
+#[cold]
+#[inline(never)]
+fn ctx_error(ctx: Ctx, (m, p, g): (Req, Req, Req)) -> String {
+    let msg = if m == Req::Must && ctx.m == NO_M {
+        "expected a thread but didn't have one"
+    } else if m == Req::MustNot && ctx.m != NO_M {
+        "expected no thread but had one"
+    } else if p == Req::Must && ctx.p == NO_P {
+        "expected a proc but didn't have one"
+    } else if p == Req::MustNot && ctx.p != NO_P {
+        "expected no proc but had one"
+    } else if g == Req::Must && ctx.g == NO_G {
+        "expected a goroutine but didn't have one"
+    } else {
+        "expected no goroutine but had one"
+    };
+    msg.to_string()
 }
 
 /// Read-only context of one generation, for the handlers.
@@ -342,30 +484,26 @@ type Step = Result<Option<Ctx>, String>;
 /// The ordering state (Go's `ordering`), generic over the consumer payload.
 pub(crate) struct Ordering<S> {
     g: FxHashMap<u64, GState<S>>,
-    p: FxHashMap<u64, PState>,
-    m: FxHashMap<u64, MState>,
+    p: Procs,
+    m: Threads,
     tasks: FxHashMap<u64, TaskState>,
     gc_seq: u64,
     gc_state: GcState,
     initial_gen: u64,
-    /// Go-reader time mode: the last time handed out (see [`Ordering::stamp`]).
-    clock: Option<i64>,
-    /// Events stamped during the current `advance`.
-    stamped: u32,
+    clock: Clock,
 }
 
 impl<S: Default> Default for Ordering<S> {
     fn default() -> Self {
         Ordering {
             g: FxHashMap::default(),
-            p: FxHashMap::default(),
-            m: FxHashMap::default(),
+            p: Procs::default(),
+            m: Threads::default(),
             tasks: FxHashMap::default(),
             gc_seq: 0,
             gc_state: GcState::Undetermined,
             initial_gen: 0,
-            clock: None,
-            stamped: 0,
+            clock: Clock::default(),
         }
     }
 }
@@ -376,27 +514,29 @@ impl<S: Default> Ordering<S> {
     /// `max(time, previous + 1)`, as in Go's `Reader.ReadEvent`.
     pub fn use_go_reader_times(&mut self) {
         // Go's `Reader.lastTs` starts at 0.
-        self.clock = Some(0);
+        self.clock.last = Some(0);
     }
 
     /// In Go-reader time mode, the time Go's reader gives an event returned
     /// now with raw time `t`; otherwise `t`.
     #[inline]
     pub fn stamp(&mut self, t: i64) -> i64 {
-        self.stamped += 1;
-        match &mut self.clock {
-            None => t,
-            Some(last) => {
-                let t = if t <= *last { last.wrapping_add(1) } else { t };
-                *last = t;
-                t
-            }
-        }
+        self.clock.stamp(t)
     }
 
     /// The last time handed out in Go-reader time mode.
     pub fn go_reader_clock(&self) -> Option<i64> {
-        self.clock
+        self.clock.last
+    }
+
+    /// The state slot of thread `m` (created unseen if new), to pass to
+    /// [`Ordering::advance`]; stable for the whole trace.
+    pub fn thread_slot(&mut self, m: u64) -> usize {
+        if m == NO_M {
+            usize::MAX
+        } else {
+            self.m.slot(m)
+        }
     }
 
     /// Live goroutines and their payloads.
@@ -407,13 +547,15 @@ impl<S: Default> Ordering<S> {
     /// Tries to apply `ev`, read from thread `m` in generation `gc.generation`
     /// (Go's `ordering.Advance`, followed by the table-id check Go's reader
     /// does on every event it returns).
+    #[inline]
     pub fn advance<C: Consumer<Slot = S>>(
         &mut self,
         e: &mut Ev,
         m: u64,
+        m_slot: usize,
         gc: &GenCtx<'_>,
         c: &mut C,
-    ) -> Result<bool, DecodeError> {
+    ) -> Result<bool, Box<DecodeError>> {
         if self.initial_gen == 0 {
             self.initial_gen = gc.generation;
         }
@@ -422,21 +564,25 @@ impl<S: Default> Ordering<S> {
             p: NO_P,
             m,
         };
-        if m != NO_M {
-            let ms = self.m.entry(m).or_insert(MState { g: NO_G, p: NO_P });
+        if let Some(ms) = self.m.states.get_mut(m_slot) {
+            if !ms.seen {
+                *ms = MState {
+                    g: NO_G,
+                    p: NO_P,
+                    seen: true,
+                };
+            }
             cur.p = ms.p;
             cur.g = ms.g;
         }
-        self.stamped = 0;
+        self.clock.stamped = 0;
         let res = self.dispatch(e, gc, cur, c);
         match res {
             Ok(Some(new)) => {
-                if self.stamped == 0 {
-                    self.stamp(e.time);
+                if self.clock.stamped == 0 {
+                    self.clock.stamp(e.time);
                 }
-                if m != NO_M
-                    && let Some(ms) = self.m.get_mut(&m)
-                {
+                if let Some(ms) = self.m.states.get_mut(m_slot) {
                     ms.p = new.p;
                     ms.g = new.g;
                 }
@@ -444,7 +590,7 @@ impl<S: Default> Ordering<S> {
                 Ok(true)
             }
             Ok(None) => Ok(false),
-            Err(msg) => Err(DecodeError::Inconsistent {
+            Err(msg) => Err(Box::new(DecodeError::Inconsistent {
                 what: format!(
                     "generation {}, M {}, {} at byte {}: {msg}",
                     gc.generation,
@@ -452,7 +598,7 @@ impl<S: Default> Ordering<S> {
                     events::name(e.typ),
                     e.offset
                 ),
-            }),
+            })),
         }
     }
 
@@ -501,10 +647,10 @@ impl<S: Default> Ordering<S> {
                 validate_ctx(cur, (Req::Must, Req::May, Req::May))?;
                 Ok(Some(cur))
             }
-            t => Err(format!(
+            t => Err(cold(format_args!(
                 "bad event type found while ordering: {}",
                 events::name(t)
-            )),
+            ))),
         }
     }
 
@@ -512,21 +658,24 @@ impl<S: Default> Ordering<S> {
         let pid = e.args[0];
         let status = e.args[1];
         if status > ps::ABANDONED {
-            return Err(format!("invalid status for proc {}: {status}", pid as i64));
+            return Err(cold(format_args!(
+                "invalid status for proc {}: {status}",
+                pid as i64
+            )));
         }
         let mut promoted = false;
-        if let Some(s) = self.p.get_mut(&pid) {
+        if let Some(s) = self.p.get_mut(pid) {
             if status == ps::ABANDONED && s.status == ps::SYSCALL {
                 promoted = true;
                 e.args[1] = ps::SYSCALL;
             } else if status == ps::ABANDONED && s.status == ps::ABANDONED {
             } else if s.status != status {
-                return Err(format!(
+                return Err(cold(format_args!(
                     "inconsistent status for proc {}: old {} vs. new {}",
                     pid as i64,
                     proc_status_name(s.status),
                     proc_status_name(status)
-                ));
+                )));
             }
             s.seq = Seq::new(gc.generation, 0);
         } else {
@@ -546,12 +695,12 @@ impl<S: Default> Ordering<S> {
         if promoted {
             // The event is emitted in the context the P is bound to (only
             // the context of the emitted event changes, not any state).
-            let found = self.m.iter().any(|(_, ms)| ms.p == pid);
+            let found = self.m.any_with_p(pid);
             if !found {
-                return Err(format!(
+                return Err(cold(format_args!(
                     "failed to find sched context for proc {} that's about to be stolen",
                     pid as i64
-                ));
+                )));
             }
             cur.p = pid;
         }
@@ -562,7 +711,7 @@ impl<S: Default> Ordering<S> {
     fn proc_start(&mut self, e: &Ev, gc: &GenCtx<'_>, cur: Ctx) -> Step {
         let pid = e.args[0];
         let seq = Seq::new(gc.generation, e.args[1]);
-        match self.p.get_mut(&pid) {
+        match self.p.get_mut(pid) {
             Some(st) if st.status == ps::IDLE && seq.succeeds(st.seq) && cur.p == NO_P => {
                 validate_ctx(cur, (Req::Must, Req::MustNot, Req::May))?;
                 st.status = ps::RUNNING;
@@ -574,18 +723,18 @@ impl<S: Default> Ordering<S> {
     }
 
     fn proc_stop(&mut self, e: &Ev, cur: Ctx) -> Step {
-        let Some(st) = self.p.get_mut(&cur.p) else {
-            return Err(format!(
+        let Some(st) = self.p.get_mut(cur.p) else {
+            return Err(cold(format_args!(
                 "event {} for proc ({}) that doesn't exist",
                 events::name(e.typ),
                 cur.p as i64
-            ));
+            )));
         };
         if st.status != ps::RUNNING && st.status != ps::SYSCALL {
-            return Err(format!(
+            return Err(cold(format_args!(
                 "{} event for proc that's not Running or Syscall",
                 events::name(e.typ)
-            ));
+            )));
         }
         validate_ctx(cur, (Req::Must, Req::Must, Req::May))?;
         st.status = ps::IDLE;
@@ -595,7 +744,7 @@ impl<S: Default> Ordering<S> {
     fn proc_steal(&mut self, e: &Ev, gc: &GenCtx<'_>, cur: Ctx) -> Step {
         let pid = e.args[0];
         let seq = Seq::new(gc.generation, e.args[1]);
-        let Some(st) = self.p.get_mut(&pid) else {
+        let Some(st) = self.p.get_mut(pid) else {
             return Ok(None);
         };
         if (st.status != ps::SYSCALL && st.status != ps::ABANDONED) || !seq.succeeds(st.seq) {
@@ -611,24 +760,24 @@ impl<S: Default> Ordering<S> {
         let mid = e.args[2];
         if mid == cur.m {
             if cur.p != pid {
-                return Err(format!(
+                return Err(cold(format_args!(
                     "tried to self-steal proc {} (thread {}), but got proc {} instead",
                     pid as i64, mid as i64, cur.p as i64
-                ));
+                )));
             }
             return Ok(Some(Ctx { p: NO_P, ..cur }));
         }
-        let Some(ms) = self.m.get_mut(&mid) else {
-            return Err(format!(
+        let Some(ms) = self.m.get_mut(mid) else {
+            return Err(cold(format_args!(
                 "stole proc from non-existent thread {}",
                 mid as i64
-            ));
+            )));
         };
         if ms.p != pid {
-            return Err(format!(
+            return Err(cold(format_args!(
                 "tried to steal proc {} from thread {}, but got proc {} instead",
                 pid as i64, mid as i64, ms.p as i64
-            ));
+            )));
         }
         ms.p = NO_P;
         Ok(Some(cur))
@@ -645,19 +794,19 @@ impl<S: Default> Ordering<S> {
         let mid = e.args[1];
         let status = e.args[2];
         if status > gs::WAITING {
-            return Err(format!(
+            return Err(cold(format_args!(
                 "invalid status for goroutine {}: {status}",
                 gid as i64
-            ));
+            )));
         }
         let from = if let Some(s) = self.g.get_mut(&gid) {
             if s.status != status {
-                return Err(format!(
+                return Err(cold(format_args!(
                     "inconsistent status for goroutine {}: old {} vs. new {}",
                     gid as i64,
                     go_status_name(s.status),
                     go_status_name(status)
-                ));
+                )));
             }
             s.seq = Seq::new(gc.generation, 0);
             GoState::of_wire(status)
@@ -666,43 +815,43 @@ impl<S: Default> Ordering<S> {
                 .insert(gid, GState::new(status, Seq::new(gc.generation, 0)));
             GoState::Undetermined
         } else {
-            return Err(format!(
+            return Err(cold(format_args!(
                 "found goroutine status for new goroutine after the first generation: id={} status={}",
                 gid as i64,
                 go_status_name(status)
-            ));
+            )));
         };
         let mut new = cur;
         match status {
             gs::RUNNING => new.g = gid,
             gs::SYSCALL => {
                 if mid == NO_M {
-                    return Err(format!(
+                    return Err(cold(format_args!(
                         "found goroutine {} in syscall without a thread",
                         gid as i64
-                    ));
+                    )));
                 }
                 if mid == cur.m {
                     if gc.generation != self.initial_gen && cur.g != gid {
-                        return Err(format!(
+                        return Err(cold(format_args!(
                             "inconsistent thread for syscalling goroutine {}: thread has goroutine {}",
                             gid as i64, cur.g as i64
-                        ));
+                        )));
                     }
                     new.g = gid;
                 } else {
-                    match self.m.get(&mid) {
+                    match self.m.get(mid) {
                         Some(ms) => {
                             if ms.g != gid {
-                                return Err(format!(
+                                return Err(cold(format_args!(
                                     "inconsistent thread for syscalling goroutine {}: thread has goroutine {}",
                                     gid as i64, ms.g as i64
-                                ));
+                                )));
                             }
                             cur.g = ms.g;
                         }
                         None => {
-                            self.m.insert(mid, MState { g: gid, p: NO_P });
+                            self.m.insert(mid, gid, NO_P);
                         }
                     }
                     cur.m = mid;
@@ -726,17 +875,17 @@ impl<S: Default> Ordering<S> {
         if let Some(st) = self.g.get(&cur.g)
             && st.status != gs::RUNNING
         {
-            return Err(format!(
+            return Err(cold(format_args!(
                 "{} event for goroutine that's not Running",
                 events::name(e.typ)
-            ));
+            )));
         }
         let newg = e.args[0];
         if self.g.contains_key(&newg) {
-            return Err(format!(
+            return Err(cold(format_args!(
                 "tried to create goroutine ({}) that already exists",
                 newg as i64
-            ));
+            )));
         }
         let (status, to) = if e.typ == ev::GO_CREATE_BLOCKED {
             (gs::WAITING, GoState::Waiting)
@@ -752,17 +901,17 @@ impl<S: Default> Ordering<S> {
     fn go_stop_exec<C: Consumer<Slot = S>>(&mut self, e: &Ev, cur: Ctx, c: &mut C) -> Step {
         validate_ctx(cur, USER_GO)?;
         let Some(st) = self.g.get_mut(&cur.g) else {
-            return Err(format!(
+            return Err(cold(format_args!(
                 "event {} for goroutine ({}) that doesn't exist",
                 events::name(e.typ),
                 cur.g as i64
-            ));
+            )));
         };
         if st.status != gs::RUNNING {
-            return Err(format!(
+            return Err(cold(format_args!(
                 "{} event for goroutine that's not Running",
                 events::name(e.typ)
-            ));
+            )));
         }
         let to = match e.typ {
             ev::GO_DESTROY => GoState::NotExist,
@@ -775,7 +924,17 @@ impl<S: Default> Ordering<S> {
                 GoState::Waiting
             }
         };
-        self.emit(c, e, e.typ, cur.g, GoState::Running, to, cur);
+        fire(
+            c,
+            &mut self.clock,
+            e,
+            e.typ,
+            cur.g,
+            GoState::Running,
+            to,
+            cur,
+            &mut st.slot,
+        );
         if e.typ == ev::GO_DESTROY {
             self.g.remove(&cur.g);
         }
@@ -796,11 +955,21 @@ impl<S: Default> Ordering<S> {
                 validate_ctx(cur, (Req::Must, Req::Must, Req::MustNot))?;
                 st.status = gs::RUNNING;
                 st.seq = seq;
+                fire(
+                    c,
+                    &mut self.clock,
+                    e,
+                    e.typ,
+                    gid,
+                    GoState::Runnable,
+                    GoState::Running,
+                    cur,
+                    &mut st.slot,
+                );
+                Ok(Some(Ctx { g: gid, ..cur }))
             }
-            _ => return Ok(None),
+            _ => Ok(None),
         }
-        self.emit(c, e, e.typ, gid, GoState::Runnable, GoState::Running, cur);
-        Ok(Some(Ctx { g: gid, ..cur }))
     }
 
     fn go_unblock<C: Consumer<Slot = S>>(
@@ -816,11 +985,21 @@ impl<S: Default> Ordering<S> {
             Some(st) if st.status == gs::WAITING && seq.succeeds(st.seq) => {
                 st.status = gs::RUNNABLE;
                 st.seq = seq;
+                fire(
+                    c,
+                    &mut self.clock,
+                    e,
+                    e.typ,
+                    gid,
+                    GoState::Waiting,
+                    GoState::Runnable,
+                    cur,
+                    &mut st.slot,
+                );
+                Ok(Some(cur))
             }
-            _ => return Ok(None),
+            _ => Ok(None),
         }
-        self.emit(c, e, e.typ, gid, GoState::Waiting, GoState::Runnable, cur);
-        Ok(Some(cur))
     }
 
     fn go_switch<C: Consumer<Slot = S>>(
@@ -833,17 +1012,17 @@ impl<S: Default> Ordering<S> {
         validate_ctx(cur, USER_GO)?;
         match self.g.get(&cur.g) {
             None => {
-                return Err(format!(
+                return Err(cold(format_args!(
                     "event {} for goroutine ({}) that doesn't exist",
                     events::name(e.typ),
                     cur.g as i64
-                ));
+                )));
             }
             Some(st) if st.status != gs::RUNNING => {
-                return Err(format!(
+                return Err(cold(format_args!(
                     "{} event for goroutine that's not Running",
                     events::name(e.typ)
-                ));
+                )));
             }
             Some(_) => {}
         }
@@ -919,29 +1098,31 @@ impl<S: Default> Ordering<S> {
         let name = events::name(e.typ);
         match self.g.get_mut(&cur.g) {
             None => {
-                return Err(format!(
+                return Err(cold(format_args!(
                     "event {name} for goroutine ({}) that doesn't exist",
                     cur.g as i64
-                ));
+                )));
             }
             Some(st) if st.status != gs::RUNNING => {
-                return Err(format!("{name} event for goroutine that's not Running"));
+                return Err(cold(format_args!(
+                    "{name} event for goroutine that's not Running"
+                )));
             }
             Some(st) => st.status = gs::SYSCALL,
         }
-        let Some(pst) = self.p.get_mut(&cur.p) else {
-            return Err(format!(
+        let Some(pst) = self.p.get_mut(cur.p) else {
+            return Err(cold(format_args!(
                 "uninitialized proc {} found during {name}",
                 cur.p as i64
-            ));
+            )));
         };
         pst.status = ps::SYSCALL;
         let pseq = Seq::new(gc.generation, e.args[0]);
         if !pseq.succeeds(pst.seq) {
-            return Err(format!(
+            return Err(cold(format_args!(
                 "failed to advance {name}: can't make sequence: {} -> {pseq}",
                 pst.seq
-            ));
+            )));
         }
         pst.seq = pseq;
         self.emit(c, e, e.typ, cur.g, GoState::Running, GoState::Syscall, cur);
@@ -953,28 +1134,30 @@ impl<S: Default> Ordering<S> {
         let name = events::name(e.typ);
         match self.g.get_mut(&cur.g) {
             None => {
-                return Err(format!(
+                return Err(cold(format_args!(
                     "event {name} for goroutine ({}) that doesn't exist",
                     cur.g as i64
-                ));
+                )));
             }
             Some(st) if st.status != gs::SYSCALL => {
-                return Err(format!("{name} event for goroutine that's not Running"));
+                return Err(cold(format_args!(
+                    "{name} event for goroutine that's not Running"
+                )));
             }
             Some(st) => st.status = gs::RUNNING,
         }
-        let Some(pst) = self.p.get_mut(&cur.p) else {
-            return Err(format!(
+        let Some(pst) = self.p.get_mut(cur.p) else {
+            return Err(cold(format_args!(
                 "uninitialized proc {} found during {name}",
                 cur.p as i64
-            ));
+            )));
         };
         if pst.status != ps::SYSCALL {
-            return Err(format!(
+            return Err(cold(format_args!(
                 "expected proc {} in state Syscall, but got {} instead",
                 cur.p as i64,
                 proc_status_name(pst.status)
-            ));
+            )));
         }
         pst.status = ps::RUNNING;
         self.emit(c, e, e.typ, cur.g, GoState::Syscall, GoState::Running, cur);
@@ -989,11 +1172,11 @@ impl<S: Default> Ordering<S> {
     ) -> Step {
         let name = events::name(e.typ);
         if cur.p != NO_P {
-            let Some(pst) = self.p.get(&cur.p) else {
-                return Err(format!(
+            let Some(pst) = self.p.get(cur.p) else {
+                return Err(cold(format_args!(
                     "uninitialized proc {} found during {name}",
                     cur.p as i64
-                ));
+                )));
             };
             if pst.status == ps::SYSCALL {
                 return Ok(None);
@@ -1002,13 +1185,15 @@ impl<S: Default> Ordering<S> {
         validate_ctx(cur, (Req::Must, Req::May, Req::Must))?;
         match self.g.get_mut(&cur.g) {
             None => {
-                return Err(format!(
+                return Err(cold(format_args!(
                     "event {name} for goroutine ({}) that doesn't exist",
                     cur.g as i64
-                ));
+                )));
             }
             Some(st) if st.status != gs::SYSCALL => {
-                return Err(format!("{name} event for goroutine that's not Running"));
+                return Err(cold(format_args!(
+                    "{name} event for goroutine that's not Running"
+                )));
             }
             Some(st) => st.status = gs::RUNNABLE,
         }
@@ -1026,10 +1211,10 @@ impl<S: Default> Ordering<S> {
         validate_ctx(cur, (Req::Must, Req::May, Req::MustNot))?;
         let newg = e.args[0];
         if self.g.contains_key(&newg) {
-            return Err(format!(
+            return Err(cold(format_args!(
                 "tried to create goroutine ({}) in syscall that already exists",
                 newg as i64
-            ));
+            )));
         }
         self.g
             .insert(newg, GState::new(gs::SYSCALL, Seq::new(gc.generation, 0)));
@@ -1042,32 +1227,37 @@ impl<S: Default> Ordering<S> {
         let name = events::name(e.typ);
         match self.g.get(&cur.g) {
             None => {
-                return Err(format!(
+                return Err(cold(format_args!(
                     "event {name} for goroutine ({}) that doesn't exist",
                     cur.g as i64
-                ));
+                )));
             }
             Some(st) if st.status != gs::SYSCALL => {
-                return Err(format!("{name} event for goroutine that's not Syscall"));
+                return Err(cold(format_args!(
+                    "{name} event for goroutine that's not Syscall"
+                )));
             }
             Some(_) => {}
         }
         let mut new = Ctx { g: NO_G, ..cur };
         if cur.p != NO_P {
-            let Some(pst) = self.p.get_mut(&cur.p) else {
-                return Err(format!("found invalid proc {} during {name}", cur.p as i64));
+            let Some(pst) = self.p.get_mut(cur.p) else {
+                return Err(cold(format_args!(
+                    "found invalid proc {} during {name}",
+                    cur.p as i64
+                )));
             };
             if pst.status != ps::SYSCALL {
-                return Err(format!(
+                return Err(cold(format_args!(
                     "proc {} in unexpected state {} during {name}",
                     cur.p as i64,
                     proc_status_name(pst.status)
-                ));
+                )));
             }
             pst.status = ps::ABANDONED;
             new.p = NO_P;
             // Go queues an extra self-ProcSteal event before this one.
-            self.stamp(e.time);
+            self.clock.stamp(e.time);
         }
         self.emit(c, e, e.typ, cur.g, GoState::Syscall, GoState::NotExist, cur);
         self.g.remove(&cur.g);
@@ -1077,7 +1267,7 @@ impl<S: Default> Ordering<S> {
     fn user_task_begin(&mut self, e: &Ev, gc: &GenCtx<'_>, cur: Ctx) -> Step {
         let id = e.args[0];
         if self.tasks.contains_key(&id) {
-            return Err(format!("task ID conflict: {id}"));
+            return Err(cold(format_args!("task ID conflict: {id}")));
         }
         let mut parent = e.args[1];
         if parent == 0 {
@@ -1085,10 +1275,10 @@ impl<S: Default> Ordering<S> {
         }
         let name = e.args[2];
         if !gc.tables.has_string(name) {
-            return Err(format!(
+            return Err(cold(format_args!(
                 "invalid string ID {name} for {} event",
                 events::name(e.typ)
-            ));
+            )));
         }
         self.tasks.insert(id, TaskState { _parent: parent });
         validate_ctx(cur, USER_GO)?;
@@ -1115,10 +1305,10 @@ impl<S: Default> Ordering<S> {
         validate_ctx(cur, USER_GO)?;
         let r = self.region(e, gc)?;
         let Some(st) = self.g.get_mut(&cur.g) else {
-            return Err(format!(
+            return Err(cold(format_args!(
                 "encountered EvUserRegionBegin without known state for current goroutine {}",
                 cur.g as i64
-            ));
+            )));
         };
         st.regions.push(r);
         Ok(Some(cur))
@@ -1128,24 +1318,24 @@ impl<S: Default> Ordering<S> {
         validate_ctx(cur, USER_GO)?;
         let r = self.region(e, gc)?;
         let Some(st) = self.g.get_mut(&cur.g) else {
-            return Err(format!(
+            return Err(cold(format_args!(
                 "encountered EvUserRegionEnd without known state for current goroutine {}",
                 cur.g as i64
-            ));
+            )));
         };
         if let Some(top) = st.regions.last() {
             let b = gc.bytes;
             let same =
                 top.task == r.task && b.get(top.name.0..top.name.1) == b.get(r.name.0..r.name.1);
             if !same {
-                return Err(format!(
+                return Err(cold(format_args!(
                     "misuse of region in goroutine {}: region end {} {:?} when the inner-most active region start event is {} {:?}",
                     cur.g as i64,
                     r.task,
                     String::from_utf8_lossy(b.get(r.name.0..r.name.1).unwrap_or(&[])),
                     top.task,
                     String::from_utf8_lossy(b.get(top.name.0..top.name.1).unwrap_or(&[])),
-                ));
+                )));
             }
             st.regions.pop();
         }
@@ -1211,12 +1401,12 @@ impl<S: Default> Ordering<S> {
 
     fn gc_sweep_begin(&mut self, e: &Ev, cur: Ctx) -> Step {
         validate_ctx(cur, (Req::Must, Req::Must, Req::May))?;
-        let Some(pst) = self.p.get_mut(&cur.p) else {
-            return Err(format!(
+        let Some(pst) = self.p.get_mut(cur.p) else {
+            return Err(cold(format_args!(
                 "uninitialized proc {} found during {}",
                 cur.p as i64,
                 events::name(e.typ)
-            ));
+            )));
         };
         pst.ranges.begin(range_type(e.typ, 0))?;
         Ok(Some(cur))
@@ -1225,11 +1415,11 @@ impl<S: Default> Ordering<S> {
     fn gc_sweep_active(&mut self, e: &Ev, gc: &GenCtx<'_>, cur: Ctx) -> Step {
         let pid = e.args[0];
         let initial = gc.generation == self.initial_gen;
-        let Some(pst) = self.p.get_mut(&pid) else {
-            return Err(format!(
+        let Some(pst) = self.p.get_mut(pid) else {
+            return Err(cold(format_args!(
                 "encountered GCSweepActive for unknown proc {}",
                 pid as i64
-            ));
+            )));
         };
         pst.ranges.active(range_type(e.typ, 0), initial)?;
         Ok(Some(cur))
@@ -1237,12 +1427,12 @@ impl<S: Default> Ordering<S> {
 
     fn gc_sweep_end(&mut self, e: &Ev, cur: Ctx) -> Step {
         validate_ctx(cur, (Req::Must, Req::Must, Req::May))?;
-        let Some(pst) = self.p.get_mut(&cur.p) else {
-            return Err(format!(
+        let Some(pst) = self.p.get_mut(cur.p) else {
+            return Err(cold(format_args!(
                 "uninitialized proc {} found during {}",
                 cur.p as i64,
                 events::name(e.typ)
-            ));
+            )));
         };
         pst.ranges.end(e.typ)?;
         Ok(Some(cur))
@@ -1252,10 +1442,10 @@ impl<S: Default> Ordering<S> {
         validate_ctx(cur, USER_GO)?;
         let desc = if e.typ == ev::STW_BEGIN { e.args[0] } else { 0 };
         let Some(st) = self.g.get_mut(&cur.g) else {
-            return Err(format!(
+            return Err(cold(format_args!(
                 "encountered event of type {} without known state for current goroutine {}",
                 e.typ, cur.g as i64
-            ));
+            )));
         };
         st.ranges.begin(range_type(e.typ, desc))?;
         Ok(Some(cur))
@@ -1265,11 +1455,11 @@ impl<S: Default> Ordering<S> {
         let gid = e.args[0];
         let initial = gc.generation == self.initial_gen;
         let Some(st) = self.g.get_mut(&gid) else {
-            return Err(format!(
+            return Err(cold(format_args!(
                 "uninitialized goroutine {} found during {}",
                 gid as i64,
                 events::name(e.typ)
-            ));
+            )));
         };
         st.ranges.active(range_type(e.typ, 0), initial)?;
         Ok(Some(cur))
@@ -1278,10 +1468,10 @@ impl<S: Default> Ordering<S> {
     fn go_range_end(&mut self, e: &mut Ev, cur: Ctx) -> Step {
         validate_ctx(cur, USER_GO)?;
         let Some(st) = self.g.get_mut(&cur.g) else {
-            return Err(format!(
+            return Err(cold(format_args!(
                 "encountered event of type {} without known state for current goroutine {}",
                 e.typ, cur.g as i64
-            ));
+            )));
         };
         let desc = st.ranges.end(e.typ)?;
         if e.typ == ev::STW_END {
@@ -1303,22 +1493,30 @@ impl<S: Default> Ordering<S> {
         to: GoState,
         ctx: Ctx,
     ) {
-        let mut stamped = *e;
-        stamped.time = self.stamp(e.time);
-        if let Some(st) = self.g.get_mut(&g) {
-            c.transition(
-                &Transition {
-                    ev: &stamped,
-                    source,
-                    g,
-                    from,
-                    to,
-                    ctx,
-                },
+        match self.g.get_mut(&g) {
+            Some(st) => fire(
+                c,
+                &mut self.clock,
+                e,
+                source,
+                g,
+                from,
+                to,
+                ctx,
                 &mut st.slot,
-            );
+            ),
+            None => {
+                self.clock.stamp(e.time);
+            }
         }
     }
+}
+
+/// Builds an error message off the hot path.
+#[cold]
+#[inline(never)]
+fn cold(args: std::fmt::Arguments<'_>) -> String {
+    args.to_string()
 }
 
 fn annotation(cur: Ctx) -> Step {
@@ -1338,25 +1536,38 @@ fn string_loc(gc: &GenCtx<'_>, id: u64) -> Option<(usize, usize)> {
 
 /// Go's `Event.validateTableIDs`: stack and string ids of an event exist in
 /// its generation.
-fn validate_ids(e: &Ev, gc: &GenCtx<'_>) -> Result<(), DecodeError> {
-    let sp = events::spec(e.typ);
-    for i in sp.stack_args() {
-        let id = e.args[i];
-        if !gc.tables.has_stack(id) {
-            return Err(DecodeError::Corrupt {
-                offset: e.offset as u64,
-                what: format!("found invalid stack ID {id} for event {}", sp.name),
-            });
-        }
+#[inline(always)]
+fn validate_ids(e: &Ev, gc: &GenCtx<'_>) -> Result<(), Box<DecodeError>> {
+    let bits = events::ID_ARGS[e.typ as usize];
+    if bits == 0 {
+        return Ok(());
     }
-    for i in sp.string_args() {
-        let id = e.args[i];
-        if !gc.tables.has_string(id) {
-            return Err(DecodeError::Corrupt {
-                offset: e.offset as u64,
-                what: format!("found invalid string ID {id} for event {}", sp.name),
-            });
+    let mut b = bits;
+    while b != 0 {
+        let k = b.trailing_zeros() as usize;
+        b &= b - 1;
+        let (stack, i) = if k < 4 { (true, k) } else { (false, k - 4) };
+        let id = e.args.get(i).copied().unwrap_or(0);
+        let ok = if stack {
+            gc.tables.has_stack(id)
+        } else {
+            gc.tables.has_string(id)
+        };
+        if !ok {
+            return Err(bad_id(e, if stack { "stack" } else { "string" }, id));
         }
     }
     Ok(())
+}
+
+#[cold]
+#[inline(never)]
+fn bad_id(e: &Ev, what: &str, id: u64) -> Box<DecodeError> {
+    Box::new(DecodeError::Corrupt {
+        offset: e.offset as u64,
+        what: format!(
+            "found invalid {what} ID {id} for event {}",
+            events::name(e.typ)
+        ),
+    })
 }
