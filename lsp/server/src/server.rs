@@ -367,6 +367,27 @@ impl State {
             match res {
                 Ok(Ok(loaded)) => {
                     let truncated = loaded.truncated;
+                    let sym = &loaded.analysis.symbolization;
+                    let mut notes = vec![format!(
+                        "goblock: {}: go {} trace, {} episodes, frames from {}",
+                        path.display(),
+                        loaded.analysis.summary.go_version,
+                        loaded.analysis.episodes,
+                        sym.binary
+                            .as_ref()
+                            .map(|b| format!("the DWARF of {}", b.display()))
+                            .unwrap_or_else(|| "the trace".into())
+                    )];
+                    notes.extend(sym.notes.iter().map(|n| format!("goblock:   {n}")));
+                    notes.extend(
+                        loaded
+                            .analysis
+                            .summary
+                            .warnings
+                            .iter()
+                            .map(|w| format!("goblock:   warning: {w}")),
+                    );
+                    self.log(lsp::MessageType::Info, notes.join("\n")).await;
                     let e = Arc::new(TraceEntry::new(id, path.clone(), loaded));
                     lock(&self.cache).insert(path.clone(), e.clone());
                     lock(&self.failures).remove(path);

@@ -99,6 +99,50 @@ async fn session_on_fixture() {
     let text = std::fs::read_to_string(fx.path("blocking/main.go")).unwrap();
     c.open(&main_uri, &text, 1);
     let d = c.diagnostics(&main_uri, |p| p["version"] == 1).await;
+    let rendered: Vec<String> = d["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            let rel: Vec<String> = d["relatedInformation"]
+                .as_array()
+                .map(|r| {
+                    r.iter()
+                        .map(|r| {
+                            format!(
+                                "    → {} ({}:{})",
+                                r["message"].as_str().unwrap(),
+                                r["location"]["uri"]
+                                    .as_str()
+                                    .unwrap()
+                                    .rsplit('/')
+                                    .next()
+                                    .unwrap(),
+                                r["location"]["range"]["start"]["line"].as_u64().unwrap() + 1
+                            )
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            let mut s = format!(
+                "{}: [{}] {} {}",
+                d["range"]["start"]["line"].as_u64().unwrap() + 1,
+                d["severity"],
+                d["code"].as_str().unwrap(),
+                d["message"].as_str().unwrap()
+            );
+            for r in rel {
+                s.push('\n');
+                s.push_str(&r);
+            }
+            s
+        })
+        .collect();
+    assert!(
+        rendered.iter().any(|r| r.contains("→ woken by")),
+        "{rendered:#?}"
+    );
+    insta::assert_snapshot!("diagnostics_main", rendered.join("\n"));
     let diag_lines: Vec<u32> = d["diagnostics"]
         .as_array()
         .unwrap()
