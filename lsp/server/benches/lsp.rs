@@ -79,7 +79,17 @@ async fn large() {
         std::fs::copy(e.path(), ws.join("largegen").join(e.file_name())).unwrap();
     }
     let (mut c, pid, what) = server();
-    let opts = json!({"goblock": {"traces": [trace], "binaries": []}});
+    // The binary that wrote it (tests/bench.sh keeps it beside the trace).
+    let bin = trace
+        .to_string_lossy()
+        .replace("-large.trace", "-largegen.bin");
+    let binaries: Vec<String> =
+        if Path::new(&bin).is_file() && std::env::var_os("GOBLOCK_BENCH_NO_BINARY").is_none() {
+            vec![bin]
+        } else {
+            vec!["/nonexistent".into()]
+        };
+    let opts = json!({"goblock": {"traces": [trace], "binaries": binaries}});
     c.request(
         "initialize",
         json!({"processId": null, "rootUri": goblock_server::uri::from_path(&ws),
@@ -117,8 +127,10 @@ async fn large() {
             .unwrap_or("")
     );
     println!(
-        "  episodes {}, symbolization {}",
-        status["traces"][0]["episodes"], status["traces"][0]["symbolization"]
+        "  episodes {}, symbolization {} ({})",
+        status["traces"][0]["episodes"],
+        status["traces"][0]["symbolization"],
+        status["traces"][0]["binary"]
     );
     if let Some(pid) = pid {
         tokio::time::sleep(Duration::from_millis(500)).await;
@@ -298,7 +310,6 @@ async fn unused() {
     if std::env::args().any(|a| a == "--list") {
         return;
     }
-    let _ = Path::new(".");
     large().await;
     latency().await;
 }

@@ -889,6 +889,58 @@ pub fn hover_markdown(a: &Annotation, traces: &[TraceMeta], fresh: &Freshness) -
 #[cfg(test)]
 mod tests {
     use super::*;
+    use goblock_analysis::{LineKey, LineStats};
+
+    #[test]
+    fn unmapped_files_are_kept_apart() {
+        let mut t = LineTable::default();
+        let stats = |found: bool, ns: u64| LineStats {
+            function: "main.f".into(),
+            found,
+            in_workspace: found,
+            flat: Totals {
+                count: 2,
+                total_ns: ns,
+            },
+            ..Default::default()
+        };
+        let key = |file: &str, line: u32| LineKey {
+            file: file.into(),
+            line,
+            category: Category::Sync,
+            reason: "chan receive".into(),
+        };
+        t.lines
+            .insert(key("/build/x.go", 3), stats(false, 5_000_000));
+        t.lines
+            .insert(key("/build/x.go", 9), stats(false, 1_000_000));
+        t.lines.insert(key("/ws/y.go", 7), stats(true, 20_000_000));
+        t.lines.insert(
+            LineKey {
+                category: Category::Sleep,
+                ..key("/ws/y.go", 8)
+            },
+            stats(true, 99_000_000),
+        );
+        t.category_totals.insert(
+            Category::Sync,
+            Totals {
+                count: 6,
+                total_ns: 26_000_000,
+            },
+        );
+        let idx = build(&t, &Settings::default());
+        assert_eq!(idx.unmapped.len(), 1);
+        assert_eq!(&*idx.unmapped[0].recorded, "/build/x.go");
+        assert_eq!(idx.unmapped[0].lines, 2);
+        assert_eq!(idx.unmapped[0].total.total_ns, 6_000_000);
+        let y = &idx.files[&Arc::<str>::from("/ws/y.go")];
+        // Sleep is off by default.
+        assert_eq!(y.lines.len(), 1);
+        assert_eq!(y.lines[0].kind, "chan-recv");
+        assert_eq!(y.lines[0].level, Some(Level::Hot));
+        assert!((y.lines[0].share - 20.0 / 26.0).abs() < 1e-9);
+    }
 
     #[test]
     fn formats() {

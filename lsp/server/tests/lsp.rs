@@ -487,3 +487,69 @@ async fn client_side_file_watching() {
     assert_ne!(s0["traces"][0]["episodes"], s1["traces"][0]["episodes"]);
     c.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unmapped_files_are_listed_and_substitutions_apply() {
+    let Some(dir) = common::fixture_dirs().into_iter().next() else {
+        return;
+    };
+    // The sources are not in the workspace: every line of the program is unmapped.
+    let fx = Fixture::new(
+        "unmapped",
+        &[(&dir.join("blocking.trace"), "blocking.trace")],
+    );
+    let elsewhere = fx.dir.join("elsewhere");
+    std::fs::rename(fx.path("blocking"), &elsewhere).unwrap();
+    let mut c = Client::start();
+    c.initialize(&fx.ws, options()).await;
+    c.loaded().await;
+    let s = c.command("goblock.hotLines", json!([100])).await;
+    let unmapped: Vec<&str> = s["unmapped"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["recorded"].as_str().unwrap())
+        .collect();
+    let outside: Vec<&str> = s["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["file"].as_str().unwrap())
+        .filter(|f| f.ends_with("blocking/main.go"))
+        .collect();
+    // Not found → listed as unmapped; unless the build directory happens to
+    // exist on this machine (the fixtures were generated here), then it is
+    // used as recorded, outside the workspace.
+    let recorded = match (
+        unmapped.iter().find(|u| u.ends_with("blocking/main.go")),
+        outside.first(),
+    ) {
+        (Some(u), _) => u.to_string(),
+        (None, Some(f)) if std::path::Path::new(f).is_file() => f.to_string(),
+        _ => panic!("main.go neither unmapped nor found: {s:#}"),
+    };
+    let recorded = recorded.trim_end_matches("main.go").to_owned();
+    // A substitution from the recorded build directory wins.
+    c.notify(
+        "workspace/didChangeConfiguration",
+        json!({"settings": {"goblock": {"debounceMs": 100, "substitutePath": [
+            {"from": recorded, "to": format!("{}/", elsewhere.display())}]}}}),
+    );
+    c.loaded().await;
+    let s = c.command("goblock.hotLines", json!([100])).await;
+    let main = s["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["file"].as_str().unwrap().ends_with("main.go"))
+        .cloned()
+        .expect("main.go lines after the substitution");
+    assert!(
+        main["file"]
+            .as_str()
+            .unwrap()
+            .starts_with(&*elsewhere.to_string_lossy())
+    );
+    assert_eq!(main["inWorkspace"], false);
+    c.shutdown().await;
+}
