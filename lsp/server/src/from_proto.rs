@@ -113,3 +113,9 @@ pub fn roots(p: &lsp::InitializeParams) -> Vec<PathBuf> {
 pub fn file_events(p: &lsp::DidChangeWatchedFilesParams) -> Vec<PathBuf> {
     p.changes.iter().filter_map(|c| path(&c.uri)).collect()
 }
+
+/// Added and removed workspace folders.
+pub fn folder_changes(p: &lsp::DidChangeWorkspaceFoldersParams) -> (Vec<PathBuf>, Vec<PathBuf>) {
+    let paths = |fs: &[lsp::WorkspaceFolder]| fs.iter().filter_map(|f| path(&f.uri)).collect();
+    (paths(&p.event.added), paths(&p.event.removed))
+}

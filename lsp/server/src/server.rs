@@ -1020,6 +1020,30 @@ impl LanguageServer for Backend {
         tokio::spawn(async move { st.apply_settings(s, errs).await });
     }
 
+    async fn did_change_workspace_folders(&self, p: lsp::DidChangeWorkspaceFoldersParams) {
+        let (added, removed) = from_proto::folder_changes(&p);
+        {
+            let mut roots = lock(&self.st.roots);
+            let removed: Vec<PathBuf> = removed.iter().map(|r| canonical(r)).collect();
+            roots.retain(|r| !removed.contains(r));
+            for a in added {
+                let a = canonical(&a);
+                if !roots.contains(&a) {
+                    roots.push(a);
+                }
+            }
+        }
+        // Path mapping depends on the roots: re-analyse.
+        *lock(&self.st.workspace) = None;
+        lock(&self.st.cache).clear();
+        let st = self.st.clone();
+        tokio::spawn(async move {
+            *lock(&st.watcher) = None;
+            st.setup_watching().await;
+            st.load(true, false).await;
+        });
+    }
+
     async fn did_change_watched_files(&self, p: lsp::DidChangeWatchedFilesParams) {
         for path in from_proto::file_events(&p) {
             let _ = self.st.trigger.send(Trigger::File(path));

@@ -182,6 +182,14 @@ pub fn capabilities(enc: Encoding, commands: &[&str]) -> lsp::ServerCapabilities
         )),
         hover_provider: Some(lsp::HoverProvider::Bool(true)),
         inlay_hint_provider: Some(lsp::InlayHintProvider::Bool(true)),
+        workspace: Some(lsp::WorkspaceOptions {
+            workspace_folders: Some(lsp::WorkspaceFoldersServerCapabilities {
+                supported: Some(true),
+                change_notifications: Some(lsp::ChangeNotifications::Bool(true)),
+            }),
+            file_operations: None,
+            text_document_content: None,
+        }),
         execute_command_provider: Some(lsp::ExecuteCommandOptions {
             commands: commands.iter().map(|c| c.to_string()).collect(),
             work_done_progress_options: Default::default(),

@@ -553,3 +553,37 @@ async fn unmapped_files_are_listed_and_substitutions_apply() {
     assert_eq!(main["inWorkspace"], false);
     c.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn workspace_folders_added_later() {
+    let Some(dir) = common::fixture_dirs().into_iter().next() else {
+        return;
+    };
+    let empty = Fixture::new("folders0", &[]);
+    let fx = Fixture::new(
+        "folders1",
+        &[(&dir.join("blocking.trace"), "blocking.trace")],
+    );
+    let mut c = Client::start();
+    c.initialize(&empty.ws, options()).await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(
+        c.command("goblock.hotLines", json!([])).await["traces"],
+        json!([])
+    );
+    c.notify(
+        "workspace/didChangeWorkspaceFolders",
+        json!({"event": {"added": [{"uri": goblock_server::uri::from_path(&fx.ws), "name": "b"}], "removed": []}}),
+    );
+    c.loaded().await;
+    let s = c.command("goblock.hotLines", json!([])).await;
+    assert_eq!(s["traces"].as_array().unwrap().len(), 1, "{s:#}");
+    assert!(
+        s["lines"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|l| l["inWorkspace"] == true)
+    );
+    c.shutdown().await;
+}
