@@ -13,7 +13,9 @@ mod common;
 
 use std::collections::{BTreeMap, HashSet};
 
-use common::{VERSIONS, decode, pprof_locations, testdata, unzstd};
+use common::{
+    VERSIONS, decode, decode_file, own_testdata, pprof_locations, testdata, unzstd, unzstd_file,
+};
 use goblock_symbols::{Binary, MatchOptions, Source, func_key, match_trace, symbolize};
 use goblock_trace::Tables;
 
@@ -390,4 +392,39 @@ fn declaration_lines_match_the_source() {
             "go{version}: {seen} trace functions with declarations"
         );
     }
+}
+
+/// `-trimpath` with a dependency: paths `example.com/dep@v1.2.3/sub/sub.go`
+/// (lsp/symbols/testdata/trimpath-deps, see its gen.sh).
+#[test]
+fn trimpath_module_at_version_paths() {
+    let dir = own_testdata().join("trimpath-deps");
+    let bin = Binary::open_uncached(&unzstd_file(
+        &dir.join("app.bin.zst"),
+        "trimpath-deps-app.bin",
+    ))
+    .expect("open");
+    let mut tables = decode_file(&dir.join("app.trace"));
+    let m = match_trace(&bin, &tables, &MatchOptions::default()).expect("match");
+    let s = symbolize(&bin, &m, &mut tables).expect("symbolize");
+    assert_eq!(s.stats.identical, s.stats.frames);
+    assert_eq!(s.stats.chain_agree, s.stats.chain_links);
+    let files: HashSet<String> = tables
+        .frames()
+        .filter(|(_, f)| f.pc != 0)
+        .map(|(id, _)| tables.str(tables.frame(s.frame(id)).file).to_owned())
+        .collect();
+    for want in [
+        "example.com/dep@v1.2.3/sub/sub.go",
+        "example.com/app/main.go",
+        "runtime/chan.go",
+    ] {
+        assert!(files.contains(want), "{want} not in {files:?}");
+    }
+    let recv = tables
+        .find_str("example.com/dep/sub.Recv")
+        .expect("dep function in the trace");
+    let d = s.decl(recv).expect("decl");
+    assert_eq!(tables.str(d.file), "example.com/dep@v1.2.3/sub/sub.go");
+    assert_eq!(d.line, 16);
 }

@@ -24,8 +24,17 @@ pub fn scratch() -> PathBuf {
 /// Decompresses `testdata/<rel>` (a `.zst`) into the scratch dir once and
 /// returns the path (written atomically, so parallel tests can share it).
 pub fn unzstd(rel: &str) -> PathBuf {
-    let src = testdata().join(rel);
-    let name = rel.replace('/', "_");
+    unzstd_file(&testdata().join(rel), &rel.replace('/', "_"))
+}
+
+/// This crate's own fixtures (`lsp/symbols/testdata`).
+pub fn own_testdata() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata")
+}
+
+/// Decompresses `src` into the scratch dir as `name` (minus `.zst`).
+pub fn unzstd_file(src: &Path, name: &str) -> PathBuf {
+    let src = src.to_owned();
     let name = name.strip_suffix(".zst").unwrap_or(&name);
     let dst = scratch().join(name);
     let src_len = std::fs::metadata(&src)
@@ -50,7 +59,13 @@ pub fn unzstd(rel: &str) -> PathBuf {
 
 /// Decodes `testdata/<rel>` into fresh tables.
 pub fn decode(rel: &str) -> Tables {
-    let bytes = std::fs::read(testdata().join(rel)).unwrap_or_else(|e| panic!("{rel}: {e}"));
+    decode_file(&testdata().join(rel))
+}
+
+/// Decodes a trace file into fresh tables.
+pub fn decode_file(path: &Path) -> Tables {
+    let rel = path.display();
+    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{rel}: {e}"));
     let mut tables = Tables::new();
     goblock_trace::decode(&bytes, &mut tables, &mut |_: &Episode, _: &Tables| {})
         .unwrap_or_else(|e| panic!("{rel}: {e}"));
