@@ -215,50 +215,6 @@ impl Rng {
     }
 }
 
-/// Rewrites an ELF64 little-endian file so its `SHF_COMPRESSED` debug
-/// sections are stored uncompressed (appended at the end, headers
-/// patched): mutations then reach gimli/addr2line instead of stopping at
-/// zlib's checksum. Returns the new file and the uncompressed sections'
-/// (name, offset, size).
-fn decompress_elf(data: &[u8]) -> (Vec<u8>, Vec<(String, usize, usize)>) {
-    let u16at = |o: usize| u16::from_le_bytes([data[o], data[o + 1]]) as usize;
-    let u32at = |o: usize| u32::from_le_bytes(data[o..o + 4].try_into().expect("4")) as usize;
-    let u64at = |o: usize| u64::from_le_bytes(data[o..o + 8].try_into().expect("8")) as usize;
-    let (shoff, shent, shnum, shstrndx) = (u64at(40), u16at(58), u16at(60), u16at(62));
-    let strtab = u64at(shoff + shstrndx * shent + 24);
-    let mut out = data.to_vec();
-    let mut sections = Vec::new();
-    for i in 0..shnum {
-        let h = shoff + i * shent;
-        let name_off = strtab + u32at(h);
-        let name_end = data[name_off..].iter().position(|&b| b == 0).expect("nul") + name_off;
-        let name = String::from_utf8_lossy(&data[name_off..name_end]).into_owned();
-        let flags = u64at(h + 8);
-        if !name.starts_with(".debug_") || flags & 0x800 == 0 {
-            continue;
-        }
-        let (off, size) = (u64at(h + 24), u64at(h + 32));
-        assert_eq!(u32at(off), 1, "zlib chdr");
-        let raw = zstd_free_inflate(&data[off + 24..off + size]);
-        let new_off = out.len();
-        out.extend_from_slice(&raw);
-        out[h + 8..h + 16].copy_from_slice(&(flags & !0x800).to_le_bytes());
-        out[h + 24..h + 32].copy_from_slice(&(new_off as u64).to_le_bytes());
-        out[h + 32..h + 40].copy_from_slice(&(raw.len() as u64).to_le_bytes());
-        sections.push((name, new_off, raw.len()));
-    }
-    (out, sections)
-}
-
-fn zstd_free_inflate(z: &[u8]) -> Vec<u8> {
-    use std::io::Read;
-    let mut out = Vec::new();
-    flate2::read::ZlibDecoder::new(z)
-        .read_to_end(&mut out)
-        .expect("inflate");
-    out
-}
-
 #[test]
 fn fuzz_object_and_dwarf_loading() {
     let iters: usize = std::env::var("GOBLOCK_FUZZ_ITERS")
@@ -270,7 +226,12 @@ fn fuzz_object_and_dwarf_loading() {
         .and_then(|v| v.parse().ok())
         .unwrap_or(0x9e37_79b9_7f4a_7c15);
     let original = std::fs::read(unzstd("go1.23/blocking.bin.zst")).expect("read");
-    let (plain, sections) = decompress_elf(&original);
+    // Uncompressed DWARF, so mutations reach gimli/addr2line instead of
+    // stopping at zlib's checksum.
+    let (plain, sections) = common::rewrite_elf(&original, |s| {
+        s.data = common::section_bytes(s);
+        s.flags &= !common::SHF_COMPRESSED;
+    });
     // The rewritten file must still symbolize the trace perfectly.
     let tables = decode("go1.23/blocking.trace");
     let bin = Binary::from_bytes(Path::new("plain.bin"), &plain).expect("plain DWARF");
