@@ -25,6 +25,8 @@ pub struct TraceMeta {
     pub id: u32,
     /// Display name (file name).
     pub name: String,
+    /// Only this share of the file is analysed yet (a preview).
+    pub partial: Option<f64>,
 }
 
 /// How a line is flagged in diagnostics.
@@ -725,6 +727,14 @@ pub fn hover_markdown(a: &Annotation, traces: &[TraceMeta], fresh: &Freshness) -
         let _ = writeln!(m, "**goblock** · `{}`", a.function);
     }
     m.push('\n');
+    for t in traces.iter().filter(|t| t.partial.is_some()) {
+        let _ = writeln!(
+            m,
+            "_Preview: the first {} of {} — the rest is loading._\n",
+            pct(t.partial.unwrap_or(0.0)),
+            t.name
+        );
+    }
     if let Freshness::Stale(why) = fresh {
         let _ = writeln!(
             m,

@@ -71,6 +71,7 @@ pub fn hot_lines(snap: &Snapshot, limit: usize, loading: bool) -> Value {
                 "binary": a.symbolization.binary,
                 "notes": a.symbolization.notes,
                 "warnings": a.summary.warnings.iter().map(|w| w.to_string()).collect::<Vec<_>>(),
+                "partial": t.partial,
             })
         })
         .collect();

@@ -94,6 +94,56 @@ pub fn read_stable(path: &Path) -> Result<(Vec<u8>, Stamp), LoadError> {
     Ok((buf, before))
 }
 
+/// Traces at least this large get a quick preview from their beginning
+/// before the full load.
+pub const PREVIEW_MIN_BYTES: u64 = 48 << 20;
+/// How much of a large trace the preview decodes.
+pub const PREVIEW_BYTES: u64 = 16 << 20;
+
+/// Loads only the first `PREVIEW_BYTES` of a large trace (decoded as a
+/// truncated trace), for a first picture while the whole file loads.
+/// `None` when the file is small or the prefix cannot be analysed.
+pub fn preview(
+    path: &Path,
+    trace_index: u32,
+    workspace: &Workspace,
+    binary: BinaryChoice,
+    cancelled: &dyn Fn() -> bool,
+) -> Option<(Loaded, f64)> {
+    let stamp = Stamp::of(path).ok()?;
+    if stamp.len < PREVIEW_MIN_BYTES {
+        return None;
+    }
+    let mut buf = Vec::with_capacity(PREVIEW_BYTES as usize);
+    std::fs::File::open(path)
+        .ok()?
+        .take(PREVIEW_BYTES)
+        .read_to_end(&mut buf)
+        .ok()?;
+    let opts = Options {
+        workspace,
+        binary,
+        trace_index,
+    };
+    let mut cb = |_: Stage, _: u64, _: u64| {
+        if cancelled() {
+            ControlFlow::Break(())
+        } else {
+            ControlFlow::Continue(())
+        }
+    };
+    let analysis = goblock_analysis::analyze_bytes(path, &buf, &opts, &mut cb).ok()?;
+    let fraction = buf.len() as f64 / stamp.len as f64;
+    Some((
+        Loaded {
+            analysis,
+            stamp,
+            truncated: true,
+        },
+        fraction,
+    ))
+}
+
 /// Loads `path` as trace number `trace_index`. `progress(percent)` is called
 /// as work advances; `cancelled()` is polled and aborts the load.
 pub fn load(

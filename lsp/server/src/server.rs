@@ -339,6 +339,18 @@ impl State {
                 )
                 .await;
             }
+            if cached.is_none() && self.preview(gen_, path, &entries, &wanted).await {
+                if let Some(p) = progress.as_mut() {
+                    p.report(
+                        0,
+                        Some(format!(
+                            "{}: preview shown; loading the rest",
+                            file_name(path)
+                        )),
+                    )
+                    .await;
+                }
+            }
             let (ptx, mut prx) = mpsc::unbounded_channel::<u32>();
             let st = self.clone();
             let p2 = path.clone();
@@ -499,6 +511,63 @@ impl State {
             "failures": snap.failures.iter().map(|f| json!({"path": f.path, "message": f.message})).collect::<Vec<_>>(),
             "summary": summary,
         })
+    }
+
+    /// For a large trace seen for the first time: analyses its beginning and
+    /// publishes that (marked as a preview) before the full load. Returns
+    /// whether a preview was shown.
+    async fn preview(
+        self: &Arc<Self>,
+        gen_: u64,
+        path: &Path,
+        done: &[Arc<TraceEntry>],
+        wanted: &[PathBuf],
+    ) -> bool {
+        let big = Stamp::of(path).is_ok_and(|s| s.len >= loader::PREVIEW_MIN_BYTES);
+        if !big {
+            return false;
+        }
+        let st = self.clone();
+        let p2 = path.to_path_buf();
+        let id = self.id_of(path);
+        let ws = self.workspace();
+        let binary = self.binary_choice();
+        let r = tokio::task::spawn_blocking(move || {
+            let cancelled = || st.load_gen.load(Ordering::SeqCst) != gen_;
+            loader::preview(&p2, id, &ws, binary, &cancelled)
+        })
+        .await;
+        let Ok(Some((loaded, fraction))) = r else {
+            return false;
+        };
+        if self.load_gen.load(Ordering::SeqCst) != gen_ {
+            return false;
+        }
+        let mut e = TraceEntry::new(id, path.to_path_buf(), loaded);
+        e.partial = Some(fraction);
+        let mut entries: Vec<Arc<TraceEntry>> = done.to_vec();
+        entries.push(Arc::new(e));
+        // Traces still to load keep their previous data meanwhile.
+        for w in wanted
+            .iter()
+            .filter(|w| *w != path && !done.iter().any(|d| &d.path == *w))
+        {
+            if let Some(c) = lock(&self.cache).get(w).cloned() {
+                entries.push(c);
+            }
+        }
+        let settings = self.settings();
+        let sgen = self.snap_gen.fetch_add(1, Ordering::SeqCst) + 1;
+        let snap = tokio::task::spawn_blocking(move || {
+            Snapshot::build(sgen, settings, entries, Vec::new())
+        })
+        .await;
+        let Ok(snap) = snap else { return false };
+        if self.load_gen.load(Ordering::SeqCst) != gen_ {
+            return false;
+        }
+        self.swap(Arc::new(snap)).await;
+        true
     }
 
     fn retry_later(self: &Arc<Self>, path: PathBuf) {

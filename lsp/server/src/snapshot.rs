@@ -26,6 +26,8 @@ pub struct TraceEntry {
     pub table: Arc<LineTable>,
     /// The rest of its analysis (the table taken out).
     pub loaded: Loaded,
+    /// A preview of a large trace: the share of the file analysed so far.
+    pub partial: Option<f64>,
 }
 
 impl TraceEntry {
@@ -37,6 +39,7 @@ impl TraceEntry {
             path,
             table,
             loaded,
+            partial: None,
         }
     }
 }
@@ -114,6 +117,7 @@ impl Snapshot {
             .iter()
             .map(|t| TraceMeta {
                 id: t.id,
+                partial: t.partial,
                 name: t
                     .path
                     .file_name()
