@@ -339,17 +339,12 @@ impl State {
                 )
                 .await;
             }
-            if cached.is_none() && self.preview(gen_, path, &entries, &wanted).await {
-                if let Some(p) = progress.as_mut() {
-                    p.report(
-                        0,
-                        Some(format!(
-                            "{}: preview shown; loading the rest",
-                            file_name(path)
-                        )),
-                    )
-                    .await;
-                }
+            if cached.is_none()
+                && self.preview(gen_, path, &entries, &wanted).await
+                && let Some(p) = progress.as_mut()
+            {
+                let msg = format!("{}: preview shown; loading the rest", file_name(path));
+                p.report(0, Some(msg)).await;
             }
             let (ptx, mut prx) = mpsc::unbounded_channel::<u32>();
             let st = self.clone();
