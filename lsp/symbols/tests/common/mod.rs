@@ -35,7 +35,7 @@ pub fn own_testdata() -> PathBuf {
 /// Decompresses `src` into the scratch dir as `name` (minus `.zst`).
 pub fn unzstd_file(src: &Path, name: &str) -> PathBuf {
     let src = src.to_owned();
-    let name = name.strip_suffix(".zst").unwrap_or(&name);
+    let name = name.strip_suffix(".zst").unwrap_or(name);
     let dst = scratch().join(name);
     let src_len = std::fs::metadata(&src)
         .unwrap_or_else(|e| panic!("{}: {e}", src.display()))
