@@ -302,3 +302,44 @@ fn objdump_entries_and_samples_agree() {
         failures.join("\n")
     );
 }
+
+/// Load bias recovery on every container: a "trace" of the objdump-sampled
+/// PCs (frames as DWARF names them) moved by an ASLR-like slide — 16 KiB
+/// aligned for darwin/arm64, 64 KiB for windows, 4 KiB for linux, and one
+/// that moves the image *down* — must be matched with exactly that bias.
+#[test]
+fn load_bias_is_recovered_on_every_container() {
+    use goblock_symbols::{MatchOptions, match_trace};
+    use goblock_trace::{Frame, Tables};
+    for c in CASES {
+        let bin =
+            Binary::open_uncached(&unzstd(&format!("go{}/{}", c.version, c.binary))).expect("open");
+        let (entries, samples) = read_tsv(&format!("go{}/{}", c.version, c.tsv));
+        let base = entries.first().map_or(0, |e| e.pc);
+        for slide in [
+            0x5566_ac01_e000_u64,
+            0x7ff6_1234_0000,
+            0x1_0246_c000,
+            0u64.wrapping_sub(base & !0xfff) + 0x1000,
+        ] {
+            let mut tables = Tables::new();
+            for s in &samples {
+                let chain = bin.resolve(s.pc).expect("resolve");
+                let Some(f) = chain.first().filter(|f| f.line > 0) else {
+                    continue;
+                };
+                let frame = Frame {
+                    pc: s.pc.wrapping_add(slide),
+                    func: tables.intern_str(&f.function),
+                    file: tables.intern_str(&f.file),
+                    line: f.line,
+                };
+                tables.intern_frame(frame);
+            }
+            let m = match_trace(&bin, &tables, &MatchOptions::default())
+                .unwrap_or_else(|e| panic!("go{} {} slide {slide:#x}: {e}", c.version, c.binary));
+            assert_eq!(m.bias, slide, "go{} {}", c.version, c.binary);
+            assert_eq!(m.frames_matched, m.frames_checked);
+        }
+    }
+}
