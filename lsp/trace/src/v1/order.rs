@@ -172,6 +172,63 @@ struct Cursor<'a> {
     exhausted: bool,
 }
 
+const F_ORDINARY: u8 = 1;
+const F_STACK: u8 = 2;
+const F_START: u8 = 4;
+const F_CLEAR: u8 = 8;
+const F_EXPLICIT: u8 = 16;
+
+/// Per event type: ordinary timed event (fast path), trailing stack id, and
+/// its effect on the P's current goroutine (as in `decode_one`).
+static FLAGS: [u8; 64] = {
+    let mut f = [0u8; 64];
+    let mut t = 0;
+    while t < ev::COUNT as usize {
+        let sp = &event::SPECS[t];
+        let typ = t as u8;
+        let special = matches!(
+            typ,
+            ev::NONE
+                | ev::BATCH
+                | ev::FREQUENCY
+                | ev::STACK
+                | ev::STRING
+                | ev::TIMER_GOROUTINE
+                | ev::USER_LOG
+                | ev::CPU_SAMPLE
+        );
+        if sp.timed && !special {
+            f[t] |= F_ORDINARY;
+        }
+        if sp.stack {
+            f[t] |= F_STACK;
+        }
+        f[t] |= match typ {
+            ev::GO_START | ev::GO_START_LOCAL | ev::GO_START_LABEL => F_START,
+            ev::GO_END
+            | ev::GO_STOP
+            | ev::GO_SCHED
+            | ev::GO_PREEMPT
+            | ev::GO_SLEEP
+            | ev::GO_BLOCK
+            | ev::GO_BLOCK_SEND
+            | ev::GO_BLOCK_RECV
+            | ev::GO_BLOCK_SELECT
+            | ev::GO_BLOCK_SYNC
+            | ev::GO_BLOCK_COND
+            | ev::GO_BLOCK_NET
+            | ev::GO_SYS_BLOCK
+            | ev::GO_BLOCK_GC => F_CLEAR,
+            ev::GO_SYS_EXIT | ev::GO_WAITING | ev::GO_IN_SYSCALL | ev::GO_SYS_EXIT_LOCAL => {
+                F_EXPLICIT
+            }
+            _ => 0,
+        };
+        t += 1;
+    }
+    f
+};
+
 /// Events decoded ahead per P (bounded: never more per P).
 const CHUNK: usize = 256;
 
@@ -190,12 +247,88 @@ impl Cursor<'_> {
         self.evs.clear();
         self.at = 0;
         while self.evs.len() < CHUNK {
+            self.fast(buf, p);
+            if self.evs.len() >= CHUNK {
+                break;
+            }
             match self.decode_one(buf, minor, p)? {
                 Some(e) => self.evs.push(e),
                 None => break,
             }
         }
         Ok(())
+    }
+
+    /// Decodes ordinary events of the current batch into `evs` until the
+    /// chunk is full, the batch ends, or an event needs [`Self::decode_one`]
+    /// (special layouts), which then goes on from the same position.
+    #[inline]
+    fn fast(&mut self, buf: &[u8], p: u32) {
+        let data = &buf[..self.end.min(buf.len())];
+        let mut pos = self.pos;
+        let mut last_ts = self.last_ts;
+        let mut last_g = self.last_g;
+        while pos < data.len() && self.evs.len() < CHUNK {
+            let b = data[pos];
+            let typ = b & 0x3f;
+            let fl = FLAGS[typ as usize];
+            if fl & F_ORDINARY == 0 {
+                break;
+            }
+            let k = b >> 6;
+            let mut q = pos + 1;
+            let mut vals = [0u64; 6];
+            let n;
+            if k < 3 {
+                n = k as usize + 1;
+                for v in vals.iter_mut().take(n) {
+                    *v = wire::uv_trusted(data, &mut q);
+                }
+            } else {
+                let l = wire::uv_trusted(data, &mut q) as usize;
+                let stop = q.saturating_add(l).min(data.len());
+                let mut m = 0;
+                while q < stop && m < vals.len() {
+                    vals[m] = wire::uv_trusted(data, &mut q);
+                    m += 1;
+                }
+                n = m;
+                q = stop;
+            }
+            if n == 0 {
+                break;
+            }
+            let ts = last_ts.wrapping_add(vals[0] as i64);
+            last_ts = ts;
+            let nargs = if fl & F_STACK != 0 { n - 1 } else { n };
+            let stk = if fl & F_STACK != 0 { vals[n - 1] } else { 0 };
+            let mut args = [0u64; 3];
+            for (dst, src) in args.iter_mut().zip(vals.iter().take(nargs).skip(1)) {
+                *dst = *src;
+            }
+            let mut g = last_g;
+            if fl & F_START != 0 {
+                last_g = args[0];
+                g = args[0];
+            } else if fl & F_CLEAR != 0 {
+                last_g = 0;
+            } else if fl & F_EXPLICIT != 0 {
+                g = args[0];
+            }
+            self.evs.push(Event {
+                typ,
+                ts,
+                p,
+                g,
+                args,
+                stk,
+                off: pos,
+            });
+            pos = q;
+        }
+        self.pos = pos;
+        self.last_ts = last_ts;
+        self.last_g = last_g;
     }
 
     /// Decodes the next timed event of this P (`None` when exhausted).
