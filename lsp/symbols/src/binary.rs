@@ -201,8 +201,14 @@ impl Binary {
 
     fn decl_index(&self) -> Result<&(Decls, DeclKeys)> {
         let r = self.decls.get_or_init(|| {
-            let (mut decls, pending) =
+            let (mut decls, mut pending) =
                 decls::scan(&self.path, self.resolver.dwarf()).map_err(|e| e.to_string())?;
+            // Go ≥ 1.20 gives every Go function a decl_line; what lacks one
+            // there is assembly and wrappers, not worth parsing every line
+            // table for. Go ≤ 1.19 gives none: use the entry lines.
+            if !decls.is_empty() {
+                pending.clear();
+            }
             let addrs: Vec<u64> = pending.iter().map(|p| p.2).collect();
             let chains = self
                 .resolver

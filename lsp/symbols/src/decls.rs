@@ -33,9 +33,10 @@ pub struct Decl {
 /// Declarations by function name (as DWARF spells it).
 pub type Decls = HashMap<Arc<str>, Decl>;
 
-/// Functions without `DW_AT_decl_line` (Go ≤ 1.19 emits none): name, file
-/// and entry address. Their line is the entry PC's line — Go attributes a
-/// function's prologue to the line of its `func` keyword.
+/// Functions without `DW_AT_decl_line` (Go ≤ 1.19 emits none; later
+/// versions omit it only for assembly and wrappers): name, file and entry
+/// address. For Go ≤ 1.19 the caller takes the entry PC's line — Go
+/// attributes a function's prologue to the line of its `func` keyword.
 pub(crate) type Pending = Vec<(Arc<str>, Option<Arc<str>>, u64)>;
 
 /// Scans every unit for `DW_TAG_subprogram` DIEs with a name and a
