@@ -107,7 +107,14 @@ async fn large() {
         })
         .await;
     let first = t0.elapsed();
-    c.loaded().await;
+    // A preview may have ended its own progress: wait for the whole file.
+    let full = loop {
+        c.loaded().await;
+        let s = c.command("goblock.hotLines", json!([1])).await;
+        if s["loading"] == false && s["traces"][0]["partial"].is_null() {
+            break t0.elapsed();
+        }
+    };
     let status = c.command("goblock.hotLines", json!([3])).await;
     println!("server: {what}");
     println!(
@@ -126,6 +133,7 @@ async fn large() {
             .next()
             .unwrap_or("")
     );
+    println!("  whole trace loaded after {:.2} s", full.as_secs_f64());
     println!(
         "  episodes {}, symbolization {} ({})",
         status["traces"][0]["episodes"],
@@ -133,7 +141,7 @@ async fn large() {
         status["traces"][0]["binary"]
     );
     if let Some(pid) = pid {
-        tokio::time::sleep(Duration::from_millis(500)).await;
+        tokio::time::sleep(Duration::from_millis(2500)).await;
         println!("  memory after load: {}", proc_mem(pid));
     }
     c.shutdown().await;
@@ -202,6 +210,7 @@ async fn latency() {
     c.notify("initialized", json!({}));
     c.loaded().await;
     if let Some(pid) = pid {
+        tokio::time::sleep(Duration::from_millis(2500)).await;
         println!("  memory after load: {}", proc_mem(pid));
     }
     let uri = goblock_server::uri::from_path(&file);

@@ -496,6 +496,11 @@ impl State {
         let summary = commands::summary(&snap);
         self.swap(snap.clone()).await;
         release_freed_memory();
+        // Again once the published messages have been written out.
+        tokio::spawn(async {
+            tokio::time::sleep(Duration::from_secs(2)).await;
+            release_freed_memory();
+        });
         if let Some(p) = progress {
             p.end(Some(summary.clone())).await;
         }
