@@ -155,6 +155,12 @@ pub fn analyze_file(
             const CHUNK: usize = 16 << 20;
             let done = (done as usize).min(map.len());
             let upto = done / CHUNK * CHUNK;
+            // The old-format decoder reads the file twice: when progress
+            // starts over, pages below `released` are read again and must be
+            // released again.
+            if upto < released {
+                released = 0;
+            }
             if upto > released {
                 // SAFETY: a read-only private file mapping: dropped pages are
                 // re-read from the file if touched again.
