@@ -26,7 +26,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use goblock_symbols::{Binary, MatchOptions, Symbolizer, match_trace, symbolize};
+use goblock_symbols::{
+    Binary, MatchOptions, Request, Symbolizer, match_trace, symbolize, symbolize_trace,
+};
 use goblock_trace::{Episode, Tables};
 
 struct Args {
@@ -248,6 +250,28 @@ fn bench_trace(trace: &Path, binary: &Path) -> Vec<u64> {
         tables.stack_count(),
         pcs.len()
     );
+    // A copy of the frames and stacks, for the end-to-end run below.
+    let tables_copy = {
+        let mut t = Tables::new();
+        let mut ids = Vec::new();
+        for (_, f) in tables.frames() {
+            let g = goblock_trace::Frame {
+                func: t.intern_str(tables.str(f.func)),
+                file: t.intern_str(tables.str(f.file)),
+                ..*f
+            };
+            ids.push(t.intern_frame(g));
+        }
+        for s in 0..tables.stack_count() {
+            let st: Vec<_> = tables
+                .stack(goblock_trace::StackId(s as u32))
+                .iter()
+                .map(|f| ids[f.0 as usize])
+                .collect();
+            t.intern_stack(&st);
+        }
+        t
+    };
     let bin = Binary::open_uncached(binary).expect("open");
     let t = Instant::now();
     let m = match_trace(&bin, &tables, &MatchOptions::default()).expect("match");
@@ -265,6 +289,19 @@ fn bench_trace(trace: &Path, binary: &Path) -> Vec<u64> {
         s.stats.chain_agree,
         s.stats.chain_links,
         m.bias
+    );
+    let mut again = tables_copy;
+    let t = Instant::now();
+    let req = Request {
+        binary: Some(binary.to_owned()),
+        ..Default::default()
+    };
+    let s = symbolize_trace(&Symbolizer::new(2), &mut again, &req);
+    println!(
+        "symbolize_trace end to end (open + match + symbolize + declarations, fresh cache): {} ({}, {} declarations)",
+        ms(t.elapsed()),
+        s.source.as_str(),
+        s.decls().count()
     );
     let fresh = Binary::open_uncached(binary).expect("open");
     let t = Instant::now();

@@ -192,6 +192,24 @@ impl Binary {
         self.resolver.cache_len()
     }
 
+    /// Starts the declaration scan on a background thread, so that it
+    /// overlaps with matching and resolution; [`Binary::function_decls`]
+    /// then waits for it (or finds it done). Does nothing if the scan has
+    /// already run.
+    pub fn prefetch_decls(self: &std::sync::Arc<Self>) {
+        if self.decls.get().is_some() {
+            return;
+        }
+        let me = self.clone();
+        let spawned = std::thread::Builder::new()
+            .name("goblock-decls".into())
+            .spawn(move || {
+                let _ = me.function_decls();
+            });
+        // If no thread can be started, the scan runs on first use instead.
+        drop(spawned);
+    }
+
     /// Every function's declaration, scanned from DWARF on first call
     /// (one pass over `.debug_info`; safe to call from several threads,
     /// the scan runs once).

@@ -323,7 +323,7 @@ pub fn symbolize_trace(
             c
         }
     };
-    for path in candidates {
+    for (i, path) in candidates.into_iter().enumerate() {
         let bin = match symbolizer.open(&path) {
             Ok(b) => b,
             Err(e) => {
@@ -331,6 +331,10 @@ pub fn symbolize_trace(
                 continue;
             }
         };
+        // The likeliest binaries: scan declarations while matching.
+        if i < 2 {
+            bin.prefetch_decls();
+        }
         let m = match match_trace(&bin, tables, &req.options) {
             Ok(m) => m,
             Err(e) => {
