@@ -67,6 +67,11 @@ const PARALLEL_MIN: u64 = 256 * 1024;
 /// a header claiming more is corrupt, and we refuse to allocate for it.
 const MAX_ZLIB_RATIO: u64 = 1032;
 
+/// Largest decompressed section accepted (the biggest Go binaries' DWARF
+/// sections are a few hundred MB); a corrupt header must not make us
+/// allocate without bound.
+const MAX_SECTION: u64 = 1 << 30;
+
 /// Facts about the container, read once at load time.
 pub(crate) struct Container {
     pub format: BinaryFormat,
@@ -536,6 +541,12 @@ fn decompress(path: &Path, job: &Job<'_>) -> Result<Arc<[u8]>> {
         offset: job.offset,
         reason,
     };
+    if job.uncompressed_size > MAX_SECTION {
+        return Err(err(format!(
+            "header claims {} bytes, more than the {MAX_SECTION} accepted",
+            job.uncompressed_size
+        )));
+    }
     match job.format {
         CompressionFormat::None => Ok(Arc::from(job.data)),
         CompressionFormat::Zlib => {

@@ -306,3 +306,24 @@ fn fuzz_object_and_dwarf_loading() {
     }
     println!("fuzz: {iters} inputs, {ok} loaded, {err} refused with an error");
 }
+
+/// A compressed section whose header claims an absurd size is refused
+/// before anything is allocated for it.
+#[test]
+fn absurd_decompressed_sizes_are_refused() {
+    let original = std::fs::read(unzstd("go1.23/blocking.bin.zst")).expect("read");
+    for claimed in [1u64 << 40, 1 << 31, 64 << 20] {
+        let (bytes, _) = common::rewrite_elf(&original, |s| {
+            if s.name == ".debug_info" {
+                s.data[8..16].copy_from_slice(&claimed.to_le_bytes());
+            }
+        });
+        let err = Binary::from_bytes(Path::new("absurd.bin"), &bytes).expect_err("absurd size");
+        let msg = err.to_string();
+        assert!(matches!(err, SymbolsError::Decompress { .. }), "{msg}");
+        assert!(
+            msg.contains(".debug_info") && msg.contains("offset 0x"),
+            "{msg}"
+        );
+    }
+}
