@@ -40,7 +40,7 @@ step "Debian packages"
 
 if [ -z "${GOBLOCK_BIN:-}" ]; then
   step "goblock binary"
-  (cd "$REPO" && cargo build --locked --bin goblock) || { echo "editors: cargo build failed" >&2; exit 1; }
+  (cd "$REPO" && cargo build --bin goblock) || { echo "editors: cargo build failed" >&2; exit 1; }
   export GOBLOCK_BIN=$REPO/target/debug/goblock
 fi
 

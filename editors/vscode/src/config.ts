@@ -16,7 +16,7 @@ export interface ServerSettings {
   binaries: string[];
   categories: string[];
   diagnostics: { enable: boolean; minTotalMs: number; minShare: number; severity: string; hottest: number };
-  inlayHints: { enable: boolean; callers: boolean };
+  inlayHints: { enable: boolean; callers: boolean; minTotalMs: number };
   substitutePath: SubstitutePath[];
   debounceMs: number;
 }
@@ -26,7 +26,7 @@ export const DEFAULTS: ServerSettings = {
   binaries: [],
   categories: ['sync', 'net', 'syscall'],
   diagnostics: { enable: true, minTotalMs: 1, minShare: 0.01, severity: 'information', hottest: 10 },
-  inlayHints: { enable: true, callers: false },
+  inlayHints: { enable: true, callers: false, minTotalMs: 1 },
   substitutePath: [],
   debounceMs: 300,
 };
@@ -80,6 +80,7 @@ export function serverSettings(get: SettingGetter, ctx: PathContext): ServerSett
     inlayHints: {
       enable: bool(get('inlayHints.enable'), DEFAULTS.inlayHints.enable),
       callers: bool(get('inlayHints.callers'), DEFAULTS.inlayHints.callers),
+      minTotalMs: num(get('inlayHints.minTotalMs'), DEFAULTS.inlayHints.minTotalMs, 0),
     },
     substitutePath: substitute
       .filter(

@@ -27,6 +27,7 @@ test('user values pass through, paths are expanded', () => {
     'diagnostics.hottest': 3,
     'inlayHints.enable': false,
     'inlayHints.callers': true,
+    'inlayHints.minTotalMs': 5,
     substitutePath: [{ from: '/build', to: '${workspaceFolder}/src' }],
     debounceMs: 50,
   };
@@ -35,7 +36,7 @@ test('user values pass through, paths are expanded', () => {
     binaries: ['/home/u/bin/app', '/ws/app'],
     categories: ['sync', 'sleep'],
     diagnostics: { enable: false, minTotalMs: 5, minShare: 0.25, severity: 'warning', hottest: 3 },
-    inlayHints: { enable: false, callers: true },
+    inlayHints: { enable: false, callers: true, minTotalMs: 5 },
     substitutePath: [{ from: '/build', to: '/ws/src' }],
     debounceMs: 50,
   });
@@ -79,7 +80,7 @@ function defaultOf(key: string): unknown {
 test('package.json declares every server setting with its default and a description', () => {
   const keys = ['traces', 'binaries', 'categories', 'diagnostics.enable', 'diagnostics.minTotalMs',
     'diagnostics.minShare', 'diagnostics.severity', 'diagnostics.hottest', 'inlayHints.enable',
-    'inlayHints.callers', 'substitutePath', 'debounceMs'];
+    'inlayHints.callers', 'inlayHints.minTotalMs', 'substitutePath', 'debounceMs'];
   for (const k of keys) {
     const p = props[`goblock.${k}`];
     assert.ok(p, `goblock.${k} missing from package.json`);

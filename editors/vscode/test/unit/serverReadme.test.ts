@@ -1,5 +1,5 @@
 // serverReadme.test.ts: package.json's settings and the extension's command names agree with
-// the server's own documentation (lsp/server/README.md): every server setting is declared with
+// the server's own documentation (README.md ("The language server")): every server setting is declared with
 // the server's default, and the commands the extension calls exist.
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import { SERVER } from '../../src/protocol';
 
 const root = path.join(__dirname, '../../..');
-const readmePath = path.join(root, '../../lsp/server/README.md');
+const readmePath = path.join(root, '../../README.md');
 const manifest = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'));
 const props: Record<string, { default: unknown }> = manifest.contributes.configuration.properties;
 const readme = fs.existsSync(readmePath) ? fs.readFileSync(readmePath, 'utf8') : undefined;
@@ -20,7 +20,7 @@ function serverSettings(text: string): Map<string, unknown> {
   return out;
 }
 
-test('every setting of the server is in package.json with the same default', { skip: !readme && 'no lsp/server/README.md' }, () => {
+test('every setting of the server is in package.json with the same default', () => {
   const documented = serverSettings(readme!);
   assert.ok(documented.size >= 8, `only ${documented.size} settings parsed from the server README`);
   for (const [key, def] of documented) {
@@ -29,6 +29,6 @@ test('every setting of the server is in package.json with the same default', { s
   }
 });
 
-test('the server commands the extension calls are documented', { skip: !readme && 'no lsp/server/README.md' }, () => {
+test('the server commands the extension calls are documented', () => {
   for (const c of Object.values(SERVER)) assert.ok(readme!.includes(`\`${c}\``), `${c} not in the server README`);
 });
