@@ -23,6 +23,7 @@ fi
 ver=$("$GO" env GOVERSION)
 { command -v /usr/bin/time && command -v bc; } >/dev/null || { apt-get update -qq && apt-get install -y -qq time bc >/dev/null; }
 cargo build --release --quiet
+BIN=${CARGO_TARGET_DIR:-target}/release/goblock
 bytes=$(stat -c %s "$trace")
 
 measure() { # label, command...
@@ -40,8 +41,8 @@ measure() { # label, command...
 }
 
 echo "trace: $trace ($(echo "$bytes/1000000" | bc) MB, written by $ver), machine: $(nproc) cores"
-events=$(./target/release/goblock report --format json --no-binary "$trace" | python3 -c 'import json,sys; print(json.load(sys.stdin)["traces"][0]["events"])')
-g=$(measure "goblock report" ./target/release/goblock report --format json --no-binary --categories all "$trace")
+events=$("$BIN" report --format json --no-binary "$trace" | python3 -c 'import json,sys; print(json.load(sys.stdin)["traces"][0]["events"])')
+g=$(measure "goblock report" "$BIN" report --format json --no-binary --categories all "$trace")
 # Go's tool needs ~19 GB for 220 MB of Go 1.26 trace and more for Go 1.21's:
 # bounded by GO_TOOL_TIMEOUT (s); SKIP_GO_TOOL=1 leaves it out.
 if [ "${SKIP_GO_TOOL:-}" = 1 ]; then
