@@ -41,7 +41,7 @@ step "Debian packages"
 if [ -z "${GOBLOCK_BIN:-}" ]; then
   step "goblock binary"
   (cd "$REPO" && cargo build --bin goblock) || { echo "editors: cargo build failed" >&2; exit 1; }
-  export GOBLOCK_BIN=$REPO/target/debug/goblock
+  export GOBLOCK_BIN=${CARGO_TARGET_DIR:-$REPO/target}/debug/goblock
 fi
 
 step "VS Code extension: unit tests and .vsix"
