@@ -247,6 +247,7 @@ impl Consumer for GenEpisodes<'_> {
 
     fn transition(&mut self, t: &Transition<'_>, s: &mut GoSlot) {
         let e = t.ev;
+        let time = t.time;
         let g = t.g;
         let n = self.tracker.names;
         match e.typ {
@@ -255,29 +256,29 @@ impl Consumer for GenEpisodes<'_> {
                 s.creator = (!creator.is_empty()).then_some(creator);
                 let own = self.stack(e.args[1]);
                 if e.typ == ev::GO_CREATE {
-                    self.open(g, s, Open::Runnable, e.time, n.created, None, own, None);
+                    self.open(g, s, Open::Runnable, time, n.created, None, own, None);
                 } else {
                     let cat = Some(Category::of_wait_reason("coroutine"));
-                    self.open(g, s, Open::Waiting, e.time, n.coroutine, cat, own, None);
+                    self.open(g, s, Open::Waiting, time, n.coroutine, cat, own, None);
                 }
             }
             ev::GO_START if s.open == Open::Runnable => {
                 let w = s.waker;
-                self.close(g, s, e.time, w);
+                self.close(g, s, time, w);
             }
             ev::GO_DESTROY_SYSCALL | ev::GO_SYSCALL_END if s.open == Open::Syscall => {
-                self.close(g, s, e.time, None);
+                self.close(g, s, time, None);
             }
             ev::GO_SYSCALL_END_BLOCKED => {
                 let stack = s.stack;
                 if s.open == Open::Syscall {
-                    self.close(g, s, e.time, None);
+                    self.close(g, s, time, None);
                 }
                 self.open(
                     g,
                     s,
                     Open::Runnable,
-                    e.time,
+                    time,
                     n.syscall_exit,
                     None,
                     stack,
@@ -286,7 +287,7 @@ impl Consumer for GenEpisodes<'_> {
             }
             ev::GO_SYSCALL_BEGIN => {
                 let stack = self.stack(e.args[1]);
-                self.open(g, s, Open::Syscall, e.time, n.syscall, None, stack, None);
+                self.open(g, s, Open::Syscall, time, n.syscall, None, stack, None);
             }
             ev::GO_STOP => {
                 let mut reason = self.sym(e.args[0]);
@@ -294,7 +295,7 @@ impl Consumer for GenEpisodes<'_> {
                     reason = n.runnable;
                 }
                 let stack = self.stack(e.args[1]);
-                self.open(g, s, Open::Runnable, e.time, reason, None, stack, None);
+                self.open(g, s, Open::Runnable, time, reason, None, stack, None);
             }
             ev::GO_BLOCK => {
                 let (reason, stack) = if t.source == ev::GO_SWITCH {
@@ -303,7 +304,7 @@ impl Consumer for GenEpisodes<'_> {
                     (self.sym(e.args[0]), self.stack(e.args[1]))
                 };
                 let cat = Some(self.category(reason));
-                self.open(g, s, Open::Waiting, e.time, reason, cat, stack, None);
+                self.open(g, s, Open::Waiting, time, reason, cat, stack, None);
             }
             ev::GO_UNBLOCK | ev::GO_SWITCH | ev::GO_SWITCH_DESTROY => {
                 let wstack = if e.typ == ev::GO_UNBLOCK {
@@ -312,15 +313,15 @@ impl Consumer for GenEpisodes<'_> {
                     StackId::EMPTY
                 };
                 let waker = Some(Waker {
-                    goroutine: (t.ctx.g != NO_G).then_some(t.ctx.g),
+                    goroutine: (t.ctx_g != NO_G).then_some(t.ctx_g),
                     stack: wstack,
                 });
                 let own = s.stack;
                 if s.open == Open::Waiting {
-                    self.close(g, s, e.time, waker);
+                    self.close(g, s, time, waker);
                 }
                 if e.typ == ev::GO_UNBLOCK {
-                    self.open(g, s, Open::Runnable, e.time, n.runnable, None, own, waker);
+                    self.open(g, s, Open::Runnable, time, n.runnable, None, own, waker);
                 }
             }
             ev::GO_STATUS | ev::GO_STATUS_STACK => {

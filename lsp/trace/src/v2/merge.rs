@@ -137,6 +137,69 @@ pub(crate) fn nargs_table(minor: u32) -> [u8; 256] {
     t
 }
 
+/// Bytes the fast decoder looks at: enough for 5 varints of 10 bytes after
+/// the type byte.
+const FAST: usize = 64;
+
+/// Decodes the `n` varints after the type byte when at least [`FAST`]
+/// bytes remain, from a fixed-size window (no per-byte bounds checks).
+/// `None` when fewer bytes remain or a varint is malformed (the slow path
+/// then reports it). Returns the event's length.
+#[inline(always)]
+fn decode_fast(data: &[u8], n: usize, dt: &mut u64, args: &mut [u64; MAX_ARGS]) -> Option<usize> {
+    let w: &[u8; FAST] = data.get(..FAST)?.try_into().ok()?;
+    let mut p = 1usize;
+    for i in 0..n {
+        let v = if i == 0 {
+            &mut *dt
+        } else {
+            args.get_mut(i - 1)?
+        };
+        let b = w[p & (FAST - 1)];
+        p += 1;
+        if b < 0x80 {
+            *v = u64::from(b);
+            continue;
+        }
+        let mut x = u64::from(b & 0x7f);
+        let mut shift = 7u32;
+        loop {
+            let b = w[p & (FAST - 1)];
+            p += 1;
+            if shift == 63 && b > 1 {
+                return None;
+            }
+            x |= u64::from(b & 0x7f) << shift;
+            if b < 0x80 {
+                break;
+            }
+            shift += 7;
+            if shift > 63 {
+                return None;
+            }
+        }
+        *v = x;
+    }
+    Some(p)
+}
+
+/// [`decode_fast`] for the last bytes of a batch; `Err(i)` = varint `i`
+/// (0 = the timestamp delta) is malformed or cut.
+#[inline(never)]
+fn decode_slow(
+    data: &[u8],
+    n: usize,
+    dt: &mut u64,
+    args: &mut [u64; MAX_ARGS],
+) -> Result<usize, usize> {
+    let mut p = 1;
+    *dt = uvarint(data, &mut p).ok_or(0usize)?;
+    for (i, v) in args.iter_mut().enumerate().take(n.saturating_sub(1)) {
+        *v = uvarint(data, &mut p).ok_or(i + 1)?;
+    }
+    Ok(p)
+}
+
 /// A uvarint, with a fast path for the common one-byte case.
 #[inline(always)]
 fn uvarint(data: &[u8], p: &mut usize) -> Option<u64> {
@@ -164,7 +227,7 @@ fn bad_varint(typ: u8, at: usize, arg: usize) -> Box<DecodeError> {
 
 impl Cursor {
     /// Go's `batchCursor.nextEvent`. `Ok(false)` when the M has no more events.
-    #[inline]
+    #[inline(always)]
     fn next(&mut self, inp: &GenInput<'_>) -> Result<bool, Box<DecodeError>> {
         while self.pos >= self.end {
             let Some(&bi) = inp.ms[self.mi].batches.get(self.idx) else {
@@ -191,26 +254,21 @@ impl Cursor {
         if n == 0 {
             return Err(self.bad_type(typ, at, inp.minor));
         }
-        let mut p = 1;
-        let Some(dt) = uvarint(data, &mut p) else {
-            return Err(bad_varint(typ, at, 0));
+        // Decode straight into the cursor's event: building it in a local
+        // array and copying it over costs store-forwarding stalls.
+        let mut dt = 0u64;
+        self.ev.args = [0; MAX_ARGS];
+        let p = match decode_fast(data, n, &mut dt, &mut self.ev.args) {
+            Some(p) => p,
+            None => decode_slow(data, n, &mut dt, &mut self.ev.args)
+                .map_err(|arg| bad_varint(typ, at, arg))?,
         };
-        let mut args = [0u64; MAX_ARGS];
-        for (i, a) in args.iter_mut().enumerate().take(n - 1) {
-            let Some(v) = uvarint(data, &mut p) else {
-                return Err(bad_varint(typ, at, i + 1));
-            };
-            *a = v;
-        }
         let time = inp.scale.mul(dt).wrapping_add(self.last);
         self.last = time;
         self.pos = at + p;
-        self.ev = Ev {
-            typ,
-            time,
-            args,
-            offset: at,
-        };
+        self.ev.typ = typ;
+        self.ev.time = time;
+        self.ev.offset = at;
         Ok(true)
     }
 
@@ -263,7 +321,8 @@ impl Merger {
         // in Go-reader time mode, where every returned event is stamped).
         order.stamp(mul(inp.freq, inp.min_ts));
         let mut stats = GenStats::default();
-        let mut cpu = inp.cpu_times.iter().copied().peekable();
+        let cpu = inp.cpu_times;
+        let mut ci = 0;
         self.cursors.clear();
         self.heap.clear();
         for (mi, mb) in inp.ms.iter().enumerate() {
@@ -286,9 +345,12 @@ impl Merger {
             }
         }
         while !self.heap.is_empty() {
-            let head = self.heap[0].0;
-            while let Some(t) = cpu.next_if(|&t| t < head) {
-                order.stamp(t);
+            if ci < cpu.len() {
+                let head = self.heap[0].0;
+                while let Some(&t) = cpu.get(ci).filter(|&&t| t < head) {
+                    order.stamp(t);
+                    ci += 1;
+                }
             }
             let mut advanced = self.try_advance(0, inp, order, c)?;
             if advanced.is_none() {
@@ -309,7 +371,7 @@ impl Merger {
                 c.tick()?;
             }
         }
-        for t in cpu {
+        for &t in cpu.get(ci..).unwrap_or(&[]) {
             order.stamp(t);
         }
         Ok(stats)
@@ -317,6 +379,7 @@ impl Merger {
 
     /// Go's `tryAdvance`: apply the event of heap entry `i`, refill its
     /// cursor and fix the heap. The applied event's time, if it advanced.
+    #[inline(always)]
     fn try_advance<S: Default, C: Consumer<Slot = S>>(
         &mut self,
         i: usize,
@@ -374,19 +437,23 @@ fn sift_up(heap: &mut [(i64, usize)], mut i: usize) -> usize {
     i
 }
 
-/// Go's `heapSiftDown` / `min3`.
-#[inline]
+/// Go's `heapSiftDown` / `min3` (ties keep the parent, then the left child).
+#[inline(always)]
 fn sift_down(heap: &mut [(i64, usize)], mut i: usize) -> usize {
+    let n = heap.len();
     loop {
+        let l = 2 * i + 1;
+        if l >= n || i >= n {
+            return i;
+        }
         let mut m = i;
-        let mut mt = heap.get(i).map_or(i64::MAX, |h| h.0);
-        for j in [2 * i + 1, 2 * i + 2] {
-            if let Some(&(t, _)) = heap.get(j)
-                && t < mt
-            {
-                mt = t;
-                m = j;
-            }
+        let mut mt = heap[i].0;
+        if heap[l].0 < mt {
+            mt = heap[l].0;
+            m = l;
+        }
+        if l + 1 < n && heap[l + 1].0 < mt {
+            m = l + 1;
         }
         if m == i {
             return i;

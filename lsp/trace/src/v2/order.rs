@@ -123,6 +123,8 @@ pub(crate) struct Transition<'a> {
     /// The event (possibly synthesised: `GoBlock`, `GoStart`, `GoDestroy`
     /// derived from `GoSwitch*`, with zero arguments).
     pub ev: &'a Ev,
+    /// Its time: the raw time, or Go's reader's in Go-reader time mode.
+    pub time: i64,
     /// Source event type when `ev` is synthesised, else `ev.typ`.
     pub source: u8,
     /// The goroutine.
@@ -131,9 +133,9 @@ pub(crate) struct Transition<'a> {
     pub from: GoState,
     /// State after.
     pub to: GoState,
-    /// Context of the event (its `g` is the goroutine running on that M,
-    /// e.g. the unblocker for `GoUnblock`).
-    pub ctx: Ctx,
+    /// The goroutine running where the event happened (e.g. the unblocker
+    /// for `GoUnblock`), `NO_G` if none.
+    pub ctx_g: u64,
 }
 
 /// Receives goroutine transitions.
@@ -406,16 +408,16 @@ fn fire<S, C: Consumer<Slot = S>>(
     ctx: Ctx,
     slot: &mut S,
 ) {
-    let mut stamped = *e;
-    stamped.time = clock.stamp(e.time);
+    let time = clock.stamp(e.time);
     c.transition(
         &Transition {
-            ev: &stamped,
+            ev: e,
+            time,
             source,
             g,
             from,
             to,
-            ctx,
+            ctx_g: ctx.g,
         },
         slot,
     );
@@ -435,21 +437,37 @@ struct TaskState {
 
 /// `schedReqs` constraints.
 #[derive(Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
 enum Req {
-    MustNot,
-    May,
-    Must,
+    MustNot = 0,
+    May = 1,
+    Must = 2,
 }
 
-const USER_GO: (Req, Req, Req) = (Req::Must, Req::Must, Req::Must);
+const MN: u8 = Req::MustNot as u8;
+const MY: u8 = Req::May as u8;
+const MU: u8 = Req::Must as u8;
 
-#[inline]
-fn validate_ctx(ctx: Ctx, (m, p, g): (Req, Req, Req)) -> Result<(), String> {
-    let bad = |req: Req, have: bool| (req == Req::Must && !have) || (req == Req::MustNot && have);
-    if bad(m, ctx.m != NO_M) || bad(p, ctx.p != NO_P) || bad(g, ctx.g != NO_G) {
-        return Err(ctx_error(ctx, (m, p, g)));
+/// `validateCtx` with the requirements as constants (`Req as u8`), so each
+/// call site compiles to a few comparisons.
+#[inline(always)]
+fn validate_ctx<const M: u8, const P: u8, const G: u8>(ctx: Ctx) -> Result<(), String> {
+    #[inline(always)]
+    fn bad(req: u8, have: bool) -> bool {
+        (req == Req::Must as u8 && !have) || (req == Req::MustNot as u8 && have)
+    }
+    if bad(M, ctx.m != NO_M) || bad(P, ctx.p != NO_P) || bad(G, ctx.g != NO_G) {
+        return Err(ctx_error(ctx, (req(M), req(P), req(G))));
     }
     Ok(())
+}
+
+fn req(r: u8) -> Req {
+    match r {
+        0 => Req::MustNot,
+        1 => Req::May,
+        _ => Req::Must,
+    }
 }
 
 #[cold]
@@ -478,8 +496,11 @@ pub(crate) struct GenCtx<'a> {
     pub bytes: &'a [u8],
 }
 
-/// The result of a handler: `Ok(None)` = cannot advance yet.
-type Step = Result<Option<Ctx>, String>;
+/// The result of a handler: `Ok(false)` = cannot advance yet; `Ok(true)` =
+/// applied, and the M's new context was stored by `Ordering::ret` (directly
+/// into the M's state: passing a `Ctx` back by value costs store-forwarding
+/// stalls).
+type Step = Result<bool, String>;
 
 /// The ordering state (Go's `ordering`), generic over the consumer payload.
 pub(crate) struct Ordering<S> {
@@ -491,6 +512,8 @@ pub(crate) struct Ordering<S> {
     gc_state: GcState,
     initial_gen: u64,
     clock: Clock,
+    /// The state slot of the M whose event is being applied.
+    cur_slot: usize,
 }
 
 impl<S: Default> Default for Ordering<S> {
@@ -504,6 +527,7 @@ impl<S: Default> Default for Ordering<S> {
             gc_state: GcState::Undetermined,
             initial_gen: 0,
             clock: Clock::default(),
+            cur_slot: usize::MAX,
         }
     }
 }
@@ -539,6 +563,17 @@ impl<S: Default> Ordering<S> {
         }
     }
 
+    /// A handler advanced; `new` is the M's context afterwards (Go's
+    /// `ms.p, ms.g = newCtx.P, newCtx.G`).
+    #[inline(always)]
+    fn ret(&mut self, new: Ctx) -> Step {
+        if let Some(ms) = self.m.states.get_mut(self.cur_slot) {
+            ms.g = new.g;
+            ms.p = new.p;
+        }
+        Ok(true)
+    }
+
     /// Live goroutines and their payloads.
     pub fn goroutines(&self) -> impl Iterator<Item = (u64, &S)> {
         self.g.iter().map(|(&id, g)| (id, &g.slot))
@@ -547,7 +582,7 @@ impl<S: Default> Ordering<S> {
     /// Tries to apply `ev`, read from thread `m` in generation `gc.generation`
     /// (Go's `ordering.Advance`, followed by the table-id check Go's reader
     /// does on every event it returns).
-    #[inline]
+    #[inline(always)]
     pub fn advance<C: Consumer<Slot = S>>(
         &mut self,
         e: &mut Ev,
@@ -576,20 +611,17 @@ impl<S: Default> Ordering<S> {
             cur.g = ms.g;
         }
         self.clock.stamped = 0;
+        self.cur_slot = m_slot;
         let res = self.dispatch(e, gc, cur, c);
         match res {
-            Ok(Some(new)) => {
+            Ok(true) => {
                 if self.clock.stamped == 0 {
                     self.clock.stamp(e.time);
-                }
-                if let Some(ms) = self.m.states.get_mut(m_slot) {
-                    ms.p = new.p;
-                    ms.g = new.g;
                 }
                 validate_ids(e, gc)?;
                 Ok(true)
             }
-            Ok(None) => Ok(false),
+            Ok(false) => Ok(false),
             Err(msg) => Err(Box::new(DecodeError::Inconsistent {
                 what: format!(
                     "generation {}, M {}, {} at byte {}: {msg}",
@@ -610,7 +642,10 @@ impl<S: Default> Ordering<S> {
         c: &mut C,
     ) -> Step {
         match e.typ {
-            ev::PROCS_CHANGE | ev::GO_LABEL | ev::USER_LOG => annotation(cur),
+            ev::PROCS_CHANGE | ev::GO_LABEL | ev::USER_LOG => {
+                annotation(cur)?;
+                self.ret(cur)
+            }
             ev::PROC_START => self.proc_start(e, gc, cur),
             ev::PROC_STOP => self.proc_stop(e, cur),
             ev::PROC_STEAL => self.proc_steal(e, gc, cur),
@@ -635,8 +670,8 @@ impl<S: Default> Ordering<S> {
             ev::GC_SWEEP_END => self.gc_sweep_end(e, cur),
             ev::GC_MARK_ASSIST_ACTIVE => self.go_range_active(e, gc, cur),
             ev::HEAP_ALLOC | ev::HEAP_GOAL => {
-                validate_ctx(cur, (Req::Must, Req::Must, Req::May))?;
-                Ok(Some(cur))
+                validate_ctx::<MU, MU, MY>(cur)?;
+                self.ret(cur)
             }
             ev::USER_TASK_BEGIN => self.user_task_begin(e, gc, cur),
             ev::USER_TASK_END => self.user_task_end(e, cur),
@@ -644,8 +679,8 @@ impl<S: Default> Ordering<S> {
             ev::USER_REGION_END => self.user_region_end(e, gc, cur),
             ev::GO_SWITCH | ev::GO_SWITCH_DESTROY => self.go_switch(e, gc, cur, c),
             ev::FIRST_EXPERIMENTAL..=ev::LAST_EXPERIMENTAL => {
-                validate_ctx(cur, (Req::Must, Req::May, Req::May))?;
-                Ok(Some(cur))
+                validate_ctx::<MU, MY, MY>(cur)?;
+                self.ret(cur)
             }
             t => Err(cold(format_args!(
                 "bad event type found while ordering: {}",
@@ -705,7 +740,7 @@ impl<S: Default> Ordering<S> {
             cur.p = pid;
         }
         let _ = cur;
-        Ok(Some(new))
+        self.ret(new)
     }
 
     fn proc_start(&mut self, e: &Ev, gc: &GenCtx<'_>, cur: Ctx) -> Step {
@@ -713,12 +748,12 @@ impl<S: Default> Ordering<S> {
         let seq = Seq::new(gc.generation, e.args[1]);
         match self.p.get_mut(pid) {
             Some(st) if st.status == ps::IDLE && seq.succeeds(st.seq) && cur.p == NO_P => {
-                validate_ctx(cur, (Req::Must, Req::MustNot, Req::May))?;
+                validate_ctx::<MU, MN, MY>(cur)?;
                 st.status = ps::RUNNING;
                 st.seq = seq;
-                Ok(Some(Ctx { p: pid, ..cur }))
+                self.ret(Ctx { p: pid, ..cur })
             }
-            _ => Ok(None),
+            _ => Ok(false),
         }
     }
 
@@ -736,26 +771,26 @@ impl<S: Default> Ordering<S> {
                 events::name(e.typ)
             )));
         }
-        validate_ctx(cur, (Req::Must, Req::Must, Req::May))?;
+        validate_ctx::<MU, MU, MY>(cur)?;
         st.status = ps::IDLE;
-        Ok(Some(Ctx { p: NO_P, ..cur }))
+        self.ret(Ctx { p: NO_P, ..cur })
     }
 
     fn proc_steal(&mut self, e: &Ev, gc: &GenCtx<'_>, cur: Ctx) -> Step {
         let pid = e.args[0];
         let seq = Seq::new(gc.generation, e.args[1]);
         let Some(st) = self.p.get_mut(pid) else {
-            return Ok(None);
+            return Ok(false);
         };
         if (st.status != ps::SYSCALL && st.status != ps::ABANDONED) || !seq.succeeds(st.seq) {
-            return Ok(None);
+            return Ok(false);
         }
-        validate_ctx(cur, (Req::Must, Req::May, Req::May))?;
+        validate_ctx::<MU, MY, MY>(cur)?;
         let old = st.status;
         st.status = ps::IDLE;
         st.seq = seq;
         if old == ps::ABANDONED {
-            return Ok(Some(cur));
+            return self.ret(cur);
         }
         let mid = e.args[2];
         if mid == cur.m {
@@ -765,7 +800,7 @@ impl<S: Default> Ordering<S> {
                     pid as i64, mid as i64, cur.p as i64
                 )));
             }
-            return Ok(Some(Ctx { p: NO_P, ..cur }));
+            return self.ret(Ctx { p: NO_P, ..cur });
         }
         let Some(ms) = self.m.get_mut(mid) else {
             return Err(cold(format_args!(
@@ -780,7 +815,7 @@ impl<S: Default> Ordering<S> {
             )));
         }
         ms.p = NO_P;
-        Ok(Some(cur))
+        self.ret(cur)
     }
 
     fn go_status<C: Consumer<Slot = S>>(
@@ -861,7 +896,7 @@ impl<S: Default> Ordering<S> {
         }
         let to = GoState::of_wire(status);
         self.emit(c, e, e.typ, gid, from, to, cur);
-        Ok(Some(new))
+        self.ret(new)
     }
 
     fn go_create<C: Consumer<Slot = S>>(
@@ -871,7 +906,7 @@ impl<S: Default> Ordering<S> {
         cur: Ctx,
         c: &mut C,
     ) -> Step {
-        validate_ctx(cur, (Req::Must, Req::Must, Req::May))?;
+        validate_ctx::<MU, MU, MY>(cur)?;
         if let Some(st) = self.g.get(&cur.g)
             && st.status != gs::RUNNING
         {
@@ -895,11 +930,11 @@ impl<S: Default> Ordering<S> {
         self.g
             .insert(newg, GState::new(status, Seq::new(gc.generation, 0)));
         self.emit(c, e, e.typ, newg, GoState::NotExist, to, cur);
-        Ok(Some(cur))
+        self.ret(cur)
     }
 
     fn go_stop_exec<C: Consumer<Slot = S>>(&mut self, e: &Ev, cur: Ctx, c: &mut C) -> Step {
-        validate_ctx(cur, USER_GO)?;
+        validate_ctx::<MU, MU, MU>(cur)?;
         let Some(st) = self.g.get_mut(&cur.g) else {
             return Err(cold(format_args!(
                 "event {} for goroutine ({}) that doesn't exist",
@@ -938,7 +973,7 @@ impl<S: Default> Ordering<S> {
         if e.typ == ev::GO_DESTROY {
             self.g.remove(&cur.g);
         }
-        Ok(Some(Ctx { g: NO_G, ..cur }))
+        self.ret(Ctx { g: NO_G, ..cur })
     }
 
     fn go_start<C: Consumer<Slot = S>>(
@@ -952,7 +987,7 @@ impl<S: Default> Ordering<S> {
         let seq = Seq::new(gc.generation, e.args[1]);
         match self.g.get_mut(&gid) {
             Some(st) if st.status == gs::RUNNABLE && seq.succeeds(st.seq) => {
-                validate_ctx(cur, (Req::Must, Req::Must, Req::MustNot))?;
+                validate_ctx::<MU, MU, MN>(cur)?;
                 st.status = gs::RUNNING;
                 st.seq = seq;
                 fire(
@@ -966,9 +1001,9 @@ impl<S: Default> Ordering<S> {
                     cur,
                     &mut st.slot,
                 );
-                Ok(Some(Ctx { g: gid, ..cur }))
+                self.ret(Ctx { g: gid, ..cur })
             }
-            _ => Ok(None),
+            _ => Ok(false),
         }
     }
 
@@ -996,9 +1031,9 @@ impl<S: Default> Ordering<S> {
                     cur,
                     &mut st.slot,
                 );
-                Ok(Some(cur))
+                self.ret(cur)
             }
-            _ => Ok(None),
+            _ => Ok(false),
         }
     }
 
@@ -1009,7 +1044,7 @@ impl<S: Default> Ordering<S> {
         cur: Ctx,
         c: &mut C,
     ) -> Step {
-        validate_ctx(cur, USER_GO)?;
+        validate_ctx::<MU, MU, MU>(cur)?;
         match self.g.get(&cur.g) {
             None => {
                 return Err(cold(format_args!(
@@ -1030,7 +1065,7 @@ impl<S: Default> Ordering<S> {
         let seq = Seq::new(gc.generation, e.args[1]);
         match self.g.get(&next) {
             Some(st) if st.status == gs::WAITING && seq.succeeds(st.seq) => {}
-            _ => return Ok(None),
+            _ => return Ok(false),
         }
         // 1. The switch unblocks `next`.
         self.emit(c, e, e.typ, next, GoState::Waiting, GoState::Runnable, cur);
@@ -1084,7 +1119,7 @@ impl<S: Default> Ordering<S> {
             GoState::Running,
             start_ctx,
         );
-        Ok(Some(Ctx { g: next, ..cur }))
+        self.ret(Ctx { g: next, ..cur })
     }
 
     fn go_syscall_begin<C: Consumer<Slot = S>>(
@@ -1094,7 +1129,7 @@ impl<S: Default> Ordering<S> {
         cur: Ctx,
         c: &mut C,
     ) -> Step {
-        validate_ctx(cur, USER_GO)?;
+        validate_ctx::<MU, MU, MU>(cur)?;
         let name = events::name(e.typ);
         match self.g.get_mut(&cur.g) {
             None => {
@@ -1126,11 +1161,11 @@ impl<S: Default> Ordering<S> {
         }
         pst.seq = pseq;
         self.emit(c, e, e.typ, cur.g, GoState::Running, GoState::Syscall, cur);
-        Ok(Some(cur))
+        self.ret(cur)
     }
 
     fn go_syscall_end<C: Consumer<Slot = S>>(&mut self, e: &Ev, cur: Ctx, c: &mut C) -> Step {
-        validate_ctx(cur, USER_GO)?;
+        validate_ctx::<MU, MU, MU>(cur)?;
         let name = events::name(e.typ);
         match self.g.get_mut(&cur.g) {
             None => {
@@ -1161,7 +1196,7 @@ impl<S: Default> Ordering<S> {
         }
         pst.status = ps::RUNNING;
         self.emit(c, e, e.typ, cur.g, GoState::Syscall, GoState::Running, cur);
-        Ok(Some(cur))
+        self.ret(cur)
     }
 
     fn go_syscall_end_blocked<C: Consumer<Slot = S>>(
@@ -1179,10 +1214,10 @@ impl<S: Default> Ordering<S> {
                 )));
             };
             if pst.status == ps::SYSCALL {
-                return Ok(None);
+                return Ok(false);
             }
         }
-        validate_ctx(cur, (Req::Must, Req::May, Req::Must))?;
+        validate_ctx::<MU, MY, MU>(cur)?;
         match self.g.get_mut(&cur.g) {
             None => {
                 return Err(cold(format_args!(
@@ -1198,7 +1233,7 @@ impl<S: Default> Ordering<S> {
             Some(st) => st.status = gs::RUNNABLE,
         }
         self.emit(c, e, e.typ, cur.g, GoState::Syscall, GoState::Runnable, cur);
-        Ok(Some(Ctx { g: NO_G, ..cur }))
+        self.ret(Ctx { g: NO_G, ..cur })
     }
 
     fn go_create_syscall<C: Consumer<Slot = S>>(
@@ -1208,7 +1243,7 @@ impl<S: Default> Ordering<S> {
         cur: Ctx,
         c: &mut C,
     ) -> Step {
-        validate_ctx(cur, (Req::Must, Req::May, Req::MustNot))?;
+        validate_ctx::<MU, MY, MN>(cur)?;
         let newg = e.args[0];
         if self.g.contains_key(&newg) {
             return Err(cold(format_args!(
@@ -1219,11 +1254,11 @@ impl<S: Default> Ordering<S> {
         self.g
             .insert(newg, GState::new(gs::SYSCALL, Seq::new(gc.generation, 0)));
         self.emit(c, e, e.typ, newg, GoState::NotExist, GoState::Syscall, cur);
-        Ok(Some(Ctx { g: newg, ..cur }))
+        self.ret(Ctx { g: newg, ..cur })
     }
 
     fn go_destroy_syscall<C: Consumer<Slot = S>>(&mut self, e: &Ev, cur: Ctx, c: &mut C) -> Step {
-        validate_ctx(cur, (Req::Must, Req::May, Req::Must))?;
+        validate_ctx::<MU, MY, MU>(cur)?;
         let name = events::name(e.typ);
         match self.g.get(&cur.g) {
             None => {
@@ -1261,7 +1296,7 @@ impl<S: Default> Ordering<S> {
         }
         self.emit(c, e, e.typ, cur.g, GoState::Syscall, GoState::NotExist, cur);
         self.g.remove(&cur.g);
-        Ok(Some(new))
+        self.ret(new)
     }
 
     fn user_task_begin(&mut self, e: &Ev, gc: &GenCtx<'_>, cur: Ctx) -> Step {
@@ -1281,14 +1316,14 @@ impl<S: Default> Ordering<S> {
             )));
         }
         self.tasks.insert(id, TaskState { _parent: parent });
-        validate_ctx(cur, USER_GO)?;
-        Ok(Some(cur))
+        validate_ctx::<MU, MU, MU>(cur)?;
+        self.ret(cur)
     }
 
     fn user_task_end(&mut self, e: &Ev, cur: Ctx) -> Step {
         self.tasks.remove(&e.args[0]);
-        validate_ctx(cur, USER_GO)?;
-        Ok(Some(cur))
+        validate_ctx::<MU, MU, MU>(cur)?;
+        self.ret(cur)
     }
 
     fn region(&self, e: &Ev, gc: &GenCtx<'_>) -> Result<Region, String> {
@@ -1302,7 +1337,7 @@ impl<S: Default> Ordering<S> {
     }
 
     fn user_region_begin(&mut self, e: &Ev, gc: &GenCtx<'_>, cur: Ctx) -> Step {
-        validate_ctx(cur, USER_GO)?;
+        validate_ctx::<MU, MU, MU>(cur)?;
         let r = self.region(e, gc)?;
         let Some(st) = self.g.get_mut(&cur.g) else {
             return Err(cold(format_args!(
@@ -1311,11 +1346,11 @@ impl<S: Default> Ordering<S> {
             )));
         };
         st.regions.push(r);
-        Ok(Some(cur))
+        self.ret(cur)
     }
 
     fn user_region_end(&mut self, e: &Ev, gc: &GenCtx<'_>, cur: Ctx) -> Step {
-        validate_ctx(cur, USER_GO)?;
+        validate_ctx::<MU, MU, MU>(cur)?;
         let r = self.region(e, gc)?;
         let Some(st) = self.g.get_mut(&cur.g) else {
             return Err(cold(format_args!(
@@ -1339,7 +1374,7 @@ impl<S: Default> Ordering<S> {
             }
             st.regions.pop();
         }
-        Ok(Some(cur))
+        self.ret(cur)
     }
 
     fn gc_active(&mut self, e: &Ev, gc: &GenCtx<'_>, cur: Ctx) -> Step {
@@ -1350,17 +1385,17 @@ impl<S: Default> Ordering<S> {
             }
             self.gc_seq = seq;
             self.gc_state = GcState::Running;
-            return Ok(Some(cur));
+            return self.ret(cur);
         }
         if seq != self.gc_seq.wrapping_add(1) {
-            return Ok(None);
+            return Ok(false);
         }
         if self.gc_state != GcState::Running {
             return Err("encountered GCActive while GC was not in progress".into());
         }
         self.gc_seq = seq;
-        validate_ctx(cur, USER_GO)?;
-        Ok(Some(cur))
+        validate_ctx::<MU, MU, MU>(cur)?;
+        self.ret(cur)
     }
 
     fn gc_begin(&mut self, e: &Ev, cur: Ctx) -> Step {
@@ -1368,24 +1403,24 @@ impl<S: Default> Ordering<S> {
         if self.gc_state == GcState::Undetermined {
             self.gc_seq = seq;
             self.gc_state = GcState::Running;
-            return Ok(Some(cur));
+            return self.ret(cur);
         }
         if seq != self.gc_seq.wrapping_add(1) {
-            return Ok(None);
+            return Ok(false);
         }
         if self.gc_state == GcState::Running {
             return Err("encountered GCBegin while GC was already in progress".into());
         }
         self.gc_seq = seq;
         self.gc_state = GcState::Running;
-        validate_ctx(cur, USER_GO)?;
-        Ok(Some(cur))
+        validate_ctx::<MU, MU, MU>(cur)?;
+        self.ret(cur)
     }
 
     fn gc_end(&mut self, e: &Ev, cur: Ctx) -> Step {
         let seq = e.args[0];
         if seq != self.gc_seq.wrapping_add(1) {
-            return Ok(None);
+            return Ok(false);
         }
         if self.gc_state == GcState::NotRunning {
             return Err("encountered GCEnd when GC was not in progress".into());
@@ -1395,12 +1430,12 @@ impl<S: Default> Ordering<S> {
         }
         self.gc_seq = seq;
         self.gc_state = GcState::NotRunning;
-        validate_ctx(cur, USER_GO)?;
-        Ok(Some(cur))
+        validate_ctx::<MU, MU, MU>(cur)?;
+        self.ret(cur)
     }
 
     fn gc_sweep_begin(&mut self, e: &Ev, cur: Ctx) -> Step {
-        validate_ctx(cur, (Req::Must, Req::Must, Req::May))?;
+        validate_ctx::<MU, MU, MY>(cur)?;
         let Some(pst) = self.p.get_mut(cur.p) else {
             return Err(cold(format_args!(
                 "uninitialized proc {} found during {}",
@@ -1409,7 +1444,7 @@ impl<S: Default> Ordering<S> {
             )));
         };
         pst.ranges.begin(range_type(e.typ, 0))?;
-        Ok(Some(cur))
+        self.ret(cur)
     }
 
     fn gc_sweep_active(&mut self, e: &Ev, gc: &GenCtx<'_>, cur: Ctx) -> Step {
@@ -1422,11 +1457,11 @@ impl<S: Default> Ordering<S> {
             )));
         };
         pst.ranges.active(range_type(e.typ, 0), initial)?;
-        Ok(Some(cur))
+        self.ret(cur)
     }
 
     fn gc_sweep_end(&mut self, e: &Ev, cur: Ctx) -> Step {
-        validate_ctx(cur, (Req::Must, Req::Must, Req::May))?;
+        validate_ctx::<MU, MU, MY>(cur)?;
         let Some(pst) = self.p.get_mut(cur.p) else {
             return Err(cold(format_args!(
                 "uninitialized proc {} found during {}",
@@ -1435,11 +1470,11 @@ impl<S: Default> Ordering<S> {
             )));
         };
         pst.ranges.end(e.typ)?;
-        Ok(Some(cur))
+        self.ret(cur)
     }
 
     fn go_range_begin(&mut self, e: &Ev, cur: Ctx) -> Step {
-        validate_ctx(cur, USER_GO)?;
+        validate_ctx::<MU, MU, MU>(cur)?;
         let desc = if e.typ == ev::STW_BEGIN { e.args[0] } else { 0 };
         let Some(st) = self.g.get_mut(&cur.g) else {
             return Err(cold(format_args!(
@@ -1448,7 +1483,7 @@ impl<S: Default> Ordering<S> {
             )));
         };
         st.ranges.begin(range_type(e.typ, desc))?;
-        Ok(Some(cur))
+        self.ret(cur)
     }
 
     fn go_range_active(&mut self, e: &Ev, gc: &GenCtx<'_>, cur: Ctx) -> Step {
@@ -1462,11 +1497,11 @@ impl<S: Default> Ordering<S> {
             )));
         };
         st.ranges.active(range_type(e.typ, 0), initial)?;
-        Ok(Some(cur))
+        self.ret(cur)
     }
 
     fn go_range_end(&mut self, e: &mut Ev, cur: Ctx) -> Step {
-        validate_ctx(cur, USER_GO)?;
+        validate_ctx::<MU, MU, MU>(cur)?;
         let Some(st) = self.g.get_mut(&cur.g) else {
             return Err(cold(format_args!(
                 "encountered event of type {} without known state for current goroutine {}",
@@ -1478,7 +1513,7 @@ impl<S: Default> Ordering<S> {
             // Go smuggles the STW kind into the end event.
             e.args[0] = desc;
         }
-        Ok(Some(cur))
+        self.ret(cur)
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -1519,9 +1554,8 @@ fn cold(args: std::fmt::Arguments<'_>) -> String {
     args.to_string()
 }
 
-fn annotation(cur: Ctx) -> Step {
-    validate_ctx(cur, USER_GO)?;
-    Ok(Some(cur))
+fn annotation(cur: Ctx) -> Result<(), String> {
+    validate_ctx::<MU, MU, MU>(cur)
 }
 
 /// Location of a string's bytes in the input.

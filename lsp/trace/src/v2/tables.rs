@@ -73,7 +73,7 @@ impl<T: Copy> IdTable<T> {
     }
 
     /// Looks an id up (not id 0).
-    #[inline]
+    #[inline(always)]
     pub fn get(&self, id: u64) -> Option<T> {
         if id < DENSE_IDS {
             self.dense.get(id as usize).copied().flatten()
@@ -388,12 +388,18 @@ impl Resolver {
     }
 
     /// Global symbol of a string id (`Sym(0)` for 0 or unknown ids).
+    #[inline(always)]
     pub fn sym(&mut self, gt: &GenTables, bytes: &[u8], tables: &mut Tables, id: u64) -> Sym {
+        match self.syms.get(id) {
+            Some(s) => s,
+            None => self.sym_slow(gt, bytes, tables, id),
+        }
+    }
+
+    #[inline(never)]
+    fn sym_slow(&mut self, gt: &GenTables, bytes: &[u8], tables: &mut Tables, id: u64) -> Sym {
         if id == 0 {
             return Sym(0);
-        }
-        if let Some(s) = self.syms.get(id) {
-            return s;
         }
         let s = match gt.string(bytes, id) {
             Some(b) => tables.intern_str(&String::from_utf8_lossy(b)),
@@ -404,12 +410,24 @@ impl Resolver {
     }
 
     /// Global stack of a stack id (`StackId::EMPTY` for 0 or unknown ids).
+    #[inline(always)]
     pub fn stack(&mut self, gt: &GenTables, bytes: &[u8], tables: &mut Tables, id: u64) -> StackId {
+        match self.stacks.get(id) {
+            Some(s) => s,
+            None => self.stack_slow(gt, bytes, tables, id),
+        }
+    }
+
+    #[inline(never)]
+    fn stack_slow(
+        &mut self,
+        gt: &GenTables,
+        bytes: &[u8],
+        tables: &mut Tables,
+        id: u64,
+    ) -> StackId {
         if id == 0 {
             return StackId::EMPTY;
-        }
-        if let Some(s) = self.stacks.get(id) {
-            return s;
         }
         let mut scratch = std::mem::take(&mut self.scratch);
         scratch.clear();
