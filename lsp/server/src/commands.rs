@@ -9,7 +9,7 @@ use std::path::PathBuf;
 
 use serde_json::{Value, json};
 
-use crate::annotations::{self, diagnostic_message};
+use crate::render::{self, diagnostic_message};
 use crate::snapshot::Snapshot;
 
 /// Load a trace file: `[path]`.
@@ -136,7 +136,7 @@ pub fn summary(snap: &Snapshot) -> String {
         snap.traces.len(),
         lines,
         files,
-        annotations::fmt_dur(snap.index.total_ns),
+        render::fmt_dur(snap.index.total_ns),
         snap.index.unmapped.len()
     )
 }

@@ -2,17 +2,19 @@
 //! goroutines block — from Go execution traces — as diagnostics, inlay hints
 //! and hovers.
 //!
-//! Modules (only `to_proto`, `from_proto`, `progress` and `server` know LSP
-//! types):
+//! Modules (only `to_proto`, `from_proto`, `progress`, `view` and `server`
+//! know LSP types):
 //! * [`config`] — the `goblock.*` settings;
 //! * [`discovery`] — finding trace files and binaries;
 //! * [`loader`] — reading a trace safely and running the analysis;
 //! * [`snapshot`] — the immutable state requests read;
-//! * [`annotations`] — per-line models and their text/markdown rendering;
+//! * [`annotations`] — per-line models (what is shown where);
+//! * [`render`] — their text: messages, labels, hover markdown;
 //! * [`docs`] — open documents and line maps under edits;
 //! * [`stale`] — re-anchoring annotations when the source changed;
 //! * [`commands`] — `workspace/executeCommand` arguments and results;
 //! * [`watch`] — the fallback file watcher;
+//! * `view` — a document's diagnostics, hints and hover from a snapshot;
 //! * `server` — the tower-lsp-server backend.
 
 pub mod annotations;
@@ -23,11 +25,13 @@ pub mod docs;
 pub mod from_proto;
 pub mod loader;
 mod progress;
+pub mod render;
 mod server;
 pub mod snapshot;
 pub mod stale;
 pub mod to_proto;
 pub mod uri;
+mod view;
 pub mod watch;
 
 pub use server::Backend;

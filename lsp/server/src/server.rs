@@ -24,15 +24,14 @@ use tower_lsp_server::gen_lsp_types as lsp;
 use tower_lsp_server::jsonrpc::{Error as RpcError, Result as RpcResult};
 use tower_lsp_server::{Client, LanguageServer};
 
-use crate::annotations::{self, Annotation, FileAnnotations, Freshness, Level};
-use crate::config::{Settings, Severity};
+use crate::config::Settings;
 use crate::discovery::{self, TracePatterns};
 use crate::docs::Document;
 use crate::from_proto::{self, ClientFeatures};
 use crate::loader::{self, LoadError, Stamp};
 use crate::progress::Progress;
 use crate::snapshot::{LoadFailure, Snapshot, TraceEntry};
-use crate::stale::{self, Anchor};
+use crate::view::{Anchors, diagnostics_for, hover_for, inlay_for};
 use crate::{commands, to_proto, watch};
 
 /// How often a half-written trace is retried before its error is reported.
@@ -45,50 +44,6 @@ struct OpenDoc {
     /// Snapshot generation the anchors were computed for.
     anchored_gen: u64,
     anchors: Arc<Anchors>,
-}
-
-/// Annotations of one file placed on base lines.
-#[derive(Default)]
-struct Anchors {
-    file: Option<Arc<FileAnnotations>>,
-    /// 0-based base line → index into `file.lines`.
-    by_line: HashMap<u32, usize>,
-    /// Per annotation.
-    anchors: Vec<Anchor>,
-}
-
-impl Anchors {
-    fn compute(file: Option<Arc<FileAnnotations>>, base: &str, snap: &Snapshot) -> Anchors {
-        let Some(fa) = file else {
-            return Anchors::default();
-        };
-        let changed = match (
-            std::fs::metadata(&*fa.path).and_then(|m| m.modified()).ok(),
-            snap.traced_at,
-        ) {
-            (Some(src), Some(traced)) => src > traced,
-            _ => false,
-        };
-        let anchors = stale::anchor(&fa, base, &snap.built_decls, changed);
-        let mut by_line = HashMap::new();
-        for (i, (a, an)) in fa.lines.iter().zip(&anchors).enumerate() {
-            if let Some(l) = an.line {
-                by_line.insert(l - 1, i);
-            }
-            let _ = a;
-        }
-        // Stale annotations stay hoverable at their recorded line when free.
-        for (i, (a, an)) in fa.lines.iter().zip(&anchors).enumerate() {
-            if an.line.is_none() && a.line > 0 {
-                by_line.entry(a.line - 1).or_insert(i);
-            }
-        }
-        Anchors {
-            file: Some(fa),
-            by_line,
-            anchors,
-        }
-    }
 }
 
 /// What triggers a (debounced) load.
@@ -864,94 +819,6 @@ fn file_name(p: &Path) -> String {
     p.file_name()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_else(|| p.display().to_string())
-}
-
-/// Diagnostics of one document.
-fn diagnostics_for(anchors: &Anchors, doc: &Document, settings: &Settings) -> Vec<lsp::Diagnostic> {
-    let Some(fa) = &anchors.file else {
-        return Vec::new();
-    };
-    let mut out = Vec::new();
-    for (a, an) in fa.lines.iter().zip(&anchors.anchors) {
-        let Some(level) = a.level else { continue };
-        let Some(line) = an.line else { continue };
-        let Some(cur) = doc.current_line(line - 1) else {
-            continue;
-        };
-        let sev = match level {
-            Level::Hot => settings.diagnostics.severity,
-            Level::Normal => Severity::Hint,
-        };
-        let mut msg = annotations::diagnostic_message(a);
-        if an.freshness == Freshness::Unverified {
-            msg.push_str(" · the file changed after the trace (line unverified)");
-        }
-        out.push(to_proto::diagnostic(
-            cur,
-            doc.line_len(cur),
-            sev,
-            a.kind,
-            msg,
-            &annotations::related(a),
-        ));
-    }
-    out
-}
-
-fn inlay_for(
-    anchors: &Anchors,
-    doc: &Document,
-    settings: &Settings,
-    first: u32,
-    last: u32,
-) -> Vec<lsp::InlayHint> {
-    let Some(fa) = &anchors.file else {
-        return Vec::new();
-    };
-    if !settings.inlay_hints.enable {
-        return Vec::new();
-    }
-    let mut out = Vec::new();
-    for (a, an) in fa.lines.iter().zip(&anchors.anchors) {
-        let Some(line) = an.line else { continue };
-        let Some(cur) = doc.current_line(line - 1) else {
-            continue;
-        };
-        if cur < first || cur > last {
-            continue;
-        }
-        let min = (settings.inlay_hints.min_total_ms * 1e6) as u64;
-        let parts = if a.has_flat() && a.total_ns() >= min {
-            let mut p = annotations::inlay_label(a);
-            if an.freshness == Freshness::Unverified {
-                p.push(annotations::unverified_part());
-            }
-            p
-        } else if settings.inlay_hints.callers && a.callees.total_ns >= min {
-            match annotations::callers_label(a) {
-                Some(p) => vec![p],
-                None => continue,
-            }
-        } else {
-            continue;
-        };
-        out.push(to_proto::inlay_hint(cur, doc.line_len(cur), parts));
-    }
-    out.sort_by_key(|h| h.position.line);
-    out
-}
-
-fn hover_for(anchors: &Anchors, doc: &Document, snap: &Snapshot, cur: u32) -> Option<lsp::Hover> {
-    let fa = anchors.file.as_ref()?;
-    let base = doc.base_line(cur)?;
-    let &i = anchors.by_line.get(&base)?;
-    let a: &Annotation = fa.lines.get(i)?;
-    let an = anchors.anchors.get(i)?;
-    if !a.has_flat() && a.callees.total_ns == 0 {
-        return None;
-    }
-    let md = annotations::hover_markdown(a, &snap.metas, &an.freshness);
-    Some(to_proto::hover(md, cur, doc.line_len(cur)))
 }
 
 // ------------------------------------------------------------------ handlers

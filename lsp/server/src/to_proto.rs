@@ -7,9 +7,9 @@ use std::path::Path;
 use serde_json::{Value, json};
 use tower_lsp_server::gen_lsp_types as lsp;
 
-use crate::annotations::{LabelPart, Related};
 use crate::config::Severity;
 use crate::docs::Encoding;
+use crate::render::{LabelPart, Related};
 
 /// The LSP severity.
 pub fn severity(s: Severity) -> lsp::DiagnosticSeverity {

@@ -1,0 +1,165 @@
+//! Per-document views of a snapshot: where a file's annotations land in a
+//! given text ([`Anchors`]: staleness checks, re-anchoring) and the
+//! diagnostics, inlay hints and hover of an open or closed document, built
+//! through `to_proto`.
+//!
+//! Reads a [`Snapshot`] and a [`Document`]; mutates nothing and does no I/O
+//! beyond the file's modification time.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use tower_lsp_server::gen_lsp_types as lsp;
+
+use crate::annotations::{Annotation, FileAnnotations, Freshness, Level};
+use crate::config::{Settings, Severity};
+use crate::docs::Document;
+use crate::render;
+use crate::snapshot::Snapshot;
+use crate::stale::{self, Anchor};
+use crate::to_proto;
+
+/// Annotations of one file placed on base lines.
+#[derive(Default)]
+pub(crate) struct Anchors {
+    pub(crate) file: Option<Arc<FileAnnotations>>,
+    /// 0-based base line → index into `file.lines`.
+    pub(crate) by_line: HashMap<u32, usize>,
+    /// Per annotation.
+    pub(crate) anchors: Vec<Anchor>,
+}
+
+impl Anchors {
+    pub(crate) fn compute(
+        file: Option<Arc<FileAnnotations>>,
+        base: &str,
+        snap: &Snapshot,
+    ) -> Anchors {
+        let Some(fa) = file else {
+            return Anchors::default();
+        };
+        let changed = match (
+            std::fs::metadata(&*fa.path).and_then(|m| m.modified()).ok(),
+            snap.traced_at,
+        ) {
+            (Some(src), Some(traced)) => src > traced,
+            _ => false,
+        };
+        let anchors = stale::anchor(&fa, base, &snap.built_decls, changed);
+        let mut by_line = HashMap::new();
+        for (i, (a, an)) in fa.lines.iter().zip(&anchors).enumerate() {
+            if let Some(l) = an.line {
+                by_line.insert(l - 1, i);
+            }
+            let _ = a;
+        }
+        // Stale annotations stay hoverable at their recorded line when free.
+        for (i, (a, an)) in fa.lines.iter().zip(&anchors).enumerate() {
+            if an.line.is_none() && a.line > 0 {
+                by_line.entry(a.line - 1).or_insert(i);
+            }
+        }
+        Anchors {
+            file: Some(fa),
+            by_line,
+            anchors,
+        }
+    }
+}
+
+/// Diagnostics of one document.
+pub(crate) fn diagnostics_for(
+    anchors: &Anchors,
+    doc: &Document,
+    settings: &Settings,
+) -> Vec<lsp::Diagnostic> {
+    let Some(fa) = &anchors.file else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for (a, an) in fa.lines.iter().zip(&anchors.anchors) {
+        let Some(level) = a.level else { continue };
+        let Some(line) = an.line else { continue };
+        let Some(cur) = doc.current_line(line - 1) else {
+            continue;
+        };
+        let sev = match level {
+            Level::Hot => settings.diagnostics.severity,
+            Level::Normal => Severity::Hint,
+        };
+        let mut msg = render::diagnostic_message(a);
+        if an.freshness == Freshness::Unverified {
+            msg.push_str(" · the file changed after the trace (line unverified)");
+        }
+        out.push(to_proto::diagnostic(
+            cur,
+            doc.line_len(cur),
+            sev,
+            a.kind,
+            msg,
+            &render::related(a),
+        ));
+    }
+    out
+}
+
+pub(crate) fn inlay_for(
+    anchors: &Anchors,
+    doc: &Document,
+    settings: &Settings,
+    first: u32,
+    last: u32,
+) -> Vec<lsp::InlayHint> {
+    let Some(fa) = &anchors.file else {
+        return Vec::new();
+    };
+    if !settings.inlay_hints.enable {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    for (a, an) in fa.lines.iter().zip(&anchors.anchors) {
+        let Some(line) = an.line else { continue };
+        let Some(cur) = doc.current_line(line - 1) else {
+            continue;
+        };
+        if cur < first || cur > last {
+            continue;
+        }
+        let min = (settings.inlay_hints.min_total_ms * 1e6) as u64;
+        let parts = if a.has_flat() && a.total_ns() >= min {
+            let mut p = render::inlay_label(a);
+            if an.freshness == Freshness::Unverified {
+                p.push(render::unverified_part());
+            }
+            p
+        } else if settings.inlay_hints.callers && a.callees.total_ns >= min {
+            match render::callers_label(a) {
+                Some(p) => vec![p],
+                None => continue,
+            }
+        } else {
+            continue;
+        };
+        out.push(to_proto::inlay_hint(cur, doc.line_len(cur), parts));
+    }
+    out.sort_by_key(|h| h.position.line);
+    out
+}
+
+pub(crate) fn hover_for(
+    anchors: &Anchors,
+    doc: &Document,
+    snap: &Snapshot,
+    cur: u32,
+) -> Option<lsp::Hover> {
+    let fa = anchors.file.as_ref()?;
+    let base = doc.base_line(cur)?;
+    let &i = anchors.by_line.get(&base)?;
+    let a: &Annotation = fa.lines.get(i)?;
+    let an = anchors.anchors.get(i)?;
+    if !a.has_flat() && a.callees.total_ns == 0 {
+        return None;
+    }
+    let md = render::hover_markdown(a, &snap.metas, &an.freshness);
+    Some(to_proto::hover(md, cur, doc.line_len(cur)))
+}
