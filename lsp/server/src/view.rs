@@ -7,14 +7,14 @@
 //! beyond the file's modification time.
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use tower_lsp_server::gen_lsp_types as lsp;
 
 use crate::annotations::{Annotation, FileAnnotations, Freshness, Level};
 use crate::config::{Settings, Severity};
 use crate::docs::Document;
-use crate::render;
+use crate::render::{self, LabelPart};
 use crate::snapshot::Snapshot;
 use crate::stale::{self, Anchor};
 use crate::to_proto;
@@ -27,6 +27,8 @@ pub(crate) struct Anchors {
     pub(crate) by_line: HashMap<u32, usize>,
     /// Per annotation.
     pub(crate) anchors: Vec<Anchor>,
+    /// Per annotation: its hint label, rendered on first request.
+    labels: Vec<OnceLock<Vec<LabelPart>>>,
 }
 
 impl Anchors {
@@ -47,11 +49,10 @@ impl Anchors {
         };
         let anchors = stale::anchor(&fa, base, &snap.built_decls, changed);
         let mut by_line = HashMap::new();
-        for (i, (a, an)) in fa.lines.iter().zip(&anchors).enumerate() {
+        for (i, an) in anchors.iter().enumerate() {
             if let Some(l) = an.line {
                 by_line.insert(l - 1, i);
             }
-            let _ = a;
         }
         // Stale annotations stay hoverable at their recorded line when free.
         for (i, (a, an)) in fa.lines.iter().zip(&anchors).enumerate() {
@@ -59,10 +60,12 @@ impl Anchors {
                 by_line.entry(a.line - 1).or_insert(i);
             }
         }
+        let labels = anchors.iter().map(|_| OnceLock::new()).collect();
         Anchors {
             file: Some(fa),
             by_line,
             anchors,
+            labels,
         }
     }
 }
@@ -117,7 +120,7 @@ pub(crate) fn inlay_for(
         return Vec::new();
     }
     let mut out = Vec::new();
-    for (a, an) in fa.lines.iter().zip(&anchors.anchors) {
+    for (i, (a, an)) in fa.lines.iter().zip(&anchors.anchors).enumerate() {
         let Some(line) = an.line else { continue };
         let Some(cur) = doc.current_line(line - 1) else {
             continue;
@@ -127,11 +130,15 @@ pub(crate) fn inlay_for(
         }
         let min = (settings.inlay_hints.min_total_ms * 1e6) as u64;
         let parts = if a.has_flat() && a.total_ns() >= min {
-            let mut p = render::inlay_label(a);
-            if an.freshness == Freshness::Unverified {
-                p.push(render::unverified_part());
-            }
-            p
+            anchors.labels[i]
+                .get_or_init(|| {
+                    let mut p = render::inlay_label(a);
+                    if an.freshness == Freshness::Unverified {
+                        p.push(render::unverified_part());
+                    }
+                    p
+                })
+                .clone()
         } else if settings.inlay_hints.callers && a.callees.total_ns >= min {
             match render::callers_label(a) {
                 Some(p) => vec![p],
