@@ -53,17 +53,59 @@ enum Open {
     Runnable,
 }
 
-/// Per-goroutine episode state, stored with the ordering's goroutine state.
-#[derive(Clone, Copy, Debug, Default)]
+/// Per-goroutine episode state, stored with the ordering's goroutine state
+/// (kept compact: it is touched by most events).
+#[derive(Clone, Copy, Debug)]
 pub(crate) struct GoSlot {
-    open: Open,
-    category: Option<Category>,
     start: i64,
+    /// Waker goroutine (`NO_G` = none) when `has_waker`.
+    waker_g: u64,
     reason: Sym,
     stack: StackId,
-    waker: Option<Waker>,
+    waker_stack: StackId,
+    /// `StackId::EMPTY` = unknown.
+    creator: StackId,
+    open: Open,
+    category: Option<Category>,
+    has_waker: bool,
     began_before: bool,
-    creator: Option<StackId>,
+}
+
+impl Default for GoSlot {
+    fn default() -> Self {
+        GoSlot {
+            start: 0,
+            waker_g: NO_G,
+            reason: Sym(0),
+            stack: StackId::EMPTY,
+            waker_stack: StackId::EMPTY,
+            creator: StackId::EMPTY,
+            open: Open::None,
+            category: None,
+            has_waker: false,
+            began_before: false,
+        }
+    }
+}
+
+impl GoSlot {
+    fn waker(&self) -> Option<Waker> {
+        self.has_waker.then_some(Waker {
+            goroutine: (self.waker_g != NO_G).then_some(self.waker_g),
+            stack: self.waker_stack,
+        })
+    }
+
+    fn set_waker(&mut self, w: Option<Waker>) {
+        match w {
+            Some(w) => {
+                self.has_waker = true;
+                self.waker_g = w.goroutine.unwrap_or(NO_G);
+                self.waker_stack = w.stack;
+            }
+            None => self.has_waker = false,
+        }
+    }
 }
 
 /// Reason strings the decoder supplies itself.
@@ -134,7 +176,7 @@ impl Tracker {
             open_at_end,
             stack: s.stack,
             waker,
-            creator: s.creator,
+            creator: (!s.creator.is_empty()).then_some(s.creator),
         };
         self.episodes += 1;
         sink.episode(&ep, tables);
@@ -150,7 +192,7 @@ impl Tracker {
         sink: &mut dyn EpisodeSink,
     ) {
         if s.open != Open::None {
-            self.emit(g, s, end, true, s.waker, tables, sink);
+            self.emit(g, s, end, true, s.waker(), tables, sink);
         }
     }
 }
@@ -201,7 +243,7 @@ impl GenEpisodes<'_> {
             .emit(g, s, end, false, waker, self.tables, self.sink);
         s.open = Open::None;
         s.began_before = false;
-        s.waker = None;
+        s.has_waker = false;
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -218,7 +260,7 @@ impl GenEpisodes<'_> {
     ) {
         if s.open != Open::None {
             // Cannot happen in a trace Go's reader accepts; close defensively.
-            let w = s.waker;
+            let w = s.waker();
             self.close(g, s, time, w);
         }
         s.open = what;
@@ -226,7 +268,7 @@ impl GenEpisodes<'_> {
         s.reason = reason;
         s.category = category;
         s.stack = stack;
-        s.waker = waker;
+        s.set_waker(waker);
         s.began_before = false;
     }
 }
@@ -252,8 +294,7 @@ impl Consumer for GenEpisodes<'_> {
         let n = self.tracker.names;
         match e.typ {
             ev::GO_CREATE | ev::GO_CREATE_BLOCKED => {
-                let creator = self.stack(e.args[2]);
-                s.creator = (!creator.is_empty()).then_some(creator);
+                s.creator = self.stack(e.args[2]);
                 let own = self.stack(e.args[1]);
                 if e.typ == ev::GO_CREATE {
                     self.open(g, s, Open::Runnable, time, n.created, None, own, None);
@@ -263,7 +304,7 @@ impl Consumer for GenEpisodes<'_> {
                 }
             }
             ev::GO_START if s.open == Open::Runnable => {
-                let w = s.waker;
+                let w = s.waker();
                 self.close(g, s, time, w);
             }
             ev::GO_DESTROY_SYSCALL | ev::GO_SYSCALL_END if s.open == Open::Syscall => {

@@ -254,13 +254,13 @@ struct Region {
     name: (usize, usize),
 }
 
-/// Goroutine state (`gState`) plus the consumer's payload.
+/// Goroutine state (`gState`) plus the consumer's payload. Kept small (it is
+/// looked up for most events); the rarely used user regions and special
+/// ranges live in [`GExtra`], beside.
 #[derive(Debug)]
 pub(crate) struct GState<S> {
     status: u64,
     seq: Seq,
-    regions: Vec<Region>,
-    ranges: Ranges,
     /// The consumer's payload.
     pub slot: S,
 }
@@ -270,11 +270,16 @@ impl<S: Default> GState<S> {
         GState {
             status,
             seq,
-            regions: Vec::new(),
-            ranges: Ranges::default(),
             slot: S::default(),
         }
     }
+}
+
+/// The rest of Go's `gState`: active user regions and in-flight ranges.
+#[derive(Debug, Default)]
+struct GExtra {
+    regions: Vec<Region>,
+    ranges: Ranges,
 }
 
 #[derive(Debug)]
@@ -505,6 +510,8 @@ type Step = Result<bool, String>;
 /// The ordering state (Go's `ordering`), generic over the consumer payload.
 pub(crate) struct Ordering<S> {
     g: FxHashMap<u64, GState<S>>,
+    /// Regions and ranges of goroutines that have any.
+    g_extra: FxHashMap<u64, GExtra>,
     p: Procs,
     m: Threads,
     tasks: FxHashMap<u64, TaskState>,
@@ -520,6 +527,7 @@ impl<S: Default> Default for Ordering<S> {
     fn default() -> Self {
         Ordering {
             g: FxHashMap::default(),
+            g_extra: FxHashMap::default(),
             p: Procs::default(),
             m: Threads::default(),
             tasks: FxHashMap::default(),
@@ -572,6 +580,15 @@ impl<S: Default> Ordering<S> {
             ms.p = new.p;
         }
         Ok(true)
+    }
+
+    /// Go's `delete(o.gStates, id)`.
+    #[inline]
+    fn remove_g(&mut self, id: u64) {
+        self.g.remove(&id);
+        if !self.g_extra.is_empty() {
+            self.g_extra.remove(&id);
+        }
     }
 
     /// Live goroutines and their payloads.
@@ -971,7 +988,7 @@ impl<S: Default> Ordering<S> {
             &mut st.slot,
         );
         if e.typ == ev::GO_DESTROY {
-            self.g.remove(&cur.g);
+            self.remove_g(cur.g);
         }
         self.ret(Ctx { g: NO_G, ..cur })
     }
@@ -1100,7 +1117,7 @@ impl<S: Default> Ordering<S> {
                 GoState::NotExist,
                 cur,
             );
-            self.g.remove(&cur.g);
+            self.remove_g(cur.g);
         }
         // 3. `next` starts running.
         if let Some(st) = self.g.get_mut(&next) {
@@ -1295,7 +1312,7 @@ impl<S: Default> Ordering<S> {
             self.clock.stamp(e.time);
         }
         self.emit(c, e, e.typ, cur.g, GoState::Syscall, GoState::NotExist, cur);
-        self.g.remove(&cur.g);
+        self.remove_g(cur.g);
         self.ret(new)
     }
 
@@ -1345,7 +1362,8 @@ impl<S: Default> Ordering<S> {
                 cur.g as i64
             )));
         };
-        st.regions.push(r);
+        let _ = st;
+        self.g_extra.entry(cur.g).or_default().regions.push(r);
         self.ret(cur)
     }
 
@@ -1358,7 +1376,9 @@ impl<S: Default> Ordering<S> {
                 cur.g as i64
             )));
         };
-        if let Some(top) = st.regions.last() {
+        let _ = st;
+        let regions = &mut self.g_extra.entry(cur.g).or_default().regions;
+        if let Some(top) = regions.last() {
             let b = gc.bytes;
             let same =
                 top.task == r.task && b.get(top.name.0..top.name.1) == b.get(r.name.0..r.name.1);
@@ -1372,7 +1392,7 @@ impl<S: Default> Ordering<S> {
                     String::from_utf8_lossy(b.get(top.name.0..top.name.1).unwrap_or(&[])),
                 )));
             }
-            st.regions.pop();
+            regions.pop();
         }
         self.ret(cur)
     }
@@ -1482,7 +1502,12 @@ impl<S: Default> Ordering<S> {
                 e.typ, cur.g as i64
             )));
         };
-        st.ranges.begin(range_type(e.typ, desc))?;
+        let _ = st;
+        self.g_extra
+            .entry(cur.g)
+            .or_default()
+            .ranges
+            .begin(range_type(e.typ, desc))?;
         self.ret(cur)
     }
 
@@ -1496,7 +1521,12 @@ impl<S: Default> Ordering<S> {
                 events::name(e.typ)
             )));
         };
-        st.ranges.active(range_type(e.typ, 0), initial)?;
+        let _ = st;
+        self.g_extra
+            .entry(gid)
+            .or_default()
+            .ranges
+            .active(range_type(e.typ, 0), initial)?;
         self.ret(cur)
     }
 
@@ -1508,7 +1538,8 @@ impl<S: Default> Ordering<S> {
                 e.typ, cur.g as i64
             )));
         };
-        let desc = st.ranges.end(e.typ)?;
+        let _ = st;
+        let desc = self.g_extra.entry(cur.g).or_default().ranges.end(e.typ)?;
         if e.typ == ev::STW_END {
             // Go smuggles the STW kind into the end event.
             e.args[0] = desc;

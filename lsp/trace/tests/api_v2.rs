@@ -1,0 +1,183 @@
+//! New-format decoder contract, on real traces: progress reports (monotonic,
+//! within the file, ending at its size), cancellation, summary figures,
+//! episode invariants (times, flags, categories, resolvable stacks), the
+//! `go 1.27` header, and refusing old-format input in `v2::decode_with`.
+
+use std::ops::ControlFlow;
+use std::path::PathBuf;
+
+use goblock_trace::header::{self, Format};
+use goblock_trace::{Category, DecodeError, Episode, EpisodeSink, Tables};
+
+fn multigen(v: &str) -> Vec<u8> {
+    let p =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(format!("tests/data/multigen/go{v}.trace"));
+    std::fs::read(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+}
+
+#[derive(Default)]
+struct Recorder {
+    episodes: Vec<Episode>,
+    progress: Vec<(u64, u64)>,
+    cancel_after: Option<usize>,
+    bad: Vec<String>,
+}
+
+impl EpisodeSink for Recorder {
+    fn episode(&mut self, ep: &Episode, t: &Tables) {
+        if ep.end_ns < ep.start_ns {
+            self.bad.push(format!("ends before it starts: {ep:?}"));
+        }
+        let reason = t.str(ep.reason);
+        let expect = match ep.category {
+            Category::Syscall => reason == "syscall",
+            Category::Sched => !reason.is_empty(),
+            c => Category::of_wait_reason(reason) == c,
+        };
+        if !expect {
+            self.bad
+                .push(format!("category {:?} for reason {reason:?}", ep.category));
+        }
+        for s in [Some(ep.stack), ep.creator, ep.waker.map(|w| w.stack)]
+            .into_iter()
+            .flatten()
+        {
+            for &f in t.stack(s) {
+                let fr = t.frame(f);
+                // (Go 1.22 runtimes record some unblock stacks as a single
+                // frame with PC 0 and no names; Go's reader shows the same.)
+                if fr.pc != 0 && t.str(fr.func).is_empty() {
+                    self.bad.push(format!("unresolved frame {fr:?}"));
+                }
+            }
+        }
+        self.episodes.push(*ep);
+    }
+
+    fn progress(&mut self, done: u64, total: u64) -> ControlFlow<()> {
+        self.progress.push((done, total));
+        match self.cancel_after {
+            Some(n) if self.progress.len() >= n => ControlFlow::Break(()),
+            _ => ControlFlow::Continue(()),
+        }
+    }
+}
+
+#[test]
+fn progress_summary_and_episode_invariants() {
+    for v in ["1.22", "1.23", "1.26", "1.27"] {
+        let bytes = multigen(v);
+        let mut tables = Tables::new();
+        let mut rec = Recorder::default();
+        let s = goblock_trace::decode(&bytes, &mut tables, &mut rec).unwrap();
+        assert!(
+            rec.bad.is_empty(),
+            "go{v}: {:?}",
+            &rec.bad[..rec.bad.len().min(5)]
+        );
+        assert!(s.warnings.is_empty(), "go{v}: {:?}", s.warnings);
+        assert_eq!(s.bytes, bytes.len() as u64);
+        assert!(s.generations >= 10, "go{v}: {} generations", s.generations);
+        assert!(s.events > 1000);
+        assert!(s.duration_ns > 0);
+        let expect_version = if v == "1.27" { "1.26" } else { v };
+        assert_eq!(s.go_version, expect_version);
+        // Progress: at least once per generation, monotonic, ends at the size.
+        assert!(rec.progress.len() as u64 >= s.generations);
+        assert!(rec.progress.windows(2).all(|w| w[0].0 <= w[1].0));
+        assert!(
+            rec.progress
+                .iter()
+                .all(|&(d, t)| t == bytes.len() as u64 && d <= t)
+        );
+        assert_eq!(rec.progress.last().map(|p| p.0), Some(bytes.len() as u64));
+        // Episodes end by the trace end; open ones exactly there.
+        for ep in &rec.episodes {
+            assert!(
+                ep.end_ns <= s.duration_ns,
+                "go{v}: {ep:?} after the end {}",
+                s.duration_ns
+            );
+            if ep.open_at_end {
+                assert_eq!(ep.end_ns, s.duration_ns, "go{v}: {ep:?}");
+            }
+            if ep.began_before_trace {
+                assert_eq!(ep.start_ns, 0, "go{v}: {ep:?}");
+            }
+        }
+        // Some episodes cross generation boundaries, some began before the
+        // trace, some are still open at its end.
+        assert!(rec.episodes.iter().any(|e| e.began_before_trace));
+        assert!(rec.episodes.iter().any(|e| e.open_at_end));
+        assert!(rec.episodes.iter().any(|e| e.creator.is_some()));
+        assert!(
+            rec.episodes
+                .iter()
+                .any(|e| e.waker.is_some_and(|w| w.goroutine.is_none()))
+        );
+        assert!(
+            rec.episodes
+                .iter()
+                .any(|e| e.waker.is_some_and(|w| w.goroutine.is_some()))
+        );
+    }
+}
+
+#[test]
+fn cancellation() {
+    let bytes = multigen("1.26");
+    let mut tables = Tables::new();
+    let mut rec = Recorder {
+        cancel_after: Some(3),
+        ..Recorder::default()
+    };
+    let res = goblock_trace::decode(&bytes, &mut tables, &mut rec);
+    assert!(matches!(res, Err(DecodeError::Cancelled)), "{res:?}");
+    assert_eq!(rec.progress.len(), 3);
+}
+
+#[test]
+fn go_1_27_header_is_decoded_as_1_26_with_a_warning() {
+    // No Go release writes "go 1.27 trace" (Go 1.27 writes "go 1.26").
+    let mut bytes = multigen("1.27");
+    assert!(bytes.starts_with(b"go 1.26 trace"));
+    bytes[5..7].copy_from_slice(b"27");
+    let mut tables = Tables::new();
+    let mut n = 0;
+    let s =
+        goblock_trace::decode(&bytes, &mut tables, &mut |_: &Episode, _: &Tables| n += 1).unwrap();
+    assert_eq!(s.go_version, "1.27");
+    assert_eq!(s.warnings.len(), 1, "{:?}", s.warnings);
+    assert!(s.warnings[0].message.contains("1.26"));
+    assert!(n > 0);
+}
+
+#[test]
+fn v2_refuses_old_format_input() {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../testdata/go1.21");
+    let Some(path) = std::fs::read_dir(&dir).ok().and_then(|mut rd| {
+        rd.find_map(|e| {
+            e.ok()
+                .map(|e| e.path())
+                .filter(|p| p.extension().is_some_and(|x| x == "trace"))
+        })
+    }) else {
+        eprintln!("skipped: no old-format trace in {}", dir.display());
+        return;
+    };
+    let bytes = std::fs::read(&path).unwrap();
+    let h = header::parse(&bytes).unwrap();
+    assert_eq!(h.format, Format::V1);
+    let mut tables = Tables::new();
+    let res = goblock_trace::v2::decode_with(
+        &bytes,
+        &h,
+        &mut tables,
+        &mut |_: &Episode, _: &Tables| {},
+        &goblock_trace::v2::Options::default(),
+    );
+    assert!(
+        matches!(res, Err(DecodeError::UnsupportedVersion { .. })),
+        "{res:?}"
+    );
+}
