@@ -354,7 +354,18 @@ pub fn build(table: &LineTable, settings: &Settings) -> AnnotationIndex {
         };
         if a.has_flat() {
             hottest.push((a.total_ns(), file.clone(), line));
-            if a.total_ns() >= min_total && a.share >= settings.diagnostics.min_share {
+            // The threshold counts a line's open episodes too (a goroutine
+            // still parked at the end of the trace — a leak, an idle worker
+            // — deserves its diagnostic), measured against completed
+            // blocking only so that such episodes do not dilute contention.
+            let threshold_share = if total_ns > 0 {
+                a.total_ns() as f64 / total_ns as f64
+            } else if a.total_ns() > 0 {
+                1.0
+            } else {
+                0.0
+            };
+            if a.total_ns() >= min_total && threshold_share >= settings.diagnostics.min_share {
                 a.level = Some(Level::Normal);
             }
         }
