@@ -124,6 +124,28 @@ fn progress_summary_and_episode_invariants() {
 }
 
 #[test]
+fn cpu_samples_and_experimental_batches_are_counted_not_warned() {
+    // `go test -cpuprofile` with GODEBUG=traceallocfree=1 (see gen.sh).
+    let bytes = multigen("1.26-cpuprof-allocfree");
+    let h = header::parse(&bytes).unwrap();
+    let mut tables = Tables::new();
+    let mut rec = Recorder::default();
+    let (s, stats) = goblock_trace::v2::decode_detailed(
+        &bytes,
+        &h,
+        &mut tables,
+        &mut rec,
+        &goblock_trace::v2::Options::default(),
+    )
+    .unwrap();
+    assert!(s.warnings.is_empty(), "{:?}", s.warnings);
+    assert!(stats.cpu_samples > 0, "{stats:?}");
+    assert!(stats.experimental_batches > 0, "{stats:?}");
+    assert_eq!(stats.episodes, rec.episodes.len() as u64);
+    assert!(rec.bad.is_empty(), "{:?}", rec.bad);
+}
+
+#[test]
 fn cancellation() {
     let bytes = multigen("1.26");
     let mut tables = Tables::new();

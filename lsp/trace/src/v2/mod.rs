@@ -68,6 +68,18 @@ pub struct Options {
     pub go_reader_times: bool,
 }
 
+/// What the v2 decoder saw besides episodes (not part of [`TraceSummary`],
+/// which is shared with the old-format decoder).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Stats {
+    /// CPU profile samples in the trace (checked, not decoded further).
+    pub cpu_samples: u64,
+    /// Experimental batches (e.g. `GOEXPERIMENT=traceallocfree`), skipped.
+    pub experimental_batches: u64,
+    /// Episodes emitted.
+    pub episodes: u64,
+}
+
 /// [`decode`] with [`Options`].
 pub fn decode_with(
     bytes: &[u8],
@@ -76,6 +88,17 @@ pub fn decode_with(
     sink: &mut dyn EpisodeSink,
     options: &Options,
 ) -> Result<TraceSummary, DecodeError> {
+    decode_detailed(bytes, header, tables, sink, options).map(|(s, _)| s)
+}
+
+/// [`decode_with`], also returning [`Stats`].
+pub fn decode_detailed(
+    bytes: &[u8],
+    header: &Header,
+    tables: &mut Tables,
+    sink: &mut dyn EpisodeSink,
+    options: &Options,
+) -> Result<(TraceSummary, Stats), DecodeError> {
     if header.format != crate::Format::V2 {
         return Err(DecodeError::UnsupportedVersion {
             version: format!("go 1.{} (old format, not for the v2 decoder)", header.minor),
@@ -158,7 +181,7 @@ impl<'a> Decoder<'a> {
         });
     }
 
-    fn run(mut self, sink: &mut dyn EpisodeSink) -> Result<TraceSummary, DecodeError> {
+    fn run(mut self, sink: &mut dyn EpisodeSink) -> Result<(TraceSummary, Stats), DecodeError> {
         if self.minor > events::GO126 {
             self.warn(
                 None,
@@ -194,7 +217,12 @@ impl<'a> Decoder<'a> {
             }
         }
         self.finish(sink);
-        Ok(self.summary)
+        let stats = Stats {
+            cpu_samples: self.cpu_samples,
+            experimental_batches: self.experimental_batches,
+            episodes: self.tracker.episodes,
+        };
+        Ok((self.summary, stats))
     }
 
     fn drop_generation(&mut self, gb: &GenBatches, cut: Cut) {
@@ -418,10 +446,6 @@ impl<'a> Decoder<'a> {
         open.sort_unstable_by_key(|&(g, _)| g);
         for (g, s) in open {
             self.tracker.finish(g, &s, end, self.tables, sink);
-        }
-        if self.cpu_samples > 0 || self.experimental_batches > 0 {
-            // Informational; not warnings.
-            let _ = (self.cpu_samples, self.experimental_batches);
         }
     }
 }

@@ -4,7 +4,8 @@
 # (a new generation every 25 ms instead of every second), by Go 1.22, 1.23,
 # 1.26 and 1.27 (toolchains from testdata/install-go.sh), plus oracles
 # from Go 1.26's tool:
-#   go1.XX.trace, go1.XX.TYPE.go126.raw.txt (TYPE in sync net syscall).
+#   go1.XX.trace, go1.XX.TYPE.go126.raw.txt (TYPE in sync net syscall);
+# and go1.26-cpuprof-allocfree.trace (CPU samples + experimental batches).
 # Usage: lsp/trace/tests/data/multigen/gen.sh
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -28,5 +29,15 @@ for v in 1.22 1.23 1.26 1.27; do
 		"$GO126" tool trace -pprof=$k "$HERE/go$v.trace" >"$SRC/x.pb"
 		"$GO126" tool pprof -raw "$SRC/x.pb" >"$HERE/go$v.$k.go126.raw.txt" 2>/dev/null
 	done
+done
+# CPU profile samples and experimental (AllocFree) batches: `go test` with
+# -cpuprofile and GODEBUG=traceallocfree=1, Go 1.26, 100 ms generations.
+(cd "$SRC/blocking" && GODEBUG=traceallocfree=1,traceadvanceperiod=100000000 \
+	"$GO126" test -run '^TestBlocking$' -count=1 -trace="$HERE/go1.26-cpuprof-allocfree.trace" \
+	-cpuprofile="$SRC/cpu.out" . >/dev/null)
+echo "go1.26-cpuprof-allocfree.trace: $("$GO126" version), go test -cpuprofile, GODEBUG=traceallocfree=1" >>"$HERE/VERSIONS"
+for k in sync net syscall; do
+	"$GO126" tool trace -pprof=$k "$HERE/go1.26-cpuprof-allocfree.trace" >"$SRC/x.pb"
+	"$GO126" tool pprof -raw "$SRC/x.pb" >"$HERE/go1.26-cpuprof-allocfree.$k.go126.raw.txt" 2>/dev/null
 done
 echo "oracles: $("$GO126" version)" >>"$HERE/VERSIONS"
