@@ -9,6 +9,15 @@
 //! decoded in place from the input) plus per-goroutine/P/M state; it does not
 //! grow with the number of events.
 //!
+//! **Fidelity**: the ordering is a port of Go's reader (Go 1.26 = 1.27
+//! `internal/trace`), so a trace decodes, or fails, exactly where Go's does.
+//! Episode times are the raw timestamps converted like Go does (per-delta
+//! float conversion with the generation's frequency); [`Options`] can instead
+//! reproduce the strictly increasing times Go's reader hands out, which
+//! `go tool trace` uses. A `go 1.27` header (written by no Go release) is
+//! decoded as 1.26 with a warning. [`decode_detailed`] also returns
+//! [`Stats`] (CPU samples and experimental batches are counted, not decoded).
+//!
 //! **Progress contract**: `sink.progress(done, total)` is called after each
 //! generation (and every 2²⁰ events inside a large one); `done` never exceeds
 //! the start of data still needed, so callers may release input pages before
