@@ -508,7 +508,7 @@ func runSleep(ctx context.Context) {
 		}
 		close(done)
 	}()
-	<-done
+	<-done // BLOCK[chan receive] the time.Sleep kind waits for its sleeper goroutine
 }
 
 // ---------------------------------------------------------------------------
