@@ -236,13 +236,20 @@ async function main(): Promise<void> {
 
     await check('language status shows the trace and its Go version', async () => {
       await openFileAt(page, main.file, main.line);
-      await page.locator('#status\\.languageStatus').click({ timeout: 15_000 });
-      const hover = page.locator('.hover-language-status, .monaco-hover:not(.hidden)').first();
-      await hover.waitFor({ timeout: 15_000 });
-      const text = (await hover.innerText()).replace(/\s+/g, ' ');
-      if (!/blocking\.trace/.test(text) || !/Go 1\.\d+/.test(text)) throw new Error(`language status: "${text.slice(0, 200)}"`);
-      await page.keyboard.press('Escape');
-      return text.slice(text.indexOf('goblock'), text.indexOf('goblock') + 60);
+      // The status item refreshes when the server reports the load: poll it.
+      const deadline = Date.now() + 30_000;
+      for (;;) {
+        await page.locator('#status\\.languageStatus').click({ timeout: 15_000 });
+        const hover = page.locator('.hover-language-status, .monaco-hover:not(.hidden)').first();
+        await hover.waitFor({ timeout: 15_000 });
+        const text = (await hover.innerText()).replace(/\s+/g, ' ');
+        await page.keyboard.press('Escape');
+        if (/blocking\.trace/.test(text) && /Go 1\.\d+/.test(text)) {
+          return text.slice(text.indexOf('goblock'), text.indexOf('goblock') + 60);
+        }
+        if (Date.now() > deadline) throw new Error(`language status: "${text.slice(0, 200)}"`);
+        await page.waitForTimeout(1000);
+      }
     });
 
     await check('language status says stale? once a .go file is newer than the trace', async () => {
