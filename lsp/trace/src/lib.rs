@@ -20,6 +20,7 @@
 //! ```
 
 pub mod error;
+pub mod fxhash;
 pub mod header;
 pub mod model;
 pub mod v1;

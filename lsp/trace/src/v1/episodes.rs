@@ -15,9 +15,9 @@
 //! dropped at GoEnd.
 
 use super::event::ev;
-use super::hash::FxHashMap;
 use super::order::Event;
 use super::stacks::StackMap;
+use crate::fxhash::FxHashMap;
 use crate::{Category, Episode, EpisodeSink, StackId, Sym, Tables, Waker};
 
 /// Tick → nanosecond conversion as Go's parser does it:

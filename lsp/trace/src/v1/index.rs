@@ -8,8 +8,8 @@
 //! string and stack record.
 
 use super::event::ev;
-use super::hash::FxHashMap;
 use super::wire::{self, WireError};
+use crate::fxhash::FxHashMap;
 use crate::{DecodeError, EpisodeSink};
 
 /// One batch: the bytes from its `Batch` event to the next batch (or the end

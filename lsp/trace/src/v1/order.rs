@@ -19,10 +19,10 @@ use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
 use super::event::{self, ev};
-use super::hash::FxHashMap;
 use super::index::{Batch, Index};
 use super::wire::{self, WireError};
 use crate::DecodeError;
+use crate::fxhash::FxHashMap;
 
 /// One timed event in merged order.
 #[derive(Clone, Copy, Debug, Default)]

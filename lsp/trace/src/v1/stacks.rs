@@ -6,9 +6,9 @@
 //! recorded (innermost first); nothing is symbolized here. A stack id the
 //! table does not define resolves to the empty stack, as in Go's parser.
 
-use super::hash::FxHashMap;
 use super::index::Index;
 use super::wire;
+use crate::fxhash::FxHashMap;
 use crate::{Frame, FrameId, StackId, Tables};
 
 /// Trace stack id → interned stack.

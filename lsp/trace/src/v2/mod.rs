@@ -36,18 +36,18 @@
 mod batch;
 mod episodes;
 mod events;
-mod fxhash;
+
 mod merge;
 mod order;
 mod tables;
 
+use crate::fxhash::FxHashMap;
 use crate::header::HEADER_LEN;
 use crate::varint::read_uvarint;
 use crate::{DecodeError, EpisodeSink, Header, Tables, TraceSummary, Warning};
 use batch::{GenBatches, GenEnd, Splitter};
 use episodes::{GenEpisodes, GoSlot, Tracker};
 use events::ev;
-use fxhash::FxHashMap;
 use merge::{GenInput, MBatches, Merger};
 use order::{GenCtx, Ordering};
 use tables::{GenTables, Resolver};

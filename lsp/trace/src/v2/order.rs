@@ -20,9 +20,9 @@
 //! different Ms is `merge.rs`'.
 
 use super::events::{self, ev};
-use super::fxhash::FxHashMap;
 use super::tables::GenTables;
 use crate::DecodeError;
+use crate::fxhash::FxHashMap;
 
 /// `NoGoroutine`, `NoProc`, `NoThread` (all −1 in Go).
 pub(crate) const NO_G: u64 = u64::MAX;

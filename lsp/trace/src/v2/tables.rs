@@ -19,7 +19,7 @@
 
 use super::batch::Batch;
 use super::events::{MAX_FRAMES_PER_STACK, MAX_STRING_LEN, ev};
-use super::fxhash::FxHashMap;
+use crate::fxhash::FxHashMap;
 use crate::model::{Frame, FrameId};
 use crate::varint::read_uvarint;
 use crate::{DecodeError, StackId, Sym, Tables};

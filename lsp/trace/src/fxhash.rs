@@ -1,12 +1,14 @@
-//! A small, fast, non-cryptographic hasher for the decoder's integer-keyed
-//! maps (goroutine ids, string and stack ids). Trace input cannot make it
-//! degrade beyond ordinary hash collisions on integers; not for untrusted
-//! string keys.
+//! A small, fast, non-cryptographic hasher for integer keys (the "FxHash"
+//! multiply-rotate scheme used by rustc), for the decoder's goroutine /
+//! thread / proc / id maps (old and new format alike). Trace ids are not attacker-chosen in any way that
+//! matters here: the worst case is a slower decode, never a wrong one.
+//!
+//! Nothing else lives here.
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
-/// Multiply-rotate hasher (the FxHash scheme).
+/// FxHash state.
 #[derive(Default, Clone, Copy)]
 pub struct FxHasher {
     hash: u64,
@@ -16,8 +18,8 @@ const SEED: u64 = 0x51_7c_c1_b7_27_22_0a_95;
 
 impl FxHasher {
     #[inline]
-    fn add(&mut self, w: u64) {
-        self.hash = (self.hash.rotate_left(5) ^ w).wrapping_mul(SEED);
+    fn add(&mut self, word: u64) {
+        self.hash = (self.hash.rotate_left(5) ^ word).wrapping_mul(SEED);
     }
 }
 
@@ -25,23 +27,27 @@ impl Hasher for FxHasher {
     #[inline]
     fn write(&mut self, bytes: &[u8]) {
         for chunk in bytes.chunks(8) {
-            let mut b = [0u8; 8];
-            b[..chunk.len()].copy_from_slice(chunk);
-            self.add(u64::from_le_bytes(b));
+            let mut buf = [0u8; 8];
+            buf[..chunk.len()].copy_from_slice(chunk);
+            self.add(u64::from_le_bytes(buf));
         }
     }
+
     #[inline]
     fn write_u64(&mut self, i: u64) {
         self.add(i);
     }
+
     #[inline]
     fn write_u32(&mut self, i: u32) {
         self.add(u64::from(i));
     }
+
     #[inline]
     fn write_usize(&mut self, i: usize) {
         self.add(i as u64);
     }
+
     #[inline]
     fn finish(&self) -> u64 {
         self.hash
