@@ -224,12 +224,33 @@ async function main(): Promise<void> {
         () => document.querySelectorAll('.editor-instance .monaco-editor [class*="squiggly-"]').length === 0,
         undefined, { timeout: 30_000 });
       await runCommand(page, 'goblock: Load Trace…');
-      // code-server's open dialog is VS Code's simple file dialog: a quick input with a path.
-      const input = page.locator('.quick-input-widget input');
-      await input.waitFor({ timeout: 15_000 });
-      await input.fill(path.join(env('E2E_WORKSPACE'), 'blocking.trace'));
-      await page.waitForTimeout(500);
+      // code-server's open dialog is VS Code's simple file dialog: a quick input with a path. It
+      // reuses the command palette's widget, so wait for the dialog itself (its title), not for
+      // any quick input: typing into the closing palette lost the path in one CI run.
+      const dialog = page.locator('.quick-input-widget', { hasText: 'Load Go execution trace' });
+      await dialog.waitFor({ timeout: 30_000 });
+      const input = dialog.locator('input').first();
+      const target = path.join(env('E2E_WORKSPACE'), 'blocking.trace');
+      // The dialog fills its input with the folder and lists it asynchronously, and may reset the
+      // input when the listing arrives: wait for the listing, then type until the path sticks.
+      await dialog.locator('.monaco-list-row', { hasText: 'blocking.trace' }).first().waitFor({ timeout: 30_000 });
+      const value = () => input.inputValue();
+      for (let i = 0; ; i++) {
+        await input.fill(target);
+        await page.waitForTimeout(700);
+        if ((await value()) === target) break;
+        if (i === 5) throw new Error(`file dialog input stays "${await value()}"`);
+      }
       await page.keyboard.press('Enter');
+      // Accept again if the dialog took the first Enter to settle its completion.
+      for (let i = 0; ; i++) {
+        const gone = await dialog.waitFor({ state: 'hidden', timeout: 5_000 }).then(() => true, () => false);
+        if (gone) break;
+        if (i === 3) throw new Error(`file dialog still open with "${await value()}"`);
+        await input.fill(target);
+        await page.waitForTimeout(700);
+        await page.keyboard.press('Enter');
+      }
       await squiggles.first().waitFor({ timeout: 60_000 });
       return `${await squiggles.count()} squiggle(s) after loading blocking.trace`;
     });
