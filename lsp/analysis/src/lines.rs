@@ -189,7 +189,7 @@ pub struct LineTable {
 impl LineTable {
     /// Builds the table for one trace's per-stack statistics.
     pub fn build(
-        stats: &HashMap<StackKey, StackStats>,
+        stats: &goblock_trace::fxhash::FxHashMap<StackKey, StackStats>,
         tables: &Tables,
         attributor: &mut Attributor<'_>,
         trace: u32,

@@ -6,9 +6,9 @@
 //! This is the only consumer of raw episodes in the analysis; it does not
 //! look at frames, files or the workspace (that is `attribute`).
 
-use std::collections::{HashMap, HashSet};
 use std::ops::ControlFlow;
 
+use goblock_trace::fxhash::{FxHashMap, FxHashSet};
 use goblock_trace::{Category, Episode, EpisodeSink, StackId, Sym, Tables};
 
 use crate::histogram::Histogram;
@@ -68,14 +68,17 @@ pub struct StackStats {
     /// Histogram of closed durations.
     pub hist: Histogram,
     /// Distinct goroutines (exact up to [`MAX_DISTINCT_GOROUTINES`]).
-    pub goroutines: HashSet<u64>,
+    pub goroutines: FxHashSet<u64>,
     /// More distinct goroutines than were counted.
     pub goroutines_saturated: bool,
     /// Waker stack → (count, total ns) over closed episodes; the empty stack
     /// stands for "woken by the runtime" (netpoller, timers).
-    pub wakers: HashMap<StackId, (u64, u64)>,
+    pub wakers: FxHashMap<StackId, (u64, u64)>,
     /// The longest episodes, longest first.
     pub longest: Vec<KeptEpisode>,
+    /// The goroutine of the previous episode (already in `goroutines`): a
+    /// goroutine blocking at the same stack again skips the set.
+    last_goroutine: Option<u64>,
 }
 
 impl StackStats {
@@ -100,10 +103,13 @@ impl StackStats {
             self.open_count += 1;
             self.open_total_ns += d;
         }
-        if self.goroutines.len() < MAX_DISTINCT_GOROUTINES {
-            self.goroutines.insert(ep.goroutine);
-        } else if !self.goroutines.contains(&ep.goroutine) {
-            self.goroutines_saturated = true;
+        if self.last_goroutine != Some(ep.goroutine) {
+            if self.goroutines.len() < MAX_DISTINCT_GOROUTINES {
+                self.goroutines.insert(ep.goroutine);
+                self.last_goroutine = Some(ep.goroutine);
+            } else if !self.goroutines.contains(&ep.goroutine) {
+                self.goroutines_saturated = true;
+            }
         }
         keep_longest(
             &mut self.longest,
@@ -136,7 +142,7 @@ pub fn keep_longest(list: &mut Vec<KeptEpisode>, e: KeptEpisode) {
 /// progress forwarding and cancellation.
 pub struct StackAggregator<'a> {
     /// The folded statistics.
-    pub stats: HashMap<StackKey, StackStats>,
+    pub stats: FxHashMap<StackKey, StackStats>,
     /// Episodes seen, per category.
     pub episodes: u64,
     trace: u32,
@@ -147,7 +153,7 @@ impl<'a> StackAggregator<'a> {
     /// A new aggregator for the trace with index `trace`.
     pub fn new(trace: u32) -> Self {
         StackAggregator {
-            stats: HashMap::new(),
+            stats: FxHashMap::default(),
             episodes: 0,
             trace,
             progress: None,

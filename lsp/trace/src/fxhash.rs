@@ -1,11 +1,12 @@
 //! A small, fast, non-cryptographic hasher for integer keys (the "FxHash"
 //! multiply-rotate scheme used by rustc), for the decoder's goroutine /
-//! thread / proc / id maps (old and new format alike). Trace ids are not attacker-chosen in any way that
+//! thread / proc / id maps (old and new format alike) and the analysis'
+//! per-stack maps. Trace ids are not attacker-chosen in any way that
 //! matters here: the worst case is a slower decode, never a wrong one.
 //!
 //! Nothing else lives here.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasherDefault, Hasher};
 
 /// FxHash state.
@@ -56,3 +57,6 @@ impl Hasher for FxHasher {
 
 /// A `HashMap` using [`FxHasher`].
 pub type FxHashMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
+
+/// A `HashSet` using [`FxHasher`].
+pub type FxHashSet<K> = HashSet<K, BuildHasherDefault<FxHasher>>;
