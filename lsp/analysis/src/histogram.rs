@@ -60,6 +60,20 @@ impl Histogram {
 
     #[inline]
     fn add_to_bucket(&mut self, b: u16, n: u64) {
+        if let Some(c) = b
+            .checked_sub(self.base)
+            .and_then(|i| self.counts.get_mut(usize::from(i)))
+        {
+            *c += n;
+        } else {
+            self.grow_to(b, n);
+        }
+    }
+
+    /// [`Histogram::add_to_bucket`] for a bucket outside the current range.
+    #[cold]
+    #[inline(never)]
+    fn grow_to(&mut self, b: u16, n: u64) {
         if self.counts.is_empty() {
             self.base = b;
             self.counts.push(n);

@@ -251,7 +251,7 @@ impl LineTable {
                 goroutines_saturated: s.goroutines_saturated,
                 ..Default::default()
             };
-            for (&wstack, &(count, total)) in &s.wakers {
+            for (wstack, count, total) in s.wakers.iter() {
                 let (site, primitive) = waker_of(wstack, attributor);
                 entry.wakers.push(WakerShare {
                     site,

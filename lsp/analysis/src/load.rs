@@ -210,8 +210,7 @@ fn analyze_bytes_with(
         },
     })?;
     let episodes = agg.episodes;
-    let stats = std::mem::take(&mut agg.stats);
-    drop(agg);
+    let stats = agg.into_stats();
     if progress(Stage::Symbolize, 0, 1).is_break() {
         return Err(AnalysisError::Cancelled);
     }

@@ -73,7 +73,7 @@ pub struct StackStats {
     pub goroutines_saturated: bool,
     /// Waker stack → (count, total ns) over closed episodes; the empty stack
     /// stands for "woken by the runtime" (netpoller, timers).
-    pub wakers: FxHashMap<StackId, (u64, u64)>,
+    pub wakers: Wakers,
     /// The longest episodes, longest first.
     pub longest: Vec<KeptEpisode>,
     /// The goroutine of the previous episode (already in `goroutines`): a
@@ -96,9 +96,7 @@ impl StackStats {
             self.closed_max_ns = self.closed_max_ns.max(d);
             self.hist.record(d);
             let waker = ep.waker.map(|w| w.stack).unwrap_or(StackId::EMPTY);
-            let e = self.wakers.entry(waker).or_default();
-            e.0 += 1;
-            e.1 += d;
+            self.wakers.add(waker, d);
         } else {
             self.open_count += 1;
             self.open_total_ns += d;
@@ -111,20 +109,70 @@ impl StackStats {
                 self.goroutines_saturated = true;
             }
         }
-        keep_longest(
-            &mut self.longest,
-            KeptEpisode {
-                goroutine: ep.goroutine,
-                duration_ns: d,
-                start_ns: ep.start_ns,
-                began_before_trace: ep.began_before_trace,
-                open_at_end: ep.open_at_end,
-                waker_goroutine: ep.waker.and_then(|w| w.goroutine),
-                waker_stack: ep.waker.map(|w| w.stack).unwrap_or(StackId::EMPTY),
-                creator: ep.creator,
-                trace,
-            },
-        );
+        if self.longest.len() < TOP_EPISODES
+            || self.longest.last().is_some_and(|l| l.duration_ns < d)
+        {
+            keep_longest(
+                &mut self.longest,
+                KeptEpisode {
+                    goroutine: ep.goroutine,
+                    duration_ns: d,
+                    start_ns: ep.start_ns,
+                    began_before_trace: ep.began_before_trace,
+                    open_at_end: ep.open_at_end,
+                    waker_goroutine: ep.waker.and_then(|w| w.goroutine),
+                    waker_stack: ep.waker.map(|w| w.stack).unwrap_or(StackId::EMPTY),
+                    creator: ep.creator,
+                    trace,
+                },
+            );
+        }
+    }
+}
+
+/// Waker stack → (count, total ns). Most blocking stacks have a handful of
+/// waker stacks: a short vector searched linearly, a map beyond it.
+#[derive(Clone, Debug, Default)]
+pub struct Wakers {
+    small: Vec<(StackId, u64, u64)>,
+    big: FxHashMap<StackId, (u64, u64)>,
+}
+
+impl Wakers {
+    /// Entries kept in the vector before the map takes new stacks.
+    const SMALL: usize = 16;
+
+    /// Counts one wakeup by `stack` after `ns` blocked.
+    #[inline]
+    pub fn add(&mut self, stack: StackId, ns: u64) {
+        if let Some(e) = self.small.iter_mut().find(|e| e.0 == stack) {
+            e.1 += 1;
+            e.2 += ns;
+        } else if self.small.len() < Self::SMALL {
+            self.small.push((stack, 1, ns));
+        } else {
+            let e = self.big.entry(stack).or_default();
+            e.0 += 1;
+            e.1 += ns;
+        }
+    }
+
+    /// (waker stack, count, total ns), in no particular order.
+    pub fn iter(&self) -> impl Iterator<Item = (StackId, u64, u64)> + '_ {
+        self.small
+            .iter()
+            .copied()
+            .chain(self.big.iter().map(|(&s, &(c, t))| (s, c, t)))
+    }
+
+    /// Distinct waker stacks.
+    pub fn len(&self) -> usize {
+        self.small.len() + self.big.len()
+    }
+
+    /// No wakeup counted.
+    pub fn is_empty(&self) -> bool {
+        self.small.is_empty()
     }
 }
 
@@ -141,9 +189,11 @@ pub fn keep_longest(list: &mut Vec<KeptEpisode>, e: KeptEpisode) {
 /// An [`EpisodeSink`] folding episodes per [`StackKey`], with optional
 /// progress forwarding and cancellation.
 pub struct StackAggregator<'a> {
-    /// The folded statistics.
-    pub stats: FxHashMap<StackKey, StackStats>,
-    /// Episodes seen, per category.
+    /// Per stack id: its keys' (category, reason, index into `entries`).
+    /// Stack ids are dense (interned), so this replaces hashing the key.
+    by_stack: Vec<Vec<(Category, Sym, u32)>>,
+    entries: Vec<(StackKey, StackStats)>,
+    /// Episodes seen.
     pub episodes: u64,
     trace: u32,
     progress: Option<&'a mut dyn FnMut(u64, u64) -> ControlFlow<()>>,
@@ -153,7 +203,8 @@ impl<'a> StackAggregator<'a> {
     /// A new aggregator for the trace with index `trace`.
     pub fn new(trace: u32) -> Self {
         StackAggregator {
-            stats: FxHashMap::default(),
+            by_stack: Vec::new(),
+            entries: Vec::new(),
             episodes: 0,
             trace,
             progress: None,
@@ -165,6 +216,33 @@ impl<'a> StackAggregator<'a> {
         self.progress = Some(f);
         self
     }
+
+    /// The folded statistics.
+    pub fn into_stats(self) -> FxHashMap<StackKey, StackStats> {
+        self.entries.into_iter().collect()
+    }
+
+    #[inline]
+    fn stats_for(&mut self, key: StackKey) -> &mut StackStats {
+        let si = key.stack.0 as usize;
+        if si >= self.by_stack.len() {
+            self.by_stack.resize_with(si + 1, Vec::new);
+        }
+        let keys = &mut self.by_stack[si];
+        let i = match keys
+            .iter()
+            .find(|&&(c, r, _)| c == key.category && r == key.reason)
+        {
+            Some(&(_, _, i)) => i as usize,
+            None => {
+                let i = self.entries.len();
+                keys.push((key.category, key.reason, i as u32));
+                self.entries.push((key, StackStats::default()));
+                i
+            }
+        };
+        &mut self.entries[i].1
+    }
 }
 
 impl EpisodeSink for StackAggregator<'_> {
@@ -175,7 +253,8 @@ impl EpisodeSink for StackAggregator<'_> {
             category: ep.category,
             reason: ep.reason,
         };
-        self.stats.entry(key).or_default().add(ep, self.trace);
+        let trace = self.trace;
+        self.stats_for(key).add(ep, trace);
     }
 
     fn progress(&mut self, done: u64, total: u64) -> ControlFlow<()> {
@@ -215,5 +294,22 @@ mod tests {
         all.sort_unstable_by(|a, b| b.cmp(a));
         let got: Vec<u64> = l.iter().map(|e| e.duration_ns).collect();
         assert_eq!(got, all[..TOP_EPISODES]);
+    }
+
+    #[test]
+    fn wakers_spill_into_the_map() {
+        let mut w = Wakers::default();
+        for round in 0..3u64 {
+            for s in 1..=40u32 {
+                w.add(StackId(s), u64::from(s) + round);
+            }
+        }
+        assert_eq!(w.len(), 40);
+        let mut all: Vec<_> = w.iter().collect();
+        all.sort_unstable();
+        for (i, &(s, c, t)) in all.iter().enumerate() {
+            assert_eq!(s, StackId(i as u32 + 1));
+            assert_eq!((c, t), (3, 3 * u64::from(s.0) + 3));
+        }
     }
 }
