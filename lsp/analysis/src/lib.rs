@@ -2,8 +2,7 @@
 //! per-line statistics (count, total, quantiles, wakers, parked goroutines).
 //!
 //! Pipeline stage 3 (decode → symbolize → **attribute/aggregate** → serve):
-//! * [`stack_stats`] folds the decoder's episodes per stack as they stream
-//!   ([`aggregate_thread`] runs that beside the decoder, on its own thread);
+//! * [`stack_stats`] folds the decoder's episodes per stack as they stream;
 //! * [`paths`] maps recorded file paths onto the workspace;
 //! * [`attribute`] picks the flat and cum frames of each stack;
 //! * [`lines`] builds mergeable per-line statistics;
@@ -11,7 +10,6 @@
 //!
 //! Nothing here knows LSP types or output formats.
 
-pub mod aggregate_thread;
 pub mod attribute;
 pub mod histogram;
 pub mod lines;

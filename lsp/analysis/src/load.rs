@@ -13,10 +13,10 @@ use std::sync::Arc;
 
 use goblock_trace::{DecodeError, Tables, TraceSummary};
 
-use crate::aggregate_thread::decode_aggregated;
 use crate::attribute::{Attributor, FrameView};
 use crate::lines::LineTable;
 use crate::paths::Workspace;
+use crate::stack_stats::StackAggregator;
 
 /// A pipeline stage, for progress reports.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -201,18 +201,16 @@ fn analyze_bytes_with(
         release(done);
         progress(Stage::Decode, done, total)
     };
-    let (decoded, aggregated) = decode_aggregated(opts.trace_index, &mut on_progress, |sink| {
-        goblock_trace::decode(bytes, &mut tables, sink)
-    });
-    let summary = decoded.map_err(|e| match e {
+    let mut agg = StackAggregator::new(opts.trace_index).with_progress(&mut on_progress);
+    let summary = goblock_trace::decode(bytes, &mut tables, &mut agg).map_err(|e| match e {
         DecodeError::Cancelled => AnalysisError::Cancelled,
         source => AnalysisError::Decode {
             path: path.to_path_buf(),
             source,
         },
     })?;
-    let episodes = aggregated.episodes;
-    let stats = aggregated.stats;
+    let episodes = agg.episodes;
+    let stats = agg.into_stats();
     if progress(Stage::Symbolize, 0, 1).is_break() {
         return Err(AnalysisError::Cancelled);
     }

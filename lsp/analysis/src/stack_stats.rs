@@ -217,19 +217,6 @@ impl<'a> StackAggregator<'a> {
         self
     }
 
-    /// Folds one episode.
-    #[inline]
-    pub fn add(&mut self, ep: &Episode) {
-        self.episodes += 1;
-        let key = StackKey {
-            stack: ep.stack,
-            category: ep.category,
-            reason: ep.reason,
-        };
-        let trace = self.trace;
-        self.stats_for(key).add(ep, trace);
-    }
-
     /// The folded statistics.
     pub fn into_stats(self) -> FxHashMap<StackKey, StackStats> {
         self.entries.into_iter().collect()
@@ -260,7 +247,14 @@ impl<'a> StackAggregator<'a> {
 
 impl EpisodeSink for StackAggregator<'_> {
     fn episode(&mut self, ep: &Episode, _tables: &Tables) {
-        self.add(ep);
+        self.episodes += 1;
+        let key = StackKey {
+            stack: ep.stack,
+            category: ep.category,
+            reason: ep.reason,
+        };
+        let trace = self.trace;
+        self.stats_for(key).add(ep, trace);
     }
 
     fn progress(&mut self, done: u64, total: u64) -> ControlFlow<()> {
