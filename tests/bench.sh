@@ -6,6 +6,9 @@
 #   tests/bench.sh                # Go 1.26 trace of ~220 MiB (testdata/gen-large.sh, cached in testdata/large/)
 #   tests/bench.sh 1.21           # old-format trace, compared with Go 1.21's own tool
 #   tests/bench.sh 1.26 300       # another size (regenerates when the size changes)
+#   TRACE=/tmp/go121-60mb.trace tests/bench.sh 1.21   # an existing trace (of that Go version)
+# Go <= 1.21's tool needs ~100x the trace size in RAM on old-format traces: bench those at
+# ~60 MB (testdata/large/go1.21-largegen.bin -mb 60 -o FILE) on a 24 GB machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 V=${1:-1.26}
@@ -16,8 +19,8 @@ case $V in
 1.27) GO="$(/usr/local/go/bin/go env GOMODCACHE)/golang.org/toolchain@v0.0.1-go1.27.3.linux-amd64/bin/go" ;;
 *) echo "bench.sh: unknown version $V" >&2; exit 1 ;;
 esac
-trace=testdata/large/go$V-large.trace
-if [ ! -s "$trace" ] || [ "$(stat -c %s "$trace")" -lt $((MB * 1000000)) ]; then
+trace=${TRACE:-testdata/large/go$V-large.trace}
+if [ -z "${TRACE:-}" ] && { [ ! -s "$trace" ] || [ "$(stat -c %s "$trace")" -lt $((MB * 1000000)) ]; }; then
   testdata/gen-large.sh "$V" "$MB" >&2
 fi
 ver=$("$GO" env GOVERSION)
