@@ -12,6 +12,9 @@ use std::process::Command;
 
 use serde_json::Value;
 
+#[path = "../lsp/trace/tests/support/pprof_raw.rs"]
+mod pprof_raw;
+
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
@@ -165,35 +168,10 @@ fn every_blocking_statement_is_reported_at_its_line() {
     }
 }
 
-/// Parses `go tool pprof -raw` output: total count and delay of all samples.
+/// Total count and delay of a `go tool pprof -raw` dump.
 fn oracle_totals(raw: &str) -> (u64, u64) {
-    let mut count = 0;
-    let mut delay = 0;
-    let mut in_samples = false;
-    for l in raw.lines() {
-        if l.starts_with("Samples:") {
-            in_samples = true;
-            continue;
-        }
-        if l.starts_with("Locations") || l.starts_with("Mappings") {
-            in_samples = false;
-        }
-        if !in_samples {
-            continue;
-        }
-        let Some((vals, _)) = l.split_once(':') else {
-            continue;
-        };
-        let v: Vec<u64> = vals
-            .split_whitespace()
-            .filter_map(|x| x.parse().ok())
-            .collect();
-        if v.len() == 2 {
-            count += v[0];
-            delay += v[1];
-        }
-    }
-    (count, delay)
+    let p = pprof_raw::parse_raw(raw).unwrap_or_else(|e| panic!("oracle dump: {e}"));
+    pprof_raw::totals(&p)
 }
 
 #[test]

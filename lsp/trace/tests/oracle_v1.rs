@@ -25,112 +25,18 @@
 //! Go's pprof drops samples whose duration is not > 0 and events without a
 //! stack; so do we here.
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use goblock_trace::header::{self, Format};
 use goblock_trace::v1;
 use goblock_trace::{Category, Episode, Tables};
 
-type Profile = BTreeMap<Vec<u64>, (u64, u64)>;
+#[path = "support/pprof_raw.rs"]
+mod pprof_raw;
+use pprof_raw::{Profile, parse_raw, totals};
 
 fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-/// Parses `go tool pprof -raw` output into PC list (leaf first) → (count, ns).
-fn parse_raw(text: &str) -> Result<Profile, String> {
-    let mut samples: Vec<(u64, u64, Vec<u64>)> = Vec::new();
-    let mut locs: BTreeMap<u64, u64> = BTreeMap::new();
-    #[derive(PartialEq)]
-    enum Sec {
-        Head,
-        Samples,
-        Locations,
-        Other,
-    }
-    let mut sec = Sec::Head;
-    let mut saw_types = false;
-    for line in text.lines() {
-        let t = line.trim();
-        match t {
-            "Samples:" => {
-                sec = Sec::Samples;
-                continue;
-            }
-            "Locations" => {
-                sec = Sec::Locations;
-                continue;
-            }
-            "Mappings" => {
-                sec = Sec::Other;
-                continue;
-            }
-            _ => {}
-        }
-        match sec {
-            Sec::Samples => {
-                if !saw_types {
-                    if t != "contentions/count delay/nanoseconds" {
-                        return Err(format!("unexpected sample types line {t:?}"));
-                    }
-                    saw_types = true;
-                    continue;
-                }
-                let (vals, ids) = t
-                    .split_once(':')
-                    .ok_or_else(|| format!("bad sample line {t:?}"))?;
-                let v: Vec<u64> = vals
-                    .split_whitespace()
-                    .map(|x| x.parse().map_err(|e| format!("{x:?}: {e}")))
-                    .collect::<Result<_, _>>()?;
-                if v.len() != 2 {
-                    return Err(format!("bad sample values {t:?}"));
-                }
-                let ids = ids
-                    .split_whitespace()
-                    .map(|x| x.parse().map_err(|e| format!("{x:?}: {e}")))
-                    .collect::<Result<_, _>>()?;
-                samples.push((v[0], v[1], ids));
-            }
-            Sec::Locations => {
-                // "   12: 0x4d3853 M=1 main.f /path/file.go:317 s=0"; further
-                // lines of an inlined location have no "N:" prefix.
-                let Some((id, rest)) = t.split_once(':') else {
-                    continue;
-                };
-                let Ok(id) = id.trim().parse::<u64>() else {
-                    continue;
-                };
-                let addr = rest
-                    .split_whitespace()
-                    .next()
-                    .and_then(|a| a.strip_prefix("0x"))
-                    .ok_or_else(|| format!("bad location line {t:?}"))?;
-                let addr = u64::from_str_radix(addr, 16).map_err(|e| format!("{addr:?}: {e}"))?;
-                locs.insert(id, addr);
-            }
-            Sec::Head | Sec::Other => {}
-        }
-    }
-    if sec == Sec::Head {
-        return Err("no Samples section".into());
-    }
-    let mut out = Profile::new();
-    for (n, ns, ids) in samples {
-        let pcs = ids
-            .iter()
-            .map(|id| {
-                locs.get(id)
-                    .copied()
-                    .ok_or_else(|| format!("unknown location {id}"))
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        let e = out.entry(pcs).or_default();
-        e.0 += n;
-        e.1 += ns;
-    }
-    Ok(out)
 }
 
 struct Decoded {
@@ -178,10 +84,6 @@ fn profile(d: &Decoded, keep: impl Fn(&Episode) -> bool) -> Profile {
         e.1 += ep.duration_ns();
     }
     out
-}
-
-fn totals(p: &Profile) -> (u64, u64) {
-    p.values().fold((0, 0), |a, v| (a.0 + v.0, a.1 + v.1))
 }
 
 /// Compares exactly-matching profiles; returns problems.

@@ -1,12 +1,13 @@
-//! Decodes one trace with no consumer work (counts episodes per category)
-//! and prints wall time and throughput:
-//! `cargo run --release -p goblock-trace --example v1_bench -- TRACE [--read]`.
+//! Decoder throughput and memory on one trace of any version (old or new
+//! format), with no consumer work (the sink counts episodes per category):
+//! `cargo run --release -p goblock-trace --example decode_bench -- TRACE [--read]`.
 //!
-//! By default the file is memory-mapped and pages below the decoder's
-//! progress are released (in 16 MiB steps; when progress goes back — the
-//! old-format decoder's second sweep — releasing starts over from there), so
-//! peak RSS shows the decoder's own needs. `--read` reads the whole file
-//! into memory instead.
+//! By default the file is memory-mapped, the way goblock reads files, and
+//! pages below the decoder's progress are released (`MADV_DONTNEED`, in
+//! 16 MiB steps; when progress goes back — the old-format decoder's second
+//! sweep — releasing starts over from there), so peak RSS (measure it with
+//! `/usr/bin/time -v`) shows what the decoder keeps. `--read` reads the whole
+//! file into memory instead; then RSS includes it all.
 
 use std::ops::ControlFlow;
 use std::time::Instant;
@@ -16,19 +17,18 @@ use goblock_trace::{Category, Episode, EpisodeSink, Tables};
 struct Counter<'a> {
     counts: [(u64, u64); Category::ALL.len()],
     release: &'a mut dyn FnMut(u64),
+    progress_calls: u64,
 }
 
 impl EpisodeSink for Counter<'_> {
     fn episode(&mut self, ep: &Episode, _: &Tables) {
-        let i = Category::ALL
-            .iter()
-            .position(|c| *c == ep.category)
-            .unwrap_or(0);
+        let i = ep.category as usize;
         self.counts[i].0 += 1;
         self.counts[i].1 += ep.duration_ns();
     }
 
     fn progress(&mut self, done: u64, _total: u64) -> ControlFlow<()> {
+        self.progress_calls += 1;
         (self.release)(done);
         ControlFlow::Continue(())
     }
@@ -36,8 +36,8 @@ impl EpisodeSink for Counter<'_> {
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let Some(path) = args.iter().find(|a| !a.starts_with("--")) else {
-        eprintln!("usage: v1_bench TRACE [--read]");
+    let Some(path) = args.first() else {
+        eprintln!("usage: decode_bench TRACE [--read]");
         std::process::exit(2);
     };
     let read = args.iter().any(|a| a == "--read");
@@ -58,7 +58,10 @@ fn main() {
         // SAFETY: read-only private mapping of a file nobody writes meanwhile.
         map = unsafe { memmap2::Mmap::map(&file) }.ok();
         match map.as_ref() {
-            Some(m) => m,
+            Some(m) => {
+                let _ = m.advise(memmap2::Advice::Sequential);
+                m
+            }
             None => {
                 eprintln!("{path}: cannot map");
                 std::process::exit(1);
@@ -94,6 +97,7 @@ fn main() {
     let mut sink = Counter {
         counts: Default::default(),
         release: &mut release,
+        progress_calls: 0,
     };
     let summary = match goblock_trace::decode(bytes, &mut tables, &mut sink) {
         Ok(s) => s,
@@ -104,14 +108,17 @@ fn main() {
     };
     let dt = t0.elapsed().as_secs_f64();
     println!(
-        "{path}: go {} trace, {:.1} MB, {} events, {:.3} s, {:.1} MB/s, {:.2} Mevents/s, {} stacks",
+        "{path}: go {} trace, {:.1} MB, {} generations, {} events, {:.3} s, {:.1} MB/s, {:.2} Mevents/s, {} stacks, {} frames, {} progress calls",
         summary.go_version,
         summary.bytes as f64 / 1e6,
+        summary.generations,
         summary.events,
         dt,
         summary.bytes as f64 / 1e6 / dt,
         summary.events as f64 / 1e6 / dt,
-        tables.stack_count()
+        tables.stack_count(),
+        tables.frame_count(),
+        sink.progress_calls,
     );
     for (c, (n, ns)) in Category::ALL.iter().zip(sink.counts) {
         println!("  {c:<8} {n:>10} episodes {ns:>16} ns");
