@@ -46,7 +46,12 @@ where
     R: AsyncRead + Unpin,
     W: AsyncWrite,
 {
-    let (service, socket) = LspService::new(Backend::new);
+    let (service, socket) = LspService::build(Backend::new)
+        .custom_method(
+            "window/workDoneProgress/cancel",
+            Backend::work_done_progress_cancel,
+        )
+        .finish();
     Server::new(reader, writer, socket).serve(service).await;
 }
 

@@ -1,7 +1,9 @@
 //! Server-initiated `$/progress` with RAII: `begin` creates the token
 //! (bounded by a timeout, so an unanswering client cannot wedge a load) and
 //! sends Begin; `Drop` sends End if `end` was not called, so every path out
-//! of a load — error, cancellation, panic — closes the progress.
+//! of a load — error, cancellation, panic — closes the progress. The
+//! progress is cancellable; the server maps a client's cancel to the load
+//! that owns the token (`server.rs`).
 
 use std::time::Duration;
 
@@ -19,19 +21,26 @@ pub struct Progress {
 }
 
 impl Progress {
-    /// Starts a progress if the client supports it.
+    /// A new, unique token (to register before [`Progress::begin`], so that
+    /// a cancel arriving as soon as the client knows the token finds it).
+    pub fn new_token() -> lsp::ProgressToken {
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        lsp::ProgressToken::String(format!("goblock/load/{n}"))
+    }
+
+    /// Starts a progress on `token` if the client supports it (cancellable:
+    /// the client may send `window/workDoneProgress/cancel`).
     pub async fn begin(
         client: &Client,
         supported: bool,
+        token: lsp::ProgressToken,
         title: &str,
         message: Option<String>,
     ) -> Option<Progress> {
         if !supported {
             return None;
         }
-        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
-        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let token = lsp::ProgressToken::String(format!("goblock/load/{n}"));
         let created = tokio::time::timeout(
             Duration::from_secs(5),
             client.create_work_done_progress(token.clone()),

@@ -57,6 +57,9 @@ pub(crate) struct State {
     roots: Mutex<Vec<PathBuf>>,
     features: Mutex<ClientFeatures>,
     load_gen: AtomicU64,
+    /// The progress token of the latest load that showed one, and that
+    /// load's generation (for `window/workDoneProgress/cancel`).
+    load_progress: Mutex<Option<(lsp::ProgressToken, u64)>>,
     snap_gen: AtomicU64,
     loading: AtomicUsize,
     /// Discover traces by the settings (off after `goblock.clear`).
@@ -117,6 +120,7 @@ impl Backend {
                 roots: Mutex::new(Vec::new()),
                 features: Mutex::new(ClientFeatures::default()),
                 load_gen: AtomicU64::new(0),
+                load_progress: Mutex::new(None),
                 snap_gen: AtomicU64::new(0),
                 loading: AtomicUsize::new(0),
                 auto: AtomicBool::new(true),
@@ -133,6 +137,31 @@ impl Backend {
                 watcher: Mutex::new(None),
                 initialized: AtomicBool::new(false),
             }),
+        }
+    }
+
+    /// `window/workDoneProgress/cancel` (not in tower-lsp-server's trait;
+    /// registered with `custom_method`): cancels the load that shows the
+    /// progress, as a newer load would supersede it. What is shown stays;
+    /// `goblock.reload` (or the next change of a trace) loads again.
+    pub async fn work_done_progress_cancel(&self, p: lsp::WorkDoneProgressCancelParams) {
+        let owner = lock(&self.st.load_progress).clone();
+        let Some((token, gen_)) = owner else { return };
+        if token != p.token {
+            return;
+        }
+        let cancelled = self
+            .st
+            .load_gen
+            .compare_exchange(gen_, gen_ + 1, Ordering::SeqCst, Ordering::SeqCst)
+            .is_ok();
+        if cancelled {
+            self.st
+                .log(
+                    lsp::MessageType::Info,
+                    "goblock: loading cancelled; the traces shown so far stay (goblock.reload loads again)",
+                )
+                .await;
         }
     }
 }

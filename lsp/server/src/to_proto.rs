@@ -120,7 +120,7 @@ pub fn hover(markdown: String, line0: u32, len: u32) -> lsp::Hover {
 
 /// `$/progress` values.
 pub fn progress_begin(title: &str, message: Option<String>) -> Value {
-    json!({"kind": "begin", "title": title, "cancellable": false, "message": message, "percentage": 0})
+    json!({"kind": "begin", "title": title, "cancellable": true, "message": message, "percentage": 0})
 }
 
 /// `$/progress` report.

@@ -587,3 +587,64 @@ async fn workspace_folders_added_later() {
     );
     c.shutdown().await;
 }
+
+/// The client cancels the load's progress (`window/workDoneProgress/cancel`,
+/// sent as soon as the server creates the token): the load stops, its
+/// progress ends, nothing is published, the server says so in its log and
+/// stays usable: `goblock.reload` loads the trace.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_cancels_a_load() {
+    let Some(dir) = common::fixture_dirs().into_iter().next() else {
+        eprintln!("no fixtures");
+        return;
+    };
+    let fx = Fixture::new("cancel", &[(&dir.join("blocking.trace"), "blocking.trace")]);
+    let mut c = Client::start();
+    c.cancel_next_progress();
+    let init = c.initialize(&fx.ws, options()).await;
+    assert!(init["capabilities"].is_object());
+    c.loaded().await;
+    {
+        let log = c.log.lock().unwrap();
+        let begin = log
+            .iter()
+            .find(|m| m["method"] == "$/progress" && m["params"]["value"]["kind"] == "begin")
+            .expect("a progress begin");
+        assert_eq!(begin["params"]["value"]["cancellable"], json!(true));
+        assert!(
+            log.iter().any(|m| m["method"] == "window/logMessage"
+                && m["params"]["message"]
+                    .as_str()
+                    .is_some_and(|s| s.contains("loading cancelled"))),
+            "no cancellation message in {log:#?}"
+        );
+        assert!(
+            !log.iter()
+                .any(|m| m["method"] == "textDocument/publishDiagnostics"
+                    && m["params"]["diagnostics"]
+                        .as_array()
+                        .is_some_and(|d| !d.is_empty())),
+            "a cancelled load published diagnostics"
+        );
+    }
+    let status = c.command("goblock.hotLines", json!([10])).await;
+    assert_eq!(
+        status["traces"].as_array().map(Vec::len),
+        Some(0),
+        "{status:#}"
+    );
+
+    c.drain();
+    c.command("goblock.reload", json!([])).await;
+    let status = c.command("goblock.hotLines", json!([10])).await;
+    assert_eq!(
+        status["traces"].as_array().map(Vec::len),
+        Some(1),
+        "{status:#}"
+    );
+    assert!(
+        !status["lines"].as_array().unwrap().is_empty(),
+        "{status:#}"
+    );
+    c.shutdown().await;
+}

@@ -151,9 +151,12 @@ impl State {
                 continue;
             }
             if progress.is_none() {
+                let token = Progress::new_token();
+                *lock(&self.load_progress) = Some((token.clone(), gen_));
                 progress = Progress::begin(
                     &self.client,
                     self.features().work_done_progress,
+                    token,
                     "goblock",
                     Some(format!("loading {}", path.display())),
                 )

@@ -128,6 +128,7 @@ pub struct Client {
     pub log: Arc<Mutex<Vec<Value>>>,
     next_id: i64,
     server: tokio::task::JoinHandle<()>,
+    cancel_progress: Arc<std::sync::atomic::AtomicBool>,
 }
 
 async fn read_message<R: AsyncRead + Unpin>(r: &mut BufReader<R>) -> Option<Value> {
@@ -205,13 +206,29 @@ impl Client {
         let inbox = Arc::new(Mutex::new(VecDeque::new()));
         let arrived = Arc::new(Notify::new());
         let log = Arc::new(Mutex::new(Vec::new()));
-        let (inbox2, arrived2, log2, tx2) =
-            (inbox.clone(), arrived.clone(), log.clone(), tx.clone());
+        let cancel_progress = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let (inbox2, arrived2, log2, tx2, cancel2) = (
+            inbox.clone(),
+            arrived.clone(),
+            log.clone(),
+            tx.clone(),
+            cancel_progress.clone(),
+        );
         tokio::spawn(async move {
             let mut r = BufReader::new(cr);
             while let Some(msg) = read_message(&mut r).await {
                 if msg.get("method").is_some() && msg.get("id").is_some() {
-                    // A request from the server: accept it.
+                    // A request from the server: accept it — after cancelling
+                    // the progress it creates, when the test asked for that.
+                    if msg["method"] == "window/workDoneProgress/create"
+                        && cancel2.swap(false, std::sync::atomic::Ordering::SeqCst)
+                    {
+                        let _ = tx2.send(frame(&json!({
+                            "jsonrpc": "2.0",
+                            "method": "window/workDoneProgress/cancel",
+                            "params": {"token": msg["params"]["token"]},
+                        })));
+                    }
                     let _ = tx2.send(frame(
                         &json!({"jsonrpc": "2.0", "id": msg["id"], "result": null}),
                     ));
@@ -232,7 +249,15 @@ impl Client {
             log,
             next_id: 1,
             server,
+            cancel_progress,
         }
+    }
+
+    /// Cancels the next progress the server creates
+    /// (`window/workDoneProgress/cancel` as soon as the token is known).
+    pub fn cancel_next_progress(&self) {
+        self.cancel_progress
+            .store(true, std::sync::atomic::Ordering::SeqCst);
     }
 
     pub fn notify(&self, method: &str, params: Value) {
