@@ -88,6 +88,7 @@ impl StackStats {
     }
 
     /// Adds one episode.
+    #[inline]
     pub fn add(&mut self, ep: &Episode, trace: u32) {
         let d = ep.duration_ns();
         if ep.is_closed() {
@@ -101,11 +102,16 @@ impl StackStats {
             self.open_count += 1;
             self.open_total_ns += d;
         }
-        if self.last_goroutine != Some(ep.goroutine) {
-            if self.goroutines.len() < MAX_DISTINCT_GOROUTINES {
-                self.goroutines.insert(ep.goroutine);
-                self.last_goroutine = Some(ep.goroutine);
-            } else if !self.goroutines.contains(&ep.goroutine) {
+        let g = ep.goroutine;
+        if self.last_goroutine != Some(g) {
+            // A lookup first: most episodes come from goroutines already
+            // counted, and a lookup costs half an insert.
+            if self.goroutines.contains(&g) {
+                self.last_goroutine = Some(g);
+            } else if self.goroutines.len() < MAX_DISTINCT_GOROUTINES {
+                self.goroutines.insert(g);
+                self.last_goroutine = Some(g);
+            } else {
                 self.goroutines_saturated = true;
             }
         }
