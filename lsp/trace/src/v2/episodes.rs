@@ -148,6 +148,7 @@ impl Tracker {
     }
 
     #[allow(clippy::too_many_arguments)]
+    #[inline]
     fn emit(
         &mut self,
         g: u64,
@@ -230,14 +231,17 @@ impl GenEpisodes<'_> {
         c
     }
 
+    #[inline]
     fn stack(&mut self, id: u64) -> StackId {
         self.res.stack(self.gt, self.bytes, self.tables, id)
     }
 
+    #[inline]
     fn sym(&mut self, id: u64) -> Sym {
         self.res.sym(self.gt, self.bytes, self.tables, id)
     }
 
+    #[inline]
     fn close(&mut self, g: u64, s: &mut GoSlot, end: i64, waker: Option<Waker>) {
         self.tracker
             .emit(g, s, end, false, waker, self.tables, self.sink);
@@ -247,6 +251,7 @@ impl GenEpisodes<'_> {
     }
 
     #[allow(clippy::too_many_arguments)]
+    #[inline]
     fn open(
         &mut self,
         g: u64,
