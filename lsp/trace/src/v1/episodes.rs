@@ -120,6 +120,7 @@ struct Emitter<'a> {
 }
 
 impl Emitter<'_> {
+    #[inline]
     fn emit(&mut self, g: u64, st: &G, end: i64, open_at_end: bool, sink: &mut dyn EpisodeSink) {
         let category = match st.open {
             Open::None => return,
@@ -208,6 +209,7 @@ impl<'t> Builder<'t> {
         stack_of(self.stacks, &mut self.anomalies, id)
     }
 
+    #[inline]
     fn wait_reason(&self, typ: u8) -> (Sym, Category) {
         let r = &self.r;
         match typ {
@@ -425,6 +427,7 @@ impl<'t> Builder<'t> {
         }
     }
 
+    #[inline]
     fn em(&mut self) -> Emitter<'_> {
         Emitter {
             tables: self.tables,
@@ -434,6 +437,7 @@ impl<'t> Builder<'t> {
     }
 
     /// The emitter and the goroutine map, borrowed together.
+    #[inline]
     fn split(&mut self) -> (Emitter<'_>, &mut FxHashMap<u64, G>) {
         (
             Emitter {

@@ -239,11 +239,17 @@ impl Cursor<'_> {
     }
 
     /// Makes sure a head is decoded if the P has events left.
-    #[inline]
+    #[inline(always)]
     fn load(&mut self, buf: &[u8], minor: u32, p: u32) -> Result<(), DecodeError> {
         if self.at < self.evs.len() || self.exhausted {
             return Ok(());
         }
+        self.refill(buf, minor, p)
+    }
+
+    /// Decodes the next chunk of the P's events (the head is used up).
+    #[inline(never)]
+    fn refill(&mut self, buf: &[u8], minor: u32, p: u32) -> Result<(), DecodeError> {
         self.evs.clear();
         self.at = 0;
         while self.evs.len() < CHUNK {
