@@ -594,8 +594,11 @@ impl<'a> Merger<'a> {
             let heap_min = self.heap.peek().map_or(i64::MAX, |r| (r.0).0);
             let mut first = true;
             // Until this P is done, blocked, or no longer the earliest.
-            while let Some(&e0) = self.cursors[c as usize].head() {
-                let (g, init, mut next) = transition_of(&e0);
+            // The head is read in place (events are 72 bytes: copying each
+            // one out and back cost more than the rest of this loop).
+            while let Some(h) = self.cursors[c as usize].head() {
+                let (g, init, mut next) = transition_of(h);
+                let (e_ts, e_off) = (h.ts, h.off);
                 let curst = if g == UNORDERED {
                     GState::default()
                 } else {
@@ -607,7 +610,7 @@ impl<'a> Merger<'a> {
                         self.blocked.push((c, g));
                         break;
                     }
-                    if heap_min < e0.ts || !self.pending.is_empty() || out.len() >= max {
+                    if heap_min < e_ts || !self.pending.is_empty() || out.len() >= max {
                         self.pending.push(c);
                         break;
                     }
@@ -619,11 +622,10 @@ impl<'a> Merger<'a> {
                     forced = true;
                 }
                 first = false;
-                let mut e = e0;
                 if g != UNORDERED {
                     if forced {
                         self.forced += 1;
-                        self.first_forced.get_or_insert(e.off);
+                        self.first_forced.get_or_insert(e_off);
                     }
                     next.seq = match next.seq {
                         NOSEQ => curst.seq,
@@ -643,6 +645,11 @@ impl<'a> Merger<'a> {
                     }
                 }
                 forced = false;
+                let Some(&e) = self.cursors[c as usize].head() else {
+                    break;
+                };
+                out.push(e);
+                let Some(e) = out.last_mut() else { break };
                 match e.typ {
                     ev::GO_START_LOCAL => e.typ = ev::GO_START,
                     ev::GO_UNBLOCK_LOCAL => e.typ = ev::GO_UNBLOCK,
@@ -661,7 +668,6 @@ impl<'a> Merger<'a> {
                     self.last_ts = e.ts;
                 }
                 self.emitted += 1;
-                out.push(e);
                 let cur = &mut self.cursors[c as usize];
                 cur.at += 1;
                 cur.load(self.buf, self.minor, c)?;
