@@ -88,6 +88,7 @@ pub fn build(
     let mut next_progress = pos + PROGRESS_EVERY;
     let mut min_ts = i64::MAX;
     let mut max_ts = i64::MIN;
+    let skimmer = wire::Skimmer::new(minor);
     while pos < buf.len() {
         if pos >= next_progress {
             next_progress = pos + PROGRESS_EVERY;
@@ -95,7 +96,7 @@ pub fn build(
                 return Err(DecodeError::Cancelled);
             }
         }
-        if let Some((typ, end, delta)) = wire::skim(buf, pos, minor) {
+        if let Some((typ, end, delta)) = skimmer.skim(buf, pos) {
             // Ordinary timed event (the vast majority).
             if cur.is_none() {
                 return Err(before_batch(pos, typ));
