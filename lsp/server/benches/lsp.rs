@@ -52,18 +52,7 @@ fn pct(v: &mut [Duration], q: f64) -> Duration {
 }
 
 async fn large() {
-    let trace = std::env::var_os("GOBLOCK_LARGE_TRACE")
-        .map(PathBuf::from)
-        .or_else(|| {
-            let mut v: Vec<PathBuf> = std::fs::read_dir(common::repo().join("testdata/large"))
-                .ok()?
-                .flatten()
-                .map(|e| e.path())
-                .filter(|p| p.extension().is_some_and(|e| e == "trace"))
-                .collect();
-            v.sort();
-            v.pop()
-        });
+    let trace = common::large_trace();
     let Some(trace) = trace else {
         println!("large trace: none (run tests/bench.sh once to generate testdata/large/)");
         return;

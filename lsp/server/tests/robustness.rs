@@ -5,26 +5,10 @@
 mod common;
 
 use std::io::Write;
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use common::{Client, Fixture, label};
+use common::{Client, Fixture, label, large_trace};
 use serde_json::json;
-
-fn large_trace() -> Option<PathBuf> {
-    if let Some(p) = std::env::var_os("GOBLOCK_LARGE_TRACE") {
-        return Some(PathBuf::from(p));
-    }
-    let dir = common::repo().join("testdata/large");
-    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
-        .ok()?
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|e| e == "trace"))
-        .collect();
-    v.sort();
-    v.pop()
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn request_storm_while_a_large_trace_loads() {

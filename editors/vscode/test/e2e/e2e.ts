@@ -79,6 +79,21 @@ async function renderedLine(page: Page, line: number): Promise<string> {
   }, line);
 }
 
+/** Opens the language status hover until its text satisfies `ok` (30 s); returns its goblock part. */
+async function languageStatusUntil(page: Page, ok: (text: string) => boolean): Promise<string> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    await page.locator('#status\\.languageStatus').click({ timeout: 15_000 });
+    const hover = page.locator('.hover-language-status, .monaco-hover:not(.hidden)').first();
+    await hover.waitFor({ timeout: 15_000 });
+    const text = (await hover.innerText()).replace(/\s+/g, ' ');
+    await page.keyboard.press('Escape');
+    if (ok(text)) return text.slice(text.indexOf('goblock'), text.indexOf('goblock') + 60);
+    if (Date.now() > deadline) throw new Error(`language status: "${text.slice(0, 200)}"`);
+    await page.waitForTimeout(1000);
+  }
+}
+
 async function main(): Promise<void> {
   const sites: Site[] = expectedSites(MARKERS);
   const main = sites[0];
@@ -258,19 +273,7 @@ async function main(): Promise<void> {
     await check('language status shows the trace and its Go version', async () => {
       await openFileAt(page, main.file, main.line);
       // The status item refreshes when the server reports the load: poll it.
-      const deadline = Date.now() + 30_000;
-      for (;;) {
-        await page.locator('#status\\.languageStatus').click({ timeout: 15_000 });
-        const hover = page.locator('.hover-language-status, .monaco-hover:not(.hidden)').first();
-        await hover.waitFor({ timeout: 15_000 });
-        const text = (await hover.innerText()).replace(/\s+/g, ' ');
-        await page.keyboard.press('Escape');
-        if (/blocking\.trace/.test(text) && /Go 1\.\d+/.test(text)) {
-          return text.slice(text.indexOf('goblock'), text.indexOf('goblock') + 60);
-        }
-        if (Date.now() > deadline) throw new Error(`language status: "${text.slice(0, 200)}"`);
-        await page.waitForTimeout(1000);
-      }
+      return languageStatusUntil(page, (t) => /blocking\.trace/.test(t) && /Go 1\.\d+/.test(t));
     });
 
     await check('language status says stale? once a .go file is newer than the trace', async () => {
@@ -279,17 +282,7 @@ async function main(): Promise<void> {
       const later = new Date(fs.statSync(trace).mtimeMs + 60_000);
       fs.utimesSync(producer, later, later);
       await runCommand(page, 'goblock: Reload');
-      const deadline = Date.now() + 30_000;
-      for (;;) {
-        await page.locator('#status\\.languageStatus').click({ timeout: 15_000 });
-        const hover = page.locator('.hover-language-status, .monaco-hover:not(.hidden)').first();
-        await hover.waitFor({ timeout: 15_000 });
-        const text = (await hover.innerText()).replace(/\s+/g, ' ');
-        await page.keyboard.press('Escape');
-        if (/stale\?/.test(text)) return text.slice(text.indexOf('goblock'), text.indexOf('goblock') + 60);
-        if (Date.now() > deadline) throw new Error(`language status: "${text.slice(0, 200)}"`);
-        await page.waitForTimeout(1000);
-      }
+      return languageStatusUntil(page, (t) => /stale\?/.test(t));
     });
 
     await check('Toggle Inlay Hints hides the hint', async () => {

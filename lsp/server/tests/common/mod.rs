@@ -19,6 +19,22 @@ pub fn repo() -> PathBuf {
 }
 
 /// `testdata/go1.XX` directories with a `blocking.trace`, newest first.
+/// The large generated trace: `GOBLOCK_LARGE_TRACE`, else the last
+/// `testdata/large/*.trace` (made by `tests/bench.sh`; not committed).
+pub fn large_trace() -> Option<PathBuf> {
+    if let Some(p) = std::env::var_os("GOBLOCK_LARGE_TRACE") {
+        return Some(PathBuf::from(p));
+    }
+    let mut v: Vec<PathBuf> = std::fs::read_dir(repo().join("testdata/large"))
+        .ok()?
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "trace"))
+        .collect();
+    v.sort();
+    v.pop()
+}
+
 pub fn fixture_dirs() -> Vec<PathBuf> {
     let mut v: Vec<PathBuf> = std::fs::read_dir(repo().join("testdata"))
         .map(|rd| {

@@ -186,18 +186,7 @@ static FLAGS: [u8; 64] = {
     while t < ev::COUNT as usize {
         let sp = &event::SPECS[t];
         let typ = t as u8;
-        let special = matches!(
-            typ,
-            ev::NONE
-                | ev::BATCH
-                | ev::FREQUENCY
-                | ev::STACK
-                | ev::STRING
-                | ev::TIMER_GOROUTINE
-                | ev::USER_LOG
-                | ev::CPU_SAMPLE
-        );
-        if sp.timed && !special {
+        if sp.timed && !wire::special(typ) {
             f[t] |= F_ORDINARY;
         }
         if sp.stack {
@@ -411,28 +400,15 @@ impl Cursor<'_> {
             for (dst, src) in e.args.iter_mut().zip(vals.iter().take(nargs).skip(1)) {
                 *dst = *src;
             }
-            match typ {
-                ev::GO_START | ev::GO_START_LOCAL | ev::GO_START_LABEL => {
-                    self.last_g = e.args[0];
-                    e.g = e.args[0];
-                }
-                ev::GO_END
-                | ev::GO_STOP
-                | ev::GO_SCHED
-                | ev::GO_PREEMPT
-                | ev::GO_SLEEP
-                | ev::GO_BLOCK
-                | ev::GO_BLOCK_SEND
-                | ev::GO_BLOCK_RECV
-                | ev::GO_BLOCK_SELECT
-                | ev::GO_BLOCK_SYNC
-                | ev::GO_BLOCK_COND
-                | ev::GO_BLOCK_NET
-                | ev::GO_SYS_BLOCK
-                | ev::GO_BLOCK_GC => self.last_g = 0,
-                ev::GO_SYS_EXIT | ev::GO_WAITING | ev::GO_IN_SYSCALL => e.g = e.args[0],
-                ev::GO_SYS_EXIT_LOCAL => e.g = e.args[0],
-                _ => {}
+            // The same goroutine bookkeeping as `fast`.
+            let fl = FLAGS[usize::from(typ & 0x3f)];
+            if fl & F_START != 0 {
+                self.last_g = e.args[0];
+                e.g = e.args[0];
+            } else if fl & F_CLEAR != 0 {
+                self.last_g = 0;
+            } else if fl & F_EXPLICIT != 0 {
+                e.g = e.args[0];
             }
             return Ok(Some(e));
         }

@@ -217,7 +217,7 @@ pub fn read(buf: &[u8], pos: usize, minor: u32) -> Result<Raw, WireError> {
 /// Whether events of this type need [`read`] (special layouts, or values
 /// pass 1 needs besides the first).
 #[inline]
-fn special(typ: u8) -> bool {
+pub(super) const fn special(typ: u8) -> bool {
     matches!(
         typ,
         ev::NONE
