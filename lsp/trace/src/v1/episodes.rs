@@ -15,9 +15,9 @@
 //! dropped at GoEnd.
 
 use super::event::ev;
+use super::gtable::GTable;
 use super::order::Event;
 use super::stacks::StackMap;
-use crate::fxhash::FxHashMap;
 use crate::{Category, Episode, EpisodeSink, StackId, Sym, Tables, Waker};
 
 /// Tick → nanosecond conversion as Go's parser does it:
@@ -155,7 +155,7 @@ pub struct Builder<'t> {
     stacks: &'t StackMap,
     clock: Clock,
     opts: Options,
-    gs: FxHashMap<u64, G>,
+    gs: GTable<G>,
     /// Per P stream: pending non-blocking syscall (g, ticks, stack).
     p_sys: Vec<Option<(u64, i64, StackId)>>,
     pre_init: bool,
@@ -195,7 +195,7 @@ impl<'t> Builder<'t> {
             stacks,
             clock,
             opts,
-            gs: FxHashMap::default(),
+            gs: GTable::default(),
             p_sys: vec![None; streams],
             pre_init: true,
             r,
@@ -239,7 +239,7 @@ impl<'t> Builder<'t> {
                 start: ts,
                 reason: self.r.syscall,
                 stack,
-                creator: self.gs.get(&g).and_then(|s| s.creator),
+                creator: self.gs.get(g).and_then(|s| s.creator),
                 ..G::default()
             };
             self.em().emit(g, &st, e.ts, false, sink);
@@ -278,10 +278,10 @@ impl<'t> Builder<'t> {
                         ..G::default()
                     }
                 };
-                self.gs.insert(g, st);
+                *self.gs.get_mut(g) = st;
             }
             ev::GO_WAITING | ev::GO_IN_SYSCALL => {
-                let st = self.gs.entry(e.g).or_default();
+                let st = self.gs.get_mut(e.g);
                 st.began_before = true;
                 st.start = e.ts;
                 st.stack = StackId::EMPTY;
@@ -301,7 +301,7 @@ impl<'t> Builder<'t> {
             ev::GO_START | ev::GO_START_LABEL => {
                 let pre_init = self.pre_init;
                 let (mut em, gs) = self.split();
-                let st = gs.entry(e.g).or_default();
+                let st = gs.get_mut(e.g);
                 // Before the first Gomaxprocs: running when the trace
                 // started, not an episode.
                 if !pre_init {
@@ -312,14 +312,13 @@ impl<'t> Builder<'t> {
                 st.waker = None;
             }
             ev::GO_END => {
-                if let Some(st) = self.gs.remove(&e.g) {
-                    self.em().emit(e.g, &st, e.ts, false, sink);
-                }
+                let st = self.gs.remove(e.g);
+                self.em().emit(e.g, &st, e.ts, false, sink);
             }
             ev::GO_SCHED | ev::GO_PREEMPT => {
                 let stack = self.stack(e.stk);
                 let (mut em, gs) = self.split();
-                let st = gs.entry(e.g).or_default();
+                let st = gs.get_mut(e.g);
                 em.emit(e.g, st, e.ts, false, sink);
                 st.open = Open::Sched;
                 st.began_before = false;
@@ -342,7 +341,7 @@ impl<'t> Builder<'t> {
                 let (reason, cat) = self.wait_reason(e.typ);
                 let stack = self.stack(e.stk);
                 let (mut em, gs) = self.split();
-                let st = gs.entry(e.g).or_default();
+                let st = gs.get_mut(e.g);
                 em.emit(e.g, st, e.ts, false, sink);
                 st.open = Open::Wait;
                 st.began_before = false;
@@ -359,7 +358,7 @@ impl<'t> Builder<'t> {
                     stack: self.stack(e.stk),
                 };
                 let (mut em, gs) = self.split();
-                let st = gs.entry(g).or_default();
+                let st = gs.get_mut(g);
                 if st.open != Open::None {
                     st.waker = Some(waker);
                     em.emit(g, st, e.ts, false, sink);
@@ -373,7 +372,7 @@ impl<'t> Builder<'t> {
             }
             ev::GO_SYS_CALL => {
                 let stack = self.stack(e.stk);
-                let st = self.gs.entry(e.g).or_default();
+                let st = self.gs.get_mut(e.g);
                 st.sys = Some((e.ts, stack));
                 if let Some(slot) = self.p_sys.get_mut(e.p as usize) {
                     *slot = Some((e.g, e.ts, stack));
@@ -381,7 +380,7 @@ impl<'t> Builder<'t> {
             }
             ev::GO_SYS_BLOCK => {
                 let (mut em, gs) = self.split();
-                let st = gs.entry(e.g).or_default();
+                let st = gs.get_mut(e.g);
                 em.emit(e.g, st, e.ts, false, sink);
                 let (start, stack) = st.sys.take().unwrap_or((e.ts, StackId::EMPTY));
                 st.open = Open::Syscall;
@@ -396,7 +395,7 @@ impl<'t> Builder<'t> {
             ev::GO_SYS_EXIT => {
                 let g = e.args[0];
                 let (mut em, gs) = self.split();
-                let st = gs.entry(g).or_default();
+                let st = gs.get_mut(g);
                 let real = e.args[2] as i64;
                 let mut bad = false;
                 let t = if e.args[2] != 0 {
@@ -438,7 +437,7 @@ impl<'t> Builder<'t> {
 
     /// The emitter and the goroutine map, borrowed together.
     #[inline]
-    fn split(&mut self) -> (Emitter<'_>, &mut FxHashMap<u64, G>) {
+    fn split(&mut self) -> (Emitter<'_>, &mut GTable<G>) {
         (
             Emitter {
                 tables: self.tables,
@@ -456,7 +455,7 @@ impl<'t> Builder<'t> {
             .gs
             .iter()
             .filter(|(_, s)| s.open != Open::None)
-            .map(|(&g, s)| (g, *s))
+            .map(|(g, s)| (g, *s))
             .collect();
         if self.opts.nonblocking_syscalls {
             for (g, ts, stack) in self.p_sys.iter_mut().filter_map(Option::take) {

@@ -25,7 +25,7 @@
 
 pub mod episodes;
 pub mod event;
-
+mod gtable;
 pub mod index;
 pub mod order;
 pub mod pipeline;

@@ -19,10 +19,10 @@ use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
 use super::event::{self, ev};
+use super::gtable::GTable;
 use super::index::{Batch, Index};
 use super::wire::{self, WireError};
 use crate::DecodeError;
-use crate::fxhash::FxHashMap;
 
 /// One timed event in merged order.
 #[derive(Clone, Copy, Debug, Default)]
@@ -110,52 +110,6 @@ fn transition_of(e: &Event) -> (u64, GState, GState) {
 
 fn ready(g: u64, cur: GState, init: GState) -> bool {
     g == UNORDERED || ((init.seq == NOSEQ || init.seq == cur.seq) && init.status == cur.status)
-}
-
-/// Ordering state per goroutine: a vector for small ids (the common case:
-/// ids are allocated densely from 1), a map for the rest.
-#[derive(Default)]
-struct GTable {
-    dense: Vec<GState>,
-    sparse: FxHashMap<u64, GState>,
-}
-
-/// Ids below this are kept in the vector (16 bytes each, grown on demand).
-const DENSE_IDS: u64 = 1 << 16;
-
-impl GTable {
-    #[inline]
-    fn get(&self, g: u64) -> GState {
-        if g < DENSE_IDS {
-            self.dense.get(g as usize).copied().unwrap_or_default()
-        } else {
-            self.sparse.get(&g).copied().unwrap_or_default()
-        }
-    }
-
-    #[inline]
-    fn set(&mut self, g: u64, st: GState) {
-        if g < DENSE_IDS {
-            let i = g as usize;
-            if i >= self.dense.len() {
-                self.dense
-                    .resize((i + 1).next_power_of_two(), GState::default());
-            }
-            self.dense[i] = st;
-        } else {
-            self.sparse.insert(g, st);
-        }
-    }
-
-    fn remove(&mut self, g: u64) {
-        if g < DENSE_IDS {
-            if let Some(s) = self.dense.get_mut(g as usize) {
-                *s = GState::default();
-            }
-        } else {
-            self.sparse.remove(&g);
-        }
-    }
 }
 
 /// Reads one P's batches in order, one event at a time.
@@ -435,7 +389,7 @@ pub struct Merger<'a> {
     buf: &'a [u8],
     minor: u32,
     cursors: Vec<Cursor<'a>>,
-    gs: GTable,
+    gs: GTable<GState>,
     heap: BinaryHeap<Reverse<(i64, u32)>>,
     /// Cursors whose head is not ready, with the goroutine it waits for.
     blocked: Vec<(u32, u64)>,
@@ -520,7 +474,7 @@ impl<'a> Merger<'a> {
     }
 
     fn state(&self, g: u64) -> GState {
-        self.gs.get(g)
+        self.gs.get(g).copied().unwrap_or_default()
     }
 
     /// Appends events in merged order to `out` until it holds `max` events
@@ -537,7 +491,7 @@ impl<'a> Merger<'a> {
                 let curst = if g == UNORDERED {
                     GState::default()
                 } else {
-                    self.gs.get(g)
+                    self.gs.get(g).copied().unwrap_or_default()
                 };
                 if ready(g, curst, init) {
                     self.heap.push(Reverse((head_ts, c)));
@@ -578,7 +532,7 @@ impl<'a> Merger<'a> {
                 let curst = if g == UNORDERED {
                     GState::default()
                 } else {
-                    self.gs.get(g)
+                    self.gs.get(g).copied().unwrap_or_default()
                 };
                 let ok = ready(g, curst, init);
                 if !first {
@@ -608,7 +562,7 @@ impl<'a> Merger<'a> {
                         SEQINC => curst.seq.wrapping_add(1),
                         s => s,
                     };
-                    self.gs.set(g, next);
+                    *self.gs.get_mut(g) = next;
                     // Heads waiting for this goroutine may be ready now.
                     let mut i = 0;
                     while i < self.blocked.len() {
@@ -634,7 +588,9 @@ impl<'a> Merger<'a> {
                         e.args[2] = e.args[1];
                         e.args[1] = 0;
                     }
-                    ev::GO_END => self.gs.remove(e.g),
+                    ev::GO_END => {
+                        self.gs.remove(e.g);
+                    }
                     _ => {}
                 }
                 if e.ts < self.last_ts {
