@@ -67,6 +67,7 @@ fn main() {
             goblock_trace::header::parse(&bytes).and_then(|h| {
                 let opts = goblock_trace::v2::Options {
                     go_reader_times: true,
+                    ..Default::default()
                 };
                 goblock_trace::v2::decode_with(&bytes, &h, &mut tables, &mut sink, &opts)
             })

@@ -21,6 +21,7 @@
 
 pub mod error;
 pub mod fxhash;
+mod gtable;
 pub mod header;
 pub mod model;
 pub mod v1;
@@ -32,6 +33,19 @@ pub use header::{Format, Header};
 pub use model::{Category, Episode, Frame, FrameId, StackId, Sym, Tables, Waker};
 
 use std::ops::ControlFlow;
+
+/// Whether a decoder uses a helper thread (the results are identical): the
+/// old-format decoder for its merge, the new-format one for its ordering.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Threads {
+    /// For large traces only.
+    #[default]
+    Auto,
+    /// Always on the caller's thread.
+    Never,
+    /// Always with a helper thread (when one can be started).
+    Always,
+}
 
 /// Receives episodes as the decoder completes them (not in time order:
 /// generation by generation, and within one, in the order they close).

@@ -203,3 +203,106 @@ fn v2_refuses_old_format_input() {
         "{res:?}"
     );
 }
+
+/// Decodes with the given threading (and Go-reader times or not).
+fn decode_threads(
+    bytes: &[u8],
+    threads: goblock_trace::Threads,
+    go_reader_times: bool,
+) -> Result<
+    (
+        goblock_trace::TraceSummary,
+        goblock_trace::v2::Stats,
+        Vec<Episode>,
+    ),
+    DecodeError,
+> {
+    let h = header::parse(bytes).expect("header");
+    let mut tables = Tables::new();
+    let mut eps = Vec::new();
+    let opts = goblock_trace::v2::Options {
+        go_reader_times,
+        threads,
+    };
+    let (s, stats) = goblock_trace::v2::decode_detailed(
+        bytes,
+        &h,
+        &mut tables,
+        &mut |ep: &Episode, _: &Tables| eps.push(*ep),
+        &opts,
+    )?;
+    Ok((s, stats, eps))
+}
+
+#[test]
+fn helper_thread_gives_identical_results() {
+    use goblock_trace::Threads;
+    let repo = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let mut traces: Vec<(String, Vec<u8>)> =
+        ["1.22", "1.23", "1.26", "1.26-cpuprof-allocfree", "1.27"]
+            .iter()
+            .map(|v| (format!("multigen {v}"), multigen(v)))
+            .collect();
+    for f in [
+        "go1.22/pprof-http.trace",
+        "go1.26/pprof-http.trace",
+        "go1.26/blocking-multigen.trace",
+    ] {
+        let p = repo.join("testdata").join(f);
+        traces.push((
+            f.into(),
+            std::fs::read(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display())),
+        ));
+    }
+    let whole = multigen("1.26");
+    // Cut mid-way (a truncated last generation) and damaged (an error).
+    traces.push(("cut".into(), whole[..whole.len() * 2 / 3].to_vec()));
+    let mut bad = whole.clone();
+    for b in bad.iter_mut().skip(whole.len() / 2).take(64) {
+        *b = 0xff;
+    }
+    traces.push(("damaged".into(), bad));
+    let mut compared = 0;
+    for (name, bytes) in &traces {
+        for go_times in [false, true] {
+            let one = decode_threads(bytes, Threads::Never, go_times);
+            let two = decode_threads(bytes, Threads::Always, go_times);
+            match (one, two) {
+                (Ok((s1, st1, e1)), Ok((s2, st2, e2))) => {
+                    assert!(!e1.is_empty() || name == "cut", "{name}: no episodes");
+                    assert_eq!(e1, e2, "{name}");
+                    assert_eq!(st1, st2, "{name}");
+                    assert_eq!(
+                        (s1.events, s1.duration_ns, s1.generations, &s1.warnings),
+                        (s2.events, s2.duration_ns, s2.generations, &s2.warnings),
+                        "{name}"
+                    );
+                    compared += e1.len();
+                }
+                (Err(a), Err(b)) => assert_eq!(a.to_string(), b.to_string(), "{name}"),
+                (a, b) => panic!("{name}: one thread {:?} vs two {:?}", a.err(), b.err()),
+            }
+        }
+    }
+    assert!(compared > 10_000, "{compared} episodes compared");
+}
+
+#[test]
+fn cancellation_stops_the_helper_thread() {
+    let bytes = multigen("1.26");
+    let h = header::parse(&bytes).expect("header");
+    for cancel_after in [1, 2, 3] {
+        let mut tables = Tables::new();
+        let mut rec = Recorder {
+            cancel_after: Some(cancel_after),
+            ..Recorder::default()
+        };
+        let opts = goblock_trace::v2::Options {
+            threads: goblock_trace::Threads::Always,
+            ..Default::default()
+        };
+        let res = goblock_trace::v2::decode_with(&bytes, &h, &mut tables, &mut rec, &opts);
+        assert!(matches!(res, Err(DecodeError::Cancelled)), "{res:?}");
+        assert_eq!(rec.progress.len(), cancel_after);
+    }
+}

@@ -119,6 +119,7 @@ fn decode(path: &Path, go_reader_times: bool) -> (Vec<Ep>, goblock_trace::TraceS
         let h = header::parse(&bytes).unwrap();
         let opts = goblock_trace::v2::Options {
             go_reader_times: true,
+            ..Default::default()
         };
         goblock_trace::v2::decode_with(&bytes, &h, &mut tables, &mut sink, &opts)
     } else {

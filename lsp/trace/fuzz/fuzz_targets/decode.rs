@@ -35,6 +35,7 @@ fuzz_target!(|data: &[u8]| {
         let mut tables = Tables::new();
         let opts = goblock_trace::v2::Options {
             go_reader_times: true,
+            ..Default::default()
         };
         let _ = goblock_trace::v2::decode_with(data, &h, &mut tables, &mut sink, &opts);
     }

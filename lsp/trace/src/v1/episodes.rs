@@ -15,9 +15,9 @@
 //! dropped at GoEnd.
 
 use super::event::ev;
-use super::gtable::GTable;
 use super::order::Event;
 use super::stacks::StackMap;
+use crate::gtable::GTable;
 use crate::{Category, Episode, EpisodeSink, StackId, Sym, Tables, Waker};
 
 /// Tick → nanosecond conversion as Go's parser does it:

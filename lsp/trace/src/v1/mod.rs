@@ -25,7 +25,6 @@
 
 pub mod episodes;
 pub mod event;
-mod gtable;
 pub mod index;
 pub mod order;
 pub mod pipeline;
@@ -49,17 +48,7 @@ pub struct Options {
     pub threads: Threads,
 }
 
-/// Whether pass 2 uses a helper thread (the results are identical).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
-pub enum Threads {
-    /// For large traces only.
-    #[default]
-    Auto,
-    /// Always on the caller's thread.
-    Never,
-    /// Always with a helper thread (when one can be started).
-    Always,
-}
+pub use crate::Threads;
 
 impl Default for Options {
     fn default() -> Self {

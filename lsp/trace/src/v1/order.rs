@@ -19,10 +19,10 @@ use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
 use super::event::{self, ev};
-use super::gtable::GTable;
 use super::index::{Batch, Index};
 use super::wire::{self, WireError};
 use crate::DecodeError;
+use crate::gtable::GTable;
 
 /// One timed event in merged order.
 #[derive(Clone, Copy, Debug, Default)]

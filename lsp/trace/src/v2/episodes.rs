@@ -38,9 +38,9 @@
 //! This module does not decide event order or validity (see `order.rs`).
 
 use super::events::ev;
-use super::order::{Consumer, GoState, NO_G, Transition};
+use super::order::{GoState, NO_G, Transition};
 use super::tables::{GenTables, Resolver, strip_park_frames};
-use crate::{Category, DecodeError, Episode, EpisodeSink, StackId, Sym, Tables, Waker};
+use crate::{Category, Episode, EpisodeSink, StackId, Sym, Tables, Waker};
 
 /// What a goroutine is doing off-CPU.
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
@@ -89,6 +89,11 @@ impl Default for GoSlot {
 }
 
 impl GoSlot {
+    /// An episode is open.
+    pub fn is_open(&self) -> bool {
+        self.open != Open::None
+    }
+
     fn waker(&self) -> Option<Waker> {
         self.has_waker.then_some(Waker {
             goroutine: (self.waker_g != NO_G).then_some(self.waker_g),
@@ -210,9 +215,6 @@ pub(crate) struct GenEpisodes<'a> {
     pub tables: &'a mut Tables,
     pub sink: &'a mut dyn EpisodeSink,
     pub bytes: &'a [u8],
-    /// What to report to `sink.progress` while inside the generation.
-    pub progress_done: u64,
-    pub progress_total: u64,
 }
 
 impl GenEpisodes<'_> {
@@ -278,21 +280,10 @@ impl GenEpisodes<'_> {
     }
 }
 
-impl Consumer for GenEpisodes<'_> {
-    type Slot = GoSlot;
-
-    fn tick(&mut self) -> Result<(), DecodeError> {
-        if self
-            .sink
-            .progress(self.progress_done, self.progress_total)
-            .is_break()
-        {
-            return Err(DecodeError::Cancelled);
-        }
-        Ok(())
-    }
-
-    fn transition(&mut self, t: &Transition<'_>, s: &mut GoSlot) {
+impl GenEpisodes<'_> {
+    /// Applies one transition of goroutine `t.g`, whose state is `s`.
+    #[inline]
+    pub fn transition(&mut self, t: &Transition<'_>, s: &mut GoSlot) {
         let e = t.ev;
         let time = t.time;
         let g = t.g;

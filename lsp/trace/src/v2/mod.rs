@@ -4,10 +4,14 @@
 //! Generations are decoded one at a time: split (`batch.rs`), tables built
 //! (`tables.rs`), events put in Go's reader order and validated by the
 //! scheduler state machine (`merge.rs`, `order.rs`, spec in `events.rs`), and
-//! goroutine transitions turned into episodes (`episodes.rs`). Memory holds
-//! one generation's tables and batch index (never its events: they are
-//! decoded in place from the input) plus per-goroutine/P/M state; it does not
-//! grow with the number of events.
+//! goroutine transitions turned into episodes (`episodes.rs`). The ordering
+//! hands transitions to the episode builder in chunks (`handoff.rs`): on a
+//! trace of [`THREAD_MIN_BYTES`] or more, with two cores, the ordering runs on
+//! a helper thread and the episodes (and the sink) on the caller's, with
+//! identical results ([`Options::threads`]). Memory holds one or two
+//! generations' tables and batch index (never their events: they are decoded
+//! in place from the input), a few chunks of transitions, and
+//! per-goroutine/P/M state; it does not grow with the number of events.
 //!
 //! **Fidelity**: the ordering is a port of Go's reader (Go 1.26 = 1.27
 //! `internal/trace`), so a trace decodes, or fails, exactly where Go's does.
@@ -19,9 +23,9 @@
 //! [`Stats`] (CPU samples and experimental batches are counted, not decoded).
 //!
 //! **Progress contract**: `sink.progress(done, total)` is called after each
-//! generation (and every 2²⁰ events inside a large one); `done` never exceeds
-//! the start of data still needed, so callers may release input pages before
-//! `done`. A `Break` stops decoding with [`DecodeError::Cancelled`].
+//! generation (and every ~500 000 transitions inside a large one), always on
+//! the caller's thread; `done` never exceeds the start of data still needed,
+//! so callers may release input pages before `done`. A `Break` stops decoding with [`DecodeError::Cancelled`].
 //!
 //! **Bad input**: a file cut inside a generation (a 1.26+ generation without
 //! its end marker, a batch cut short, or — before 1.26, where generations have
@@ -36,7 +40,7 @@
 mod batch;
 mod episodes;
 mod events;
-
+mod handoff;
 mod merge;
 mod order;
 mod tables;
@@ -44,13 +48,14 @@ mod tables;
 use crate::fxhash::FxHashMap;
 use crate::header::HEADER_LEN;
 use crate::varint::read_uvarint;
-use crate::{DecodeError, EpisodeSink, Header, Tables, TraceSummary, Warning};
+use crate::{DecodeError, EpisodeSink, Header, Tables, Threads, TraceSummary, Warning};
 use batch::{GenBatches, GenEnd, Splitter};
-use episodes::{GenEpisodes, GoSlot, Tracker};
 use events::ev;
+use handoff::{Back, Channel, Forward, Handoff, Inline, Msg};
 use merge::{GenInput, MBatches, Merger};
 use order::{GenCtx, Ordering};
-use tables::{GenTables, Resolver};
+use std::sync::Arc;
+use tables::GenTables;
 
 /// Decodes a v2 trace (header already parsed).
 pub fn decode(
@@ -75,7 +80,17 @@ pub struct Options {
     /// previous one. For reproducing `go tool trace` numbers exactly (tests);
     /// the default raw times are the better measurement.
     pub go_reader_times: bool,
+    /// Whether the ordering runs on a helper thread while episodes are built
+    /// (and the sink called) on the caller's: [`Threads::Auto`] does so for
+    /// traces of [`THREAD_MIN_BYTES`] or more when this process may run on
+    /// two cores or more.
+    pub threads: Threads,
 }
+
+/// Smallest trace [`Threads::Auto`] decodes on two threads.
+pub const THREAD_MIN_BYTES: usize = 4 << 20;
+/// Chunks of transitions in flight between the threads.
+const DEPTH: usize = 4;
 
 /// What the v2 decoder saw besides episodes (not part of [`TraceSummary`],
 /// which is shared with the old-format decoder).
@@ -113,28 +128,108 @@ pub fn decode_detailed(
             version: format!("go 1.{} (old format, not for the v2 decoder)", header.minor),
         });
     }
-    let mut d = Decoder::new(bytes, header.minor, tables);
+    let mut front = Decoder::new(bytes, header.minor);
     if options.go_reader_times {
-        d.order.use_go_reader_times();
-        d.go_reader_times = true;
+        front.order.use_go_reader_times();
+        front.go_reader_times = true;
     }
-    d.run(sink)
+    let mut back = Back::new(bytes, tables, sink);
+    let threaded = match options.threads {
+        Threads::Auto => {
+            bytes.len() >= THREAD_MIN_BYTES
+                && std::thread::available_parallelism().is_ok_and(|n| n.get() >= 2)
+        }
+        Threads::Never => false,
+        Threads::Always => true,
+    };
+    let done = if threaded {
+        run_threaded(front, &mut back)
+    } else {
+        front.run(&mut Inline::new(&mut back))
+    }?;
+    back.finish(done.end);
+    let stats = Stats {
+        episodes: back.tracker.episodes,
+        ..done.stats
+    };
+    Ok((done.summary, stats))
+}
+
+/// The ordering on a helper thread, episodes on this one (falls back to one
+/// thread when the helper cannot be started).
+fn run_threaded(front: Decoder<'_>, back: &mut Back<'_>) -> Result<FrontDone, DecodeError> {
+    // Lets this thread take the front back if the helper cannot start.
+    let cell = std::sync::Mutex::new(Some(front));
+    std::thread::scope(|scope| {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Msg>(DEPTH);
+        let (spare_tx, spare_rx) = std::sync::mpsc::channel();
+        let mut chan = Channel {
+            tx,
+            spare: spare_rx,
+        };
+        let cell_ref = &cell;
+        let spawned = std::thread::Builder::new()
+            .name("goblock-v2-order".into())
+            .spawn_scoped(scope, move || {
+                let front = cell_ref.lock().ok()?.take()?;
+                Some(front.run(&mut chan))
+            });
+        let Ok(helper) = spawned else {
+            let front = cell.lock().ok().and_then(|mut f| f.take());
+            return match front {
+                Some(f) => f.run(&mut Inline::new(back)),
+                None => Err(DecodeError::Inconsistent {
+                    what: "could not start the decoding thread".into(),
+                }),
+            };
+        };
+        let mut cancelled = false;
+        for m in rx.iter() {
+            let (flow, buf) = back.handle(m);
+            if let Some(b) = buf {
+                let _ = spare_tx.send(b);
+            }
+            if flow.is_break() {
+                cancelled = true;
+                break;
+            }
+        }
+        // Unblocks the helper if it is still sending.
+        drop(rx);
+        let res = match helper.join() {
+            Ok(Some(r)) => r,
+            Ok(None) | Err(_) => Err(DecodeError::Inconsistent {
+                what: "the decoding thread stopped unexpectedly".into(),
+            }),
+        };
+        if cancelled {
+            return Err(DecodeError::Cancelled);
+        }
+        res
+    })
+}
+
+/// What the front hands back when the input is consumed.
+struct FrontDone {
+    summary: TraceSummary,
+    stats: Stats,
+    /// End of the trace (ns, same clock as transition times).
+    end: i64,
 }
 
 /// Reusable per-generation state.
 struct Decoder<'a> {
     bytes: &'a [u8],
     minor: u32,
-    tables: &'a mut Tables,
     summary: TraceSummary,
     gb: GenBatches,
     gt: GenTables,
-    res: Resolver,
     ms: Vec<MBatches>,
     m_index: FxHashMap<u64, usize>,
-    order: Ordering<GoSlot>,
+    order: Ordering<()>,
     merger: Merger,
-    tracker: Tracker,
+    /// Time origin (ns), set from the first generation.
+    origin: i64,
     first_gen: bool,
     /// Latest event time seen (ns).
     last_time: Option<i64>,
@@ -154,12 +249,10 @@ struct Cut {
 }
 
 impl<'a> Decoder<'a> {
-    fn new(bytes: &'a [u8], minor: u32, tables: &'a mut Tables) -> Self {
-        let tracker = Tracker::new(tables);
+    fn new(bytes: &'a [u8], minor: u32) -> Self {
         Decoder {
             bytes,
             minor,
-            tables,
             summary: TraceSummary {
                 go_version: format!("1.{minor}"),
                 bytes: bytes.len() as u64,
@@ -167,12 +260,11 @@ impl<'a> Decoder<'a> {
             },
             gb: GenBatches::default(),
             gt: GenTables::default(),
-            res: Resolver::default(),
             ms: Vec::new(),
             m_index: FxHashMap::default(),
             order: Ordering::default(),
             merger: Merger::default(),
-            tracker,
+            origin: 0,
             first_gen: true,
             last_time: None,
             cpu_samples: 0,
@@ -190,7 +282,8 @@ impl<'a> Decoder<'a> {
         });
     }
 
-    fn run(mut self, sink: &mut dyn EpisodeSink) -> Result<(TraceSummary, Stats), DecodeError> {
+    /// Decodes every generation, sending transitions to `out`.
+    fn run(mut self, out: &mut dyn Handoff) -> Result<FrontDone, DecodeError> {
         if self.minor > events::GO126 {
             self.warn(
                 None,
@@ -200,7 +293,6 @@ impl<'a> Decoder<'a> {
                 ),
             );
         }
-        let total = self.bytes.len() as u64;
         let mut splitter = Splitter::new(self.minor, HEADER_LEN);
         let mut gb = std::mem::take(&mut self.gb);
         loop {
@@ -219,19 +311,27 @@ impl<'a> Decoder<'a> {
                 self.drop_generation(&gb, cut);
                 break;
             }
-            self.run_generation(&gb, sink)?;
+            let gt = self.run_generation(&gb, out)?;
             self.summary.generations += 1;
-            if sink.progress(gb.end as u64, total).is_break() {
+            let flow = out.send(Msg::GenEnd(gb.end as u64));
+            // Reuse the tables' allocations when the back is done with them
+            // (always on one thread; on two, only if it has caught up).
+            self.gt = Arc::try_unwrap(gt).unwrap_or_default();
+            if flow.is_break() {
                 return Err(DecodeError::Cancelled);
             }
         }
-        self.finish(sink);
-        let stats = Stats {
-            cpu_samples: self.cpu_samples,
-            experimental_batches: self.experimental_batches,
-            episodes: self.tracker.episodes,
-        };
-        Ok((self.summary, stats))
+        let end = self.last_time.unwrap_or(self.origin);
+        self.summary.duration_ns = u64::try_from(end.saturating_sub(self.origin)).unwrap_or(0);
+        Ok(FrontDone {
+            summary: self.summary,
+            stats: Stats {
+                cpu_samples: self.cpu_samples,
+                experimental_batches: self.experimental_batches,
+                episodes: 0,
+            },
+            end,
+        })
     }
 
     fn drop_generation(&mut self, gb: &GenBatches, cut: Cut) {
@@ -263,7 +363,6 @@ impl<'a> Decoder<'a> {
     fn build_tables(&mut self, gb: &GenBatches, last: bool) -> Result<Option<Cut>, DecodeError> {
         let bytes = self.bytes;
         self.gt.clear();
-        self.res.clear();
         for m in &mut self.ms {
             m.batches.clear();
         }
@@ -390,14 +489,14 @@ impl<'a> Decoder<'a> {
     fn run_generation(
         &mut self,
         gb: &GenBatches,
-        sink: &mut dyn EpisodeSink,
-    ) -> Result<(), DecodeError> {
+        out: &mut dyn Handoff,
+    ) -> Result<Arc<GenTables>, DecodeError> {
         let freq = self.gt.freq().unwrap_or(1.0);
         if self.first_gen {
             // The time of the first Sync event Go's reader returns (bumped
             // like any other event in Go-reader time mode).
             let t = merge::mul(freq, gb.min_ts);
-            self.tracker.origin = match self.order.go_reader_clock() {
+            self.origin = match self.order.go_reader_clock() {
                 Some(last) if t <= last => last + 1,
                 _ => t,
             };
@@ -409,10 +508,21 @@ impl<'a> Decoder<'a> {
                 .extend(self.gt.cpu_ticks.iter().map(|&t| merge::mul(freq, t)));
             self.cpu_times.sort_unstable();
         }
+        // The back resolves stacks and strings with the same tables (and
+        // lets go of them at the generation's end, see `run`).
+        let gt = Arc::new(std::mem::take(&mut self.gt));
+        let gen_start = Msg::Gen {
+            tables: Arc::clone(&gt),
+            start: gb.start as u64,
+            origin: self.origin,
+        };
+        if out.send(gen_start).is_break() {
+            return Err(DecodeError::Cancelled);
+        }
         let inp = GenInput {
             gc: GenCtx {
                 generation: gb.generation,
-                tables: &self.gt,
+                tables: &gt,
                 bytes: self.bytes,
             },
             batches: &gb.batches,
@@ -424,19 +534,9 @@ impl<'a> Decoder<'a> {
             min_ts: gb.min_ts,
             cpu_times: &self.cpu_times,
         };
-        let mut consumer = GenEpisodes {
-            tracker: &mut self.tracker,
-            gt: &self.gt,
-            res: &mut self.res,
-            tables: self.tables,
-            sink: &mut *sink,
-            bytes: self.bytes,
-            // Inside a generation only its start is safe to report (see the
-            // progress contract above).
-            progress_done: gb.start as u64,
-            progress_total: self.bytes.len() as u64,
-        };
-        let stats = self.merger.run(&inp, &mut self.order, &mut consumer)?;
+        let mut forward = Forward::new(out);
+        let stats = self.merger.run(&inp, &mut self.order, &mut forward)?;
+        forward.finish()?;
         self.summary.events += stats.events;
         if let Some(t) = stats.max_time {
             self.last_time = Some(self.last_time.map_or(t, |l| l.max(t)));
@@ -444,17 +544,6 @@ impl<'a> Decoder<'a> {
         if let Some(t) = self.order.go_reader_clock() {
             self.last_time = Some(t);
         }
-        Ok(())
-    }
-
-    fn finish(&mut self, sink: &mut dyn EpisodeSink) {
-        let end = self.last_time.unwrap_or(self.tracker.origin);
-        self.summary.duration_ns =
-            u64::try_from(end.saturating_sub(self.tracker.origin)).unwrap_or(0);
-        let mut open: Vec<(u64, GoSlot)> = self.order.goroutines().map(|(g, s)| (g, *s)).collect();
-        open.sort_unstable_by_key(|&(g, _)| g);
-        for (g, s) in open {
-            self.tracker.finish(g, &s, end, self.tables, sink);
-        }
+        Ok(gt)
     }
 }

@@ -591,11 +591,6 @@ impl<S: Default> Ordering<S> {
         }
     }
 
-    /// Live goroutines and their payloads.
-    pub fn goroutines(&self) -> impl Iterator<Item = (u64, &S)> {
-        self.g.iter().map(|(&id, g)| (id, &g.slot))
-    }
-
     /// Tries to apply `ev`, read from thread `m` in generation `gc.generation`
     /// (Go's `ordering.Advance`, followed by the table-id check Go's reader
     /// does on every event it returns).

@@ -1,8 +1,8 @@
 //! Per-goroutine state keyed by goroutine id: a vector for small ids (Go
 //! allocates ids densely from 1, so nearly every trace fits), a hash map for
 //! the rest. An absent goroutine reads as `T::default()`; removing one resets
-//! it. Used by the ordering (`order`) and by the episode builder
-//! (`episodes`); knows nothing of what the state means.
+//! it. Used by both decoders' orderings and episode builders; knows nothing
+//! of what the state means.
 
 use crate::fxhash::FxHashMap;
 

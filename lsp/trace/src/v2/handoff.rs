@@ -1,0 +1,296 @@
+//! Carries goroutine transitions from the ordering (`merge.rs` + `order.rs`,
+//! the "front") to the episode builder (`episodes.rs`, the "back") in
+//! chunks, so that the two halves of decoding can run on two threads: on a
+//! large trace the front runs on a helper thread while the back — episodes,
+//! and the caller's sink — runs on the caller's thread; on a small one both
+//! run on the caller's thread, chunk by chunk, through the same messages.
+//!
+//! The back keeps its own per-goroutine episode state ([`GoSlot`]), created
+//! on a goroutine's first transition and dropped on its transition to
+//! `NotExist` — the lifetime of the ordering's goroutine state, which only
+//! hands over transitions of goroutines it knows.
+//!
+//! Does not decide order or meaning; only moves transitions, generation
+//! tables and progress, and carries cancellation back (a back that stops
+//! receiving stops the front at its next chunk).
+
+use std::ops::ControlFlow;
+use std::sync::Arc;
+
+use super::episodes::{GenEpisodes, GoSlot, Tracker};
+use super::order::{Consumer, Ev, GoState, Transition};
+use super::tables::{GenTables, Resolver};
+use crate::gtable::GTable;
+use crate::{DecodeError, EpisodeSink, Tables};
+
+/// Transitions per chunk (88 bytes each: a chunk stays in L2).
+pub(crate) const CHUNK: usize = 2048;
+/// How often (chunks) the back reports progress inside a generation.
+const PROGRESS_EVERY: u32 = 256;
+
+/// One transition, by value.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Rec {
+    ev: Ev,
+    time: i64,
+    g: u64,
+    ctx_g: u64,
+    source: u8,
+    from: GoState,
+    to: GoState,
+}
+
+/// What the front sends.
+pub(crate) enum Msg {
+    /// A generation starts: its tables, the offset of its first byte, and
+    /// the trace's time origin (set with the first generation).
+    Gen {
+        tables: Arc<GenTables>,
+        start: u64,
+        origin: i64,
+    },
+    /// Transitions, in order.
+    Recs(Vec<Rec>),
+    /// The generation ended; input before this offset is no longer needed.
+    GenEnd(u64),
+}
+
+/// The front's way to the back.
+pub(crate) trait Handoff {
+    /// Delivers `m`; `Break` when the back has stopped (cancelled).
+    fn send(&mut self, m: Msg) -> ControlFlow<()>;
+    /// An empty buffer for the next chunk (recycled when possible).
+    fn buffer(&mut self) -> Vec<Rec>;
+}
+
+/// The ordering's consumer on the front: records transitions and sends them
+/// in chunks. Holds no per-goroutine state (the slot type is `()`).
+pub(crate) struct Forward<'h> {
+    out: &'h mut dyn Handoff,
+    buf: Vec<Rec>,
+    stopped: bool,
+}
+
+impl<'h> Forward<'h> {
+    pub fn new(out: &'h mut dyn Handoff) -> Self {
+        let buf = out.buffer();
+        Forward {
+            out,
+            buf,
+            stopped: false,
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn flush(&mut self) {
+        if self.buf.is_empty() || self.stopped {
+            return;
+        }
+        let next = self.out.buffer();
+        let full = std::mem::replace(&mut self.buf, next);
+        if self.out.send(Msg::Recs(full)).is_break() {
+            self.stopped = true;
+        }
+    }
+
+    /// Sends what is buffered; `Err(Cancelled)` if the back has stopped.
+    pub fn finish(mut self) -> Result<(), DecodeError> {
+        self.flush();
+        if self.stopped {
+            return Err(DecodeError::Cancelled);
+        }
+        Ok(())
+    }
+}
+
+impl Consumer for Forward<'_> {
+    type Slot = ();
+
+    #[inline]
+    fn transition(&mut self, t: &Transition<'_>, _: &mut ()) {
+        self.buf.push(Rec {
+            ev: *t.ev,
+            time: t.time,
+            g: t.g,
+            ctx_g: t.ctx_g,
+            source: t.source,
+            from: t.from,
+            to: t.to,
+        });
+        if self.buf.len() >= CHUNK {
+            self.flush();
+        }
+    }
+
+    fn tick(&mut self) -> Result<(), DecodeError> {
+        if self.stopped {
+            return Err(DecodeError::Cancelled);
+        }
+        Ok(())
+    }
+}
+
+/// The back: turns transitions into episodes for the sink, and forwards
+/// progress (and with it cancellation) to the sink.
+pub(crate) struct Back<'a> {
+    pub tracker: Tracker,
+    res: Resolver,
+    slots: GTable<GoSlot>,
+    gt: Option<Arc<GenTables>>,
+    tables: &'a mut Tables,
+    sink: &'a mut dyn EpisodeSink,
+    bytes: &'a [u8],
+    /// Start of the generation being replayed (safe to report as done).
+    done: u64,
+    chunks: u32,
+}
+
+impl<'a> Back<'a> {
+    pub fn new(bytes: &'a [u8], tables: &'a mut Tables, sink: &'a mut dyn EpisodeSink) -> Self {
+        Back {
+            tracker: Tracker::new(tables),
+            res: Resolver::default(),
+            slots: GTable::default(),
+            gt: None,
+            tables,
+            sink,
+            bytes,
+            done: 0,
+            chunks: 0,
+        }
+    }
+
+    /// Handles one message; `Break` when the sink cancelled. A chunk's
+    /// buffer is handed back for reuse.
+    pub fn handle(&mut self, m: Msg) -> (ControlFlow<()>, Option<Vec<Rec>>) {
+        match m {
+            Msg::Gen {
+                tables,
+                start,
+                origin,
+            } => {
+                self.gt = Some(tables);
+                self.res.clear();
+                self.done = start;
+                self.tracker.origin = origin;
+                (ControlFlow::Continue(()), None)
+            }
+            Msg::Recs(v) => {
+                self.replay(&v);
+                self.chunks += 1;
+                let flow = if self.chunks.is_multiple_of(PROGRESS_EVERY) {
+                    self.sink.progress(self.done, self.bytes.len() as u64)
+                } else {
+                    ControlFlow::Continue(())
+                };
+                (flow, Some(v))
+            }
+            Msg::GenEnd(end) => {
+                // Let the front reuse the tables' allocations.
+                self.gt = None;
+                (self.sink.progress(end, self.bytes.len() as u64), None)
+            }
+        }
+    }
+
+    fn replay(&mut self, recs: &[Rec]) {
+        let Some(gt) = self.gt.as_deref() else {
+            return;
+        };
+        let mut ge = GenEpisodes {
+            tracker: &mut self.tracker,
+            gt,
+            res: &mut self.res,
+            tables: self.tables,
+            sink: &mut *self.sink,
+            bytes: self.bytes,
+        };
+        for r in recs {
+            let t = Transition {
+                ev: &r.ev,
+                time: r.time,
+                source: r.source,
+                g: r.g,
+                from: r.from,
+                to: r.to,
+                ctx_g: r.ctx_g,
+            };
+            ge.transition(&t, self.slots.get_mut(r.g));
+            if r.to == GoState::NotExist {
+                self.slots.remove(r.g);
+            }
+        }
+    }
+
+    /// Emits the episodes still open at `end` (ns), in goroutine order.
+    pub fn finish(&mut self, end: i64) {
+        let mut open: Vec<(u64, GoSlot)> = self
+            .slots
+            .iter()
+            .filter(|(_, s)| s.is_open())
+            .map(|(g, s)| (g, *s))
+            .collect();
+        open.sort_unstable_by_key(|&(g, _)| g);
+        for (g, s) in open {
+            self.tracker.finish(g, &s, end, self.tables, self.sink);
+        }
+    }
+}
+
+/// Both halves on the caller's thread.
+pub(crate) struct Inline<'b, 'a> {
+    pub back: &'b mut Back<'a>,
+    spare: Vec<Vec<Rec>>,
+}
+
+impl<'b, 'a> Inline<'b, 'a> {
+    pub fn new(back: &'b mut Back<'a>) -> Self {
+        Inline {
+            back,
+            spare: Vec::new(),
+        }
+    }
+}
+
+impl Handoff for Inline<'_, '_> {
+    fn send(&mut self, m: Msg) -> ControlFlow<()> {
+        let (flow, buf) = self.back.handle(m);
+        if let Some(mut b) = buf {
+            b.clear();
+            self.spare.push(b);
+        }
+        flow
+    }
+
+    fn buffer(&mut self) -> Vec<Rec> {
+        self.spare
+            .pop()
+            .unwrap_or_else(|| Vec::with_capacity(CHUNK))
+    }
+}
+
+/// The front's end of a channel to a back on another thread.
+pub(crate) struct Channel {
+    pub tx: std::sync::mpsc::SyncSender<Msg>,
+    pub spare: std::sync::mpsc::Receiver<Vec<Rec>>,
+}
+
+impl Handoff for Channel {
+    fn send(&mut self, m: Msg) -> ControlFlow<()> {
+        match self.tx.send(m) {
+            Ok(()) => ControlFlow::Continue(()),
+            Err(_) => ControlFlow::Break(()),
+        }
+    }
+
+    fn buffer(&mut self) -> Vec<Rec> {
+        match self.spare.try_recv() {
+            Ok(mut b) => {
+                b.clear();
+                b
+            }
+            Err(_) => Vec::with_capacity(CHUNK),
+        }
+    }
+}
