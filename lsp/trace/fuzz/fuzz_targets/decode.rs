@@ -1,6 +1,8 @@
 //! Fuzz target: the trace decoder must never panic, whatever the bytes —
 //! through the public entry point (every format) and the new-format decoder
-//! in Go-reader time mode; every episode's stacks and strings must resolve.
+//! in Go-reader time mode; every episode's stacks and strings must resolve;
+//! the new-format decoder on two threads gives exactly what it gives on one
+//! (episodes, summary, error).
 //!
 //! `cd lsp/trace/fuzz && cargo +nightly fuzz run decode corpus/decode -- -max_len=65536`
 
@@ -26,17 +28,54 @@ fn sink(ep: &Episode, t: &Tables) {
     }
 }
 
+fn decode_v2(
+    data: &[u8],
+    h: &goblock_trace::Header,
+    opts: &goblock_trace::v2::Options,
+) -> (Vec<Episode>, Result<(u64, u64, Vec<goblock_trace::Warning>), String>) {
+    let mut tables = Tables::new();
+    let mut eps = Vec::new();
+    let r = goblock_trace::v2::decode_with(
+        data,
+        h,
+        &mut tables,
+        &mut |ep: &Episode, t: &Tables| {
+            sink(ep, t);
+            eps.push(*ep);
+        },
+        opts,
+    );
+    (
+        eps,
+        r.map(|s| (s.events, s.duration_ns, s.warnings))
+            .map_err(|e| e.to_string()),
+    )
+}
+
 fuzz_target!(|data: &[u8]| {
     let mut tables = Tables::new();
     let _ = goblock_trace::decode(data, &mut tables, &mut sink);
     if let Ok(h) = goblock_trace::header::parse(data)
         && h.format == goblock_trace::Format::V2
     {
-        let mut tables = Tables::new();
-        let opts = goblock_trace::v2::Options {
-            go_reader_times: true,
-            ..Default::default()
-        };
-        let _ = goblock_trace::v2::decode_with(data, &h, &mut tables, &mut sink, &opts);
+        for go_reader_times in [false, true] {
+            let one = decode_v2(
+                data,
+                &h,
+                &goblock_trace::v2::Options {
+                    go_reader_times,
+                    threads: goblock_trace::Threads::Never,
+                },
+            );
+            let two = decode_v2(
+                data,
+                &h,
+                &goblock_trace::v2::Options {
+                    go_reader_times,
+                    threads: goblock_trace::Threads::Always,
+                },
+            );
+            assert_eq!(one, two, "one thread vs two");
+        }
     }
 });
