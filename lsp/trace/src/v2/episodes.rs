@@ -53,8 +53,9 @@ enum Open {
     Runnable,
 }
 
-/// Per-goroutine episode state, stored with the ordering's goroutine state
-/// (kept compact: it is touched by most events).
+/// Per-goroutine episode state (kept compact: it is touched by most
+/// transitions), kept by `handoff.rs` for as long as the ordering knows the
+/// goroutine.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct GoSlot {
     start: i64,

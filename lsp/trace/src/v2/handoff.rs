@@ -64,7 +64,7 @@ pub(crate) trait Handoff {
 }
 
 /// The ordering's consumer on the front: records transitions and sends them
-/// in chunks. Holds no per-goroutine state (the slot type is `()`).
+/// in chunks. Holds no per-goroutine state.
 pub(crate) struct Forward<'h> {
     out: &'h mut dyn Handoff,
     buf: Vec<Rec>,
@@ -105,10 +105,8 @@ impl<'h> Forward<'h> {
 }
 
 impl Consumer for Forward<'_> {
-    type Slot = ();
-
     #[inline]
-    fn transition(&mut self, t: &Transition<'_>, _: &mut ()) {
+    fn transition(&mut self, t: &Transition<'_>) {
         self.buf.push(Rec {
             ev: *t.ev,
             time: t.time,

@@ -302,19 +302,19 @@ impl Cursor {
 impl Merger {
     /// Orders and applies every event of a generation. `on_events` is called
     /// every 2²⁰ events (progress / cancellation).
-    pub fn run<S: Default, C: Consumer<Slot = S>>(
+    pub fn run<C: Consumer>(
         &mut self,
         inp: &GenInput<'_>,
-        order: &mut Ordering<S>,
+        order: &mut Ordering,
         c: &mut C,
     ) -> Result<GenStats, DecodeError> {
         self.run_inner(inp, order, c).map_err(|e| *e)
     }
 
-    fn run_inner<S: Default, C: Consumer<Slot = S>>(
+    fn run_inner<C: Consumer>(
         &mut self,
         inp: &GenInput<'_>,
-        order: &mut Ordering<S>,
+        order: &mut Ordering,
         c: &mut C,
     ) -> Result<GenStats, Box<DecodeError>> {
         // Go's reader returns a Sync event first (it matters for times only
@@ -380,11 +380,11 @@ impl Merger {
     /// Go's `tryAdvance`: apply the event of heap entry `i`, refill its
     /// cursor and fix the heap. The applied event's time, if it advanced.
     #[inline(always)]
-    fn try_advance<S: Default, C: Consumer<Slot = S>>(
+    fn try_advance<C: Consumer>(
         &mut self,
         i: usize,
         inp: &GenInput<'_>,
-        order: &mut Ordering<S>,
+        order: &mut Ordering,
         c: &mut C,
     ) -> Result<Option<i64>, Box<DecodeError>> {
         let ci = self.heap[i].1;

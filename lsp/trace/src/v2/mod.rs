@@ -226,7 +226,7 @@ struct Decoder<'a> {
     gt: GenTables,
     ms: Vec<MBatches>,
     m_index: FxHashMap<u64, usize>,
-    order: Ordering<()>,
+    order: Ordering,
     merger: Merger,
     /// Time origin (ns), set from the first generation.
     origin: i64,

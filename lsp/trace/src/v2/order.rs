@@ -13,9 +13,9 @@
 //! is applied (`Ok(true)`), or proves the trace broken (`Err`).
 //!
 //! Every goroutine state transition (including the synthetic ones Go derives
-//! from `GoSwitch`) is handed to a [`Consumer`] together with a per-goroutine
-//! payload slot that lives exactly as long as Go's `gState` (created by a
-//! status or creation event, dropped on destruction). Deciding what a
+//! from `GoSwitch`) of a goroutine the ordering knows is handed to a
+//! [`Consumer`]; a goroutine's last one is its transition to `NotExist`,
+//! after which Go drops its `gState`. Deciding what a
 //! transition *means* (episodes) is `episodes.rs`' job; ordering events of
 //! different Ms is `merge.rs`'.
 
@@ -140,10 +140,8 @@ pub(crate) struct Transition<'a> {
 
 /// Receives goroutine transitions.
 pub(crate) trait Consumer {
-    /// Per-goroutine payload, created with the goroutine's state.
-    type Slot: Default;
-    /// One transition; `slot` is the goroutine's payload.
-    fn transition(&mut self, t: &Transition<'_>, slot: &mut Self::Slot);
+    /// One transition.
+    fn transition(&mut self, t: &Transition<'_>);
     /// Called every 2²⁰ events: a chance to report progress or cancel.
     fn tick(&mut self) -> Result<(), DecodeError> {
         Ok(())
@@ -258,20 +256,14 @@ struct Region {
 /// looked up for most events); the rarely used user regions and special
 /// ranges live in [`GExtra`], beside.
 #[derive(Debug)]
-pub(crate) struct GState<S> {
+pub(crate) struct GState {
     status: u64,
     seq: Seq,
-    /// The consumer's payload.
-    pub slot: S,
 }
 
-impl<S: Default> GState<S> {
+impl GState {
     fn new(status: u64, seq: Seq) -> Self {
-        GState {
-            status,
-            seq,
-            slot: S::default(),
-        }
+        GState { status, seq }
     }
 }
 
@@ -402,7 +394,7 @@ impl Clock {
 /// Hands one transition to the consumer, stamped (Go-reader time mode).
 #[allow(clippy::too_many_arguments)]
 #[inline]
-fn fire<S, C: Consumer<Slot = S>>(
+fn fire<C: Consumer>(
     c: &mut C,
     clock: &mut Clock,
     e: &Ev,
@@ -411,21 +403,17 @@ fn fire<S, C: Consumer<Slot = S>>(
     from: GoState,
     to: GoState,
     ctx: Ctx,
-    slot: &mut S,
 ) {
     let time = clock.stamp(e.time);
-    c.transition(
-        &Transition {
-            ev: e,
-            time,
-            source,
-            g,
-            from,
-            to,
-            ctx_g: ctx.g,
-        },
-        slot,
-    );
+    c.transition(&Transition {
+        ev: e,
+        time,
+        source,
+        g,
+        from,
+        to,
+        ctx_g: ctx.g,
+    });
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -508,8 +496,8 @@ pub(crate) struct GenCtx<'a> {
 type Step = Result<bool, String>;
 
 /// The ordering state (Go's `ordering`), generic over the consumer payload.
-pub(crate) struct Ordering<S> {
-    g: FxHashMap<u64, GState<S>>,
+pub(crate) struct Ordering {
+    g: FxHashMap<u64, GState>,
     /// Regions and ranges of goroutines that have any.
     g_extra: FxHashMap<u64, GExtra>,
     p: Procs,
@@ -523,7 +511,7 @@ pub(crate) struct Ordering<S> {
     cur_slot: usize,
 }
 
-impl<S: Default> Default for Ordering<S> {
+impl Default for Ordering {
     fn default() -> Self {
         Ordering {
             g: FxHashMap::default(),
@@ -540,7 +528,7 @@ impl<S: Default> Default for Ordering<S> {
     }
 }
 
-impl<S: Default> Ordering<S> {
+impl Ordering {
     /// Switches to Go-reader times: every event Go's reader would return
     /// (including its Sync events and CPU samples, see `merge.rs`) gets
     /// `max(time, previous + 1)`, as in Go's `Reader.ReadEvent`.
@@ -595,7 +583,7 @@ impl<S: Default> Ordering<S> {
     /// (Go's `ordering.Advance`, followed by the table-id check Go's reader
     /// does on every event it returns).
     #[inline(always)]
-    pub fn advance<C: Consumer<Slot = S>>(
+    pub fn advance<C: Consumer>(
         &mut self,
         e: &mut Ev,
         m: u64,
@@ -646,13 +634,7 @@ impl<S: Default> Ordering<S> {
         }
     }
 
-    fn dispatch<C: Consumer<Slot = S>>(
-        &mut self,
-        e: &mut Ev,
-        gc: &GenCtx<'_>,
-        cur: Ctx,
-        c: &mut C,
-    ) -> Step {
+    fn dispatch<C: Consumer>(&mut self, e: &mut Ev, gc: &GenCtx<'_>, cur: Ctx, c: &mut C) -> Step {
         match e.typ {
             ev::PROCS_CHANGE | ev::GO_LABEL | ev::USER_LOG => {
                 annotation(cur)?;
@@ -830,13 +812,7 @@ impl<S: Default> Ordering<S> {
         self.ret(cur)
     }
 
-    fn go_status<C: Consumer<Slot = S>>(
-        &mut self,
-        e: &Ev,
-        gc: &GenCtx<'_>,
-        mut cur: Ctx,
-        c: &mut C,
-    ) -> Step {
+    fn go_status<C: Consumer>(&mut self, e: &Ev, gc: &GenCtx<'_>, mut cur: Ctx, c: &mut C) -> Step {
         let gid = e.args[0];
         let mid = e.args[1];
         let status = e.args[2];
@@ -911,13 +887,7 @@ impl<S: Default> Ordering<S> {
         self.ret(new)
     }
 
-    fn go_create<C: Consumer<Slot = S>>(
-        &mut self,
-        e: &Ev,
-        gc: &GenCtx<'_>,
-        cur: Ctx,
-        c: &mut C,
-    ) -> Step {
+    fn go_create<C: Consumer>(&mut self, e: &Ev, gc: &GenCtx<'_>, cur: Ctx, c: &mut C) -> Step {
         validate_ctx::<MU, MU, MY>(cur)?;
         if let Some(st) = self.g.get(&cur.g)
             && st.status != gs::RUNNING
@@ -945,7 +915,7 @@ impl<S: Default> Ordering<S> {
         self.ret(cur)
     }
 
-    fn go_stop_exec<C: Consumer<Slot = S>>(&mut self, e: &Ev, cur: Ctx, c: &mut C) -> Step {
+    fn go_stop_exec<C: Consumer>(&mut self, e: &Ev, cur: Ctx, c: &mut C) -> Step {
         validate_ctx::<MU, MU, MU>(cur)?;
         let Some(st) = self.g.get_mut(&cur.g) else {
             return Err(cold(format_args!(
@@ -980,7 +950,6 @@ impl<S: Default> Ordering<S> {
             GoState::Running,
             to,
             cur,
-            &mut st.slot,
         );
         if e.typ == ev::GO_DESTROY {
             self.remove_g(cur.g);
@@ -988,13 +957,7 @@ impl<S: Default> Ordering<S> {
         self.ret(Ctx { g: NO_G, ..cur })
     }
 
-    fn go_start<C: Consumer<Slot = S>>(
-        &mut self,
-        e: &Ev,
-        gc: &GenCtx<'_>,
-        cur: Ctx,
-        c: &mut C,
-    ) -> Step {
+    fn go_start<C: Consumer>(&mut self, e: &Ev, gc: &GenCtx<'_>, cur: Ctx, c: &mut C) -> Step {
         let gid = e.args[0];
         let seq = Seq::new(gc.generation, e.args[1]);
         match self.g.get_mut(&gid) {
@@ -1011,7 +974,6 @@ impl<S: Default> Ordering<S> {
                     GoState::Runnable,
                     GoState::Running,
                     cur,
-                    &mut st.slot,
                 );
                 self.ret(Ctx { g: gid, ..cur })
             }
@@ -1019,13 +981,7 @@ impl<S: Default> Ordering<S> {
         }
     }
 
-    fn go_unblock<C: Consumer<Slot = S>>(
-        &mut self,
-        e: &Ev,
-        gc: &GenCtx<'_>,
-        cur: Ctx,
-        c: &mut C,
-    ) -> Step {
+    fn go_unblock<C: Consumer>(&mut self, e: &Ev, gc: &GenCtx<'_>, cur: Ctx, c: &mut C) -> Step {
         let gid = e.args[0];
         let seq = Seq::new(gc.generation, e.args[1]);
         match self.g.get_mut(&gid) {
@@ -1041,7 +997,6 @@ impl<S: Default> Ordering<S> {
                     GoState::Waiting,
                     GoState::Runnable,
                     cur,
-                    &mut st.slot,
                 );
                 self.ret(cur)
             }
@@ -1049,13 +1004,7 @@ impl<S: Default> Ordering<S> {
         }
     }
 
-    fn go_switch<C: Consumer<Slot = S>>(
-        &mut self,
-        e: &Ev,
-        gc: &GenCtx<'_>,
-        cur: Ctx,
-        c: &mut C,
-    ) -> Step {
+    fn go_switch<C: Consumer>(&mut self, e: &Ev, gc: &GenCtx<'_>, cur: Ctx, c: &mut C) -> Step {
         validate_ctx::<MU, MU, MU>(cur)?;
         match self.g.get(&cur.g) {
             None => {
@@ -1134,7 +1083,7 @@ impl<S: Default> Ordering<S> {
         self.ret(Ctx { g: next, ..cur })
     }
 
-    fn go_syscall_begin<C: Consumer<Slot = S>>(
+    fn go_syscall_begin<C: Consumer>(
         &mut self,
         e: &Ev,
         gc: &GenCtx<'_>,
@@ -1176,7 +1125,7 @@ impl<S: Default> Ordering<S> {
         self.ret(cur)
     }
 
-    fn go_syscall_end<C: Consumer<Slot = S>>(&mut self, e: &Ev, cur: Ctx, c: &mut C) -> Step {
+    fn go_syscall_end<C: Consumer>(&mut self, e: &Ev, cur: Ctx, c: &mut C) -> Step {
         validate_ctx::<MU, MU, MU>(cur)?;
         let name = events::name(e.typ);
         match self.g.get_mut(&cur.g) {
@@ -1211,12 +1160,7 @@ impl<S: Default> Ordering<S> {
         self.ret(cur)
     }
 
-    fn go_syscall_end_blocked<C: Consumer<Slot = S>>(
-        &mut self,
-        e: &Ev,
-        cur: Ctx,
-        c: &mut C,
-    ) -> Step {
+    fn go_syscall_end_blocked<C: Consumer>(&mut self, e: &Ev, cur: Ctx, c: &mut C) -> Step {
         let name = events::name(e.typ);
         if cur.p != NO_P {
             let Some(pst) = self.p.get(cur.p) else {
@@ -1248,7 +1192,7 @@ impl<S: Default> Ordering<S> {
         self.ret(Ctx { g: NO_G, ..cur })
     }
 
-    fn go_create_syscall<C: Consumer<Slot = S>>(
+    fn go_create_syscall<C: Consumer>(
         &mut self,
         e: &Ev,
         gc: &GenCtx<'_>,
@@ -1269,7 +1213,7 @@ impl<S: Default> Ordering<S> {
         self.ret(Ctx { g: newg, ..cur })
     }
 
-    fn go_destroy_syscall<C: Consumer<Slot = S>>(&mut self, e: &Ev, cur: Ctx, c: &mut C) -> Step {
+    fn go_destroy_syscall<C: Consumer>(&mut self, e: &Ev, cur: Ctx, c: &mut C) -> Step {
         validate_ctx::<MU, MY, MU>(cur)?;
         let name = events::name(e.typ);
         match self.g.get(&cur.g) {
@@ -1544,7 +1488,7 @@ impl<S: Default> Ordering<S> {
 
     #[allow(clippy::too_many_arguments)]
     #[inline]
-    fn emit<C: Consumer<Slot = S>>(
+    fn emit<C: Consumer>(
         &mut self,
         c: &mut C,
         e: &Ev,
@@ -1554,21 +1498,12 @@ impl<S: Default> Ordering<S> {
         to: GoState,
         ctx: Ctx,
     ) {
-        match self.g.get_mut(&g) {
-            Some(st) => fire(
-                c,
-                &mut self.clock,
-                e,
-                source,
-                g,
-                from,
-                to,
-                ctx,
-                &mut st.slot,
-            ),
-            None => {
-                self.clock.stamp(e.time);
-            }
+        // Only goroutines the ordering knows have transitions (the episode
+        // builder's per-goroutine state mirrors this set).
+        if self.g.contains_key(&g) {
+            fire(c, &mut self.clock, e, source, g, from, to, ctx);
+        } else {
+            self.clock.stamp(e.time);
         }
     }
 }
