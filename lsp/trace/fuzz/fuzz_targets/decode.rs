@@ -32,7 +32,10 @@ fn decode_v2(
     data: &[u8],
     h: &goblock_trace::Header,
     opts: &goblock_trace::v2::Options,
-) -> (Vec<Episode>, Result<(u64, u64, Vec<goblock_trace::Warning>), String>) {
+) -> (
+    Vec<Episode>,
+    Result<(u64, u64, Vec<goblock_trace::Warning>), String>,
+) {
     let mut tables = Tables::new();
     let mut eps = Vec::new();
     let r = goblock_trace::v2::decode_with(
@@ -59,22 +62,17 @@ fuzz_target!(|data: &[u8]| {
         && h.format == goblock_trace::Format::V2
     {
         for go_reader_times in [false, true] {
-            let one = decode_v2(
-                data,
-                &h,
-                &goblock_trace::v2::Options {
+            let [one, two] = [
+                goblock_trace::Threads::Never,
+                goblock_trace::Threads::Always,
+            ]
+            .map(|threads| {
+                let opts = goblock_trace::v2::Options {
                     go_reader_times,
-                    threads: goblock_trace::Threads::Never,
-                },
-            );
-            let two = decode_v2(
-                data,
-                &h,
-                &goblock_trace::v2::Options {
-                    go_reader_times,
-                    threads: goblock_trace::Threads::Always,
-                },
-            );
+                    threads,
+                };
+                decode_v2(data, &h, &opts)
+            });
             assert_eq!(one, two, "one thread vs two");
         }
     }
