@@ -20,7 +20,7 @@
 
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
-use std::hash::{BuildHasherDefault, Hash, Hasher};
+use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, RwLock};
 
@@ -54,60 +54,12 @@ const PARALLEL_MIN: usize = 2048;
 /// Shards of the PC map.
 const SHARDS: usize = 16;
 
-/// FxHash-style multiplicative hasher: PCs, interned-string addresses and
-/// short strings (SipHash is several times slower; HashDoS is not a
-/// concern for addresses and symbol names of a local binary).
-#[derive(Default, Clone, Copy)]
-pub(crate) struct FxHasher(u64);
-
-const FX_K: u64 = 0x51_7c_c1_b7_27_22_0a_95;
-
-impl FxHasher {
-    #[inline]
-    fn add(&mut self, w: u64) {
-        self.0 = (self.0.rotate_left(5) ^ w).wrapping_mul(FX_K);
-    }
-}
-
-impl Hasher for FxHasher {
-    #[inline]
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    #[inline]
-    fn write(&mut self, bytes: &[u8]) {
-        let mut chunks = bytes.chunks_exact(8);
-        for c in &mut chunks {
-            let mut w = [0u8; 8];
-            w.copy_from_slice(c);
-            self.add(u64::from_le_bytes(w));
-        }
-        let rest = chunks.remainder();
-        if !rest.is_empty() {
-            let mut w = [0u8; 8];
-            w[..rest.len()].copy_from_slice(rest);
-            self.add(u64::from_le_bytes(w));
-        }
-    }
-    #[inline]
-    fn write_u8(&mut self, n: u8) {
-        self.add(u64::from(n));
-    }
-    #[inline]
-    fn write_u32(&mut self, n: u32) {
-        self.add(u64::from(n));
-    }
-    #[inline]
-    fn write_u64(&mut self, n: u64) {
-        self.add(n);
-    }
-    #[inline]
-    fn write_usize(&mut self, n: usize) {
-        self.add(n as u64);
-    }
-}
-
-pub(crate) type FxBuild = BuildHasherDefault<FxHasher>;
+/// FxHash for PCs, interned-string addresses and short strings (SipHash is
+/// several times slower; HashDoS is not a concern for addresses and symbol
+/// names of a local binary).
+pub(crate) use goblock_trace::fxhash::FxBuildHasher as FxBuild;
+/// Multiplier that spreads a PC over the shards (FxHash's constant).
+const SHARD_MIX: u64 = 0x51_7c_c1_b7_27_22_0a_95;
 
 /// A chain compared and hashed by the addresses of its interned strings.
 struct ChainKey(Chain);
@@ -193,7 +145,7 @@ impl Resolver {
     }
 
     fn shard(&self, pc: u64) -> &RwLock<HashMap<u64, Chain, FxBuild>> {
-        let h = (pc ^ (pc >> 17)).wrapping_mul(FX_K) >> 60;
+        let h = (pc ^ (pc >> 17)).wrapping_mul(SHARD_MIX) >> 60;
         &self.shards[h as usize % SHARDS]
     }
 
