@@ -43,6 +43,17 @@ impl<T: Default + Clone> GTable<T> {
         }
     }
 
+    /// The state of `g` for update, without creating it (`None` when
+    /// never set or removed, for sparse ids; the default value for dense ones).
+    #[inline(always)]
+    pub fn find_mut(&mut self, g: u64) -> Option<&mut T> {
+        if g < DENSE_IDS {
+            self.dense.get_mut(g as usize)
+        } else {
+            self.sparse.get_mut(&g)
+        }
+    }
+
     #[cold]
     #[inline(never)]
     fn grow(&mut self, i: usize) {
@@ -88,8 +99,12 @@ mod tests {
         let mut t: GTable<u32> = GTable::default();
         for g in [1, 7, DENSE_IDS - 1, DENSE_IDS, 1 << 40] {
             assert_eq!(t.get(g).copied().unwrap_or_default(), 0);
+            assert_eq!(t.find_mut(g).map_or(0, |v| *v), 0);
             *t.get_mut(g) += 3;
-            *t.get_mut(g) += 4;
+            match t.find_mut(g) {
+                Some(v) => *v += 4,
+                None => panic!("find_mut({g}) after get_mut"),
+            }
             assert_eq!(t.get(g), Some(&7));
         }
         let mut live: Vec<u64> = t.iter().filter(|(_, v)| **v != 0).map(|(g, _)| g).collect();
@@ -98,6 +113,10 @@ mod tests {
         assert_eq!(t.remove(7), 7);
         assert_eq!(t.remove(1 << 40), 7);
         assert_eq!(t.remove(1 << 40), 0);
+        // find_mut never creates an entry.
+        assert!(t.find_mut(1 << 40).is_none());
+        assert!(t.find_mut(1 << 41).is_none());
+        assert!(t.find_mut(DENSE_IDS * 4).is_none());
         assert_eq!(t.get(7).copied().unwrap_or_default(), 0);
         assert_eq!(t.iter().filter(|(_, v)| **v != 0).count(), 3);
         t.clear();

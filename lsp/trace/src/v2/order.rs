@@ -23,6 +23,7 @@ use super::events::{self, ev};
 use super::tables::GenTables;
 use crate::DecodeError;
 use crate::fxhash::FxHashMap;
+use crate::gtable::GTable;
 
 /// `NoGoroutine`, `NoProc`, `NoThread` (all −1 in Go).
 pub(crate) const NO_G: u64 = u64::MAX;
@@ -252,10 +253,10 @@ struct Region {
     name: (usize, usize),
 }
 
-/// Goroutine state (`gState`) plus the consumer's payload. Kept small (it is
-/// looked up for most events); the rarely used user regions and special
+/// Goroutine state (`gState`). Kept small (it is looked up for most
+/// events); the rarely used user regions and special
 /// ranges live in [`GExtra`], beside.
-#[derive(Debug)]
+#[derive(Clone, Copy, Debug)]
 pub(crate) struct GState {
     status: u64,
     seq: Seq,
@@ -264,6 +265,34 @@ pub(crate) struct GState {
 impl GState {
     fn new(status: u64, seq: Seq) -> Self {
         GState { status, seq }
+    }
+}
+
+/// Go's `o.gStates`: goroutine id → [`GState`], in a [`GTable`] (most
+/// events look a goroutine up; a vector index beats hashing).
+#[derive(Debug, Default)]
+struct GStates(GTable<Option<GState>>);
+
+impl GStates {
+    #[inline(always)]
+    fn get(&self, g: &u64) -> Option<&GState> {
+        self.0.get(*g)?.as_ref()
+    }
+    #[inline(always)]
+    fn get_mut(&mut self, g: &u64) -> Option<&mut GState> {
+        self.0.find_mut(*g)?.as_mut()
+    }
+    #[inline]
+    fn contains_key(&self, g: &u64) -> bool {
+        self.get(g).is_some()
+    }
+    #[inline]
+    fn insert(&mut self, g: u64, st: GState) {
+        *self.0.get_mut(g) = Some(st);
+    }
+    #[inline]
+    fn remove(&mut self, g: &u64) {
+        self.0.remove(*g);
     }
 }
 
@@ -497,7 +526,7 @@ type Step = Result<bool, String>;
 
 /// The ordering state (Go's `ordering`), generic over the consumer payload.
 pub(crate) struct Ordering {
-    g: FxHashMap<u64, GState>,
+    g: GStates,
     /// Regions and ranges of goroutines that have any.
     g_extra: FxHashMap<u64, GExtra>,
     p: Procs,
@@ -514,7 +543,7 @@ pub(crate) struct Ordering {
 impl Default for Ordering {
     fn default() -> Self {
         Ordering {
-            g: FxHashMap::default(),
+            g: GStates::default(),
             g_extra: FxHashMap::default(),
             p: Procs::default(),
             m: Threads::default(),
