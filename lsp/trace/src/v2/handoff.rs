@@ -1,9 +1,11 @@
 //! Carries goroutine transitions from the ordering (`merge.rs` + `order.rs`,
-//! the "front") to the episode builder (`episodes.rs`, the "back") in
-//! chunks, so that the two halves of decoding can run on two threads: on a
-//! large trace the front runs on a helper thread while the back — episodes,
-//! and the caller's sink — runs on the caller's thread; on a small one both
-//! run on the caller's thread, chunk by chunk, through the same messages.
+//! the "front") to the episode builder (`episodes.rs`, the "back"), so that
+//! the two halves of decoding can run on two threads: on a large trace the
+//! front runs on a helper thread and sends transitions in chunks over a
+//! channel ([`Forward`] → [`Channel`]) while the back — episodes, and the
+//! caller's sink — runs on the caller's thread; on a small trace, or with
+//! one core, the back applies each transition as the ordering produces it
+//! ([`Direct`]), with the same code.
 //!
 //! The back keeps its own per-goroutine episode state ([`GoSlot`]), created
 //! on a goroutine's first transition and dropped on its transition to
@@ -55,24 +57,36 @@ pub(crate) enum Msg {
     GenEnd(u64),
 }
 
-/// The front's way to the back.
-pub(crate) trait Handoff {
+/// Where the front's messages go: the back itself (same thread) or the
+/// channel to it.
+pub(crate) enum Out<'o, 'a> {
+    /// The back, on this thread: messages are handled at once and
+    /// transitions applied one by one ([`Direct`]).
+    Here(&'o mut Back<'a>),
+    /// The channel to the back on the caller's thread ([`Forward`]).
+    Thread(&'o mut Channel),
+}
+
+impl Out<'_, '_> {
     /// Delivers `m`; `Break` when the back has stopped (cancelled).
-    fn send(&mut self, m: Msg) -> ControlFlow<()>;
-    /// An empty buffer for the next chunk (recycled when possible).
-    fn buffer(&mut self) -> Vec<Rec>;
+    pub fn send(&mut self, m: Msg) -> ControlFlow<()> {
+        match self {
+            Out::Here(back) => back.handle(m).0,
+            Out::Thread(chan) => chan.send(m),
+        }
+    }
 }
 
 /// The ordering's consumer on the front: records transitions and sends them
 /// in chunks. Holds no per-goroutine state.
 pub(crate) struct Forward<'h> {
-    out: &'h mut dyn Handoff,
+    out: &'h mut Channel,
     buf: Vec<Rec>,
     stopped: bool,
 }
 
 impl<'h> Forward<'h> {
-    pub fn new(out: &'h mut dyn Handoff) -> Self {
+    pub fn new(out: &'h mut Channel) -> Self {
         let buf = out.buffer();
         Forward {
             out,
@@ -178,7 +192,7 @@ impl<'a> Back<'a> {
                 self.replay(&v);
                 self.chunks += 1;
                 let flow = if self.chunks.is_multiple_of(PROGRESS_EVERY) {
-                    self.sink.progress(self.done, self.bytes.len() as u64)
+                    self.progress()
                 } else {
                     ControlFlow::Continue(())
                 };
@@ -193,6 +207,22 @@ impl<'a> Back<'a> {
     }
 
     fn replay(&mut self, recs: &[Rec]) {
+        for r in recs {
+            self.apply(&Transition {
+                ev: &r.ev,
+                time: r.time,
+                source: r.source,
+                g: r.g,
+                from: r.from,
+                to: r.to,
+                ctx_g: r.ctx_g,
+            });
+        }
+    }
+
+    /// Turns one transition into episode state (and episodes, to the sink).
+    #[inline]
+    pub fn apply(&mut self, t: &Transition<'_>) {
         let Some(gt) = self.gt.as_deref() else {
             return;
         };
@@ -204,21 +234,15 @@ impl<'a> Back<'a> {
             sink: &mut *self.sink,
             bytes: self.bytes,
         };
-        for r in recs {
-            let t = Transition {
-                ev: &r.ev,
-                time: r.time,
-                source: r.source,
-                g: r.g,
-                from: r.from,
-                to: r.to,
-                ctx_g: r.ctx_g,
-            };
-            ge.transition(&t, self.slots.get_mut(r.g));
-            if r.to == GoState::NotExist {
-                self.slots.remove(r.g);
-            }
+        ge.transition(t, self.slots.get_mut(t.g));
+        if t.to == GoState::NotExist {
+            self.slots.remove(t.g);
         }
+    }
+
+    /// Reports progress (inside the generation being decoded) to the sink.
+    pub fn progress(&mut self) -> ControlFlow<()> {
+        self.sink.progress(self.done, self.bytes.len() as u64)
     }
 
     /// Emits the episodes still open at `end` (ns), in goroutine order.
@@ -236,35 +260,30 @@ impl<'a> Back<'a> {
     }
 }
 
-/// Both halves on the caller's thread.
-pub(crate) struct Inline<'b, 'a> {
-    pub back: &'b mut Back<'a>,
-    spare: Vec<Vec<Rec>>,
+/// The ordering's consumer when the back runs on the same thread: applies
+/// each transition at once (no chunk, no copy), and reports progress at
+/// the ordering's ticks.
+pub(crate) struct Direct<'b, 'a> {
+    back: &'b mut Back<'a>,
 }
 
-impl<'b, 'a> Inline<'b, 'a> {
+impl<'b, 'a> Direct<'b, 'a> {
     pub fn new(back: &'b mut Back<'a>) -> Self {
-        Inline {
-            back,
-            spare: Vec::new(),
-        }
+        Direct { back }
     }
 }
 
-impl Handoff for Inline<'_, '_> {
-    fn send(&mut self, m: Msg) -> ControlFlow<()> {
-        let (flow, buf) = self.back.handle(m);
-        if let Some(mut b) = buf {
-            b.clear();
-            self.spare.push(b);
-        }
-        flow
+impl Consumer for Direct<'_, '_> {
+    #[inline]
+    fn transition(&mut self, t: &Transition<'_>) {
+        self.back.apply(t);
     }
 
-    fn buffer(&mut self) -> Vec<Rec> {
-        self.spare
-            .pop()
-            .unwrap_or_else(|| Vec::with_capacity(CHUNK))
+    fn tick(&mut self) -> Result<(), DecodeError> {
+        if self.back.progress().is_break() {
+            return Err(DecodeError::Cancelled);
+        }
+        Ok(())
     }
 }
 
@@ -274,15 +293,17 @@ pub(crate) struct Channel {
     pub spare: std::sync::mpsc::Receiver<Vec<Rec>>,
 }
 
-impl Handoff for Channel {
-    fn send(&mut self, m: Msg) -> ControlFlow<()> {
+impl Channel {
+    /// Sends `m`; `Break` when the back has stopped (cancelled).
+    pub fn send(&mut self, m: Msg) -> ControlFlow<()> {
         match self.tx.send(m) {
             Ok(()) => ControlFlow::Continue(()),
             Err(_) => ControlFlow::Break(()),
         }
     }
 
-    fn buffer(&mut self) -> Vec<Rec> {
+    /// An empty buffer for the next chunk (recycled when possible).
+    pub fn buffer(&mut self) -> Vec<Rec> {
         match self.spare.try_recv() {
             Ok(mut b) => {
                 b.clear();

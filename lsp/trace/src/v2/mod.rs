@@ -5,10 +5,11 @@
 //! (`tables.rs`), events put in Go's reader order and validated by the
 //! scheduler state machine (`merge.rs`, `order.rs`, spec in `events.rs`), and
 //! goroutine transitions turned into episodes (`episodes.rs`). The ordering
-//! hands transitions to the episode builder in chunks (`handoff.rs`): on a
-//! trace of [`THREAD_MIN_BYTES`] or more, with two cores, the ordering runs on
-//! a helper thread and the episodes (and the sink) on the caller's, with
-//! identical results ([`Options::threads`]). Memory holds one or two
+//! hands transitions to the episode builder (`handoff.rs`): on a trace of
+//! [`THREAD_MIN_BYTES`] or more, with two cores, the ordering runs on a
+//! helper thread and sends them in chunks to the episodes (and the sink) on
+//! the caller's, with identical results ([`Options::threads`]); otherwise
+//! each transition is applied as it is ordered. Memory holds one or two
 //! generations' tables and batch index (never their events: they are decoded
 //! in place from the input), a few chunks of transitions, and
 //! per-goroutine/P/M state; it does not grow with the number of events.
@@ -23,7 +24,8 @@
 //! [`Stats`] (CPU samples and experimental batches are counted, not decoded).
 //!
 //! **Progress contract**: `sink.progress(done, total)` is called after each
-//! generation (and every ~500 000 transitions inside a large one), always on
+//! generation (and every ~500 000 transitions, or 2²⁰ events on one thread,
+//! inside a large one), always on
 //! the caller's thread; `done` never exceeds the start of data still needed,
 //! so callers may release input pages before `done`. A `Break` stops decoding with [`DecodeError::Cancelled`].
 //!
@@ -51,7 +53,7 @@ use crate::varint::read_uvarint;
 use crate::{DecodeError, EpisodeSink, Header, Tables, Threads, TraceSummary, Warning};
 use batch::{GenBatches, GenEnd, Splitter};
 use events::ev;
-use handoff::{Back, Channel, Forward, Handoff, Inline, Msg};
+use handoff::{Back, Channel, Direct, Forward, Msg, Out};
 use merge::{GenInput, MBatches, Merger};
 use order::{GenCtx, Ordering};
 use std::sync::Arc;
@@ -145,7 +147,7 @@ pub fn decode_detailed(
     let done = if threaded {
         run_threaded(front, &mut back)
     } else {
-        front.run(&mut Inline::new(&mut back))
+        front.run(&mut Out::Here(&mut back))
     }?;
     back.finish(done.end);
     let stats = Stats {
@@ -172,12 +174,12 @@ fn run_threaded(front: Decoder<'_>, back: &mut Back<'_>) -> Result<FrontDone, De
             .name("goblock-v2-order".into())
             .spawn_scoped(scope, move || {
                 let front = cell_ref.lock().ok()?.take()?;
-                Some(front.run(&mut chan))
+                Some(front.run(&mut Out::Thread(&mut chan)))
             });
         let Ok(helper) = spawned else {
             let front = cell.lock().ok().and_then(|mut f| f.take());
             return match front {
-                Some(f) => f.run(&mut Inline::new(back)),
+                Some(f) => f.run(&mut Out::Here(back)),
                 None => Err(DecodeError::Inconsistent {
                     what: "could not start the decoding thread".into(),
                 }),
@@ -283,7 +285,7 @@ impl<'a> Decoder<'a> {
     }
 
     /// Decodes every generation, sending transitions to `out`.
-    fn run(mut self, out: &mut dyn Handoff) -> Result<FrontDone, DecodeError> {
+    fn run(mut self, out: &mut Out<'_, '_>) -> Result<FrontDone, DecodeError> {
         if self.minor > events::GO126 {
             self.warn(
                 None,
@@ -489,7 +491,7 @@ impl<'a> Decoder<'a> {
     fn run_generation(
         &mut self,
         gb: &GenBatches,
-        out: &mut dyn Handoff,
+        out: &mut Out<'_, '_>,
     ) -> Result<Arc<GenTables>, DecodeError> {
         let freq = self.gt.freq().unwrap_or(1.0);
         if self.first_gen {
@@ -534,9 +536,18 @@ impl<'a> Decoder<'a> {
             min_ts: gb.min_ts,
             cpu_times: &self.cpu_times,
         };
-        let mut forward = Forward::new(out);
-        let stats = self.merger.run(&inp, &mut self.order, &mut forward)?;
-        forward.finish()?;
+        let stats = match out {
+            Out::Here(back) => {
+                let mut direct = Direct::new(back);
+                self.merger.run(&inp, &mut self.order, &mut direct)?
+            }
+            Out::Thread(chan) => {
+                let mut forward = Forward::new(chan);
+                let stats = self.merger.run(&inp, &mut self.order, &mut forward)?;
+                forward.finish()?;
+                stats
+            }
+        };
         self.summary.events += stats.events;
         if let Some(t) = stats.max_time {
             self.last_time = Some(self.last_time.map_or(t, |l| l.max(t)));
