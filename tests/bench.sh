@@ -7,6 +7,7 @@
 #   tests/bench.sh 1.21           # old-format trace, compared with Go 1.21's own tool
 #   tests/bench.sh 1.26 300       # another size (regenerates when the size changes)
 #   TRACE=/tmp/go121-60mb.trace tests/bench.sh 1.21   # an existing trace (of that Go version)
+#   PGO=1 tests/bench.sh          # goblock built with tests/pgo-build.sh (profile-guided)
 # Go <= 1.21's tool needs ~100x the trace size in RAM on old-format traces: bench those at
 # ~60 MB (testdata/large/go1.21-largegen.bin -mb 60 -o FILE) on a 24 GB machine.
 set -euo pipefail
@@ -27,6 +28,9 @@ ver=$("$GO" env GOVERSION)
 { command -v /usr/bin/time && command -v bc && command -v taskset; } >/dev/null || { apt-get update -qq && apt-get install -y -qq time bc >/dev/null; }
 cargo build --release --quiet
 BIN=${CARGO_TARGET_DIR:-target}/release/goblock
+# PGO=1: also the profile-guided build (tests/pgo-build.sh), in the same run.
+PGO_BIN=
+[ "${PGO:-}" = 1 ] && PGO_BIN=$(tests/pgo-build.sh)
 bytes=$(stat -c %s "$trace")
 
 measure() { # label, command...
@@ -63,6 +67,11 @@ series() { # label, command... -> "label<TAB>median<TAB>best<TAB>max rss"
 }
 all=$(series "goblock report" "$BIN" report --format json --no-binary --categories all "$trace")
 one=$(series "goblock report, 1 core" taskset -c 0 "$BIN" report --format json --no-binary --categories all "$trace")
+rows=("$all" "$one")
+if [ -n "$PGO_BIN" ]; then
+  rows+=("$(series "goblock report (PGO build)" "$PGO_BIN" report --format json --no-binary --categories all "$trace")")
+  rows+=("$(series "goblock report (PGO build), 1 core" taskset -c 0 "$PGO_BIN" report --format json --no-binary --categories all "$trace")")
+fi
 gmed=$(echo "$all" | cut -f2); gmin=$(echo "$all" | cut -f3); grss=$(echo "$all" | cut -f4)
 # Go's tool needs ~19 GB for 220 MB of Go 1.26 trace and more for Go 1.21's:
 # bounded by GO_TOOL_TIMEOUT (s); SKIP_GO_TOOL=1 leaves it out.
@@ -72,17 +81,17 @@ else
   o=$(measure "go tool trace -pprof=sync" timeout "${GO_TOOL_TIMEOUT:-900}" "$GO" tool trace -pprof=sync "$trace" || true)
 fi
 ow=$(echo "$o" | cut -f2); orss=$(echo "$o" | cut -f3)
-printf '\n%-38s %9s %10s %12s %14s\n' "" "wall s" "MB/s" "Mevents/s" "peak RSS MB"
-for s in "$all" "$one"; do
+printf '\n%-48s %9s %10s %12s %14s\n' "" "wall s" "MB/s" "Mevents/s" "peak RSS MB"
+for s in "${rows[@]}"; do
   IFS=$'\t' read -r label med best rss <<<"$s"
   for row in "median of ${RUNS:-9}:$med" "best of ${RUNS:-9}:$best"; do
     gw=${row#*:}
-    printf '%-38s %9.2f %10.1f %12.2f %14.1f\n' "$label (${row%%:*})" "$gw" "$(echo "$bytes/1000000/$gw" | bc -l)" "$(echo "$events/1000000/$gw" | bc -l)" "$(echo "$rss/1024" | bc -l)"
+    printf '%-48s %9.2f %10.1f %12.2f %14.1f\n' "$label (${row%%:*})" "$gw" "$(echo "$bytes/1000000/$gw" | bc -l)" "$(echo "$events/1000000/$gw" | bc -l)" "$(echo "$rss/1024" | bc -l)"
   done
 done
 if [ "${SKIP_GO_TOOL:-}" = 1 ]; then
   printf '\ngoblock peak RSS = %.1f %% of the trace size; %s events (Go tool skipped)\n' "$(echo "$grss*1024*100/$bytes" | bc -l)" "$events"
   exit 0
 fi
-printf '%-38s %9.2f %10.1f %12s %14.1f\n' "go tool trace -pprof=sync" "$ow" "$(echo "$bytes/1000000/$ow" | bc -l)" "-" "$(echo "$orss/1024" | bc -l)"
+printf '%-48s %9.2f %10.1f %12s %14.1f\n' "go tool trace -pprof=sync" "$ow" "$(echo "$bytes/1000000/$ow" | bc -l)" "-" "$(echo "$orss/1024" | bc -l)"
 printf '\nspeed-up %.1fx (median), %.1fx (best); goblock peak RSS = %.1f %% of the trace size; %s events\n' "$(echo "$ow/$gmed" | bc -l)" "$(echo "$ow/$gmin" | bc -l)" "$(echo "$grss*1024*100/$bytes" | bc -l)" "$events"

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Profile-guided build of goblock (PGO): an instrumented build, a training run, and a build
+# optimised with the recorded profile. Same code and results as `cargo build --release`; on
+# the large-trace benchmark ~15 % less wall time (README, "Performance").
+#
+#   tests/pgo-build.sh            # -> ${CARGO_TARGET_DIR:-target}/pgo/use/release/goblock
+#
+# Training (never the benchmarked file): `goblock report` on every committed trace (both
+# formats, every Go version, with symbolization), and, when the large-trace generator has been
+# built (testdata/gen-large.sh, run by tests/bench.sh), on a fresh 20 MB trace it writes, on
+# one thread and on two. Needs rustup's llvm-tools (installed here if missing); ~6 min of
+# compilation on 2 cores.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+target=${CARGO_TARGET_DIR:-$root/target}
+case $target in /*) ;; *) target=$root/$target ;; esac
+out=$target/pgo
+host=$(rustc -vV | sed -n 's/^host: //p')
+profdata=$(rustc --print sysroot)/lib/rustlib/$host/bin/llvm-profdata
+if [ ! -x "$profdata" ]; then
+  rustup component add llvm-tools >&2
+fi
+[ -x "$profdata" ] || { echo "pgo-build.sh: no llvm-profdata at $profdata (rustup component add llvm-tools)" >&2; exit 1; }
+
+raw=$out/raw
+RUSTFLAGS="-Cprofile-generate=$raw" CARGO_TARGET_DIR=$out/gen cargo build --release --quiet --bin goblock
+rm -rf "$raw" && mkdir -p "$raw" # the build's own build scripts wrote profiles too
+gen=$out/gen/release/goblock
+
+n=0
+while IFS= read -r t; do
+  "$gen" report --categories all "$t" >/dev/null 2>&1 || true
+  n=$((n + 1))
+done < <(find testdata -name '*.trace' -not -path 'testdata/large/*' | sort)
+echo "pgo-build.sh: trained on $n committed traces" >&2
+largegen=testdata/large/go1.26-largegen.bin
+if [ -x "$largegen" ]; then
+  "$largegen" -mb 20 -o "$out/train.trace" >/dev/null
+  "$gen" report --format json --no-binary --categories all "$out/train.trace" >/dev/null
+  pin=(); command -v taskset >/dev/null && pin=(taskset -c 0)
+  "${pin[@]}" "$gen" report --format json --no-binary --categories all "$out/train.trace" >/dev/null
+  rm -f "$out/train.trace"
+  echo "pgo-build.sh: trained on a fresh 20 MB trace of $largegen" >&2
+else
+  echo "pgo-build.sh: $largegen not built (testdata/gen-large.sh): trained on committed traces only" >&2
+fi
+
+"$profdata" merge -o "$out/goblock.profdata" "$raw"
+RUSTFLAGS="-Cprofile-use=$out/goblock.profdata" CARGO_TARGET_DIR=$out/use cargo build --release --quiet --bin goblock
+echo "$out/use/release/goblock"
