@@ -19,7 +19,7 @@ out=$target/pgo
 host=$(rustc -vV | sed -n 's/^host: //p')
 profdata=$(rustc --print sysroot)/lib/rustlib/$host/bin/llvm-profdata
 if [ ! -x "$profdata" ]; then
-  rustup component add llvm-tools >&2
+  rustup component add llvm-tools >&2 || true
 fi
 [ -x "$profdata" ] || { echo "pgo-build.sh: no llvm-profdata at $profdata (rustup component add llvm-tools)" >&2; exit 1; }
 
