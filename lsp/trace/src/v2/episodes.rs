@@ -283,7 +283,7 @@ impl GenEpisodes<'_> {
 
 impl GenEpisodes<'_> {
     /// Applies one transition of goroutine `t.g`, whose state is `s`.
-    #[inline]
+    #[inline(always)]
     pub fn transition(&mut self, t: &Transition<'_>, s: &mut GoSlot) {
         let e = t.ev;
         let time = t.time;

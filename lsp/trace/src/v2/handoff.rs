@@ -207,8 +207,11 @@ impl<'a> Back<'a> {
     }
 
     fn replay(&mut self, recs: &[Rec]) {
+        let Some((mut ge, slots)) = self.episodes() else {
+            return;
+        };
         for r in recs {
-            self.apply(&Transition {
+            let t = Transition {
                 ev: &r.ev,
                 time: r.time,
                 source: r.source,
@@ -216,17 +219,26 @@ impl<'a> Back<'a> {
                 from: r.from,
                 to: r.to,
                 ctx_g: r.ctx_g,
-            });
+            };
+            step(&mut ge, slots, &t);
         }
     }
 
     /// Turns one transition into episode state (and episodes, to the sink).
-    #[inline]
+    /// Not inlined: the ordering calls it from each of its handlers.
+    #[inline(never)]
     pub fn apply(&mut self, t: &Transition<'_>) {
-        let Some(gt) = self.gt.as_deref() else {
-            return;
-        };
-        let mut ge = GenEpisodes {
+        if let Some((mut ge, slots)) = self.episodes() {
+            step(&mut ge, slots, t);
+        }
+    }
+
+    /// The episode builder of the current generation (none between
+    /// generations) and the goroutines' slots.
+    #[inline(always)]
+    fn episodes(&mut self) -> Option<(GenEpisodes<'_>, &mut GTable<GoSlot>)> {
+        let gt = self.gt.as_deref()?;
+        let ge = GenEpisodes {
             tracker: &mut self.tracker,
             gt,
             res: &mut self.res,
@@ -234,10 +246,7 @@ impl<'a> Back<'a> {
             sink: &mut *self.sink,
             bytes: self.bytes,
         };
-        ge.transition(t, self.slots.get_mut(t.g));
-        if t.to == GoState::NotExist {
-            self.slots.remove(t.g);
-        }
+        Some((ge, &mut self.slots))
     }
 
     /// Reports progress (inside the generation being decoded) to the sink.
@@ -257,6 +266,16 @@ impl<'a> Back<'a> {
         for (g, s) in open {
             self.tracker.finish(g, &s, end, self.tables, self.sink);
         }
+    }
+}
+
+/// Applies transition `t` to its goroutine's slot (dropped when the
+/// goroutine ends, as the ordering drops its state).
+#[inline(always)]
+fn step(ge: &mut GenEpisodes<'_>, slots: &mut GTable<GoSlot>, t: &Transition<'_>) {
+    ge.transition(t, slots.get_mut(t.g));
+    if t.to == GoState::NotExist {
+        slots.remove(t.g);
     }
 }
 
