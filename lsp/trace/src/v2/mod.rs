@@ -543,8 +543,12 @@ impl<'a> Decoder<'a> {
             }
             Out::Thread(chan) => {
                 let mut forward = Forward::new(chan);
-                let stats = self.merger.run(&inp, &mut self.order, &mut forward)?;
-                forward.finish()?;
+                let res = self.merger.run(&inp, &mut self.order, &mut forward);
+                // Also on an error: what was ordered before it reaches the
+                // back, as on one thread (where it is applied at once).
+                let sent = forward.finish();
+                let stats = res?;
+                sent?;
                 stats
             }
         };
