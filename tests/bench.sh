@@ -7,7 +7,7 @@
 #   tests/bench.sh 1.21           # old-format trace, compared with Go 1.21's own tool
 #   tests/bench.sh 1.26 300       # another size (regenerates when the size changes)
 #   TRACE=/tmp/go121-60mb.trace tests/bench.sh 1.21   # an existing trace (of that Go version)
-#   PGO=1 tests/bench.sh          # goblock built with tests/pgo-build.sh (profile-guided)
+#   PGO=1 tests/bench.sh          # also the profile-guided build (tests/pgo-build.sh)
 # Go <= 1.21's tool needs ~100x the trace size in RAM on old-format traces: bench those at
 # ~60 MB (testdata/large/go1.21-largegen.bin -mb 60 -o FILE) on a 24 GB machine.
 set -euo pipefail
@@ -65,13 +65,15 @@ series() { # label, command... -> "label<TAB>median<TAB>best<TAB>max rss"
     "$(echo "$walls" | head -1)" \
     "$(printf '%s\n' "${runs[@]}" | cut -f3 | sort -g | tail -1)"
 }
-all=$(series "goblock report" "$BIN" report --format json --no-binary --categories all "$trace")
-one=$(series "goblock report, 1 core" taskset -c 0 "$BIN" report --format json --no-binary --categories all "$trace")
-rows=("$all" "$one")
-if [ -n "$PGO_BIN" ]; then
-  rows+=("$(series "goblock report (PGO build)" "$PGO_BIN" report --format json --no-binary --categories all "$trace")")
-  rows+=("$(series "goblock report (PGO build), 1 core" taskset -c 0 "$PGO_BIN" report --format json --no-binary --categories all "$trace")")
-fi
+rows=()
+bench_binary() { # label, binary -> two rows: all cores, one core
+  local args=(report --format json --no-binary --categories all "$trace")
+  rows+=("$(series "$1" "$2" "${args[@]}")")
+  rows+=("$(series "$1, 1 core" taskset -c 0 "$2" "${args[@]}")")
+}
+bench_binary "goblock report" "$BIN"
+[ -n "$PGO_BIN" ] && bench_binary "goblock report (PGO build)" "$PGO_BIN"
+all=${rows[0]}
 gmed=$(echo "$all" | cut -f2); gmin=$(echo "$all" | cut -f3); grss=$(echo "$all" | cut -f4)
 # Go's tool needs ~19 GB for 220 MB of Go 1.26 trace and more for Go 1.21's:
 # bounded by GO_TOOL_TIMEOUT (s); SKIP_GO_TOOL=1 leaves it out.

@@ -4,8 +4,8 @@
 //! front runs on a helper thread and sends transitions in chunks over a
 //! channel ([`Forward`] → [`Channel`]) while the back — episodes, and the
 //! caller's sink — runs on the caller's thread; on a small trace, or with
-//! one core, the back applies each transition as the ordering produces it
-//! ([`Direct`]), with the same code.
+//! one core, the back is the ordering's consumer and applies each
+//! transition as it is produced, with the same code.
 //!
 //! The back keeps its own per-goroutine episode state ([`GoSlot`]), created
 //! on a goroutine's first transition and dropped on its transition to
@@ -61,7 +61,7 @@ pub(crate) enum Msg {
 /// channel to it.
 pub(crate) enum Out<'o, 'a> {
     /// The back, on this thread: messages are handled at once and
-    /// transitions applied one by one ([`Direct`]).
+    /// transitions applied one by one (the back is the ordering's consumer).
     Here(&'o mut Back<'a>),
     /// The channel to the back on the caller's thread ([`Forward`]).
     Thread(&'o mut Channel),
@@ -279,27 +279,17 @@ fn step(ge: &mut GenEpisodes<'_>, slots: &mut GTable<GoSlot>, t: &Transition<'_>
     }
 }
 
-/// The ordering's consumer when the back runs on the same thread: applies
-/// each transition at once (no chunk, no copy), and reports progress at
-/// the ordering's ticks.
-pub(crate) struct Direct<'b, 'a> {
-    back: &'b mut Back<'a>,
-}
-
-impl<'b, 'a> Direct<'b, 'a> {
-    pub fn new(back: &'b mut Back<'a>) -> Self {
-        Direct { back }
-    }
-}
-
-impl Consumer for Direct<'_, '_> {
+/// The ordering's consumer when the back runs on the same thread: each
+/// transition is applied at once (no chunk, no copy), and progress is
+/// reported at the ordering's ticks.
+impl Consumer for Back<'_> {
     #[inline]
     fn transition(&mut self, t: &Transition<'_>) {
-        self.back.apply(t);
+        self.apply(t);
     }
 
     fn tick(&mut self) -> Result<(), DecodeError> {
-        if self.back.progress().is_break() {
+        if self.progress().is_break() {
             return Err(DecodeError::Cancelled);
         }
         Ok(())

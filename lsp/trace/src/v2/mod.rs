@@ -24,10 +24,11 @@
 //! [`Stats`] (CPU samples and experimental batches are counted, not decoded).
 //!
 //! **Progress contract**: `sink.progress(done, total)` is called after each
-//! generation (and every ~500 000 transitions, or 2²⁰ events on one thread,
-//! inside a large one), always on
-//! the caller's thread; `done` never exceeds the start of data still needed,
-//! so callers may release input pages before `done`. A `Break` stops decoding with [`DecodeError::Cancelled`].
+//! generation (and inside a large one every ~500 000 transitions, or every
+//! 2²⁰ events on one thread), always on the caller's thread; `done` never
+//! exceeds the start of data still needed, so callers may release input
+//! pages before `done`. A `Break` stops decoding with
+//! [`DecodeError::Cancelled`].
 //!
 //! **Bad input**: a file cut inside a generation (a 1.26+ generation without
 //! its end marker, a batch cut short, or — before 1.26, where generations have
@@ -53,7 +54,7 @@ use crate::varint::read_uvarint;
 use crate::{DecodeError, EpisodeSink, Header, Tables, Threads, TraceSummary, Warning};
 use batch::{GenBatches, GenEnd, Splitter};
 use events::ev;
-use handoff::{Back, Channel, Direct, Forward, Msg, Out};
+use handoff::{Back, Channel, Forward, Msg, Out};
 use merge::{GenInput, MBatches, Merger};
 use order::{GenCtx, Ordering};
 use std::sync::Arc;
@@ -537,10 +538,7 @@ impl<'a> Decoder<'a> {
             cpu_times: &self.cpu_times,
         };
         let stats = match out {
-            Out::Here(back) => {
-                let mut direct = Direct::new(back);
-                self.merger.run(&inp, &mut self.order, &mut direct)?
-            }
+            Out::Here(back) => self.merger.run(&inp, &mut self.order, &mut **back)?,
             Out::Thread(chan) => {
                 let mut forward = Forward::new(chan);
                 let res = self.merger.run(&inp, &mut self.order, &mut forward);
