@@ -396,8 +396,14 @@ impl Merger {
         }
         let time = cur.ev.time;
         if cur.next(inp)? {
-            self.heap[i].0 = cur.ev.time;
-            if sift_up(&mut self.heap, i) == i {
+            let t = cur.ev.time;
+            self.heap[i].0 = t;
+            // Mostly the earliest M stays the earliest: then neither sift
+            // moves anything (ties keep the parent, as in Go's `min3`).
+            let stays = i == 0
+                && self.heap.get(1).is_none_or(|c| t <= c.0)
+                && self.heap.get(2).is_none_or(|c| t <= c.0);
+            if !stays && sift_up(&mut self.heap, i) == i {
                 sift_down(&mut self.heap, i);
             }
         } else {

@@ -401,19 +401,19 @@ impl Procs {
 struct Clock {
     /// The last time handed out, in Go-reader time mode.
     last: Option<i64>,
-    /// Events stamped during the current `advance`.
+    /// Events stamped during the current `advance` (Go-reader time mode).
     stamped: u32,
 }
 
 impl Clock {
-    #[inline]
+    #[inline(always)]
     fn stamp(&mut self, t: i64) -> i64 {
-        self.stamped += 1;
         match &mut self.last {
             None => t,
             Some(last) => {
                 let t = if t <= *last { last.wrapping_add(1) } else { t };
                 *last = t;
+                self.stamped += 1;
                 t
             }
         }
@@ -644,7 +644,7 @@ impl Ordering {
         let res = self.dispatch(e, gc, cur, c);
         match res {
             Ok(true) => {
-                if self.clock.stamped == 0 {
+                if self.clock.last.is_some() && self.clock.stamped == 0 {
                     self.clock.stamp(e.time);
                 }
                 validate_ids(e, gc)?;
