@@ -52,8 +52,10 @@ pub struct KeptEpisode {
     pub trace: u32,
 }
 
-/// Counters for one key.
+/// Counters for one key. The fields every episode touches come first
+/// (`repr(C)` keeps them in one or two cache lines).
 #[derive(Clone, Debug, Default)]
+#[repr(C)]
 pub struct StackStats {
     /// Closed episodes (began and ended inside the trace).
     pub closed_count: u64,
@@ -65,20 +67,23 @@ pub struct StackStats {
     pub open_count: u64,
     /// Their total duration clamped to the trace, ns.
     pub open_total_ns: u64,
+    /// The goroutine of the previous episode (already in `goroutines`): a
+    /// goroutine blocking at the same stack again skips the set.
+    last_goroutine: Option<u64>,
+    /// An episode must be longer than this to enter `longest` once it holds
+    /// [`TOP_EPISODES`] (0 before: every episode enters).
+    longest_floor: u64,
     /// Histogram of closed durations.
     pub hist: Histogram,
+    /// Waker stack → (count, total ns) over closed episodes; the empty stack
+    /// stands for "woken by the runtime" (netpoller, timers).
+    pub wakers: Wakers,
     /// Distinct goroutines (exact up to [`MAX_DISTINCT_GOROUTINES`]).
     pub goroutines: FxHashSet<u64>,
     /// More distinct goroutines than were counted.
     pub goroutines_saturated: bool,
-    /// Waker stack → (count, total ns) over closed episodes; the empty stack
-    /// stands for "woken by the runtime" (netpoller, timers).
-    pub wakers: Wakers,
     /// The longest episodes, longest first.
     pub longest: Vec<KeptEpisode>,
-    /// The goroutine of the previous episode (already in `goroutines`): a
-    /// goroutine blocking at the same stack again skips the set.
-    last_goroutine: Option<u64>,
 }
 
 impl StackStats {
@@ -115,9 +120,7 @@ impl StackStats {
                 self.goroutines_saturated = true;
             }
         }
-        if self.longest.len() < TOP_EPISODES
-            || self.longest.last().is_some_and(|l| l.duration_ns < d)
-        {
+        if self.longest.len() < TOP_EPISODES || d > self.longest_floor {
             keep_longest(
                 &mut self.longest,
                 KeptEpisode {
@@ -132,6 +135,9 @@ impl StackStats {
                     trace,
                 },
             );
+            if self.longest.len() == TOP_EPISODES {
+                self.longest_floor = self.longest.last().map_or(0, |l| l.duration_ns);
+            }
         }
     }
 }
@@ -141,6 +147,9 @@ impl StackStats {
 #[derive(Clone, Debug, Default)]
 pub struct Wakers {
     small: Vec<(StackId, u64, u64)>,
+    /// Index in `small` of the last stack counted (consecutive wakeups
+    /// mostly come from the same stack).
+    last: usize,
     big: FxHashMap<StackId, (u64, u64)>,
 }
 
@@ -151,10 +160,15 @@ impl Wakers {
     /// Counts one wakeup by `stack` after `ns` blocked.
     #[inline]
     pub fn add(&mut self, stack: StackId, ns: u64) {
-        if let Some(e) = self.small.iter_mut().find(|e| e.0 == stack) {
+        if let Some(e) = self.small.get_mut(self.last).filter(|e| e.0 == stack) {
             e.1 += 1;
             e.2 += ns;
+        } else if let Some(i) = self.small.iter().position(|e| e.0 == stack) {
+            self.last = i;
+            self.small[i].1 += 1;
+            self.small[i].2 += ns;
         } else if self.small.len() < Self::SMALL {
+            self.last = self.small.len();
             self.small.push((stack, 1, ns));
         } else {
             let e = self.big.entry(stack).or_default();
@@ -195,10 +209,15 @@ pub fn keep_longest(list: &mut Vec<KeptEpisode>, e: KeptEpisode) {
 /// An [`EpisodeSink`] folding episodes per [`StackKey`], with optional
 /// progress forwarding and cancellation.
 pub struct StackAggregator<'a> {
-    /// Per stack id: its keys' (category, reason, index into `entries`).
+    /// Per stack id: index of its first key in `keys` (`NONE`: none yet).
     /// Stack ids are dense (interned), so this replaces hashing the key.
-    by_stack: Vec<Vec<(Category, Sym, u32)>>,
-    entries: Vec<(StackKey, StackStats)>,
+    by_stack: Vec<u32>,
+    /// The keys, and per key the index of the next key with the same stack
+    /// (`NONE`: last); most stacks have one key. Compact, apart from the
+    /// statistics, so that finding a key touches little memory.
+    keys: Vec<(StackKey, u32)>,
+    /// Statistics, by key index.
+    stats: Vec<StackStats>,
     /// Episodes seen.
     pub episodes: u64,
     trace: u32,
@@ -210,7 +229,8 @@ impl<'a> StackAggregator<'a> {
     pub fn new(trace: u32) -> Self {
         StackAggregator {
             by_stack: Vec::new(),
-            entries: Vec::new(),
+            keys: Vec::new(),
+            stats: Vec::new(),
             episodes: 0,
             trace,
             progress: None,
@@ -225,31 +245,43 @@ impl<'a> StackAggregator<'a> {
 
     /// The folded statistics.
     pub fn into_stats(self) -> FxHashMap<StackKey, StackStats> {
-        self.entries.into_iter().collect()
+        self.keys
+            .into_iter()
+            .map(|(k, _)| k)
+            .zip(self.stats)
+            .collect()
     }
 
     #[inline]
     fn stats_for(&mut self, key: StackKey) -> &mut StackStats {
         let si = key.stack.0 as usize;
         if si >= self.by_stack.len() {
-            self.by_stack.resize_with(si + 1, Vec::new);
+            self.by_stack.resize(si + 1, NONE);
         }
-        let keys = &mut self.by_stack[si];
-        let i = match keys
-            .iter()
-            .find(|&&(c, r, _)| c == key.category && r == key.reason)
-        {
-            Some(&(_, _, i)) => i as usize,
-            None => {
-                let i = self.entries.len();
-                keys.push((key.category, key.reason, i as u32));
-                self.entries.push((key, StackStats::default()));
-                i
+        let mut i = self.by_stack[si];
+        while let Some(&(k, next)) = self.keys.get(i as usize) {
+            if k == key {
+                return &mut self.stats[i as usize];
             }
-        };
-        &mut self.entries[i].1
+            i = next;
+        }
+        self.new_key(key)
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn new_key(&mut self, key: StackKey) -> &mut StackStats {
+        let i = self.keys.len();
+        let head = &mut self.by_stack[key.stack.0 as usize];
+        self.keys.push((key, *head));
+        *head = i as u32;
+        self.stats.push(StackStats::default());
+        &mut self.stats[i]
     }
 }
+
+/// No key (in [`StackAggregator`]'s index).
+const NONE: u32 = u32::MAX;
 
 impl EpisodeSink for StackAggregator<'_> {
     fn episode(&mut self, ep: &Episode, _tables: &Tables) {

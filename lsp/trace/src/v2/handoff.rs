@@ -7,10 +7,12 @@
 //! one core, the back is the ordering's consumer and applies each
 //! transition as it is produced, with the same code.
 //!
-//! The back keeps its own per-goroutine episode state ([`GoSlot`]), created
-//! on a goroutine's first transition and dropped on its transition to
-//! `NotExist` — the lifetime of the ordering's goroutine state, which only
-//! hands over transitions of goroutines it knows.
+//! The per-goroutine episode state ([`GoSlot`]) lives in the ordering's own
+//! goroutine state when the back is on the same thread (one lookup serves
+//! both; see [`Consumer::Slot`]). On two threads the back keeps its own,
+//! created on a goroutine's first transition and dropped on its transition
+//! to `NotExist` — the lifetime of the ordering's goroutine state, which
+//! only hands over transitions of goroutines it knows.
 //!
 //! Does not decide order or meaning; only moves transitions, generation
 //! tables and progress, and carries cancellation back (a back that stops
@@ -20,7 +22,8 @@ use std::ops::ControlFlow;
 use std::sync::Arc;
 
 use super::episodes::{GenEpisodes, GoSlot, Tracker};
-use super::order::{Consumer, Ev, GoState, Transition};
+use super::merge::{GenInput, GenStats, Merger};
+use super::order::{Consumer, Ev, GoState, Ordering, Transition};
 use super::tables::{GenTables, Resolver};
 use crate::gtable::GTable;
 use crate::{DecodeError, EpisodeSink, Tables};
@@ -57,23 +60,62 @@ pub(crate) enum Msg {
     GenEnd(u64),
 }
 
-/// Where the front's messages go: the back itself (same thread) or the
-/// channel to it.
-pub(crate) enum Out<'o, 'a> {
-    /// The back, on this thread: messages are handled at once and
-    /// transitions applied one by one (the back is the ordering's consumer).
-    Here(&'o mut Back<'a>),
-    /// The channel to the back on the caller's thread ([`Forward`]).
-    Thread(&'o mut Channel),
+/// Where the front's messages and transitions go: the back itself (same
+/// thread: messages are handled at once and transitions applied one by one,
+/// the back is the ordering's consumer) or the [`Channel`] to the back on
+/// the caller's thread (through [`Forward`]).
+pub(crate) trait Out {
+    /// What the ordering keeps per goroutine for this back.
+    type Slot: Default + Clone;
+    /// Delivers `m`; `Break` when the back has stopped (cancelled).
+    fn send(&mut self, m: Msg) -> ControlFlow<()>;
+    /// Orders the generation `inp`, handing its transitions on.
+    fn order(
+        &mut self,
+        merger: &mut Merger,
+        inp: &GenInput<'_>,
+        order: &mut Ordering<Self::Slot>,
+    ) -> Result<GenStats, DecodeError>;
 }
 
-impl Out<'_, '_> {
-    /// Delivers `m`; `Break` when the back has stopped (cancelled).
-    pub fn send(&mut self, m: Msg) -> ControlFlow<()> {
-        match self {
-            Out::Here(back) => back.handle(m).0,
-            Out::Thread(chan) => chan.send(m),
-        }
+impl Out for Back<'_> {
+    type Slot = GoSlot;
+
+    fn send(&mut self, m: Msg) -> ControlFlow<()> {
+        self.handle(m).0
+    }
+
+    fn order(
+        &mut self,
+        merger: &mut Merger,
+        inp: &GenInput<'_>,
+        order: &mut Ordering<GoSlot>,
+    ) -> Result<GenStats, DecodeError> {
+        merger.run(inp, order, self)
+    }
+}
+
+impl Out for Channel {
+    type Slot = ();
+
+    fn send(&mut self, m: Msg) -> ControlFlow<()> {
+        Channel::send(self, m)
+    }
+
+    fn order(
+        &mut self,
+        merger: &mut Merger,
+        inp: &GenInput<'_>,
+        order: &mut Ordering<()>,
+    ) -> Result<GenStats, DecodeError> {
+        let mut forward = Forward::new(self);
+        let res = merger.run(inp, order, &mut forward);
+        // Also on an error: what was ordered before it reaches the back, as
+        // on one thread (where it is applied at once).
+        let sent = forward.finish();
+        let stats = res?;
+        sent?;
+        Ok(stats)
     }
 }
 
@@ -119,8 +161,10 @@ impl<'h> Forward<'h> {
 }
 
 impl Consumer for Forward<'_> {
+    type Slot = ();
+
     #[inline]
-    fn transition(&mut self, t: &Transition<'_>) {
+    fn transition(&mut self, t: &Transition<'_>, _: &mut ()) {
         self.buf.push(Rec {
             ev: *t.ev,
             time: t.time,
@@ -224,12 +268,13 @@ impl<'a> Back<'a> {
         }
     }
 
-    /// Turns one transition into episode state (and episodes, to the sink).
-    /// Not inlined: the ordering calls it from each of its handlers.
+    /// Turns one transition of the goroutine whose episode state is `slot`
+    /// into episode state (and episodes, to the sink). Not inlined: the
+    /// ordering calls it from each of its handlers.
     #[inline(never)]
-    pub fn apply(&mut self, t: &Transition<'_>) {
-        if let Some((mut ge, slots)) = self.episodes() {
-            step(&mut ge, slots, t);
+    pub fn apply(&mut self, t: &Transition<'_>, slot: &mut GoSlot) {
+        if let Some((mut ge, _)) = self.episodes() {
+            ge.transition(t, slot);
         }
     }
 
@@ -254,14 +299,22 @@ impl<'a> Back<'a> {
         self.sink.progress(self.done, self.bytes.len() as u64)
     }
 
-    /// Emits the episodes still open at `end` (ns), in goroutine order.
-    pub fn finish(&mut self, end: i64) {
-        let mut open: Vec<(u64, GoSlot)> = self
-            .slots
-            .iter()
-            .filter(|(_, s)| s.is_open())
-            .map(|(g, s)| (g, *s))
-            .collect();
+    /// Emits the episodes still open at `end` (ns), in goroutine order:
+    /// those of `slots` (the ordering's, on one thread), else of the back's
+    /// own slots (two threads).
+    pub fn finish<'s>(&mut self, end: i64, slots: Option<impl Iterator<Item = (u64, &'s GoSlot)>>) {
+        let mut open: Vec<(u64, GoSlot)> = match slots {
+            Some(s) => s
+                .filter(|(_, s)| s.is_open())
+                .map(|(g, s)| (g, *s))
+                .collect(),
+            None => self
+                .slots
+                .iter()
+                .filter(|(_, s)| s.is_open())
+                .map(|(g, s)| (g, *s))
+                .collect(),
+        };
         open.sort_unstable_by_key(|&(g, _)| g);
         for (g, s) in open {
             self.tracker.finish(g, &s, end, self.tables, self.sink);
@@ -269,8 +322,9 @@ impl<'a> Back<'a> {
     }
 }
 
-/// Applies transition `t` to its goroutine's slot (dropped when the
-/// goroutine ends, as the ordering drops its state).
+/// Applies transition `t` to its goroutine's slot in the back's own table
+/// (two threads; dropped when the goroutine ends, as the ordering drops its
+/// state).
 #[inline(always)]
 fn step(ge: &mut GenEpisodes<'_>, slots: &mut GTable<GoSlot>, t: &Transition<'_>) {
     ge.transition(t, slots.get_mut(t.g));
@@ -283,9 +337,11 @@ fn step(ge: &mut GenEpisodes<'_>, slots: &mut GTable<GoSlot>, t: &Transition<'_>
 /// transition is applied at once (no chunk, no copy), and progress is
 /// reported at the ordering's ticks.
 impl Consumer for Back<'_> {
+    type Slot = GoSlot;
+
     #[inline]
-    fn transition(&mut self, t: &Transition<'_>) {
-        self.apply(t);
+    fn transition(&mut self, t: &Transition<'_>, slot: &mut GoSlot) {
+        self.apply(t, slot);
     }
 
     fn tick(&mut self) -> Result<(), DecodeError> {

@@ -305,7 +305,7 @@ impl Merger {
     pub fn run<C: Consumer>(
         &mut self,
         inp: &GenInput<'_>,
-        order: &mut Ordering,
+        order: &mut Ordering<C::Slot>,
         c: &mut C,
     ) -> Result<GenStats, DecodeError> {
         self.run_inner(inp, order, c).map_err(|e| *e)
@@ -314,7 +314,7 @@ impl Merger {
     fn run_inner<C: Consumer>(
         &mut self,
         inp: &GenInput<'_>,
-        order: &mut Ordering,
+        order: &mut Ordering<C::Slot>,
         c: &mut C,
     ) -> Result<GenStats, Box<DecodeError>> {
         // Go's reader returns a Sync event first (it matters for times only
@@ -384,7 +384,7 @@ impl Merger {
         &mut self,
         i: usize,
         inp: &GenInput<'_>,
-        order: &mut Ordering,
+        order: &mut Ordering<C::Slot>,
         c: &mut C,
     ) -> Result<Option<i64>, Box<DecodeError>> {
         let ci = self.heap[i].1;

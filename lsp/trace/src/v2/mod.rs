@@ -53,8 +53,9 @@ use crate::header::HEADER_LEN;
 use crate::varint::read_uvarint;
 use crate::{DecodeError, EpisodeSink, Header, Tables, Threads, TraceSummary, Warning};
 use batch::{GenBatches, GenEnd, Splitter};
+use episodes::GoSlot;
 use events::ev;
-use handoff::{Back, Channel, Forward, Msg, Out};
+use handoff::{Back, Channel, Msg, Out};
 use merge::{GenInput, MBatches, Merger};
 use order::{GenCtx, Ordering};
 use std::sync::Arc;
@@ -131,11 +132,6 @@ pub fn decode_detailed(
             version: format!("go 1.{} (old format, not for the v2 decoder)", header.minor),
         });
     }
-    let mut front = Decoder::new(bytes, header.minor);
-    if options.go_reader_times {
-        front.order.use_go_reader_times();
-        front.go_reader_times = true;
-    }
     let mut back = Back::new(bytes, tables, sink);
     let threaded = match options.threads {
         Threads::Auto => {
@@ -145,24 +141,36 @@ pub fn decode_detailed(
         Threads::Never => false,
         Threads::Always => true,
     };
-    let done = if threaded {
-        run_threaded(front, &mut back)
+    let two = if threaded {
+        run_threaded(Decoder::new(bytes, header.minor, options), &mut back)
     } else {
-        front.run(&mut Out::Here(&mut back))
-    }?;
-    back.finish(done.end);
+        None
+    };
+    let (summary, stats) = match two {
+        Some(done) => {
+            let done = done?;
+            back.finish(done.end, None::<std::iter::Empty<_>>);
+            (done.summary, done.stats)
+        }
+        None => {
+            let done = Decoder::<GoSlot>::new(bytes, header.minor, options).run(&mut back)?;
+            back.finish(done.end, Some(done.order.slots()));
+            (done.summary, done.stats)
+        }
+    };
     let stats = Stats {
         episodes: back.tracker.episodes,
-        ..done.stats
+        ..stats
     };
-    Ok((done.summary, stats))
+    Ok((summary, stats))
 }
 
-/// The ordering on a helper thread, episodes on this one (falls back to one
-/// thread when the helper cannot be started).
-fn run_threaded(front: Decoder<'_>, back: &mut Back<'_>) -> Result<FrontDone, DecodeError> {
-    // Lets this thread take the front back if the helper cannot start.
-    let cell = std::sync::Mutex::new(Some(front));
+/// The ordering on a helper thread, episodes on this one; `None` when the
+/// helper cannot be started (nothing was decoded: decode on one thread).
+fn run_threaded(
+    front: Decoder<'_, ()>,
+    back: &mut Back<'_>,
+) -> Option<Result<FrontDone<()>, DecodeError>> {
     std::thread::scope(|scope| {
         let (tx, rx) = std::sync::mpsc::sync_channel::<Msg>(DEPTH);
         let (spare_tx, spare_rx) = std::sync::mpsc::channel();
@@ -170,21 +178,11 @@ fn run_threaded(front: Decoder<'_>, back: &mut Back<'_>) -> Result<FrontDone, De
             tx,
             spare: spare_rx,
         };
-        let cell_ref = &cell;
         let spawned = std::thread::Builder::new()
             .name("goblock-v2-order".into())
-            .spawn_scoped(scope, move || {
-                let front = cell_ref.lock().ok()?.take()?;
-                Some(front.run(&mut Out::Thread(&mut chan)))
-            });
+            .spawn_scoped(scope, move || front.run(&mut chan));
         let Ok(helper) = spawned else {
-            let front = cell.lock().ok().and_then(|mut f| f.take());
-            return match front {
-                Some(f) => f.run(&mut Out::Here(back)),
-                None => Err(DecodeError::Inconsistent {
-                    what: "could not start the decoding thread".into(),
-                }),
-            };
+            return None;
         };
         let mut cancelled = false;
         for m in rx.iter() {
@@ -200,28 +198,31 @@ fn run_threaded(front: Decoder<'_>, back: &mut Back<'_>) -> Result<FrontDone, De
         // Unblocks the helper if it is still sending.
         drop(rx);
         let res = match helper.join() {
-            Ok(Some(r)) => r,
-            Ok(None) | Err(_) => Err(DecodeError::Inconsistent {
+            Ok(r) => r,
+            Err(_) => Err(DecodeError::Inconsistent {
                 what: "the decoding thread stopped unexpectedly".into(),
             }),
         };
         if cancelled {
-            return Err(DecodeError::Cancelled);
+            return Some(Err(DecodeError::Cancelled));
         }
-        res
+        Some(res)
     })
 }
 
 /// What the front hands back when the input is consumed.
-struct FrontDone {
+struct FrontDone<S> {
     summary: TraceSummary,
     stats: Stats,
     /// End of the trace (ns, same clock as transition times).
     end: i64,
+    /// The ordering's final state (the goroutines' slots).
+    order: Ordering<S>,
 }
 
-/// Reusable per-generation state.
-struct Decoder<'a> {
+/// Reusable per-generation state; `S` is what the ordering keeps per
+/// goroutine for the back ([`Out::Slot`]).
+struct Decoder<'a, S> {
     bytes: &'a [u8],
     minor: u32,
     summary: TraceSummary,
@@ -229,7 +230,7 @@ struct Decoder<'a> {
     gt: GenTables,
     ms: Vec<MBatches>,
     m_index: FxHashMap<u64, usize>,
-    order: Ordering,
+    order: Ordering<S>,
     merger: Merger,
     /// Time origin (ns), set from the first generation.
     origin: i64,
@@ -251,9 +252,9 @@ struct Cut {
     what: String,
 }
 
-impl<'a> Decoder<'a> {
-    fn new(bytes: &'a [u8], minor: u32) -> Self {
-        Decoder {
+impl<'a, S: Default + Clone> Decoder<'a, S> {
+    fn new(bytes: &'a [u8], minor: u32, options: &Options) -> Self {
+        let mut d = Decoder {
             bytes,
             minor,
             summary: TraceSummary {
@@ -275,7 +276,12 @@ impl<'a> Decoder<'a> {
             cpu_times: Vec::new(),
             go_reader_times: false,
             nargs: merge::nargs_table(minor),
+        };
+        if options.go_reader_times {
+            d.order.use_go_reader_times();
+            d.go_reader_times = true;
         }
+        d
     }
 
     fn warn(&mut self, offset: Option<usize>, message: String) {
@@ -286,7 +292,7 @@ impl<'a> Decoder<'a> {
     }
 
     /// Decodes every generation, sending transitions to `out`.
-    fn run(mut self, out: &mut Out<'_, '_>) -> Result<FrontDone, DecodeError> {
+    fn run<O: Out<Slot = S>>(mut self, out: &mut O) -> Result<FrontDone<S>, DecodeError> {
         if self.minor > events::GO126 {
             self.warn(
                 None,
@@ -334,6 +340,7 @@ impl<'a> Decoder<'a> {
                 episodes: 0,
             },
             end,
+            order: self.order,
         })
     }
 
@@ -489,10 +496,10 @@ impl<'a> Decoder<'a> {
         None
     }
 
-    fn run_generation(
+    fn run_generation<O: Out<Slot = S>>(
         &mut self,
         gb: &GenBatches,
-        out: &mut Out<'_, '_>,
+        out: &mut O,
     ) -> Result<Arc<GenTables>, DecodeError> {
         let freq = self.gt.freq().unwrap_or(1.0);
         if self.first_gen {
@@ -537,19 +544,7 @@ impl<'a> Decoder<'a> {
             min_ts: gb.min_ts,
             cpu_times: &self.cpu_times,
         };
-        let stats = match out {
-            Out::Here(back) => self.merger.run(&inp, &mut self.order, &mut **back)?,
-            Out::Thread(chan) => {
-                let mut forward = Forward::new(chan);
-                let res = self.merger.run(&inp, &mut self.order, &mut forward);
-                // Also on an error: what was ordered before it reaches the
-                // back, as on one thread (where it is applied at once).
-                let sent = forward.finish();
-                let stats = res?;
-                sent?;
-                stats
-            }
-        };
+        let stats = out.order(&mut self.merger, &inp, &mut self.order)?;
         self.summary.events += stats.events;
         if let Some(t) = stats.max_time {
             self.last_time = Some(self.last_time.map_or(t, |l| l.max(t)));

@@ -141,8 +141,12 @@ pub(crate) struct Transition<'a> {
 
 /// Receives goroutine transitions.
 pub(crate) trait Consumer {
-    /// One transition.
-    fn transition(&mut self, t: &Transition<'_>);
+    /// What the consumer keeps per goroutine, stored in the ordering's own
+    /// goroutine state (one lookup serves both): created with the goroutine,
+    /// dropped when the ordering forgets it.
+    type Slot: Default + Clone;
+    /// One transition, with the goroutine's slot.
+    fn transition(&mut self, t: &Transition<'_>, slot: &mut Self::Slot);
     /// Called every 2²⁰ events: a chance to report progress or cancel.
     fn tick(&mut self) -> Result<(), DecodeError> {
         Ok(())
@@ -256,30 +260,42 @@ struct Region {
 /// Goroutine state (`gState`). Kept small (it is looked up for most
 /// events); the rarely used user regions and special
 /// ranges live in [`GExtra`], beside.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct GState {
+#[derive(Clone, Debug)]
+pub(crate) struct GState<S> {
     status: u64,
     seq: Seq,
+    /// The consumer's state of this goroutine ([`Consumer::Slot`]).
+    slot: S,
 }
 
-impl GState {
+impl<S: Default> GState<S> {
     fn new(status: u64, seq: Seq) -> Self {
-        GState { status, seq }
+        GState {
+            status,
+            seq,
+            slot: S::default(),
+        }
     }
 }
 
 /// Go's `o.gStates`: goroutine id → [`GState`], in a [`GTable`] (most
 /// events look a goroutine up; a vector index beats hashing).
-#[derive(Debug, Default)]
-struct GStates(GTable<Option<GState>>);
+#[derive(Debug)]
+struct GStates<S>(GTable<Option<GState<S>>>);
 
-impl GStates {
+impl<S> Default for GStates<S> {
+    fn default() -> Self {
+        GStates(GTable::default())
+    }
+}
+
+impl<S: Default + Clone> GStates<S> {
     #[inline(always)]
-    fn get(&self, g: &u64) -> Option<&GState> {
+    fn get(&self, g: &u64) -> Option<&GState<S>> {
         self.0.get(*g)?.as_ref()
     }
     #[inline(always)]
-    fn get_mut(&mut self, g: &u64) -> Option<&mut GState> {
+    fn get_mut(&mut self, g: &u64) -> Option<&mut GState<S>> {
         self.0.find_mut(*g)?.as_mut()
     }
     #[inline]
@@ -287,7 +303,7 @@ impl GStates {
         self.get(g).is_some()
     }
     #[inline]
-    fn insert(&mut self, g: u64, st: GState) {
+    fn insert(&mut self, g: u64, st: GState<S>) {
         *self.0.get_mut(g) = Some(st);
     }
     #[inline]
@@ -432,17 +448,21 @@ fn fire<C: Consumer>(
     from: GoState,
     to: GoState,
     ctx: Ctx,
+    slot: &mut C::Slot,
 ) {
     let time = clock.stamp(e.time);
-    c.transition(&Transition {
-        ev: e,
-        time,
-        source,
-        g,
-        from,
-        to,
-        ctx_g: ctx.g,
-    });
+    c.transition(
+        &Transition {
+            ev: e,
+            time,
+            source,
+            g,
+            from,
+            to,
+            ctx_g: ctx.g,
+        },
+        slot,
+    );
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -525,8 +545,8 @@ pub(crate) struct GenCtx<'a> {
 type Step = Result<bool, String>;
 
 /// The ordering state (Go's `ordering`), generic over the consumer payload.
-pub(crate) struct Ordering {
-    g: GStates,
+pub(crate) struct Ordering<S> {
+    g: GStates<S>,
     /// Regions and ranges of goroutines that have any.
     g_extra: FxHashMap<u64, GExtra>,
     p: Procs,
@@ -540,7 +560,7 @@ pub(crate) struct Ordering {
     cur_slot: usize,
 }
 
-impl Default for Ordering {
+impl<S> Default for Ordering<S> {
     fn default() -> Self {
         Ordering {
             g: GStates::default(),
@@ -557,7 +577,7 @@ impl Default for Ordering {
     }
 }
 
-impl Ordering {
+impl<S: Default + Clone> Ordering<S> {
     /// Switches to Go-reader times: every event Go's reader would return
     /// (including its Sync events and CPU samples, see `merge.rs`) gets
     /// `max(time, previous + 1)`, as in Go's `Reader.ReadEvent`.
@@ -599,6 +619,15 @@ impl Ordering {
         Ok(true)
     }
 
+    /// Every goroutine the ordering knows, with its consumer slot (in no
+    /// particular order).
+    pub fn slots(&self) -> impl Iterator<Item = (u64, &S)> {
+        self.g
+            .0
+            .iter()
+            .filter_map(|(g, st)| st.as_ref().map(|st| (g, &st.slot)))
+    }
+
     /// Go's `delete(o.gStates, id)`.
     #[inline]
     fn remove_g(&mut self, id: u64) {
@@ -612,7 +641,7 @@ impl Ordering {
     /// (Go's `ordering.Advance`, followed by the table-id check Go's reader
     /// does on every event it returns).
     #[inline(always)]
-    pub fn advance<C: Consumer>(
+    pub fn advance<C: Consumer<Slot = S>>(
         &mut self,
         e: &mut Ev,
         m: u64,
@@ -663,7 +692,13 @@ impl Ordering {
         }
     }
 
-    fn dispatch<C: Consumer>(&mut self, e: &mut Ev, gc: &GenCtx<'_>, cur: Ctx, c: &mut C) -> Step {
+    fn dispatch<C: Consumer<Slot = S>>(
+        &mut self,
+        e: &mut Ev,
+        gc: &GenCtx<'_>,
+        cur: Ctx,
+        c: &mut C,
+    ) -> Step {
         match e.typ {
             ev::PROCS_CHANGE | ev::GO_LABEL | ev::USER_LOG => {
                 annotation(cur)?;
@@ -841,7 +876,13 @@ impl Ordering {
         self.ret(cur)
     }
 
-    fn go_status<C: Consumer>(&mut self, e: &Ev, gc: &GenCtx<'_>, mut cur: Ctx, c: &mut C) -> Step {
+    fn go_status<C: Consumer<Slot = S>>(
+        &mut self,
+        e: &Ev,
+        gc: &GenCtx<'_>,
+        mut cur: Ctx,
+        c: &mut C,
+    ) -> Step {
         let gid = e.args[0];
         let mid = e.args[1];
         let status = e.args[2];
@@ -916,7 +957,13 @@ impl Ordering {
         self.ret(new)
     }
 
-    fn go_create<C: Consumer>(&mut self, e: &Ev, gc: &GenCtx<'_>, cur: Ctx, c: &mut C) -> Step {
+    fn go_create<C: Consumer<Slot = S>>(
+        &mut self,
+        e: &Ev,
+        gc: &GenCtx<'_>,
+        cur: Ctx,
+        c: &mut C,
+    ) -> Step {
         validate_ctx::<MU, MU, MY>(cur)?;
         if let Some(st) = self.g.get(&cur.g)
             && st.status != gs::RUNNING
@@ -944,7 +991,7 @@ impl Ordering {
         self.ret(cur)
     }
 
-    fn go_stop_exec<C: Consumer>(&mut self, e: &Ev, cur: Ctx, c: &mut C) -> Step {
+    fn go_stop_exec<C: Consumer<Slot = S>>(&mut self, e: &Ev, cur: Ctx, c: &mut C) -> Step {
         validate_ctx::<MU, MU, MU>(cur)?;
         let Some(st) = self.g.get_mut(&cur.g) else {
             return Err(cold(format_args!(
@@ -979,6 +1026,7 @@ impl Ordering {
             GoState::Running,
             to,
             cur,
+            &mut st.slot,
         );
         if e.typ == ev::GO_DESTROY {
             self.remove_g(cur.g);
@@ -986,7 +1034,13 @@ impl Ordering {
         self.ret(Ctx { g: NO_G, ..cur })
     }
 
-    fn go_start<C: Consumer>(&mut self, e: &Ev, gc: &GenCtx<'_>, cur: Ctx, c: &mut C) -> Step {
+    fn go_start<C: Consumer<Slot = S>>(
+        &mut self,
+        e: &Ev,
+        gc: &GenCtx<'_>,
+        cur: Ctx,
+        c: &mut C,
+    ) -> Step {
         let gid = e.args[0];
         let seq = Seq::new(gc.generation, e.args[1]);
         match self.g.get_mut(&gid) {
@@ -1003,6 +1057,7 @@ impl Ordering {
                     GoState::Runnable,
                     GoState::Running,
                     cur,
+                    &mut st.slot,
                 );
                 self.ret(Ctx { g: gid, ..cur })
             }
@@ -1010,7 +1065,13 @@ impl Ordering {
         }
     }
 
-    fn go_unblock<C: Consumer>(&mut self, e: &Ev, gc: &GenCtx<'_>, cur: Ctx, c: &mut C) -> Step {
+    fn go_unblock<C: Consumer<Slot = S>>(
+        &mut self,
+        e: &Ev,
+        gc: &GenCtx<'_>,
+        cur: Ctx,
+        c: &mut C,
+    ) -> Step {
         let gid = e.args[0];
         let seq = Seq::new(gc.generation, e.args[1]);
         match self.g.get_mut(&gid) {
@@ -1026,6 +1087,7 @@ impl Ordering {
                     GoState::Waiting,
                     GoState::Runnable,
                     cur,
+                    &mut st.slot,
                 );
                 self.ret(cur)
             }
@@ -1033,7 +1095,13 @@ impl Ordering {
         }
     }
 
-    fn go_switch<C: Consumer>(&mut self, e: &Ev, gc: &GenCtx<'_>, cur: Ctx, c: &mut C) -> Step {
+    fn go_switch<C: Consumer<Slot = S>>(
+        &mut self,
+        e: &Ev,
+        gc: &GenCtx<'_>,
+        cur: Ctx,
+        c: &mut C,
+    ) -> Step {
         validate_ctx::<MU, MU, MU>(cur)?;
         match self.g.get(&cur.g) {
             None => {
@@ -1112,7 +1180,7 @@ impl Ordering {
         self.ret(Ctx { g: next, ..cur })
     }
 
-    fn go_syscall_begin<C: Consumer>(
+    fn go_syscall_begin<C: Consumer<Slot = S>>(
         &mut self,
         e: &Ev,
         gc: &GenCtx<'_>,
@@ -1154,7 +1222,7 @@ impl Ordering {
         self.ret(cur)
     }
 
-    fn go_syscall_end<C: Consumer>(&mut self, e: &Ev, cur: Ctx, c: &mut C) -> Step {
+    fn go_syscall_end<C: Consumer<Slot = S>>(&mut self, e: &Ev, cur: Ctx, c: &mut C) -> Step {
         validate_ctx::<MU, MU, MU>(cur)?;
         let name = events::name(e.typ);
         match self.g.get_mut(&cur.g) {
@@ -1189,7 +1257,12 @@ impl Ordering {
         self.ret(cur)
     }
 
-    fn go_syscall_end_blocked<C: Consumer>(&mut self, e: &Ev, cur: Ctx, c: &mut C) -> Step {
+    fn go_syscall_end_blocked<C: Consumer<Slot = S>>(
+        &mut self,
+        e: &Ev,
+        cur: Ctx,
+        c: &mut C,
+    ) -> Step {
         let name = events::name(e.typ);
         if cur.p != NO_P {
             let Some(pst) = self.p.get(cur.p) else {
@@ -1221,7 +1294,7 @@ impl Ordering {
         self.ret(Ctx { g: NO_G, ..cur })
     }
 
-    fn go_create_syscall<C: Consumer>(
+    fn go_create_syscall<C: Consumer<Slot = S>>(
         &mut self,
         e: &Ev,
         gc: &GenCtx<'_>,
@@ -1242,7 +1315,7 @@ impl Ordering {
         self.ret(Ctx { g: newg, ..cur })
     }
 
-    fn go_destroy_syscall<C: Consumer>(&mut self, e: &Ev, cur: Ctx, c: &mut C) -> Step {
+    fn go_destroy_syscall<C: Consumer<Slot = S>>(&mut self, e: &Ev, cur: Ctx, c: &mut C) -> Step {
         validate_ctx::<MU, MY, MU>(cur)?;
         let name = events::name(e.typ);
         match self.g.get(&cur.g) {
@@ -1517,7 +1590,7 @@ impl Ordering {
 
     #[allow(clippy::too_many_arguments)]
     #[inline]
-    fn emit<C: Consumer>(
+    fn emit<C: Consumer<Slot = S>>(
         &mut self,
         c: &mut C,
         e: &Ev,
@@ -1529,8 +1602,18 @@ impl Ordering {
     ) {
         // Only goroutines the ordering knows have transitions (the episode
         // builder's per-goroutine state mirrors this set).
-        if self.g.contains_key(&g) {
-            fire(c, &mut self.clock, e, source, g, from, to, ctx);
+        if let Some(st) = self.g.get_mut(&g) {
+            fire(
+                c,
+                &mut self.clock,
+                e,
+                source,
+                g,
+                from,
+                to,
+                ctx,
+                &mut st.slot,
+            );
         } else {
             self.clock.stamp(e.time);
         }
