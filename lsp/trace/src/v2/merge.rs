@@ -116,6 +116,9 @@ pub(crate) struct GenStats {
     pub max_time: Option<i64>,
 }
 
+/// [`Consumer::tick`] comes every `TICK_MASK + 1` events.
+const TICK_MASK: u64 = (1 << 20) - 1;
+
 /// Reusable buffers for [`run`].
 #[derive(Debug, Default)]
 pub(crate) struct Merger {
@@ -344,6 +347,7 @@ impl Merger {
                 sift_up(&mut self.heap, last);
             }
         }
+        let mut max_time = i64::MIN;
         while !self.heap.is_empty() {
             if ci < cpu.len() {
                 let head = self.heap[0].0;
@@ -352,29 +356,86 @@ impl Merger {
                     ci += 1;
                 }
             }
-            let mut advanced = self.try_advance(0, inp, order, c)?;
-            if advanced.is_none() {
-                self.heap.sort_by_key(|&(t, _)| t);
-                for i in 1..self.heap.len() {
-                    advanced = self.try_advance(i, inp, order, c)?;
-                    if advanced.is_some() {
-                        break;
-                    }
+            let cpu_next = cpu.get(ci).copied().unwrap_or(i64::MAX);
+            if self.run_earliest(inp, order, c, cpu_next, &mut stats.events, &mut max_time)? {
+                continue;
+            }
+            self.heap.sort_by_key(|&(t, _)| t);
+            let mut advanced = None;
+            for i in 1..self.heap.len() {
+                advanced = self.try_advance(i, inp, order, c)?;
+                if advanced.is_some() {
+                    break;
                 }
             }
             let Some(t) = advanced else {
                 return Err(Box::new(self.broken(inp)));
             };
-            stats.max_time = Some(stats.max_time.map_or(t, |m| m.max(t)));
+            max_time = max_time.max(t);
             stats.events += 1;
-            if stats.events & ((1 << 20) - 1) == 0 {
+            if stats.events & TICK_MASK == 0 {
                 c.tick()?;
             }
+        }
+        if stats.events > 0 {
+            stats.max_time = Some(max_time);
         }
         for &t in cpu.get(ci..).unwrap_or(&[]) {
             order.stamp(t);
         }
         Ok(stats)
+    }
+
+    /// Go's `tryAdvance` of the earliest M, repeated for as long as that M
+    /// stays the earliest: its next event is not later than the heap's
+    /// other candidates (their minimum is a child of the root; ties keep the
+    /// parent, as in Go's `min3`) nor than the next CPU sample `cpu_next`
+    /// (Go-reader time mode), so the heap does not change and Go's reader
+    /// would pick this M again. Counts the applied events into `events` and
+    /// their latest time into `max_time`; `Ok(false)` when the earliest M's
+    /// event cannot advance yet.
+    #[inline(always)]
+    fn run_earliest<C: Consumer>(
+        &mut self,
+        inp: &GenInput<'_>,
+        order: &mut Ordering<C::Slot>,
+        c: &mut C,
+        cpu_next: i64,
+        events: &mut u64,
+        max_time: &mut i64,
+    ) -> Result<bool, Box<DecodeError>> {
+        let limit = match self.heap.get(1..3) {
+            Some([a, b]) => a.0.min(b.0),
+            _ => self.heap.get(1).map_or(i64::MAX, |a| a.0),
+        };
+        let Some(&(_, top)) = self.heap.first() else {
+            return Ok(false);
+        };
+        let Some(cur) = self.cursors.get_mut(top) else {
+            return Ok(false);
+        };
+        let mut advanced = false;
+        while order.advance(&mut cur.ev, cur.m, cur.m_slot, &inp.gc, c)? {
+            advanced = true;
+            *max_time = (*max_time).max(cur.ev.time);
+            *events += 1;
+            if *events & TICK_MASK == 0 {
+                c.tick()?;
+            }
+            if !cur.next(inp)? {
+                heap_remove(&mut self.heap, 0);
+                return Ok(true);
+            }
+            let t = cur.ev.time;
+            self.heap[0].0 = t;
+            if t > limit || t > cpu_next {
+                sift_down(&mut self.heap, 0);
+                return Ok(true);
+            }
+        }
+        // Its next event waits (already the root's key): the caller tries
+        // the others, as Go's reader does after a failed `tryAdvance`.
+        Ok(advanced)
     }
 
     /// Go's `tryAdvance`: apply the event of heap entry `i`, refill its
@@ -396,14 +457,8 @@ impl Merger {
         }
         let time = cur.ev.time;
         if cur.next(inp)? {
-            let t = cur.ev.time;
-            self.heap[i].0 = t;
-            // Mostly the earliest M stays the earliest: then neither sift
-            // moves anything (ties keep the parent, as in Go's `min3`).
-            let stays = i == 0
-                && self.heap.get(1).is_none_or(|c| t <= c.0)
-                && self.heap.get(2).is_none_or(|c| t <= c.0);
-            if !stays && sift_up(&mut self.heap, i) == i {
+            self.heap[i].0 = cur.ev.time;
+            if sift_up(&mut self.heap, i) == i {
                 sift_down(&mut self.heap, i);
             }
         } else {
