@@ -77,6 +77,8 @@ pub fn run(args: &ReportArgs, out: &mut dyn std::io::Write) -> anyhow::Result<i3
             workspace: &ws,
             binary: args.binary.clone(),
             trace_index: i as u32,
+            // The report prints totals only.
+            details: false,
         };
         match goblock_analysis::analyze_file(path, &opts, &mut |_, _, _| {
             std::ops::ControlFlow::Continue(())

@@ -123,6 +123,10 @@ pub struct Options<'a> {
     pub binary: BinaryChoice,
     /// Index of this trace among those loaded together.
     pub trace_index: u32,
+    /// Keep, per line, the duration histogram, the wakers and the longest
+    /// episodes (hovers and hints need them; `goblock report` prints none,
+    /// and skipping them saves a third of the per-episode folding).
+    pub details: bool,
 }
 
 /// Analyses a trace file (memory-mapped; pages already decoded are released
@@ -202,6 +206,9 @@ fn analyze_bytes_with(
         progress(Stage::Decode, done, total)
     };
     let mut agg = StackAggregator::new(opts.trace_index).with_progress(&mut on_progress);
+    if !opts.details {
+        agg = agg.totals_only();
+    }
     let summary = goblock_trace::decode(bytes, &mut tables, &mut agg).map_err(|e| match e {
         DecodeError::Cancelled => AnalysisError::Cancelled,
         source => AnalysisError::Decode {

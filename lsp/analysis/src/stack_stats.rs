@@ -92,17 +92,22 @@ impl StackStats {
         self.closed_total_ns + self.open_total_ns
     }
 
-    /// Adds one episode.
+    /// Adds one episode: its totals and its details.
     #[inline]
     pub fn add(&mut self, ep: &Episode, trace: u32) {
+        let d = self.add_totals(ep);
+        self.add_details(ep, d, trace);
+    }
+
+    /// Counts one episode in the totals (counts, times, maximum, distinct
+    /// goroutines) only; returns its duration.
+    #[inline]
+    pub fn add_totals(&mut self, ep: &Episode) -> u64 {
         let d = ep.duration_ns();
         if ep.is_closed() {
             self.closed_count += 1;
             self.closed_total_ns += d;
             self.closed_max_ns = self.closed_max_ns.max(d);
-            self.hist.record(d);
-            let waker = ep.waker.map(|w| w.stack).unwrap_or(StackId::EMPTY);
-            self.wakers.add(waker, d);
         } else {
             self.open_count += 1;
             self.open_total_ns += d;
@@ -119,6 +124,18 @@ impl StackStats {
             } else {
                 self.goroutines_saturated = true;
             }
+        }
+        d
+    }
+
+    /// Adds one episode of duration `d` to the details: the histogram and
+    /// the wakers (closed episodes) and the longest episodes.
+    #[inline]
+    fn add_details(&mut self, ep: &Episode, d: u64, trace: u32) {
+        if ep.is_closed() {
+            self.hist.record(d);
+            let waker = ep.waker.map(|w| w.stack).unwrap_or(StackId::EMPTY);
+            self.wakers.add(waker, d);
         }
         if self.longest.len() < TOP_EPISODES || d > self.longest_floor {
             keep_longest(
@@ -220,6 +237,9 @@ pub struct StackAggregator<'a> {
     stats: Vec<StackStats>,
     /// Episodes seen.
     pub episodes: u64,
+    /// Keep the details (histograms, wakers, longest episodes) besides the
+    /// totals.
+    details: bool,
     trace: u32,
     progress: Option<&'a mut dyn FnMut(u64, u64) -> ControlFlow<()>>,
 }
@@ -232,9 +252,18 @@ impl<'a> StackAggregator<'a> {
             keys: Vec::new(),
             stats: Vec::new(),
             episodes: 0,
+            details: true,
             trace,
             progress: None,
         }
+    }
+
+    /// Keeps the totals only ([`StackStats::add_totals`]): histograms,
+    /// wakers and longest episodes stay empty. For consumers that show
+    /// none of them (`goblock report`); saves a third of the folding.
+    pub fn totals_only(mut self) -> Self {
+        self.details = false;
+        self
     }
 
     /// Forwards progress to `f` (which may cancel by returning Break).
@@ -291,8 +320,13 @@ impl EpisodeSink for StackAggregator<'_> {
             category: ep.category,
             reason: ep.reason,
         };
-        let trace = self.trace;
-        self.stats_for(key).add(ep, trace);
+        let (trace, details) = (self.trace, self.details);
+        let st = self.stats_for(key);
+        if details {
+            st.add(ep, trace);
+        } else {
+            st.add_totals(ep);
+        }
     }
 
     fn progress(&mut self, done: u64, total: u64) -> ControlFlow<()> {
@@ -332,6 +366,55 @@ mod tests {
         all.sort_unstable_by(|a, b| b.cmp(a));
         let got: Vec<u64> = l.iter().map(|e| e.duration_ns).collect();
         assert_eq!(got, all[..TOP_EPISODES]);
+    }
+
+    /// Folding the episodes of real traces with and without details gives
+    /// the same totals; without, the details stay empty.
+    #[test]
+    fn totals_only_keeps_the_same_totals() {
+        let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata");
+        for trace in [
+            "go1.26/blocking.trace",
+            "go1.22/pprof-http.trace",
+            "go1.19/blocking.trace",
+        ] {
+            let bytes = std::fs::read(format!("{root}/{trace}")).expect("committed trace");
+            let fold = |details: bool| {
+                let mut tables = Tables::new();
+                let mut agg = StackAggregator::new(0);
+                if !details {
+                    agg = agg.totals_only();
+                }
+                goblock_trace::decode(&bytes, &mut tables, &mut agg).expect("decodes");
+                (agg.episodes, agg.into_stats())
+            };
+            let (n_full, full) = fold(true);
+            let (n_totals, totals) = fold(false);
+            assert!(n_full > 0, "{trace}");
+            assert_eq!(n_full, n_totals, "{trace}");
+            assert_eq!(full.len(), totals.len(), "{trace}");
+            assert!(
+                full.values()
+                    .any(|s| s.hist.count() > 0 && !s.longest.is_empty())
+            );
+            for (key, f) in &full {
+                let t = &totals[key];
+                let sum = |s: &StackStats| {
+                    (
+                        s.closed_count,
+                        s.closed_total_ns,
+                        s.closed_max_ns,
+                        s.open_count,
+                        s.open_total_ns,
+                        s.goroutines.len(),
+                        s.goroutines_saturated,
+                    )
+                };
+                assert_eq!(sum(f), sum(t), "{trace} {key:?}");
+                assert_eq!(f.hist.count(), f.closed_count, "{trace} {key:?}");
+                assert!(t.hist.count() == 0 && t.wakers.is_empty() && t.longest.is_empty());
+            }
+        }
     }
 
     #[test]

@@ -124,6 +124,7 @@ pub fn preview(
         workspace,
         binary,
         trace_index,
+        details: true,
     };
     let mut cb = |_: Stage, _: u64, _: u64| {
         if cancelled() {
@@ -162,6 +163,7 @@ pub fn load(
         workspace,
         binary,
         trace_index,
+        details: true,
     };
     let mut last = u32::MAX;
     let mut cb = |stage: Stage, done: u64, total: u64| {
