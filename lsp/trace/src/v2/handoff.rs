@@ -269,9 +269,10 @@ impl<'a> Back<'a> {
     }
 
     /// Turns one transition of the goroutine whose episode state is `slot`
-    /// into episode state (and episodes, to the sink). Not inlined: the
-    /// ordering calls it from each of its handlers.
-    #[inline(never)]
+    /// into episode state (and episodes, to the sink). Inlined into the
+    /// ordering's handlers, where the event type is known: the episode
+    /// builder's own `match` on it folds away.
+    #[inline(always)]
     pub fn apply(&mut self, t: &Transition<'_>, slot: &mut GoSlot) {
         if let Some((mut ge, _)) = self.episodes() {
             ge.transition(t, slot);
@@ -339,7 +340,7 @@ fn step(ge: &mut GenEpisodes<'_>, slots: &mut GTable<GoSlot>, t: &Transition<'_>
 impl Consumer for Back<'_> {
     type Slot = GoSlot;
 
-    #[inline]
+    #[inline(always)]
     fn transition(&mut self, t: &Transition<'_>, slot: &mut GoSlot) {
         self.apply(t, slot);
     }
