@@ -154,7 +154,7 @@ impl Tracker {
     }
 
     #[allow(clippy::too_many_arguments)]
-    #[inline]
+    #[inline(always)]
     fn emit(
         &mut self,
         g: u64,
@@ -244,7 +244,7 @@ impl GenEpisodes<'_> {
         self.res.sym(self.gt, self.bytes, self.tables, id)
     }
 
-    #[inline]
+    #[inline(always)]
     fn close(&mut self, g: u64, s: &mut GoSlot, end: i64, waker: Option<Waker>) {
         self.tracker
             .emit(g, s, end, false, waker, self.tables, self.sink);
@@ -254,7 +254,7 @@ impl GenEpisodes<'_> {
     }
 
     #[allow(clippy::too_many_arguments)]
-    #[inline]
+    #[inline(always)]
     fn open(
         &mut self,
         g: u64,

@@ -1189,7 +1189,7 @@ impl<S: Default + Clone> Ordering<S> {
     ) -> Step {
         validate_ctx::<MU, MU, MU>(cur)?;
         let name = events::name(e.typ);
-        match self.g.get_mut(&cur.g) {
+        let st = match self.g.get_mut(&cur.g) {
             None => {
                 return Err(cold(format_args!(
                     "event {name} for goroutine ({}) that doesn't exist",
@@ -1201,8 +1201,11 @@ impl<S: Default + Clone> Ordering<S> {
                     "{name} event for goroutine that's not Running"
                 )));
             }
-            Some(st) => st.status = gs::SYSCALL,
-        }
+            Some(st) => {
+                st.status = gs::SYSCALL;
+                st
+            }
+        };
         let Some(pst) = self.p.get_mut(cur.p) else {
             return Err(cold(format_args!(
                 "uninitialized proc {} found during {name}",
@@ -1218,14 +1221,25 @@ impl<S: Default + Clone> Ordering<S> {
             )));
         }
         pst.seq = pseq;
-        self.emit(c, e, e.typ, cur.g, GoState::Running, GoState::Syscall, cur);
+        let (from, to) = (GoState::Running, GoState::Syscall);
+        fire(
+            c,
+            &mut self.clock,
+            e,
+            e.typ,
+            cur.g,
+            from,
+            to,
+            cur,
+            &mut st.slot,
+        );
         self.ret(cur)
     }
 
     fn go_syscall_end<C: Consumer<Slot = S>>(&mut self, e: &Ev, cur: Ctx, c: &mut C) -> Step {
         validate_ctx::<MU, MU, MU>(cur)?;
         let name = events::name(e.typ);
-        match self.g.get_mut(&cur.g) {
+        let st = match self.g.get_mut(&cur.g) {
             None => {
                 return Err(cold(format_args!(
                     "event {name} for goroutine ({}) that doesn't exist",
@@ -1237,8 +1251,11 @@ impl<S: Default + Clone> Ordering<S> {
                     "{name} event for goroutine that's not Running"
                 )));
             }
-            Some(st) => st.status = gs::RUNNING,
-        }
+            Some(st) => {
+                st.status = gs::RUNNING;
+                st
+            }
+        };
         let Some(pst) = self.p.get_mut(cur.p) else {
             return Err(cold(format_args!(
                 "uninitialized proc {} found during {name}",
@@ -1253,7 +1270,18 @@ impl<S: Default + Clone> Ordering<S> {
             )));
         }
         pst.status = ps::RUNNING;
-        self.emit(c, e, e.typ, cur.g, GoState::Syscall, GoState::Running, cur);
+        let (from, to) = (GoState::Syscall, GoState::Running);
+        fire(
+            c,
+            &mut self.clock,
+            e,
+            e.typ,
+            cur.g,
+            from,
+            to,
+            cur,
+            &mut st.slot,
+        );
         self.ret(cur)
     }
 
