@@ -226,15 +226,13 @@ pub fn keep_longest(list: &mut Vec<KeptEpisode>, e: KeptEpisode) {
 /// An [`EpisodeSink`] folding episodes per [`StackKey`], with optional
 /// progress forwarding and cancellation.
 pub struct StackAggregator<'a> {
-    /// Per stack id: index of its first key in `keys` (`NONE`: none yet).
-    /// Stack ids are dense (interned), so this replaces hashing the key.
+    /// Per stack id: index of its first key in `entries` (`NONE`: none
+    /// yet). Stack ids are dense (interned), so this replaces hashing the key.
     by_stack: Vec<u32>,
-    /// The keys, and per key the index of the next key with the same stack
-    /// (`NONE`: last); most stacks have one key. Compact, apart from the
-    /// statistics, so that finding a key touches little memory.
-    keys: Vec<(StackKey, u32)>,
-    /// Statistics, by key index.
-    stats: Vec<StackStats>,
+    /// Per key: the key, the index of the next key with the same stack
+    /// (`NONE`: last; most stacks have one key) and the statistics, whose
+    /// hot counters share the key's cache line.
+    entries: Vec<Entry>,
     /// Episodes seen.
     pub episodes: u64,
     /// Keep the details (histograms, wakers, longest episodes) besides the
@@ -249,8 +247,7 @@ impl<'a> StackAggregator<'a> {
     pub fn new(trace: u32) -> Self {
         StackAggregator {
             by_stack: Vec::new(),
-            keys: Vec::new(),
-            stats: Vec::new(),
+            entries: Vec::new(),
             episodes: 0,
             details: true,
             trace,
@@ -274,11 +271,7 @@ impl<'a> StackAggregator<'a> {
 
     /// The folded statistics.
     pub fn into_stats(self) -> FxHashMap<StackKey, StackStats> {
-        self.keys
-            .into_iter()
-            .map(|(k, _)| k)
-            .zip(self.stats)
-            .collect()
+        self.entries.into_iter().map(|e| (e.key, e.stats)).collect()
     }
 
     #[inline]
@@ -288,11 +281,11 @@ impl<'a> StackAggregator<'a> {
             self.by_stack.resize(si + 1, NONE);
         }
         let mut i = self.by_stack[si];
-        while let Some(&(k, next)) = self.keys.get(i as usize) {
-            if k == key {
-                return &mut self.stats[i as usize];
+        while let Some(e) = self.entries.get(i as usize) {
+            if e.key == key {
+                return &mut self.entries[i as usize].stats;
             }
-            i = next;
+            i = e.next;
         }
         self.new_key(key)
     }
@@ -300,13 +293,24 @@ impl<'a> StackAggregator<'a> {
     #[cold]
     #[inline(never)]
     fn new_key(&mut self, key: StackKey) -> &mut StackStats {
-        let i = self.keys.len();
+        let i = self.entries.len();
         let head = &mut self.by_stack[key.stack.0 as usize];
-        self.keys.push((key, *head));
+        self.entries.push(Entry {
+            key,
+            next: *head,
+            stats: StackStats::default(),
+        });
         *head = i as u32;
-        self.stats.push(StackStats::default());
-        &mut self.stats[i]
+        &mut self.entries[i].stats
     }
+}
+
+/// One key of a [`StackAggregator`].
+#[repr(C)]
+struct Entry {
+    key: StackKey,
+    next: u32,
+    stats: StackStats,
 }
 
 /// No key (in [`StackAggregator`]'s index).
