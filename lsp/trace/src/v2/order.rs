@@ -298,6 +298,28 @@ impl<S: Default + Clone> GStates<S> {
     fn get_mut(&mut self, g: &u64) -> Option<&mut GState<S>> {
         self.0.find_mut(*g)?.as_mut()
     }
+    /// The state of goroutine `g` if it is in `status` (the current
+    /// goroutine of an event that needs it so); see [`GStates::not_in`].
+    #[inline(always)]
+    fn get_in(&mut self, g: u64, status: u64) -> Option<&mut GState<S>> {
+        self.get_mut(&g).filter(|st| st.status == status)
+    }
+
+    /// Go's error when [`GStates::get_in`] found nothing for event `e`
+    /// (`not` names the state its message says is missing).
+    #[cold]
+    #[inline(never)]
+    fn not_in(&self, e: &Ev, g: u64, not: &str) -> String {
+        let name = events::name(e.typ);
+        if self.contains_key(&g) {
+            format!("{name} event for goroutine that's not {not}")
+        } else {
+            format!(
+                "event {name} for goroutine ({}) that doesn't exist",
+                g as i64
+            )
+        }
+    }
     #[inline]
     fn contains_key(&self, g: &u64) -> bool {
         self.get(g).is_some()
@@ -384,14 +406,6 @@ struct Procs {
 
 impl Procs {
     #[inline]
-    fn get(&self, p: u64) -> Option<&PState> {
-        if p < DENSE_PROCS {
-            self.dense.get(p as usize)?.as_ref()
-        } else {
-            self.sparse.get(&p)
-        }
-    }
-    #[inline]
     fn get_mut(&mut self, p: u64) -> Option<&mut PState> {
         if p < DENSE_PROCS {
             self.dense.get_mut(p as usize)?.as_mut()
@@ -399,6 +413,17 @@ impl Procs {
             self.sparse.get_mut(&p)
         }
     }
+    /// Go's error when the P of event `e` has no state.
+    #[cold]
+    #[inline(never)]
+    fn missing(e: &Ev, p: u64) -> String {
+        format!(
+            "uninitialized proc {} found during {}",
+            p as i64,
+            events::name(e.typ)
+        )
+    }
+
     fn insert(&mut self, p: u64, st: PState) {
         if p < DENSE_PROCS {
             let i = p as usize;
@@ -463,6 +488,20 @@ fn fire<C: Consumer>(
         },
         slot,
     );
+}
+
+/// [`fire`] for goroutine `g` by `e` itself, from `change.0` to `change.1`.
+#[inline(always)]
+fn fire_to<C: Consumer>(
+    c: &mut C,
+    clock: &mut Clock,
+    e: &Ev,
+    g: u64,
+    change: (GoState, GoState),
+    ctx: Ctx,
+    slot: &mut C::Slot,
+) {
+    fire(c, clock, e, e.typ, g, change.0, change.1, ctx, slot);
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -993,19 +1032,9 @@ impl<S: Default + Clone> Ordering<S> {
 
     fn go_stop_exec<C: Consumer<Slot = S>>(&mut self, e: &Ev, cur: Ctx, c: &mut C) -> Step {
         validate_ctx::<MU, MU, MU>(cur)?;
-        let Some(st) = self.g.get_mut(&cur.g) else {
-            return Err(cold(format_args!(
-                "event {} for goroutine ({}) that doesn't exist",
-                events::name(e.typ),
-                cur.g as i64
-            )));
+        let Some(st) = self.g.get_in(cur.g, gs::RUNNING) else {
+            return Err(self.g.not_in(e, cur.g, "Running"));
         };
-        if st.status != gs::RUNNING {
-            return Err(cold(format_args!(
-                "{} event for goroutine that's not Running",
-                events::name(e.typ)
-            )));
-        }
         let to = match e.typ {
             ev::GO_DESTROY => GoState::NotExist,
             ev::GO_STOP => {
@@ -1017,17 +1046,8 @@ impl<S: Default + Clone> Ordering<S> {
                 GoState::Waiting
             }
         };
-        fire(
-            c,
-            &mut self.clock,
-            e,
-            e.typ,
-            cur.g,
-            GoState::Running,
-            to,
-            cur,
-            &mut st.slot,
-        );
+        let change = (GoState::Running, to);
+        fire_to(c, &mut self.clock, e, cur.g, change, cur, &mut st.slot);
         if e.typ == ev::GO_DESTROY {
             self.remove_g(cur.g);
         }
@@ -1048,17 +1068,8 @@ impl<S: Default + Clone> Ordering<S> {
                 validate_ctx::<MU, MU, MN>(cur)?;
                 st.status = gs::RUNNING;
                 st.seq = seq;
-                fire(
-                    c,
-                    &mut self.clock,
-                    e,
-                    e.typ,
-                    gid,
-                    GoState::Runnable,
-                    GoState::Running,
-                    cur,
-                    &mut st.slot,
-                );
+                let change = (GoState::Runnable, GoState::Running);
+                fire_to(c, &mut self.clock, e, gid, change, cur, &mut st.slot);
                 self.ret(Ctx { g: gid, ..cur })
             }
             _ => Ok(false),
@@ -1078,17 +1089,8 @@ impl<S: Default + Clone> Ordering<S> {
             Some(st) if st.status == gs::WAITING && seq.succeeds(st.seq) => {
                 st.status = gs::RUNNABLE;
                 st.seq = seq;
-                fire(
-                    c,
-                    &mut self.clock,
-                    e,
-                    e.typ,
-                    gid,
-                    GoState::Waiting,
-                    GoState::Runnable,
-                    cur,
-                    &mut st.slot,
-                );
+                let change = (GoState::Waiting, GoState::Runnable);
+                fire_to(c, &mut self.clock, e, gid, change, cur, &mut st.slot);
                 self.ret(cur)
             }
             _ => Ok(false),
@@ -1103,21 +1105,8 @@ impl<S: Default + Clone> Ordering<S> {
         c: &mut C,
     ) -> Step {
         validate_ctx::<MU, MU, MU>(cur)?;
-        match self.g.get(&cur.g) {
-            None => {
-                return Err(cold(format_args!(
-                    "event {} for goroutine ({}) that doesn't exist",
-                    events::name(e.typ),
-                    cur.g as i64
-                )));
-            }
-            Some(st) if st.status != gs::RUNNING => {
-                return Err(cold(format_args!(
-                    "{} event for goroutine that's not Running",
-                    events::name(e.typ)
-                )));
-            }
-            Some(_) => {}
+        if self.g.get_in(cur.g, gs::RUNNING).is_none() {
+            return Err(self.g.not_in(e, cur.g, "Running"));
         }
         let next = e.args[0];
         let seq = Seq::new(gc.generation, e.args[1]);
@@ -1189,28 +1178,12 @@ impl<S: Default + Clone> Ordering<S> {
     ) -> Step {
         validate_ctx::<MU, MU, MU>(cur)?;
         let name = events::name(e.typ);
-        let st = match self.g.get_mut(&cur.g) {
-            None => {
-                return Err(cold(format_args!(
-                    "event {name} for goroutine ({}) that doesn't exist",
-                    cur.g as i64
-                )));
-            }
-            Some(st) if st.status != gs::RUNNING => {
-                return Err(cold(format_args!(
-                    "{name} event for goroutine that's not Running"
-                )));
-            }
-            Some(st) => {
-                st.status = gs::SYSCALL;
-                st
-            }
+        let Some(st) = self.g.get_in(cur.g, gs::RUNNING) else {
+            return Err(self.g.not_in(e, cur.g, "Running"));
         };
+        st.status = gs::SYSCALL;
         let Some(pst) = self.p.get_mut(cur.p) else {
-            return Err(cold(format_args!(
-                "uninitialized proc {} found during {name}",
-                cur.p as i64
-            )));
+            return Err(Procs::missing(e, cur.p));
         };
         pst.status = ps::SYSCALL;
         let pseq = Seq::new(gc.generation, e.args[0]);
@@ -1221,46 +1194,20 @@ impl<S: Default + Clone> Ordering<S> {
             )));
         }
         pst.seq = pseq;
-        let (from, to) = (GoState::Running, GoState::Syscall);
-        fire(
-            c,
-            &mut self.clock,
-            e,
-            e.typ,
-            cur.g,
-            from,
-            to,
-            cur,
-            &mut st.slot,
-        );
+        let change = (GoState::Running, GoState::Syscall);
+        fire_to(c, &mut self.clock, e, cur.g, change, cur, &mut st.slot);
         self.ret(cur)
     }
 
     fn go_syscall_end<C: Consumer<Slot = S>>(&mut self, e: &Ev, cur: Ctx, c: &mut C) -> Step {
         validate_ctx::<MU, MU, MU>(cur)?;
-        let name = events::name(e.typ);
-        let st = match self.g.get_mut(&cur.g) {
-            None => {
-                return Err(cold(format_args!(
-                    "event {name} for goroutine ({}) that doesn't exist",
-                    cur.g as i64
-                )));
-            }
-            Some(st) if st.status != gs::SYSCALL => {
-                return Err(cold(format_args!(
-                    "{name} event for goroutine that's not Running"
-                )));
-            }
-            Some(st) => {
-                st.status = gs::RUNNING;
-                st
-            }
+        // Go's message says "Running" here too.
+        let Some(st) = self.g.get_in(cur.g, gs::SYSCALL) else {
+            return Err(self.g.not_in(e, cur.g, "Running"));
         };
+        st.status = gs::RUNNING;
         let Some(pst) = self.p.get_mut(cur.p) else {
-            return Err(cold(format_args!(
-                "uninitialized proc {} found during {name}",
-                cur.p as i64
-            )));
+            return Err(Procs::missing(e, cur.p));
         };
         if pst.status != ps::SYSCALL {
             return Err(cold(format_args!(
@@ -1270,18 +1217,8 @@ impl<S: Default + Clone> Ordering<S> {
             )));
         }
         pst.status = ps::RUNNING;
-        let (from, to) = (GoState::Syscall, GoState::Running);
-        fire(
-            c,
-            &mut self.clock,
-            e,
-            e.typ,
-            cur.g,
-            from,
-            to,
-            cur,
-            &mut st.slot,
-        );
+        let change = (GoState::Syscall, GoState::Running);
+        fire_to(c, &mut self.clock, e, cur.g, change, cur, &mut st.slot);
         self.ret(cur)
     }
 
@@ -1291,33 +1228,19 @@ impl<S: Default + Clone> Ordering<S> {
         cur: Ctx,
         c: &mut C,
     ) -> Step {
-        let name = events::name(e.typ);
         if cur.p != NO_P {
-            let Some(pst) = self.p.get(cur.p) else {
-                return Err(cold(format_args!(
-                    "uninitialized proc {} found during {name}",
-                    cur.p as i64
-                )));
+            let Some(pst) = self.p.get_mut(cur.p) else {
+                return Err(Procs::missing(e, cur.p));
             };
             if pst.status == ps::SYSCALL {
                 return Ok(false);
             }
         }
         validate_ctx::<MU, MY, MU>(cur)?;
-        match self.g.get_mut(&cur.g) {
-            None => {
-                return Err(cold(format_args!(
-                    "event {name} for goroutine ({}) that doesn't exist",
-                    cur.g as i64
-                )));
-            }
-            Some(st) if st.status != gs::SYSCALL => {
-                return Err(cold(format_args!(
-                    "{name} event for goroutine that's not Running"
-                )));
-            }
-            Some(st) => st.status = gs::RUNNABLE,
-        }
+        let Some(st) = self.g.get_in(cur.g, gs::SYSCALL) else {
+            return Err(self.g.not_in(e, cur.g, "Running"));
+        };
+        st.status = gs::RUNNABLE;
         self.emit(c, e, e.typ, cur.g, GoState::Syscall, GoState::Runnable, cur);
         self.ret(Ctx { g: NO_G, ..cur })
     }
@@ -1346,19 +1269,8 @@ impl<S: Default + Clone> Ordering<S> {
     fn go_destroy_syscall<C: Consumer<Slot = S>>(&mut self, e: &Ev, cur: Ctx, c: &mut C) -> Step {
         validate_ctx::<MU, MY, MU>(cur)?;
         let name = events::name(e.typ);
-        match self.g.get(&cur.g) {
-            None => {
-                return Err(cold(format_args!(
-                    "event {name} for goroutine ({}) that doesn't exist",
-                    cur.g as i64
-                )));
-            }
-            Some(st) if st.status != gs::SYSCALL => {
-                return Err(cold(format_args!(
-                    "{name} event for goroutine that's not Syscall"
-                )));
-            }
-            Some(_) => {}
+        if self.g.get_in(cur.g, gs::SYSCALL).is_none() {
+            return Err(self.g.not_in(e, cur.g, "Syscall"));
         }
         let mut new = Ctx { g: NO_G, ..cur };
         if cur.p != NO_P {
@@ -1526,11 +1438,7 @@ impl<S: Default + Clone> Ordering<S> {
     fn gc_sweep_begin(&mut self, e: &Ev, cur: Ctx) -> Step {
         validate_ctx::<MU, MU, MY>(cur)?;
         let Some(pst) = self.p.get_mut(cur.p) else {
-            return Err(cold(format_args!(
-                "uninitialized proc {} found during {}",
-                cur.p as i64,
-                events::name(e.typ)
-            )));
+            return Err(Procs::missing(e, cur.p));
         };
         pst.ranges.begin(range_type(e.typ, 0))?;
         self.ret(cur)
@@ -1552,11 +1460,7 @@ impl<S: Default + Clone> Ordering<S> {
     fn gc_sweep_end(&mut self, e: &Ev, cur: Ctx) -> Step {
         validate_ctx::<MU, MU, MY>(cur)?;
         let Some(pst) = self.p.get_mut(cur.p) else {
-            return Err(cold(format_args!(
-                "uninitialized proc {} found during {}",
-                cur.p as i64,
-                events::name(e.typ)
-            )));
+            return Err(Procs::missing(e, cur.p));
         };
         pst.ranges.end(e.typ)?;
         self.ret(cur)
