@@ -300,26 +300,23 @@ impl<'a> Back<'a> {
         self.sink.progress(self.done, self.bytes.len() as u64)
     }
 
-    /// Emits the episodes still open at `end` (ns), in goroutine order:
-    /// those of `slots` (the ordering's, on one thread), else of the back's
-    /// own slots (two threads).
-    pub fn finish<'s>(&mut self, end: i64, slots: Option<impl Iterator<Item = (u64, &'s GoSlot)>>) {
-        let mut open: Vec<(u64, GoSlot)> = match slots {
-            Some(s) => s
-                .filter(|(_, s)| s.is_open())
-                .map(|(g, s)| (g, *s))
-                .collect(),
-            None => self
-                .slots
-                .iter()
-                .filter(|(_, s)| s.is_open())
-                .map(|(g, s)| (g, *s))
-                .collect(),
-        };
+    /// Emits the episodes still open at `end` (ns) in `slots` (the
+    /// ordering's, on one thread), in goroutine order.
+    pub fn finish<'s>(&mut self, end: i64, slots: impl Iterator<Item = (u64, &'s GoSlot)>) {
+        let mut open: Vec<(u64, GoSlot)> = slots
+            .filter(|(_, s)| s.is_open())
+            .map(|(g, s)| (g, *s))
+            .collect();
         open.sort_unstable_by_key(|&(g, _)| g);
         for (g, s) in open {
             self.tracker.finish(g, &s, end, self.tables, self.sink);
         }
+    }
+
+    /// [`Back::finish`] with the back's own slots (two threads).
+    pub fn finish_own(&mut self, end: i64) {
+        let slots = std::mem::take(&mut self.slots);
+        self.finish(end, slots.iter());
     }
 }
 

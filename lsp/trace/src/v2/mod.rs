@@ -149,12 +149,12 @@ pub fn decode_detailed(
     let (summary, stats) = match two {
         Some(done) => {
             let done = done?;
-            back.finish(done.end, None::<std::iter::Empty<_>>);
+            back.finish_own(done.end);
             (done.summary, done.stats)
         }
         None => {
             let done = Decoder::<GoSlot>::new(bytes, header.minor, options).run(&mut back)?;
-            back.finish(done.end, Some(done.order.slots()));
+            back.finish(done.end, done.order.slots());
             (done.summary, done.stats)
         }
     };
