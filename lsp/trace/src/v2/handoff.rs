@@ -268,17 +268,6 @@ impl<'a> Back<'a> {
         }
     }
 
-    /// Turns one transition of the goroutine whose episode state is `slot`
-    /// into episode state (and episodes, to the sink). Inlined into the
-    /// ordering's handlers, where the event type is known: the episode
-    /// builder's own `match` on it folds away.
-    #[inline(always)]
-    pub fn apply(&mut self, t: &Transition<'_>, slot: &mut GoSlot) {
-        if let Some((mut ge, _)) = self.episodes() {
-            ge.transition(t, slot);
-        }
-    }
-
     /// The episode builder of the current generation (none between
     /// generations) and the goroutines' slots.
     #[inline(always)]
@@ -337,9 +326,15 @@ fn step(ge: &mut GenEpisodes<'_>, slots: &mut GTable<GoSlot>, t: &Transition<'_>
 impl Consumer for Back<'_> {
     type Slot = GoSlot;
 
+    /// Turns the transition of the goroutine whose episode state is `slot`
+    /// into episode state (and episodes, to the sink). Inlined into the
+    /// ordering's handlers, where the event type is known: the episode
+    /// builder's own `match` on it folds away.
     #[inline(always)]
     fn transition(&mut self, t: &Transition<'_>, slot: &mut GoSlot) {
-        self.apply(t, slot);
+        if let Some((mut ge, _)) = self.episodes() {
+            ge.transition(t, slot);
+        }
     }
 
     fn tick(&mut self) -> Result<(), DecodeError> {

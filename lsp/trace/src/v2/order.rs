@@ -305,6 +305,15 @@ impl<S: Default + Clone> GStates<S> {
         self.get_mut(&g).filter(|st| st.status == status)
     }
 
+    /// The state of goroutine `gid` if it is in `status` and `seq` follows
+    /// its sequence number: an event naming it (`GoStart`, `GoUnblock`) can
+    /// advance now.
+    #[inline(always)]
+    fn in_sequence(&mut self, gid: u64, status: u64, seq: Seq) -> Option<&mut GState<S>> {
+        self.get_mut(&gid)
+            .filter(|st| st.status == status && seq.succeeds(st.seq))
+    }
+
     /// Go's error when [`GStates::get_in`] found nothing for event `e`
     /// (`not` names the state its message says is missing).
     #[cold]
@@ -1061,19 +1070,16 @@ impl<S: Default + Clone> Ordering<S> {
         cur: Ctx,
         c: &mut C,
     ) -> Step {
-        let gid = e.args[0];
-        let seq = Seq::new(gc.generation, e.args[1]);
-        match self.g.get_mut(&gid) {
-            Some(st) if st.status == gs::RUNNABLE && seq.succeeds(st.seq) => {
-                validate_ctx::<MU, MU, MN>(cur)?;
-                st.status = gs::RUNNING;
-                st.seq = seq;
-                let change = (GoState::Runnable, GoState::Running);
-                fire_to(c, &mut self.clock, e, gid, change, cur, &mut st.slot);
-                self.ret(Ctx { g: gid, ..cur })
-            }
-            _ => Ok(false),
-        }
+        let (gid, seq) = (e.args[0], Seq::new(gc.generation, e.args[1]));
+        let Some(st) = self.g.in_sequence(gid, gs::RUNNABLE, seq) else {
+            return Ok(false);
+        };
+        validate_ctx::<MU, MU, MN>(cur)?;
+        st.status = gs::RUNNING;
+        st.seq = seq;
+        let change = (GoState::Runnable, GoState::Running);
+        fire_to(c, &mut self.clock, e, gid, change, cur, &mut st.slot);
+        self.ret(Ctx { g: gid, ..cur })
     }
 
     fn go_unblock<C: Consumer<Slot = S>>(
@@ -1083,18 +1089,15 @@ impl<S: Default + Clone> Ordering<S> {
         cur: Ctx,
         c: &mut C,
     ) -> Step {
-        let gid = e.args[0];
-        let seq = Seq::new(gc.generation, e.args[1]);
-        match self.g.get_mut(&gid) {
-            Some(st) if st.status == gs::WAITING && seq.succeeds(st.seq) => {
-                st.status = gs::RUNNABLE;
-                st.seq = seq;
-                let change = (GoState::Waiting, GoState::Runnable);
-                fire_to(c, &mut self.clock, e, gid, change, cur, &mut st.slot);
-                self.ret(cur)
-            }
-            _ => Ok(false),
-        }
+        let (gid, seq) = (e.args[0], Seq::new(gc.generation, e.args[1]));
+        let Some(st) = self.g.in_sequence(gid, gs::WAITING, seq) else {
+            return Ok(false);
+        };
+        st.status = gs::RUNNABLE;
+        st.seq = seq;
+        let change = (GoState::Waiting, GoState::Runnable);
+        fire_to(c, &mut self.clock, e, gid, change, cur, &mut st.slot);
+        self.ret(cur)
     }
 
     fn go_switch<C: Consumer<Slot = S>>(
