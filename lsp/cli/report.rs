@@ -77,8 +77,9 @@ pub fn run(args: &ReportArgs, out: &mut dyn std::io::Write) -> anyhow::Result<i3
             workspace: &ws,
             binary: args.binary.clone(),
             trace_index: i as u32,
-            // The report prints totals only.
+            // The report prints totals only, of the categories asked for.
             details: false,
+            categories: args.categories.iter().copied().collect(),
         };
         match goblock_analysis::analyze_file(path, &opts, &mut |_, _, _| {
             std::ops::ControlFlow::Continue(())

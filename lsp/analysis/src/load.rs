@@ -11,7 +11,7 @@ use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use goblock_trace::{DecodeError, Tables, TraceSummary};
+use goblock_trace::{Categories, DecodeError, Tables, TraceSummary};
 
 use crate::attribute::{Attributor, FrameView};
 use crate::lines::LineTable;
@@ -74,7 +74,7 @@ pub struct TraceAnalysis {
     pub symbolization: Symbolization,
     /// Per-line statistics.
     pub table: LineTable,
-    /// Episodes decoded.
+    /// Episodes decoded (of the [`Options::categories`] analysed).
     pub episodes: u64,
     /// Declaration (file as recorded, line of `func`) of every function the
     /// binary's DWARF describes — empty without a binary. Used to notice that
@@ -127,6 +127,10 @@ pub struct Options<'a> {
     /// episodes (hovers and hints need them; `goblock report` prints none,
     /// and skipping them saves a third of the per-episode folding).
     pub details: bool,
+    /// The categories to analyse: the decoder builds no episode of the
+    /// others, so no statistics exist for them (`goblock report` leaves
+    /// out `sched` unless asked). [`Categories::ALL`] for everything.
+    pub categories: Categories,
 }
 
 /// Analyses a trace file (memory-mapped; pages already decoded are released
@@ -209,6 +213,7 @@ fn analyze_bytes_with(
     if !opts.details {
         agg = agg.totals_only();
     }
+    agg = agg.only(opts.categories);
     let summary = goblock_trace::decode(bytes, &mut tables, &mut agg).map_err(|e| match e {
         DecodeError::Cancelled => AnalysisError::Cancelled,
         source => AnalysisError::Decode {

@@ -9,7 +9,7 @@
 use std::ops::ControlFlow;
 
 use goblock_trace::fxhash::{FxHashMap, FxHashSet};
-use goblock_trace::{Category, Episode, EpisodeSink, StackId, Sym, Tables};
+use goblock_trace::{Categories, Category, Episode, EpisodeSink, StackId, Sym, Tables};
 
 use crate::histogram::Histogram;
 
@@ -238,6 +238,8 @@ pub struct StackAggregator<'a> {
     /// Keep the details (histograms, wakers, longest episodes) besides the
     /// totals.
     details: bool,
+    /// The categories folded (the decoder builds no other episodes).
+    wanted: Categories,
     trace: u32,
     progress: Option<&'a mut dyn FnMut(u64, u64) -> ControlFlow<()>>,
 }
@@ -250,6 +252,7 @@ impl<'a> StackAggregator<'a> {
             entries: Vec::new(),
             episodes: 0,
             details: true,
+            wanted: Categories::ALL,
             trace,
             progress: None,
         }
@@ -260,6 +263,15 @@ impl<'a> StackAggregator<'a> {
     /// none of them (`goblock report`); saves a third of the folding.
     pub fn totals_only(mut self) -> Self {
         self.details = false;
+        self
+    }
+
+    /// Folds the episodes of `categories` only: the decoder does not even
+    /// build the others ([`EpisodeSink::categories`]), so they cost only
+    /// their goroutines' state tracking (`goblock report` leaves out
+    /// `sched`, two episodes in five of a busy service).
+    pub fn only(mut self, categories: Categories) -> Self {
+        self.wanted = categories;
         self
     }
 
@@ -331,6 +343,10 @@ impl EpisodeSink for StackAggregator<'_> {
         } else {
             st.add_totals(ep);
         }
+    }
+
+    fn categories(&self) -> Categories {
+        self.wanted
     }
 
     fn progress(&mut self, done: u64, total: u64) -> ControlFlow<()> {

@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
 use goblock_analysis::{AnalysisError, BinaryChoice, Options, Stage, TraceAnalysis, Workspace};
+use goblock_trace::Categories;
 
 /// Size and modification time of a file, to notice rewrites.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -125,6 +126,7 @@ pub fn preview(
         binary,
         trace_index,
         details: true,
+        categories: Categories::ALL,
     };
     let mut cb = |_: Stage, _: u64, _: u64| {
         if cancelled() {
@@ -164,6 +166,7 @@ pub fn load(
         binary,
         trace_index,
         details: true,
+        categories: Categories::ALL,
     };
     let mut last = u32::MAX;
     let mut cb = |stage: Stage, done: u64, total: u64| {

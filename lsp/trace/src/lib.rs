@@ -30,7 +30,7 @@ pub mod varint;
 
 pub use error::{DecodeError, Warning};
 pub use header::{Format, Header};
-pub use model::{Category, Episode, Frame, FrameId, StackId, Sym, Tables, Waker};
+pub use model::{Categories, Category, Episode, Frame, FrameId, StackId, Sym, Tables, Waker};
 
 use std::ops::ControlFlow;
 
@@ -52,6 +52,14 @@ pub enum Threads {
 pub trait EpisodeSink {
     /// One finished episode. `tables` resolves its stacks and strings.
     fn episode(&mut self, ep: &Episode, tables: &Tables);
+
+    /// The categories of the episodes this sink wants, asked once when
+    /// decoding starts: episodes of the others are not built nor passed to
+    /// [`EpisodeSink::episode`] (the goroutines' states are tracked all the
+    /// same, so the wanted episodes do not change).
+    fn categories(&self) -> Categories {
+        Categories::ALL
+    }
 
     /// Progress: `done` of `total` input bytes consumed. Return
     /// `ControlFlow::Break(())` to cancel decoding ([`DecodeError::Cancelled`]).

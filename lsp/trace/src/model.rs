@@ -221,6 +221,34 @@ impl Category {
     }
 }
 
+/// A set of [`Category`]s (e.g. the ones an [`crate::EpisodeSink`] wants).
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub struct Categories(u8);
+
+impl Categories {
+    /// Every category.
+    pub const ALL: Categories = Categories((1 << Category::ALL.len()) - 1);
+    /// No category.
+    pub const NONE: Categories = Categories(0);
+
+    /// Whether `c` is in the set.
+    #[inline]
+    pub fn contains(self, c: Category) -> bool {
+        self.0 & 1 << c as u8 != 0
+    }
+
+    /// The set with `c` added.
+    pub fn with(self, c: Category) -> Categories {
+        Categories(self.0 | 1 << c as u8)
+    }
+}
+
+impl FromIterator<Category> for Categories {
+    fn from_iter<I: IntoIterator<Item = Category>>(iter: I) -> Self {
+        iter.into_iter().fold(Categories::NONE, Categories::with)
+    }
+}
+
 impl fmt::Display for Category {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())

@@ -18,7 +18,7 @@ use super::event::ev;
 use super::order::Event;
 use super::stacks::StackMap;
 use crate::gtable::GTable;
-use crate::{Category, Episode, EpisodeSink, StackId, Sym, Tables, Waker};
+use crate::{Categories, Category, Episode, EpisodeSink, StackId, Sym, Tables, Waker};
 
 /// Tick → nanosecond conversion as Go's parser does it:
 /// `int64(float64(ts - first) * (1e9 / float64(freq)))`.
@@ -74,6 +74,9 @@ struct G {
 pub struct Options {
     /// Emit non-blocking syscalls (no GoSysBlock), bounded by the P's next event.
     pub nonblocking_syscalls: bool,
+    /// The categories to emit ([`crate::EpisodeSink::categories`]); the
+    /// others are tracked but not emitted.
+    pub categories: Categories,
 }
 
 /// Counters for warnings.
@@ -116,6 +119,7 @@ fn stack_of(stacks: &StackMap, an: &mut Anomalies, id: u64) -> StackId {
 struct Emitter<'a> {
     tables: &'a Tables,
     clock: Clock,
+    wanted: Categories,
     count: &'a mut u64,
 }
 
@@ -130,6 +134,9 @@ impl Emitter<'_> {
             Open::Syscall => Category::Syscall,
             Open::Sched => Category::Sched,
         };
+        if !self.wanted.contains(category) {
+            return;
+        }
         let start_ns = self.clock.ns(st.start);
         let end_ns = self.clock.ns(end).max(start_ns);
         let ep = Episode {
@@ -431,6 +438,7 @@ impl<'t> Builder<'t> {
         Emitter {
             tables: self.tables,
             clock: self.clock,
+            wanted: self.opts.categories,
             count: &mut self.episodes,
         }
     }
@@ -442,6 +450,7 @@ impl<'t> Builder<'t> {
             Emitter {
                 tables: self.tables,
                 clock: self.clock,
+                wanted: self.opts.categories,
                 count: &mut self.episodes,
             },
             &mut self.gs,

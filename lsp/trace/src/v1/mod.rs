@@ -161,6 +161,7 @@ pub fn decode_with(
         ix.streams.len(),
         episodes::Options {
             nonblocking_syscalls: opts.nonblocking_syscalls,
+            categories: sink.categories(),
         },
     );
     let threaded = match opts.threads {

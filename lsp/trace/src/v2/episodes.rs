@@ -40,7 +40,7 @@
 use super::events::ev;
 use super::order::{GoState, NO_G, Transition};
 use super::tables::{GenTables, Resolver, strip_park_frames};
-use crate::{Category, Episode, EpisodeSink, StackId, Sym, Tables, Waker};
+use crate::{Categories, Category, Episode, EpisodeSink, StackId, Sym, Tables, Waker};
 
 /// What a goroutine is doing off-CPU.
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
@@ -134,6 +134,9 @@ pub(crate) struct Tracker {
     pub episodes: u64,
     /// Category of each wait reason seen, by `Sym`.
     categories: Vec<Option<Category>>,
+    /// The categories the sink wants ([`EpisodeSink::categories`]): other
+    /// episodes are tracked but not emitted.
+    pub wanted: Categories,
 }
 
 impl Tracker {
@@ -150,6 +153,7 @@ impl Tracker {
             origin: 0,
             episodes: 0,
             categories: Vec::new(),
+            wanted: Categories::ALL,
         }
     }
 
@@ -171,6 +175,9 @@ impl Tracker {
             Open::Syscall => Category::Syscall,
             Open::Runnable => Category::Sched,
         };
+        if !self.wanted.contains(category) {
+            return;
+        }
         let start_ns = rel(s.start, self.origin);
         let end_ns = rel(end, self.origin).max(start_ns);
         let ep = Episode {
