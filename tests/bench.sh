@@ -66,10 +66,14 @@ series() { # label, command... -> "label<TAB>median<TAB>best<TAB>max rss"
     "$(printf '%s\n' "${runs[@]}" | cut -f3 | sort -g | tail -1)"
 }
 rows=()
-bench_binary() { # label, binary -> two rows: all cores, one core
-  local args=(report --format json --no-binary --categories all "$trace")
+# `goblock report` as a user runs it (its default categories: all but sched, which it then
+# does not build), on all cores and on one; and on one core with `--categories all`, where
+# it also builds and folds the runnable (sched) episodes: the largest work it can be asked for.
+bench_binary() { # label, binary -> three rows
+  local args=(report --format json --no-binary "$trace")
   rows+=("$(series "$1" "$2" "${args[@]}")")
   rows+=("$(series "$1, 1 core" taskset -c 0 "$2" "${args[@]}")")
+  rows+=("$(series "$1 --categories all, 1 core" taskset -c 0 "$2" report --format json --no-binary --categories all "$trace")")
 }
 bench_binary "goblock report" "$BIN"
 [ -n "$PGO_BIN" ] && bench_binary "goblock report (PGO build)" "$PGO_BIN"
@@ -83,17 +87,17 @@ else
   o=$(measure "go tool trace -pprof=sync" timeout "${GO_TOOL_TIMEOUT:-900}" "$GO" tool trace -pprof=sync "$trace" || true)
 fi
 ow=$(echo "$o" | cut -f2); orss=$(echo "$o" | cut -f3)
-printf '\n%-48s %9s %10s %12s %14s\n' "" "wall s" "MB/s" "Mevents/s" "peak RSS MB"
+printf '\n%-62s %9s %10s %12s %14s\n' "" "wall s" "MB/s" "Mevents/s" "peak RSS MB"
 for s in "${rows[@]}"; do
   IFS=$'\t' read -r label med best rss <<<"$s"
   for row in "median of ${RUNS:-9}:$med" "best of ${RUNS:-9}:$best"; do
     gw=${row#*:}
-    printf '%-48s %9.2f %10.1f %12.2f %14.1f\n' "$label (${row%%:*})" "$gw" "$(echo "$bytes/1000000/$gw" | bc -l)" "$(echo "$events/1000000/$gw" | bc -l)" "$(echo "$rss/1024" | bc -l)"
+    printf '%-62s %9.2f %10.1f %12.2f %14.1f\n' "$label (${row%%:*})" "$gw" "$(echo "$bytes/1000000/$gw" | bc -l)" "$(echo "$events/1000000/$gw" | bc -l)" "$(echo "$rss/1024" | bc -l)"
   done
 done
 if [ "${SKIP_GO_TOOL:-}" = 1 ]; then
   printf '\ngoblock peak RSS = %.1f %% of the trace size; %s events (Go tool skipped)\n' "$(echo "$grss*1024*100/$bytes" | bc -l)" "$events"
   exit 0
 fi
-printf '%-48s %9.2f %10.1f %12s %14.1f\n' "go tool trace -pprof=sync" "$ow" "$(echo "$bytes/1000000/$ow" | bc -l)" "-" "$(echo "$orss/1024" | bc -l)"
+printf '%-62s %9.2f %10.1f %12s %14.1f\n' "go tool trace -pprof=sync" "$ow" "$(echo "$bytes/1000000/$ow" | bc -l)" "-" "$(echo "$orss/1024" | bc -l)"
 printf '\nspeed-up %.1fx (median), %.1fx (best); goblock peak RSS = %.1f %% of the trace size; %s events\n' "$(echo "$ow/$gmed" | bc -l)" "$(echo "$ow/$gmin" | bc -l)" "$(echo "$grss*1024*100/$bytes" | bc -l)" "$events"
