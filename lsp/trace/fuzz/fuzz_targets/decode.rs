@@ -2,13 +2,14 @@
 //! through the public entry point (every format) and the new-format decoder
 //! in Go-reader time mode; every episode's stacks and strings must resolve;
 //! the new-format decoder on two threads gives exactly what it gives on one
-//! (episodes, summary, error).
+//! (episodes, summary, error); a sink wanting some categories gets exactly
+//! those episodes of what a sink wanting all gets (every format).
 //!
 //! `cd lsp/trace/fuzz && cargo +nightly fuzz run decode corpus/decode -- -max_len=65536`
 
 #![no_main]
 
-use goblock_trace::{Episode, Tables};
+use goblock_trace::{Categories, Category, Episode, EpisodeSink, Tables};
 use libfuzzer_sys::fuzz_target;
 
 fn sink(ep: &Episode, t: &Tables) {
@@ -26,6 +27,34 @@ fn sink(ep: &Episode, t: &Tables) {
             let _ = (t.str(fr.func), t.str(fr.file));
         }
     }
+}
+
+/// Records the episodes of the categories it wants.
+struct Wanting {
+    wanted: Categories,
+    eps: Vec<Episode>,
+}
+
+impl EpisodeSink for Wanting {
+    fn episode(&mut self, ep: &Episode, t: &Tables) {
+        sink(ep, t);
+        self.eps.push(*ep);
+    }
+
+    fn categories(&self) -> Categories {
+        self.wanted
+    }
+}
+
+/// Episodes (and the error, if any) of the public decoder for a sink
+/// wanting `wanted`.
+fn decode_wanting(data: &[u8], wanted: Categories) -> (Vec<Episode>, Option<String>) {
+    let mut w = Wanting {
+        wanted,
+        eps: Vec::new(),
+    };
+    let r = goblock_trace::decode(data, &mut Tables::new(), &mut w);
+    (w.eps, r.err().map(|e| e.to_string()))
 }
 
 fn decode_v2(
@@ -56,8 +85,19 @@ fn decode_v2(
 }
 
 fuzz_target!(|data: &[u8]| {
-    let mut tables = Tables::new();
-    let _ = goblock_trace::decode(data, &mut tables, &mut sink);
+    let (all, err) = decode_wanting(data, Categories::ALL);
+    // What `goblock report` asks for by default: all but sched.
+    let some: Categories = Category::ALL
+        .into_iter()
+        .filter(|&c| c != Category::Sched)
+        .collect();
+    let (got, some_err) = decode_wanting(data, some);
+    let expected: Vec<Episode> = all
+        .into_iter()
+        .filter(|e| some.contains(e.category))
+        .collect();
+    assert!(got == expected, "a category subset changed the episodes");
+    assert_eq!(err, some_err, "a category subset changed the outcome");
     if let Ok(h) = goblock_trace::header::parse(data)
         && h.format == goblock_trace::Format::V2
     {
