@@ -44,6 +44,9 @@ struct Cursor {
     pos: usize,
     /// End of the current batch payload (file offset).
     end: usize,
+    /// Events starting before this offset have [`FAST`] bytes of the batch
+    /// (and of the input) from their first byte: [`decode_fast`] reads them.
+    fast_until: usize,
     /// Base timestamp of the current batch.
     base: u64,
     /// Time of the last event (0 = take the batch's base time).
@@ -144,46 +147,51 @@ pub(crate) fn nargs_table(minor: u32) -> [u8; 256] {
 /// the type byte.
 const FAST: usize = 64;
 
-/// Decodes the `n` varints after the type byte when at least [`FAST`]
-/// bytes remain, from a fixed-size window (no per-byte bounds checks).
-/// `None` when fewer bytes remain or a varint is malformed (the slow path
-/// then reports it). Returns the event's length.
+/// Decodes the `n` varints (`n` ≥ 1) after the type byte of the event that
+/// starts `w`, a window of [`FAST`] bytes inside its batch (no per-byte
+/// bounds checks). `None` when a varint is malformed (the slow path then
+/// reports it). Returns the event's length.
 #[inline(always)]
-fn decode_fast(data: &[u8], n: usize, dt: &mut u64, args: &mut [u64; MAX_ARGS]) -> Option<usize> {
-    let w: &[u8; FAST] = data.get(..FAST)?.try_into().ok()?;
+fn decode_fast(
+    w: &[u8; FAST],
+    n: usize,
+    dt: &mut u64,
+    args: &mut [u64; MAX_ARGS],
+) -> Option<usize> {
     let mut p = 1usize;
-    for i in 0..n {
-        let v = if i == 0 {
-            &mut *dt
-        } else {
-            args.get_mut(i - 1)?
-        };
-        let b = w[p & (FAST - 1)];
-        p += 1;
-        if b < 0x80 {
-            *v = u64::from(b);
-            continue;
-        }
-        let mut x = u64::from(b & 0x7f);
-        let mut shift = 7u32;
-        loop {
-            let b = w[p & (FAST - 1)];
-            p += 1;
-            if shift == 63 && b > 1 {
-                return None;
-            }
-            x |= u64::from(b & 0x7f) << shift;
-            if b < 0x80 {
-                break;
-            }
-            shift += 7;
-            if shift > 63 {
-                return None;
-            }
-        }
-        *v = x;
+    *dt = varint_in(w, &mut p)?;
+    for v in args.iter_mut().take(n.saturating_sub(1)) {
+        *v = varint_in(w, &mut p)?;
     }
     Some(p)
+}
+
+/// The uvarint at `*p` in `w` (at most 10 bytes; `p` stays below 51 for
+/// the 5 varints of an event, so the masked index never wraps).
+#[inline(always)]
+fn varint_in(w: &[u8; FAST], p: &mut usize) -> Option<u64> {
+    let b = w[*p & (FAST - 1)];
+    *p += 1;
+    if b < 0x80 {
+        return Some(u64::from(b));
+    }
+    let mut x = u64::from(b & 0x7f);
+    let mut shift = 7u32;
+    loop {
+        let b = w[*p & (FAST - 1)];
+        *p += 1;
+        if shift == 63 && b > 1 {
+            return None;
+        }
+        x |= u64::from(b & 0x7f) << shift;
+        if b < 0x80 {
+            return Some(x);
+        }
+        shift += 7;
+        if shift > 63 {
+            return None;
+        }
+    }
 }
 
 /// [`decode_fast`] for the last bytes of a batch; `Err(i)` = varint `i`
@@ -242,6 +250,7 @@ impl Cursor {
             };
             self.pos = b.start;
             self.end = b.end;
+            self.fast_until = b.end.min(inp.gc.bytes.len()).saturating_sub(FAST - 1);
             self.base = b.ts;
             self.last = 0;
         }
@@ -249,22 +258,26 @@ impl Cursor {
             self.last = inp.scale.mul(self.base);
         }
         let at = self.pos;
-        let data = inp.gc.bytes.get(at..self.end).unwrap_or(&[]);
-        let Some(&typ) = data.first() else {
-            return Ok(false);
-        };
-        let n = inp.nargs[typ as usize] as usize;
-        if n == 0 {
-            return Err(self.bad_type(typ, at, inp.minor));
-        }
         // Decode straight into the cursor's event: building it in a local
         // array and copying it over costs store-forwarding stalls.
         let mut dt = 0u64;
         self.ev.args = [0; MAX_ARGS];
-        let p = match decode_fast(data, n, &mut dt, &mut self.ev.args) {
-            Some(p) => p,
-            None => decode_slow(data, n, &mut dt, &mut self.ev.args)
-                .map_err(|arg| bad_varint(typ, at, arg))?,
+        let mut fast = None;
+        if at < self.fast_until
+            && let Some(w) = inp.gc.bytes.get(at..).and_then(<[u8]>::first_chunk::<FAST>)
+        {
+            let typ = w[0];
+            let n = inp.nargs[typ as usize] as usize;
+            if n != 0 {
+                fast = decode_fast(w, n, &mut dt, &mut self.ev.args).map(|p| (typ, p));
+            }
+        }
+        let (typ, p) = match fast {
+            Some(tp) => tp,
+            None => match self.next_slow(inp, at, &mut dt)? {
+                Some(tp) => tp,
+                None => return Ok(false),
+            },
         };
         let time = inp.scale.mul(dt).wrapping_add(self.last);
         self.last = time;
@@ -273,6 +286,31 @@ impl Cursor {
         self.ev.time = time;
         self.ev.offset = at;
         Ok(true)
+    }
+
+    /// [`Cursor::next`]'s decoding of the event at `at` near the end of its
+    /// batch (or of the input), or of a malformed one: its type and length,
+    /// `None` at the end of the input.
+    #[cold]
+    #[inline(never)]
+    fn next_slow(
+        &mut self,
+        inp: &GenInput<'_>,
+        at: usize,
+        dt: &mut u64,
+    ) -> Result<Option<(u8, usize)>, Box<DecodeError>> {
+        let data = inp.gc.bytes.get(at..self.end).unwrap_or(&[]);
+        let Some(&typ) = data.first() else {
+            return Ok(None);
+        };
+        let n = inp.nargs[typ as usize] as usize;
+        if n == 0 {
+            return Err(self.bad_type(typ, at, inp.minor));
+        }
+        self.ev.args = [0; MAX_ARGS];
+        let p =
+            decode_slow(data, n, dt, &mut self.ev.args).map_err(|arg| bad_varint(typ, at, arg))?;
+        Ok(Some((typ, p)))
     }
 
     #[cold]
@@ -336,6 +374,7 @@ impl Merger {
                 idx: 0,
                 pos: 0,
                 end: 0,
+                fast_until: 0,
                 base: 0,
                 last: 0,
                 ev: Ev::default(),
