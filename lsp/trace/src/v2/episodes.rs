@@ -136,12 +136,13 @@ pub(crate) struct Tracker {
     categories: Vec<Option<Category>>,
     /// The categories the sink wants ([`EpisodeSink::categories`]): other
     /// episodes are tracked but not emitted.
-    pub wanted: Categories,
+    wanted: Categories,
 }
 
 impl Tracker {
-    /// Interns the decoder's own reason strings.
-    pub fn new(tables: &mut Tables) -> Self {
+    /// Interns the decoder's own reason strings; emits the episodes of the
+    /// `wanted` categories only.
+    pub fn new(tables: &mut Tables, wanted: Categories) -> Self {
         Tracker {
             names: Names {
                 runnable: tables.intern_str("runnable"),
@@ -153,7 +154,7 @@ impl Tracker {
             origin: 0,
             episodes: 0,
             categories: Vec::new(),
-            wanted: Categories::ALL,
+            wanted,
         }
     }
 

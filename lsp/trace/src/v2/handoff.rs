@@ -204,10 +204,8 @@ pub(crate) struct Back<'a> {
 
 impl<'a> Back<'a> {
     pub fn new(bytes: &'a [u8], tables: &'a mut Tables, sink: &'a mut dyn EpisodeSink) -> Self {
-        let mut tracker = Tracker::new(tables);
-        tracker.wanted = sink.categories();
         Back {
-            tracker,
+            tracker: Tracker::new(tables, sink.categories()),
             res: Resolver::default(),
             slots: GTable::default(),
             gt: None,

@@ -167,7 +167,9 @@ fn decode_fast(
 }
 
 /// The uvarint at `*p` in `w` (at most 10 bytes; `p` stays below 51 for
-/// the 5 varints of an event, so the masked index never wraps).
+/// the 5 varints of an event, so the masked index never wraps): the rule of
+/// [`read_uvarint`] without its per-byte bounds checks (calling it for
+/// multi-byte varints costs 8 % more instructions on a whole report).
 #[inline(always)]
 fn varint_in(w: &[u8; FAST], p: &mut usize) -> Option<u64> {
     let b = w[*p & (FAST - 1)];

@@ -1180,7 +1180,6 @@ impl<S: Default + Clone> Ordering<S> {
         c: &mut C,
     ) -> Step {
         validate_ctx::<MU, MU, MU>(cur)?;
-        let name = events::name(e.typ);
         let Some(st) = self.g.get_in(cur.g, gs::RUNNING) else {
             return Err(self.g.not_in(e, cur.g, "Running"));
         };
@@ -1192,7 +1191,8 @@ impl<S: Default + Clone> Ordering<S> {
         let pseq = Seq::new(gc.generation, e.args[0]);
         if !pseq.succeeds(pst.seq) {
             return Err(cold(format_args!(
-                "failed to advance {name}: can't make sequence: {} -> {pseq}",
+                "failed to advance {}: can't make sequence: {} -> {pseq}",
+                events::name(e.typ),
                 pst.seq
             )));
         }
@@ -1244,7 +1244,8 @@ impl<S: Default + Clone> Ordering<S> {
             return Err(self.g.not_in(e, cur.g, "Running"));
         };
         st.status = gs::RUNNABLE;
-        self.emit(c, e, e.typ, cur.g, GoState::Syscall, GoState::Runnable, cur);
+        let change = (GoState::Syscall, GoState::Runnable);
+        fire_to(c, &mut self.clock, e, cur.g, change, cur, &mut st.slot);
         self.ret(Ctx { g: NO_G, ..cur })
     }
 
@@ -1272,9 +1273,9 @@ impl<S: Default + Clone> Ordering<S> {
     fn go_destroy_syscall<C: Consumer<Slot = S>>(&mut self, e: &Ev, cur: Ctx, c: &mut C) -> Step {
         validate_ctx::<MU, MY, MU>(cur)?;
         let name = events::name(e.typ);
-        if self.g.get_in(cur.g, gs::SYSCALL).is_none() {
+        let Some(st) = self.g.get_in(cur.g, gs::SYSCALL) else {
             return Err(self.g.not_in(e, cur.g, "Syscall"));
-        }
+        };
         let mut new = Ctx { g: NO_G, ..cur };
         if cur.p != NO_P {
             let Some(pst) = self.p.get_mut(cur.p) else {
@@ -1295,7 +1296,8 @@ impl<S: Default + Clone> Ordering<S> {
             // Go queues an extra self-ProcSteal event before this one.
             self.clock.stamp(e.time);
         }
-        self.emit(c, e, e.typ, cur.g, GoState::Syscall, GoState::NotExist, cur);
+        let change = (GoState::Syscall, GoState::NotExist);
+        fire_to(c, &mut self.clock, e, cur.g, change, cur, &mut st.slot);
         self.remove_g(cur.g);
         self.ret(new)
     }
