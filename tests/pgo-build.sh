@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Profile-guided build of goblock (PGO): an instrumented build, a training run, and a build
 # optimised with the recorded profile. Same code and results as `cargo build --release`; on
-# the large-trace benchmark ~15 % less wall time (README, "Performance").
+# the large-trace benchmark ~15 % less wall time (docs/performance.md).
 #
 #   tests/pgo-build.sh            # -> ${CARGO_TARGET_DIR:-target}/pgo/use/release/goblock
 #

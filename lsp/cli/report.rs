@@ -1,6 +1,6 @@
 //! `goblock report`: runs the analysis pipeline on trace files and prints
 //! the hottest blocking lines as a table or as JSON (format documented in
-//! README.md, "JSON report"). Rendering only; the analysis is in
+//! docs/report.md, "JSON"). Rendering only; the analysis is in
 //! goblock-analysis.
 
 use std::collections::HashMap;
@@ -19,7 +19,7 @@ use serde::Serialize;
 pub enum Format {
     /// Human-readable table, hottest lines first.
     Table,
-    /// Stable JSON (see README).
+    /// Stable JSON (see docs/report.md).
     Json,
 }
 

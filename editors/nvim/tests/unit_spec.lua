@@ -33,7 +33,7 @@ T.check('bad options are errors naming the key', function()
   end
 end)
 
--- Shaped like the example of goblock.hotLines in README.md, "The language server" (1-based lines).
+-- Shaped like the example of goblock.hotLines in docs/lsp.md, "goblock.hotLines result" (1-based lines).
 local function line(uri, l, total_ms, count, reasons, message)
   return { file = uri:sub(8), uri = uri, line = l, ['function'] = 'main.f', kind = 'chan-recv', reasons = reasons,
     count = count, totalMs = total_ms, p99Ms = 1, share = 0.1, inWorkspace = true, message = message }

@@ -25,7 +25,7 @@ for l in io.lines(markers) do
 end
 assert(#SITES >= 10 and #AT_END == 3, ('markers: %d sites, %d at the end'):format(#SITES, #AT_END))
 local HOVER_LINE = SITES[1].line -- the unbuffered chan receive, woken by a send
--- Diagnostic codes (README.md, "The language server") a marker's reason may map to.
+-- Diagnostic codes (docs/lsp.md, "What it shows") a marker's reason may map to.
 local CODES = {
   ['chan receive'] = { 'chan-recv' },
   ['chan send'] = { 'chan-send' },

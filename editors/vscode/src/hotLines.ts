@@ -1,4 +1,4 @@
-// hotLines.ts: the result of the server's `goblock.hotLines` command (README.md ("The language server"):
+// hotLines.ts: the result of the server's `goblock.hotLines` command (docs/lsp.md ("goblock.hotLines result"):
 // loaded traces, failures, the hottest lines, unmapped files), checked and turned into the rows
 // of the quick pick and the hot-spots tree. Pure.
 

@@ -11,7 +11,7 @@ end
 M.fmt_duration = fmt_duration
 
 --- Checks the server's answer ({ loading, traces, failures, lines, unmapped }, see
---- README.md, "The language server") and returns its lines hottest first as
+--- docs/lsp.md, "goblock.hotLines result") and returns its lines hottest first as
 --- { uri, line (1-based), total_ns, count, reasons, label, func }, plus the whole result.
 function M.parse(result)
   if type(result) ~= 'table' or type(result.lines) ~= 'table' then

@@ -1,5 +1,5 @@
 // hotLines.test.ts: checking the server's goblock.hotLines result (the shape documented in
-// README.md ("The language server")) and turning it into tree and quick-pick rows.
+// docs/lsp.md ("goblock.hotLines result")) and turning it into tree and quick-pick rows.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
@@ -12,7 +12,7 @@ const line = (uri: string, l: number, totalMs: number, count: number, reasons: s
   file: uri.slice(7), uri, line: l, function: 'main.f', kind: 'chan-recv', reasons, count, totalMs,
   p50Ms: 1, p99Ms: 2, maxMs: 3, share: 0.5, inWorkspace: true, message: `${count} blocks`, ...extra,
 });
-// The example of README.md ("The language server"), plus two lines.
+// The example of docs/lsp.md ("goblock.hotLines result"), plus two lines.
 const result = {
   loading: false,
   traces: [{ path: '/ws/blocking.trace', goVersion: '1.26', bytes: 28328, durationMs: 812.4, episodes: 1234,

@@ -15,8 +15,7 @@
 //! goes from 0 to the total twice. A consumer that releases memory-mapped
 //! pages below `done` should reset when `done` goes back.
 //!
-//! Traces Go's own tools reject (see the README, "Old-format traces Go
-//! rejects"): timestamps out of causal order are decoded with a warning;
+//! Traces Go's own tools reject (user-facing rules: `docs/formats.md`): timestamps out of causal order are decoded with a warning;
 //! traces whose events cannot be put in any consistent order are rejected
 //! with [`DecodeError::Inconsistent`], unless the file is truncated, where
 //! the events blocking the order are most likely lost and decoding goes on
