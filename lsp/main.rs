@@ -46,6 +46,10 @@ enum Command {
         /// Also list lines of stacks without any user frame (runtime, library goroutines).
         #[arg(long)]
         library: bool,
+        /// Refuse larger trace files (bytes, or with a suffix: 512M, 8G; 0 or none: no limit).
+        #[arg(long, value_name = "SIZE", value_parser = parse_size,
+              default_value_t = goblock_analysis::input::DEFAULT_MAX_BYTES)]
+        max_trace_bytes: u64,
         /// Trace files (runtime/trace, go test -trace, /debug/pprof/trace).
         #[arg(required = true, value_name = "TRACE")]
         traces: Vec<PathBuf>,
@@ -62,6 +66,11 @@ enum Command {
         #[arg(long)]
         stdio: bool,
     },
+}
+
+fn parse_size(s: &str) -> Result<u64, String> {
+    goblock_analysis::input::parse_size(s)
+        .ok_or_else(|| format!("{s:?} is not a size (bytes, or 512M, 8G, none)"))
 }
 
 fn main() -> ExitCode {
@@ -85,6 +94,7 @@ fn run() -> anyhow::Result<i32> {
             categories,
             top,
             library,
+            max_trace_bytes,
             traces,
         } => {
             let binary = match (binary, no_binary) {
@@ -101,6 +111,10 @@ fn run() -> anyhow::Result<i32> {
                 top,
                 title: None,
                 library,
+                open: goblock_analysis::input::OpenOptions {
+                    max_bytes: max_trace_bytes,
+                    ..Default::default()
+                },
             };
             cli::report::run(&args, &mut std::io::stdout().lock())
         }

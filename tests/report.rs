@@ -311,3 +311,155 @@ fn bad_input_is_explained_and_other_traces_still_reported() {
     assert!(!doc["lines"].as_array().unwrap().is_empty());
     std::fs::remove_dir_all(&tmp).ok();
 }
+
+/// Runs `goblock` with a deadline: `None` if it was still running after
+/// `secs` (then killed).
+fn goblock_within(secs: u64, args: &[&std::ffi::OsStr]) -> Option<(i32, String, String)> {
+    use std::io::Read as _;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_goblock"))
+        .args(args)
+        .current_dir(root())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run goblock");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            let (mut out, mut err) = (String::new(), String::new());
+            child
+                .stdout
+                .take()
+                .unwrap()
+                .read_to_string(&mut out)
+                .unwrap();
+            child
+                .stderr
+                .take()
+                .unwrap()
+                .read_to_string(&mut err)
+                .unwrap();
+            return Some((status.code().unwrap_or(-1), out, err));
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            return None;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+/// `goblock report FILE` refuses FILE with exit code 1 and one line on
+/// stderr that contains `want`.
+fn refused(file: &Path, extra: &[&str], want: &str) -> String {
+    let mut args: Vec<&std::ffi::OsStr> = vec!["report".as_ref(), "--no-binary".as_ref()];
+    args.extend(extra.iter().map(std::ffi::OsStr::new));
+    args.push(file.as_os_str());
+    let (code, out, err) = goblock_within(20, &args)
+        .unwrap_or_else(|| panic!("goblock report {} hung", file.display()));
+    assert_eq!(code, 1, "{}: {out}{err}", file.display());
+    assert_eq!(err.lines().count(), 1, "not one line: {err}");
+    assert!(
+        err.contains(want),
+        "{}: want {want:?}, got {err}",
+        file.display()
+    );
+    err
+}
+
+#[cfg(unix)]
+#[test]
+fn non_traces_are_refused_by_type_size_and_content_without_reading_them() {
+    let tmp = std::env::temp_dir().join(format!("goblock-report-inputs-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&tmp);
+    std::fs::create_dir_all(&tmp).unwrap();
+    let good = root().join("testdata/go1.26/blocking.trace");
+
+    // A FIFO without a writer: opening it for reading would block forever.
+    let fifo = tmp.join("fifo.trace");
+    let ok = Command::new("mkfifo").arg(&fifo).status().unwrap();
+    assert!(ok.success());
+    refused(&fifo, &[], "is a pipe (FIFO), not a regular file");
+    refused(&tmp, &[], "is a directory");
+    refused(
+        Path::new("/dev/zero"),
+        &[],
+        "is a device, not a regular file",
+    );
+    let loop1 = tmp.join("loop1.trace");
+    std::os::unix::fs::symlink(tmp.join("loop2.trace"), &loop1).unwrap();
+    std::os::unix::fs::symlink(&loop1, tmp.join("loop2.trace")).unwrap();
+    refused(&loop1, &[], "a symbolic link loop");
+
+    // Content: said what it is, never shown.
+    let secret = tmp.join("shadow.trace");
+    std::fs::write(
+        &secret,
+        "root:$6$SECRETSALT$SECRETHASH:19000:0:99999:7:::\n",
+    )
+    .unwrap();
+    let err = refused(&secret, &[], "a text file (not a Go execution trace)");
+    assert!(!err.contains("SECRET") && !err.contains("root"), "{err}");
+    let binary = tmp.join("blob.trace");
+    std::fs::write(&binary, [0x01, 0x02, 0xfe, 0xff, b'S', b'E', b'C', b'R']).unwrap();
+    let err = refused(&binary, &[], "binary data of an unknown format");
+    assert!(!err.contains("SECR") && !err.contains("01"), "{err}");
+    let gz = tmp.join("profile.trace");
+    std::fs::write(&gz, [0x1f, 0x8b, 8, 0, 0, 0, 0, 0]).unwrap();
+    refused(&gz, &[], "a gzip file (not a Go execution trace)");
+    let zst = root().join("testdata/go1.26/blocking.bin.zst");
+    refused(&zst, &[], "a zstd file (not a Go execution trace)");
+    let exe = tmp.join("exe.trace");
+    std::fs::write(
+        &exe,
+        zstd::decode_all(std::fs::File::open(&zst).unwrap()).unwrap(),
+    )
+    .unwrap();
+    refused(&exe, &[], "an ELF binary (not a Go execution trace)");
+
+    // Sparse files: refused at once, without reading (or allocating) them.
+    let zeros = tmp.join("zeros.trace");
+    std::fs::File::create(&zeros)
+        .unwrap()
+        .set_len(2 << 30)
+        .unwrap();
+    refused(&zeros, &[], "zero-filled data");
+    let huge = tmp.join("huge.trace");
+    std::fs::copy(&good, &huge).unwrap();
+    let f = std::fs::OpenOptions::new().write(true).open(&huge).unwrap();
+    f.set_len(100 << 30).unwrap();
+    drop(f);
+    refused(&huge, &[], "is over the --max-trace-bytes limit of 8.6 GB");
+    refused(
+        &good,
+        &["--max-trace-bytes", "1k"],
+        "28.5 kB (28453 bytes) is over the --max-trace-bytes limit of 1024 bytes",
+    );
+    // The limit can be lifted; then the decoder meets the zeros after the trace.
+    let (code, _, err) = goblock_within(
+        60,
+        &[
+            "report".as_ref(),
+            "--no-binary".as_ref(),
+            "--max-trace-bytes".as_ref(),
+            "none".as_ref(),
+            huge.as_os_str(),
+        ],
+    )
+    .expect("goblock report on a sparse 100 GB trace hung");
+    assert_eq!(code, 1, "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+
+    // A symlink to a trace is followed.
+    let link = tmp.join("link.trace");
+    std::os::unix::fs::symlink(&good, &link).unwrap();
+    let (code, out, err) = goblock_within(
+        60,
+        &["report".as_ref(), "--no-binary".as_ref(), link.as_os_str()],
+    )
+    .unwrap();
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("main.go:"), "{out}");
+    std::fs::remove_dir_all(&tmp).ok();
+}

@@ -51,6 +51,7 @@ pub fn run(format: Format) -> anyhow::Result<i32> {
         categories: report::parse_categories(report::DEFAULT_CATEGORIES)?,
         top: 20,
         library: false,
+        open: Default::default(),
         title: Some(
             "goblock demo: testdata/programs/blocking traced with Go 1.26 (the hottest blocking lines; \
              try `goblock report YOUR.trace`)"

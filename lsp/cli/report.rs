@@ -42,6 +42,8 @@ pub struct ReportArgs {
     /// Also show lines in the runtime, standard library and dependencies
     /// (stacks without any user frame) in the table.
     pub library: bool,
+    /// How trace files are opened (size limit).
+    pub open: goblock_analysis::input::OpenOptions,
 }
 
 /// Parses `--categories` (comma-separated names or `all`).
@@ -81,9 +83,14 @@ pub fn run(args: &ReportArgs, out: &mut dyn std::io::Write) -> anyhow::Result<i3
             details: false,
             categories: args.categories.iter().copied().collect(),
         };
-        match goblock_analysis::analyze_file(path, &opts, &mut |_, _, _| {
-            std::ops::ControlFlow::Continue(())
-        }) {
+        let analysed = goblock_analysis::input::open(path, &args.open)
+            .map_err(AnalysisError::from)
+            .and_then(|input| {
+                goblock_analysis::analyze_input(&input, &opts, &mut |_, _, _| {
+                    std::ops::ControlFlow::Continue(())
+                })
+            });
+        match analysed {
             Ok(a) => analyses.push(a),
             Err(AnalysisError::Cancelled) => unreachable!("never cancelled"),
             Err(e) => failures.push(e.to_string()),

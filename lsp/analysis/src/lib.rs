@@ -6,12 +6,14 @@
 //! * [`paths`] maps recorded file paths onto the workspace;
 //! * [`attribute`] picks the flat and cum frames of each stack;
 //! * [`lines`] builds mergeable per-line statistics;
+//! * [`input`] opens an input file (file type, size limit, sniffing, map);
 //! * [`load`] runs the whole pipeline for one trace file.
 //!
 //! Nothing here knows LSP types or output formats.
 
 pub mod attribute;
 pub mod histogram;
+pub mod input;
 pub mod lines;
 pub mod load;
 pub mod paths;
@@ -21,6 +23,6 @@ pub use attribute::Site;
 pub use lines::{LineKey, LineStats, LineTable, Parked, Totals, WakerShare};
 pub use load::{
     AnalysisError, BinaryChoice, Options, Stage, Symbolization, TraceAnalysis, analyze_bytes,
-    analyze_file,
+    analyze_file, analyze_input,
 };
 pub use paths::{Location, Substitution, Workspace};

@@ -1,4 +1,4 @@
-//! The analysis pipeline for one trace file: read (memory-map) → decode into
+//! The analysis pipeline for one trace file: open (see [`crate::input`]) → decode into
 //! per-stack statistics → symbolize (DWARF of the traced binary, or the
 //! trace's own frames) → attribute to per-line statistics.
 //!
@@ -14,6 +14,7 @@ use std::sync::Arc;
 use goblock_trace::{Categories, DecodeError, Tables, TraceSummary};
 
 use crate::attribute::{Attributor, FrameView};
+use crate::input::{Input, InputError};
 use crate::lines::LineTable;
 use crate::paths::Workspace;
 use crate::stack_stats::StackAggregator;
@@ -94,6 +95,9 @@ pub struct FunctionDecl {
 /// Analysis failures (the trace could not be read or decoded at all).
 #[derive(Debug, thiserror::Error)]
 pub enum AnalysisError {
+    /// The file could not be opened as a trace (see [`crate::input`]).
+    #[error(transparent)]
+    Input(#[from] InputError),
     /// I/O error on the trace file.
     #[error("{path}: {source}")]
     Io {
@@ -133,58 +137,40 @@ pub struct Options<'a> {
     pub categories: Categories,
 }
 
-/// Analyses a trace file (memory-mapped; pages already decoded are released
-/// as decoding advances, so resident memory stays far below the file size).
+/// Analyses a trace file: opens it with [`crate::input::open`] (default
+/// options: the file itself is mapped) and runs [`analyze_input`].
 pub fn analyze_file(
     path: &Path,
     opts: &Options<'_>,
     progress: &mut dyn FnMut(Stage, u64, u64) -> ControlFlow<()>,
 ) -> Result<TraceAnalysis, AnalysisError> {
-    let io = |source| AnalysisError::Io {
-        path: path.to_path_buf(),
-        source,
-    };
-    let file = std::fs::File::open(path).map_err(io)?;
-    let len = file.metadata().map_err(io)?.len();
-    if len == 0 {
-        return analyze_bytes(path, &[], opts, progress);
-    }
-    // SAFETY: the map is read-only; a concurrent truncation of the file by
-    // another process could fault, which is why the server copies traces
-    // that may still be written (see goblock-server) and the CLI maps files
-    // the user named.
-    let map = unsafe { memmap2::Mmap::map(&file) }.map_err(io)?;
-    #[cfg(unix)]
-    let _ = map.advise(memmap2::Advice::Sequential);
+    let input = crate::input::open(path, &crate::input::OpenOptions::default())?;
+    analyze_input(&input, opts, progress)
+}
+
+/// Analyses an opened input. Pages already decoded are released as
+/// decoding advances, so resident memory stays far below the file size.
+pub fn analyze_input(
+    input: &Input,
+    opts: &Options<'_>,
+    progress: &mut dyn FnMut(Stage, u64, u64) -> ControlFlow<()>,
+) -> Result<TraceAnalysis, AnalysisError> {
+    const CHUNK: usize = 16 << 20;
     let mut released = 0usize;
     let mut release = |done: u64| {
-        #[cfg(unix)]
-        {
-            const CHUNK: usize = 16 << 20;
-            let done = (done as usize).min(map.len());
-            let upto = done / CHUNK * CHUNK;
-            // The old-format decoder reads the file twice: when progress
-            // starts over, pages below `released` are read again and must be
-            // released again.
-            if upto < released {
-                released = 0;
-            }
-            if upto > released {
-                // SAFETY: a read-only private file mapping: dropped pages are
-                // re-read from the file if touched again.
-                let _ = unsafe {
-                    map.unchecked_advise_range(
-                        memmap2::UncheckedAdvice::DontNeed,
-                        released,
-                        upto - released,
-                    )
-                };
-                released = upto;
-            }
+        let upto = (done as usize).min(input.bytes().len()) / CHUNK * CHUNK;
+        // The old-format decoder reads the file twice: when progress starts
+        // over, pages below `released` are read again and must be released
+        // again.
+        if upto < released {
+            released = 0;
         }
-        let _ = done;
+        if upto > released {
+            input.release(released..upto);
+            released = upto;
+        }
     };
-    analyze_bytes_with(path, &map, opts, progress, &mut release)
+    analyze_bytes_with(input.path(), input.bytes(), opts, progress, &mut release)
 }
 
 /// Analyses trace bytes already in memory.

@@ -1,0 +1,713 @@
+//! Opening one input file, the one way the CLI and the server do it:
+//!
+//! 1. `stat` first (following symlinks; a loop is named as such): only a
+//!    regular file is opened — a directory, pipe, device or socket is
+//!    refused by name, so a FIFO can never block us;
+//! 2. the size limit (`goblock.maxTraceBytes`, `--max-trace-bytes`);
+//! 3. `open` without blocking (`O_NONBLOCK`: the path may have been swapped
+//!    for a FIFO since the `stat`) and the same checks on the opened file;
+//! 4. [`sniff`] of the first [`SNIFF_BYTES`]: what is not a Go execution
+//!    trace is refused with what it looks like ("a text file", "a gzip
+//!    file", "an ELF binary", …) — never with the file's bytes;
+//! 5. a read-only memory map, of the file itself or, with
+//!    [`OpenOptions::snapshot`], of a private copy (a reflink, or an
+//!    in-kernel copy, into an unnamed temporary file beside the trace). A
+//!    file that is rewritten in place while its map is read makes the
+//!    reader fault (SIGBUS); the copy cannot be rewritten, and its pages are
+//!    file-backed, so resident memory stays small whatever the trace's size.
+//!    The copy is refused as [`InputError::Changed`] when the file changed
+//!    while it was copied.
+//!
+//! Nothing here reads a whole file into memory or decodes anything.
+
+use std::fs::File;
+use std::io::{self, Read as _, Seek as _};
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+
+/// Bytes read from the start of a file to tell what it is.
+pub const SNIFF_BYTES: usize = 4096;
+
+/// Default of `goblock.maxTraceBytes` / `--max-trace-bytes`: 8 GiB. The
+/// decoder's tables grow with the trace (peak memory about a quarter of the
+/// trace's size), so larger files need the limit raised on purpose.
+pub const DEFAULT_MAX_BYTES: u64 = 8 << 30;
+
+/// What a file looks like, from its first bytes. Ordered by how specific the
+/// test is; add new input kinds (goroutine dumps, pprof profiles) here and
+/// in [`sniff`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Kind {
+    /// A binary Go execution trace (`go 1.NN trace` header; the decoder
+    /// checks the version), or the first bytes of one.
+    GoTrace,
+    /// A Go trace in Go's text form (`gotraceraw` output).
+    GoTraceText,
+    /// No bytes at all.
+    Empty,
+    /// Only zero bytes at the start (a sparse or not yet written file).
+    Zeros,
+    /// UTF-8 text.
+    Text,
+    /// gzip-compressed data.
+    Gzip,
+    /// zstd-compressed data.
+    Zstd,
+    /// bzip2-compressed data.
+    Bzip2,
+    /// xz-compressed data.
+    Xz,
+    /// A zip archive.
+    Zip,
+    /// An ELF executable or object.
+    Elf,
+    /// A Mach-O executable or object.
+    MachO,
+    /// A Windows (PE) executable.
+    Pe,
+    /// Anything else.
+    Binary,
+}
+
+impl Kind {
+    /// What the file is, as a noun phrase for messages ("a text file").
+    pub fn describe(self) -> &'static str {
+        match self {
+            Kind::GoTrace => "a Go execution trace",
+            Kind::GoTraceText => {
+                "a Go trace in text form (gotraceraw output; convert it back with text2bytes)"
+            }
+            Kind::Empty => "an empty file",
+            Kind::Zeros => "zero-filled data, as in a sparse or not yet written file",
+            Kind::Text => "a text file",
+            Kind::Gzip => "a gzip file",
+            Kind::Zstd => "a zstd file",
+            Kind::Bzip2 => "a bzip2 file",
+            Kind::Xz => "an xz file",
+            Kind::Zip => "a zip archive",
+            Kind::Elf => "an ELF binary",
+            Kind::MachO => "a Mach-O binary",
+            Kind::Pe => "a Windows (PE) binary",
+            Kind::Binary => "binary data of an unknown format",
+        }
+    }
+
+    /// Whether the trace decoder should see it.
+    pub fn is_trace(self) -> bool {
+        self == Kind::GoTrace
+    }
+}
+
+/// Tells what `head` (the first bytes of a file, up to [`SNIFF_BYTES`]) is.
+/// Looks at the bytes only; never returns any of them.
+pub fn sniff(head: &[u8]) -> Kind {
+    if head.is_empty() {
+        return Kind::Empty;
+    }
+    if is_trace_header(head) {
+        return Kind::GoTrace;
+    }
+    const MAGIC: &[(&[u8], Kind)] = &[
+        (b"Trace Go1.", Kind::GoTraceText),
+        (&[0x1f, 0x8b], Kind::Gzip),
+        (&[0x28, 0xb5, 0x2f, 0xfd], Kind::Zstd),
+        (b"BZh", Kind::Bzip2),
+        (&[0xfd, b'7', b'z', b'X', b'Z', 0], Kind::Xz),
+        (b"PK\x03\x04", Kind::Zip),
+        (b"PK\x05\x06", Kind::Zip),
+        (b"\x7fELF", Kind::Elf),
+        (&[0xcf, 0xfa, 0xed, 0xfe], Kind::MachO),
+        (&[0xce, 0xfa, 0xed, 0xfe], Kind::MachO),
+        (&[0xfe, 0xed, 0xfa, 0xcf], Kind::MachO),
+        (&[0xfe, 0xed, 0xfa, 0xce], Kind::MachO),
+        (&[0xca, 0xfe, 0xba, 0xbe], Kind::MachO),
+        (b"MZ", Kind::Pe),
+    ];
+    if let Some((_, k)) = MAGIC.iter().find(|(m, _)| head.starts_with(m)) {
+        return *k;
+    }
+    if head.iter().all(|&b| b == 0) {
+        return Kind::Zeros;
+    }
+    if is_text(head) {
+        return Kind::Text;
+    }
+    Kind::Binary
+}
+
+/// `go 1.<digits> trace`, or a prefix of it (a file whose header is still
+/// being written): the decoder reports what is wrong with the version or
+/// the length.
+fn is_trace_header(head: &[u8]) -> bool {
+    const START: &[u8] = b"go 1.";
+    const END: &[u8] = b" trace";
+    let n = head.len().min(START.len());
+    if head[..n] != START[..n] {
+        return false;
+    }
+    let rest = &head[n..];
+    let digits = rest.iter().take_while(|b| b.is_ascii_digit()).count();
+    let rest = &rest[digits..];
+    if rest.is_empty() {
+        return true;
+    }
+    if digits == 0 {
+        return false;
+    }
+    let m = rest.len().min(END.len());
+    rest[..m] == END[..m]
+}
+
+/// Valid UTF-8 (a character cut at the end of `head` is fine) without
+/// control characters other than whitespace and escape.
+fn is_text(head: &[u8]) -> bool {
+    let utf8 = match std::str::from_utf8(head) {
+        Ok(_) => true,
+        Err(e) => e.error_len().is_none(),
+    };
+    utf8 && !head
+        .iter()
+        .any(|&b| b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r' | 0x0c | 0x1b))
+}
+
+/// Size, modification time and identity of a file, to notice rewrites.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Stamp {
+    /// Bytes.
+    pub len: u64,
+    /// Modification time.
+    pub mtime: SystemTime,
+    /// Inode number (0 where there is none): a file replaced by a rename
+    /// may keep its size and time.
+    pub ino: u64,
+}
+
+impl Stamp {
+    /// The stamp of the file at `path` now (following symlinks).
+    pub fn of(path: &Path) -> io::Result<Stamp> {
+        Ok(Stamp::from_meta(&std::fs::metadata(path)?))
+    }
+
+    fn from_meta(m: &std::fs::Metadata) -> Stamp {
+        #[cfg(unix)]
+        let ino = std::os::unix::fs::MetadataExt::ino(m);
+        #[cfg(not(unix))]
+        let ino = 0;
+        Stamp {
+            len: m.len(),
+            mtime: m.modified().unwrap_or(SystemTime::UNIX_EPOCH),
+            ino,
+        }
+    }
+}
+
+/// What kind of non-regular file a path is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NotRegular {
+    /// A directory.
+    Directory,
+    /// A named pipe (FIFO).
+    Pipe,
+    /// A character or block device.
+    Device,
+    /// A unix socket.
+    Socket,
+    /// Anything else.
+    Other,
+}
+
+impl NotRegular {
+    fn of(ft: std::fs::FileType) -> Option<NotRegular> {
+        if ft.is_file() {
+            return None;
+        }
+        if ft.is_dir() {
+            return Some(NotRegular::Directory);
+        }
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::FileTypeExt as _;
+            if ft.is_fifo() {
+                return Some(NotRegular::Pipe);
+            }
+            if ft.is_char_device() || ft.is_block_device() {
+                return Some(NotRegular::Device);
+            }
+            if ft.is_socket() {
+                return Some(NotRegular::Socket);
+            }
+        }
+        Some(NotRegular::Other)
+    }
+}
+
+impl std::fmt::Display for NotRegular {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            NotRegular::Directory => "is a directory",
+            NotRegular::Pipe => "is a pipe (FIFO), not a regular file",
+            NotRegular::Device => "is a device, not a regular file",
+            NotRegular::Socket => "is a socket, not a regular file",
+            NotRegular::Other => "not a regular file",
+        })
+    }
+}
+
+/// Why an input could not be opened. Every message is one line that names
+/// the file.
+#[derive(Debug, thiserror::Error)]
+pub enum InputError {
+    /// The file could not be read.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// File.
+        path: PathBuf,
+        /// Cause.
+        source: io::Error,
+    },
+    /// Symbolic links that lead back to themselves.
+    #[error("{}: a symbolic link loop", path.display())]
+    SymlinkLoop {
+        /// File.
+        path: PathBuf,
+    },
+    /// Not a regular file.
+    #[error("{}: {what}", path.display())]
+    NotRegular {
+        /// File.
+        path: PathBuf,
+        /// What it is instead.
+        what: NotRegular,
+    },
+    /// Larger than the configured limit.
+    #[error("{}: {} is over the {setting} limit of {}", path.display(), size(*len), size(*limit))]
+    TooLarge {
+        /// File.
+        path: PathBuf,
+        /// Its size.
+        len: u64,
+        /// The limit.
+        limit: u64,
+        /// The setting or option that sets it.
+        setting: &'static str,
+    },
+    /// Not a Go execution trace.
+    #[error("{}: {} (not a Go execution trace)", path.display(), kind.describe())]
+    NotATrace {
+        /// File.
+        path: PathBuf,
+        /// What it looks like.
+        kind: Kind,
+    },
+    /// The file changed while it was copied.
+    #[error("{}: the file changed while it was read (still being written?)", path.display())]
+    Changed {
+        /// File.
+        path: PathBuf,
+    },
+}
+
+impl InputError {
+    /// Whether the file may simply not be written completely yet (empty,
+    /// zero-filled, changing): worth another try once it changed or settled.
+    pub fn may_be_incomplete(&self) -> bool {
+        matches!(
+            self,
+            InputError::Changed { .. }
+                | InputError::NotATrace {
+                    kind: Kind::Empty | Kind::Zeros,
+                    ..
+                }
+        )
+    }
+
+    /// The file the error is about.
+    pub fn path(&self) -> &Path {
+        match self {
+            InputError::Io { path, .. }
+            | InputError::SymlinkLoop { path }
+            | InputError::NotRegular { path, .. }
+            | InputError::TooLarge { path, .. }
+            | InputError::NotATrace { path, .. }
+            | InputError::Changed { path } => path,
+        }
+    }
+}
+
+/// `1.2 GB (1234567890 bytes)`.
+fn size(n: u64) -> String {
+    if n < 10_000 {
+        return format!("{n} bytes");
+    }
+    let (v, unit) = if n >= 1_000_000_000 {
+        (n as f64 / 1e9, "GB")
+    } else if n >= 1_000_000 {
+        (n as f64 / 1e6, "MB")
+    } else {
+        (n as f64 / 1e3, "kB")
+    };
+    format!("{v:.1} {unit} ({n} bytes)")
+}
+
+/// Parses a size limit: bytes, optionally with a binary suffix (`512M`,
+/// `8G`, `8GiB`, `1T`); `0`, `none` or `unlimited` mean no limit (0).
+pub fn parse_size(s: &str) -> Option<u64> {
+    let s = s.trim();
+    if s.eq_ignore_ascii_case("none") || s.eq_ignore_ascii_case("unlimited") {
+        return Some(0);
+    }
+    let digits = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+    let n: u64 = s[..digits].parse().ok()?;
+    let unit = s[digits..].trim().to_ascii_lowercase();
+    let shift = match unit.trim_end_matches("ib").trim_end_matches('b') {
+        "" => 0,
+        "k" => 10,
+        "m" => 20,
+        "g" => 30,
+        "t" => 40,
+        _ => return None,
+    };
+    n.checked_mul(1u64 << shift)
+}
+
+/// How to open an input.
+#[derive(Clone, Debug)]
+pub struct OpenOptions {
+    /// Refuse larger files (0: no limit).
+    pub max_bytes: u64,
+    /// The setting that sets `max_bytes`, for the message.
+    pub max_bytes_setting: &'static str,
+    /// Map a private copy instead of the file itself (for files that may be
+    /// rewritten while they are read: the server's).
+    pub snapshot: bool,
+}
+
+impl Default for OpenOptions {
+    fn default() -> Self {
+        OpenOptions {
+            max_bytes: DEFAULT_MAX_BYTES,
+            max_bytes_setting: "--max-trace-bytes",
+            snapshot: false,
+        }
+    }
+}
+
+/// An opened input: its stamp, what it is, and its bytes (mapped).
+pub struct Input {
+    path: PathBuf,
+    stamp: Stamp,
+    kind: Kind,
+    map: Option<memmap2::Mmap>,
+    copied: bool,
+}
+
+impl std::fmt::Debug for Input {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Input")
+            .field("path", &self.path)
+            .field("stamp", &self.stamp)
+            .field("kind", &self.kind)
+            .field("copied", &self.copied)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Input {
+    /// The path it was opened as.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The file's stamp when it was opened (and, for a copy, unchanged
+    /// until the copy was complete).
+    pub fn stamp(&self) -> Stamp {
+        self.stamp
+    }
+
+    /// What it is.
+    pub fn kind(&self) -> Kind {
+        self.kind
+    }
+
+    /// Whether the bytes are a private copy ([`OpenOptions::snapshot`];
+    /// `false` when no copy could be made and the file itself is mapped).
+    pub fn is_copy(&self) -> bool {
+        self.copied
+    }
+
+    /// All bytes (mapped: pages are read when touched).
+    pub fn bytes(&self) -> &[u8] {
+        self.map.as_deref().unwrap_or(&[])
+    }
+
+    /// Lets the kernel drop the pages of `range` from memory (they are read
+    /// again if touched): called behind the decoder as it advances.
+    pub fn release(&self, range: std::ops::Range<usize>) {
+        #[cfg(unix)]
+        if let Some(map) = &self.map {
+            let end = range.end.min(map.len());
+            if range.start < end {
+                // SAFETY: a read-only private file mapping: dropped pages
+                // are read from the file again if touched.
+                let _ = unsafe {
+                    map.unchecked_advise_range(
+                        memmap2::UncheckedAdvice::DontNeed,
+                        range.start,
+                        end - range.start,
+                    )
+                };
+            }
+        }
+        #[cfg(not(unix))]
+        let _ = range;
+    }
+}
+
+/// Opens `path` (see the module documentation for the steps). Refuses
+/// anything that is not a regular file holding a Go execution trace.
+pub fn open(path: &Path, opts: &OpenOptions) -> Result<Input, InputError> {
+    let io = |source: io::Error| classify(path, source);
+    let meta = std::fs::metadata(path).map_err(io)?;
+    check(path, &meta, opts)?;
+    let mut file = open_nonblocking(path).map_err(io)?;
+    let meta = file.metadata().map_err(io)?;
+    check(path, &meta, opts)?;
+    let stamp = Stamp::from_meta(&meta);
+    let mut head = Vec::with_capacity(SNIFF_BYTES);
+    (&mut file)
+        .take(SNIFF_BYTES as u64)
+        .read_to_end(&mut head)
+        .map_err(io)?;
+    let kind = sniff(&head);
+    if !kind.is_trace() {
+        return Err(InputError::NotATrace {
+            path: path.to_path_buf(),
+            kind,
+        });
+    }
+    let (mapped, copied) = if opts.snapshot {
+        match private_copy(&mut file, path, stamp.len) {
+            Ok(copy) => {
+                let after = Stamp::from_meta(&file.metadata().map_err(io)?);
+                if after != stamp {
+                    return Err(InputError::Changed {
+                        path: path.to_path_buf(),
+                    });
+                }
+                (copy, true)
+            }
+            // No room or no writable place for a copy: map the file itself.
+            Err(_) => (file, false),
+        }
+    } else {
+        (file, false)
+    };
+    let map = if stamp.len == 0 {
+        None
+    } else {
+        // SAFETY: a read-only map. Of a private copy nobody else can
+        // write; of the file itself only when the caller accepts that
+        // another process truncating it meanwhile makes us fault (the CLI,
+        // on files the user named).
+        let len = usize::try_from(stamp.len).map_err(|_| InputError::TooLarge {
+            path: path.to_path_buf(),
+            len: stamp.len,
+            limit: usize::MAX as u64,
+            setting: "address space",
+        })?;
+        let map = unsafe { memmap2::MmapOptions::new().len(len).map(&mapped) }.map_err(io)?;
+        #[cfg(unix)]
+        let _ = map.advise(memmap2::Advice::Sequential);
+        Some(map)
+    };
+    Ok(Input {
+        path: path.to_path_buf(),
+        stamp,
+        kind,
+        map,
+        copied,
+    })
+}
+
+fn check(path: &Path, meta: &std::fs::Metadata, opts: &OpenOptions) -> Result<(), InputError> {
+    if let Some(what) = NotRegular::of(meta.file_type()) {
+        return Err(InputError::NotRegular {
+            path: path.to_path_buf(),
+            what,
+        });
+    }
+    if opts.max_bytes > 0 && meta.len() > opts.max_bytes {
+        return Err(InputError::TooLarge {
+            path: path.to_path_buf(),
+            len: meta.len(),
+            limit: opts.max_bytes,
+            setting: opts.max_bytes_setting,
+        });
+    }
+    Ok(())
+}
+
+fn classify(path: &Path, source: io::Error) -> InputError {
+    #[cfg(unix)]
+    if source.raw_os_error() == Some(libc::ELOOP) {
+        return InputError::SymlinkLoop {
+            path: path.to_path_buf(),
+        };
+    }
+    InputError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// Opens for reading without ever blocking (a FIFO swapped in after the
+/// `stat` opens at once; the checks on the opened file then refuse it).
+fn open_nonblocking(path: &Path) -> io::Result<File> {
+    let mut o = std::fs::OpenOptions::new();
+    o.read(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::custom_flags(&mut o, libc::O_NONBLOCK | libc::O_NOCTTY);
+    o.open(path)
+}
+
+/// A private copy of the first `len` bytes of `src`, in an unnamed
+/// temporary file beside `path` (same file system: a reflink where the
+/// file system has them, else an in-kernel copy), else in the temporary
+/// directory.
+fn private_copy(src: &mut File, path: &Path, len: u64) -> io::Result<File> {
+    let beside = path.parent().filter(|p| !p.as_os_str().is_empty());
+    let mut last = io::Error::other("no temporary directory");
+    for dir in beside
+        .map(Path::to_path_buf)
+        .into_iter()
+        .chain([std::env::temp_dir()])
+    {
+        let copy = unnamed_file(&dir).and_then(|mut dst| {
+            copy_into(src, &mut dst, len)?;
+            Ok(dst)
+        });
+        match copy {
+            Ok(f) => return Ok(f),
+            Err(e) => last = e,
+        }
+    }
+    Err(last)
+}
+
+#[cfg(target_os = "linux")]
+fn unnamed_file(dir: &Path) -> io::Result<File> {
+    use std::os::unix::fs::OpenOptionsExt as _;
+    std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .mode(0o600)
+        .custom_flags(libc::O_TMPFILE)
+        .open(dir)
+}
+
+#[cfg(all(unix, not(target_os = "linux")))]
+fn unnamed_file(dir: &Path) -> io::Result<File> {
+    use std::os::unix::fs::OpenOptionsExt as _;
+    static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let name = dir.join(format!(
+        ".goblock-{}-{}.tmp",
+        std::process::id(),
+        N.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    ));
+    let f = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(&name)?;
+    std::fs::remove_file(&name)?;
+    Ok(f)
+}
+
+#[cfg(not(unix))]
+fn unnamed_file(_dir: &Path) -> io::Result<File> {
+    Err(io::Error::other("no unnamed temporary files here"))
+}
+
+fn copy_into(src: &mut File, dst: &mut File, len: u64) -> io::Result<()> {
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::fd::AsRawFd as _;
+        // FICLONE: share the blocks copy-on-write (btrfs, XFS, bcachefs).
+        const FICLONE: libc::c_ulong = 0x4004_9409;
+        // SAFETY: both descriptors are open for the duration of the call.
+        if unsafe { libc::ioctl(dst.as_raw_fd(), FICLONE as _, src.as_raw_fd()) } == 0 {
+            return if dst.metadata()?.len() == len {
+                Ok(())
+            } else {
+                Err(io::Error::other("the file changed while it was copied"))
+            };
+        }
+    }
+    src.seek(io::SeekFrom::Start(0))?;
+    // `io::copy` between files is `copy_file_range` on Linux: no bytes
+    // pass through this process.
+    let n = io::copy(&mut src.take(len), dst)?;
+    if n != len {
+        return Err(io::Error::other("the file changed while it was copied"));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sniffs() {
+        assert_eq!(sniff(b""), Kind::Empty);
+        assert_eq!(sniff(b"go 1.26 trace\0\0\0"), Kind::GoTrace);
+        assert_eq!(sniff(b"go 1.2"), Kind::GoTrace);
+        assert_eq!(sniff(b"go 1.99 trace\0\0\0"), Kind::GoTrace);
+        assert_eq!(sniff(b"go 1.22 is the version\n"), Kind::Text);
+        assert_eq!(sniff(b"go 1.x"), Kind::Text);
+        assert_eq!(sniff(b"root:$6$salt$hash:19000:0:99999:7:::\n"), Kind::Text);
+        assert_eq!(sniff("gr\u{fc}n\n".as_bytes()), Kind::Text);
+        // A character cut by the sniff window is still text.
+        assert_eq!(sniff(&"\u{fc}".as_bytes()[..1]), Kind::Text);
+        assert_eq!(sniff(&[0x1f, 0x8b, 8, 0]), Kind::Gzip);
+        assert_eq!(sniff(b"\x7fELF\x02\x01"), Kind::Elf);
+        assert_eq!(sniff(b"MZ\x90\0"), Kind::Pe);
+        assert_eq!(sniff(&[0; 4096]), Kind::Zeros);
+        assert_eq!(sniff(&[0, 1, 2, 3, 0xff]), Kind::Binary);
+        assert_eq!(sniff(b"Trace Go1.22\n"), Kind::GoTraceText);
+    }
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("1000"), Some(1000));
+        assert_eq!(parse_size("8G"), Some(8 << 30));
+        assert_eq!(parse_size("512 MiB"), Some(512 << 20));
+        assert_eq!(parse_size("none"), Some(0));
+        assert_eq!(parse_size("12 apples"), None);
+        assert_eq!(parse_size("99999999999T"), None);
+    }
+
+    #[test]
+    fn messages_never_echo_bytes() {
+        let e = InputError::NotATrace {
+            path: "/etc/shadow".into(),
+            kind: sniff(b"root:secret"),
+        };
+        assert_eq!(
+            e.to_string(),
+            "/etc/shadow: a text file (not a Go execution trace)"
+        );
+        let e = InputError::TooLarge {
+            path: "big.trace".into(),
+            len: 107_374_182_400,
+            limit: DEFAULT_MAX_BYTES,
+            setting: "goblock.maxTraceBytes",
+        };
+        assert_eq!(
+            e.to_string(),
+            "big.trace: 107.4 GB (107374182400 bytes) is over the goblock.maxTraceBytes limit of 8.6 GB (8589934592 bytes)"
+        );
+    }
+}
