@@ -85,6 +85,7 @@ pub mod cache;
 pub mod candidates;
 pub mod decls;
 pub mod error;
+pub mod funcname;
 pub mod load;
 pub mod matching;
 pub mod resolve;

@@ -254,7 +254,11 @@ fn symbolize_frames(bin: &Binary, m: &Match, tables: &mut Tables) -> Result<Symb
         }
     }
 
-    // Declarations of every function seen.
+    // Declarations of every function seen, and of the declared function
+    // each closure, wrapper or method value belongs to (a closure's own
+    // declaration line is its literal's; anchoring it after an edit needs
+    // both).
+    let mut enclosing: Vec<(String, Sym)> = Vec::new();
     for (func, (dwarf_name, frame_file)) in decl_names {
         if let Some(d) = bin.decl(&dwarf_name) {
             let file = match &d.file {
@@ -262,6 +266,52 @@ fn symbolize_frames(bin: &Binary, m: &Match, tables: &mut Tables) -> Result<Symb
                 None => frame_file,
             };
             out.decls.insert(func, FuncDecl { file, line: d.line });
+        }
+        if let Some(e) = crate::funcname::parse(tables.str(func)).and_then(|n| n.enclosing)
+            && e != tables.str(func)
+        {
+            enclosing.push((e, frame_file));
+        }
+    }
+    let mut seen_enclosing: std::collections::HashSet<String> = std::collections::HashSet::new();
+    for (name, frame_file) in enclosing {
+        seen_enclosing.insert(func_key(&name).into_owned());
+        let sym = tables.intern_str(&name);
+        if out.decls.contains_key(&sym) {
+            continue;
+        }
+        if let Some(d) = bin.decl(&name) {
+            let file = match &d.file {
+                Some(f) => tables.intern_str(f),
+                None => frame_file,
+            };
+            out.decls.insert(sym, FuncDecl { file, line: d.line });
+        }
+    }
+    // Every closure of those functions, seen or not: their literals' lines
+    // tell whether a function's body was edited above a line.
+    if !seen_enclosing.is_empty()
+        && let Ok(all) = bin.function_decls()
+    {
+        for (name, d) in all {
+            let key = func_key(name);
+            let Some(n) = crate::funcname::parse(&key) else {
+                continue;
+            };
+            if !n.is_closure()
+                || !n
+                    .enclosing
+                    .as_ref()
+                    .is_some_and(|e| seen_enclosing.contains(e))
+            {
+                continue;
+            }
+            let Some(file) = &d.file else { continue };
+            let sym = tables.intern_str(&key);
+            let file = tables.intern_str(file);
+            out.decls
+                .entry(sym)
+                .or_insert(FuncDecl { file, line: d.line });
         }
     }
     out.notes.push(format!(
