@@ -47,7 +47,7 @@ pub struct ParkedRow {
 }
 
 /// Everything shown for one source line.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub struct Annotation {
     /// 1-based line in the file as built.
     pub line: u32,

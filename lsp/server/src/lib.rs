@@ -23,6 +23,7 @@ pub mod config;
 pub mod discovery;
 pub mod docs;
 pub mod from_proto;
+pub mod gosrc;
 pub mod loader;
 mod progress;
 pub mod render;

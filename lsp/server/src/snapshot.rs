@@ -106,12 +106,13 @@ impl Snapshot {
         table: Arc<LineTable>,
     ) -> Snapshot {
         let index = annotations::build(&table, &settings);
-        let mut built = BuiltDecls::new();
+        let mut built = std::collections::HashMap::new();
         for t in &traces {
             for (f, d) in &t.loaded.analysis.functions {
                 built.insert(f.clone(), d.line);
             }
         }
+        let built = BuiltDecls::new(built);
         let traced_at = traces.iter().map(|t| t.loaded.stamp.mtime).max();
         let metas = traces
             .iter()

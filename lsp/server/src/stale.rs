@@ -1,137 +1,74 @@
 //! Staleness: does the source text still match what the traced binary was
 //! built from? Anchors each annotation of a file onto a line of the given
-//! source text, or marks it stale.
+//! source text, or marks it stale — never shows it on a line it was not
+//! recorded for.
 //!
-//! Rules, per annotation (function name + recorded line):
-//! * the function must still be declared in the text (Go `func` declarations
-//!   at column 0; closures belong to their enclosing named function);
-//! * when the build's declaration line of that function is known (DWARF),
-//!   the annotation moves by the same offset as the declaration;
-//! * the (moved) line must lie inside the function's current extent and hold
-//!   code (not blank, not a comment) — otherwise it is stale, never shown on
-//!   a wrong line.
+//! An annotation is a function name and the line recorded in the build. Its
+//! declared function (`T.M`, `F`, the N-th `init`) is found in the text;
+//! the binary's DWARF gives declaration lines as built. Rules:
+//!
+//! | function | evidence (DWARF) | shown at |
+//! |---|---|---|
+//! | named (incl. generic, methods of generic types, method values `-fm`, inlined helpers) | its `func` line as built | recorded line + (current − built `func` line) |
+//! | closure, `go`/`defer` wrapper, range-over-func body (nested or deferred alike) | the enclosing declared function's `func` line and the literal's own line | moved by the enclosing function's offset, only when the literal (`func(`, `go`, `defer`, `for … range`) is at its built line + that offset; else stale |
+//! | closure, enclosing line unknown (e.g. made in an inlined call) | the literal's own line | the recorded line, only when the literal is still on its built line |
+//! | any, no DWARF | — | the recorded line (`Unverified` when the file changed after the trace) |
+//!
+//! The two kinds of declaration lines are never mixed: a closure's literal
+//! line is compared with a literal, a function's `func` line with a `func`
+//! declaration. Unedited text therefore never moves an annotation (every
+//! offset is 0). Then the line must lie inside the function (and the
+//! literal) as they are now, and hold code.
 //!
 //! Knows no LSP types; lines are 1-based.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use crate::annotations::{FileAnnotations, Freshness};
+use goblock_symbols::funcname::{self, ClosureKind, FuncName};
 
-/// The key matching a Go function name with its source declaration:
-/// `main.(*T).M` → `T.M`, `example.com/p.F[...]` → `F`,
-/// `main.run.func1` → `run`, `main.init.0` → `init`.
-pub fn func_key(name: &str) -> Option<String> {
-    // Strip the package path: everything up to the last '/', then the package name.
-    let tail = name.rsplit('/').next().unwrap_or(name);
-    let (_, rest) = tail.split_once('.')?;
-    let mut parts: Vec<String> = Vec::new();
-    let mut cur = String::new();
-    let mut depth = 0i32;
-    for c in rest.chars() {
-        match c {
-            '[' => depth += 1,
-            ']' => depth -= 1,
-            '(' | ')' | '*' if depth == 0 => {}
-            '.' if depth == 0 => parts.push(std::mem::take(&mut cur)),
-            _ if depth == 0 => cur.push(c),
-            _ => {}
-        }
-    }
-    parts.push(cur);
-    // A method is Type.Name; closures and wrappers add funcN / gowrapN / 0….
-    let is_suffix = |s: &str| {
-        s.is_empty()
-            || s.chars().all(|c| c.is_ascii_digit())
-            || ["func", "gowrap", "deferwrap"].iter().any(|p| {
-                s.strip_prefix(p)
-                    .is_some_and(|d| d.chars().all(|c| c.is_ascii_digit()))
-            })
-    };
-    while parts.len() > 1 && parts.last().is_some_and(|p| is_suffix(p)) {
-        parts.pop();
-    }
-    let key = if parts.len() >= 2
-        && parts[0].chars().next().is_some_and(|c| c.is_alphabetic())
-        && !is_suffix(&parts[1])
-    {
-        format!("{}.{}", parts[0], parts[1])
-    } else {
-        parts.first()?.clone()
-    };
-    (!key.is_empty()).then_some(key)
+use crate::annotations::{Annotation, FileAnnotations, Freshness};
+use crate::gosrc::{Extent, Opener, Outline};
+
+/// Declaration lines of functions as built (from DWARF): by full function
+/// name (trace spelling), including the declared functions that closures
+/// belong to and all their closures; and per declared function, the
+/// lines of its closures' literals.
+#[derive(Debug, Default)]
+pub struct BuiltDecls {
+    lines: HashMap<Arc<str>, u32>,
+    literals: HashMap<String, Vec<(u32, ClosureKind)>>,
 }
 
-/// A function declared in source: its declaration line and last line.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Extent {
-    /// `func` line, 1-based.
-    pub decl: u32,
-    /// Closing brace line, 1-based.
-    pub end: u32,
-}
-
-/// The top-level function declarations of Go source text, by [`func_key`] form.
-pub fn source_functions(text: &str) -> HashMap<String, Extent> {
-    let lines: Vec<&str> = text.lines().collect();
-    let mut out = HashMap::new();
-    let mut i = 0;
-    while i < lines.len() {
-        let l = lines[i];
-        if let Some(rest) = l.strip_prefix("func ")
-            && let Some(key) = decl_key(rest)
-        {
-            let decl = i as u32 + 1;
-            let mut end = decl;
-            if !l.trim_end().ends_with('}') {
-                let mut j = i + 1;
-                while j < lines.len() {
-                    if lines[j].starts_with('}') {
-                        break;
-                    }
-                    j += 1;
-                }
-                end = (j.min(lines.len().saturating_sub(1))) as u32 + 1;
-                i = j;
+impl BuiltDecls {
+    /// Indexes declaration lines by function name.
+    pub fn new(lines: HashMap<Arc<str>, u32>) -> BuiltDecls {
+        let mut literals: HashMap<String, Vec<(u32, ClosureKind)>> = HashMap::new();
+        for (name, &line) in &lines {
+            if let Some(n) = funcname::parse(name)
+                && let (Some(kind), Some(e)) = (n.closure, n.enclosing)
+            {
+                literals.entry(e).or_default().push((line, kind));
             }
-            out.entry(key).or_insert(Extent { decl, end });
         }
-        i += 1;
+        for v in literals.values_mut() {
+            v.sort_unstable_by_key(|l| l.0);
+            v.dedup();
+        }
+        BuiltDecls { lines, literals }
     }
-    out
-}
 
-fn ident(s: &str) -> (&str, &str) {
-    let end = s
-        .char_indices()
-        .find(|(_, c)| !(c.is_alphanumeric() || *c == '_'))
-        .map(|(i, _)| i)
-        .unwrap_or(s.len());
-    (&s[..end], &s[end..])
-}
-
-/// `(r *T[K]) Name[...](…` → `T.Name`; `Name(…` → `Name`.
-fn decl_key(rest: &str) -> Option<String> {
-    let rest = rest.trim_start();
-    if let Some(recv) = rest.strip_prefix('(') {
-        let close = recv.find(')')?;
-        let inside = &recv[..close];
-        // Receiver: "r *T[K]" or "*T" or "T".
-        let ty = inside.rsplit([' ', '*']).next()?.trim();
-        let ty = ty.split('[').next()?;
-        let (name, _) = ident(recv[close + 1..].trim_start());
-        if ty.is_empty() || name.is_empty() {
-            return None;
-        }
-        Some(format!("{ty}.{name}"))
-    } else {
-        let (name, _) = ident(rest);
-        (!name.is_empty()).then(|| name.to_owned())
+    /// The declaration line of a function, as built.
+    pub fn get(&self, name: &str) -> Option<u32> {
+        self.lines.get(name).copied()
     }
 }
 
-/// Declaration lines of functions as built (from DWARF), by full function name.
-pub type BuiltDecls = HashMap<Arc<str>, u32>;
+impl FromIterator<(Arc<str>, u32)> for BuiltDecls {
+    fn from_iter<I: IntoIterator<Item = (Arc<str>, u32)>>(it: I) -> Self {
+        BuiltDecls::new(it.into_iter().collect())
+    }
+}
 
 /// Where one annotation shows.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -142,79 +79,274 @@ pub struct Anchor {
     pub freshness: Freshness,
 }
 
+impl Anchor {
+    fn stale(why: String) -> Anchor {
+        Anchor {
+            line: None,
+            freshness: Freshness::Stale(why),
+        }
+    }
+}
+
+fn opener(kind: ClosureKind) -> Opener {
+    match kind {
+        ClosureKind::Literal => Opener::Literal,
+        ClosureKind::Go => Opener::Go,
+        ClosureKind::Defer => Opener::Defer,
+        ClosureKind::Range => Opener::Range,
+    }
+}
+
+fn what(kind: ClosureKind) -> &'static str {
+    match kind {
+        ClosureKind::Literal => "function literal",
+        ClosureKind::Go => "`go` statement",
+        ClosureKind::Defer => "`defer` statement",
+        ClosureKind::Range => "range loop",
+    }
+}
+
+/// The built `func` line of the declared function a name belongs to.
+fn built_decl_of(name: &FuncName, full: &str, built: &BuiltDecls) -> Option<u32> {
+    match &name.enclosing {
+        Some(e) => built.get(e.as_str()),
+        None if !name.is_closure() => built.get(full),
+        None => None,
+    }
+}
+
+/// A position decided for an annotation, before the final line checks.
+struct Placed {
+    line: u32,
+    freshness: Freshness,
+    /// The current extents the line must lie in.
+    within: Vec<Extent>,
+}
+
+/// The declaration in the text that the name belongs to, among several of
+/// the same key (`init`): the one at the built line, else the only one.
+fn pick(
+    exts: &[Extent],
+    built: Option<u32>,
+    recorded: u32,
+    name: &FuncName,
+) -> Result<Extent, String> {
+    if let [one] = exts {
+        return Ok(*one);
+    }
+    if let Some(b) = built
+        && let Some(e) = exts.iter().find(|e| e.decl == b)
+    {
+        return Ok(*e);
+    }
+    if built.is_none()
+        && let Some(e) = exts.iter().find(|e| e.contains(recorded))
+    {
+        return Ok(*e);
+    }
+    Err(format!(
+        "this file declares `{}` {} times and none is where the build had it",
+        name.key(),
+        exts.len()
+    ))
+}
+
+fn place(
+    a: &Annotation,
+    outline: &Outline,
+    built: &BuiltDecls,
+    changed_since_trace: bool,
+) -> Result<Placed, String> {
+    let unverified = || {
+        if changed_since_trace {
+            Freshness::Unverified
+        } else {
+            Freshness::Fresh
+        }
+    };
+    let recorded = Placed {
+        line: a.line,
+        freshness: unverified(),
+        within: Vec::new(),
+    };
+    let Some(name) = funcname::parse(&a.function) else {
+        return Ok(recorded);
+    };
+    if !outline.is_go() {
+        return Ok(recorded);
+    }
+    let exts = name
+        .keys()
+        .into_iter()
+        .map(|k| outline.functions(&k))
+        .find(|e| !e.is_empty())
+        .unwrap_or(&[]);
+    let decl_built = built_decl_of(&name, &a.function, built);
+    let Some(kind) = name.closure else {
+        // A declared function: moves with its `func` line.
+        if exts.is_empty() {
+            return Err(format!(
+                "`{}` is no longer declared in this file",
+                a.function
+            ));
+        }
+        let ext = pick(exts, decl_built, a.line, &name)?;
+        return Ok(match decl_built {
+            Some(b) => {
+                let d = i64::from(ext.decl) - i64::from(b);
+                unedited_above(&name, built, outline, ext, b, a.line, d)?;
+                Placed {
+                    line: shifted(a.line, d),
+                    freshness: moved(d),
+                    within: vec![ext],
+                }
+            }
+            None => Placed {
+                within: vec![ext],
+                ..recorded
+            },
+        });
+    };
+    // A closure or wrapper: its literal's line as built, checked against a
+    // literal in the text.
+    let lit_built = built.get(&a.function);
+    let enclosing = if exts.is_empty() {
+        if name.enclosing.is_some() && name.init_index.is_none() && name.name != "init" {
+            return Err(format!(
+                "`{}` is no longer declared in this file",
+                name.key()
+            ));
+        }
+        // Closures of inlined calls and of package-level variables: no
+        // declaration to hold on to in this file.
+        None
+    } else {
+        Some(pick(exts, decl_built, a.line, &name)?)
+    };
+    let d = match (enclosing, decl_built) {
+        (Some(ext), Some(b)) => i64::from(ext.decl) - i64::from(b),
+        _ => 0,
+    };
+    let evidence = decl_built.is_some() && enclosing.is_some();
+    let Some(lit) = lit_built else {
+        // No literal line known: the enclosing function's offset alone.
+        let mut p = Placed {
+            line: shifted(a.line, d),
+            freshness: if evidence { moved(d) } else { unverified() },
+            within: Vec::new(),
+        };
+        p.within.extend(enclosing);
+        return Ok(p);
+    };
+    let expect = shifted(lit, d);
+    let Some(lit_ext) = outline.opener_at(expect, opener(kind)) else {
+        return Err(format!(
+            "the {} of `{}` built at line {lit} is not at line {expect} any more",
+            what(kind),
+            a.function
+        ));
+    };
+    if let Some(e) = enclosing
+        && !e.contains(lit_ext.decl)
+    {
+        return Err(format!(
+            "the {} at line {expect} is outside `{}` (lines {}–{})",
+            what(kind),
+            name.key(),
+            e.decl,
+            e.end
+        ));
+    }
+    if let (Some(ext), Some(b)) = (enclosing, decl_built) {
+        unedited_above(&name, built, outline, ext, b, a.line, d)?;
+    }
+    let mut within = vec![lit_ext];
+    within.extend(enclosing);
+    Ok(Placed {
+        line: shifted(a.line, d),
+        freshness: if evidence { moved(d) } else { unverified() },
+        within,
+    })
+}
+
+/// Evidence that the declared function was not edited above `line`: every
+/// closure literal it had between its `func` line and `line` at build time
+/// is still there, moved by the same offset `d`.
+fn unedited_above(
+    name: &FuncName,
+    built: &BuiltDecls,
+    outline: &Outline,
+    ext: Extent,
+    decl_built: u32,
+    line: u32,
+    d: i64,
+) -> Result<(), String> {
+    let Some(lits) = name.enclosing.as_ref().and_then(|e| built.literals.get(e)) else {
+        return Ok(());
+    };
+    for &(lk, kind) in lits.iter().filter(|l| l.0 > decl_built && l.0 <= line) {
+        let at = shifted(lk, d);
+        if !outline
+            .opener_at(at, opener(kind))
+            .is_some_and(|e| ext.contains(e.decl))
+        {
+            return Err(format!(
+                "`{}` was edited above line {} since the build (its {} of line {lk} is not at line {at})",
+                name.key(),
+                shifted(line, d),
+                what(kind)
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn shifted(line: u32, d: i64) -> u32 {
+    (i64::from(line) + d).max(1) as u32
+}
+
+fn moved(d: i64) -> Freshness {
+    if d == 0 {
+        Freshness::Fresh
+    } else {
+        Freshness::Moved(d)
+    }
+}
+
 /// Anchors every annotation of `fa` onto `text`. `changed_since_trace`: the
-/// text's file was modified after the trace was recorded (annotations of
-/// functions without a known build declaration are then `Unverified`).
+/// text's file was modified after the trace was recorded (annotations
+/// without a known build declaration are then `Unverified`).
 pub fn anchor(
     fa: &FileAnnotations,
     text: &str,
     built: &BuiltDecls,
     changed_since_trace: bool,
 ) -> Vec<Anchor> {
-    let funcs = source_functions(text);
-    let lines: Vec<&str> = text.lines().collect();
-    let holds_code = |l: u32| {
-        lines.get(l as usize - 1).is_some_and(|s| {
-            let t = s.trim();
-            !t.is_empty() && !t.starts_with("//")
-        })
-    };
-    // A file that declares no functions (not Go source, or unparsable):
-    // only the line checks apply.
-    let go_source = !funcs.is_empty();
+    let outline = Outline::new(text);
+    let lines = outline.line_count();
     fa.lines
         .iter()
         .map(|a| {
-            let key = func_key(&a.function);
-            let ext = key.as_ref().and_then(|k| funcs.get(k));
-            let (line, fresh) = match (go_source, key.is_some(), ext) {
-                (true, true, None) => {
-                    return Anchor {
-                        line: None,
-                        freshness: Freshness::Stale(format!(
-                            "`{}` is no longer declared in this file",
-                            a.function
-                        )),
-                    };
-                }
-                (_, _, Some(ext)) => match built.get(&a.function) {
-                    Some(&decl) if decl != ext.decl => {
-                        let d = i64::from(ext.decl) - i64::from(decl);
-                        ((i64::from(a.line) + d).max(1) as u32, Freshness::Moved(d))
-                    }
-                    Some(_) => (a.line, Freshness::Fresh),
-                    None if changed_since_trace => (a.line, Freshness::Unverified),
-                    None => (a.line, Freshness::Fresh),
-                },
-                _ if changed_since_trace => (a.line, Freshness::Unverified),
-                _ => (a.line, Freshness::Fresh),
+            let p = match place(a, &outline, built, changed_since_trace) {
+                Ok(p) => p,
+                Err(why) => return Anchor::stale(why),
             };
-            if line as usize > lines.len() {
-                return Anchor {
-                    line: None,
-                    freshness: Freshness::Stale(format!("line {line} is past the end of the file")),
-                };
+            let line = p.line;
+            if line > lines {
+                return Anchor::stale(format!("line {line} is past the end of the file"));
             }
-            if let Some(ext) = ext
-                && (line < ext.decl || line > ext.end)
-            {
-                return Anchor {
-                    line: None,
-                    freshness: Freshness::Stale(format!(
-                        "line {line} is outside `{}` (now lines {}–{})",
-                        a.function, ext.decl, ext.end
-                    )),
-                };
+            if let Some(e) = p.within.iter().find(|e| !e.contains(line)) {
+                return Anchor::stale(format!(
+                    "line {line} is outside `{}` (now lines {}–{})",
+                    a.function, e.decl, e.end
+                ));
             }
-            if !holds_code(line) {
-                return Anchor {
-                    line: None,
-                    freshness: Freshness::Stale(format!("line {line} no longer holds code")),
-                };
+            if !outline.holds_code(line) {
+                return Anchor::stale(format!("line {line} no longer holds code"));
             }
             Anchor {
                 line: Some(line),
-                freshness: fresh,
+                freshness: p.freshness,
             }
         })
         .collect()
@@ -224,31 +356,141 @@ pub fn anchor(
 mod tests {
     use super::*;
 
+    fn ann(function: &str, line: u32) -> Annotation {
+        Annotation {
+            line,
+            function: function.into(),
+            ..Default::default()
+        }
+    }
+
+    fn run(src: &str, anns: &[(&str, u32)], built: &[(&str, u32)]) -> Vec<Option<u32>> {
+        let fa = FileAnnotations {
+            path: "/x/main.go".into(),
+            in_workspace: true,
+            lines: anns.iter().map(|(f, l)| ann(f, *l)).collect(),
+        };
+        let built: BuiltDecls = built.iter().map(|(f, l)| (Arc::from(*f), *l)).collect();
+        anchor(&fa, src, &built, true)
+            .into_iter()
+            .map(|a| a.line)
+            .collect()
+    }
+
+    const SRC: &str = "package main
+
+func helper() {
+	<-ch
+}
+
+func main() {
+	setup()
+	go func() {
+		x := 1
+		<-ch
+		_ = x
+	}()
+	<-done
+}
+";
+
     #[test]
-    fn keys() {
-        assert_eq!(func_key("main.consumer").as_deref(), Some("consumer"));
-        assert_eq!(func_key("main.(*T).Run").as_deref(), Some("T.Run"));
-        assert_eq!(func_key("main.runMutex.func1").as_deref(), Some("runMutex"));
-        assert_eq!(
-            func_key("main.runMutex.func1.2").as_deref(),
-            Some("runMutex")
+    fn unedited_closures_stay() {
+        // main at 7, its literal at 9, the receive in the literal at 11.
+        let built = [("main.main", 7), ("main.main.func1", 9), ("main.helper", 3)];
+        let got = run(
+            SRC,
+            &[
+                ("main.main.func1", 11),
+                ("main.main", 14),
+                ("main.helper", 4),
+            ],
+            &built,
         );
-        assert_eq!(
-            func_key("example.com/x/pkg.(*Q[...]).Get").as_deref(),
-            Some("Q.Get")
-        );
-        assert_eq!(func_key("example.com/x/pkg.F[...]").as_deref(), Some("F"));
-        assert_eq!(func_key("main.init.0").as_deref(), Some("init"));
-        assert_eq!(func_key("main.T.M.func2").as_deref(), Some("T.M"));
-        assert_eq!(func_key("main.main.gowrap1").as_deref(), Some("main"));
+        assert_eq!(got, [Some(11), Some(14), Some(4)]);
+        // Without the enclosing function's line: the literal's own line.
+        let got = run(SRC, &[("main.main.func1", 11)], &[("main.main.func1", 9)]);
+        assert_eq!(got, [Some(11)]);
     }
 
     #[test]
-    fn functions_in_source() {
-        let src = "package main\n\nfunc a() {\n\tx()\n}\n\nfunc (t *T[K]) M(x int) {\n}\nfunc one() { }\n";
-        let f = source_functions(src);
-        assert_eq!(f["a"], Extent { decl: 3, end: 5 });
-        assert_eq!(f["T.M"], Extent { decl: 7, end: 8 });
-        assert_eq!(f["one"], Extent { decl: 9, end: 9 });
+    fn closures_move_with_their_function_or_go_stale() {
+        let built = [("main.main", 7), ("main.main.func1", 9)];
+        // Two lines inserted above main: everything moves by 2.
+        let src = SRC.replace("func main() {", "// a\n// b\nfunc main() {");
+        assert_eq!(run(&src, &[("main.main.func1", 11)], &built), [Some(13)]);
+        // A line inserted inside main above the literal: the literal is not
+        // where the offset says — stale, not a neighbour.
+        let src = SRC.replace("\tsetup()\n", "\tsetup()\n\tmore()\n");
+        assert_eq!(run(&src, &[("main.main.func1", 11)], &built), [None]);
+        // main's own line below the edit: its literal moved, so main was
+        // edited above the line: stale too. Above the edit: kept.
+        assert_eq!(
+            run(&src, &[("main.main", 14), ("main.main", 8)], &built),
+            [None, Some(8)]
+        );
+        // The literal deleted.
+        let src = SRC.replace("go func() {", "go (func() {");
+        assert_eq!(run(&src, &[("main.main.func1", 11)], &[]), [Some(11)]);
+        let src = SRC.replace("\tgo func() {\n", "\t{\n");
+        assert_eq!(run(&src, &[("main.main.func1", 11)], &built), [None]);
+    }
+
+    #[test]
+    fn several_inits() {
+        let src = "package main\n\nfunc init() {\n\t<-a\n}\n\nfunc init() {\n\tgo func() {\n\t\t<-b\n\t}()\n}\n";
+        let built = [
+            ("main.init.0", 3),
+            ("main.init.1", 7),
+            ("main.init.1.func1", 8),
+        ];
+        let got = run(src, &[("main.init.0", 4), ("main.init.1.func1", 9)], &built);
+        assert_eq!(got, [Some(4), Some(9)]);
+        // Three lines above: both move.
+        let src2 = format!("// x\n// y\n// z\n{src}");
+        let built2 = [
+            ("main.init.0", 3),
+            ("main.init.1", 7),
+            ("main.init.1.func1", 8),
+        ];
+        let got = run(
+            &src2,
+            &[("main.init.0", 4), ("main.init.1.func1", 9)],
+            &built2,
+        );
+        assert_eq!(got, [None, None], "ambiguous inits are stale, not guessed");
+    }
+
+    #[test]
+    fn method_values_generics_and_inlined_closures() {
+        let src = "package main\n\ntype S[T any] struct{}\n\nfunc (s *S[T]) run() {\n\t<-c\n}\n\nfunc Map[T any](x T) {\n\tgo func() {\n\t\t<-c\n\t}()\n}\n";
+        let built = [
+            ("main.(*S[...]).run", 5),
+            ("main.Map[...]", 9),
+            ("main.Map[...].func1", 10),
+        ];
+        let got = run(
+            src,
+            &[
+                ("main.(*S[...]).run-fm", 6),
+                ("main.Map[...].func1", 11),
+                ("main.Map[...]", 12),
+            ],
+            &built,
+        );
+        assert_eq!(got, [Some(6), Some(11), Some(12)]);
+        // A closure of an inlined call: its literal line is the evidence.
+        let got = run(
+            src,
+            &[("main.other.func2.Map.1", 11)],
+            &[("main.other.func2.Map.1", 10)],
+        );
+        assert_eq!(got, [Some(11)]);
+        let got = run(
+            src,
+            &[("main.other.func2.Map.1", 11)],
+            &[("main.other.func2.Map.1", 9)],
+        );
+        assert_eq!(got, [None]);
     }
 }
