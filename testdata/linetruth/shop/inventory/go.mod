@@ -1,0 +1,3 @@
+module goblock.test/inventory
+
+go 1.19

@@ -1,0 +1,5 @@
+module goblock.test/shopd
+
+go 1.19
+
+require golang.org/x/sync v0.10.0
