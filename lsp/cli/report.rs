@@ -8,6 +8,7 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
+use goblock_analysis::units;
 use goblock_analysis::{
     AnalysisError, BinaryChoice, LineKey, LineStats, LineTable, Options, TraceAnalysis, Workspace,
 };
@@ -259,20 +260,6 @@ fn json_document<'a>(
     JsonDoc { traces, lines }
 }
 
-/// Formats a duration in ns compactly: `850ns`, `12.3µs`, `4.56ms`, `3.41s`.
-pub fn fmt_ns(ns: u64) -> String {
-    let f = ns as f64;
-    if ns < 1_000 {
-        format!("{ns}ns")
-    } else if ns < 1_000_000 {
-        format!("{:.1}µs", f / 1e3)
-    } else if ns < 1_000_000_000 {
-        format!("{:.2}ms", f / 1e6)
-    } else {
-        format!("{:.2}s", f / 1e9)
-    }
-}
-
 fn render_table(args: &ReportArgs, analyses: &[TraceAnalysis], table: &LineTable) -> String {
     let mut o = String::new();
     if let Some(t) = &args.title {
@@ -287,7 +274,7 @@ fn render_table(args: &ReportArgs, analyses: &[TraceAnalysis], table: &LineTable
             s.go_version,
             s.bytes as f64 / 1e6,
             s.events,
-            fmt_ns(s.duration_ns),
+            units::duration(s.duration_ns),
             a.symbolization.kind,
             a.symbolization
                 .binary
@@ -351,10 +338,10 @@ fn render_table(args: &ReportArgs, analyses: &[TraceAnalysis], table: &LineTable
             "-".into()
         };
         grid.push([
-            fmt_ns(s.total_ns()),
+            units::duration(s.total_ns()),
             (s.flat.count + s.open.count).to_string(),
             if s.flat.count > 0 {
-                fmt_ns(s.flat_max_ns)
+                units::duration(s.flat_max_ns)
             } else {
                 "-".into()
             },
@@ -397,7 +384,7 @@ fn render_table(args: &ReportArgs, analyses: &[TraceAnalysis], table: &LineTable
             "{} lines shown hold {:.1} % of {} closed blocking time in {}",
             rows.len(),
             shown as f64 * 100.0 / all as f64,
-            fmt_ns(all),
+            units::duration(all),
             args.categories
                 .iter()
                 .map(|c| c.as_str())

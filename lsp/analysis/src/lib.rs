@@ -7,7 +7,9 @@
 //! * [`attribute`] picks the flat and cum frames of each stack;
 //! * [`lines`] builds mergeable per-line statistics;
 //! * [`input`] opens an input file (file type, size limit, sniffing, map);
-//! * [`load`] runs the whole pipeline for one trace file.
+//! * [`load`] runs the whole pipeline for one trace file;
+//! * [`units`] writes durations, counts and shares for people, the one
+//!   format every surface shows.
 //!
 //! Nothing here knows LSP types or output formats.
 
@@ -18,6 +20,7 @@ pub mod lines;
 pub mod load;
 pub mod paths;
 pub mod stack_stats;
+pub mod units;
 
 pub use attribute::Site;
 pub use lines::{LineKey, LineStats, LineTable, Parked, Totals, WakerShare};
