@@ -1,6 +1,7 @@
 -- workspace_spec.lua: the plugin against the real `goblock lsp` on the fixture workspace
 -- (testdata/programs/blocking + its Go 1.26 trace): diagnostics at the expected lines (with
--- the default thresholds and with none), inlay hints, the hover's goroutine table,
+-- the default thresholds and with none), inlay hints, the hover window (summary first, the
+-- goroutine table as aligned text),
 -- :GoblockHot (quickfix and vim.ui.select), :GoblockClear/:GoblockLoad and progress.
 -- Args: SERVER WORKSPACE MARKERS_TSV [legacy] ("legacy" forces the vim.lsp.start path).
 local T = require('harness')
@@ -130,25 +131,46 @@ T.check('inlay hints are enabled and present', function()
   return ('%d hints; line %d: %q'):format(#hints, HOVER_LINE, label)
 end)
 
-T.check('hover contains the goroutine table', function()
+T.check('the hover window shows the goroutine table as aligned text', function()
+  vim.api.nvim_set_current_buf(buf)
   local text = vim.api.nvim_buf_get_lines(buf, HOVER_LINE - 1, HOVER_LINE, false)[1]
-  local params = { textDocument = { uri = vim.uri_from_bufnr(buf) },
-    position = { line = HOVER_LINE - 1, character = #text:match('^%s*') } }
-  local res = vim.lsp.buf_request_sync(buf, 'textDocument/hover', params, LSP_TIMEOUT)
-  local md
-  for _, r in pairs(res or {}) do
-    local c = r.result and r.result.contents
-    if c then md = type(c) == 'string' and c or c.value end
+  vim.api.nvim_win_set_cursor(0, { HOVER_LINE, #text:match('^%s*') })
+  local before = {}
+  for _, w in ipairs(vim.api.nvim_list_wins()) do before[w] = true end
+  vim.lsp.buf.hover()
+  local float
+  T.wait(LSP_TIMEOUT, function()
+    for _, w in ipairs(vim.api.nvim_list_wins()) do
+      if not before[w] and vim.api.nvim_win_get_config(w).relative ~= '' then float = w end
+    end
+    return float
+  end, 'the hover window')
+  local lines = vim.api.nvim_buf_get_lines(vim.api.nvim_win_get_buf(float), 0, -1, false)
+  vim.api.nvim_win_close(float, true)
+  local shown = table.concat(lines, '\n')
+  assert(lines[1]:find('goblock', 1, true) and lines[1]:find('blocks', 1, true),
+    'the hover does not lead with the summary line:\n' .. shown)
+  for _, l in ipairs(lines) do
+    assert(not l:match('^%s*|'), 'a Markdown table row, which Neovim shows raw:\n' .. shown)
   end
-  assert(md, 'no hover at main.go:' .. HOVER_LINE)
-  local header = md:match('(|[^\n]*goroutine[^\n]*|)')
-  assert(header, 'no goroutine table in the hover:\n' .. md)
+  local head
+  for i, l in ipairs(lines) do
+    if l:match('^goroutine%s+blocked') then head = i end
+  end
+  assert(head, 'no goroutine table in the hover window:\n' .. shown)
+  -- Right-aligned "blocked" column: every row's duration ends where the header's word does.
+  local col = vim.fn.strdisplaywidth(lines[head]:match('^(goroutine%s+blocked)'))
   local rows = 0
-  for row in md:gmatch('\n(|[^\n]+|)') do
-    if row ~= header and not row:match('^|[%s:|-]+|$') then rows = rows + 1 end
+  for i = head + 1, #lines do
+    local l = lines[i]
+    if l == '' or l:match('^```') then break end
+    local upto = l:match('^(%s*%d+%s+%S*%s?[%d.]+ %S+)')
+    assert(upto, ('row %d is not "goroutine duration …": %q\n%s'):format(i - head, l, shown))
+    T.eq(vim.fn.strdisplaywidth(upto), col, 'end of the duration in row ' .. (i - head))
+    rows = rows + 1
   end
-  assert(rows >= 1, 'table without rows:\n' .. md)
-  return ('header %s, %d row(s)'):format(header, rows)
+  assert(rows >= 1, 'table without rows:\n' .. shown)
+  return ('%d lines, %d goroutine row(s): %s'):format(#lines, rows, lines[head + 1])
 end)
 
 T.check(':GoblockHot fills the quickfix list', function()

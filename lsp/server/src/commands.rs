@@ -9,7 +9,9 @@ use std::path::PathBuf;
 
 use serde_json::{Value, json};
 
-use crate::render::{self, diagnostic_message};
+use goblock_analysis::units;
+
+use crate::render::{diagnostic_message, duration_label, list_label};
 use crate::snapshot::Snapshot;
 
 /// Load a trace file: `[path]`.
@@ -94,6 +96,7 @@ pub fn hot_lines(snap: &Snapshot, limit: usize, loading: bool) -> Value {
             "kind": a.kind,
             "reasons": a.reasons.iter().map(|r| &*r.0).collect::<Vec<_>>(),
             "count": a.count(),
+            "totalNs": a.total_ns(),
             "totalMs": ms(a.total_ns()),
             "p50Ms": ms(a.hist.quantile(0.5)),
             "p99Ms": ms(a.hist.quantile(0.99)),
@@ -101,8 +104,35 @@ pub fn hot_lines(snap: &Snapshot, limit: usize, loading: bool) -> Value {
             "share": (a.share * 10_000.0).round() / 10_000.0,
             "inWorkspace": a.in_workspace,
             "message": diagnostic_message(a),
+            "label": list_label(a),
         }));
     }
+    // Per file: every annotated line, not only the `limit` hottest.
+    let mut files: Vec<(&str, bool, u64, usize)> = snap
+        .index
+        .files
+        .iter()
+        .map(|(path, fa)| {
+            let total = fa.lines.iter().map(|a| a.total_ns()).sum();
+            let n = fa.lines.iter().filter(|a| a.has_flat()).count();
+            (&**path, fa.in_workspace, total, n)
+        })
+        .filter(|f| f.2 > 0)
+        .collect();
+    files.sort_by(|a, b| b.2.cmp(&a.2).then(a.0.cmp(b.0)));
+    let files: Vec<Value> = files
+        .into_iter()
+        .map(|(file, in_ws, total, n)| {
+            json!({
+                "file": file,
+                "uri": crate::uri::from_path(std::path::Path::new(file)),
+                "inWorkspace": in_ws,
+                "lines": n,
+                "totalNs": total,
+                "label": duration_label(total),
+            })
+        })
+        .collect();
     let unmapped: Vec<Value> = snap
         .index
         .unmapped
@@ -120,9 +150,12 @@ pub fn hot_lines(snap: &Snapshot, limit: usize, loading: bool) -> Value {
         "loading": loading,
         "traces": traces,
         "failures": failures,
+        "totalNs": snap.index.total_ns,
         "totalMs": ms(snap.index.total_ns),
+        "totalLabel": duration_label(snap.index.total_ns),
         "categories": snap.settings.categories.iter().map(|c| c.as_str()).collect::<Vec<_>>(),
         "lines": lines,
+        "files": files,
         "unmapped": unmapped,
     })
 }
@@ -136,7 +169,7 @@ pub fn summary(snap: &Snapshot) -> String {
         snap.traces.len(),
         lines,
         files,
-        render::fmt_dur(snap.index.total_ns),
+        units::duration(snap.index.total_ns),
         snap.index.unmapped.len()
     )
 }

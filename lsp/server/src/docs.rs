@@ -124,6 +124,11 @@ impl Document {
         Some(s.trim_end_matches(['\n', '\r']))
     }
 
+    /// The encoding positions are counted in.
+    pub fn encoding(&self) -> Encoding {
+        self.encoding
+    }
+
     /// Length of a current line in the document's encoding.
     pub fn line_len(&self, line: u32) -> u32 {
         self.line_text(line)

@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use tower_lsp_server::gen_lsp_types as lsp;
 
 use crate::docs::{Change, Encoding, Pos};
+use crate::render::HoverFormat;
 
 /// Local path of a document URI (None for non-file URIs).
 pub fn path(uri: &lsp::Uri) -> Option<PathBuf> {
@@ -53,6 +54,8 @@ pub struct ClientFeatures {
     pub relative_patterns: bool,
     /// `workspace/inlayHint/refresh` is supported.
     pub inlay_refresh: bool,
+    /// How hovers are written for this client ([`hover_format`]).
+    pub hover: HoverFormat,
 }
 
 /// Reads the client capabilities.
@@ -83,7 +86,25 @@ pub fn client_features(caps: &lsp::ClientCapabilities) -> ClientFeatures {
         watch_files: flag("/workspace/didChangeWatchedFiles/dynamicRegistration"),
         relative_patterns: flag("/workspace/didChangeWatchedFiles/relativePatternSupport"),
         inlay_refresh: flag("/workspace/inlayHint/refreshSupport"),
+        hover: HoverFormat::default(),
     }
+}
+
+/// How to write hovers for the client: from `clientInfo.name` and
+/// `textDocument.hover.contentFormat`.
+pub fn hover_format(p: &lsp::InitializeParams) -> HoverFormat {
+    let v = serde_json::to_value(p).unwrap_or_default();
+    let name = v.pointer("/clientInfo/name").and_then(|x| x.as_str());
+    let formats: Vec<String> = v
+        .pointer("/capabilities/textDocument/hover/contentFormat")
+        .and_then(|x| x.as_array())
+        .map(|a| {
+            a.iter()
+                .filter_map(|e| e.as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default();
+    HoverFormat::for_client(name, &formats)
 }
 
 /// Workspace roots: the workspace folders, else the root URI, else the root path.

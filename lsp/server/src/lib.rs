@@ -12,6 +12,7 @@
 //! * [`render`] — their text: messages, labels, hover markdown;
 //! * [`docs`] — open documents and line maps under edits;
 //! * [`stale`] — re-anchoring annotations when the source changed;
+//! * [`span`] — the part of a Go source line a diagnostic underlines;
 //! * [`commands`] — `workspace/executeCommand` arguments and results;
 //! * [`watch`] — the fallback file watcher;
 //! * `view` — a document's diagnostics, hints and hover from a snapshot;
@@ -29,6 +30,7 @@ mod progress;
 pub mod render;
 mod server;
 pub mod snapshot;
+pub mod span;
 pub mod stale;
 pub mod to_proto;
 pub mod uri;

@@ -1,6 +1,8 @@
 //! Renders annotations as text: diagnostic messages, related-information
-//! lines, inlay-hint label parts and the hover markdown, with the number and
-//! duration formats they share.
+//! lines, inlay-hint label parts and the hover, in the form the client can
+//! show ([`HoverFormat`]: Markdown tables for clients that render them, an
+//! aligned plain-text table otherwise). Numbers and durations are written by
+//! [`goblock_analysis::units`], the one format of every surface.
 //!
 //! Pure functions of an [`Annotation`]; knows no LSP types (the protocol
 //! values are built from these in `to_proto`) and decides nothing about
@@ -12,105 +14,93 @@ use std::path::Path;
 use std::sync::Arc;
 
 use goblock_analysis::Site;
+use goblock_analysis::units::{count, count_short, duration, share};
 
 use crate::annotations::{
     Annotation, Freshness, TraceMeta, base_name, short_kind, short_site, waker_action,
 };
 
-/// `1,204`.
-pub fn fmt_count(n: u64) -> String {
-    let s = n.to_string();
-    let mut out = String::with_capacity(s.len() + s.len() / 3);
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i).is_multiple_of(3) {
-            out.push(',');
+/// How a hover is written for a client.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum HoverFormat {
+    /// Markdown with GitHub tables and links (VS Code and its relatives).
+    MarkdownTables,
+    /// Markdown whose tables are aligned plain text in a code block: for
+    /// Markdown renderers without tables (Neovim shows `|` rows raw).
+    #[default]
+    Markdown,
+    /// Plain text, tables aligned with spaces (clients without Markdown).
+    PlainText,
+}
+
+impl HoverFormat {
+    /// The format for a client, from its `clientInfo.name` and the markup
+    /// kinds it accepts in hovers (`textDocument.hover.contentFormat`;
+    /// empty = not said, Markdown assumed). Tables are only sent as Markdown
+    /// to clients known to render them: unknown clients get the aligned
+    /// block, which reads well in any of them.
+    pub fn for_client(name: Option<&str>, hover_formats: &[String]) -> HoverFormat {
+        if !hover_formats.is_empty() && !hover_formats.iter().any(|f| f == "markdown") {
+            return HoverFormat::PlainText;
         }
-        out.push(c);
+        let name = name.unwrap_or("").to_ascii_lowercase();
+        let renders_tables = [
+            "code", "vscodium", "cursor", "windsurf", "theia", "positron",
+        ]
+        .iter()
+        .any(|n| name.contains(n));
+        if renders_tables {
+            HoverFormat::MarkdownTables
+        } else {
+            HoverFormat::Markdown
+        }
     }
-    out
-}
 
-/// `1.2k`, `34`, `5.6M`.
-pub fn fmt_count_short(n: u64) -> String {
-    if n < 1000 {
-        n.to_string()
-    } else if n < 1_000_000 {
-        short_num(n as f64 / 1e3, "k")
-    } else {
-        short_num(n as f64 / 1e6, "M")
-    }
-}
-
-fn short_num(v: f64, unit: &str) -> String {
-    if v < 10.0 {
-        format!("{:.1}{unit}", (v * 10.0).floor() / 10.0)
-    } else {
-        format!("{}{unit}", v.floor() as u64)
+    /// Whether the text is Markdown (else plain text).
+    pub fn is_markdown(self) -> bool {
+        self != HoverFormat::PlainText
     }
 }
 
-fn sig3(v: f64) -> String {
-    if v >= 100.0 {
-        format!("{v:.0}")
-    } else if v >= 10.0 {
-        format!("{v:.1}")
-    } else {
-        format!("{v:.2}")
+/// `p50 6.19 ms · p95 6.22 ms · max 6.29 ms` for the closed episodes of a
+/// line, or `None` for fewer than two. A quantile that reads the same as
+/// the next one up is left out (`p50 2.00 s · max 2.00 s` says nothing).
+fn spread(a: &Annotation, sep: &str) -> Option<String> {
+    if a.hist.count() < 2 {
+        return None;
     }
+    let max = duration(a.max_ns);
+    let p95 = duration(a.hist.quantile(0.95).min(a.max_ns));
+    let p50 = duration(a.hist.quantile(0.5).min(a.max_ns));
+    let mut parts = Vec::new();
+    if p50 != p95 && p50 != max {
+        parts.push(format!("p50 {p50}"));
+    }
+    if p95 != max {
+        parts.push(format!("p95 {p95}"));
+    }
+    parts.push(format!("max {max}"));
+    Some(parts.join(sep))
 }
 
-/// `3.41 s`, `12.0 ms`, `850 µs`, `40 ns`.
-pub fn fmt_dur(ns: u64) -> String {
-    let v = ns as f64;
-    if ns >= 1_000_000_000 {
-        format!("{} s", sig3(v / 1e9))
-    } else if ns >= 1_000_000 {
-        format!("{} ms", sig3(v / 1e6))
-    } else if ns >= 1_000 {
-        format!("{} µs", sig3(v / 1e3))
-    } else {
-        format!("{ns} ns")
-    }
-}
-
-/// `3.4s`, `12ms`, `850µs` (inlay hints).
-pub fn fmt_dur_short(ns: u64) -> String {
-    let v = ns as f64;
-    let (x, unit) = if ns >= 1_000_000_000 {
-        (v / 1e9, "s")
-    } else if ns >= 1_000_000 {
-        (v / 1e6, "ms")
-    } else if ns >= 1_000 {
-        (v / 1e3, "µs")
-    } else {
-        return format!("{ns}ns");
-    };
-    if x < 10.0 {
-        format!("{x:.1}{unit}")
-    } else {
-        format!("{x:.0}{unit}")
-    }
-}
-
-fn pct(share: f64) -> String {
-    let p = share * 100.0;
-    if p >= 10.0 || p == 0.0 {
-        format!("{p:.0} %")
-    } else {
-        format!("{p:.1} %")
-    }
-}
-
-/// The diagnostic message: `1,204 blocks · 3.41 s total · p99 12 ms · chan receive`.
+/// The diagnostic message: `1,204 blocks · 3.41 s total · p99 12.0 ms · chan receive`.
+/// Below 100 episodes the p99 is the longest one, so it says `max`.
 pub fn diagnostic_message(a: &Annotation) -> String {
     let mut m = format!(
         "{} block{} · {} total",
-        fmt_count(a.count()),
+        count(a.count()),
         if a.count() == 1 { "" } else { "s" },
-        fmt_dur(a.total_ns())
+        duration(a.total_ns())
     );
-    if a.hist.count() > 0 {
-        let _ = write!(m, " · p99 {}", fmt_dur(a.hist.quantile(0.99)));
+    let closed = a.hist.count();
+    if closed >= 100 {
+        let _ = write!(
+            m,
+            " · p99 {}",
+            duration(a.hist.quantile(0.99).min(a.max_ns))
+        );
+    } else if closed >= 2 {
+        let _ = write!(m, " · max {}", duration(a.max_ns));
     }
     let reasons: Vec<&str> = a.reasons.iter().map(|r| display_reason(&r.0)).collect();
     if !reasons.is_empty() {
@@ -120,7 +110,7 @@ pub fn diagnostic_message(a: &Annotation) -> String {
         let _ = write!(
             m,
             " · {} still blocked at an end of the trace",
-            fmt_count(a.open.count)
+            count(a.open.count)
         );
     }
     m
@@ -128,6 +118,33 @@ pub fn diagnostic_message(a: &Annotation) -> String {
 
 fn display_reason(r: &str) -> &str {
     if r.is_empty() { "unknown reason" } else { r }
+}
+
+/// The label of a duration for clients' lists (`goblock.hotLines`).
+pub fn duration_label(ns: u64) -> String {
+    duration(ns)
+}
+
+/// The row text of a line in clients' lists: `155 ms · 5 blocks · 4.6 % · chan receive`
+/// (`· 1 still blocked` when episodes were open at an end of the trace).
+pub fn list_label(a: &Annotation) -> String {
+    let mut m = format!(
+        "{} · {} block{}",
+        duration(a.total_ns()),
+        count(a.count()),
+        if a.count() == 1 { "" } else { "s" }
+    );
+    if a.closed.count > 0 {
+        let _ = write!(m, " · {}", share(a.share));
+    }
+    let reasons: Vec<&str> = a.reasons.iter().map(|r| display_reason(&r.0)).collect();
+    if !reasons.is_empty() {
+        let _ = write!(m, " · {}", reasons.join(", "));
+    }
+    if a.open.count > 0 {
+        let _ = write!(m, " · {} still blocked", count(a.open.count));
+    }
+    m
 }
 
 /// A related location with its message.
@@ -143,15 +160,30 @@ pub struct Related {
     pub found: bool,
 }
 
-/// Related information: the top wakers' lines, and the creation sites of
-/// goroutines still blocked at the end of the trace.
+/// How many related locations a diagnostic carries: the hover that shows
+/// them above the goblock hover must stay short.
+pub const RELATED_MAX: usize = 2;
+
+/// Related information: the top wakers' lines, then the creation sites of
+/// goroutines still blocked at the end of the trace — only lines you can
+/// change (never the runtime, the standard library or the module cache),
+/// workspace lines first, at most [`RELATED_MAX`].
 pub fn related(a: &Annotation) -> Vec<Related> {
     let mut out = Vec::new();
     let woken: u64 = a.wakers.iter().map(|w| w.count).sum();
-    for w in a.wakers.iter().filter(|w| w.site.is_some()).take(3) {
-        let Some(site) = &w.site else { continue };
-        let share = if woken > 0 {
-            w.count as f64 / woken as f64
+    let mut wakers: Vec<(&Site, u64, Option<&str>)> = a
+        .wakers
+        .iter()
+        .filter_map(|w| {
+            let s = w.site.as_ref()?;
+            (!s.library).then_some((s, w.count, w.primitive.as_deref()))
+        })
+        .collect();
+    // Stable: keeps the wakers' order (largest first) within each group.
+    wakers.sort_by_key(|(s, _, _)| !s.in_workspace);
+    for (site, n, primitive) in wakers.into_iter().take(RELATED_MAX) {
+        let sh = if woken > 0 {
+            n as f64 / woken as f64
         } else {
             0.0
         };
@@ -160,23 +192,26 @@ pub fn related(a: &Annotation) -> Vec<Related> {
             line: site.line,
             message: format!(
                 "woken by {} at {} ({})",
-                waker_action(w.primitive.as_deref()),
+                waker_action(primitive),
                 short_site(site),
-                pct(share)
+                share(sh)
             ),
             found: site.found,
         });
     }
-    let mut creators: BTreeMap<(Arc<str>, u32), (u64, bool)> = BTreeMap::new();
+    let mut creators: BTreeMap<(bool, Arc<str>, u32), (u64, bool)> = BTreeMap::new();
     for p in a.parked.iter().filter(|p| p.parked.open_at_end) {
-        if let Some(c) = &p.parked.creator_site {
+        if let Some(c) = p.parked.creator_site.as_ref().filter(|c| !c.library) {
             let e = creators
-                .entry((c.file.clone(), c.line))
+                .entry((!c.in_workspace, c.file.clone(), c.line))
                 .or_insert((0, c.found));
             e.0 += 1;
         }
     }
-    for ((file, line), (n, found)) in creators.into_iter().take(3) {
+    for ((_, file, line), (n, found)) in creators
+        .into_iter()
+        .take(RELATED_MAX.saturating_sub(out.len()))
+    {
         out.push(Related {
             message: format!(
                 "{} goroutine{} still blocked at end of trace, created at {}:{}",
@@ -204,14 +239,14 @@ pub struct LabelPart {
     pub target: Option<(Arc<str>, u32)>,
 }
 
-/// The inlay hint of a line with flat blocking: `⏸ 1.2k · 3.4s · chan recv`
+/// The inlay hint of a line with flat blocking: `⏸ 1.2k · 3.41 s · chan recv`
 /// and, when a goroutine woke it, ` ← producer.go:55` linking to the waker.
 pub fn inlay_label(a: &Annotation) -> Vec<LabelPart> {
     let mut parts = vec![LabelPart {
         text: format!(
             "⏸ {} · {} · {}",
-            fmt_count_short(a.count()),
-            fmt_dur_short(a.total_ns()),
+            count_short(a.count()),
+            duration(a.total_ns()),
             short_kind(a.kind)
         ),
         tooltip: Some(inlay_tooltip(a)),
@@ -249,233 +284,477 @@ pub fn unverified_part() -> LabelPart {
 
 fn inlay_tooltip(a: &Annotation) -> String {
     let mut t = format!(
-        "goblock: {} blocks, {} total",
-        fmt_count(a.count()),
-        fmt_dur(a.total_ns())
+        "goblock: {} block{}, {} total",
+        count(a.count()),
+        if a.count() == 1 { "" } else { "s" },
+        duration(a.total_ns())
     );
-    if a.hist.count() > 0 {
-        let _ = write!(
-            t,
-            "; p50 {}, p95 {}, max {}",
-            fmt_dur(a.hist.quantile(0.5)),
-            fmt_dur(a.hist.quantile(0.95)),
-            fmt_dur(a.max_ns)
-        );
+    if let Some(s) = spread(a, ", ") {
+        let _ = write!(t, "; {s}");
     }
-    let _ = write!(t, "; {} of all (completed) blocking", pct(a.share));
+    if a.closed.count > 0 {
+        let _ = write!(t, "; {} of all (completed) blocking", share(a.share));
+    }
     t
 }
 
-/// The callers hint: `↓ 2.1 s blocked in callees`.
+/// The callers hint: `↓ 2.10 s blocked in callees`.
 pub fn callers_label(a: &Annotation) -> Option<LabelPart> {
     (a.callees.total_ns > 0).then(|| LabelPart {
-        text: format!("↓ {} blocked in callees", fmt_dur(a.callees.total_ns)),
+        text: format!("↓ {} blocked in callees", duration(a.callees.total_ns)),
         tooltip: Some(format!(
             "goblock: {} blocking episodes in functions called from this line",
-            fmt_count(a.callees.count)
+            count(a.callees.count)
         )),
         target: None,
     })
 }
 
+// ------------------------------------------------------------------ hover
+
 /// How many goroutine rows the hover shows.
 pub const HOVER_ROWS: usize = 10;
 
-/// Renders a site as a markdown link.
-fn md_site(s: &Site) -> String {
-    if s.found {
-        format!(
-            "[{}]({}#L{})",
-            short_site(s),
-            crate::uri::from_path(Path::new(&*s.file)),
-            s.line
-        )
-    } else {
-        format!("`{}`", short_site(s))
+/// A piece of inline text.
+enum Span {
+    Text(String),
+    Strong(String),
+    Code(String),
+    Em(String),
+    /// A source location: a link where the client can follow it.
+    Site(Site),
+}
+
+/// A table: header, which columns are right-aligned, rows of cells.
+struct Table {
+    head: Vec<&'static str>,
+    right: Vec<bool>,
+    rows: Vec<Vec<Vec<Span>>>,
+}
+
+enum Block {
+    Para(Vec<Span>),
+    Table(Table),
+}
+
+/// Escapes what Markdown would read as markup, and nothing else: Neovim
+/// shows backslash escapes as typed. `_` inside a word is plain text in
+/// CommonMark, so only `_` at a word's edge is escaped.
+fn md_escape(s: &str, out: &mut String) {
+    let chars: Vec<char> = s.chars().collect();
+    for (i, &c) in chars.iter().enumerate() {
+        let word = |j: Option<usize>| {
+            j.and_then(|j| chars.get(j))
+                .is_some_and(|c| c.is_alphanumeric())
+        };
+        let escape = match c {
+            '\\' | '*' | '[' | ']' | '`' | '|' => true,
+            '_' => !(word(i.checked_sub(1)) && word(Some(i + 1))),
+            _ => false,
+        };
+        if escape {
+            out.push('\\');
+        }
+        out.push(c);
     }
 }
 
-/// The hover markdown of an annotated line.
-pub fn hover_markdown(a: &Annotation, traces: &[TraceMeta], fresh: &Freshness) -> String {
-    let mut m = String::new();
-    if a.has_flat() {
-        let _ = writeln!(
-            m,
-            "**goblock** · {} · `{}`",
-            display_reason(a.reason()),
-            a.function
-        );
+/// A reason as text, or as code when it has characters Markdown would
+/// read as markup (`sync.(*Cond).Wait`).
+fn reason_span(r: &str) -> Span {
+    let r = display_reason(r);
+    if r.contains(['*', '_', '[', ']', '`', '\\', '|']) {
+        Span::Code(r.to_owned())
     } else {
-        let _ = writeln!(m, "**goblock** · `{}`", a.function);
+        Span::Text(r.to_owned())
     }
-    m.push('\n');
-    for t in traces.iter().filter(|t| t.partial.is_some()) {
-        let _ = writeln!(
-            m,
-            "_Preview: the first {} of {} — the rest is loading._\n",
-            pct(t.partial.unwrap_or(0.0)),
-            t.name
-        );
+}
+
+fn code_span(s: &str) -> String {
+    if s.contains('`') {
+        format!("`` {s} ``")
+    } else {
+        format!("`{s}`")
     }
-    if let Freshness::Stale(why) = fresh {
-        let _ = writeln!(
-            m,
-            "⚠ **stale**: {why}; this line's numbers are not shown in the editor.\n"
-        );
-    }
-    if let Freshness::Unverified = fresh {
-        m.push_str("_This file changed after the trace was recorded and the binary's declaration lines are unknown: the line may be off._\n\n");
-    }
-    if let Freshness::Moved(d) = fresh {
-        let _ = writeln!(
-            m,
-            "_The source moved since the build: shown {} line{} {} the recorded line {}._\n",
-            d.abs(),
-            if d.abs() == 1 { "" } else { "s" },
-            if *d > 0 { "below" } else { "above" },
-            a.line
-        );
-    }
-    if a.has_flat() {
-        let _ = write!(
-            m,
-            "**{}** block{} · **{}** total",
-            fmt_count(a.count()),
-            if a.count() == 1 { "" } else { "s" },
-            fmt_dur(a.total_ns())
-        );
-        if a.hist.count() > 0 {
+}
+
+fn span_md(sp: &Span, out: &mut String) {
+    match sp {
+        Span::Text(t) => md_escape(t, out),
+        Span::Strong(t) => {
+            out.push_str("**");
+            md_escape(t, out);
+            out.push_str("**");
+        }
+        Span::Em(t) => {
+            out.push('_');
+            md_escape(t, out);
+            out.push('_');
+        }
+        Span::Code(t) => out.push_str(&code_span(t)),
+        Span::Site(s) if s.found => {
+            out.push('[');
+            md_escape(&short_site(s), out);
             let _ = write!(
-                m,
-                " · p50 {} · p95 {} · max {}",
-                fmt_dur(a.hist.quantile(0.5)),
-                fmt_dur(a.hist.quantile(0.95)),
-                fmt_dur(a.max_ns)
+                out,
+                "]({}#L{})",
+                crate::uri::from_path(Path::new(&*s.file)),
+                s.line
             );
         }
-        if a.closed.count > 0 {
-            let _ = write!(m, " · {} of all completed blocking", pct(a.share));
-        }
-        m.push_str("\n\n");
-        let reasons: Vec<String> = a
-            .reasons
+        Span::Site(s) => out.push_str(&code_span(&short_site(s))),
+    }
+}
+
+fn span_plain(sp: &Span, out: &mut String) {
+    match sp {
+        Span::Text(t) | Span::Strong(t) | Span::Code(t) | Span::Em(t) => out.push_str(t),
+        Span::Site(s) => out.push_str(&short_site(s)),
+    }
+}
+
+fn spans_plain(spans: &[Span]) -> String {
+    let mut s = String::new();
+    for sp in spans {
+        span_plain(sp, &mut s);
+    }
+    s
+}
+
+/// The table as lines of text, columns padded to their widest cell.
+fn table_aligned(t: &Table) -> Vec<String> {
+    let cells: Vec<Vec<String>> = t
+        .rows
+        .iter()
+        .map(|r| r.iter().map(|c| spans_plain(c)).collect())
+        .collect();
+    let width = |i: usize| {
+        cells
             .iter()
-            .map(|(r, t)| {
-                format!(
-                    "{} ({} · {})",
-                    display_reason(r),
-                    fmt_count(t.count),
-                    fmt_dur(t.total_ns)
-                )
-            })
-            .collect();
-        let _ = writeln!(m, "Reasons: {}", reasons.join(", "));
-        if !a.primitives.is_empty() {
-            let p: Vec<String> = a.primitives.iter().map(|p| format!("`{p}`")).collect();
-            let _ = writeln!(m, "\nBlocked in: {}", p.join(", "));
-        }
-        if a.open.count > 0 {
-            let _ = writeln!(
-                m,
-                "\n{} episode{} began before the trace or {} still blocked at its end ({}; not in the percentiles).",
-                fmt_count(a.open.count),
-                if a.open.count == 1 { "" } else { "s" },
-                if a.open.count == 1 { "was" } else { "were" },
-                fmt_dur(a.open.total_ns)
-            );
-        }
-        let woken: u64 = a.wakers.iter().map(|w| w.count).sum();
-        let wk: Vec<String> = a
-            .wakers
-            .iter()
-            .take(3)
-            .map(|w| {
-                let share = if woken > 0 {
-                    w.count as f64 / woken as f64
-                } else {
-                    0.0
-                };
-                match &w.site {
-                    Some(s) => format!(
-                        "{} at {} ({})",
-                        waker_action(w.primitive.as_deref()),
-                        md_site(s),
-                        pct(share)
-                    ),
-                    None => format!("the runtime ({})", pct(share)),
+            .map(|r| r[i].chars().count())
+            .chain([t.head[i].chars().count()])
+            .max()
+            .unwrap_or(0)
+    };
+    let widths: Vec<usize> = (0..t.head.len()).map(width).collect();
+    let line = |row: Vec<&str>| {
+        let mut l = String::new();
+        for (i, c) in row.iter().enumerate() {
+            if i > 0 {
+                l.push_str("  ");
+            }
+            let pad = widths[i] - c.chars().count();
+            if t.right[i] {
+                l.extend(std::iter::repeat_n(' ', pad));
+                l.push_str(c);
+            } else {
+                l.push_str(c);
+                if i + 1 < row.len() {
+                    l.extend(std::iter::repeat_n(' ', pad));
                 }
-            })
-            .collect();
-        if !wk.is_empty() {
-            let _ = writeln!(m, "\nWoken by: {}", wk.join(", "));
+            }
         }
+        l
+    };
+    let mut out = vec![line(t.head.clone())];
+    for r in &cells {
+        out.push(line(r.iter().map(String::as_str).collect()));
     }
-    if a.callees.total_ns > 0 {
-        let _ = writeln!(
-            m,
-            "\n↓ {} blocked in callees ({} episodes)",
-            fmt_dur(a.callees.total_ns),
-            fmt_count(a.callees.count)
-        );
-    }
-    if traces.len() > 1 && !a.per_trace.is_empty() {
-        m.push_str("\n| trace | blocks | total |\n|---|---:|---:|\n");
-        for t in traces {
-            if let Some((c, o)) = a.per_trace.get(&t.id) {
-                let _ = writeln!(
-                    m,
-                    "| {} | {} | {} |",
-                    t.name.replace('|', "\\|"),
-                    fmt_count(c.count + o.count),
-                    fmt_dur(c.total_ns + o.total_ns)
-                );
+    out
+}
+
+fn render_blocks(blocks: &[Block], fmt: HoverFormat) -> String {
+    let mut out = String::new();
+    for (i, b) in blocks.iter().enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        match (b, fmt) {
+            (Block::Para(spans), HoverFormat::PlainText) => {
+                for sp in spans {
+                    span_plain(sp, &mut out);
+                }
+                out.push('\n');
+            }
+            (Block::Para(spans), _) => {
+                for sp in spans {
+                    span_md(sp, &mut out);
+                }
+                out.push('\n');
+            }
+            (Block::Table(t), HoverFormat::MarkdownTables) => {
+                let _ = writeln!(out, "| {} |", t.head.join(" | "));
+                let align: Vec<&str> = t
+                    .right
+                    .iter()
+                    .map(|r| if *r { "---:" } else { "---" })
+                    .collect();
+                let _ = writeln!(out, "|{}|", align.join("|"));
+                for r in &t.rows {
+                    out.push('|');
+                    for c in r {
+                        out.push(' ');
+                        for sp in c {
+                            span_md(sp, &mut out);
+                        }
+                        out.push_str(" |");
+                    }
+                    out.push('\n');
+                }
+            }
+            (Block::Table(t), HoverFormat::Markdown) => {
+                out.push_str("```text\n");
+                for l in table_aligned(t) {
+                    let _ = writeln!(out, "{l}");
+                }
+                out.push_str("```\n");
+            }
+            (Block::Table(t), HoverFormat::PlainText) => {
+                for l in table_aligned(t) {
+                    let _ = writeln!(out, "{l}");
+                }
             }
         }
     }
-    if !a.parked.is_empty() {
-        m.push_str(
-            "\n| goroutine | blocked | reason | woken by | created at |\n|---:|---:|---|---|---|\n",
-        );
-        for r in a.parked.iter().take(HOVER_ROWS) {
-            let p = &r.parked;
-            let woken = if p.open_at_end {
-                "still blocked at end of trace".to_owned()
-            } else {
-                match (p.waker_goroutine, &p.waker_site) {
-                    (Some(g), Some(s)) => format!("goroutine {g} at {}", md_site(s)),
-                    (Some(g), None) => format!("goroutine {g}"),
-                    (None, Some(s)) => md_site(s),
-                    (None, None) => "the runtime".to_owned(),
-                }
-            };
-            let created = p
-                .creator_site
-                .as_ref()
-                .map(md_site)
-                .unwrap_or_else(|| "—".to_owned());
-            let dur = if p.began_before_trace {
-                format!("≥ {}", fmt_dur(p.duration_ns))
-            } else {
-                fmt_dur(p.duration_ns)
-            };
-            let _ = writeln!(
-                m,
-                "| {} | {} | {} | {} | {} |",
-                p.goroutine,
-                dur,
-                display_reason(&r.reason),
-                woken,
-                created
-            );
+    out
+}
+
+fn plural(n: u64, one: &str, many: &str) -> String {
+    format!("{} {}", count(n), if n == 1 { one } else { many })
+}
+
+/// The summary line: `goblock · 5 blocks · 31.2 ms · chan receive · main.f`.
+fn summary(a: &Annotation) -> Vec<Span> {
+    let mut s = vec![Span::Strong("goblock".into())];
+    if a.has_flat() {
+        s.push(Span::Text(" · ".into()));
+        s.push(Span::Strong(count(a.count())));
+        s.push(Span::Text(format!(
+            " block{} · ",
+            if a.count() == 1 { "" } else { "s" }
+        )));
+        s.push(Span::Strong(duration(a.total_ns())));
+        for (i, (r, _)) in a.reasons.iter().enumerate() {
+            s.push(Span::Text(if i == 0 { " · " } else { ", " }.into()));
+            s.push(reason_span(r));
         }
-        let more = a
-            .count()
-            .saturating_sub(HOVER_ROWS.min(a.parked.len()) as u64);
-        if more > 0 {
-            let _ = writeln!(m, "\n… and {} more", fmt_count(more));
+        if a.open.count > 0 {
+            s.push(Span::Text(format!(
+                " · {} still blocked at an end of the trace",
+                count(a.open.count)
+            )));
         }
     }
-    m
+    s.push(Span::Text(" · ".into()));
+    s.push(Span::Code(a.function.to_string()));
+    s
+}
+
+fn notes(traces: &[TraceMeta], fresh: &Freshness, line: u32) -> Vec<Block> {
+    let mut out = Vec::new();
+    for t in traces.iter().filter(|t| t.partial.is_some()) {
+        out.push(Block::Para(vec![Span::Em(format!(
+            "Preview: the first {} of {} — the rest is loading.",
+            share(t.partial.unwrap_or(0.0)),
+            t.name
+        ))]));
+    }
+    match fresh {
+        Freshness::Stale(why) => out.push(Block::Para(vec![
+            Span::Text("⚠ ".into()),
+            Span::Strong("stale".into()),
+            Span::Text(format!(
+                ": {why}; this line's numbers are not shown in the editor."
+            )),
+        ])),
+        Freshness::Unverified => out.push(Block::Para(vec![Span::Em(
+            "This file changed after the trace was recorded and the binary's declaration lines are unknown: the line may be off.".into(),
+        )])),
+        Freshness::Moved(d) => out.push(Block::Para(vec![Span::Em(format!(
+            "The source moved since the build: shown {} {} the recorded line {}.",
+            plural(d.unsigned_abs(), "line", "lines"),
+            if *d > 0 { "below" } else { "above" },
+            line
+        ))])),
+        _ => {}
+    }
+    out
+}
+
+/// The goroutines parked on the line, longest first.
+fn goroutine_table(a: &Annotation) -> Option<Block> {
+    if a.parked.is_empty() {
+        return None;
+    }
+    let rows: Vec<_> = a.parked.iter().take(HOVER_ROWS).collect();
+    let with_reason = rows.iter().any(|r| r.reason != rows[0].reason);
+    let mut head = vec!["goroutine", "blocked"];
+    let mut right = vec![true, true];
+    if with_reason {
+        head.push("reason");
+        right.push(false);
+    }
+    head.extend(["woken by", "created at"]);
+    right.extend([false, false]);
+    let mut out = Vec::new();
+    for r in rows {
+        let p = &r.parked;
+        let mut row = vec![
+            vec![Span::Text(p.goroutine.to_string())],
+            vec![Span::Text(if p.began_before_trace {
+                format!("≥ {}", duration(p.duration_ns))
+            } else {
+                duration(p.duration_ns)
+            })],
+        ];
+        if with_reason {
+            row.push(vec![reason_span(&r.reason)]);
+        }
+        row.push(if p.open_at_end {
+            vec![Span::Text("still blocked at end of trace".into())]
+        } else {
+            match (p.waker_goroutine, &p.waker_site) {
+                (Some(g), Some(s)) => vec![
+                    Span::Text(format!("goroutine {g} at ")),
+                    Span::Site(s.clone()),
+                ],
+                (Some(g), None) => vec![Span::Text(format!("goroutine {g}"))],
+                (None, Some(s)) => vec![Span::Site(s.clone())],
+                (None, None) => vec![Span::Text("the runtime".into())],
+            }
+        });
+        row.push(match &p.creator_site {
+            Some(s) => vec![Span::Site(s.clone())],
+            None => vec![Span::Text("—".into())],
+        });
+        out.push(row);
+    }
+    Some(Block::Table(Table {
+        head,
+        right,
+        rows: out,
+    }))
+}
+
+/// Quantiles, wakers, primitives, callees: one short paragraph each.
+fn details(a: &Annotation, traces: &[TraceMeta]) -> Vec<Block> {
+    let mut out = Vec::new();
+    let more = a
+        .count()
+        .saturating_sub(HOVER_ROWS.min(a.parked.len()) as u64);
+    if more > 0 && !a.parked.is_empty() {
+        out.push(Block::Para(vec![Span::Text(format!(
+            "… and {} more",
+            count(more)
+        ))]));
+    }
+    if a.has_flat() {
+        let mut line = Vec::new();
+        if let Some(s) = spread(a, " · ") {
+            line.push(s);
+        }
+        if a.closed.count > 0 {
+            line.push(format!("{} of all completed blocking", share(a.share)));
+        }
+        if a.open.count > 0 && a.closed.count > 0 {
+            line.push(format!(
+                "{} still blocked at an end: {}, not in the percentiles",
+                count(a.open.count),
+                duration(a.open.total_ns)
+            ));
+        }
+        if !line.is_empty() {
+            out.push(Block::Para(vec![Span::Text(line.join(" · "))]));
+        }
+        if a.reasons.len() > 1 {
+            let mut p = vec![Span::Text("Reasons: ".into())];
+            for (i, (r, t)) in a.reasons.iter().enumerate() {
+                if i > 0 {
+                    p.push(Span::Text(", ".into()));
+                }
+                p.push(reason_span(r));
+                p.push(Span::Text(format!(
+                    " ({} · {})",
+                    count(t.count),
+                    duration(t.total_ns)
+                )));
+            }
+            out.push(Block::Para(p));
+        }
+        let woken: u64 = a.wakers.iter().map(|w| w.count).sum();
+        let mut wk = vec![Span::Text("Woken by: ".into())];
+        for (i, w) in a.wakers.iter().take(3).enumerate() {
+            if i > 0 {
+                wk.push(Span::Text(", ".into()));
+            }
+            let sh = if woken > 0 {
+                w.count as f64 / woken as f64
+            } else {
+                0.0
+            };
+            match &w.site {
+                Some(s) => {
+                    wk.push(Span::Text(format!(
+                        "{} at ",
+                        waker_action(w.primitive.as_deref())
+                    )));
+                    wk.push(Span::Site(s.clone()));
+                    wk.push(Span::Text(format!(" ({})", share(sh))));
+                }
+                None => wk.push(Span::Text(format!("the runtime ({})", share(sh)))),
+            }
+        }
+        if wk.len() > 1 {
+            out.push(Block::Para(wk));
+        }
+        if !a.primitives.is_empty() {
+            let mut p = vec![Span::Text("Blocked in: ".into())];
+            for (i, f) in a.primitives.iter().enumerate() {
+                if i > 0 {
+                    p.push(Span::Text(", ".into()));
+                }
+                p.push(Span::Code(f.to_string()));
+            }
+            out.push(Block::Para(p));
+        }
+    }
+    if a.callees.total_ns > 0 {
+        out.push(Block::Para(vec![Span::Text(format!(
+            "↓ {} blocked in callees ({})",
+            duration(a.callees.total_ns),
+            plural(a.callees.count, "episode", "episodes")
+        ))]));
+    }
+    if traces.len() > 1 && !a.per_trace.is_empty() {
+        let rows = traces
+            .iter()
+            .filter_map(|t| {
+                let (c, o) = a.per_trace.get(&t.id)?;
+                Some(vec![
+                    vec![Span::Text(t.name.clone())],
+                    vec![Span::Text(count(c.count + o.count))],
+                    vec![Span::Text(duration(c.total_ns + o.total_ns))],
+                ])
+            })
+            .collect();
+        out.push(Block::Table(Table {
+            head: vec!["trace", "blocks", "total"],
+            right: vec![false, true, true],
+            rows,
+        }));
+    }
+    out
+}
+
+/// The hover of an annotated line, written in `fmt`: the summary line, the
+/// notes that change how to read it (preview, stale, moved), the goroutine
+/// table, then the details, one short paragraph each.
+pub fn hover(a: &Annotation, traces: &[TraceMeta], fresh: &Freshness, fmt: HoverFormat) -> String {
+    let mut blocks = vec![Block::Para(summary(a))];
+    blocks.extend(notes(traces, fresh, a.line));
+    blocks.extend(goroutine_table(a));
+    blocks.extend(details(a, traces));
+    render_blocks(&blocks, fmt)
 }
 
 #[cfg(test)]
@@ -485,18 +764,7 @@ mod tests {
     use goblock_trace::Category;
 
     #[test]
-    fn formats() {
-        assert_eq!(fmt_count(1204), "1,204");
-        assert_eq!(fmt_count(12), "12");
-        assert_eq!(fmt_count(1_234_567), "1,234,567");
-        assert_eq!(fmt_count_short(1204), "1.2k");
-        assert_eq!(fmt_count_short(999), "999");
-        assert_eq!(fmt_count_short(25_300), "25k");
-        assert_eq!(fmt_dur(3_410_000_000), "3.41 s");
-        assert_eq!(fmt_dur(12_000_000), "12.0 ms");
-        assert_eq!(fmt_dur(850_000), "850 µs");
-        assert_eq!(fmt_dur_short(3_410_000_000), "3.4s");
-        assert_eq!(fmt_dur_short(12_300_000), "12ms");
+    fn names() {
         assert_eq!(waker_action(Some("runtime.chansend1")), "chan send");
         assert_eq!(waker_action(Some("sync.(*Mutex).Unlock")), "Mutex.Unlock");
         assert_eq!(waker_action(Some("main.producer")), "producer");
@@ -506,5 +774,64 @@ mod tests {
         );
         assert_eq!(kind_of(Category::Sync, "chan receive", &[]), "chan-recv");
         assert_eq!(kind_of(Category::Net, "network", &[]), "net");
+    }
+
+    #[test]
+    fn formats_by_client() {
+        let md = ["markdown".to_owned(), "plaintext".to_owned()];
+        let plain = ["plaintext".to_owned()];
+        for name in ["Visual Studio Code", "code-server", "VSCodium", "Cursor"] {
+            assert_eq!(
+                HoverFormat::for_client(Some(name), &md),
+                HoverFormat::MarkdownTables,
+                "{name}"
+            );
+        }
+        assert_eq!(
+            HoverFormat::for_client(Some("Neovim"), &md),
+            HoverFormat::Markdown
+        );
+        assert_eq!(HoverFormat::for_client(None, &[]), HoverFormat::Markdown);
+        assert_eq!(
+            HoverFormat::for_client(Some("Visual Studio Code"), &plain),
+            HoverFormat::PlainText
+        );
+    }
+
+    #[test]
+    fn aligned_tables() {
+        let t = Table {
+            head: vec!["goroutine", "blocked", "woken by"],
+            right: vec![true, true, false],
+            rows: vec![
+                vec![
+                    vec![Span::Text("12".into())],
+                    vec![Span::Text("6.29 ms".into())],
+                    vec![Span::Text("goroutine 1".into())],
+                ],
+                vec![
+                    vec![Span::Text("1234".into())],
+                    vec![Span::Text("≥ 547 ms".into())],
+                    vec![Span::Text("the runtime".into())],
+                ],
+            ],
+        };
+        assert_eq!(
+            table_aligned(&t),
+            vec![
+                "goroutine   blocked  woken by",
+                "       12   6.29 ms  goroutine 1",
+                "     1234  ≥ 547 ms  the runtime",
+            ]
+        );
+    }
+
+    #[test]
+    fn markdown_is_escaped_only_where_needed() {
+        let mut s = String::new();
+        span_md(&Span::Text("a*b | x_y _z < 0.1 % #1".into()), &mut s);
+        assert_eq!(s, "a\\*b \\| x_y \\_z < 0.1 % #1");
+        assert!(matches!(reason_span("sync.(*Cond).Wait"), Span::Code(_)));
+        assert!(matches!(reason_span("chan receive"), Span::Text(_)));
     }
 }

@@ -357,7 +357,8 @@ impl State {
 
 impl LanguageServer for Backend {
     async fn initialize(&self, params: lsp::InitializeParams) -> RpcResult<lsp::InitializeResult> {
-        let f = from_proto::client_features(&params.capabilities);
+        let mut f = from_proto::client_features(&params.capabilities);
+        f.hover = from_proto::hover_format(&params);
         let enc = f.encoding;
         *lock(&self.st.features) = f;
         *lock(&self.st.roots) = from_proto::roots(&params)
@@ -533,11 +534,12 @@ impl LanguageServer for Backend {
         let tp = p.text_document_position_params;
         let uri = tp.text_document.uri.0;
         let line = tp.position.line;
+        let fmt = self.st.features().hover;
         guarded("hover", || {
             let snap = self.st.snapshot.load_full();
             self.st.ensure_anchored(&uri, &snap);
             let d = self.st.docs.get(&uri)?;
-            hover_for(&d.anchors, &d.doc, &snap, line)
+            hover_for(&d.anchors, &d.doc, &snap, line, fmt)
         })
     }
 

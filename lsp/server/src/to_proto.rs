@@ -48,10 +48,11 @@ pub fn line_range(line0: u32, len: u32) -> lsp::Range {
     }
 }
 
-/// A diagnostic on a whole line.
+/// A diagnostic on characters `start..end` of a line.
 pub fn diagnostic(
     line0: u32,
-    len: u32,
+    start: u32,
+    end: u32,
     sev: Severity,
     code: &str,
     message: String,
@@ -69,7 +70,10 @@ pub fn diagnostic(
         })
         .collect();
     lsp::Diagnostic {
-        range: line_range(line0, len),
+        range: lsp::Range {
+            start: pos(line0, start),
+            end: pos(line0, end),
+        },
         severity: Some(severity(sev)),
         code: Some(lsp::Code::String(code.to_owned())),
         code_description: None,
@@ -107,12 +111,16 @@ pub fn inlay_hint(line0: u32, character: u32, parts: Vec<LabelPart>) -> lsp::Inl
     }
 }
 
-/// A markdown hover over a whole line.
-pub fn hover(markdown: String, line0: u32, len: u32) -> lsp::Hover {
+/// A hover over a whole line, Markdown or plain text.
+pub fn hover(text: String, markdown: bool, line0: u32, len: u32) -> lsp::Hover {
     lsp::Hover {
         contents: lsp::Contents::MarkupContent(lsp::MarkupContent {
-            kind: lsp::MarkupKind::Markdown,
-            value: markdown,
+            kind: if markdown {
+                lsp::MarkupKind::Markdown
+            } else {
+                lsp::MarkupKind::PlainText
+            },
+            value: text,
         }),
         range: Some(line_range(line0, len)),
     }

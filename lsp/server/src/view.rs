@@ -13,9 +13,10 @@ use tower_lsp_server::gen_lsp_types as lsp;
 
 use crate::annotations::{Annotation, FileAnnotations, Freshness, Level};
 use crate::config::{Settings, Severity};
-use crate::docs::Document;
-use crate::render::{self, LabelPart};
+use crate::docs::{Document, encoded_len};
+use crate::render::{self, HoverFormat, LabelPart};
 use crate::snapshot::Snapshot;
+use crate::span;
 use crate::stale::{self, Anchor};
 use crate::to_proto;
 
@@ -94,9 +95,11 @@ pub(crate) fn diagnostics_for(
         if an.freshness == Freshness::Unverified {
             msg.push_str(" · the file changed after the trace (line unverified)");
         }
+        let (start, end) = statement_span(doc, cur);
         out.push(to_proto::diagnostic(
             cur,
-            doc.line_len(cur),
+            start,
+            end,
             sev,
             a.kind,
             msg,
@@ -104,6 +107,20 @@ pub(crate) fn diagnostics_for(
         ));
     }
     out
+}
+
+/// Where a diagnostic underlines a line: its statement, from the first
+/// non-blank character to the end of the code (a trailing comment and
+/// blanks left out), in the document's encoding. A line that is all blank
+/// or comment keeps its whole length.
+fn statement_span(doc: &Document, line: u32) -> (u32, u32) {
+    let text = doc.line_text(line).unwrap_or("");
+    let (a, b) = span::statement(text);
+    if a >= b {
+        return (0, doc.line_len(line));
+    }
+    let enc = doc.encoding();
+    (encoded_len(&text[..a], enc), encoded_len(&text[..b], enc))
 }
 
 pub(crate) fn inlay_for(
@@ -158,6 +175,7 @@ pub(crate) fn hover_for(
     doc: &Document,
     snap: &Snapshot,
     cur: u32,
+    fmt: HoverFormat,
 ) -> Option<lsp::Hover> {
     let fa = anchors.file.as_ref()?;
     let base = doc.base_line(cur)?;
@@ -167,6 +185,11 @@ pub(crate) fn hover_for(
     if !a.has_flat() && a.callees.total_ns == 0 {
         return None;
     }
-    let md = render::hover_markdown(a, &snap.metas, &an.freshness);
-    Some(to_proto::hover(md, cur, doc.line_len(cur)))
+    let text = render::hover(a, &snap.metas, &an.freshness, fmt);
+    Some(to_proto::hover(
+        text,
+        fmt.is_markdown(),
+        cur,
+        doc.line_len(cur),
+    ))
 }

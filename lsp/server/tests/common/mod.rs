@@ -366,22 +366,38 @@ impl Client {
 
     /// initialize + initialized.
     pub async fn initialize(&mut self, root: &Path, options: Value) -> Value {
-        let r = self
-            .request(
-                "initialize",
-                json!({
-                    "processId": null,
-                    "rootUri": goblock_server::uri::from_path(root),
-                    "workspaceFolders": [{"uri": goblock_server::uri::from_path(root), "name": "ws"}],
-                    "capabilities": {
-                        "window": {"workDoneProgress": true},
-                        "general": {"positionEncodings": ["utf-16"]},
-                        "workspace": {"inlayHint": {"refreshSupport": true}},
-                    },
-                    "initializationOptions": options,
-                }),
-            )
-            .await;
+        self.initialize_as(root, options, Value::Null, Value::Null)
+            .await
+    }
+
+    /// initialize + initialized as a named client (`clientInfo`) that accepts
+    /// `hover_formats` (`textDocument.hover.contentFormat`; null: not said).
+    pub async fn initialize_as(
+        &mut self,
+        root: &Path,
+        options: Value,
+        client_info: Value,
+        hover_formats: Value,
+    ) -> Value {
+        let mut params = json!({
+            "processId": null,
+            "rootUri": goblock_server::uri::from_path(root),
+            "workspaceFolders": [{"uri": goblock_server::uri::from_path(root), "name": "ws"}],
+            "capabilities": {
+                "window": {"workDoneProgress": true},
+                "general": {"positionEncodings": ["utf-16"]},
+                "workspace": {"inlayHint": {"refreshSupport": true}},
+            },
+            "initializationOptions": options,
+        });
+        if !client_info.is_null() {
+            params["clientInfo"] = client_info;
+        }
+        if !hover_formats.is_null() {
+            params["capabilities"]["textDocument"] =
+                json!({"hover": {"contentFormat": hover_formats}});
+        }
+        let r = self.request("initialize", params).await;
         self.notify("initialized", json!({}));
         r
     }
