@@ -34,17 +34,18 @@ T.check('bad options are errors naming the key', function()
 end)
 
 -- Shaped like the example of goblock.hotLines in docs/lsp.md, "goblock.hotLines result" (1-based lines).
-local function line(uri, l, total_ms, count, reasons, message)
+local function line(uri, l, total_ms, count, reasons, label)
   return { file = uri:sub(8), uri = uri, line = l, ['function'] = 'main.f', kind = 'chan-recv', reasons = reasons,
-    count = count, totalMs = total_ms, p99Ms = 1, share = 0.1, inWorkspace = true, message = message }
+    count = count, totalNs = total_ms * 1e6, totalMs = total_ms, p99Ms = 1, share = 0.1, inWorkspace = true,
+    message = count .. ' blocks', label = label }
 end
 local sample = {
   loading = false,
   traces = { { path = '/ws/blocking.trace', goVersion = '1.26' } },
   failures = {},
   lines = {
-    line('file:///ws/main.go', 109, 2000, 3, { 'chan receive' }),
-    line('file:///ws/main.go', 252, 2500, 4, { 'sync.Mutex.Lock' }, '4 blocks · 2.50 s total · sync.Mutex.Lock'),
+    line('file:///ws/main.go', 109, 2000, 3, { 'chan receive' }, '2.00 s · 3 blocks · 10 % · chan receive'),
+    line('file:///ws/main.go', 252, 2500, 4, { 'sync.Mutex.Lock' }, '2.50 s · 4 blocks · 10 % · sync.Mutex.Lock'),
     line('file:///ws/producer.go', 32, 1.5, 10, { 'select' }),
   },
   unmapped = {},
@@ -54,8 +55,8 @@ T.check('hot lines: parse, sort, describe', function()
   local lines, all = hot.parse(sample)
   T.eq(vim.tbl_map(function(l) return l.line end, lines), { 252, 109, 32 }, 'hottest first, 1-based')
   T.eq(all.traces[1].goVersion, '1.26', 'whole result')
-  T.eq(hot.describe(lines[1]), 'Σ 2.50 s · 4× · sync.Mutex.Lock', 'describe')
-  T.eq(hot.describe(lines[3]), 'Σ 1.5 ms · 10× · select', 'describe ms')
+  T.eq(hot.describe(lines[1]), '2.50 s · 4 blocks · 10 % · sync.Mutex.Lock', 'the server label')
+  T.eq(hot.describe(lines[3]), '10 blocks', 'an older server: its diagnostic message')
   T.eq(lines[2].func, 'main.f', 'function')
 end)
 
@@ -79,11 +80,11 @@ T.check('hot lines: wrong shapes are errors', function()
   assert(not ok and err:find('line 2', 1, true), tostring(err))
 end)
 
-T.check('hot lines: quickfix items with file names and the server message', function()
+T.check('hot lines: quickfix items with file names and the server label', function()
   local items = hot.qf_items((hot.parse(sample)))
   T.eq({ items[1].filename, items[1].lnum, items[1].col }, { '/ws/main.go', 252, 1 }, 'first item')
-  T.eq(items[1].text, '4 blocks · 2.50 s total · sync.Mutex.Lock', 'server message')
-  T.eq(items[3].text, 'Σ 1.5 ms · 10× · select', 'text without a message')
+  T.eq(items[1].text, '2.50 s · 4 blocks · 10 % · sync.Mutex.Lock', 'server label')
+  T.eq(items[3].text, '10 blocks', 'an older server: its message')
   hot.show((hot.parse(sample)), { picker = 'quickfix', open = false })
   local qf = vim.fn.getqflist({ title = 1, items = 1 })
   T.eq(qf.title, 'goblock: blocking hot spots', 'title')

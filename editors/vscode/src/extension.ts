@@ -33,14 +33,14 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   // One goblock.hotLines call feeds the tree and the status item.
   const refresh = async (): Promise<void> => {
     if (!client?.running) {
-      tree.set([]);
+      tree.set([], []);
       status.notRunning('Open a Go file in a workspace with a trace, or run goblock: Load Trace…');
       return;
     }
     try {
       const r = parseHotLines(await client.execute(SERVER.hotLines, hotLinesArgs(FETCH_LIMIT)));
       const libraries = vscode.workspace.getConfiguration('goblock').get<boolean>('hotSpots.showLibraryLines', false);
-      tree.set(visibleLines(r.lines, libraries, TREE_LIMIT));
+      tree.set(visibleLines(r.lines, libraries, TREE_LIMIT), r.files);
       view.message = r.unmapped.length
         ? `${r.unmapped.length} recorded file(s) not found in this workspace (see goblock.substitutePath)`
         : undefined;

@@ -1,12 +1,13 @@
 // hotLines.ts: the result of the server's `goblock.hotLines` command (docs/lsp.md ("goblock.hotLines result"):
-// loaded traces, failures, the hottest lines, unmapped files), checked and turned into the rows
-// of the quick pick and the hot-spots tree. Pure.
+// loaded traces, failures, the hottest lines, per-file totals, unmapped files), checked and turned
+// into the rows of the quick pick and the hot-spots tree. Pure. Formats no number: the server
+// sends nanoseconds (for ordering) and the labels to show.
 
 /** One hot line. `line` is 0-based here (the server sends 1-based lines). */
 export interface HotLine {
   uri: string;
   line: number;
-  /** Total blocked time on the line, in nanoseconds. */
+  /** Total blocked time on the line, in nanoseconds (for ordering). */
   totalNs: number;
   /** Number of blocking episodes. */
   count: number;
@@ -18,8 +19,10 @@ export interface HotLine {
   p99Ms?: number;
   /** Share of all blocked time in the shown categories, 0–1. */
   share?: number;
-  /** The server's one-line summary ("5 blocks · 155 ms total · p99 31.2 ms · chan receive"). */
-  label?: string;
+  /** The server's row text for lists ("155 ms · 5 blocks · 4.6 % · chan receive"). */
+  label: string;
+  /** The line's diagnostic message ("5 blocks · 155 ms total · max 31.2 ms · chan receive"). */
+  message?: string;
   /** False for GOROOT / module-cache files (stacks with no frame in the workspace). */
   inWorkspace: boolean;
 }
@@ -39,12 +42,24 @@ export interface Failure {
   message: string;
 }
 
+/** A file with annotated lines: its total, as nanoseconds and as the label to show. */
+export interface HotFile {
+  uri: string;
+  totalNs: number;
+  label: string;
+  /** Annotated lines in the file (all of them, not only those listed). */
+  lines: number;
+  inWorkspace: boolean;
+}
+
 export interface HotLinesResult {
   loading: boolean;
   traces: ServerTrace[];
   failures: Failure[];
   totalNs: number;
+  totalLabel?: string;
   lines: HotLine[];
+  files: HotFile[];
   /** Recorded files not found on this machine. */
   unmapped: { recorded: string; lines: number; count: number; totalNs: number }[];
 }
@@ -73,16 +88,29 @@ export function parseHotLines(result: unknown): HotLinesResult {
     return {
       uri,
       line: line - 1,
-      totalNs: (num(e.totalMs) ?? 0) * 1e6,
+      totalNs: num(e.totalNs) ?? (num(e.totalMs) ?? 0) * 1e6,
       count: num(e.count) ?? 0,
       reasons: strs(e.reasons),
       kind: str(e.kind),
       function: str(e.function),
       p99Ms: num(e.p99Ms),
       share: num(e.share),
-      label: str(e.message),
+      // A server older than the labels: its diagnostic message is the best row text it sends.
+      label: str(e.label) ?? str(e.message) ?? '',
+      message: str(e.message),
       inWorkspace: e.inWorkspace !== false,
     };
+  });
+  const files = list(result.files).filter(isObj).flatMap((f): HotFile[] => {
+    const uri = str(f.uri);
+    if (uri === undefined) return [];
+    return [{
+      uri,
+      totalNs: num(f.totalNs) ?? 0,
+      label: str(f.label) ?? '',
+      lines: num(f.lines) ?? 0,
+      inWorkspace: f.inWorkspace !== false,
+    }];
   });
   return {
     loading: result.loading === true,
@@ -96,8 +124,10 @@ export function parseHotLines(result: unknown): HotLinesResult {
       warnings: strs(t.warnings),
     })),
     failures: list(result.failures).filter(isObj).map((f) => ({ path: str(f.path) ?? '?', message: str(f.message) ?? '' })),
-    totalNs: (num(result.totalMs) ?? 0) * 1e6,
+    totalNs: num(result.totalNs) ?? (num(result.totalMs) ?? 0) * 1e6,
+    totalLabel: str(result.totalLabel),
     lines,
+    files,
     unmapped: list(result.unmapped).filter(isObj).map((u) => ({
       recorded: str(u.recorded) ?? '?',
       lines: num(u.lines) ?? 0,
@@ -121,48 +151,42 @@ export function visibleLines(lines: HotLine[], libraries: boolean, limit: number
     .slice(0, limit);
 }
 
-/** "850 µs", "12.3 ms", "1.24 s", "2 min 5 s". */
-export function formatDuration(ns: number): string {
-  if (ns < 1e3) return `${Math.round(ns)} ns`;
-  if (ns < 1e6) return `${(ns / 1e3).toFixed(ns < 1e4 ? 1 : 0)} µs`;
-  if (ns < 1e9) return `${(ns / 1e6).toFixed(ns < 1e7 ? 2 : 1)} ms`;
-  if (ns < 60e9) return `${(ns / 1e9).toFixed(2)} s`;
-  const s = Math.round(ns / 1e9);
-  return `${Math.floor(s / 60)} min ${s % 60} s`;
-}
-
 /** The file part of a URI, decoded ("main.go"). */
 export function uriBasename(uri: string): string {
   const p = uri.replace(/[?#].*$/, '');
   return decodeURIComponent(p.slice(p.lastIndexOf('/') + 1));
 }
 
-/** "Σ 1.24 s · 34× · 12% · chan receive" — the description of a line row. */
-export function describeLine(h: HotLine): string {
-  const parts = [`Σ ${formatDuration(h.totalNs)}`, `${h.count}×`];
-  if (h.share !== undefined) parts.push(`${(h.share * 100).toFixed(h.share < 0.1 ? 1 : 0)}%`);
-  if (h.reasons.length > 0) parts.push(h.reasons.join(', '));
-  return parts.join(' · ');
-}
-
 export interface FileGroup {
   uri: string;
-  totalNs: number;
+  /** The server's label of the file's total ("1.21 s"); empty from an older server. */
+  label: string;
+  /** Annotated lines in the file (all of them); the listed ones are `lines`. */
+  annotated: number;
   lines: HotLine[];
 }
 
-/** Groups lines by file: files by their total blocked time, lines hottest first. */
-export function groupByFile(lines: HotLine[]): FileGroup[] {
-  const byUri = new Map<string, FileGroup>();
+/**
+ * Groups lines by file, in the server's order of files (by total blocked time), lines hottest
+ * first. A file the server did not list (an older server) comes last, without a label.
+ */
+export function groupByFile(lines: HotLine[], files: HotFile[]): FileGroup[] {
+  const byUri = new Map<string, HotLine[]>();
   for (const l of lines) {
-    let g = byUri.get(l.uri);
-    if (!g) byUri.set(l.uri, (g = { uri: l.uri, totalNs: 0, lines: [] }));
-    g.totalNs += l.totalNs;
-    g.lines.push(l);
+    const g = byUri.get(l.uri);
+    if (g) g.push(l);
+    else byUri.set(l.uri, [l]);
   }
-  const groups = [...byUri.values()];
+  const groups: FileGroup[] = [];
+  for (const f of files) {
+    const ls = byUri.get(f.uri);
+    if (!ls) continue;
+    byUri.delete(f.uri);
+    groups.push({ uri: f.uri, label: f.label, annotated: f.lines, lines: ls });
+  }
+  for (const [uri, ls] of byUri) groups.push({ uri, label: '', annotated: ls.length, lines: ls });
   for (const g of groups) g.lines.sort((a, b) => b.totalNs - a.totalNs || a.line - b.line);
-  return groups.sort((a, b) => b.totalNs - a.totalNs || a.uri.localeCompare(b.uri));
+  return groups;
 }
 
 /** Quick-pick rows: "main.go:109" + description, hottest first (1-based line for people). */
@@ -171,7 +195,7 @@ export function quickPickRows(lines: HotLine[]): { label: string; description: s
     .sort((a, b) => b.totalNs - a.totalNs)
     .map((l) => ({
       label: `${uriBasename(l.uri)}:${l.line + 1}`,
-      description: describeLine(l),
+      description: l.label,
       detail: l.function,
       line: l,
     }));

@@ -1,7 +1,7 @@
 // hotSpotsTree.ts: the "Blocking hot spots" tree view: files (by total blocked time) and under
 // each its hottest lines with the source text; clicking a line opens it.
 import * as vscode from 'vscode';
-import { describeLine, FileGroup, formatDuration, groupByFile, HotLine } from './hotLines';
+import { FileGroup, groupByFile, HotFile, HotLine } from './hotLines';
 
 type Node = { kind: 'file'; group: FileGroup } | { kind: 'line'; line: HotLine; text: string };
 
@@ -10,8 +10,8 @@ export class HotSpotsTree implements vscode.TreeDataProvider<Node> {
   private readonly changed = new vscode.EventEmitter<Node | undefined>();
   readonly onDidChangeTreeData = this.changed.event;
 
-  set(lines: HotLine[]): void {
-    this.groups = groupByFile(lines);
+  set(lines: HotLine[], files: HotFile[]): void {
+    this.groups = groupByFile(lines, files);
     this.changed.fire(undefined);
   }
 
@@ -23,7 +23,8 @@ export class HotSpotsTree implements vscode.TreeDataProvider<Node> {
     if (n.kind === 'file') {
       const uri = vscode.Uri.parse(n.group.uri);
       const item = new vscode.TreeItem(uri, vscode.TreeItemCollapsibleState.Expanded);
-      item.description = `Σ ${formatDuration(n.group.totalNs)} · ${n.group.lines.length} line${n.group.lines.length === 1 ? '' : 's'}`;
+      const n_ = n.group.annotated;
+      item.description = [n.group.label, `${n_} line${n_ === 1 ? '' : 's'}`].filter((s) => s !== '').join(' · ');
       item.tooltip = vscode.workspace.asRelativePath(uri);
       item.contextValue = 'goblock.file';
       return item;
@@ -31,9 +32,9 @@ export class HotSpotsTree implements vscode.TreeDataProvider<Node> {
     const l = n.line;
     const uri = vscode.Uri.parse(l.uri);
     const item = new vscode.TreeItem(`${l.line + 1}: ${n.text}`, vscode.TreeItemCollapsibleState.None);
-    item.description = describeLine(l);
+    item.description = l.label;
     item.tooltip = new vscode.MarkdownString(
-      `**${vscode.workspace.asRelativePath(uri)}:${l.line + 1}**\n\n${l.label ?? describeLine(l)}`,
+      `**${vscode.workspace.asRelativePath(uri)}:${l.line + 1}**\n\n${l.message ?? l.label}`,
     );
     item.iconPath = new vscode.ThemeIcon('debug-pause');
     item.contextValue = 'goblock.line';

@@ -1,18 +1,11 @@
 -- goblock.hot: the hottest blocking lines from the server's `goblock.hotLines` command, as
--- quickfix items or vim.ui.select choices. The conversion functions are pure.
+-- quickfix items or vim.ui.select choices. The conversion functions are pure. Formats no
+-- number: the server sends nanoseconds (for ordering) and the labels to show.
 local M = {}
-
-local function fmt_duration(ns)
-  if ns < 1e3 then return string.format('%d ns', ns) end
-  if ns < 1e6 then return string.format('%.1f µs', ns / 1e3) end
-  if ns < 1e9 then return string.format('%.1f ms', ns / 1e6) end
-  return string.format('%.2f s', ns / 1e9)
-end
-M.fmt_duration = fmt_duration
 
 --- Checks the server's answer ({ loading, traces, failures, lines, unmapped }, see
 --- docs/lsp.md, "goblock.hotLines result") and returns its lines hottest first as
---- { uri, line (1-based), total_ns, count, reasons, label, func }, plus the whole result.
+--- { uri, line (1-based), total_ns, count, reasons, label, message, func }, plus the whole result.
 function M.parse(result)
   if type(result) ~= 'table' or type(result.lines) ~= 'table' then
     error('goblock.hotLines returned ' .. vim.inspect(result):sub(1, 200) .. ', not { lines = {...} }')
@@ -25,10 +18,12 @@ function M.parse(result)
     out[#out + 1] = {
       uri = e.uri,
       line = e.line,
-      total_ns = (tonumber(e.totalMs) or 0) * 1e6,
+      total_ns = tonumber(e.totalNs) or (tonumber(e.totalMs) or 0) * 1e6,
       count = tonumber(e.count) or 0,
       reasons = type(e.reasons) == 'table' and e.reasons or {},
-      label = type(e.message) == 'string' and e.message or nil,
+      -- The row text; a server older than the labels sends only the diagnostic message.
+      label = type(e.label) == 'string' and e.label or (type(e.message) == 'string' and e.message or nil),
+      message = type(e.message) == 'string' and e.message or nil,
       func = type(e['function']) == 'string' and e['function'] or nil,
       in_workspace = e.inWorkspace ~= false,
     }
@@ -47,11 +42,9 @@ function M.visible(lines, library, limit)
   return out
 end
 
---- "Σ 1.24 s · 34× · chan receive"
+--- The text of a line's row: the server's label ("155 ms · 5 blocks · 4.6 % · chan receive").
 function M.describe(h)
-  local parts = { 'Σ ' .. fmt_duration(h.total_ns), ('%d×'):format(h.count) }
-  if #h.reasons > 0 then parts[#parts + 1] = table.concat(h.reasons, ', ') end
-  return table.concat(parts, ' · ')
+  return h.label or table.concat(h.reasons, ', ')
 end
 
 --- Quickfix items for vim.fn.setqflist.
@@ -62,7 +55,7 @@ function M.qf_items(lines)
       filename = vim.uri_to_fname(h.uri),
       lnum = h.line,
       col = 1,
-      text = h.label or M.describe(h),
+      text = M.describe(h),
       type = 'I',
     }
   end

@@ -3,14 +3,15 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
-  describeLine, formatDuration, groupByFile, loadFailures, parseHotLines, quickPickRows, uriBasename, visibleLines,
+  groupByFile, loadFailures, parseHotLines, quickPickRows, uriBasename, visibleLines,
 } from '../../src/hotLines';
 
 const A = 'file:///ws/main.go';
 const B = 'file:///ws/producer.go';
 const line = (uri: string, l: number, totalMs: number, count: number, reasons: string[], extra = {}) => ({
-  file: uri.slice(7), uri, line: l, function: 'main.f', kind: 'chan-recv', reasons, count, totalMs,
-  p50Ms: 1, p99Ms: 2, maxMs: 3, share: 0.5, inWorkspace: true, message: `${count} blocks`, ...extra,
+  file: uri.slice(7), uri, line: l, function: 'main.f', kind: 'chan-recv', reasons, count,
+  totalNs: totalMs * 1e6, totalMs, p50Ms: 1, p99Ms: 2, maxMs: 3, share: 0.5, inWorkspace: true,
+  message: `${count} blocks`, label: `${totalMs} ms · ${count} blocks`, ...extra,
 });
 // The example of docs/lsp.md ("goblock.hotLines result"), plus two lines.
 const result = {
@@ -18,12 +19,16 @@ const result = {
   traces: [{ path: '/ws/blocking.trace', goVersion: '1.26', bytes: 28328, durationMs: 812.4, episodes: 1234,
     symbolization: 'trace', binary: null, notes: ['…'], warnings: [] }],
   failures: [{ path: '/ws/bad.trace', message: 'not a Go trace' }],
-  totalMs: 3412.5,
+  totalNs: 3412500000, totalMs: 3412.5, totalLabel: '3.41 s',
   categories: ['sync', 'net', 'syscall'],
   lines: [
     line(A, 109, 155.3, 5, ['chan receive']),
     line(B, 32, 1500, 10, ['chan receive'], { share: 0.05 }),
     line(A, 252, 2500, 4, ['sync.Mutex.Lock', 'sync.RWMutex.Lock']),
+  ],
+  files: [
+    { file: '/ws/main.go', uri: A, inWorkspace: true, lines: 12, totalNs: 2655.3e6, label: '2.66 s' },
+    { file: '/ws/producer.go', uri: B, inWorkspace: true, lines: 1, totalNs: 1500e6, label: '1.50 s' },
   ],
   unmapped: [{ recorded: '/build/elsewhere/x.go', lines: 2, count: 7, totalMs: 12.0 }],
 };
@@ -35,10 +40,12 @@ test('parses the documented result; lines become 0-based', () => {
     symbolization: 'trace', binary: undefined, warnings: [] }]);
   assert.deepEqual(r.failures, [{ path: '/ws/bad.trace', message: 'not a Go trace' }]);
   assert.equal(r.totalNs, 3412.5e6);
+  assert.equal(r.totalLabel, '3.41 s');
+  assert.deepEqual(r.files.map((f) => [f.uri, f.label, f.lines]), [[A, '2.66 s', 12], [B, '1.50 s', 1]]);
   assert.deepEqual(r.unmapped, [{ recorded: '/build/elsewhere/x.go', lines: 2, count: 7, totalNs: 12e6 }]);
   assert.deepEqual(r.lines[0], {
     uri: A, line: 108, totalNs: 155.3e6, count: 5, reasons: ['chan receive'], kind: 'chan-recv',
-    function: 'main.f', p99Ms: 2, share: 0.5, label: '5 blocks', inWorkspace: true,
+    function: 'main.f', p99Ms: 2, share: 0.5, label: '155.3 ms · 5 blocks', message: '5 blocks', inWorkspace: true,
   });
 });
 
@@ -61,7 +68,9 @@ test('a wrong shape is an error naming the entry', () => {
 
 test('an empty state parses', () => {
   const r = parseHotLines({ loading: true, lines: [] });
-  assert.deepEqual(r, { loading: true, traces: [], failures: [], totalNs: 0, lines: [], unmapped: [] });
+  assert.deepEqual(r, {
+    loading: true, traces: [], failures: [], totalNs: 0, totalLabel: undefined, lines: [], files: [], unmapped: [],
+  });
 });
 
 test('load results: failures', () => {
@@ -71,34 +80,28 @@ test('load results: failures', () => {
   assert.deepEqual(loadFailures(null), []);
 });
 
-test('formatDuration', () => {
-  assert.equal(formatDuration(500), '500 ns');
-  assert.equal(formatDuration(1500), '1.5 µs');
-  assert.equal(formatDuration(850_000), '850 µs');
-  assert.equal(formatDuration(1_234_000), '1.23 ms');
-  assert.equal(formatDuration(12_340_000), '12.3 ms');
-  assert.equal(formatDuration(1_240_000_000), '1.24 s');
-  assert.equal(formatDuration(125e9), '2 min 5 s');
+test('an older server without labels: rows show its diagnostic message', () => {
+  const r = parseHotLines({ lines: [{ uri: A, line: 3, totalMs: 2, count: 1, reasons: [], message: '1 block · 2.00 ms total' }] });
+  assert.equal(r.lines[0].label, '1 block · 2.00 ms total');
+  assert.equal(r.lines[0].totalNs, 2e6);
 });
 
-test('describeLine', () => {
-  const [a, b] = parseHotLines(result).lines;
-  assert.equal(describeLine(a), 'Σ 155.3 ms · 5× · 50% · chan receive');
-  assert.equal(describeLine(b), 'Σ 1.50 s · 10× · 5.0% · chan receive');
-});
-
-test('groupByFile: files by total, lines hottest first', () => {
-  const g = groupByFile(parseHotLines(result).lines);
-  assert.deepEqual(g.map((x) => [x.uri, Math.round(x.totalNs / 1e6), x.lines.map((l) => l.line)]), [
-    [A, 2655, [251, 108]],
-    [B, 1500, [31]],
+test('groupByFile: files in the server order with its labels, lines hottest first', () => {
+  const r = parseHotLines(result);
+  const g = groupByFile(r.lines, r.files);
+  assert.deepEqual(g.map((x) => [x.uri, x.label, x.annotated, x.lines.map((l) => l.line)]), [
+    [A, '2.66 s', 12, [251, 108]],
+    [B, '1.50 s', 1, [31]],
   ]);
+  // Without the server's files (an older server): grouped, unlabelled.
+  assert.deepEqual(groupByFile(r.lines, []).map((x) => [x.uri, x.label, x.annotated]), [[A, '', 2], [B, '', 1]]);
 });
 
 test('quick-pick rows are hottest first with 1-based lines', () => {
   const rows = quickPickRows(parseHotLines(result).lines);
   assert.deepEqual(rows.map((r) => r.label), ['main.go:252', 'producer.go:32', 'main.go:109']);
   assert.equal(rows[0].detail, 'main.f');
+  assert.equal(rows[0].description, '2500 ms · 4 blocks');
 });
 
 test('uriBasename decodes', () => {
