@@ -175,14 +175,8 @@ async function main(): Promise<void> {
       await page.keyboard.press('Control+K');
       await page.keyboard.press('Control+I');
       await page.locator('.monaco-hover table').first().waitFor({ timeout: 15_000 });
+      // The hover leads with its summary and the goroutine table: no scrolling needed.
       await page.waitForTimeout(800);
-      // Scroll the hover to its goroutine table (the mouse inside keeps it open).
-      const hb = await page.locator('.monaco-hover .monaco-scrollable-element').first().boundingBox().catch(() => null);
-      if (hb) {
-        await page.mouse.move(hb.x + hb.width / 2, hb.y + hb.height / 2, { steps: 4 });
-        await page.mouse.wheel(0, 140);
-        await page.waitForTimeout(500);
-      }
       await page.screenshot({ path: SHOT });
       return SHOT;
     });
@@ -206,8 +200,9 @@ async function main(): Promise<void> {
       await runCommand(page, 'goblock: Show Blocking Hot Spots');
       const row = page.locator('.quick-input-widget .monaco-list-row', { hasText: /\.go:\d+/ }).first();
       await row.waitFor({ timeout: 30_000 });
-      const label = (await row.innerText()).split('\n')[0].trim();
-      const m = /^(.+):(\d+)/.exec(label);
+      // The row's label ("main.go:573"), without its description ("584 ms · 1 block · …").
+      const label = (await row.locator('.label-name').first().innerText()).trim();
+      const m = /^(.+):(\d+)$/.exec(label);
       if (!m) throw new Error(`first row "${label}"`);
       await page.keyboard.press('Enter');
       await page.locator(`.tab.active:has-text("${m[1]}")`).first().waitFor({ timeout: 15_000 });
