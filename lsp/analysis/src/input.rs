@@ -464,11 +464,25 @@ impl Input {
     }
 }
 
+/// The metadata of `path` (following symlinks) if it is a regular file;
+/// else why not ("is a pipe (FIFO), not a regular file", "a symbolic link
+/// loop", "No such file or directory"), naming the path. Opens nothing.
+pub fn regular_file(path: &Path) -> Result<std::fs::Metadata, InputError> {
+    let meta = std::fs::metadata(path).map_err(|e| classify(path, e))?;
+    if let Some(what) = NotRegular::of(meta.file_type()) {
+        return Err(InputError::NotRegular {
+            path: path.to_path_buf(),
+            what,
+        });
+    }
+    Ok(meta)
+}
+
 /// Opens `path` (see the module documentation for the steps). Refuses
 /// anything that is not a regular file holding a Go execution trace.
 pub fn open(path: &Path, opts: &OpenOptions) -> Result<Input, InputError> {
     let io = |source: io::Error| classify(path, source);
-    let meta = std::fs::metadata(path).map_err(io)?;
+    let meta = regular_file(path)?;
     check(path, &meta, opts)?;
     let mut file = open_nonblocking(path).map_err(io)?;
     let meta = file.metadata().map_err(io)?;
@@ -645,14 +659,54 @@ fn copy_into(src: &mut File, dst: &mut File, len: u64) -> io::Result<()> {
             };
         }
     }
-    src.seek(io::SeekFrom::Start(0))?;
-    // `io::copy` between files is `copy_file_range` on Linux: no bytes
-    // pass through this process.
-    let n = io::copy(&mut src.take(len), dst)?;
-    if n != len {
-        return Err(io::Error::other("the file changed while it was copied"));
+    // Only the data: the holes of a sparse file stay holes in the copy.
+    dst.set_len(len)?;
+    let mut pos = 0;
+    while pos < len {
+        let Some((start, end)) = next_data(src, pos, len)? else {
+            break;
+        };
+        src.seek(io::SeekFrom::Start(start))?;
+        dst.seek(io::SeekFrom::Start(start))?;
+        // `io::copy` between files is `copy_file_range` on Linux: no bytes
+        // pass through this process.
+        let n = io::copy(&mut (&*src).take(end - start), dst)?;
+        if n != end - start {
+            return Err(io::Error::other("the file changed while it was copied"));
+        }
+        pos = end;
     }
     Ok(())
+}
+
+/// The next range of `src` at or after `pos` (below `len`) that holds data
+/// (`SEEK_DATA`/`SEEK_HOLE`); everything left where holes are not known.
+fn next_data(src: &File, pos: u64, len: u64) -> io::Result<Option<(u64, u64)>> {
+    #[cfg(any(target_os = "linux", target_os = "macos", target_os = "freebsd"))]
+    {
+        use std::os::fd::AsRawFd as _;
+        let seek = |off: u64, whence| {
+            // SAFETY: lseek on an open descriptor.
+            let r = unsafe { libc::lseek(src.as_raw_fd(), off as libc::off_t, whence) };
+            if r < 0 {
+                Err(io::Error::last_os_error())
+            } else {
+                Ok(r as u64)
+            }
+        };
+        match seek(pos, libc::SEEK_DATA) {
+            Ok(start) if start >= len => return Ok(None),
+            Ok(start) => {
+                let end = seek(start, libc::SEEK_HOLE).unwrap_or(len).min(len);
+                return Ok(Some((start, end.max(start + 1).min(len))));
+            }
+            // No data after `pos`.
+            Err(e) if e.raw_os_error() == Some(libc::ENXIO) => return Ok(None),
+            // Holes unknown to this file system: copy everything.
+            Err(_) => {}
+        }
+    }
+    Ok(Some((pos, len)))
 }
 
 #[cfg(test)]
@@ -677,6 +731,47 @@ mod tests {
         assert_eq!(sniff(&[0; 4096]), Kind::Zeros);
         assert_eq!(sniff(&[0, 1, 2, 3, 0xff]), Kind::Binary);
         assert_eq!(sniff(b"Trace Go1.22\n"), Kind::GoTraceText);
+    }
+
+    fn scratch(name: &str) -> PathBuf {
+        let d = std::env::temp_dir().join(format!("goblock-input-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(&d).unwrap();
+        d
+    }
+
+    /// The snapshot is a private copy: the file truncated and rewritten
+    /// while its bytes are read changes nothing (and cannot fault); holes of
+    /// a sparse file are not written out.
+    #[test]
+    fn snapshot_outlives_a_rewrite_and_keeps_holes() {
+        let d = scratch("snap");
+        let p = d.join("t.trace");
+        let mut data = b"go 1.26 trace\0\0\0".to_vec();
+        data.extend((0..100_000u32).map(|i| (i % 251) as u8));
+        std::fs::write(&p, &data).unwrap();
+        {
+            use std::io::{Seek as _, Write as _};
+            let mut f = std::fs::OpenOptions::new().write(true).open(&p).unwrap();
+            f.seek(io::SeekFrom::Start(64 << 20)).unwrap();
+            f.write_all(b"tail").unwrap();
+        }
+        let len = (64 << 20) + 4;
+        let opts = OpenOptions {
+            snapshot: true,
+            ..Default::default()
+        };
+        let input = open(&p, &opts).unwrap();
+        assert!(input.is_copy());
+        assert_eq!(input.stamp().len, len);
+        std::fs::write(&p, b"go 1.26 trace\0\0\0 rewritten").unwrap();
+        let b = input.bytes();
+        assert_eq!(b.len() as u64, len);
+        assert_eq!(&b[..data.len()], &data[..]);
+        assert!(b[data.len()..(64 << 20)].iter().all(|&x| x == 0));
+        assert_eq!(&b[(64 << 20)..], b"tail");
+        drop(input);
+        std::fs::remove_dir_all(&d).ok();
     }
 
     #[test]

@@ -98,6 +98,8 @@ pub struct Settings {
     pub substitute_path: Vec<Substitution>,
     /// Quiet time after a trace file changes before it is reloaded, ms.
     pub debounce_ms: u64,
+    /// Larger trace files are refused (bytes; 0: no limit).
+    pub max_trace_bytes: u64,
 }
 
 /// Default trace globs.
@@ -113,6 +115,7 @@ impl Default for Settings {
             inlay_hints: InlayHintSettings::default(),
             substitute_path: Vec::new(),
             debounce_ms: 300,
+            max_trace_bytes: goblock_analysis::input::DEFAULT_MAX_BYTES,
         }
     }
 }
@@ -176,6 +179,20 @@ impl Settings {
             match x.as_u64() {
                 Some(v) => s.debounce_ms = v.min(60_000),
                 None => bad("debounceMs", "a number"),
+            }
+        }
+        if let Some(x) = obj.get("maxTraceBytes") {
+            let parsed = match x {
+                Value::Number(n) => n.as_u64(),
+                Value::String(s) => goblock_analysis::input::parse_size(s),
+                _ => None,
+            };
+            match parsed {
+                Some(v) => s.max_trace_bytes = v,
+                None => bad(
+                    "maxTraceBytes",
+                    "a number of bytes or a size such as \"8G\" (0: no limit)",
+                ),
             }
         }
         let d = obj.get("diagnostics");

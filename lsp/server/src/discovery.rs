@@ -1,10 +1,14 @@
 //! Finds trace files and binaries: walks the workspace folders matching the
-//! `goblock.traces` globs (skipping `.git`, `vendor`, `node_modules`, …) and
-//! collects configured absolute paths; resolves `goblock.binaries`.
+//! `goblock.traces` globs (skipping `.git`, `vendor`, `node_modules`, …;
+//! following symlinks, without loops) and collects configured absolute
+//! paths; resolves `goblock.binaries`.
 //!
 //! Decides which traces to load (the newest glob match plus every explicit
-//! path). Reads only directory entries and metadata; knows no LSP types and
-//! does not load anything.
+//! path that is a regular file) and names what it does not use, with the
+//! reason: configured paths that are missing or not regular files, matches
+//! that are FIFOs or broken links, directories it cannot read. Reads only
+//! directory entries and metadata; knows no LSP types and does not load
+//! anything.
 
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
@@ -81,19 +85,38 @@ impl TracePatterns {
         })
     }
 
-    /// Walks the roots for matching files, newest first.
-    pub fn find(&self, roots: &[PathBuf]) -> Vec<(PathBuf, SystemTime)> {
-        let mut out = Vec::new();
+    /// Walks the roots for matching files, newest first, following
+    /// symlinks (a loop is reported, not followed). What matches but cannot
+    /// be used (a FIFO, a broken link) and directories that cannot be read
+    /// are in [`Found::skipped`], each once.
+    pub fn find(&self, roots: &[PathBuf]) -> Found {
+        let mut found = Found::default();
         let mut walk = |root: &Path, matcher: &dyn Fn(&Path) -> bool| {
             let it = walkdir::WalkDir::new(root)
-                .follow_links(false)
+                .follow_links(true)
                 .into_iter()
                 .filter_entry(|e| {
                     e.depth() == 0
                         || !(e.file_type().is_dir() && SKIPPED.iter().any(|s| e.file_name() == *s))
                 });
-            for e in it.flatten() {
-                if !e.file_type().is_file() || !matcher(e.path()) {
+            for e in it {
+                let e = match e {
+                    Ok(e) => e,
+                    Err(err) => {
+                        if let Some(u) = walk_error(&err, matcher) {
+                            found.skip(u);
+                        }
+                        continue;
+                    }
+                };
+                if e.file_type().is_dir() || !matcher(e.path()) {
+                    continue;
+                }
+                if !e.file_type().is_file() {
+                    // A FIFO, socket or device that matches: name it.
+                    if let Err(err) = goblock_analysis::input::regular_file(e.path()) {
+                        found.skip(Unused::new(e.path(), &err));
+                    }
                     continue;
                 }
                 let mtime = e
@@ -101,7 +124,7 @@ impl TracePatterns {
                     .ok()
                     .and_then(|m| m.modified().ok())
                     .unwrap_or(SystemTime::UNIX_EPOCH);
-                out.push((e.path().to_path_buf(), mtime));
+                found.files.push((e.path().to_path_buf(), mtime));
             }
         };
         for r in roots {
@@ -117,26 +140,110 @@ impl TracePatterns {
                 walk(r, &|p: &Path| self.absolute.is_match(p));
             }
         }
-        out.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-        out.dedup_by(|a, b| a.0 == b.0);
-        out
+        found
+            .files
+            .sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        found.files.dedup_by(|a, b| a.0 == b.0);
+        found
     }
 
-    /// The traces to load: the newest glob match plus every explicit path
-    /// that exists (explicit first, in configured order).
-    pub fn select(&self, roots: &[PathBuf]) -> Vec<PathBuf> {
-        let mut v: Vec<PathBuf> = self
-            .explicit
-            .iter()
-            .filter(|p| p.is_file())
-            .cloned()
-            .collect();
-        if let Some((newest, _)) = self.find(roots).into_iter().next()
-            && !v.contains(&newest)
-        {
-            v.push(newest);
+    /// The traces to load: every explicit path that is a regular file (in
+    /// configured order) plus the newest glob match; every configured path
+    /// not used, and what could not be searched, with the reason.
+    pub fn select(&self, roots: &[PathBuf]) -> Selection {
+        let mut sel = Selection::default();
+        for p in &self.explicit {
+            match goblock_analysis::input::regular_file(p) {
+                Ok(_) => sel.traces.push(p.clone()),
+                Err(e) => sel.unused.push(Unused::new(p, &e)),
+            }
         }
-        v
+        let found = self.find(roots);
+        if let Some((newest, _)) = found.files.into_iter().next()
+            && !sel.traces.contains(&newest)
+        {
+            sel.traces.push(newest);
+        }
+        sel.skipped = found.skipped;
+        sel
+    }
+}
+
+/// A path that is not used, and why.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Unused {
+    /// The path.
+    pub path: PathBuf,
+    /// Why, as one line naming the path ("…/pipe.trace: is a pipe (FIFO),
+    /// not a regular file").
+    pub message: String,
+}
+
+impl Unused {
+    fn new(path: &Path, why: &dyn std::fmt::Display) -> Unused {
+        Unused {
+            path: path.to_path_buf(),
+            message: why.to_string(),
+        }
+    }
+}
+
+/// What [`TracePatterns::find`] found.
+#[derive(Debug, Default)]
+pub struct Found {
+    /// Matching regular files (or symlinks to them), newest first.
+    pub files: Vec<(PathBuf, SystemTime)>,
+    /// Matches that are not regular files, and directories that could not
+    /// be searched.
+    pub skipped: Vec<Unused>,
+}
+
+impl Found {
+    fn skip(&mut self, u: Unused) {
+        if !self.skipped.iter().any(|s| s.path == u.path) {
+            self.skipped.push(u);
+        }
+    }
+}
+
+/// What [`TracePatterns::select`] chose.
+#[derive(Debug, Default)]
+pub struct Selection {
+    /// The traces to load.
+    pub traces: Vec<PathBuf>,
+    /// Configured (explicit) paths that are not used.
+    pub unused: Vec<Unused>,
+    /// Workspace entries that were skipped (see [`Found::skipped`]).
+    pub skipped: Vec<Unused>,
+}
+
+/// The message for a directory that cannot be read (said by discovery and
+/// by the watcher, in the same words, so that it is said once).
+pub fn unreadable(dir: &Path, e: &std::io::Error) -> String {
+    format!("{}: cannot be read ({e}); skipped", dir.display())
+}
+
+/// An error of the walk worth saying: a directory that cannot be read (its
+/// traces are not searched), a symlink loop, or a matching path that
+/// cannot be resolved (a broken or looping link).
+fn walk_error(err: &walkdir::Error, matcher: &dyn Fn(&Path) -> bool) -> Option<Unused> {
+    let path = err.path()?;
+    if err.loop_ancestor().is_some() {
+        return Some(Unused::new(
+            path,
+            &format!("{}: a symbolic link loop; not followed", path.display()),
+        ));
+    }
+    let io = err.io_error()?;
+    if io.kind() == std::io::ErrorKind::PermissionDenied {
+        return Some(Unused::new(path, &unreadable(path, io)));
+    }
+    if !matcher(path) {
+        return None;
+    }
+    match goblock_analysis::input::regular_file(path) {
+        Err(e) => Some(Unused::new(path, &e)),
+        Ok(_) => Some(Unused::new(path, &format!("{}: {io}", path.display()))),
     }
 }
 
@@ -183,16 +290,16 @@ mod tests {
                 .map(|s| s.to_string())
                 .collect::<Vec<_>>(),
         );
-        let found: Vec<PathBuf> = pats.find(&roots).into_iter().map(|f| f.0).collect();
+        let found: Vec<PathBuf> = pats.find(&roots).files.into_iter().map(|f| f.0).collect();
         assert_eq!(found, vec![dir.join("trace.out"), dir.join("a/old.trace")]);
-        assert_eq!(pats.select(&roots), vec![dir.join("trace.out")]);
+        assert_eq!(pats.select(&roots).traces, vec![dir.join("trace.out")]);
         assert!(pats.matches(&roots, &dir.join("b/c.trace")));
         assert!(!pats.matches(&roots, &dir.join("a/vendor/v.trace")));
         assert!(!pats.matches(&roots, &dir.join("a/x.go")));
         let explicit = dir.join("a/old.trace").to_string_lossy().into_owned();
         let pats = TracePatterns::new(&[explicit, "*.out".into()]);
         assert_eq!(
-            pats.select(&roots),
+            pats.select(&roots).traces,
             vec![dir.join("a/old.trace"), dir.join("trace.out")]
         );
         std::fs::remove_dir_all(&dir).ok();

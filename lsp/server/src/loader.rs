@@ -1,54 +1,39 @@
-//! Loads one trace file through the analysis pipeline, on the calling
-//! (blocking) thread: copies the file into memory while checking that its
-//! size and modification time stay put (a trace being rewritten is retried,
-//! never memory-mapped: a shrinking map would fault), then runs
-//! `goblock_analysis::analyze_bytes` with progress and cancellation.
+//! Loads one trace file for the server, on the calling (blocking) thread:
+//! opens it through `goblock_analysis::input` (file type, size limit,
+//! sniffing; a private copy is mapped, so a rewrite while decoding is
+//! harmless and memory stays that of a file map), analyses it with progress
+//! and cancellation, shows a preview of a large trace's beginning first,
+//! and judges a trace that may still be being written:
 //!
-//! Knows no LSP types; scheduling, debouncing and publishing are the
-//! server's.
+//! | the new file | previous data of this path | outcome |
+//! |---|---|---|
+//! | complete | any | [`Outcome::Loaded`] |
+//! | truncated, still changing | complete | [`Outcome::KeepPrevious`], retry |
+//! | truncated, settled, with data | complete | [`Outcome::Loaded`] (truncation warned) |
+//! | truncated, without data | complete | [`Outcome::KeepPrevious`] until it changes |
+//! | truncated | none, or itself truncated | [`Outcome::Loaded`], retry while changing |
+//! | unreadable, may be incomplete (empty, changing, decode error) and changing | any | [`Outcome::Failed`] with `still_writing` |
+//!
+//! "Still changing": the file's stamp moved since it was opened, or it was
+//! modified less than [`LoadRequest::settle`] ago. Knows no LSP types;
+//! scheduling, retry counting and publishing are the server's.
 
-use std::io::Read;
 use std::ops::ControlFlow;
-use std::path::{Path, PathBuf};
-use std::time::SystemTime;
+use std::path::Path;
+use std::time::Duration;
 
+use goblock_analysis::input::{self, InputError, OpenOptions};
 use goblock_analysis::{AnalysisError, BinaryChoice, Options, Stage, TraceAnalysis, Workspace};
 use goblock_trace::Categories;
 
-/// Size and modification time of a file, to notice rewrites.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Stamp {
-    /// Bytes.
-    pub len: u64,
-    /// Modification time.
-    pub mtime: SystemTime,
-}
-
-impl Stamp {
-    /// The stamp of a file now.
-    pub fn of(path: &Path) -> std::io::Result<Stamp> {
-        let m = std::fs::metadata(path)?;
-        Ok(Stamp {
-            len: m.len(),
-            mtime: m.modified().unwrap_or(SystemTime::UNIX_EPOCH),
-        })
-    }
-}
+pub use goblock_analysis::input::Stamp;
 
 /// Why a load failed.
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
-    /// The file could not be read.
-    #[error("{path}: {source}")]
-    Io {
-        /// File.
-        path: PathBuf,
-        /// Cause.
-        source: std::io::Error,
-    },
-    /// The file changed while it was read (still being written).
-    #[error("{0}: the file changed while it was read (still being written?)")]
-    Unstable(PathBuf),
+    /// The file could not be opened as a trace.
+    #[error(transparent)]
+    Input(InputError),
     /// The analysis refused it.
     #[error(transparent)]
     Analysis(AnalysisError),
@@ -58,12 +43,25 @@ pub enum LoadError {
 }
 
 impl LoadError {
-    /// Whether retrying later may help (the file may still be being written).
-    pub fn retryable(&self) -> bool {
-        matches!(
-            self,
-            LoadError::Unstable(_) | LoadError::Analysis(AnalysisError::Decode { .. })
-        )
+    /// Whether the file may only be incomplete (empty, changing while read,
+    /// cut inside its data): worth another try if it is still being written.
+    pub fn may_be_incomplete(&self) -> bool {
+        match self {
+            LoadError::Input(e) => e.may_be_incomplete(),
+            LoadError::Analysis(AnalysisError::Decode { .. }) => true,
+            LoadError::Analysis(AnalysisError::Input(e)) => e.may_be_incomplete(),
+            _ => false,
+        }
+    }
+}
+
+impl From<AnalysisError> for LoadError {
+    fn from(e: AnalysisError) -> Self {
+        match e {
+            AnalysisError::Cancelled => LoadError::Cancelled,
+            AnalysisError::Input(e) => LoadError::Input(e),
+            e => LoadError::Analysis(e),
+        }
     }
 }
 
@@ -78,21 +76,20 @@ pub struct Loaded {
     pub truncated: bool,
 }
 
-/// Reads a whole file, refusing it when its stamp changes during the read.
-pub fn read_stable(path: &Path) -> Result<(Vec<u8>, Stamp), LoadError> {
-    let io = |source| LoadError::Io {
-        path: path.to_path_buf(),
-        source,
-    };
-    let before = Stamp::of(path).map_err(io)?;
-    let mut f = std::fs::File::open(path).map_err(io)?;
-    let mut buf = Vec::with_capacity(before.len as usize);
-    f.read_to_end(&mut buf).map_err(io)?;
-    let after = Stamp::of(path).map_err(io)?;
-    if after != before || buf.len() as u64 != before.len {
-        return Err(LoadError::Unstable(path.to_path_buf()));
+impl Loaded {
+    /// No line has any blocking: nothing to show.
+    pub fn is_empty(&self) -> bool {
+        self.analysis.table.lines.is_empty()
     }
-    Ok((buf, before))
+}
+
+/// What the server shows for this path now, if anything.
+#[derive(Clone, Copy, Debug)]
+pub struct Previous {
+    /// The stamp of the file it was loaded from.
+    pub stamp: Stamp,
+    /// Whether that load was itself truncated.
+    pub truncated: bool,
 }
 
 /// Traces at least this large get a quick preview from their beginning
@@ -101,74 +98,165 @@ pub const PREVIEW_MIN_BYTES: u64 = 48 << 20;
 /// How much of a large trace the preview decodes.
 pub const PREVIEW_BYTES: u64 = 16 << 20;
 
-/// Loads only the first `PREVIEW_BYTES` of a large trace (decoded as a
-/// truncated trace), for a first picture while the whole file loads.
-/// `None` when the file is small or the prefix cannot be analysed.
-pub fn preview(
-    path: &Path,
-    trace_index: u32,
-    workspace: &Workspace,
-    binary: BinaryChoice,
-    cancelled: &dyn Fn() -> bool,
-) -> Option<(Loaded, f64)> {
-    let stamp = Stamp::of(path).ok()?;
-    if stamp.len < PREVIEW_MIN_BYTES {
-        return None;
-    }
-    let mut buf = Vec::with_capacity(PREVIEW_BYTES as usize);
-    std::fs::File::open(path)
-        .ok()?
-        .take(PREVIEW_BYTES)
-        .read_to_end(&mut buf)
-        .ok()?;
-    let opts = Options {
-        workspace,
-        binary,
-        trace_index,
-        details: true,
-        categories: Categories::ALL,
-    };
-    let mut cb = |_: Stage, _: u64, _: u64| {
-        if cancelled() {
-            ControlFlow::Break(())
-        } else {
-            ControlFlow::Continue(())
-        }
-    };
-    let analysis = goblock_analysis::analyze_bytes(path, &buf, &opts, &mut cb).ok()?;
-    let fraction = buf.len() as f64 / stamp.len as f64;
-    Some((
-        Loaded {
-            analysis,
-            stamp,
-            truncated: true,
-        },
-        fraction,
-    ))
+/// Loading one input.
+pub struct LoadRequest<'a> {
+    /// The trace file.
+    pub path: &'a Path,
+    /// Its index among the traces loaded together.
+    pub trace_index: u32,
+    /// The workspace (attribution).
+    pub workspace: &'a Workspace,
+    /// The binary (or binaries) to symbolize with.
+    pub binary: BinaryChoice,
+    /// `goblock.maxTraceBytes` (0: no limit).
+    pub max_bytes: u64,
+    /// The data shown for this path now.
+    pub previous: Option<Previous>,
+    /// How long a file must stay unchanged to count as completely written.
+    pub settle: Duration,
+    /// Polled; a load that sees `true` stops with [`Outcome::Cancelled`].
+    pub cancelled: &'a dyn Fn() -> bool,
+    /// Percent done (0–100), as work advances.
+    pub progress: &'a mut dyn FnMut(u32),
+    /// Called with the analysis of a large trace's beginning (and the share
+    /// of the file it covers) before the whole trace is analysed; only when
+    /// nothing is shown for this path yet.
+    pub preview: &'a mut dyn FnMut(Loaded, f64),
 }
 
-/// Loads `path` as trace number `trace_index`. `progress(percent)` is called
-/// as work advances; `cancelled()` is polled and aborts the load.
-pub fn load(
-    path: &Path,
-    trace_index: u32,
-    workspace: &Workspace,
-    binary: BinaryChoice,
-    cancelled: &dyn Fn() -> bool,
-    progress: &mut dyn FnMut(u32),
-) -> Result<Loaded, LoadError> {
-    if cancelled() {
+/// What became of a load.
+#[derive(Debug)]
+pub enum Outcome {
+    /// Show this (replacing previous data). `recheck`: the trace is
+    /// truncated and may still be being written; load it again later.
+    Loaded {
+        /// The new data.
+        loaded: Box<Loaded>,
+        /// Look again after a while.
+        recheck: bool,
+    },
+    /// The file holds less than what is shown (a trace being written
+    /// over a complete one): keep showing the previous data.
+    KeepPrevious {
+        /// For the status and the log ("…: still being written? …").
+        message: String,
+        /// Look again after a while (the file is still changing); without
+        /// it, the next change of the file triggers the next load.
+        retry: bool,
+    },
+    /// Nothing new to show.
+    Failed {
+        /// Why.
+        error: LoadError,
+        /// The file may simply not be completely written yet: look again
+        /// later instead of reporting the error.
+        still_writing: bool,
+    },
+    /// Superseded by a newer load.
+    Cancelled,
+}
+
+/// Loads one input; see the module documentation for the outcomes.
+pub fn load_one(req: &mut LoadRequest<'_>) -> Outcome {
+    match load_input(req) {
+        Ok(loaded) => judge(req, loaded),
+        Err(LoadError::Cancelled) => Outcome::Cancelled,
+        Err(error) => {
+            let still_writing = error.may_be_incomplete() && still_changing(req, None);
+            Outcome::Failed {
+                error,
+                still_writing,
+            }
+        }
+    }
+}
+
+fn judge(req: &LoadRequest<'_>, loaded: Loaded) -> Outcome {
+    if !loaded.truncated {
+        return Outcome::Loaded {
+            loaded: Box::new(loaded),
+            recheck: false,
+        };
+    }
+    let changing = still_changing(req, Some(loaded.stamp));
+    let over_complete = req.previous.is_some_and(|p| !p.truncated);
+    if over_complete && (changing || loaded.is_empty()) {
+        let name = req.path.display();
+        let message = if loaded.is_empty() {
+            format!(
+                "{name}: no complete data yet (still being written?); showing the previous load"
+            )
+        } else {
+            format!("{name}: truncated (still being written?); showing the previous load")
+        };
+        return Outcome::KeepPrevious {
+            message,
+            retry: changing,
+        };
+    }
+    Outcome::Loaded {
+        loaded: Box::new(loaded),
+        recheck: changing,
+    }
+}
+
+/// Whether the file changed since `read` (its stamp when opened), or was
+/// modified within the settle time.
+fn still_changing(req: &LoadRequest<'_>, read: Option<Stamp>) -> bool {
+    let Ok(now) = Stamp::of(req.path) else {
+        return false;
+    };
+    read.is_some_and(|r| r != now) || now.mtime.elapsed().unwrap_or_default() < req.settle
+}
+
+fn load_input(req: &mut LoadRequest<'_>) -> Result<Loaded, LoadError> {
+    if (req.cancelled)() {
         return Err(LoadError::Cancelled);
     }
-    let (bytes, stamp) = read_stable(path)?;
+    let input = input::open(
+        req.path,
+        &OpenOptions {
+            max_bytes: req.max_bytes,
+            max_bytes_setting: "goblock.maxTraceBytes",
+            snapshot: true,
+        },
+    )
+    .map_err(LoadError::Input)?;
+    let stamp = input.stamp();
     let opts = Options {
-        workspace,
-        binary,
-        trace_index,
+        workspace: req.workspace,
+        binary: req.binary.clone(),
+        trace_index: req.trace_index,
         details: true,
         categories: Categories::ALL,
     };
+    if req.previous.is_none() && stamp.len >= PREVIEW_MIN_BYTES {
+        let prefix = &input.bytes()[..PREVIEW_BYTES as usize];
+        let cancelled = req.cancelled;
+        let mut cb = |_: Stage, _: u64, _: u64| {
+            if cancelled() {
+                ControlFlow::Break(())
+            } else {
+                ControlFlow::Continue(())
+            }
+        };
+        match goblock_analysis::analyze_bytes(req.path, prefix, &opts, &mut cb) {
+            Ok(analysis) => (req.preview)(
+                Loaded {
+                    analysis,
+                    stamp,
+                    truncated: true,
+                },
+                prefix.len() as f64 / stamp.len as f64,
+            ),
+            Err(AnalysisError::Cancelled) => return Err(LoadError::Cancelled),
+            // The whole trace is analysed next and says what is wrong.
+            Err(_) => {}
+        }
+    }
     let mut last = u32::MAX;
+    let cancelled = req.cancelled;
+    let progress = &mut *req.progress;
     let mut cb = |stage: Stage, done: u64, total: u64| {
         if cancelled() {
             return ControlFlow::Break(());
@@ -189,17 +277,9 @@ pub fn load(
         }
         ControlFlow::Continue(())
     };
-    let analysis =
-        goblock_analysis::analyze_bytes(path, &bytes, &opts, &mut cb).map_err(|e| match e {
-            AnalysisError::Cancelled => LoadError::Cancelled,
-            e => LoadError::Analysis(e),
-        })?;
-    drop(bytes);
-    let truncated = analysis
-        .summary
-        .warnings
-        .iter()
-        .any(|w| w.message.contains("truncat"));
+    let analysis = goblock_analysis::analyze_input(&input, &opts, &mut cb)?;
+    drop(input);
+    let truncated = is_truncated(&analysis);
     Ok(Loaded {
         analysis,
         stamp,
@@ -207,18 +287,11 @@ pub fn load(
     })
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn reads_and_refuses_missing() {
-        let p = std::env::temp_dir().join(format!("goblock-loader-{}", std::process::id()));
-        std::fs::write(&p, b"hello").unwrap();
-        let (b, s) = read_stable(&p).unwrap();
-        assert_eq!(b, b"hello");
-        assert_eq!(s.len, 5);
-        std::fs::remove_file(&p).unwrap();
-        assert!(matches!(read_stable(&p), Err(LoadError::Io { .. })));
-    }
+/// Whether the decoder said the trace ends early (its warnings name it
+/// "truncated" or "incomplete").
+fn is_truncated(a: &TraceAnalysis) -> bool {
+    a.summary
+        .warnings
+        .iter()
+        .any(|w| w.message.contains("truncat") || w.message.contains("incomplete"))
 }

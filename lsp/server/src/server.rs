@@ -69,6 +69,8 @@ pub(crate) struct State {
     extra: Mutex<Vec<PathBuf>>,
     failures: Mutex<HashMap<PathBuf, String>>,
     retries: Mutex<HashMap<PathBuf, u32>>,
+    /// Messages logged once per session (skipped directories, unused paths).
+    said: Mutex<HashSet<String>>,
     workspace: Mutex<Option<Arc<Workspace>>>,
     published: Mutex<HashSet<String>>,
     pending_publish: DashMap<String, ()>,
@@ -129,6 +131,7 @@ impl Backend {
                 extra: Mutex::new(Vec::new()),
                 failures: Mutex::new(HashMap::new()),
                 retries: Mutex::new(HashMap::new()),
+                said: Mutex::new(HashSet::new()),
                 workspace: Mutex::new(None),
                 published: Mutex::new(HashSet::new()),
                 pending_publish: DashMap::new(),
@@ -562,11 +565,9 @@ impl LanguageServer for Backend {
                         .map(|r| r.join(&path))
                         .unwrap_or(path)
                 };
-                if !path.is_file() {
-                    return Err(RpcError::invalid_params(format!(
-                        "{}: no such file",
-                        path.display()
-                    )));
+                // A FIFO, directory or missing file: say which, now.
+                if let Err(e) = goblock_analysis::input::regular_file(&path) {
+                    return Err(RpcError::invalid_params(e.to_string()));
                 }
                 {
                     let mut e = lock(&self.st.extra);

@@ -167,3 +167,415 @@ async fn did_change_bursts_out_of_order() {
     }
     c.shutdown().await;
 }
+
+/// Polls `goblock.hotLines` until `done` holds (or panics after `secs`).
+async fn status_until(
+    c: &mut Client,
+    secs: u64,
+    done: impl Fn(&serde_json::Value) -> bool,
+) -> serde_json::Value {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    loop {
+        let s = c.command("goblock.hotLines", json!([100])).await;
+        if done(&s) {
+            return s;
+        }
+        assert!(Instant::now() < deadline, "timed out; status: {s:#}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Every message the server sent to the user or the log, as text.
+fn messages(c: &Client) -> Vec<String> {
+    c.log
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|m| m["method"] == "window/showMessage" || m["method"] == "window/logMessage")
+        .map(|m| {
+            m["params"]["message"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned()
+        })
+        .collect()
+}
+
+fn failures(s: &serde_json::Value) -> Vec<String> {
+    s["failures"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .map(|f| f["message"].as_str().unwrap_or_default().to_owned())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Issue 16 row 5: a complete trace rewritten with its first 5,000 bytes (a
+/// trace being written) keeps the data shown and says "still being
+/// written?", also once the file has settled; the complete file is loaded
+/// again when it is back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn truncated_rewrite_keeps_the_previous_data() {
+    let Some(dir) = common::fixture_dirs().into_iter().next() else {
+        return;
+    };
+    let good = std::fs::read(dir.join("blocking.trace")).unwrap();
+    let fx = Fixture::new("truncated", &[(&dir.join("blocking.trace"), "t.trace")]);
+    let mut c = Client::start();
+    c.initialize(&fx.ws, json!({"goblock": {"debounceMs": 100}}))
+        .await;
+    c.loaded().await;
+    let uri = fx.uri("blocking/main.go");
+    let before = c.diagnostics(&uri, |_| true).await["diagnostics"]
+        .as_array()
+        .unwrap()
+        .len();
+    assert!(before > 0);
+    let s0 = c.command("goblock.hotLines", json!([100])).await;
+    assert!(!s0["lines"].as_array().unwrap().is_empty());
+
+    let path = fx.path("t.trace");
+    std::fs::write(&path, &good[..5000]).unwrap();
+    let s = status_until(&mut c, 30, |s| {
+        !failures(s).is_empty() || s["lines"] != s0["lines"]
+    })
+    .await;
+    assert_eq!(s["lines"], s0["lines"], "the previous data were replaced");
+    let f = failures(&s);
+    assert!(
+        f.iter()
+            .any(|m| m.contains("t.trace") && m.contains("still being written?")),
+        "{f:?}"
+    );
+    // Settled (no change for longer than the settle time): still shown.
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let s = c.command("goblock.hotLines", json!([100])).await;
+    assert_eq!(s["lines"], s0["lines"]);
+    assert_eq!(s["loading"], false);
+    // main.go's diagnostics were never emptied.
+    let emptied = c.log.lock().unwrap().iter().any(|m| {
+        m["method"] == "textDocument/publishDiagnostics"
+            && m["params"]["uri"] == uri
+            && m["params"]["diagnostics"]
+                .as_array()
+                .is_some_and(|d| d.len() < before)
+    });
+    assert!(
+        !emptied,
+        "main.go lost diagnostics while the trace was being written"
+    );
+    assert!(
+        messages(&c)
+            .iter()
+            .any(|m| m.contains("still being written?")),
+        "not logged"
+    );
+
+    // The complete trace again: loaded, nothing left to say.
+    std::fs::write(&path, &good).unwrap();
+    let s = status_until(&mut c, 30, |s| failures(s).is_empty()).await;
+    assert_eq!(s["lines"], s0["lines"]);
+    c.shutdown().await;
+}
+
+/// Issue 16 rows 1 and 2: a 100 GB sparse trace (the newest, so auto-loaded)
+/// is refused by the size limit, and a 2 GB zero-filled one by its content,
+/// without reading either into memory; lifting the limit lets the decoder
+/// say where the zeros begin.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn huge_sparse_traces_are_refused_without_reading_them() {
+    let Some(dir) = common::fixture_dirs().into_iter().next() else {
+        return;
+    };
+    let fx = Fixture::new("sparse", &[]);
+    let huge = fx.path("huge.trace");
+    std::fs::copy(dir.join("blocking.trace"), &huge).unwrap();
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&huge)
+        .unwrap()
+        .set_len(100 << 30)
+        .unwrap();
+    let mut c = Client::start();
+    c.initialize(&fx.ws, json!({"goblock": {"debounceMs": 100}}))
+        .await;
+    c.loaded().await;
+    let s = c.command("goblock.hotLines", json!([10])).await;
+    let f = failures(&s);
+    assert!(
+        f.iter()
+            .any(|m| m.contains("huge.trace")
+                && m.contains("is over the goblock.maxTraceBytes limit")),
+        "{f:?}"
+    );
+
+    // Not a glob match: huge.trace stays the newest trace of the workspace.
+    let zeros = fx.path("zeros.bin");
+    std::fs::File::create(&zeros)
+        .unwrap()
+        .set_len(2 << 30)
+        .unwrap();
+    c.command("goblock.loadTrace", json!([zeros])).await;
+    status_until(&mut c, 30, |s| {
+        failures(s).iter().any(|m| {
+            m.contains("zeros.bin: zero-filled data") && m.contains("(not a Go execution trace)")
+        })
+    })
+    .await;
+
+    c.notify(
+        "workspace/didChangeConfiguration",
+        json!({"settings": {"goblock": {"debounceMs": 100, "maxTraceBytes": 0}}}),
+    );
+    c.command("goblock.reload", json!([])).await;
+    status_until(&mut c, 30, |s| {
+        failures(s)
+            .iter()
+            .any(|m| m.contains("huge.trace") && m.contains("corrupt trace at byte"))
+    })
+    .await;
+    c.shutdown().await;
+}
+
+/// Issue 16 rows 7, 8 and 9: a FIFO, a directory, a device and a text file
+/// as traces are refused by what they are — never opened in a way that
+/// blocks, never echoed — while the good trace loads.
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pipes_directories_devices_and_text_are_named_never_read() {
+    let Some(dir) = common::fixture_dirs().into_iter().next() else {
+        return;
+    };
+    let fx = Fixture::new("types", &[(&dir.join("blocking.trace"), "good.trace")]);
+    let fifo = fx.path("pipe.trace");
+    assert!(
+        std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let folder = fx.path("folder.trace");
+    std::fs::create_dir(&folder).unwrap();
+    let secret = fx.path("shadow");
+    std::fs::write(
+        &secret,
+        "root:$6$SECRETSALT$SECRETHASH:19000:0:99999:7:::\n",
+    )
+    .unwrap();
+    let configured = [
+        fifo.to_str().unwrap(),
+        folder.to_str().unwrap(),
+        "/dev/zero",
+        secret.to_str().unwrap(),
+    ];
+    let mut traces = vec!["**/*.trace"];
+    traces.extend(configured);
+    let mut c = Client::start();
+    c.initialize(
+        &fx.ws,
+        json!({"goblock": {"debounceMs": 100, "traces": traces}}),
+    )
+    .await;
+    c.loaded().await;
+    let s = c.command("goblock.hotLines", json!([10])).await;
+    assert_eq!(s["traces"].as_array().unwrap().len(), 1, "{s:#}");
+    assert!(
+        s["traces"][0]["path"]
+            .as_str()
+            .unwrap()
+            .ends_with("good.trace")
+    );
+    let said = [failures(&s), messages(&c)].concat();
+    for (path, why) in [
+        (configured[0], "is a pipe (FIFO), not a regular file"),
+        (configured[1], "is a directory"),
+        ("/dev/zero", "is a device, not a regular file"),
+        (configured[3], "a text file (not a Go execution trace)"),
+    ] {
+        assert!(
+            said.iter().any(|m| m.contains(path) && m.contains(why)),
+            "{path}: {why:?} not said: {said:#?}"
+        );
+    }
+    assert!(!said.iter().any(|m| m.contains("SECRET")), "{said:#?}");
+    // Loading the FIFO explicitly is refused at once, saying why.
+    let id = c.send_request(
+        "workspace/executeCommand",
+        json!({"command": "goblock.loadTrace", "arguments": [fifo]}),
+    );
+    let r = tokio::time::timeout(Duration::from_secs(20), c.response(id))
+        .await
+        .expect("goblock.loadTrace on a FIFO hung");
+    let m = r["error"]["message"].as_str().unwrap_or_default();
+    assert!(
+        m.contains("pipe.trace: is a pipe (FIFO), not a regular file"),
+        "{r:#}"
+    );
+    c.shutdown().await;
+}
+
+/// Issue 16 row 6: an unreadable subdirectory of the workspace is named
+/// once and skipped; the rest is found and watched (a rewrite of the trace
+/// reloads it through the fallback watcher). Permissions do not stop root:
+/// as root, the test runs its body again as `nobody` (`setpriv`), or says
+/// why it cannot.
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unreadable_subdirectory_is_skipped_and_the_rest_watched() {
+    let Some(dir) = common::fixture_dirs().into_iter().next() else {
+        return;
+    };
+    let fx = Fixture::new("unreadable", &[(&dir.join("blocking.trace"), "t.trace")]);
+    let locked = fx.path("locked");
+    std::fs::create_dir_all(locked.join("deeper")).unwrap();
+    std::fs::copy(dir.join("blocking-test.trace"), locked.join("hidden.trace")).unwrap();
+    let mode = |p: &std::path::Path, m: u32| {
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::set_permissions(p, std::fs::Permissions::from_mode(m)).unwrap();
+    };
+    mode(&fx.path("t.trace"), 0o666);
+    mode(&locked, 0o000);
+    // The files we create are owned by whom we run as.
+    let root =
+        std::os::unix::fs::MetadataExt::uid(&std::fs::metadata(fx.path("t.trace")).unwrap()) == 0;
+    if !root {
+        unreadable_body(&fx.ws, &dir).await;
+    } else if std::path::Path::new("/usr/bin/setpriv").exists() {
+        let out = std::process::Command::new("/usr/bin/setpriv")
+            .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
+            .arg(std::env::current_exe().unwrap())
+            .args([
+                "--exact",
+                "unreadable_subdirectory_as_nobody",
+                "--ignored",
+                "--nocapture",
+            ])
+            .env("GOBLOCK_TEST_WS", &fx.ws)
+            .env("GOBLOCK_TEST_FIXTURES", &dir)
+            .output()
+            .unwrap();
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(out.status.success(), "as nobody: {text}");
+        assert!(text.contains("1 passed"), "the body did not run: {text}");
+    } else {
+        eprintln!(
+            "skipped: running as root (permissions do not apply) and no /usr/bin/setpriv to run as nobody"
+        );
+    }
+    mode(&locked, 0o755);
+}
+
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "run as nobody by unreadable_subdirectory_is_skipped_and_the_rest_watched"]
+async fn unreadable_subdirectory_as_nobody() {
+    let ws = std::path::PathBuf::from(std::env::var_os("GOBLOCK_TEST_WS").unwrap());
+    let dir = std::path::PathBuf::from(std::env::var_os("GOBLOCK_TEST_FIXTURES").unwrap());
+    unreadable_body(&ws, &dir).await;
+}
+
+#[cfg(unix)]
+async fn unreadable_body(ws: &std::path::Path, fixtures: &std::path::Path) {
+    let mut c = Client::start();
+    c.initialize(ws, json!({"goblock": {"debounceMs": 100}}))
+        .await;
+    c.loaded().await;
+    let s0 = c.command("goblock.hotLines", json!([10])).await;
+    assert_eq!(s0["traces"].as_array().unwrap().len(), 1, "{s0:#}");
+    let e0 = s0["traces"][0]["episodes"].clone();
+    // Rewritten: reloaded through the watcher of the readable rest.
+    let other = std::fs::read(fixtures.join("blocking-test.trace")).unwrap();
+    std::fs::write(ws.join("t.trace"), other).unwrap();
+    let s = status_until(&mut c, 30, |s| {
+        s["loading"] == false && s["traces"][0]["episodes"] != e0
+    })
+    .await;
+    assert!(
+        s["traces"][0]["path"]
+            .as_str()
+            .unwrap()
+            .ends_with("t.trace")
+    );
+    c.command("goblock.reload", json!([])).await;
+    let said: Vec<String> = messages(&c)
+        .into_iter()
+        .filter(|m| m.contains("locked"))
+        .collect();
+    assert_eq!(said.len(), 1, "{said:#?}");
+    assert!(
+        said[0].contains("locked: cannot be read (Permission denied"),
+        "{said:#?}"
+    );
+    assert!(!messages(&c).iter().any(|m| m.contains("cannot watch")));
+    c.shutdown().await;
+}
+
+/// Issue 16 row 10: a symlinked trace in the workspace is found and
+/// followed (also when it names a file outside the workspace, whose
+/// rewrites are watched); a symlink loop and a broken link that match the
+/// globs, and every configured path that is not used, are named with why.
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn symlinked_traces_are_followed_and_unused_paths_named() {
+    let Some(dir) = common::fixture_dirs().into_iter().next() else {
+        return;
+    };
+    let fx = Fixture::new("links", &[]);
+    let outside = fx.dir.join("elsewhere");
+    std::fs::create_dir_all(&outside).unwrap();
+    let real = outside.join("real.trace");
+    std::fs::copy(dir.join("blocking.trace"), &real).unwrap();
+    let link = |to: &std::path::Path, name: &str| {
+        std::os::unix::fs::symlink(to, fx.path(name)).unwrap();
+    };
+    link(&real, "link.trace");
+    link(&fx.path("loop.trace"), "loop.trace");
+    link(&fx.path("nowhere"), "broken.trace");
+    let missing = fx.path("missing.trace");
+    let traces = json!(["**/*.trace", "/root", missing]);
+    let mut c = Client::start();
+    c.initialize(
+        &fx.ws,
+        json!({"goblock": {"debounceMs": 100, "traces": traces}}),
+    )
+    .await;
+    c.loaded().await;
+    let s = c.command("goblock.hotLines", json!([10])).await;
+    let loaded = s["traces"].as_array().unwrap();
+    assert_eq!(loaded.len(), 1, "{s:#}");
+    assert!(!s["lines"].as_array().unwrap().is_empty());
+    let said = [failures(&s), messages(&c)].concat();
+    for (path, why) in [
+        (fx.path("loop.trace"), "a symbolic link loop"),
+        (fx.path("broken.trace"), "No such file"),
+        ("/root".into(), "is a directory"),
+        (missing.clone(), "No such file"),
+    ] {
+        let path = path.display().to_string();
+        assert!(
+            said.iter().any(|m| m.contains(&path) && m.contains(why)),
+            "{path}: {why:?} not said: {said:#?}"
+        );
+    }
+    // The configured paths not used are in the status, too.
+    let f = failures(&s);
+    assert!(
+        f.iter().any(|m| m.starts_with("/root: is a directory")),
+        "{f:?}"
+    );
+    // The file the link names is rewritten: reloaded.
+    let e0 = s["traces"][0]["episodes"].clone();
+    std::fs::copy(dir.join("blocking-test.trace"), &real).unwrap();
+    status_until(&mut c, 30, |s| {
+        s["loading"] == false && s["traces"][0]["episodes"] != e0
+    })
+    .await;
+    c.shutdown().await;
+}

@@ -17,7 +17,7 @@ use tower_lsp_server::gen_lsp_types as lsp;
 
 use super::{State, Trigger, canonical, lock};
 use crate::discovery::{self, TracePatterns};
-use crate::loader::{self, LoadError, Stamp};
+use crate::loader::{self, LoadError, Outcome, Stamp};
 use crate::progress::Progress;
 use crate::snapshot::{LoadFailure, Snapshot, TraceEntry};
 use crate::{commands, to_proto, watch};
@@ -89,26 +89,30 @@ impl State {
         }
     }
 
-    /// The traces to load now.
-    pub(super) fn wanted(&self) -> Vec<PathBuf> {
-        let mut v: Vec<PathBuf> = Vec::new();
+    /// The traces to load now, and what is not used (see
+    /// [`discovery::Selection`]).
+    pub(super) fn wanted(&self) -> discovery::Selection {
+        let mut sel = discovery::Selection::default();
         if self.auto.load(Ordering::SeqCst) {
             let pats = TracePatterns::new(&self.settings().traces);
-            v = pats.select(&self.roots());
+            sel = pats.select(&self.roots());
         }
         for e in lock(&self.extra).iter() {
-            if !v.contains(e) {
-                v.push(e.clone());
+            if !sel.traces.contains(e) {
+                sel.traces.push(e.clone());
             }
         }
-        v.into_iter()
-            .map(|p| canonical(&p))
-            .fold(Vec::new(), |mut acc, p| {
-                if !acc.contains(&p) {
-                    acc.push(p);
-                }
-                acc
-            })
+        sel.traces =
+            sel.traces
+                .into_iter()
+                .map(|p| canonical(&p))
+                .fold(Vec::new(), |mut acc, p| {
+                    if !acc.contains(&p) {
+                        acc.push(p);
+                    }
+                    acc
+                });
+        sel
     }
 
     /// Loads the wanted traces (re-using unchanged ones), builds and swaps a
@@ -124,7 +128,7 @@ impl State {
             s.loading.fetch_sub(1, Ordering::SeqCst);
         });
         let st = self.clone();
-        let wanted = match tokio::task::spawn_blocking(move || {
+        let selection = match tokio::task::spawn_blocking(move || {
             let w = st.wanted();
             let _ = st.workspace();
             w
@@ -134,6 +138,17 @@ impl State {
             Ok(w) => w,
             Err(e) => return json!({"error": format!("discovery failed: {e}")}),
         };
+        let wanted = selection.traces;
+        // Configured paths not used: in the status; everything skipped: in
+        // the log, once.
+        for u in &selection.unused {
+            lock(&self.failures).insert(u.path.clone(), u.message.clone());
+        }
+        for u in selection.unused.iter().chain(&selection.skipped) {
+            self.say_once(lsp::MessageType::Warning, format!("goblock: {}", u.message))
+                .await;
+        }
+        let unused: Vec<PathBuf> = selection.unused.into_iter().map(|u| u.path).collect();
         let mut entries: Vec<Arc<TraceEntry>> = Vec::new();
         let mut progress: Option<Progress> = None;
         let n = wanted.len().max(1) as u32;
@@ -162,25 +177,38 @@ impl State {
                 )
                 .await;
             }
-            if cached.is_none()
-                && self.preview(gen_, path, &entries, &wanted).await
-                && let Some(p) = progress.as_mut()
-            {
-                let msg = format!("{}: preview shown; loading the rest", file_name(path));
-                p.report(0, Some(msg)).await;
-            }
             let (ptx, mut prx) = mpsc::unbounded_channel::<u32>();
+            let (vtx, mut vrx) = mpsc::unbounded_channel::<(loader::Loaded, f64)>();
             let st = self.clone();
             let p2 = path.clone();
             let id = self.id_of(path);
             let ws = self.workspace();
             let binary = self.binary_choice();
+            let settings = self.settings();
+            let previous = cached.as_ref().map(|c| loader::Previous {
+                stamp: c.loaded.stamp,
+                truncated: c.loaded.truncated,
+            });
             let job = tokio::task::spawn_blocking(move || {
                 let cancelled = || st.load_gen.load(Ordering::SeqCst) != gen_;
                 let mut prog = |pct: u32| {
                     let _ = ptx.send(pct);
                 };
-                loader::load(&p2, id, &ws, binary, &cancelled, &mut prog)
+                let mut preview = |loaded, fraction| {
+                    let _ = vtx.send((loaded, fraction));
+                };
+                loader::load_one(&mut loader::LoadRequest {
+                    path: &p2,
+                    trace_index: id,
+                    workspace: &ws,
+                    binary,
+                    max_bytes: settings.max_trace_bytes,
+                    previous,
+                    settle: Duration::from_millis(settings.debounce_ms * 2 + 1000),
+                    cancelled: &cancelled,
+                    progress: &mut prog,
+                    preview: &mut preview,
+                })
             });
             tokio::pin!(job);
             let res = loop {
@@ -192,11 +220,24 @@ impl State {
                             p.report(overall, Some(format!("{} ({pct} %)", file_name(path)))).await;
                         }
                     }
+                    Some((loaded, fraction)) = vrx.recv() => {
+                        if self.show_preview(gen_, id, path, loaded, fraction, &entries, &wanted).await
+                            && let Some(p) = progress.as_mut()
+                        {
+                            let msg = format!("{}: preview shown; loading the rest", file_name(path));
+                            p.report(0, Some(msg)).await;
+                        }
+                    }
                 }
             };
+            let tries = || {
+                let mut r = lock(&self.retries);
+                let t = r.entry(path.clone()).or_insert(0);
+                *t += 1;
+                *t
+            };
             match res {
-                Ok(Ok(loaded)) => {
-                    let truncated = loaded.truncated;
+                Ok(Outcome::Loaded { loaded, recheck }) => {
                     let sym = &loaded.analysis.symbolization;
                     let mut notes = vec![format!(
                         "goblock: {}: go {} trace, {} episodes, frames from {}",
@@ -218,46 +259,43 @@ impl State {
                             .map(|w| format!("goblock:   warning: {w}")),
                     );
                     self.log(lsp::MessageType::Info, notes.join("\n")).await;
-                    let e = Arc::new(TraceEntry::new(id, path.clone(), loaded));
+                    let e = Arc::new(TraceEntry::new(id, path.clone(), *loaded));
                     lock(&self.cache).insert(path.clone(), e.clone());
                     lock(&self.failures).remove(path);
                     entries.push(e);
-                    if truncated {
+                    if recheck && tries() <= MAX_RETRIES {
                         // Maybe still being written: look again after the debounce.
                         self.retry_later(path.clone());
-                    } else {
+                    } else if !recheck {
                         lock(&self.retries).remove(path);
                     }
                 }
-                Ok(Err(LoadError::Cancelled)) => return json!({"superseded": true}),
-                Ok(Err(e)) => {
-                    let tries = {
-                        let mut r = lock(&self.retries);
-                        let t = r.entry(path.clone()).or_insert(0);
-                        *t += 1;
-                        *t
-                    };
-                    let still_writing = match &e {
-                        LoadError::Unstable(_) => true,
-                        _ if interactive => false,
-                        _ => {
-                            let now = Stamp::of(path).ok();
-                            let recent = now.is_some_and(|s| {
-                                s.mtime.elapsed().unwrap_or_default()
-                                    < Duration::from_millis(self.settings().debounce_ms * 2 + 1000)
-                            });
-                            now != stamp || recent
-                        }
-                    };
-                    if e.retryable() && still_writing && tries <= MAX_RETRIES {
-                        self.log(
-                            lsp::MessageType::Log,
-                            format!("goblock: {e}; retrying (attempt {tries})"),
-                        )
+                Ok(Outcome::KeepPrevious { message, retry }) => {
+                    self.log(lsp::MessageType::Info, format!("goblock: {message}"))
                         .await;
+                    lock(&self.failures).insert(path.clone(), message);
+                    if retry && tries() <= MAX_RETRIES {
+                        self.retry_later(path.clone());
+                    }
+                    if let Some(c) = cached {
+                        entries.push(c);
+                    }
+                }
+                Ok(Outcome::Cancelled) => return json!({"superseded": true}),
+                Ok(Outcome::Failed {
+                    error,
+                    still_writing,
+                }) => {
+                    let changed = matches!(
+                        error,
+                        LoadError::Input(goblock_analysis::input::InputError::Changed { .. })
+                    );
+                    if still_writing && (changed || !interactive) && tries() <= MAX_RETRIES {
+                        self.log(lsp::MessageType::Log, format!("goblock: {error}; retrying"))
+                            .await;
                         self.retry_later(path.clone());
                     } else {
-                        let msg = e.to_string();
+                        let msg = error.to_string();
                         let new = lock(&self.failures).insert(path.clone(), msg.clone())
                             != Some(msg.clone());
                         if new {
@@ -295,7 +333,7 @@ impl State {
         }
         let failures: Vec<LoadFailure> = lock(&self.failures)
             .iter()
-            .filter(|(p, _)| wanted.contains(p))
+            .filter(|(p, _)| wanted.contains(p) || unused.contains(p))
             .map(|(p, m)| LoadFailure {
                 path: p.clone(),
                 message: m.clone(),
@@ -336,33 +374,20 @@ impl State {
         })
     }
 
-    /// For a large trace seen for the first time: analyses its beginning and
-    /// publishes that (marked as a preview) before the full load. Returns
-    /// whether a preview was shown.
-    pub(super) async fn preview(
+    /// For a large trace seen for the first time: publishes the analysis of
+    /// its beginning (marked as a preview) before the full load. Returns
+    /// whether it was shown.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) async fn show_preview(
         self: &Arc<Self>,
         gen_: u64,
+        id: u32,
         path: &Path,
+        loaded: loader::Loaded,
+        fraction: f64,
         done: &[Arc<TraceEntry>],
         wanted: &[PathBuf],
     ) -> bool {
-        let big = Stamp::of(path).is_ok_and(|s| s.len >= loader::PREVIEW_MIN_BYTES);
-        if !big {
-            return false;
-        }
-        let st = self.clone();
-        let p2 = path.to_path_buf();
-        let id = self.id_of(path);
-        let ws = self.workspace();
-        let binary = self.binary_choice();
-        let r = tokio::task::spawn_blocking(move || {
-            let cancelled = || st.load_gen.load(Ordering::SeqCst) != gen_;
-            loader::preview(&p2, id, &ws, binary, &cancelled)
-        })
-        .await;
-        let Ok(Some((loaded, fraction))) = r else {
-            return false;
-        };
         if self.load_gen.load(Ordering::SeqCst) != gen_ {
             return false;
         }
@@ -391,6 +416,13 @@ impl State {
         }
         self.swap(Arc::new(snap)).await;
         true
+    }
+
+    /// Logs `msg` unless it was said before in this session.
+    pub(super) async fn say_once(&self, kind: lsp::MessageType, msg: String) {
+        if lock(&self.said).insert(msg.clone()) {
+            self.log(kind, msg).await;
+        }
     }
 
     pub(super) fn retry_later(self: &Arc<Self>, path: PathBuf) {
@@ -476,11 +508,29 @@ impl State {
         let mut files = pats.explicit.clone();
         files.extend(lock(&self.extra).iter().cloned());
         let tx = self.trigger.clone();
-        let r = watch::start(&roots, &files, move |p| {
-            let _ = tx.send(Trigger::File(p));
-        });
+        // Walks the workspace: off the message loop.
+        let r = tokio::task::spawn_blocking(move || {
+            // Symlinked traces: the folders of the files they name, too.
+            files.extend(
+                pats.find(&roots)
+                    .files
+                    .into_iter()
+                    .filter_map(|(p, _)| std::fs::canonicalize(&p).ok().filter(|c| *c != p)),
+            );
+            watch::start(&roots, &files, move |p| {
+                let _ = tx.send(Trigger::File(p));
+            })
+        })
+        .await
+        .unwrap_or_else(|e| Err(notify::Error::generic(&e.to_string())));
         match r {
-            Ok(w) => *lock(&self.watcher) = Some(w),
+            Ok(started) => {
+                *lock(&self.watcher) = Some(started.watcher);
+                for s in started.skipped {
+                    self.say_once(lsp::MessageType::Warning, format!("goblock: {s}"))
+                        .await;
+                }
+            }
             Err(e) => {
                 self.log(
                     lsp::MessageType::Warning,
