@@ -127,6 +127,8 @@ pub struct Marks {
     pub optional: Vec<String>,
     /// `WOKEN[…]`: how its waits end when not by a goroutine (`timer`).
     pub woken: Vec<String>,
+    /// `WAKE[…]`: what this line does that wakes blocked goroutines.
+    pub wakes: Vec<String>,
     pub description: String,
 }
 
@@ -160,6 +162,7 @@ pub fn marks() -> BTreeMap<(String, u32), Marks> {
             "BLOCK" => m.required.extend(reasons),
             "MAY" => m.optional.extend(reasons),
             "WOKEN" => m.woken.extend(reasons),
+            "WAKE" => m.wakes.extend(reasons),
             _ => panic!("markers.tsv: unknown marker {kind:?}"),
         }
         m.description = description.to_owned();

@@ -36,7 +36,7 @@ func (l *Limiter) Do(ctx context.Context, key string, weight int64, fn func() er
 	defer l.sem.Release(weight)
 	k := l.lock(key)
 	defer l.unlock(key, k)
-	return fn()
+	return fn() // WAKE[release] the deferred Release and unlock run here
 }
 
 // lock takes the lock of key, creating it on first use.
@@ -54,7 +54,7 @@ func (l *Limiter) lock(key string) *keyLock {
 }
 
 func (l *Limiter) unlock(key string, k *keyLock) {
-	k.mu.Unlock()
+	k.mu.Unlock() // WAKE[unlock]
 	l.mu.Lock()
 	if k.refs--; k.refs == 0 {
 		delete(l.keys, key)
@@ -68,7 +68,7 @@ func (l *Limiter) Batch(ctx context.Context, weight int64, fns map[string]func()
 	errs := make(chan error, len(fns))
 	for key, fn := range fns {
 		go func(key string, fn func() error) {
-			errs <- l.Do(ctx, key, weight, fn)
+			errs <- l.Do(ctx, key, weight, fn) // WAKE[chan send]
 		}(key, fn)
 	}
 	var first error

@@ -35,7 +35,7 @@ func TestCapacity(t *testing.T) {
 	} {
 		tc := tc
 		t.Run(tc.name, func(t *testing.T) { // BLOCK[chan receive] until the subtest calls Parallel
-			t.Parallel() // BLOCK[chan receive] parallel subtests wait for TestCapacity to return
+			t.Parallel() // BLOCK[chan receive] parallel subtests wait for TestCapacity to return WAKE[chan send] Parallel lets t.Run return
 			l := New(tc.capacity)
 			var running, peak atomic.Int32
 			fns := make(map[string]func() error)
@@ -58,7 +58,7 @@ func TestSameKey(t *testing.T) {
 	done := make(chan error)
 	for i := 0; i < 4; i++ {
 		go func() {
-			done <- l.Do(context.Background(), "shared", 1, work(time.Millisecond, &running, &peak))
+			done <- l.Do(context.Background(), "shared", 1, work(time.Millisecond, &running, &peak)) // WAKE[chan send]
 		}()
 	}
 	for i := 0; i < 4; i++ {

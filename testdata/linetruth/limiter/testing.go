@@ -13,11 +13,11 @@ func Hold(tb testing.TB, l *Limiter, key string, n int64) {
 	release := make(chan struct{})
 	go func() {
 		_ = l.Do(context.Background(), key, n, func() error {
-			close(held)
-			<-release // BLOCK[chan receive] held until the test ends
+			close(held) // WAKE[close]
+			<-release   // BLOCK[chan receive] held until the test ends
 			return nil
 		})
 	}()
-	<-held // BLOCK[chan receive] until the neighbour holds the units
-	tb.Cleanup(func() { close(release) })
+	<-held                                // BLOCK[chan receive] until the neighbour holds the units
+	tb.Cleanup(func() { close(release) }) // WAKE[close] at the end of the test
 }

@@ -38,7 +38,7 @@ func init() {
 
 // Restock adds units to the level of k in c once the delivery arrives.
 func Restock[K comparable](c *Cache[K, int], k K, units int) {
-	restocks <- func() {
+	restocks <- func() { // WAKE[chan send] hands a delivery to the feed
 		c.Update(k, func(n int) int { return n + units })
 	}
 }

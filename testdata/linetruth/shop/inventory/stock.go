@@ -31,8 +31,8 @@ func (c *Cache[K, V]) Get(k K) V {
 func (c *Cache[K, V]) Update(k K, f func(V) V) {
 	c.mu.Lock() // BLOCK[sync] two workers update at once
 	c.items[k] = f(c.items[k])
-	c.mu.Unlock()
-	c.changed.Broadcast()
+	c.mu.Unlock()         // WAKE[unlock]
+	c.changed.Broadcast() // WAKE[broadcast] the waiters of WaitUntil
 }
 
 // WaitUntil blocks until ok holds for the value of k, and returns it.
@@ -40,7 +40,7 @@ func (c *Cache[K, V]) WaitUntil(k K, ok func(V) bool) V {
 	c.mu.Lock() // MAY[sync] behind a slow Update
 	defer c.mu.Unlock()
 	for !ok(c.items[k]) {
-		c.changed.Wait() // BLOCK[sync.(*Cond).Wait] waiting for a restock MAY[sync] relocking after Broadcast
+		c.changed.Wait() // BLOCK[sync.(*Cond).Wait] waiting for a restock MAY[sync] relocking after Broadcast WAKE[unlock] Wait unlocks c.mu
 	}
 	return c.items[k]
 }
@@ -76,7 +76,7 @@ func settle() int {
 	pending.mu.Lock() // MAY[sync] a worker is reserving
 	n := len(pending.list)
 	for _, r := range pending.list {
-		close(r.done)
+		close(r.done) // WAKE[close] settles a reservation
 	}
 	pending.list = pending.list[:0]
 	pending.mu.Unlock()

@@ -72,7 +72,7 @@ func session() (string, error) {
 		if err != nil {
 			n = err.Error()
 		}
-		awaited <- n
+		awaited <- n // WAKE[chan send]
 	}()
 
 	lists := [][]string{

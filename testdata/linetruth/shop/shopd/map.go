@@ -25,16 +25,16 @@ func (n *notifier) subscribe(name string, f func(event)) {
 	n.wg.Add(1)
 	go func() {
 		defer n.wg.Done()
-		for ev := range ch { // BLOCK[chan receive] an idle subscriber
+		for ev := range ch { // BLOCK[chan receive] an idle subscriber WAKE[chan receive]
 			f(ev)
 		}
-	}()
+	}() // WAKE[done] the deferred n.wg.Done runs here
 }
 
 // publish hands ev to every subscriber in turn.
 func (n *notifier) publish(ev event) {
 	n.subs.Range(func(_, v any) bool {
-		v.(chan event) <- ev // BLOCK[chan send] a busy subscriber holds up the publisher
+		v.(chan event) <- ev // BLOCK[chan send] a busy subscriber holds up the publisher WAKE[chan send]
 		return true
 	})
 }
@@ -42,7 +42,7 @@ func (n *notifier) publish(ev event) {
 // close stops the subscribers and waits until they are done.
 func (n *notifier) close() {
 	n.subs.Range(func(k, v any) bool {
-		close(v.(chan event))
+		close(v.(chan event)) // WAKE[close]
 		n.subs.Delete(k)
 		return true
 	})

@@ -21,8 +21,8 @@ func runPipeline(ctx context.Context, orders []order, stock *inventory.Cache[str
 	done := make(chan struct{})
 	go collect(amounts, &revenue, done)
 	defer func() {
-		close(amounts)
-		<-done // BLOCK[chan receive] the collector books the last amount
+		close(amounts) // WAKE[close] ends the collector
+		<-done         // BLOCK[chan receive] the collector books the last amount
 	}()
 
 	check := func(o order) order {
@@ -38,8 +38,8 @@ func runPipeline(ctx context.Context, orders []order, stock *inventory.Cache[str
 	half := len(orders) / 2
 	a := stage(ctx, stage(ctx, source(ctx, orders[:half]), check), price)
 	b := stage(ctx, stage(ctx, source(ctx, orders[half:]), check), price)
-	for p := range merge(a, b) { // BLOCK[chan receive] waiting for the slow price stages
-		amounts <- p.cents * p.units // BLOCK[chan send] the collector is slower still
+	for p := range merge(a, b) { // BLOCK[chan receive] waiting for the slow price stages WAKE[chan receive]
+		amounts <- p.cents * p.units // BLOCK[chan send] the collector is slower still WAKE[chan send]
 	}
 	return revenue
 }
@@ -51,13 +51,13 @@ func source(ctx context.Context, orders []order) <-chan order {
 		defer close(out)
 		for _, o := range orders {
 			time.Sleep(time.Millisecond) // BLOCK[sleep] reading the next order
-			select {                     // BLOCK[select] the next stage is busy
+			select {                     // BLOCK[select] the next stage is busy WAKE[chan send]
 			case out <- o:
 			case <-ctx.Done():
 				return
 			}
 		}
-	}()
+	}() // WAKE[close] the deferred close(out) runs here
 	return out
 }
 
@@ -66,14 +66,14 @@ func stage[In, Out any](ctx context.Context, in <-chan In, f func(In) Out) <-cha
 	out := make(chan Out)
 	go func() {
 		defer close(out)
-		for v := range in { // BLOCK[chan receive] waiting for the upstream stage
-			select { // BLOCK[select] waiting for the downstream stage
+		for v := range in { // BLOCK[chan receive] waiting for the upstream stage WAKE[chan receive]
+			select { // BLOCK[select] waiting for the downstream stage WAKE[chan send]
 			case out <- f(v):
 			case <-ctx.Done():
 				return
 			}
 		}
-	}()
+	}() // WAKE[close] the deferred close(out) runs here
 	return out
 }
 
@@ -83,16 +83,16 @@ func merge[T any](ins ...<-chan T) <-chan T {
 	var wg sync.WaitGroup
 	wg.Add(len(ins))
 	for _, in := range ins {
-		go func(in <-chan T) {
+		go func(in <-chan T) { // WAKE[done] Go 1.19 charges the deferred wg.Done to this line
 			defer wg.Done()
-			for v := range in { // BLOCK[chan receive] waiting for a chain
-				out <- v // BLOCK[chan send] the consumer is busy
+			for v := range in { // BLOCK[chan receive] waiting for a chain WAKE[chan receive]
+				out <- v // BLOCK[chan send] the consumer is busy WAKE[chan send]
 			}
-		}(in)
+		}(in) // WAKE[done] the deferred wg.Done runs here
 	}
 	go func() {
-		wg.Wait() // BLOCK[sync] until both chains are drained
-		close(out)
+		wg.Wait()  // BLOCK[sync] until both chains are drained
+		close(out) // WAKE[close]
 	}()
 	return out
 }
@@ -100,8 +100,8 @@ func merge[T any](ins ...<-chan T) <-chan T {
 // collect books amounts into *total until amounts is closed.
 func collect(amounts <-chan int, total *int, done chan<- struct{}) {
 	defer close(done)
-	for a := range amounts { // BLOCK[chan receive] waiting for the next amount
+	for a := range amounts { // BLOCK[chan receive] waiting for the next amount WAKE[chan receive]
 		time.Sleep(3 * time.Millisecond) // BLOCK[sleep] the ledger write is slow
 		*total += a
 	}
-}
+} // WAKE[close] the deferred close(done) runs here

@@ -36,12 +36,12 @@ func NewPool(size, queue int, handle func(order) error) *Pool {
 
 // Submit queues o; it blocks while the queue is full.
 func (p *Pool) Submit(o order) {
-	p.jobs <- o // BLOCK[chan send] both workers busy and the queue full
+	p.jobs <- o // BLOCK[chan send] both workers busy and the queue full WAKE[chan send]
 }
 
 // next waits for the next order.
 func (p *Pool) next() (order, bool) {
-	o, ok := <-p.jobs // BLOCK[chan receive] an idle worker waits for an order
+	o, ok := <-p.jobs // BLOCK[chan receive] an idle worker waits for an order WAKE[chan receive]
 	return o, ok
 }
 
@@ -50,19 +50,19 @@ func (p *Pool) worker() {
 	for {
 		o, ok := p.next()
 		if !ok {
-			return
+			return // WAKE[done] the deferred p.wg.Done runs here
 		}
 		err := p.handle(o)
 		if o.reply != nil {
-			o.reply <- err
+			o.reply <- err // WAKE[chan send]
 		}
 	}
 }
 
 // Close stops the workers after the queued orders.
 func (p *Pool) Close() {
-	close(p.jobs)
-	p.wg.Wait() // MAY[sync] the workers have not seen the close yet
+	close(p.jobs) // WAKE[close]
+	p.wg.Wait()   // MAY[sync] the workers have not seen the close yet
 }
 
 var errOutOfStock = errors.New("out of stock")

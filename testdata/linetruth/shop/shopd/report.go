@@ -46,7 +46,7 @@ var errTimeout = errors.New("timeout")
 // ends.
 func withTimeout[T any](ctx context.Context, d time.Duration, f func() T) (T, error) {
 	ch := make(chan T, 1)
-	go func() { ch <- f() }()
+	go func() { ch <- f() }() // WAKE[chan send]
 	t := time.NewTimer(d)
 	defer t.Stop()
 	var zero T

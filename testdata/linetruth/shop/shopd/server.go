@@ -57,7 +57,7 @@ func (s *server) start(addr string) (string, error) {
 // serve accepts connections until the listener is closed.
 func (s *server) serve() error {
 	for {
-		c, err := s.ln.Accept() // BLOCK[network, syscall] waiting for the next connection
+		c, err := s.ln.Accept() // BLOCK[network, syscall] waiting for the next connection WAKE[release] lets go of a closed socket
 		if err != nil {
 			if errors.Is(err, net.ErrClosed) {
 				return nil
@@ -68,7 +68,7 @@ func (s *server) serve() error {
 		go func() {
 			defer s.conns.Done()
 			s.handle(c)
-		}()
+		}() // WAKE[done] the deferred s.conns.Done runs here
 	}
 }
 
@@ -123,7 +123,7 @@ func (s *server) shutdown() error {
 		s.conns.Wait() // BLOCK[sync] the last customer has not hung up yet
 		s.pool.Close()
 	}()
-	if err := s.ln.Close(); err != nil { // BLOCK[sync] MAY[syscall] waits until the accept loop lets go of the socket
+	if err := s.ln.Close(); err != nil { // BLOCK[sync] MAY[syscall] waits until the accept loop lets go of the socket WAKE[close] wakes the accept loop
 		return err
 	}
 	return <-s.served // MAY[chan receive] the accept loop has not noticed yet

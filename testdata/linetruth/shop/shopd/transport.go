@@ -64,7 +64,7 @@ func shoppers(addr string, lists [][]string) error {
 					return
 				}
 			}
-		}(i, list)
+		}(i, list) // WAKE[done] the deferred wg.Done runs here
 	}
 	wg.Wait() // BLOCK[sync] until every shopper is done
 	close(errs)
