@@ -23,6 +23,16 @@ cargo fmt --all -- --check
 step "clippy"
 cargo clippy --workspace --all-targets -- -D warnings
 
+if [ "${GOBLOCK_SKIP_EDITORS:-}" != 1 ]; then
+  # Neovim for the Rust tests that drive it (tests/linetruth_nvim.rs, lsp/server/tests/nvim.rs):
+  # they fail instead of skipping when it is missing.
+  step "neovim"
+  editors/scripts/apt-deps.sh
+  source editors/scripts/nvim.sh
+  export GOBLOCK_REQUIRE_NVIM=1
+  "$NVIM" --version | head -1
+fi
+
 step "cargo test"
 log=$(mktemp)
 cargo test --workspace 2>&1 | tee "$log"

