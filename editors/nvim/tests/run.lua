@@ -4,6 +4,8 @@
 local spec = assert(arg[1], 'usage: run.lua SPEC [args…]')
 local plugin = vim.fn.fnamemodify(debug.getinfo(1, 'S').source:sub(2), ':p:h:h')
 vim.opt.rtp:prepend(plugin)
+-- As Neovim sources the plugin/ files of 'runtimepath' at startup (`--clean -l` does not).
+vim.cmd.runtime('plugin/goblock.lua')
 package.path = plugin .. '/tests/?.lua;' .. package.path
 _G.arg = { unpack(arg, 2) }
 local T = require('harness')

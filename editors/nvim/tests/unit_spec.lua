@@ -1,6 +1,82 @@
--- unit_spec.lua: the plugin's own logic without a server: options, settings sent to the
--- server, hot-line parsing and quickfix items, commands and the legacy (vim.lsp.start) path.
+-- unit_spec.lua: the plugin's own logic without a server: plugin/goblock.lua (commands before
+-- setup(), nothing loaded), :Goblock's completion, the help file's tags, options, settings sent
+-- to the server, hot-line parsing and quickfix items, and the legacy (vim.lsp.start) path.
 local T = require('harness')
+local plugin = vim.fn.fnamemodify(debug.getinfo(1, 'S').source:sub(2), ':p:h:h')
+
+T.check('plugin/goblock.lua defines the commands without loading the plugin', function()
+  vim.cmd.runtime('plugin/goblock.lua')
+  for _, name in ipairs({ 'Goblock', 'GoblockLoad', 'GoblockReload', 'GoblockClear', 'GoblockHot', 'GoblockHints' }) do
+    assert(vim.fn.exists(':' .. name) == 2, ':' .. name .. ' missing')
+  end
+  for _, m in ipairs({ 'goblock', 'goblock.commands', 'goblock.config', 'goblock.hot' }) do
+    assert(package.loaded[m] == nil, m .. ' loaded at startup')
+  end
+  vim.cmd.runtime('plugin/goblock.lua') -- a second source is a no-op
+end)
+
+T.check(':Goblock completes its subcommands and their arguments', function()
+  local c = function(line) return vim.fn.getcompletion(line, 'cmdline') end
+  T.eq(c('Goblock '), { 'clear', 'health', 'hints', 'hot', 'load', 'reload', 'status' }, 'subcommands')
+  T.eq(c('Goblock h'), { 'health', 'hints', 'hot' }, 'prefix')
+  T.eq(c('Goblock! hot '), { 'quickfix', 'select' }, 'hot')
+  T.eq(c('Goblock hot 10 s'), { 'select' }, 'hot after a count')
+  T.eq(c('Goblock clear '), {}, 'no arguments')
+  local files = c('Goblock load ' .. plugin .. '/doc/gob')
+  T.eq(#files, 1, 'file completion ' .. vim.inspect(files))
+  assert(files[1]:match('doc/goblock%.txt$'), files[1])
+end)
+
+T.check(':Goblock without or with a wrong subcommand says what exists', function()
+  local msgs = {}
+  local orig = vim.notify
+  vim.notify = function(m) msgs[#msgs + 1] = m end
+  vim.cmd('Goblock')
+  vim.cmd('Goblock frobnicate')
+  vim.notify = orig
+  assert(msgs[1]:find('load', 1, true) and msgs[1]:find('hot', 1, true), vim.inspect(msgs))
+  assert(msgs[2]:find('unknown subcommand "frobnicate"', 1, true), vim.inspect(msgs))
+  assert(require('goblock').opts == nil, 'listing the subcommands ran setup()')
+  vim.notify = function() end
+  vim.cmd('Goblock hints')
+  vim.notify = orig
+  assert(require('goblock').opts, 'a subcommand before setup() did not call setup()')
+end)
+
+T.check(':help goblock: every tag, subcommand, option and function is there; links resolve', function()
+  local dir = vim.fn.tempname()
+  vim.fn.mkdir(dir .. '/doc', 'p')
+  vim.fn.writefile(vim.fn.readfile(plugin .. '/doc/goblock.txt'), dir .. '/doc/goblock.txt')
+  vim.cmd.helptags(dir .. '/doc') -- errors on a duplicate tag
+  local tags = {}
+  for _, l in ipairs(vim.fn.readfile(dir .. '/doc/tags')) do tags[l:match('^[^\t]+')] = true end
+  vim.opt.rtp:prepend(dir)
+  vim.cmd.help('goblock')
+  assert(vim.api.nvim_buf_get_name(0):match('goblock%.txt$'), 'help opened ' .. vim.api.nvim_buf_get_name(0))
+  vim.cmd.helpclose()
+  local want = { 'goblock', 'goblock-setup', 'goblock.setup()', 'goblock-options', ':Goblock' }
+  for name in pairs(require('goblock.commands').subcommands) do want[#want + 1] = ':Goblock-' .. name end
+  for _, a in ipairs({ 'GoblockLoad', 'GoblockReload', 'GoblockClear', 'GoblockHot', 'GoblockHints' }) do
+    want[#want + 1] = ':' .. a
+  end
+  for key in pairs(require('goblock.config').defaults) do want[#want + 1] = 'goblock-opt-' .. key end
+  for name, v in pairs(require('goblock')) do
+    if type(v) == 'function' and not name:match('^_') then want[#want + 1] = 'goblock.' .. name .. '()' end
+  end
+  local missing = vim.tbl_filter(function(t) return not tags[t] end, want)
+  T.eq(missing, {}, 'tags missing from doc/goblock.txt')
+  -- Every |link| is one of ours or one of Neovim's help tags.
+  local text = table.concat(vim.fn.readfile(plugin .. '/doc/goblock.txt'), '\n')
+  local broken = {}
+  for link in text:gmatch('|([^|%s]+)|') do
+    if not tags[link] and not pcall(vim.cmd.help, link) then broken[#broken + 1] = link end
+  end
+  pcall(vim.cmd.helpclose)
+  T.eq(broken, {}, 'links without a help tag')
+  vim.fn.delete(dir, 'rf')
+  return #want .. ' tags checked'
+end)
+
 local config = require('goblock.config')
 local hot = require('goblock.hot')
 
@@ -99,9 +175,6 @@ T.check('setup registers the server config and the commands (0.11+ path)', funct
   T.eq(c.cmd, { '/opt/goblock', 'lsp' }, 'cmd')
   T.eq(c.filetypes, { 'go', 'gomod' }, 'filetypes')
   T.eq(c.settings, { goblock = { categories = { 'sync', 'net' } } }, 'settings')
-  for _, name in ipairs({ 'GoblockLoad', 'GoblockReload', 'GoblockClear', 'GoblockHot', 'GoblockHints' }) do
-    assert(vim.fn.exists(':' .. name) == 2, name .. ' missing')
-  end
   assert(vim.lsp.is_enabled == nil or vim.lsp.is_enabled('goblock'), 'enabled')
 end)
 

@@ -2,7 +2,8 @@
 -- (testdata/programs/blocking + its Go 1.26 trace): diagnostics at the expected lines (with
 -- the default thresholds and with none), inlay hints, the hover window (summary first, the
 -- goroutine table as aligned text),
--- :GoblockHot (quickfix and vim.ui.select), :GoblockClear/:GoblockLoad and progress.
+-- :Goblock hot (quickfix) and :GoblockHot! (vim.ui.select), :Goblock clear, :Goblock status,
+-- load and progress.
 -- Args: SERVER WORKSPACE MARKERS_TSV [legacy] ("legacy" forces the vim.lsp.start path).
 local T = require('harness')
 local server, ws, markers, mode = arg[1], arg[2], arg[3], arg[4]
@@ -173,9 +174,9 @@ T.check('the hover window shows the goroutine table as aligned text', function()
   return ('%d lines, %d goroutine row(s): %s'):format(#lines, rows, lines[head + 1])
 end)
 
-T.check(':GoblockHot fills the quickfix list', function()
+T.check(':Goblock hot fills the quickfix list', function()
   vim.fn.setqflist({}, 'r', { title = 'empty', items = {} })
-  vim.cmd('GoblockHot')
+  vim.cmd('Goblock hot')
   T.wait(LSP_TIMEOUT, function() return vim.fn.getqflist({ title = 1 }).title == 'goblock: blocking hot spots' end,
     'the quickfix list')
   local items = vim.fn.getqflist()
@@ -193,7 +194,7 @@ T.check(':GoblockHot fills the quickfix list', function()
   return ('%d items, first %s:%d %s'):format(#items, vim.fs.basename(vim.api.nvim_buf_get_name(first.bufnr)), first.lnum, first.text)
 end)
 
-T.check(':GoblockHot! picks with vim.ui.select and jumps', function()
+T.check(':GoblockHot! (the old name) picks with vim.ui.select and jumps', function()
   local orig, seen = vim.ui.select, nil
   vim.ui.select = function(items, opts, on_choice)
     seen = { n = #items, first = opts.format_item(items[1]), item = items[1] }
@@ -208,9 +209,9 @@ T.check(':GoblockHot! picks with vim.ui.select and jumps', function()
   return seen.first
 end)
 
-T.check(':GoblockClear removes the diagnostics, :GoblockLoad brings them back', function()
+T.check(':Goblock clear removes the diagnostics, goblock.load() brings them back', function()
   local done
-  vim.cmd('GoblockClear')
+  vim.cmd('Goblock clear')
   g.clear(function(err) done = err or true end)
   T.wait(LSP_TIMEOUT, function() return done end, 'goblock.clear')
   assert(done == true, 'clear failed: ' .. vim.inspect(done))
@@ -222,6 +223,19 @@ T.check(':GoblockClear removes the diagnostics, :GoblockLoad brings them back', 
   assert(done == true, 'load failed: ' .. vim.inspect(done))
   T.wait(LSP_TIMEOUT, function() return ours()[AT_END[1]] end, 'diagnostics after :GoblockLoad')
   return lines_of(ours())
+end)
+
+T.check(':Goblock status says what is loaded and the categories shown', function()
+  local msgs = {}
+  local orig = vim.notify
+  vim.notify = function(m) msgs[#msgs + 1] = m end
+  vim.cmd('Goblock status')
+  T.wait(LSP_TIMEOUT, function() return #msgs > 0 end, 'the status message')
+  vim.notify = orig
+  local m = msgs[1]
+  assert(m:find('blocking.trace (Go 1.26)', 1, true), m)
+  assert(m:find('in sync, net, syscall (goblock.categories)', 1, true), m)
+  return m
 end)
 
 T.check('the load reported $/progress (vim.lsp.status())', function()

@@ -1,7 +1,26 @@
 -- goblock.config: the plugin's options (snake_case, as Neovim plugins take them) with their
 -- defaults, and the `goblock` settings section the language server reads. Pure Lua.
+-- Documented in doc/goblock.txt (|goblock-options|).
 local M = {}
 
+---@class goblock.HotOptions
+---@field limit? integer Lines :Goblock hot shows (default 30).
+---@field picker? 'quickfix'|'select' Where they go (default 'quickfix').
+---@field open? boolean Open the quickfix window (default true).
+---@field library? boolean Also list lines outside the workspace: GOROOT, module cache (default false).
+
+---@class goblock.Options
+---@field server_path? string The goblock binary (default: `goblock` on PATH).
+---@field cmd? string[]|fun(dispatchers: table): table The server command; wins over server_path.
+---@field filetypes? string[] Buffers the server attaches to (default { 'go', 'gomod' }).
+---@field root_markers? string[] Files that mark the workspace root (default { 'go.work', 'go.mod', '.git' }).
+---@field inlay_hints? boolean Turn inlay hints on in attached buffers (default true).
+---@field hot? goblock.HotOptions
+---@field settings? table<string, any> Server settings (docs/lsp.md), camelCase: { categories = { 'sync' } }.
+---@field on_attach? fun(client: vim.lsp.Client, bufnr: integer)
+---@field capabilities? table Client capabilities merged into the defaults.
+
+---@type goblock.Options
 M.defaults = {
   -- The server: `cmd` wins; else `server_path` (or `goblock` on PATH) with the `lsp` argument.
   server_path = nil,
@@ -10,7 +29,7 @@ M.defaults = {
   root_markers = { 'go.work', 'go.mod', '.git' },
   -- Turn inlay hints on in buffers the server attaches to.
   inlay_hints = true,
-  -- :GoblockHot shows this many lines; 'quickfix' fills the quickfix list, 'select' uses
+  -- :Goblock hot shows this many lines; 'quickfix' fills the quickfix list, 'select' uses
   -- vim.ui.select; library = true also lists lines outside the workspace (GOROOT, module cache).
   hot = { limit = 30, picker = 'quickfix', open = true, library = false },
   -- Settings sent to the server (section `goblock`); nil leaves the server's default.
@@ -44,6 +63,8 @@ local function check(name, value, types, optional)
 end
 
 --- Merges user options over the defaults and checks their types; errors name the bad key.
+---@param opts? goblock.Options
+---@return goblock.Options
 function M.resolve(opts)
   opts = opts or {}
   check('setup() options', opts, { 'table' })
@@ -64,6 +85,8 @@ function M.resolve(opts)
 end
 
 --- The command that starts the server.
+---@param o goblock.Options
+---@return string[]|fun(dispatchers: table): table
 function M.cmd(o)
   if o.cmd then return o.cmd end
   return { vim.fn.expand(o.server_path or 'goblock'), 'lsp' }
@@ -71,6 +94,8 @@ end
 
 --- The `goblock` settings section without the unset keys (the server keeps its defaults).
 --- Never an empty Lua table: that would be sent as a JSON array, not an object.
+---@param o goblock.Options
+---@return table
 function M.server_settings(o)
   local s = vim.empty_dict()
   for k, v in pairs(o.settings or {}) do

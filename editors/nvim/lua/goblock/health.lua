@@ -17,7 +17,10 @@ function M.check()
   h.start('goblock: setup')
   local goblock = require('goblock')
   if not goblock.opts then
-    h.error("require('goblock').setup() was not called", { "add require('goblock').setup({}) to your config" })
+    h.warn("require('goblock').setup() was not called: the server is not registered for Go buffers", {
+      "add require('goblock').setup({}) to your config (:help goblock-setup)",
+      'or run any :Goblock command, which calls it with the defaults',
+    })
     return
   end
   h.ok('setup() called')
@@ -68,7 +71,7 @@ function M.check()
     end
   end
   if #found == 0 then
-    h.info('no trace files under ' .. vim.fn.getcwd() .. ' (' .. table.concat(globs, ', ') .. '); :GoblockLoad {file}')
+    h.info('no trace files under ' .. vim.fn.getcwd() .. ' (' .. table.concat(globs, ', ') .. '); :Goblock load {file}')
   else
     h.ok(#found .. ' trace file(s): ' .. table.concat(vim.list_slice(found, 1, 5), ', ') .. (#found > 5 and ', …' or ''))
   end

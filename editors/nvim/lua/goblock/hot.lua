@@ -3,9 +3,23 @@
 -- number: the server sends nanoseconds (for ordering) and the labels to show.
 local M = {}
 
+---@class goblock.HotLine
+---@field uri string
+---@field line integer 1-based.
+---@field total_ns number For ordering; shown through `label`.
+---@field count integer
+---@field reasons string[]
+---@field label? string The server's row text.
+---@field message? string The line's diagnostic message.
+---@field func? string
+---@field in_workspace boolean
+
 --- Checks the server's answer ({ loading, traces, failures, lines, unmapped }, see
 --- docs/lsp.md, "goblock.hotLines result") and returns its lines hottest first as
 --- { uri, line (1-based), total_ns, count, reasons, label, message, func }, plus the whole result.
+---@param result any The server's answer.
+---@return goblock.HotLine[] lines
+---@return table result
 function M.parse(result)
   if type(result) ~= 'table' or type(result.lines) ~= 'table' then
     error('goblock.hotLines returned ' .. vim.inspect(result):sub(1, 200) .. ', not { lines = {...} }')
@@ -33,6 +47,10 @@ function M.parse(result)
 end
 
 --- The lines to list: the workspace's (all with `library`), at most `limit`.
+---@param lines goblock.HotLine[]
+---@param library boolean
+---@param limit integer
+---@return goblock.HotLine[]
 function M.visible(lines, library, limit)
   local out = {}
   for _, h in ipairs(lines) do
@@ -43,11 +61,15 @@ function M.visible(lines, library, limit)
 end
 
 --- The text of a line's row: the server's label ("155 ms · 5 blocks · 4.6 % · chan receive").
+---@param h goblock.HotLine
+---@return string
 function M.describe(h)
   return h.label or table.concat(h.reasons, ', ')
 end
 
 --- Quickfix items for vim.fn.setqflist.
+---@param lines goblock.HotLine[]
+---@return vim.quickfix.entry[]
 function M.qf_items(lines)
   local items = {}
   for _, h in ipairs(lines) do
@@ -63,9 +85,11 @@ function M.qf_items(lines)
 end
 
 --- Fills the quickfix list (and opens it) or asks with vim.ui.select, then jumps.
+---@param lines goblock.HotLine[]
+---@param o goblock.HotOptions
 function M.show(lines, o)
   if #lines == 0 then
-    vim.notify('goblock: no blocking recorded; :GoblockLoad {trace} first', vim.log.levels.INFO)
+    vim.notify('goblock: no blocking recorded; :Goblock load {trace} first', vim.log.levels.INFO)
     return
   end
   local items = M.qf_items(lines)

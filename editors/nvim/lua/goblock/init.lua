@@ -1,13 +1,14 @@
 -- goblock: Neovim client for `goblock lsp`, which shows where Go goroutines block from Go
 -- execution traces. setup() registers the server (vim.lsp.config + vim.lsp.enable on 0.11+,
--- vim.lsp.start from a FileType autocmd before), turns inlay hints on in the buffers it
--- attaches to, and adds :GoblockLoad, :GoblockReload, :GoblockClear, :GoblockHot and
--- :GoblockHints. Progress is the server's $/progress, shown by vim.lsp.status().
+-- vim.lsp.start from a FileType autocmd before) and turns inlay hints on in the buffers it
+-- attaches to. The :Goblock command is plugin/goblock.lua's (goblock.commands); progress is the
+-- server's $/progress, shown by vim.lsp.status(). Reference: doc/goblock.txt (:help goblock).
 local config = require('goblock.config')
 local hot = require('goblock.hot')
 
 local M = {}
 M.name = 'goblock'
+---@type goblock.Options? The resolved options; nil until setup().
 M.opts = nil
 -- Server commands (workspace/executeCommand), see lsp/server.
 M.server_commands = {
@@ -23,6 +24,8 @@ function M._has_lsp_config()
 end
 
 --- The running goblock client (for the current buffer first), or nil.
+---@param bufnr? integer
+---@return vim.lsp.Client?
 function M.client(bufnr)
   local clients = vim.lsp.get_clients({ name = M.name, bufnr = bufnr })
   if #clients == 0 then clients = vim.lsp.get_clients({ name = M.name }) end
@@ -38,6 +41,10 @@ end
 local function send(client, method, params)
   if has_011 then return client:notify(method, params) end
   return client.notify(method, params)
+end
+local function stopped(client)
+  if has_011 then return client:is_stopped() end
+  return client.is_stopped()
 end
 local function supports(client, method, bufnr)
   if has_011 then return client:supports_method(method, bufnr) end
@@ -58,26 +65,51 @@ local function failures(result)
 end
 M._failures = failures
 
---- Runs a server command; calls back with (err, result). Errors without a client.
+--- How long a command waits for a client that is still starting, ms.
+M.start_timeout_ms = 15000
+
+---@alias goblock.Callback fun(err: table?, result: any)
+
+--- Runs a server command (workspace/executeCommand); calls back with (err, result). Waits for a
+--- client that is still initializing; errors when none runs.
+---@param command string
+---@param arguments? any[]
+---@param cb? goblock.Callback
 function M.exec(command, arguments, cb)
+  local function fail(msg)
+    if cb then cb({ message = msg }) else notify(msg, vim.log.levels.ERROR) end
+  end
   local client = M.client(0)
   if not client then
-    local msg = 'no goblock language server is running (open a Go file in a Go module, see :checkhealth goblock)'
-    if cb then cb({ message = msg }) else notify(msg, vim.log.levels.ERROR) end
-    return
+    return fail('no goblock language server is running (open a Go file in a Go module, see :checkhealth goblock)')
   end
-  request(client, 'workspace/executeCommand', { command = command, arguments = arguments or {} }, function(err, result)
-    if cb then
-      cb(err, result)
-    elseif err then
-      notify(command .. ' failed: ' .. (err.message or vim.inspect(err)), vim.log.levels.ERROR)
+  local function send_request()
+    request(client, 'workspace/executeCommand', { command = command, arguments = arguments or {} }, function(err, result)
+      if cb then
+        cb(err, result)
+      elseif err then
+        notify(command .. ' failed: ' .. (err.message or vim.inspect(err)), vim.log.levels.ERROR)
+      end
+    end, 0)
+  end
+  if client.initialized then return send_request() end
+  local waited = 0
+  local function retry()
+    if client.initialized then return send_request() end
+    if stopped(client) or waited >= M.start_timeout_ms then
+      return fail('the goblock language server did not start (see :checkhealth goblock)')
     end
-  end, 0)
+    waited = waited + 100
+    vim.defer_fn(retry, 100)
+  end
+  retry()
 end
 
---- :GoblockLoad {path}
+--- Loads a trace file (:Goblock load {file}).
+---@param path string
+---@param cb? goblock.Callback
 function M.load(path, cb)
-  if not path or path == '' then return notify('usage: :GoblockLoad {trace file}', vim.log.levels.ERROR) end
+  if not path or path == '' then return notify('usage: :Goblock load {trace file}', vim.log.levels.ERROR) end
   local abs = vim.fn.fnamemodify(vim.fn.expand(path), ':p')
   if vim.fn.filereadable(abs) == 0 then return notify('cannot read ' .. abs, vim.log.levels.ERROR) end
   notify('loading ' .. vim.fn.fnamemodify(abs, ':~:.') .. '…')
@@ -109,11 +141,16 @@ local function simple(command, done_msg)
     end)
   end
 end
+--- Re-discovers and reloads the traces (:Goblock reload).
+---@type fun(cb?: goblock.Callback)
 M.reload = simple(M.server_commands.reload, 'reloaded')
+--- Unloads every trace (:Goblock clear).
+---@type fun(cb?: goblock.Callback)
 M.clear = simple(M.server_commands.clear, 'cleared')
 
---- :GoblockHot[!] — the hottest lines in the quickfix list (with !: vim.ui.select), or the
---- other way round when hot.picker = 'select'.
+--- The hottest lines of the workspace in the quickfix list or vim.ui.select (:Goblock hot).
+---@param opts? goblock.HotOptions Overrides setup()'s `hot` options.
+---@param cb? fun(err: table?, lines: table[]?)
 function M.hot(opts, cb)
   opts = vim.tbl_extend('force', M.opts and M.opts.hot or config.defaults.hot, opts or {})
   -- Ask for more than shown: library lines are filtered out here.
@@ -135,7 +172,9 @@ function M.hot(opts, cb)
   end)
 end
 
---- :GoblockHints — toggles inlay hints in the current buffer.
+--- Toggles inlay hints in a buffer (:Goblock hints); returns whether they are on now.
+---@param bufnr? integer Default: the current buffer.
+---@return boolean
 function M.toggle_hints(bufnr)
   bufnr = bufnr or vim.api.nvim_get_current_buf()
   local on = not vim.lsp.inlay_hint.is_enabled({ bufnr = bufnr })
@@ -145,7 +184,9 @@ end
 
 --- Changes server settings at run time (merged into setup()'s `settings`) and sends them to
 --- the running clients, e.g. set_settings({ diagnostics = { minShare = 0 } }).
+---@param settings table<string, any>
 function M.set_settings(settings)
+  if not M.opts then M.setup() end
   M.opts.settings = vim.tbl_deep_extend('force', M.opts.settings, settings)
   local section = config.server_settings(M.opts)
   for _, c in ipairs(vim.lsp.get_clients({ name = M.name })) do
@@ -154,7 +195,9 @@ function M.set_settings(settings)
   end
 end
 
---- For a statusline: the server's progress (vim.lsp.status()) when there is some.
+--- For a statusline: the server's progress (vim.lsp.status()) when there is some, else
+--- 'goblock' while a client runs, else ''.
+---@return string
 function M.status()
   if not M.client() then return '' end
   local s = vim.lsp.status()
@@ -181,22 +224,10 @@ local function server_config(o)
   }
 end
 
-local function create_commands()
-  local cmd = vim.api.nvim_create_user_command
-  cmd('GoblockLoad', function(a) M.load(a.args) end, { nargs = 1, complete = 'file', desc = 'goblock: load a Go execution trace' })
-  cmd('GoblockReload', function() M.reload() end, { desc = 'goblock: reload the traces' })
-  cmd('GoblockClear', function() M.clear() end, { desc = 'goblock: unload all traces' })
-  cmd('GoblockHot', function(a)
-    local picker = M.opts.hot.picker
-    if a.bang then picker = picker == 'select' and 'quickfix' or 'select' end
-    M.hot({ picker = picker, limit = a.count > 0 and a.count or M.opts.hot.limit })
-  end, { bang = true, count = 0, desc = 'goblock: hottest blocking lines (quickfix; ! = vim.ui.select)' })
-  cmd('GoblockHints', function()
-    notify('inlay hints ' .. (M.toggle_hints() and 'on' or 'off'))
-  end, { desc = 'goblock: toggle inlay hints in this buffer' })
-end
-
---- Registers the server and the commands. Options: see goblock.config.defaults.
+--- Registers the server for Go buffers. Calling it again replaces the options. The :Goblock
+--- command works without it (its first use calls setup() with the defaults).
+---@param opts? goblock.Options
+---@return table goblock The module.
 function M.setup(opts)
   M.opts = config.resolve(opts)
   local sc = server_config(M.opts)
@@ -229,7 +260,6 @@ function M.setup(opts)
       if c and c.name == M.name then vim.cmd.redrawstatus() end
     end,
   })
-  create_commands()
   return M
 end
 
