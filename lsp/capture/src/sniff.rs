@@ -1,0 +1,209 @@
+//! Names what a service sent back when it is not a Go execution trace: an
+//! error status (404 without `net/http/pprof`, 500 "tracing already
+//! enabled", 401/403), an HTML page (a login page of a proxy), a pprof
+//! profile, text, or another binary format — from the status, the
+//! `Content-Type` and `X-Go-Pprof` headers and the first bytes of the body.
+//! A body is accepted only when its first 16 bytes are a trace header this
+//! goblock reads (`goblock_trace::header`).
+//!
+//! Pure functions; reads nothing from the network itself.
+
+use goblock_trace::DecodeError;
+use goblock_trace::header::{self, HEADER_LEN};
+
+/// Bytes of an error body worth reading to describe it.
+pub const HEAD: usize = 4096;
+
+/// What the response looked like (the head of its body).
+#[derive(Clone, Copy, Debug)]
+pub struct Response<'a> {
+    /// Status code.
+    pub status: u16,
+    /// `Content-Type`, if sent.
+    pub content_type: Option<&'a str>,
+    /// `X-Go-Pprof: 1` was sent (net/http/pprof's own error pages).
+    pub go_pprof: bool,
+    /// The first bytes of the body (up to [`HEAD`]).
+    pub head: &'a [u8],
+}
+
+/// Checks that a body starting with `head` (all of it when shorter than
+/// 16 bytes) is a Go execution trace goblock can read; otherwise says what
+/// it is.
+pub fn check_trace(head: &[u8], content_type: Option<&str>) -> Result<(), String> {
+    if head.len() < HEADER_LEN && head.starts_with(b"go 1.") {
+        return Err(format!(
+            "the body ends after {} bytes, inside the trace header",
+            head.len()
+        ));
+    }
+    match header::parse(head) {
+        Ok(_) => Ok(()),
+        Err(DecodeError::NotATrace { .. }) => Err(describe(head, content_type)),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+/// One phrase for a body that is not a trace: "an HTML page titled …",
+/// "a gzip-compressed pprof profile", "a text page: …".
+pub fn describe(head: &[u8], content_type: Option<&str>) -> String {
+    let ct = content_type.unwrap_or("").to_ascii_lowercase();
+    if head.is_empty() {
+        return "an empty body".into();
+    }
+    if is_html(head) || ct.starts_with("text/html") {
+        return match title(head) {
+            Some(t) => format!(
+                "an HTML page titled {t:?} (a login page, or a proxy in front of the service?)"
+            ),
+            None => "an HTML page (a login page, or a proxy in front of the service?)".into(),
+        };
+    }
+    if head.starts_with(&[0x1f, 0x8b]) {
+        return "a gzip-compressed pprof profile, not an execution trace (the URL serves a profile, not /debug/pprof/trace)".into();
+    }
+    if ct.contains("json") || matches!(trimmed(head).first(), Some(b'{')) {
+        return format!("a JSON document: {}", first_line(head));
+    }
+    if is_text(head) {
+        return format!("a text page: {}", first_line(head));
+    }
+    header::describe(head)
+}
+
+/// The message for a response with an error status.
+pub fn describe_status(r: &Response<'_>) -> String {
+    let body = if r.head.is_empty() {
+        "an empty body".to_owned()
+    } else {
+        describe(r.head, r.content_type)
+    };
+    let text = String::from_utf8_lossy(r.head);
+    match r.status {
+        404 => format!(
+            "not found ({body}): is net/http/pprof served at this URL? (import _ \"net/http/pprof\" on http.DefaultServeMux, or mount its handlers on your own mux)"
+        ),
+        401 | 403 => format!("{body}: the endpoint wants credentials, and goblock sends none"),
+        500 if r.go_pprof && text.contains("already enabled") => format!(
+            "the service is already tracing ({}): another capture is running, or one was just cancelled; try again in a moment",
+            first_line(r.head)
+        ),
+        400 if text.contains("WriteTimeout") => format!(
+            "{}: the server's WriteTimeout is shorter than the capture; capture fewer seconds",
+            first_line(r.head)
+        ),
+        _ if r.go_pprof => format!("net/http/pprof says {}", first_line(r.head)),
+        _ => body,
+    }
+}
+
+fn trimmed(b: &[u8]) -> &[u8] {
+    let start = b
+        .iter()
+        .position(|c| !c.is_ascii_whitespace())
+        .unwrap_or(b.len());
+    &b[start..]
+}
+
+fn is_html(b: &[u8]) -> bool {
+    let t = trimmed(b);
+    let head = String::from_utf8_lossy(&t[..t.len().min(64)]).to_ascii_lowercase();
+    head.starts_with("<!doctype html") || head.starts_with("<html") || head.starts_with("<head")
+}
+
+fn title(b: &[u8]) -> Option<String> {
+    let s = String::from_utf8_lossy(b);
+    let lower = s.to_ascii_lowercase();
+    let start = lower.find("<title")?;
+    let open_end = start + lower[start..].find('>')? + 1;
+    let end = open_end + lower[open_end..].find("</title")?;
+    let t = s[open_end..end]
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    (!t.is_empty()).then(|| t.chars().take(80).collect())
+}
+
+fn is_text(b: &[u8]) -> bool {
+    std::str::from_utf8(b)
+        .map(|s| s.chars().all(|c| !c.is_control() || c.is_whitespace()))
+        .unwrap_or_else(|e| e.error_len().is_none() && e.valid_up_to() > 0)
+}
+
+/// The first non-empty line, quoted and cut at 100 characters.
+fn first_line(b: &[u8]) -> String {
+    let s = String::from_utf8_lossy(b);
+    let line = s
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty())
+        .unwrap_or("");
+    let cut: String = line.chars().take(100).collect();
+    if cut.len() < line.len() {
+        format!("{cut:?}…")
+    } else {
+        format!("{cut:?}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn traces_pass() {
+        assert!(check_trace(b"go 1.26 trace\0\0\0", None).is_ok());
+        assert!(check_trace(b"go 1.21 trace\0\0\0\x17\x00", None).is_ok());
+        let e = check_trace(b"go 1.2", None).unwrap_err();
+        assert!(e.contains("inside the trace header"), "{e}");
+        let e = check_trace(b"go 1.10 trace\0\0\0", None).unwrap_err();
+        assert!(e.contains("unsupported"), "{e}");
+    }
+
+    #[test]
+    fn what_came_back() {
+        let login = b"\n<!DOCTYPE html>\n<html><head><title>\n  Sign in - Acme SSO </title></head>";
+        let e = check_trace(login, Some("text/html; charset=utf-8")).unwrap_err();
+        assert!(
+            e.starts_with("an HTML page titled \"Sign in - Acme SSO\""),
+            "{e}"
+        );
+        let e = check_trace(
+            &[0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff, 1, 2, 3, 4, 5, 6],
+            None,
+        )
+        .unwrap_err();
+        assert!(e.contains("pprof profile"), "{e}");
+        let e = check_trace(b"{\"error\": \"nope\"}", Some("application/json")).unwrap_err();
+        assert!(e.starts_with("a JSON document"), "{e}");
+    }
+
+    #[test]
+    fn statuses() {
+        let r = |status, go_pprof, head: &'static [u8]| Response {
+            status,
+            content_type: Some("text/plain; charset=utf-8"),
+            go_pprof,
+            head,
+        };
+        let m = describe_status(&r(404, false, b"404 page not found\n"));
+        assert!(
+            m.starts_with("not found (a text page: \"404 page not found\")"),
+            "{m}"
+        );
+        // net/http/pprof's body when a trace is already running (go1.26.8).
+        let m = describe_status(&r(
+            500,
+            true,
+            b"Could not enable tracing: execution tracer already enabled\n",
+        ));
+        assert!(m.contains("already tracing"), "{m}");
+        let m = describe_status(&r(
+            400,
+            true,
+            b"profile duration exceeds server's WriteTimeout\n",
+        ));
+        assert!(m.contains("capture fewer seconds"), "{m}");
+        assert!(describe_status(&r(403, false, b"")).contains("credentials"));
+    }
+}

@@ -1,0 +1,3 @@
+module goblock.test/service
+
+go 1.22

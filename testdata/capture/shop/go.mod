@@ -1,0 +1,3 @@
+module goblock.test/shop
+
+go 1.22

@@ -1,0 +1,3 @@
+module goblock.test/app
+
+go 1.22

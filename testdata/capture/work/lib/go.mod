@@ -1,0 +1,3 @@
+module goblock.test/lib
+
+go 1.22
