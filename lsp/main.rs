@@ -1,8 +1,9 @@
 //! The `goblock` binary: argument parsing and dispatch to the subcommands.
 //! The work is done by the goblock-* crates; `cli/` holds the rendering of
-//! `report` and `demo`.
+//! `report`, `demo` and `capture`.
 
 mod cli {
+    pub mod capture;
     pub mod demo;
     pub mod report;
 }
@@ -60,6 +61,9 @@ enum Command {
         #[arg(long, value_enum, default_value = "table")]
         format: cli::report::Format,
     },
+    /// Capture a trace (of tests, or of a running service) and report on it.
+    #[command(subcommand)]
+    Capture(CaptureCommand),
     /// Run the language server on stdin/stdout.
     Lsp {
         /// Accepted for editor clients that append it (stdio is the only transport).
@@ -73,6 +77,18 @@ fn parse_size(s: &str) -> Result<u64, String> {
         .ok_or_else(|| format!("{s:?} is not a size (bytes, or 512M, 8G, none)"))
 }
 
+#[derive(Subcommand)]
+enum CaptureCommand {
+    /// Build a package's test binary and trace its tests (`-run`), benchmarks
+    /// (`-bench`) or all of them; the trace and the binary are kept in
+    /// .goblock/captures.
+    Test(cli::capture::TestArgs),
+    /// Fetch /debug/pprof/trace from a running service (net/http/pprof).
+    Url(cli::capture::UrlArgs),
+    /// List the captures of the workspace, newest first.
+    List(cli::capture::Common),
+}
+
 fn main() -> ExitCode {
     match run() {
         Ok(code) => ExitCode::from(code as u8),
@@ -84,7 +100,7 @@ fn main() -> ExitCode {
 }
 
 fn run() -> anyhow::Result<i32> {
-    let cli = Cli::parse();
+    let cli = Cli::parse_from(cli::capture::go_style_flags(std::env::args_os().collect()));
     match cli.command {
         Command::Report {
             workspaces,
@@ -119,6 +135,9 @@ fn run() -> anyhow::Result<i32> {
             cli::report::run(&args, &mut std::io::stdout().lock())
         }
         Command::Demo { format } => cli::demo::run(format),
+        Command::Capture(CaptureCommand::Test(a)) => cli::capture::test(a),
+        Command::Capture(CaptureCommand::Url(a)) => cli::capture::url(a),
+        Command::Capture(CaptureCommand::List(a)) => cli::capture::list(a),
         Command::Lsp { stdio: _ } => {
             goblock_server::run_stdio()?;
             Ok(0)
