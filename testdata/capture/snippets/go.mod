@@ -1,0 +1,3 @@
+module goblock.test/snippets
+
+go 1.25
