@@ -3,11 +3,16 @@
 //! enabled", 401/403), an HTML page (a login page of a proxy), a pprof
 //! profile, text, or another binary format — from the status, the
 //! `Content-Type` and `X-Go-Pprof` headers and the first bytes of the body.
-//! A body is accepted only when its first 16 bytes are a trace header this
-//! goblock reads (`goblock_trace::header`).
+//! A body is accepted only when the input sniffing every goblock input goes
+//! through (`goblock_analysis::input::sniff`) says it is a Go trace and its
+//! 16-byte header is one this goblock reads (`goblock_trace::header`).
+//! Unlike a file's, an HTTP body is described with a short quoted excerpt
+//! (a page title, the first line of a text page): it is what the service
+//! said, and the user needs it.
 //!
 //! Pure functions; reads nothing from the network itself.
 
+use goblock_analysis::input::{self, Kind};
 use goblock_trace::DecodeError;
 use goblock_trace::header::{self, HEADER_LEN};
 
@@ -31,7 +36,10 @@ pub struct Response<'a> {
 /// 16 bytes) is a Go execution trace goblock can read; otherwise says what
 /// it is.
 pub fn check_trace(head: &[u8], content_type: Option<&str>) -> Result<(), String> {
-    if head.len() < HEADER_LEN && head.starts_with(b"go 1.") {
+    if input::sniff(head) != Kind::GoTrace {
+        return Err(describe(head, content_type));
+    }
+    if head.len() < HEADER_LEN {
         return Err(format!(
             "the body ends after {} bytes, inside the trace header",
             head.len()
@@ -48,10 +56,11 @@ pub fn check_trace(head: &[u8], content_type: Option<&str>) -> Result<(), String
 /// "a gzip-compressed pprof profile", "a text page: …".
 pub fn describe(head: &[u8], content_type: Option<&str>) -> String {
     let ct = content_type.unwrap_or("").to_ascii_lowercase();
-    if head.is_empty() {
+    let kind = input::sniff(head);
+    if kind == Kind::Empty {
         return "an empty body".into();
     }
-    if is_html(head) || ct.starts_with("text/html") {
+    if kind == Kind::Text && (is_html(head) || ct.starts_with("text/html")) {
         return match title(head) {
             Some(t) => format!(
                 "an HTML page titled {t:?} (a login page, or a proxy in front of the service?)"
@@ -59,16 +68,15 @@ pub fn describe(head: &[u8], content_type: Option<&str>) -> String {
             None => "an HTML page (a login page, or a proxy in front of the service?)".into(),
         };
     }
-    if head.starts_with(&[0x1f, 0x8b]) {
-        return "a gzip-compressed pprof profile, not an execution trace (the URL serves a profile, not /debug/pprof/trace)".into();
+    match kind {
+        // What net/http/pprof serves gzip-compressed is a profile.
+        Kind::Gzip => "a gzip-compressed pprof profile, not an execution trace (the URL serves a profile, not /debug/pprof/trace)".into(),
+        Kind::Text if ct.contains("json") || trimmed(head).first() == Some(&b'{') => {
+            format!("a JSON document: {}", first_line(head))
+        }
+        Kind::Text => format!("a text page: {}", first_line(head)),
+        k => k.describe().to_owned(),
     }
-    if ct.contains("json") || matches!(trimmed(head).first(), Some(b'{')) {
-        return format!("a JSON document: {}", first_line(head));
-    }
-    if is_text(head) {
-        return format!("a text page: {}", first_line(head));
-    }
-    header::describe(head)
 }
 
 /// The message for a response with an error status.
@@ -122,12 +130,6 @@ fn title(b: &[u8]) -> Option<String> {
         .collect::<Vec<_>>()
         .join(" ");
     (!t.is_empty()).then(|| t.chars().take(80).collect())
-}
-
-fn is_text(b: &[u8]) -> bool {
-    std::str::from_utf8(b)
-        .map(|s| s.chars().all(|c| !c.is_control() || c.is_whitespace()))
-        .unwrap_or_else(|e| e.error_len().is_none() && e.valid_up_to() > 0)
 }
 
 /// The first non-empty line, quoted and cut at 100 characters.

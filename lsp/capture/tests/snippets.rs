@@ -45,9 +45,17 @@ fn check(program: &str, block: &[String], trace_name: &str) {
         .current_dir(&src)
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let out = Command::new(&bin).current_dir(tmp.path()).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let trace = tmp.path().join(trace_name);
     let lines = blocked_lines(&trace, Some(&bin), Path::new(&src));
     assert_markers(&lines, &main);
@@ -60,8 +68,16 @@ fn the_documented_snippets_run_and_goblock_reads_their_traces() {
     }
     let doc = std::fs::read_to_string(repo().join("docs/capture.md")).unwrap();
     let blocks = go_blocks(&doc);
-    assert_eq!(blocks.len(), 2, "docs/capture.md: the runtime/trace and flight-recorder snippets");
-    assert_eq!(blocks[0].len(), 3, "the runtime/trace snippet is three lines");
+    assert_eq!(
+        blocks.len(),
+        2,
+        "docs/capture.md: the runtime/trace and flight-recorder snippets"
+    );
+    assert_eq!(
+        blocks[0].len(),
+        3,
+        "the runtime/trace snippet is three lines"
+    );
     check("tracefile", &blocks[0], "trace.out");
     check("flightrecorder", &blocks[1], "flight.trace");
 }
