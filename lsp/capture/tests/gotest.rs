@@ -6,7 +6,8 @@
 //! corpora, whole packages and `go.work` workspaces; a failing test, a test
 //! that hangs until its timeout, a cancel (no process left, no file left),
 //! a package that does not compile (positioned messages), a path with a
-//! space.
+//! space, a read-only workspace (a read-only bind mount, where root may
+//! mount; the captures go to the cache directory).
 
 mod support;
 
@@ -413,4 +414,60 @@ fn bad_settings_and_empty_selections_say_so() {
         e.contains("names 2 packages; a trace covers one package at a time"),
         "{e}"
     );
+}
+
+/// A read-only bind mount of a directory on itself, undone on drop.
+struct ReadOnly(PathBuf);
+
+impl ReadOnly {
+    fn mount(dir: &Path) -> Option<ReadOnly> {
+        let ok = |args: &[&str]| {
+            std::process::Command::new("mount")
+                .args(args)
+                .arg(dir)
+                .arg(dir)
+                .stderr(std::process::Stdio::null())
+                .status()
+                .is_ok_and(|s| s.success())
+        };
+        if !ok(&["--bind"]) {
+            return None;
+        }
+        let guard = ReadOnly(dir.to_path_buf());
+        ok(&["-o", "remount,ro,bind"]).then_some(guard)
+    }
+}
+
+impl Drop for ReadOnly {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount").arg(&self.0).status();
+    }
+}
+
+#[test]
+fn a_read_only_workspace_captures_into_the_cache_dir() {
+    if !have_go("a_read_only_workspace") {
+        return;
+    }
+    let ws = Ws::new("shop", false);
+    let Some(_ro) = ReadOnly::mount(&ws.root) else {
+        eprintln!("a_read_only_workspace: skipped: cannot bind-mount read-only here (needs root)");
+        return;
+    };
+    assert!(
+        std::fs::write(ws.root.join("probe"), b"").is_err(),
+        "the mount is not read-only"
+    );
+    let cache = tempfile::tempdir().unwrap();
+    let store = goblock_capture::Store::for_workspace(&ws.root, Some(cache.path())).unwrap();
+    let why = store.fallback.clone().expect("falls back to the cache");
+    assert!(why.contains("Read-only file system"), "{why}");
+    let req = TestRequest::new(&ws.root, Selection::Run(run_pattern("TestProcessOrders")));
+    let c = capture_test(&store, &req, &Cancel::new(), &mut |_| {}).unwrap();
+    assert!(
+        c.dir.starts_with(cache.path().join("goblock/captures")),
+        "{c:?}"
+    );
+    let lines = blocked_lines(&c.trace, c.binary.as_deref(), &ws.root);
+    assert_markers(&lines, &ws.root.join("orders.go"));
 }
