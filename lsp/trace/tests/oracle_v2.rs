@@ -260,6 +260,15 @@ fn discover() -> Vec<Fixture> {
     };
     let mut dirs: Vec<PathBuf> = rd.filter_map(|e| e.ok()).map(|e| e.path()).collect();
     dirs.sort();
+    // Large suites (tests/old-format-suites.sh): directories named `go1.NN`
+    // laid out like testdata/go1.NN, their `*.go126` oracles beside them.
+    let external: Vec<PathBuf> = std::env::var("GOBLOCK_V2_FIXTURE_DIRS")
+        .unwrap_or_default()
+        .split(':')
+        .filter(|s| !s.is_empty())
+        .map(PathBuf::from)
+        .collect();
+    dirs.extend(external.iter().cloned());
     for dir in dirs {
         let name = dir.file_name().unwrap().to_string_lossy().to_string();
         let Some(minor) = name
@@ -287,7 +296,11 @@ fn discover() -> Vec<Fixture> {
             out.push(Fixture {
                 trace,
                 dir: dir.clone(),
-                extra: extra_dir().join(&name),
+                extra: if external.contains(&dir) {
+                    dir.clone()
+                } else {
+                    extra_dir().join(&name)
+                },
                 base,
                 tool_minor: minor,
             });

@@ -22,10 +22,12 @@ impl StackMap {
     /// The interned stack for a trace stack id (empty when unknown or 0).
     #[inline]
     pub fn get(&self, id: u64) -> StackId {
-        if let Some(s) = self.dense.get(id as usize) {
-            return *s;
+        match self.dense.get(id as usize) {
+            Some(s) if !s.is_empty() => *s,
+            // A hole of the dense part may be an id stored in the sparse
+            // part before the dense part grew past it.
+            _ => self.sparse.get(&id).copied().unwrap_or(StackId::EMPTY),
         }
-        self.sparse.get(&id).copied().unwrap_or(StackId::EMPTY)
     }
 
     /// Whether `id` names a stack in the table.
@@ -119,4 +121,28 @@ fn string(
     };
     cache.insert(id, sym);
     sym
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_in_any_order_resolve() {
+        // Go ≤ 1.21 dumps its stack table in hash order: a large id can come
+        // first (stored sparsely) and the dense part grow past it later.
+        let mut m = StackMap::default();
+        m.insert(5000, StackId(7));
+        for id in 1..=3000 {
+            m.insert(id, StackId(100 + id as u32));
+        }
+        assert_eq!(m.get(5000), StackId(7));
+        for id in (3001..=6000).filter(|&id| id != 5000) {
+            m.insert(id, StackId(1));
+        }
+        assert_eq!(m.get(5000), StackId(7));
+        assert_eq!(m.get(2999), StackId(3099));
+        assert_eq!(m.get(0), StackId::EMPTY);
+        assert_eq!(m.get(1 << 40), StackId::EMPTY);
+    }
 }
