@@ -49,8 +49,11 @@ pub struct Warning {
 impl fmt::Display for Warning {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.offset {
-            Some(o) => write!(f, "{} (at byte {o})", self.message),
-            None => f.write_str(&self.message),
+            // Said once: messages that name their offset already keep it.
+            Some(o) if !self.message.contains(&format!("byte {o}")) => {
+                write!(f, "{} (at byte {o})", self.message)
+            }
+            _ => f.write_str(&self.message),
         }
     }
 }

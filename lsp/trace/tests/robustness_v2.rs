@@ -267,3 +267,22 @@ fn go_fuzz_corpus_never_panics() {
     eprintln!("{n} corpus files decoded without panic");
     let _ = Path::new("");
 }
+
+/// Events that cannot be ordered (Go's reader: "failed to advance", followed
+/// by a dump of every thread's next event) give a one-line error naming the
+/// earliest stuck event and its offset. The input: Go 1.26's trace of the
+/// blocking program with one byte of its first ProcStart's argument changed.
+#[test]
+fn unorderable_events_give_a_one_line_error() {
+    let path = here().join("../../testdata/go1.26/blocking.trace");
+    let mut bytes = std::fs::read(&path).unwrap();
+    bytes[89] = bytes[89].wrapping_add(1);
+    let mut tables = Tables::new();
+    let err = goblock_trace::decode(&bytes, &mut tables, &mut |_: &Episode, _: &Tables| {})
+        .expect_err("an inconsistent trace");
+    let msg = err.to_string();
+    assert!(matches!(err, DecodeError::Inconsistent { .. }), "{msg}");
+    assert!(!msg.contains('\n'), "{msg}");
+    assert!(msg.contains("ProcStart at byte 87"), "{msg}");
+    assert!(msg.contains("generation 1"), "{msg}");
+}

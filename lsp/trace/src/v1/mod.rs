@@ -87,15 +87,6 @@ pub fn decode_with(
 
     // Pass 1.
     let ix = index::build(bytes, HEADER_LEN, minor, sink)?;
-    if let Some(off) = ix.truncated_at {
-        warnings.push(Warning {
-            offset: Some(off as u64),
-            message: format!(
-                "trace truncated: the file ends inside an event ({} of {} bytes decodable)",
-                ix.end, total
-            ),
-        });
-    }
     let frequency = match ix.frequency {
         Some(0) => {
             return Err(DecodeError::Inconsistent {
@@ -113,18 +104,12 @@ pub fn decode_with(
             });
         }
         Some(f) => f,
-        None => {
-            warnings.push(Warning {
-                offset: Some(ix.end as u64),
-                message: format!(
-                    "trace incomplete: no frequency event and no stack table (they are written \
-                     at the end of an old-format trace); stacks are empty and times assume \
-                     {NOMINAL_FREQUENCY} ticks/s, so durations are only approximate"
-                ),
-            });
-            NOMINAL_FREQUENCY
-        }
+        None => NOMINAL_FREQUENCY,
     };
+    // A cut file: one warning saying so, whatever else it causes below.
+    if let Some(w) = cut_warning(&ix, total) {
+        warnings.push(w);
+    }
     if ix.frequency.is_some() && ix.stacks.is_empty() && ix.timed_events > 0 {
         warnings.push(Warning {
             offset: None,
@@ -173,7 +158,9 @@ pub fn decode_with(
     let anomalies = builder.anomalies;
     drop(builder);
 
-    if merger.out_of_order > 0 {
+    // Events forced through (a cut trace) are applied late: times running
+    // backwards after them are the cut, not the CPU clocks.
+    if merger.out_of_order > 0 && merger.forced == 0 {
         warnings.push(Warning {
             offset: None,
             message: format!(
@@ -190,8 +177,8 @@ pub fn decode_with(
         warnings.push(Warning {
             offset: merger.first_forced.map(|o| o as u64),
             message: format!(
-                "{} events could not be put in causal order because the events before them are \
-                 missing from the incomplete trace; they were applied in time order",
+                "{} events wait for events cut off with the end of the trace; they were applied \
+                 in time order, and episodes around them may be too short",
                 merger.forced
             ),
         });
@@ -210,8 +197,8 @@ pub fn decode_with(
         warnings.push(Warning {
             offset: None,
             message: format!(
-                "{} events reference stacks missing from the stack table; they have no stack \
-                 (the table is written last: the file is probably truncated)",
+                "{} events reference stacks missing from the stack table, which is written \
+                 last — truncated? They have no stack",
                 anomalies.missing_stacks
             ),
         });
@@ -226,5 +213,37 @@ pub fn decode_with(
         duration_ns: clock.ns(last),
         generations: 1,
         warnings,
+    })
+}
+
+/// The warning of a trace whose end is missing (the process was killed, or
+/// the file is being written): where it ends and what that costs.
+fn cut_warning(ix: &index::Index, total: u64) -> Option<Warning> {
+    let (offset, head) = match ix.truncated_at {
+        Some(off) => (
+            off as u64,
+            format!("the trace ends mid-batch at byte {off} of {total} — truncated?"),
+        ),
+        None if ix.frequency.is_none() => (
+            ix.end as u64,
+            format!(
+                "the trace ends at byte {} without its footer (tick frequency and stack table, \
+                 written last) — truncated?",
+                ix.end
+            ),
+        ),
+        None => return None,
+    };
+    let cost = if ix.frequency.is_none() {
+        format!(
+            "The events before it are decoded, without stacks, and times assume \
+             {NOMINAL_FREQUENCY} ticks/s (durations are approximate)."
+        )
+    } else {
+        "The events before it are decoded.".to_string()
+    };
+    Some(Warning {
+        offset: Some(offset),
+        message: format!("{head} {cost}"),
     })
 }

@@ -508,23 +508,30 @@ impl Merger {
         Ok(Some(time))
     }
 
+    /// Go's "failed to advance" error, on one line: the earliest next
+    /// event that could not be applied (file offset, event, thread), and how
+    /// many other threads are stuck too.
     fn broken(&self, inp: &GenInput<'_>) -> DecodeError {
-        let mut what = format!(
-            "generation {}: failed to advance: no thread's next event can be applied. Frontier:",
-            inp.gc.generation
-        );
-        for &(_, ci) in self.heap.iter().take(16) {
-            let c = &self.cursors[ci];
-            let sp = events::spec(c.ev.typ);
-            what.push_str(&format!(
-                "\n  M {} [{} time={} at byte {} args={:?}]",
-                inp.ms[c.mi].m as i64,
-                sp.name,
-                c.ev.time,
+        let earliest = self
+            .heap
+            .iter()
+            .filter_map(|&(_, ci)| self.cursors.get(ci))
+            .min_by_key(|c| (c.ev.time, c.ev.offset));
+        let what = match earliest {
+            Some(c) => format!(
+                "generation {}: no thread's next event can be applied (Go: \"failed to advance\"); \
+                 the earliest is {} at byte {} on M {}, {} other thread(s) wait too",
+                inp.gc.generation,
+                events::spec(c.ev.typ).name,
                 c.ev.offset,
-                &c.ev.args[..(sp.nargs as usize).saturating_sub(1)]
-            ));
-        }
+                inp.ms.get(c.mi).map_or(-1, |m| m.m as i64),
+                self.heap.len().saturating_sub(1)
+            ),
+            None => format!(
+                "generation {}: no thread's next event can be applied (Go: \"failed to advance\")",
+                inp.gc.generation
+            ),
+        };
         DecodeError::Inconsistent { what }
     }
 }
