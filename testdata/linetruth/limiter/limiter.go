@@ -30,13 +30,13 @@ func New(capacity int64) *Limiter {
 // Do runs fn once weight units of capacity are free and no other Do for key
 // runs.
 func (l *Limiter) Do(ctx context.Context, key string, weight int64, fn func() error) error {
-	if err := l.sem.Acquire(ctx, weight); err != nil { // BLOCK[select] waiting for capacity
+	if err := l.sem.Acquire(ctx, weight); err != nil { // BLOCK[select] waiting for capacity MAY[sync] the semaphore's own mutex
 		return err
 	}
 	defer l.sem.Release(weight)
 	k := l.lock(key)
 	defer l.unlock(key, k)
-	return fn() // WAKE[release] the deferred Release and unlock run here
+	return fn() // WAKE[release] the deferred Release and unlock run here MAY[sync] Release takes the semaphore's mutex
 }
 
 // lock takes the lock of key, creating it on first use.
