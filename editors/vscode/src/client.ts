@@ -1,5 +1,8 @@
 // client.ts: owns the vscode-languageclient connection to `goblock lsp`: starts it on demand,
-// restarts it, forwards the normalized settings, and runs the server's workspace commands.
+// restarts it, forwards the normalized settings, runs the server's workspace commands, says
+// what state the server is in (not started, starting, running, failed to start: no binary…),
+// and hides the inlay hints when the user toggles them off (kept in the workspace's extension
+// state, never in the user's settings files).
 import * as fs from 'fs';
 import * as os from 'os';
 import * as vscode from 'vscode';
@@ -30,12 +33,24 @@ export function currentSettings(): ServerSettings {
   return serverSettings((k) => cfg.get(k), { home: os.homedir(), workspaceFolder: folder });
 }
 
+/** Where the server is: never asked to start, starting, running, or could not start (why). */
+export type ServerState =
+  | { kind: 'idle' }
+  | { kind: 'starting' }
+  | { kind: 'running' }
+  | { kind: 'stopped' }
+  | { kind: 'failed'; message: string };
+
+/** Workspace state key of the inlay-hint toggle. */
+const HINTS_HIDDEN = 'goblock.inlayHints.hidden';
+
 export class GoblockClient implements vscode.Disposable {
   private client: LanguageClient | undefined;
   private starting: Promise<LanguageClient> | undefined;
-  private readonly stateEmitter = new vscode.EventEmitter<boolean>();
-  /** Fires true when the server is running, false when it stopped. */
-  readonly onDidChangeRunning = this.stateEmitter.event;
+  private current: ServerState = { kind: 'idle' };
+  private readonly stateEmitter = new vscode.EventEmitter<ServerState>();
+  /** Fires when the server's state changes. */
+  readonly onDidChangeState = this.stateEmitter.event;
 
   constructor(
     private readonly context: vscode.ExtensionContext,
@@ -46,10 +61,37 @@ export class GoblockClient implements vscode.Disposable {
     return this.client?.state === State.Running;
   }
 
+  get state(): ServerState {
+    return this.current;
+  }
+
+  private setState(s: ServerState): void {
+    this.current = s;
+    this.stateEmitter.fire(s);
+  }
+
+  /** Whether the user hid the inlay hints in this workspace (goblock: Toggle Inlay Hints). */
+  get hintsHidden(): boolean {
+    return this.context.workspaceState.get<boolean>(HINTS_HIDDEN, false);
+  }
+
+  /** Hides or shows the inlay hints: a view toggle, kept in the extension's workspace state. */
+  async setHintsHidden(hidden: boolean): Promise<void> {
+    await this.context.workspaceState.update(HINTS_HIDDEN, hidden);
+    this.refreshInlayHints();
+  }
+
   /** Starts the server once; later calls wait for the same start. */
   start(): Promise<LanguageClient> {
     if (this.client && this.client.state !== State.Stopped) return this.starting ?? Promise.resolve(this.client);
-    this.starting = this.create().finally(() => (this.starting = undefined));
+    if (this.starting) return this.starting;
+    this.setState({ kind: 'starting' });
+    this.starting = this.create()
+      .catch((e: unknown) => {
+        this.setState({ kind: 'failed', message: e instanceof Error ? e.message : String(e) });
+        throw e;
+      })
+      .finally(() => (this.starting = undefined));
     return this.starting;
   }
 
@@ -86,18 +128,21 @@ export class GoblockClient implements vscode.Disposable {
           },
         },
         provideInlayHints: (document, range, token, next) =>
-          vscode.workspace.getConfiguration('goblock').get<boolean>('inlayHints.enable', true)
-            ? next(document, range, token)
-            : [],
+          this.hintsHidden ? [] : next(document, range, token),
       },
     };
     const client = new LanguageClient('goblock', 'goblock', serverOptions, clientOptions);
-    client.onDidChangeState((e) => this.stateEmitter.fire(e.newState === State.Running));
+    client.onDidChangeState((e) => {
+      if (this.client !== client) return;
+      if (e.newState === State.Running) this.setState({ kind: 'running' });
+      else if (e.newState === State.Stopped && this.current.kind === 'running') this.setState({ kind: 'stopped' });
+    });
     this.client = client;
     await client.start();
     return client;
   }
 
+  /** Stops the server (if any) and starts it again, e.g. after goblock.server.path changed. */
   async restart(): Promise<void> {
     const c = this.client;
     this.client = undefined;

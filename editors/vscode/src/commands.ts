@@ -1,5 +1,5 @@
 // commands.ts: the command palette entries: Load Trace…, Reload, Clear, Show Blocking Hot
-// Spots, Toggle Inlay Hints, Restart Language Server, Show Output. Each runs the server's
+// Spots, Toggle Inlay Hints, Restart Language Server, Open Server Settings, Show Output. Each runs the server's
 // workspace command through the client and then refreshes the view and the status item.
 import * as path from 'path';
 import * as vscode from 'vscode';
@@ -107,15 +107,31 @@ async function showHotSpots(app: App): Promise<void> {
   editor.revealRange(at, vscode.TextEditorRevealType.InCenterIfOutsideViewport);
 }
 
+/** A view toggle: kept in the extension's workspace state, never written to settings files. */
 async function toggleInlayHints(app: App): Promise<void> {
-  const cfg = vscode.workspace.getConfiguration('goblock');
-  const next = !cfg.get<boolean>('inlayHints.enable', true);
-  const target = vscode.workspace.workspaceFolders
-    ? vscode.ConfigurationTarget.Workspace
-    : vscode.ConfigurationTarget.Global;
-  await cfg.update('inlayHints.enable', next, target);
-  app.client.refreshInlayHints();
-  vscode.window.setStatusBarMessage(`goblock: inlay hints ${next ? 'on' : 'off'}`, 3000);
+  const hidden = !app.client.hintsHidden;
+  await app.client.setHintsHidden(hidden);
+  vscode.window.setStatusBarMessage(`goblock: inlay hints ${hidden ? 'hidden' : 'shown'}`, 3000);
+}
+
+/**
+ * Opens the settings editor where goblock.server.path can be set. It is machine-overridable:
+ * in a remote window (code-server, SSH, WSL, containers) the User tab does not show it ("No
+ * Settings Found"), the Remote tab does.
+ */
+export async function openServerSettings(): Promise<void> {
+  const query = 'goblock.server.path';
+  if (vscode.env.remoteName) {
+    try {
+      await vscode.commands.executeCommand('workbench.action.openRemoteSettings', { query });
+      return;
+    } catch {
+      // Older VS Code: no arguments for the remote settings; the workspace scope shows it too.
+      await vscode.commands.executeCommand('workbench.action.openWorkspaceSettings', { query });
+      return;
+    }
+  }
+  await vscode.commands.executeCommand('workbench.action.openSettings', query);
 }
 
 export function registerCommands(app: App): vscode.Disposable[] {
@@ -130,6 +146,7 @@ export function registerCommands(app: App): vscode.Disposable[] {
       await report(app, 'restart', async () => app.client.restart());
       await app.refresh();
     }),
+    reg('goblock.openServerSettings', openServerSettings),
     reg('goblock.showOutput', () => app.client.output.show(true)),
   ];
 }

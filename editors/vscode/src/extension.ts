@@ -1,9 +1,11 @@
 // extension.ts: activation. Registers the commands, the hot-spots view and the status item,
 // and starts `goblock lsp` by itself in a Go workspace with trace files (else on a command).
+// When the server cannot start (no binary), one notification says how to fix it, and the
+// status item and the view say it too; a change of goblock.server.path starts it again.
 import * as vscode from 'vscode';
 import { EXCLUDE_GLOB, shouldAutoStart, unionGlob } from './activation';
 import { GoblockClient } from './client';
-import { App, registerCommands } from './commands';
+import { App, openServerSettings, registerCommands } from './commands';
 import { parseHotLines, visibleLines } from './hotLines';
 import { HotSpotsTree } from './hotSpotsTree';
 import { hotLinesArgs, SERVER } from './protocol';
@@ -26,21 +28,40 @@ async function workspaceFacts(): Promise<{ hasGo: boolean; traceCount: number }>
 export async function activate(context: vscode.ExtensionContext): Promise<void> {
   const output = vscode.window.createOutputChannel('goblock');
   client = new GoblockClient(context, output);
+  const c = client;
   const status = new TraceStatus();
   const tree = new HotSpotsTree();
   const view = vscode.window.createTreeView('goblock.hotSpots', { treeDataProvider: tree, showCollapseAll: true });
+  // What the hot-spots view's welcome text says when it is empty (package.json viewsWelcome).
+  const setContext = (key: string, value: unknown) => void vscode.commands.executeCommand('setContext', key, value);
+  setContext('goblock.server', 'idle');
+  setContext('goblock.traces', 0);
+
+  /** One notification per failure to start: what is wrong and how to fix it. */
+  const notifyFailure = async (message: string): Promise<void> => {
+    output.appendLine(`goblock: could not start the language server: ${message}`);
+    const choice = await vscode.window.showErrorMessage(`goblock: ${message}`, 'Open Settings', 'Show Output');
+    if (choice === 'Open Settings') await openServerSettings();
+    else if (choice === 'Show Output') output.show(true);
+  };
 
   // One goblock.hotLines call feeds the tree and the status item.
   const refresh = async (): Promise<void> => {
-    if (!client?.running) {
+    const state = c.state;
+    if (state.kind !== 'running') {
       tree.set([], []);
-      status.notRunning('Open a Go file in a workspace with a trace, or run goblock: Load Trace…');
+      setContext('goblock.traces', 0);
+      if (state.kind === 'failed') status.failed(state.message);
+      else if (state.kind === 'starting') status.starting();
+      else if (state.kind === 'stopped') status.stopped();
+      else status.idle();
       return;
     }
     try {
-      const r = parseHotLines(await client.execute(SERVER.hotLines, hotLinesArgs(FETCH_LIMIT)));
+      const r = parseHotLines(await c.execute(SERVER.hotLines, hotLinesArgs(FETCH_LIMIT)));
       const libraries = vscode.workspace.getConfiguration('goblock').get<boolean>('hotSpots.showLibraryLines', false);
       tree.set(visibleLines(r.lines, libraries, TREE_LIMIT), r.files);
+      setContext('goblock.traces', r.traces.length);
       view.message = r.unmapped.length
         ? `${r.unmapped.length} recorded file(s) not found in this workspace (see goblock.substitutePath)`
         : undefined;
@@ -49,7 +70,18 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
       output.appendLine(`goblock: reading the hot lines failed: ${e instanceof Error ? e.message : e}`);
     }
   };
-  const app: App = { client, status, refresh };
+  const app: App = { client: c, status, refresh };
+
+  /** Starts (or restarts) the server; a failure is said once, in a notification and the status. */
+  const start = async (restart: boolean): Promise<void> => {
+    try {
+      if (restart) await c.restart();
+      else await c.start();
+    } catch (e) {
+      await refresh();
+      await notifyFailure(e instanceof Error ? e.message : String(e));
+    }
+  };
 
   // Diagnostics change when the server (re)loads a trace, also on its own (file watcher):
   // refresh when a file gains or loses goblock diagnostics, not on every gopls update.
@@ -83,26 +115,20 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     traceWatcher.onDidCreate(soon),
     traceWatcher.onDidChange(soon),
     traceWatcher.onDidDelete(soon),
-    client.onDidChangeRunning(() => soon()),
+    c.onDidChangeState((s) => {
+      setContext('goblock.server', s.kind);
+      void refresh();
+    }),
     vscode.workspace.onDidChangeConfiguration((e) => {
-      if (e.affectsConfiguration('goblock.server.path') && client?.running) {
-        void vscode.commands.executeCommand('goblock.restartServer');
-      } else if (e.affectsConfiguration('goblock')) soon();
+      // A new server path: start the server again, whether it ran or failed to start.
+      if (e.affectsConfiguration('goblock.server.path') && c.state.kind !== 'idle') void start(true);
+      else if (e.affectsConfiguration('goblock')) soon();
     }),
     { dispose: () => timer && clearTimeout(timer) },
   );
 
-  status.notRunning('Open a Go file in a workspace with a trace, or run goblock: Load Trace…');
-  if (shouldAutoStart(await workspaceFacts())) {
-    try {
-      await client.start();
-    } catch (e) {
-      const msg = e instanceof Error ? e.message : String(e);
-      output.appendLine(`goblock: could not start the language server: ${msg}`);
-      const choice = await vscode.window.showErrorMessage(`goblock: ${msg}`, 'Open Settings');
-      if (choice) void vscode.commands.executeCommand('workbench.action.openSettings', 'goblock.server.path');
-    }
-  }
+  status.idle();
+  if (shouldAutoStart(await workspaceFacts())) await start(false);
 }
 
 export async function deactivate(): Promise<void> {

@@ -58,6 +58,8 @@ export interface HotLinesResult {
   failures: Failure[];
   totalNs: number;
   totalLabel?: string;
+  /** The categories the server shows (goblock.categories). */
+  categories: string[];
   lines: HotLine[];
   files: HotFile[];
   /** Recorded files not found on this machine. */
@@ -126,6 +128,7 @@ export function parseHotLines(result: unknown): HotLinesResult {
     failures: list(result.failures).filter(isObj).map((f) => ({ path: str(f.path) ?? '?', message: str(f.message) ?? '' })),
     totalNs: num(result.totalNs) ?? (num(result.totalMs) ?? 0) * 1e6,
     totalLabel: str(result.totalLabel),
+    categories: strs(result.categories),
     lines,
     files,
     unmapped: list(result.unmapped).filter(isObj).map((u) => ({
@@ -135,6 +138,18 @@ export function parseHotLines(result: unknown): HotLinesResult {
       totalNs: (num(u.totalMs) ?? 0) * 1e6,
     })),
   };
+}
+
+/** What `goblock report` shows by default: every category but `sched` (docs/report.md). */
+export const REPORT_CATEGORIES = ['sync', 'net', 'syscall', 'sleep', 'gc', 'other'];
+
+/**
+ * The categories `goblock report` shows by default and the editor does not (with the editors'
+ * default: sleep, gc, other): why the report's total is larger on the same trace.
+ */
+export function hiddenCategories(shown: string[]): string[] {
+  if (shown.length === 0) return [];
+  return REPORT_CATEGORIES.filter((c) => !shown.includes(c));
 }
 
 /** The failures of goblock.loadTrace / reload / clear results ({loaded, failures, summary}). */

@@ -57,5 +57,9 @@ export function resolveServer(
   if (env.isExecutable(bundled)) return { command: bundled, args: ['lsp'], source: 'bundled' };
   const onPath = which(exe, env);
   if (onPath) return { command: onPath, args: ['lsp'], source: 'path' };
-  return `no goblock binary: set goblock.server.path, or put goblock on PATH (looked in ${path.dirname(bundled)} and PATH)`;
+  return (
+    'no goblock server binary: this goblock extension has none built in and goblock is not on PATH. ' +
+    'Install the goblock .vsix built for your platform (it ships the binary), or set goblock.server.path ' +
+    "to a goblock binary (`cargo build --release` in goblock's repository builds target/release/goblock)."
+  );
 }

@@ -5,7 +5,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
 import { EXCLUDE_GLOB } from './activation';
-import { HotLinesResult } from './hotLines';
+import { hiddenCategories, HotLinesResult } from './hotLines';
 import { describeTraces, goVersionFromHeader, staleness, TraceFacts } from './traceInfo';
 
 async function readFacts(p: string, goVersion: string | undefined): Promise<TraceFacts | undefined> {
@@ -53,13 +53,43 @@ export class TraceStatus implements vscode.Disposable {
     this.item.busy = b;
   }
 
-  notRunning(why: string): void {
+  private show(text: string, detail: string, severity: vscode.LanguageStatusSeverity, command?: vscode.Command): void {
     this.traces = [];
     this.item.busy = false;
-    this.item.text = 'goblock: not running';
-    this.item.detail = why;
-    this.item.severity = vscode.LanguageStatusSeverity.Warning;
-    this.item.command = { title: 'Restart', command: 'goblock.restartServer' };
+    this.item.text = text;
+    this.item.detail = detail;
+    this.item.severity = severity;
+    this.item.command = command;
+    this.item.name = text;
+  }
+
+  /** The server was not started: this workspace has no trace file (or no Go). */
+  idle(): void {
+    this.show('goblock', 'starts in a Go workspace with a trace file', vscode.LanguageStatusSeverity.Information, {
+      title: 'Load Trace…',
+      command: 'goblock.loadTraceFile',
+    });
+  }
+
+  starting(): void {
+    this.show('goblock: starting', 'starting goblock lsp', vscode.LanguageStatusSeverity.Information);
+    this.item.busy = true;
+  }
+
+  /** The server stopped after running (it crashed, or was stopped). */
+  stopped(): void {
+    this.show('goblock: stopped', 'the language server stopped (see the goblock output)', vscode.LanguageStatusSeverity.Error, {
+      title: 'Restart',
+      command: 'goblock.restartServer',
+    });
+  }
+
+  /** The server could not start: why, and where to fix it. */
+  failed(message: string): void {
+    this.show('goblock: no server', message, vscode.LanguageStatusSeverity.Error, {
+      title: 'Open Settings',
+      command: 'goblock.openServerSettings',
+    });
   }
 
   /** Shows the server's state (the goblock.hotLines result). */
@@ -73,6 +103,8 @@ export class TraceStatus implements vscode.Disposable {
     this.traces = facts;
     this.item.busy = r.loading;
     let detail = d.detail;
+    const hidden = hiddenCategories(r.categories);
+    if (facts.length > 0 && hidden.length > 0) detail += ` · not shown: ${hidden.join(', ')}`;
     if (r.unmapped.length > 0) detail += ` · ${r.unmapped.length} file${r.unmapped.length === 1 ? '' : 's'} not found`;
     if (r.failures.length > 0) {
       this.item.text = `goblock: ${r.failures.length} trace${r.failures.length === 1 ? '' : 's'} failed`;

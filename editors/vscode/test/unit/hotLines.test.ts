@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
-  groupByFile, loadFailures, parseHotLines, quickPickRows, uriBasename, visibleLines,
+  groupByFile, hiddenCategories, loadFailures, parseHotLines, quickPickRows, uriBasename, visibleLines,
 } from '../../src/hotLines';
 
 const A = 'file:///ws/main.go';
@@ -69,7 +69,8 @@ test('a wrong shape is an error naming the entry', () => {
 test('an empty state parses', () => {
   const r = parseHotLines({ loading: true, lines: [] });
   assert.deepEqual(r, {
-    loading: true, traces: [], failures: [], totalNs: 0, totalLabel: undefined, lines: [], files: [], unmapped: [],
+    loading: true, traces: [], failures: [], totalNs: 0, totalLabel: undefined, categories: [], lines: [], files: [],
+    unmapped: [],
   });
 });
 
@@ -107,4 +108,11 @@ test('quick-pick rows are hottest first with 1-based lines', () => {
 test('uriBasename decodes', () => {
   assert.equal(uriBasename('file:///a/b%20c/x%2By.go'), 'x+y.go');
   assert.equal(uriBasename('file:///a/main.go?x=1'), 'main.go');
+});
+
+test('the categories the report shows and the editor does not', () => {
+  assert.deepEqual(parseHotLines(result).categories, ['sync', 'net', 'syscall']);
+  assert.deepEqual(hiddenCategories(['sync', 'net', 'syscall']), ['sleep', 'gc', 'other']);
+  assert.deepEqual(hiddenCategories(['sync', 'net', 'syscall', 'sleep', 'gc', 'other', 'sched']), []);
+  assert.deepEqual(hiddenCategories([]), [], 'an older server that sends none: say nothing');
 });

@@ -41,3 +41,26 @@ test('the bundle entry point is dist/extension.js and only it ships', () => {
   const ignore = fs.readFileSync(path.join(root, '.vscodeignore'), 'utf8');
   assert.match(ignore, /^!dist\/extension\.js$/m);
 });
+
+/** The lowest Node major a range like ">=22.0.0", ">= 20" or "^18.0.0" allows; undefined for others. */
+function lowestMajor(range: string): number | undefined {
+  const m = /^\s*(?:>=|\^)\s*v?(\d+)/.exec(range);
+  return m && !range.includes('||') ? Number(m[1]) : undefined;
+}
+
+test('devEngines states the Node the dependencies really need', () => {
+  const want = Number(/\d+/.exec(manifest.devEngines.runtime.version)?.[0]);
+  assert.equal(manifest.devEngines.runtime.name, 'node');
+  const lock = JSON.parse(fs.readFileSync(path.join(root, 'package-lock.json'), 'utf8'));
+  let need = 21; // `node --test` with a glob (the unit tests) needs Node 21+.
+  let who = 'node --test "out/test/unit/*.test.js"';
+  for (const [name, p] of Object.entries<{ engines?: { node?: string } }>(lock.packages)) {
+    const min = p.engines?.node ? lowestMajor(p.engines.node) : undefined;
+    if (min !== undefined && min > need) {
+      need = min;
+      who = `${name.replace(/^node_modules\//, '')} (${p.engines?.node})`;
+    }
+  }
+  assert.ok(want >= need, `devEngines says Node ${want}+, but ${who} needs Node ${need}+`);
+  assert.equal(want, need, `devEngines says Node ${want}+; the dependencies need only ${need}+ (${who})`);
+});

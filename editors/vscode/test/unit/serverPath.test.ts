@@ -39,7 +39,12 @@ test('default: the bundled binary, then PATH, then an error', () => {
   assert.equal((resolveServer('', '/ext', ctx, env(['/ext/bin/goblock', '/usr/bin/goblock'])) as { source: string }).source, 'bundled');
   const onPath = resolveServer(undefined, '/ext', ctx, env(['/usr/bin/goblock']));
   assert.deepEqual(onPath, { command: '/usr/bin/goblock', args: ['lsp'], source: 'path' });
-  assert.match(resolveServer('  ', '/ext', ctx, env([])) as string, /no goblock binary/);
+  const none = resolveServer('  ', '/ext', ctx, env([])) as string;
+  assert.match(none, /no goblock server binary/);
+  // The message says how to fix it: the platform .vsix, the setting, or where to build one.
+  assert.match(none, /\.vsix built for your platform/);
+  assert.match(none, /goblock\.server\.path/);
+  assert.match(none, /cargo build --release/);
 });
 
 test('which takes the first PATH entry that has it', () => {
