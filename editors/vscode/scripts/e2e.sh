@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # e2e.sh: end-to-end test of the extension in a real VS Code (code-server 4.139.1, driven by
 # Playwright through Debian's Chromium), offline. Installs what it needs once (cached under
-# $GOBLOCK_CACHE, default ~/.cache/goblock-e2e), builds the .vsix, opens a fixture workspace
-# (testdata/programs/blocking + a Go 1.26 trace) with goblock.server.path set to the built
-# binary, runs the checks in test/e2e/e2e.ts, saves a screenshot, prints "N passed, N failed"
-# and exits non-zero when a check failed.
-#   GOBLOCK_BIN   the goblock binary (default: target/release/goblock, else target/debug/goblock)
+# $GOBLOCK_CACHE, default ~/.cache/goblock-e2e), builds the platform .vsix with the goblock
+# binary inside (scripts/package.sh), installs it with --install-extension, opens a fixture
+# workspace (testdata/programs/blocking + a Go 1.26 trace) without any goblock.server.path,
+# runs the checks in test/e2e/e2e.ts, saves a screenshot, prints "N passed, N failed" and
+# exits non-zero when a check failed.
+#   GOBLOCK_BIN   the goblock binary to ship in the .vsix (default: target/release/goblock,
+#                 else target/debug/goblock; the e2e of editors/test.sh ships the debug build)
 #   E2E_SCREENSHOT where to write the PNG (default: editors/screenshots/vscode.png at the repo root)
 #   E2E_PORT      code-server port on 127.0.0.1 (default 8765)
 set -euo pipefail
@@ -33,13 +35,15 @@ fi
 BIN=$(cd "$(dirname "$BIN")" && pwd)/$(basename "$BIN")
 log "server: $BIN"
 
-# The extension: dependencies (only when the lock file changed), bundle, .vsix, e2e script.
-# E2E_NO_BUILD=1: use the goblock.vsix and out/ that editors/test.sh just built.
+# The extension: dependencies (only when the lock file changed), the e2e script, and the
+# platform .vsix with $BIN inside. E2E_NO_BUILD=1: use the out/ that editors/test.sh just built.
 if [ "${E2E_NO_BUILD:-0}" != 1 ]; then
   "$HERE/npm-ci.sh"
-  (cd "$EXT" && npm run -s package >/dev/null && npx tsc -p . >/dev/null)
+  (cd "$EXT" && npx tsc -p . >/dev/null)
 fi
-log "extension $(cd "$EXT" && ls -s --block-size=K goblock.vsix)"
+VSIX=$(GOBLOCK_BIN=$BIN "$HERE/package.sh" 2>"$EXT/package.log") || { cat "$EXT/package.log" >&2; exit 1; }
+rm -f "$EXT/package.log"
+log "extension $(ls -s --block-size=K "$VSIX")"
 
 # A fresh run dir: fixture workspace, user data, extensions, code-server config.
 RUN=$(mktemp -d "${TMPDIR:-/tmp}/goblock-e2e.XXXXXX")
@@ -49,8 +53,9 @@ mkdir -p "$WS/.vscode" "$RUN/ud/User" "$RUN/exts"
 # minShare/hottest below the defaults (0.01/10) so that every site of this small program gets
 # an Information diagnostic; main.go:109 (0.9 % of the blocking) then proves the settings
 # reached the server.
+# No goblock.server.path: the extension runs the binary inside the .vsix.
 cat > "$WS/.vscode/settings.json" <<JSON
-{ "goblock.server.path": "$BIN", "goblock.trace.server": "messages",
+{ "goblock.trace.server": "messages",
   "goblock.diagnostics.minShare": 0.005, "goblock.diagnostics.hottest": 25 }
 JSON
 cat > "$RUN/ud/User/settings.json" <<'JSON'
@@ -64,7 +69,7 @@ JSON
 printf 'bind-addr: 127.0.0.1:%s\nauth: none\ncert: false\n' "$PORT" > "$RUN/cs-config.yaml"
 export XDG_CONFIG_HOME=$RUN/xdg/config XDG_DATA_HOME=$RUN/xdg/data XDG_CACHE_HOME=$RUN/xdg/cache
 CS=("$CODE_SERVER" --config "$RUN/cs-config.yaml" --user-data-dir "$RUN/ud" --extensions-dir "$RUN/exts")
-"${CS[@]}" --install-extension "$EXT/goblock.vsix" >"$RUN/install.log" 2>&1 || { cat "$RUN/install.log" >&2; exit 1; }
+"${CS[@]}" --install-extension "$VSIX" >"$RUN/install.log" 2>&1 || { cat "$RUN/install.log" >&2; exit 1; }
 
 "${CS[@]}" --disable-telemetry --disable-update-check --disable-workspace-trust \
   --disable-getting-started-override --ignore-last-opened "$WS" >"$RUN/code-server.log" 2>&1 &

@@ -2,7 +2,10 @@
 // what a user sees with the goblock extension on the fixture workspace: the diagnostics
 // (squiggle + Problems entry), an end-of-line inlay hint, the hover's goroutine table, the
 // "Blocking hot spots" tree and quick pick, Clear + Load Trace… (file dialog), the language
-// status item (trace, Go version, stale?) and the inlay-hint toggle. Saves a screenshot.
+// status item (trace, Go version, stale?), the inlay-hint toggle (which leaves the settings file
+// alone), and a wrong goblock.server.path (one notification, the status and the view say it,
+// Open Settings shows the setting, clearing it restarts the server). The extension is the
+// platform .vsix with the binary inside and no goblock.server.path. Saves a screenshot.
 // Prints one line per check and "N passed, N failed"; exit code 1 when a check failed.
 // Environment: E2E_URL, E2E_WORKSPACE, E2E_SCREENSHOT, E2E_ARTIFACTS (set by scripts/e2e.sh).
 import * as fs from 'node:fs';
@@ -77,6 +80,18 @@ async function renderedLine(page: Page, line: number): Promise<string> {
     const rows = [...editor.querySelectorAll('.view-lines .view-line')] as HTMLElement[];
     return rows.find((r) => r.style.top === top)?.textContent ?? '';
   }, line);
+}
+
+/** Files under `dir` whose name matches `re` (recursive; none when `dir` is missing). */
+function findFiles(dir: string, re: RegExp): string[] {
+  if (!fs.existsSync(dir)) return [];
+  const out: string[] = [];
+  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) out.push(...findFiles(p, re));
+    else if (re.test(e.name)) out.push(p);
+  }
+  return out;
 }
 
 /** Opens the language status hover until its text satisfies `ok` (30 s); returns its goblock part. */
@@ -280,17 +295,89 @@ async function main(): Promise<void> {
       return languageStatusUntil(page, (t) => /stale\?/.test(t));
     });
 
-    await check('Toggle Inlay Hints hides the hint', async () => {
-      await runCommand(page, 'goblock: Toggle Inlay Hints');
-      const source = fs.readFileSync(path.join(env('E2E_WORKSPACE'), main.file), 'utf8').split('\n')[main.line - 1];
+    const settingsFile = path.join(env('E2E_WORKSPACE'), '.vscode', 'settings.json');
+    const settingsBefore = fs.readFileSync(settingsFile, 'utf8');
+    const source = fs.readFileSync(path.join(env('E2E_WORKSPACE'), main.file), 'utf8').split('\n')[main.line - 1];
+    const lineShows = async (hint: boolean): Promise<void> => {
       const deadline = Date.now() + 20_000;
       for (;;) {
         const text = (await renderedLine(page, main.line)).replace(/\u00a0/g, ' ');
-        if (text.trim() === source.replace(/\t/g, '    ').trim()) break;
-        if (Date.now() > deadline) throw new Error(`still "${text}"`);
+        const bare = text.trim() === source.replace(/\t/g, '    ').trim();
+        if (bare !== hint && text !== '') return;
+        if (Date.now() > deadline) throw new Error(`line ${main.line} ${hint ? 'shows no hint' : 'still shows'}: "${text}"`);
         await page.waitForTimeout(500);
       }
+    };
+
+    await check('the server is the binary inside the .vsix (no goblock.server.path)', async () => {
+      if (/goblock\.server\.path/.test(settingsBefore)) throw new Error(`settings set the path: ${settingsBefore}`);
+      const logs = findFiles(path.join(ARTIFACTS, 'ud', 'logs'), /goblock\.log$/);
+      const started = logs.map((f) => fs.readFileSync(f, 'utf8')).join('\n').match(/goblock: starting (\S+) lsp \((\w+)\)/);
+      if (!started) throw new Error(`no "goblock: starting" line in ${logs.join(', ') || 'the goblock output log'}`);
+      if (started[2] !== 'bundled' || !started[1].includes(`${path.sep}bin${path.sep}goblock`)) {
+        throw new Error(`started ${started[1]} (${started[2]})`);
+      }
+      return started[1];
+    });
+
+    await check('Toggle Inlay Hints hides and shows the hint, and writes no settings file', async () => {
+      await openFileAt(page, main.file, main.line);
+      await lineShows(true);
       await runCommand(page, 'goblock: Toggle Inlay Hints');
+      await lineShows(false);
+      const after = fs.readFileSync(settingsFile, 'utf8');
+      if (after !== settingsBefore) throw new Error(`.vscode/settings.json changed:\n${after}`);
+      await runCommand(page, 'goblock: Toggle Inlay Hints');
+      await lineShows(true);
+      if (fs.readFileSync(settingsFile, 'utf8') !== settingsBefore) throw new Error('.vscode/settings.json changed');
+      return '.vscode/settings.json unchanged';
+    });
+
+    await check('a wrong goblock.server.path: one notification, status and view say it, Open Settings shows it', async () => {
+      const missing = path.join(ARTIFACTS, 'no-such-goblock');
+      const withPath = JSON.parse(settingsBefore);
+      withPath['goblock.server.path'] = missing;
+      fs.writeFileSync(settingsFile, JSON.stringify(withPath, null, 2));
+      const toast = page.locator('.notifications-toasts .notification-toast', { hasText: 'goblock.server.path' });
+      await toast.first().waitFor({ timeout: 60_000 });
+      await page.waitForTimeout(2000);
+      const toasts = await page.locator('.notifications-toasts .notification-toast', { hasText: 'goblock' }).count();
+      if (toasts !== 1) throw new Error(`${toasts} goblock notifications`);
+      const message = (await toast.first().innerText()).replace(/\s+/g, ' ');
+      // Its button first: a toast hides once the window is used. Away from the status bar,
+      // whose hover would cover the button.
+      await page.mouse.move(700, 300);
+      await page.waitForTimeout(500);
+      await toast.first().locator('.monaco-button', { hasText: 'Open Settings' }).first().click({ timeout: 15_000 });
+      const editor = page.locator('.settings-editor');
+      await editor.waitFor({ timeout: 30_000 });
+      const deadline = Date.now() + 20_000;
+      for (;;) {
+        const text = (await editor.innerText()).replace(/\s+/g, ' ');
+        if (/Server: Path/.test(text) && !/No Settings Found/.test(text)) break;
+        if (Date.now() > deadline) throw new Error(`settings editor: "${text.slice(0, 200)}"`);
+        await page.waitForTimeout(500);
+      }
+      const tab = (await editor.locator('.settings-tabs-widget .action-item.checked, .settings-tabs-widget .action-label.checked')
+        .first().innerText().catch(() => '?')).replace(/\s+/g, ' ');
+      await page.keyboard.press('Control+W');
+      await openFileAt(page, main.file, main.line);
+      const status = await languageStatusUntil(page, (t) => /no server/.test(t));
+      if (/not running/.test(status)) throw new Error(`status: ${status}`);
+      await runCommand(page, 'goblock: Focus on Blocking hot spots View');
+      const welcome = page.locator('.pane', { has: page.locator('.pane-header', { hasText: /Blocking hot spots/i }) })
+        .locator('.welcome-view-content');
+      await welcome.waitFor({ timeout: 15_000 });
+      const says = (await welcome.innerText()).replace(/\s+/g, ' ');
+      if (!/could not start/.test(says) || /No blocking recorded/.test(says)) throw new Error(`view: "${says}"`);
+      return `"${message.slice(0, 90)}…"; settings tab "${tab}"`;
+    });
+
+    await check('clearing goblock.server.path starts the shipped server again', async () => {
+      fs.writeFileSync(settingsFile, settingsBefore);
+      await openFileAt(page, main.file, main.line);
+      await page.locator('.editor-instance .monaco-editor [class*="squiggly-"]').first().waitFor({ timeout: 60_000 });
+      return languageStatusUntil(page, (t) => /blocking\.trace/.test(t) && !/no server/.test(t));
     });
   } finally {
     if (failed > 0) {
