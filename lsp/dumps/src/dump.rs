@@ -1,0 +1,763 @@
+//! The goroutine dump parser: text written by `runtime.Stack(buf, true)`,
+//! `/debug/pprof/goroutine?debug=2`, an unrecovered panic, `fatal error:`
+//! (deadlock), SIGQUIT and `go test -timeout`, Go 1.11–1.27
+//! (`runtime/traceback.go`).
+//!
+//! Streams over the bytes (a memory map) line by line and hands each
+//! complete goroutine to a [`DumpSink`]; only the current goroutine's frames
+//! and the ids of the current snapshot are held. Accepts `\r\n`, text
+//! before, between and after the goroutines (the panic message, register
+//! dumps, `exit status 2`, `FAIL pkg`, log lines written in between), and
+//! several dumps in one file: each is a snapshot (a new one starts at a
+//! `panic:`/`fatal error:`/`SIGQUIT:` line after goroutines, or when a
+//! goroutine id repeats).
+//!
+//! Frames are borrowed from the input: innermost first, with file and line
+//! as printed (the call line for non-leaf frames). `created by` is kept
+//! apart; ancestor stacks (`[originating from goroutine N]:`) and cgo
+//! frames without a symbolizer (`non-Go function`) are skipped. A goroutine
+//! the input ends inside (a cut file: `runtime.Stack`'s buffer, debug=2's
+//! 64 MiB limit, a truncated copy) is dropped with a warning: its outer
+//! frames, where the user code is, are missing.
+//!
+//! Does not attribute, group or symbolize anything (that is
+//! goblock-analysis), and does not read goroutine *profiles* (`profile_text.rs`, `pprof.rs`).
+
+use std::ops::ControlFlow;
+
+use goblock_trace::Category;
+use rustc_hash::FxHashSet;
+
+use crate::error::{DumpError, Warning};
+use crate::header::{self, Header};
+use crate::reasons;
+
+/// One frame of a goroutine's stack, as printed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DumpFrame<'a> {
+    /// Function, without its arguments (`main.(*T).M`, `main.F.func1`,
+    /// `main.G[...]`; `panic` for `runtime.gopanic`).
+    pub func: &'a str,
+    /// File as recorded (absolute build path, `-trimpath` form, Windows path).
+    pub file: &'a str,
+    /// 1-based line.
+    pub line: u32,
+    /// `+0x…`: PC offset from the function entry (absent on inlined frames).
+    pub pc_offset: Option<u64>,
+}
+
+/// One goroutine of a dump: strings borrowed from the input (`'a`), the
+/// frames from the parser's buffer (`'g`, valid during the sink call).
+#[derive(Clone, Debug)]
+pub struct Goroutine<'g, 'a> {
+    /// Goroutine id.
+    pub id: u64,
+    /// Status or wait reason as printed.
+    pub status: &'a str,
+    /// goblock's category of the status.
+    pub category: Category,
+    /// Can never be woken (`select (no cases)`, nil channel).
+    pub forever: bool,
+    /// `N minutes` (lower bound), when printed.
+    pub minutes: Option<u32>,
+    /// Locked to its OS thread.
+    pub locked: bool,
+    /// pprof labels as printed (1.26 `"k": "v"`, 1.27 `k: v`).
+    pub labels: Option<&'a str>,
+    /// The stack, innermost frame first.
+    pub frames: &'g [DumpFrame<'a>],
+    /// `created by F [in goroutine N]` and its position.
+    pub created_by: Option<DumpFrame<'a>>,
+    /// The parent goroutine (`in goroutine N`, Go 1.21+).
+    pub parent: Option<u64>,
+    /// Frames were elided (`...additional frames elided...`, `...N frames elided...`).
+    pub elided: bool,
+    /// `goroutine running on other thread; stack unavailable`.
+    pub stack_unavailable: bool,
+    /// Snapshot (dump) index in the file, from 0.
+    pub snapshot: u32,
+    /// Byte offset of the header line.
+    pub offset: u64,
+}
+
+/// One dump in the file.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Snapshot {
+    /// Byte offset where it starts (its message, or its first goroutine).
+    pub offset: u64,
+    /// `panic: …` (with its continuation lines), `fatal error: …` or
+    /// `SIGQUIT: quit`, when the dump has one.
+    pub message: Option<String>,
+    /// `fatal error: all goroutines are asleep - deadlock!`.
+    pub deadlock: bool,
+    /// Goroutines in it.
+    pub goroutines: u64,
+}
+
+/// What the parser learned about the file.
+#[derive(Clone, Debug, Default)]
+pub struct DumpSummary {
+    /// Input size.
+    pub bytes: u64,
+    /// Goroutines handed to the sink.
+    pub goroutines: u64,
+    /// The dumps of the file, in order.
+    pub snapshots: Vec<Snapshot>,
+    /// Lines that are neither part of a goroutine nor a known message
+    /// (log lines, register dumps, test output).
+    pub other_lines: u64,
+    /// Non-fatal problems (truncation, lines inside a goroutine that are no frame).
+    pub warnings: Vec<Warning>,
+}
+
+/// Receives goroutines as they are parsed.
+pub trait DumpSink<'a> {
+    /// A complete goroutine.
+    fn goroutine(&mut self, g: &Goroutine<'_, 'a>);
+
+    /// Progress: `done` of `total` bytes. `Break` cancels ([`DumpError::Cancelled`]).
+    fn progress(&mut self, _done: u64, _total: u64) -> ControlFlow<()> {
+        ControlFlow::Continue(())
+    }
+}
+
+impl<'a, F: FnMut(&Goroutine<'_, 'a>)> DumpSink<'a> for F {
+    fn goroutine(&mut self, g: &Goroutine<'_, 'a>) {
+        self(g)
+    }
+}
+
+/// How often progress is reported.
+const PROGRESS_EVERY: usize = 4 << 20;
+/// Warnings about stray lines inside goroutines: the first few are listed.
+const MAX_LINE_WARNINGS: usize = 5;
+
+struct Current<'a> {
+    header: Header<'a>,
+    offset: u64,
+    frames: Vec<DumpFrame<'a>>,
+    created_by: Option<DumpFrame<'a>>,
+    parent: Option<u64>,
+    elided: bool,
+    unavailable: bool,
+    /// Inside `[originating from goroutine N]:` (frames not ours).
+    ancestors: bool,
+    /// A function line waiting for its `\tfile:line` line: (text, offset, is `created by`).
+    pending: Option<(&'a str, u64, bool)>,
+}
+
+struct Parser<'a, 's> {
+    sink: &'s mut dyn DumpSink<'a>,
+    sum: DumpSummary,
+    ids: FxHashSet<u64>,
+    cur: Option<Current<'a>>,
+    /// Collecting a message (`panic:` …) before goroutines.
+    message: Option<String>,
+    message_open: bool,
+    stray: usize,
+    frames_buf: Vec<DumpFrame<'a>>,
+}
+
+/// Parses a whole dump file, handing every complete goroutine to `sink`.
+///
+/// Errors only when nothing in the input is a goroutine dump (the message
+/// says what it looks like) or when cancelled; problems inside a dump are
+/// warnings in the summary.
+pub fn parse<'a>(bytes: &'a [u8], sink: &mut dyn DumpSink<'a>) -> Result<DumpSummary, DumpError> {
+    let mut p = Parser {
+        sink,
+        sum: DumpSummary {
+            bytes: bytes.len() as u64,
+            snapshots: vec![Snapshot::default()],
+            ..Default::default()
+        },
+        ids: FxHashSet::default(),
+        cur: None,
+        message: None,
+        message_open: false,
+        stray: 0,
+        frames_buf: Vec::new(),
+    };
+    let total = bytes.len() as u64;
+    let mut pos = 0usize;
+    let mut next_progress = PROGRESS_EVERY;
+    while pos < bytes.len() {
+        let (line, next, complete) = match memchr::memchr(b'\n', &bytes[pos..]) {
+            Some(i) => (&bytes[pos..pos + i], pos + i + 1, true),
+            None => (&bytes[pos..], bytes.len(), false),
+        };
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        if !complete {
+            // Cut mid-line: whatever this line belongs to is incomplete.
+            p.end_of_input(pos as u64, true);
+            pos = next;
+            break;
+        }
+        match std::str::from_utf8(line) {
+            Ok(s) => p.line(s, pos as u64),
+            Err(_) => p.binary_line(pos as u64),
+        }
+        pos = next;
+        if pos >= next_progress {
+            next_progress = pos + PROGRESS_EVERY;
+            if p.sink.progress(pos as u64, total).is_break() {
+                return Err(DumpError::Cancelled);
+            }
+        }
+    }
+    if p.cur.is_some() {
+        p.end_of_input(pos as u64, false);
+    }
+    let _ = p.sink.progress(total, total);
+    p.finish_message();
+    if p.sum.goroutines == 0 && p.sum.snapshots.iter().all(|s| s.goroutines == 0) {
+        return Err(DumpError::NoGoroutines {
+            looks_like: crate::sniff::describe(bytes),
+        });
+    }
+    p.sum.snapshots.retain(|s| s.goroutines > 0);
+    Ok(p.sum)
+}
+
+impl<'a> Parser<'a, '_> {
+    fn line(&mut self, s: &'a str, offset: u64) {
+        if s.starts_with("goroutine ")
+            && let Some(h) = header::parse(s)
+        {
+            self.end_goroutine(offset, false);
+            self.finish_message();
+            if !self.ids.insert(h.id) {
+                // The same goroutine again: another dump follows.
+                self.new_snapshot(offset, None);
+                self.ids.insert(h.id);
+            }
+            self.cur = Some(Current {
+                header: h,
+                offset,
+                frames: std::mem::take(&mut self.frames_buf),
+                created_by: None,
+                parent: None,
+                elided: false,
+                unavailable: false,
+                ancestors: false,
+                pending: None,
+            });
+            return;
+        }
+        if self.cur.is_some() {
+            self.goroutine_line(s, offset);
+        } else {
+            self.outside_line(s, offset);
+        }
+    }
+
+    fn goroutine_line(&mut self, s: &'a str, offset: u64) {
+        let Some(cur) = self.cur.as_mut() else { return };
+        if s.is_empty() {
+            self.end_goroutine(offset, false);
+            return;
+        }
+        if let Some(file_line) = s.strip_prefix('\t') {
+            if let Some((func, foff, created)) = cur.pending.take() {
+                match parse_file_line(file_line) {
+                    Some((file, line, pc_offset)) => {
+                        let f = DumpFrame {
+                            func,
+                            file,
+                            line,
+                            pc_offset,
+                        };
+                        if created {
+                            if !cur.ancestors {
+                                cur.created_by = Some(f);
+                            }
+                        } else if !cur.ancestors && !file.is_empty() {
+                            cur.frames.push(f);
+                        }
+                    }
+                    None => self.stray(foff, "a function line whose position line is unreadable"),
+                }
+                return;
+            }
+            if file_line == "goroutine running on other thread; stack unavailable" {
+                cur.unavailable = true;
+                return;
+            }
+            self.stray(
+                offset,
+                "a tab-indented line with no function line before it",
+            );
+            return;
+        }
+        if let Some((func, poff, _)) = cur.pending.take() {
+            // The previous line was not a frame (no position line after it).
+            let _ = func;
+            self.stray(poff, "a line inside a goroutine that is no frame");
+        }
+        let Some(cur) = self.cur.as_mut() else { return };
+        if let Some(rest) = s.strip_prefix("created by ") {
+            let (func, parent) = match rest.split_once(" in goroutine ") {
+                Some((f, n)) => (f, n.parse().ok()),
+                None => (rest, None),
+            };
+            if !cur.ancestors {
+                cur.parent = parent;
+            }
+            cur.pending = Some((func, offset, true));
+            return;
+        }
+        if s.starts_with("...") && s.ends_with("elided...") {
+            if !cur.ancestors {
+                cur.elided = true;
+            }
+            return;
+        }
+        if s.starts_with("[originating from goroutine ") {
+            cur.ancestors = true;
+            return;
+        }
+        if s.starts_with("non-Go function") {
+            // An unsymbolized cgo frame: a `\tpc=0x…` line may follow.
+            cur.pending = Some(("", offset, false));
+            return;
+        }
+        if is_message_start(s) {
+            // A new dump begins right after the last goroutine.
+            self.end_goroutine(offset, false);
+            self.outside_line(s, offset);
+            return;
+        }
+        cur.pending = Some((func_name(s), offset, false));
+    }
+
+    fn outside_line(&mut self, s: &str, offset: u64) {
+        if is_message_start(s) {
+            self.finish_message();
+            if self
+                .sum
+                .snapshots
+                .last()
+                .is_some_and(|x| x.goroutines > 0 || x.message.is_some())
+            {
+                self.new_snapshot(offset, None);
+            } else if let Some(last) = self.sum.snapshots.last_mut() {
+                last.offset = offset;
+            }
+            self.message = Some(s.to_owned());
+            self.message_open = true;
+            return;
+        }
+        if self.message_open {
+            // Continuation of a multi-line panic value (`\t`-indented),
+            // chained panics, the signal line, the running-tests list.
+            if !s.is_empty()
+                && (s.starts_with('\t')
+                    || s.starts_with("panic: ")
+                    || s.starts_with("[signal ")
+                    || s.starts_with("PC=")
+                    || s == "running tests:")
+            {
+                if let Some(m) = self.message.as_mut() {
+                    m.push('\n');
+                    m.push_str(s);
+                }
+                return;
+            }
+            self.message_open = false;
+        }
+        if !s.is_empty() {
+            self.sum.other_lines += 1;
+        }
+    }
+
+    fn binary_line(&mut self, offset: u64) {
+        if self.cur.is_some() {
+            if let Some(cur) = self.cur.as_mut() {
+                cur.pending = None;
+            }
+            self.stray(offset, "a line that is not UTF-8 text inside a goroutine");
+        } else {
+            self.sum.other_lines += 1;
+        }
+    }
+
+    fn stray(&mut self, offset: u64, what: &str) {
+        self.stray += 1;
+        if self.stray <= MAX_LINE_WARNINGS {
+            self.sum.warnings.push(Warning {
+                offset,
+                message: format!("{what}; skipped"),
+            });
+        } else if self.stray == MAX_LINE_WARNINGS + 1 {
+            self.sum.warnings.push(Warning {
+                offset,
+                message: "more such lines skipped (not listed)".into(),
+            });
+        }
+    }
+
+    fn new_snapshot(&mut self, offset: u64, message: Option<String>) {
+        self.ids.clear();
+        self.sum.snapshots.push(Snapshot {
+            offset,
+            message,
+            ..Default::default()
+        });
+    }
+
+    fn finish_message(&mut self) {
+        self.message_open = false;
+        if let Some(m) = self.message.take()
+            && let Some(snap) = self.sum.snapshots.last_mut()
+        {
+            snap.deadlock = m.contains("all goroutines are asleep - deadlock!");
+            snap.message = Some(m);
+        }
+    }
+
+    /// Ends the current goroutine (complete) and hands it to the sink.
+    fn end_goroutine(&mut self, offset: u64, _cut: bool) {
+        let Some(mut cur) = self.cur.take() else {
+            return;
+        };
+        if cur.pending.take().is_some() {
+            self.stray(offset, "a function line with no position line after it");
+        }
+        let snapshot = self.sum.snapshots.len().saturating_sub(1) as u32;
+        if let Some(s) = self.sum.snapshots.last_mut() {
+            if s.goroutines == 0 && s.message.is_none() {
+                s.offset = cur.offset;
+            }
+            s.goroutines += 1;
+        }
+        self.sum.goroutines += 1;
+        let h = &cur.header;
+        let g = Goroutine {
+            id: h.id,
+            status: h.status,
+            category: reasons::category_of(h.status),
+            forever: reasons::is_forever(h.status),
+            minutes: h.minutes,
+            locked: h.locked,
+            labels: h.labels,
+            frames: &cur.frames,
+            created_by: cur.created_by,
+            parent: cur.parent,
+            elided: cur.elided,
+            stack_unavailable: cur.unavailable,
+            snapshot,
+            offset: cur.offset,
+        };
+        self.sink.goroutine(&g);
+        cur.frames.clear();
+        self.frames_buf = cur.frames;
+    }
+
+    /// The input ends while a goroutine is open. `cut`: mid-line.
+    fn end_of_input(&mut self, offset: u64, cut: bool) {
+        // A last function line with no position line: a frame cut off, or
+        // trailing text (`exit status 2`) after a complete goroutine.
+        let incomplete = cut
+            || self.cur.as_ref().is_some_and(|c| {
+                c.pending
+                    .is_some_and(|(f, _, created)| created || looks_like_frame(f))
+            });
+        if !incomplete {
+            self.end_goroutine(offset, false);
+            return;
+        }
+        match self.cur.take() {
+            Some(cur) => {
+                let kept = self.sum.goroutines;
+                self.sum.warnings.push(Warning {
+                    offset: cur.offset,
+                    message: format!(
+                        "the dump is cut inside goroutine {} (truncated file?): it is left out; the {} complete goroutine{} before it are kept",
+                        cur.header.id,
+                        kept,
+                        if kept == 1 { "" } else { "s" }
+                    ),
+                });
+                self.frames_buf = cur.frames;
+            }
+            None => {
+                if cut {
+                    self.sum.other_lines += 1;
+                }
+            }
+        }
+    }
+}
+
+/// Whether a function line (arguments stripped or not) looks like a Go
+/// frame: a qualified name, no spaces outside brackets.
+fn looks_like_frame(func: &str) -> bool {
+    !func.is_empty() && func.contains('.') && !func.split('[').next().unwrap_or("").contains(' ')
+}
+
+/// Lines that start a dump's message: a panic, a fatal error, a signal.
+fn is_message_start(s: &str) -> bool {
+    s.starts_with("panic: ")
+        || s.starts_with("fatal error: ")
+        || (s.starts_with("SIG")
+            && s.find(": ").is_some_and(|i| {
+                s[3..i]
+                    .bytes()
+                    .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+            }))
+}
+
+/// `main.(*T).M(0x1, {0x2?, 0x3})` → `main.(*T).M`; a name without
+/// arguments (a symbolized cgo frame) is kept whole.
+pub(crate) fn func_name(s: &str) -> &str {
+    if s.ends_with(')')
+        && let Some(i) = s.rfind('(')
+        && i > 0
+    {
+        return &s[..i];
+    }
+    s
+}
+
+/// `/x/y.go:12 +0x1b fp=0x… sp=0x… pc=0x…` → (`/x/y.go`, 12, Some(0x1b)).
+/// Paths may contain spaces and drive-letter colons (`C:/x/y.go:12`): the
+/// line is split off from the right. A cgo `pc=0x…` alone gives an empty file.
+pub(crate) fn parse_file_line(s: &str) -> Option<(&str, u32, Option<u64>)> {
+    let mut s = s;
+    if let Some(i) = s.find(" fp=0x") {
+        s = &s[..i];
+    }
+    if s.starts_with("pc=0x") {
+        return Some(("", 0, None));
+    }
+    if let Some(i) = s.rfind(" pc=0x") {
+        s = &s[..i];
+    }
+    let mut pc_offset = None;
+    if let Some(i) = s.rfind(" +0x") {
+        pc_offset = u64::from_str_radix(&s[i + 4..], 16).ok();
+        s = &s[..i];
+    }
+    let (file, line) = s.rsplit_once(':')?;
+    let line: u32 = line.parse().ok()?;
+    if file.is_empty() {
+        return None;
+    }
+    Some((file, line, pc_offset))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, PartialEq)]
+    struct G {
+        id: u64,
+        status: String,
+        snapshot: u32,
+        frames: Vec<(String, String, u32)>,
+        created: Option<(String, String, u32)>,
+        parent: Option<u64>,
+        minutes: Option<u32>,
+    }
+
+    fn run(text: &str) -> (Vec<G>, DumpSummary) {
+        let mut out = Vec::new();
+        let sum = parse(text.as_bytes(), &mut |g: &Goroutine<'_, '_>| {
+            out.push(G {
+                id: g.id,
+                status: g.status.into(),
+                snapshot: g.snapshot,
+                frames: g
+                    .frames
+                    .iter()
+                    .map(|f| (f.func.into(), f.file.into(), f.line))
+                    .collect(),
+                created: g.created_by.map(|f| (f.func.into(), f.file.into(), f.line)),
+                parent: g.parent,
+                minutes: g.minutes,
+            })
+        })
+        .unwrap();
+        (out, sum)
+    }
+
+    const GO126_STACK: &str = "goroutine 28 [sync.Mutex.Lock]:
+internal/sync.runtime_SemacquireMutex(0x0?, 0x0?, 0x0?)
+\truntime/sema.go:95 +0x25
+internal/sync.(*Mutex).lockSlow(0x6a1488)
+\tinternal/sync/mutex.go:149 +0x15d
+internal/sync.(*Mutex).Lock(...)
+\tinternal/sync/mutex.go:70
+sync.(*Mutex).Lock(...)
+\tsync/mutex.go:46
+main.main.func4()
+\texample.com/dump/main.go:55 +0x34
+created by main.main in goroutine 1
+\texample.com/dump/main.go:55 +0x191
+
+goroutine 34 [chan receive, 3 minutes, locked to thread]:
+main.main.func10()
+\texample.com/dump/main.go:64 +0x28
+created by main.main in goroutine 1
+\texample.com/dump/main.go:64 +0x286
+";
+
+    #[test]
+    fn go126_runtime_stack() {
+        let (gs, sum) = run(GO126_STACK);
+        assert_eq!(gs.len(), 2);
+        assert_eq!(gs[0].status, "sync.Mutex.Lock");
+        assert_eq!(gs[0].frames.len(), 5);
+        assert_eq!(
+            gs[0].frames[4],
+            (
+                "main.main.func4".into(),
+                "example.com/dump/main.go".into(),
+                55
+            )
+        );
+        assert_eq!(gs[0].frames[3].0, "sync.(*Mutex).Lock");
+        assert_eq!(
+            gs[0].created,
+            Some(("main.main".into(), "example.com/dump/main.go".into(), 55))
+        );
+        assert_eq!(gs[0].parent, Some(1));
+        assert_eq!(gs[1].minutes, Some(3));
+        assert!(sum.warnings.is_empty(), "{:?}", sum.warnings);
+        assert_eq!(sum.snapshots.len(), 1);
+    }
+
+    #[test]
+    fn crlf_panic_message_and_trailing_text() {
+        let text = "panic: boom\n\tsecond line [recovered]\n\ngoroutine 1 [running]:\nmain.main()\n\tC:/Users/me/my project/main.go:87 +0x658\nexit status 2\n"
+            .replace('\n', "\r\n");
+        let (gs, sum) = run(&text);
+        assert_eq!(gs.len(), 1);
+        assert_eq!(
+            gs[0].frames,
+            vec![(
+                "main.main".into(),
+                "C:/Users/me/my project/main.go".into(),
+                87
+            )]
+        );
+        assert_eq!(
+            sum.snapshots[0].message.as_deref(),
+            Some("panic: boom\n\tsecond line [recovered]")
+        );
+        // `exit status 2` came right after the last frame: it is a stray
+        // line, not a frame.
+        assert_eq!(sum.warnings.len(), 1);
+    }
+
+    #[test]
+    fn snapshots_by_repeated_ids_and_messages() {
+        let one = "goroutine 1 [running]:\nmain.main()\n\t/x/main.go:3 +0x1\n\ngoroutine 2 [select]:\nmain.f()\n\t/x/main.go:9 +0x1\n";
+        let text = format!(
+            "{one}{one}fatal error: all goroutines are asleep - deadlock!\n\ngoroutine 1 [chan receive]:\nmain.main()\n\t/x/main.go:4 +0x1\n"
+        );
+        let (gs, sum) = run(&text);
+        assert_eq!(gs.len(), 5);
+        assert_eq!(
+            gs.iter().map(|g| g.snapshot).collect::<Vec<_>>(),
+            vec![0, 0, 1, 1, 2]
+        );
+        assert_eq!(sum.snapshots.len(), 3);
+        assert!(sum.snapshots[2].deadlock);
+        assert!(!sum.snapshots[0].deadlock);
+    }
+
+    #[test]
+    fn truncated_keeps_complete_goroutines() {
+        let cut = &GO126_STACK[..GO126_STACK.len() - 30];
+        let (gs, sum) = run(cut);
+        assert_eq!(gs.len(), 1);
+        assert_eq!(sum.warnings.len(), 1);
+        assert!(
+            sum.warnings[0].message.contains("goroutine 34"),
+            "{:?}",
+            sum.warnings
+        );
+    }
+
+    #[test]
+    fn old_created_by_elided_ancestors_sigquit() {
+        let text = "SIGQUIT: quit
+PC=0x40958c m=0 sigcode=0
+
+goroutine 7 gp=0xc000 m=nil [chan receive]:
+main.main.func2.1()
+\t/src/main.go:40 +0x19 fp=0xc1 sp=0xc2 pc=0xc3
+...additional frames elided...
+created by main.main.func2 in goroutine 6
+\t/src/main.go:40 +0x56
+[originating from goroutine 6]:
+main.main.func2(...)
+\t/src/main.go:41 +0x56
+created by main.main
+\t/src/main.go:39 +0x266
+
+goroutine 6 [syscall]:
+non-Go function at pc=0x7f00
+main._Cfunc_nap()
+\t_cgo_gotypes.go:46 +0x3a
+created by main.main
+\t/src/main.go:30 +0x3a
+
+rax    0x0
+rbx    0x1
+exit status 2
+";
+        let (gs, sum) = run(text);
+        assert_eq!(gs.len(), 2);
+        assert_eq!(gs[0].frames.len(), 1);
+        assert_eq!(gs[0].created.as_ref().unwrap().0, "main.main.func2");
+        assert_eq!(gs[0].parent, Some(6));
+        assert_eq!(gs[1].frames[0].1, "_cgo_gotypes.go");
+        assert_eq!(gs[1].parent, None);
+        assert_eq!(gs[1].created.as_ref().unwrap().2, 30);
+        assert_eq!(
+            sum.snapshots[0].message.as_deref(),
+            Some("SIGQUIT: quit\nPC=0x40958c m=0 sigcode=0")
+        );
+        assert!(sum.other_lines >= 3);
+    }
+
+    #[test]
+    fn log_lines_between_frames_are_skipped() {
+        let text = "goroutine 5 [chan send]:\nmain.a(...)\n\t/m/a.go:3\n2024/01/02 10:00:00 request done (200)\nmain.b(0x1)\n\t/m/a.go:9 +0x10\n\ngoroutine 6 [running]:\nmain.c()\n\t/m/a.go:1 +0x1\n";
+        let (gs, sum) = run(text);
+        assert_eq!(gs[0].frames.len(), 2);
+        assert_eq!(gs.len(), 2);
+        assert_eq!(sum.warnings.len(), 1);
+    }
+
+    #[test]
+    fn not_a_dump() {
+        let e = parse(b"hello\nworld\n", &mut |_: &Goroutine<'_, '_>| {}).unwrap_err();
+        assert!(e.to_string().contains("no goroutine"), "{e}");
+        let e = parse(&[0u8, 159, 146, 150, 1, 2], &mut |_: &Goroutine<'_, '_>| {}).unwrap_err();
+        assert!(e.to_string().contains("binary"), "{e}");
+        assert!(parse(b"", &mut |_: &Goroutine<'_, '_>| {}).is_err());
+    }
+
+    #[test]
+    fn file_lines() {
+        assert_eq!(
+            parse_file_line("/a b/c.go:12 +0x1b fp=0x1 sp=0x2 pc=0x3"),
+            Some(("/a b/c.go", 12, Some(0x1b)))
+        );
+        assert_eq!(parse_file_line("C:/x/y.go:7"), Some(("C:/x/y.go", 7, None)));
+        assert_eq!(parse_file_line("pc=0x7f00"), Some(("", 0, None)));
+        assert_eq!(
+            parse_file_line("/c/x.c:9 pc=0x7f00"),
+            Some(("/c/x.c", 9, None))
+        );
+        assert_eq!(parse_file_line("nonsense"), None);
+        assert_eq!(func_name("sync.(*Mutex).Lock(...)"), "sync.(*Mutex).Lock");
+        assert_eq!(func_name("main.G[...](0x0?)"), "main.G[...]");
+        assert_eq!(func_name("panic({0x1?, 0x2?})"), "panic");
+        assert_eq!(func_name("cfunc"), "cfunc");
+    }
+}

@@ -1,0 +1,118 @@
+//! Recognising dumps and profiles by content, never by file name: a
+//! goroutine dump (`goroutine N [status]:`), a goroutine profile in text
+//! (`goroutine profile: total N`, debug=1), a block/mutex profile in text
+//! (`--- contention:`, `--- mutex:`), or a pprof protobuf (gzip'ed, as Go
+//! writes it, or raw). Looks only at a prefix of the file; the readers
+//! decide for good. Also describes what an unrecognised input looks like,
+//! without echoing its bytes.
+//!
+//! Execution traces are recognised by goblock-trace's header parser, not
+//! here.
+
+/// What a file holds, as far as this crate reads it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum InputKind {
+    /// Goroutine dump text (debug=2, panic, SIGQUIT, `runtime.Stack`, test timeout).
+    GoroutineDump,
+    /// `goroutine profile: total N` (debug=1).
+    GoroutineProfileText,
+    /// `--- contention:` (block) or `--- mutex:` text (debug=1).
+    ContentionProfileText,
+    /// A pprof profile.proto; `gzip` when compressed (as Go writes it).
+    Pprof {
+        /// Starts with the gzip magic.
+        gzip: bool,
+    },
+}
+
+/// How much of the file the text sniffers look at.
+pub const SNIFF_BYTES: usize = 64 << 10;
+
+/// Recognises a dump or profile from the first bytes of a file (at least
+/// [`SNIFF_BYTES`] when the file is that long). `None`: none of ours.
+pub fn sniff(prefix: &[u8]) -> Option<InputKind> {
+    if prefix.starts_with(&[0x1f, 0x8b]) {
+        return Some(InputKind::Pprof { gzip: true });
+    }
+    let head = &prefix[..prefix.len().min(SNIFF_BYTES)];
+    if looks_binary(head) {
+        // profile.proto starts with field 1 (sample_type, length-delimited)
+        // or, for an empty profile written by hand, another known field.
+        return matches!(head.first(), Some(0x0a | 0x12 | 0x1a | 0x22 | 0x2a | 0x32))
+            .then_some(InputKind::Pprof { gzip: false });
+    }
+    for line in head.split(|&b| b == b'\n') {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        if line.starts_with(b"goroutine profile: total ") {
+            return Some(InputKind::GoroutineProfileText);
+        }
+        if line == b"--- contention:" || line == b"--- mutex:" {
+            return Some(InputKind::ContentionProfileText);
+        }
+        if line.starts_with(b"goroutine ")
+            && std::str::from_utf8(line)
+                .ok()
+                .and_then(crate::header::parse)
+                .is_some()
+        {
+            return Some(InputKind::GoroutineDump);
+        }
+    }
+    None
+}
+
+fn looks_binary(head: &[u8]) -> bool {
+    let sample = &head[..head.len().min(4096)];
+    sample
+        .iter()
+        .any(|&b| b == 0 || (b < 0x20 && !matches!(b, b'\n' | b'\r' | b'\t' | 0x0c)))
+        || std::str::from_utf8(sample).is_err_and(|e| e.error_len().is_some())
+}
+
+/// What an input we cannot read looks like, in a few words (never its
+/// content).
+pub fn describe(bytes: &[u8]) -> String {
+    if bytes.is_empty() {
+        return "an empty file".into();
+    }
+    if bytes.starts_with(&[0x1f, 0x8b]) {
+        return "a gzip stream".into();
+    }
+    if bytes.starts_with(b"go 1.") {
+        return "a Go execution trace".into();
+    }
+    let head = &bytes[..bytes.len().min(SNIFF_BYTES)];
+    if looks_binary(head) {
+        return "binary data".into();
+    }
+    "text with no goroutine in it".into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kinds() {
+        assert_eq!(
+            sniff(b"panic: x\n\ngoroutine 1 [running]:\nmain.main()\n"),
+            Some(InputKind::GoroutineDump)
+        );
+        assert_eq!(
+            sniff(b"goroutine profile: total 3\n1 @ 0x1\n"),
+            Some(InputKind::GoroutineProfileText)
+        );
+        assert_eq!(
+            sniff(b"--- mutex:\ncycles/second=1\n"),
+            Some(InputKind::ContentionProfileText)
+        );
+        assert_eq!(
+            sniff(&[0x1f, 0x8b, 8, 0]),
+            Some(InputKind::Pprof { gzip: true })
+        );
+        assert_eq!(sniff(b"go 1.23 trace\0\0\0"), None);
+        assert_eq!(sniff(b"hello"), None);
+        assert_eq!(describe(b""), "an empty file");
+        assert_eq!(describe(&[0, 1, 2]), "binary data");
+    }
+}
