@@ -32,13 +32,22 @@ pub const SNIFF_BYTES: usize = 64 << 10;
 /// [`SNIFF_BYTES`] when the file is that long). `None`: none of ours.
 pub fn sniff(prefix: &[u8]) -> Option<InputKind> {
     if prefix.starts_with(&[0x1f, 0x8b]) {
-        return Some(InputKind::Pprof { gzip: true });
+        // Look inside: a gzip'ed profile.proto starts with a field key; a
+        // gzip'ed trace or text is not ours.
+        let mut first = [0u8; 1];
+        let mut dec = flate2::read::GzDecoder::new(prefix);
+        return match std::io::Read::read(&mut dec, &mut first) {
+            Ok(1) if is_proto_start(first[0]) => Some(InputKind::Pprof { gzip: true }),
+            _ => None,
+        };
     }
     let head = &prefix[..prefix.len().min(SNIFF_BYTES)];
     if looks_binary(head) {
         // profile.proto starts with field 1 (sample_type, length-delimited)
         // or, for an empty profile written by hand, another known field.
-        return matches!(head.first(), Some(0x0a | 0x12 | 0x1a | 0x22 | 0x2a | 0x32))
+        return head
+            .first()
+            .is_some_and(|&b| is_proto_start(b))
             .then_some(InputKind::Pprof { gzip: false });
     }
     for line in head.split(|&b| b == b'\n') {
@@ -59,6 +68,21 @@ pub fn sniff(prefix: &[u8]) -> Option<InputKind> {
         }
     }
     None
+}
+
+/// The first byte of a profile.proto: the key of one of its fields 1–15
+/// with that field's wire type (Go writes period_type, field 11, first).
+fn is_proto_start(b: u8) -> bool {
+    matches!(
+        b,
+        0x0a | 0x12 | 0x1a | 0x22 | 0x2a | 0x32 // 1-6: length-delimited
+            | 0x38 | 0x40 | 0x48 | 0x50 // 7-10: varints
+            | 0x5a // 11: period_type
+            | 0x60 // 12: period
+            | 0x68 | 0x6a // 13: comment (plain or packed)
+            | 0x70 // 14: default_sample_type
+            | 0x7a // 15: doc_url
+    )
 }
 
 fn looks_binary(head: &[u8]) -> bool {
@@ -106,10 +130,17 @@ mod tests {
             sniff(b"--- mutex:\ncycles/second=1\n"),
             Some(InputKind::ContentionProfileText)
         );
+        let gz = |b: &[u8]| {
+            let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+            std::io::Write::write_all(&mut e, b).unwrap();
+            e.finish().unwrap()
+        };
         assert_eq!(
-            sniff(&[0x1f, 0x8b, 8, 0]),
+            sniff(&gz(&[0x0a, 4, 8, 1, 16, 2])),
             Some(InputKind::Pprof { gzip: true })
         );
+        assert_eq!(sniff(&gz(b"go 1.23 trace\0")), None);
+        assert_eq!(sniff(&[0x1f, 0x8b, 8, 0]), None);
         assert_eq!(sniff(b"go 1.23 trace\0\0\0"), None);
         assert_eq!(sniff(b"hello"), None);
         assert_eq!(describe(b""), "an empty file");
