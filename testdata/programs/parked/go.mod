@@ -1,0 +1,3 @@
+module goblock.test/parked
+
+go 1.19
