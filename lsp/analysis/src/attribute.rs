@@ -127,6 +127,12 @@ impl<'a> Attributor<'a> {
         (site, class)
     }
 
+    /// The display site of one frame (e.g. a goroutine's `created by`
+    /// line in a dump), classified and mapped like the frames of stacks.
+    pub fn site_of(&mut self, func: &str, file: &str, line: u32) -> Site {
+        self.site(func, file, line).0
+    }
+
     /// Attributes a stack (memoised).
     pub fn attribute(&mut self, stack: StackId) -> Arc<Attribution> {
         if let Some(a) = self.memo.get(&stack) {

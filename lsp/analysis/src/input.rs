@@ -25,8 +25,9 @@ use std::io::{self, Read as _, Seek as _};
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
-/// Bytes read from the start of a file to tell what it is.
-pub const SNIFF_BYTES: usize = 4096;
+/// Bytes read from the start of a file to tell what it is (a goroutine
+/// dump may follow a few kB of test or log output).
+pub const SNIFF_BYTES: usize = goblock_dumps::sniff::SNIFF_BYTES;
 
 /// Default of `goblock.maxTraceBytes` / `--max-trace-bytes`: 8 GiB. The
 /// decoder's tables grow with the trace (peak memory about a quarter of the
@@ -66,6 +67,14 @@ pub enum Kind {
     MachO,
     /// A Windows (PE) executable.
     Pe,
+    /// A goroutine dump (debug=2, panic, SIGQUIT, `go test -timeout`).
+    GoroutineDump,
+    /// A goroutine profile in debug=1 text.
+    GoroutineProfileText,
+    /// A block or mutex profile in debug=1 text.
+    ContentionProfileText,
+    /// A pprof profile.proto (gzip'ed or raw).
+    Pprof,
     /// Anything else.
     Binary,
 }
@@ -89,6 +98,10 @@ impl Kind {
             Kind::Elf => "an ELF binary",
             Kind::MachO => "a Mach-O binary",
             Kind::Pe => "a Windows (PE) binary",
+            Kind::GoroutineDump => "a goroutine dump",
+            Kind::GoroutineProfileText => "a goroutine profile (text)",
+            Kind::ContentionProfileText => "a block or mutex profile (text)",
+            Kind::Pprof => "a pprof profile",
             Kind::Binary => "binary data of an unknown format",
         }
     }
@@ -96,6 +109,18 @@ impl Kind {
     /// Whether the trace decoder should see it.
     pub fn is_trace(self) -> bool {
         self == Kind::GoTrace
+    }
+
+    /// Whether it is a goroutine dump or a pprof profile (goblock-dumps'
+    /// readers, `dumps.rs` and `profiles.rs`, take it).
+    pub fn is_dump_or_profile(self) -> bool {
+        matches!(
+            self,
+            Kind::GoroutineDump
+                | Kind::GoroutineProfileText
+                | Kind::ContentionProfileText
+                | Kind::Pprof
+        )
     }
 }
 
@@ -107,6 +132,17 @@ pub fn sniff(head: &[u8]) -> Kind {
     }
     if is_trace_header(head) {
         return Kind::GoTrace;
+    }
+    match goblock_dumps::sniff(head) {
+        Some(goblock_dumps::InputKind::GoroutineDump) => return Kind::GoroutineDump,
+        Some(goblock_dumps::InputKind::GoroutineProfileText) => {
+            return Kind::GoroutineProfileText;
+        }
+        Some(goblock_dumps::InputKind::ContentionProfileText) => {
+            return Kind::ContentionProfileText;
+        }
+        Some(goblock_dumps::InputKind::Pprof { .. }) => return Kind::Pprof,
+        None => {}
     }
     const MAGIC: &[(&[u8], Kind)] = &[
         (b"Trace Go1.", Kind::GoTraceText),
@@ -494,7 +530,7 @@ pub fn open(path: &Path, opts: &OpenOptions) -> Result<Input, InputError> {
         .read_to_end(&mut head)
         .map_err(io)?;
     let kind = sniff(&head);
-    if !kind.is_trace() {
+    if !kind.is_trace() && !kind.is_dump_or_profile() {
         return Err(InputError::NotATrace {
             path: path.to_path_buf(),
             kind,

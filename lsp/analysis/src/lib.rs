@@ -8,17 +8,21 @@
 //! * [`lines`] builds mergeable per-line statistics;
 //! * [`input`] opens an input file (file type, size limit, sniffing, map);
 //! * [`load`] runs the whole pipeline for one trace file;
+//! * [`dumps`] does the same for goroutine dumps ("parked now" per line),
+//!   [`profiles`] for pprof goroutine/block/mutex profiles.
 //! * [`units`] writes durations, counts and shares for people, the one
 //!   format every surface shows.
 //!
 //! Nothing here knows LSP types or output formats.
 
 pub mod attribute;
+pub mod dumps;
 pub mod histogram;
 pub mod input;
 pub mod lines;
 pub mod load;
 pub mod paths;
+pub mod profiles;
 pub mod stack_stats;
 pub mod units;
 

@@ -155,6 +155,13 @@ pub fn analyze_input(
     opts: &Options<'_>,
     progress: &mut dyn FnMut(Stage, u64, u64) -> ControlFlow<()>,
 ) -> Result<TraceAnalysis, AnalysisError> {
+    if !input.kind().is_trace() {
+        return Err(InputError::NotATrace {
+            path: input.path().to_path_buf(),
+            kind: input.kind(),
+        }
+        .into());
+    }
     const CHUNK: usize = 16 << 20;
     let mut released = 0usize;
     let mut release = |done: u64| {

@@ -27,6 +27,9 @@ pub struct MatchOptions {
     /// The Go build ID the trace's binary must have, when known (e.g. the
     /// user configured it, or it came with the trace).
     pub expected_build_id: Option<String>,
+    /// The GNU build ID (hex) the binary must have, when known (a pprof
+    /// profile's mapping records it).
+    pub expected_gnu_build_id: Option<String>,
     /// Minimum share of distinct frames whose function must agree.
     pub min_share: f64,
 }
@@ -35,6 +38,7 @@ impl Default for MatchOptions {
     fn default() -> Self {
         MatchOptions {
             expected_build_id: None,
+            expected_gnu_build_id: None,
             min_share: 0.99,
         }
     }
@@ -135,6 +139,17 @@ pub fn match_trace(bin: &Binary, tables: &Tables, opts: &MatchOptions) -> Result
                 binary,
                 found: bin.build_id().map(str::to_owned),
                 expected: expected.clone(),
+            });
+        }
+        build_id_checked = true;
+    }
+    if let Some(expected) = &opts.expected_gnu_build_id {
+        let found = bin.info().gnu_build_id.as_deref();
+        if found != Some(expected.as_str()) {
+            return Err(Mismatch::BuildId {
+                binary,
+                found: found.map(|f| format!("(GNU) {f}")),
+                expected: format!("(GNU) {expected}"),
             });
         }
         build_id_checked = true;

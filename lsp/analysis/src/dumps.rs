@@ -1,0 +1,396 @@
+//! Goroutine dumps → "who is parked here right now", per source line.
+//!
+//! Streams a dump through goblock-dumps' parser, groups its goroutines by
+//! identical stack and status (as panicparse does: one group per (stack,
+//! status, creator)), and attributes each group's stack with the same
+//! [`Attributor`] as traces (innermost workspace frame; same path mapping).
+//! The frames are the dump's own: it carries file:line already.
+//!
+//! A file with several dumps (snapshots) keeps a per-snapshot count for
+//! every line; the figures shown are the **last** snapshot's (the latest
+//! state), so goroutines are never counted twice.
+//!
+//! Memory follows distinct stacks and the goroutine ids (8 bytes each),
+//! not the file: the file is memory-mapped and pages already parsed are
+//! released. Knows nothing of LSP or output formats.
+
+use std::collections::{BTreeMap, HashMap};
+use std::ops::ControlFlow;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use goblock_dumps::{DumpError, DumpSink, DumpSummary, Goroutine};
+use goblock_trace::{Category, Frame, FrameId, StackId, Sym, Tables};
+use rustc_hash::FxHashMap;
+
+use crate::attribute::{Attributor, FrameView, Site};
+use crate::lines::LineKey;
+use crate::paths::Workspace;
+
+/// Goroutines of one group: identical stack, status and creator.
+#[derive(Clone, Debug)]
+pub struct Group {
+    /// How many goroutines.
+    pub count: u64,
+    /// Their ids, ascending.
+    pub ids: Vec<u64>,
+    /// Status / wait reason as printed.
+    pub status: Arc<str>,
+    /// Shortest and longest `N minutes` printed (None: none printed).
+    pub minutes: Option<(u32, u32)>,
+    /// Goroutines locked to their thread.
+    pub locked: u64,
+    /// Distinct label sets (as printed), at most [`MAX_LABEL_SETS`].
+    pub labels: Vec<Arc<str>>,
+    /// Where they were created (`created by` line, attributed).
+    pub creator: Option<Site>,
+    /// The function of the `created by` line.
+    pub creator_function: Option<Arc<str>>,
+    /// The stack, innermost first (function and site of each frame).
+    pub stack: Vec<Site>,
+}
+
+/// Label sets kept per group.
+pub const MAX_LABEL_SETS: usize = 8;
+
+/// What a dump says about one line (one [`LineKey`]).
+#[derive(Clone, Debug, Default)]
+pub struct DumpLine {
+    /// Function containing the line.
+    pub function: Arc<str>,
+    /// The file exists on this machine.
+    pub found: bool,
+    /// The file is in the workspace.
+    pub in_workspace: bool,
+    /// No user frame in these stacks (runtime, library goroutines).
+    pub library: bool,
+    /// Goroutines parked here in the last snapshot.
+    pub goroutines: u64,
+    /// Per snapshot (index → goroutines), when the file has several.
+    pub per_snapshot: BTreeMap<u32, u64>,
+    /// Longest `N minutes` printed for these goroutines.
+    pub max_minutes: Option<u32>,
+    /// The status can never end (`select (no cases)`, nil channel).
+    pub forever: bool,
+    /// Innermost functions of the stacks (the blocking primitive).
+    pub primitives: Vec<Arc<str>>,
+    /// Groups of the last snapshot, largest first.
+    pub groups: Vec<Group>,
+}
+
+/// One dump of the file, as shown.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SnapshotInfo {
+    /// Byte offset.
+    pub offset: u64,
+    /// The panic / fatal error / signal message.
+    pub message: Option<String>,
+    /// "all goroutines are asleep - deadlock!".
+    pub deadlock: bool,
+    /// Goroutines in it.
+    pub goroutines: u64,
+}
+
+/// Per-line statistics of one dump file.
+#[derive(Clone, Debug, Default)]
+pub struct DumpTable {
+    /// By (file, line, category, status).
+    pub lines: HashMap<LineKey, DumpLine>,
+    /// Goroutines of the last snapshot with no frame to attribute.
+    pub unattributed: u64,
+}
+
+/// An analysed dump file.
+#[derive(Debug)]
+pub struct DumpAnalysis {
+    /// The file.
+    pub path: PathBuf,
+    /// The parser's summary (sizes, warnings).
+    pub summary: DumpSummary,
+    /// The dumps in the file.
+    pub snapshots: Vec<SnapshotInfo>,
+    /// Per-line statistics.
+    pub table: DumpTable,
+}
+
+impl DumpAnalysis {
+    /// The last snapshot (the one the figures are of).
+    pub fn last(&self) -> Option<&SnapshotInfo> {
+        self.snapshots.last()
+    }
+}
+
+/// A dump that cannot be analysed.
+#[derive(Debug, thiserror::Error)]
+pub enum DumpAnalysisError {
+    /// Not a dump.
+    #[error("{path}: {source}")]
+    Parse {
+        /// File.
+        path: PathBuf,
+        /// Cause.
+        source: DumpError,
+    },
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+struct GroupKey {
+    snapshot: u32,
+    stack: StackId,
+    status: Sym,
+    creator: Option<FrameId>,
+}
+
+#[derive(Default)]
+struct Acc {
+    count: u64,
+    ids: Vec<u64>,
+    minutes: Option<(u32, u32)>,
+    locked: u64,
+    labels: Vec<Arc<str>>,
+    forever: bool,
+    category: Option<Category>,
+}
+
+/// Folds goroutines into groups as the parser hands them out.
+struct Folder<'a, 'c> {
+    tables: Tables,
+    frame_cache: FxHashMap<(&'a str, &'a str, u32), FrameId>,
+    status_cache: FxHashMap<&'a str, Sym>,
+    stack_buf: Vec<FrameId>,
+    groups: FxHashMap<GroupKey, Acc>,
+    release: &'c mut dyn FnMut(u64),
+    progress: &'c mut dyn FnMut(u64, u64) -> ControlFlow<()>,
+}
+
+impl<'a> Folder<'a, '_> {
+    fn frame(&mut self, func: &'a str, file: &'a str, line: u32) -> FrameId {
+        if let Some(&id) = self.frame_cache.get(&(func, file, line)) {
+            return id;
+        }
+        let f = Frame {
+            pc: 0,
+            func: self.tables.intern_str(func),
+            file: self.tables.intern_str(file),
+            line,
+        };
+        let id = self.tables.intern_frame(f);
+        self.frame_cache.insert((func, file, line), id);
+        id
+    }
+}
+
+impl<'a> DumpSink<'a> for Folder<'a, '_> {
+    fn goroutine(&mut self, g: &Goroutine<'_, 'a>) {
+        self.stack_buf.clear();
+        for f in g.frames {
+            let id = self.frame(f.func, f.file, f.line);
+            self.stack_buf.push(id);
+        }
+        let stack = self.tables.intern_stack(&self.stack_buf);
+        let creator = g.created_by.map(|c| self.frame(c.func, c.file, c.line));
+        let status = match self.status_cache.get(g.status) {
+            Some(&s) => s,
+            None => {
+                let s = self.tables.intern_str(g.status);
+                self.status_cache.insert(g.status, s);
+                s
+            }
+        };
+        let acc = self
+            .groups
+            .entry(GroupKey {
+                snapshot: g.snapshot,
+                stack,
+                status,
+                creator,
+            })
+            .or_default();
+        acc.count += 1;
+        acc.ids.push(g.id);
+        if let Some(m) = g.minutes {
+            acc.minutes = Some(match acc.minutes {
+                Some((lo, hi)) => (lo.min(m), hi.max(m)),
+                None => (m, m),
+            });
+        }
+        acc.locked += u64::from(g.locked);
+        acc.forever |= g.forever;
+        acc.category = Some(g.category);
+        if let Some(l) = g.labels
+            && acc.labels.len() < MAX_LABEL_SETS
+            && !acc.labels.iter().any(|x| &**x == l)
+        {
+            acc.labels.push(l.into());
+        }
+    }
+
+    fn progress(&mut self, done: u64, total: u64) -> ControlFlow<()> {
+        (self.release)(done);
+        (self.progress)(done, total)
+    }
+}
+
+/// Analyses an opened input (see [`crate::input::open`]): its map is
+/// parsed as it streams, and pages already parsed are released.
+pub fn analyze_dump_input(
+    input: &crate::input::Input,
+    ws: &Workspace,
+    progress: &mut dyn FnMut(u64, u64) -> ControlFlow<()>,
+) -> Result<DumpAnalysis, DumpAnalysisError> {
+    const CHUNK: usize = 16 << 20;
+    let mut released = 0usize;
+    let mut release = |done: u64| {
+        let upto = (done as usize).min(input.bytes().len()) / CHUNK * CHUNK;
+        if upto > released {
+            // Frames borrowed from these pages were interned before the
+            // parser moved on; touching them again would re-read the file.
+            input.release(released..upto);
+            released = upto;
+        }
+    };
+    analyze_with(input.path(), input.bytes(), ws, progress, &mut release)
+}
+
+/// Analyses dump bytes already in memory.
+pub fn analyze_dump_bytes(
+    path: &Path,
+    bytes: &[u8],
+    ws: &Workspace,
+    progress: &mut dyn FnMut(u64, u64) -> ControlFlow<()>,
+) -> Result<DumpAnalysis, DumpAnalysisError> {
+    analyze_with(path, bytes, ws, progress, &mut |_| {})
+}
+
+fn analyze_with(
+    path: &Path,
+    bytes: &[u8],
+    ws: &Workspace,
+    progress: &mut dyn FnMut(u64, u64) -> ControlFlow<()>,
+    release: &mut dyn FnMut(u64),
+) -> Result<DumpAnalysis, DumpAnalysisError> {
+    let mut folder = Folder {
+        tables: Tables::new(),
+        frame_cache: FxHashMap::default(),
+        status_cache: FxHashMap::default(),
+        stack_buf: Vec::new(),
+        groups: FxHashMap::default(),
+        release,
+        progress,
+    };
+    let summary = goblock_dumps::parse_dump(bytes, &mut folder).map_err(|source| {
+        DumpAnalysisError::Parse {
+            path: path.to_path_buf(),
+            source,
+        }
+    })?;
+    let Folder { tables, groups, .. } = folder;
+    let snapshots: Vec<SnapshotInfo> = summary
+        .snapshots
+        .iter()
+        .map(|s| SnapshotInfo {
+            offset: s.offset,
+            message: s.message.clone(),
+            deadlock: s.deadlock,
+            goroutines: s.goroutines,
+        })
+        .collect();
+    let table = build_table(&tables, groups, ws, snapshots.len() as u32);
+    Ok(DumpAnalysis {
+        path: path.to_path_buf(),
+        summary,
+        snapshots,
+        table,
+    })
+}
+
+fn build_table(
+    tables: &Tables,
+    groups: FxHashMap<GroupKey, Acc>,
+    ws: &Workspace,
+    snapshots: u32,
+) -> DumpTable {
+    let last = snapshots.saturating_sub(1);
+    let view = FrameView::trace(tables);
+    let mut att = Attributor::new(ws, view);
+    let mut out = DumpTable::default();
+    // Deterministic order: by snapshot, then stack, status, creator.
+    let mut groups: Vec<(GroupKey, Acc)> = groups.into_iter().collect();
+    groups.sort_by_key(|(k, _)| (k.snapshot, k.stack, k.status, k.creator));
+    let mut creators: HashMap<FrameId, Site> = HashMap::new();
+    for (key, mut acc) in groups {
+        let a = att.attribute(key.stack);
+        let status: Arc<str> = tables.str(key.status).into();
+        let Some(flat) = a.flat.clone() else {
+            if key.snapshot == last {
+                out.unattributed += acc.count;
+            }
+            continue;
+        };
+        let lk = LineKey {
+            file: flat.file.clone(),
+            line: flat.line,
+            category: acc.category.unwrap_or(Category::Other),
+            reason: status.clone(),
+        };
+        let e = out.lines.entry(lk).or_insert_with(|| DumpLine {
+            function: flat.function.clone(),
+            found: flat.found,
+            in_workspace: flat.in_workspace,
+            library: flat.library,
+            ..Default::default()
+        });
+        *e.per_snapshot.entry(key.snapshot).or_default() += acc.count;
+        if key.snapshot != last {
+            continue;
+        }
+        e.goroutines += acc.count;
+        e.forever |= acc.forever;
+        if let Some((_, hi)) = acc.minutes {
+            e.max_minutes = Some(e.max_minutes.map_or(hi, |m| m.max(hi)));
+        }
+        if let Some(p) = &a.primitive
+            && !e.primitives.contains(p)
+        {
+            e.primitives.push(p.clone());
+        }
+        let (creator, creator_function) = match key.creator {
+            Some(c) => {
+                let fr = tables.frame(c);
+                let site = creators
+                    .entry(c)
+                    .or_insert_with(|| {
+                        att.site_of(tables.str(fr.func), tables.str(fr.file), fr.line)
+                    })
+                    .clone();
+                (Some(site), Some(Arc::<str>::from(tables.str(fr.func))))
+            }
+            None => (None, None),
+        };
+        let stack: Vec<Site> = tables
+            .stack(key.stack)
+            .iter()
+            .map(|&f| {
+                let fr = tables.frame(f);
+                att.site_of(tables.str(fr.func), tables.str(fr.file), fr.line)
+            })
+            .collect();
+        acc.ids.sort_unstable();
+        e.groups.push(Group {
+            count: acc.count,
+            ids: acc.ids,
+            status,
+            minutes: acc.minutes,
+            locked: acc.locked,
+            labels: acc.labels,
+            creator,
+            creator_function,
+            stack,
+        });
+    }
+    for l in out.lines.values_mut() {
+        l.groups
+            .sort_by(|a, b| b.count.cmp(&a.count).then(a.ids.cmp(&b.ids)));
+    }
+    out
+}
