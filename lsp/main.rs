@@ -6,6 +6,7 @@ mod cli {
     pub mod capture;
     pub mod demo;
     pub mod report;
+    pub mod report_inputs;
 }
 
 use std::path::PathBuf;
@@ -24,7 +25,7 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Print the hottest blocking lines of one or more traces.
+    /// Print the hottest blocking lines of traces, goroutine dumps and profiles.
     Report {
         /// Workspace directory (repeatable; default: the current directory).
         #[arg(long = "workspace", value_name = "DIR")]
@@ -51,8 +52,10 @@ enum Command {
         #[arg(long, value_name = "SIZE", value_parser = parse_size,
               default_value_t = goblock_analysis::input::DEFAULT_MAX_BYTES)]
         max_trace_bytes: u64,
-        /// Trace files (runtime/trace, go test -trace, /debug/pprof/trace).
-        #[arg(required = true, value_name = "TRACE")]
+        /// Trace files (runtime/trace, go test -trace, /debug/pprof/trace),
+        /// goroutine dumps (debug=2, panics, SIGQUIT) and pprof goroutine,
+        /// block and mutex profiles, recognised by their content.
+        #[arg(required = true, value_name = "INPUT")]
         traces: Vec<PathBuf>,
     },
     /// Report on the bundled example trace (a Go program that blocks in every way).

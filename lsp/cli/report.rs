@@ -1,7 +1,8 @@
 //! `goblock report`: runs the analysis pipeline on trace files and prints
 //! the hottest blocking lines as a table or as JSON (format documented in
 //! docs/report.md, "JSON"). Rendering only; the analysis is in
-//! goblock-analysis.
+//! goblock-analysis. Goroutine dumps and pprof profiles among the arguments
+//! are handed to `report_inputs.rs`.
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -13,6 +14,8 @@ use goblock_analysis::{
     AnalysisError, BinaryChoice, LineKey, LineStats, LineTable, Options, TraceAnalysis, Workspace,
 };
 use goblock_trace::Category;
+
+use super::report_inputs;
 use serde::Serialize;
 
 /// Output format.
@@ -74,6 +77,7 @@ pub fn run(args: &ReportArgs, out: &mut dyn std::io::Write) -> anyhow::Result<i3
     };
     let ws = Workspace::new(&roots, vec![], goroot(), gomodcache());
     let mut analyses = Vec::new();
+    let mut others = Vec::new();
     let mut failures = Vec::new();
     for (i, path) in args.traces.iter().enumerate() {
         let opts = Options {
@@ -84,13 +88,21 @@ pub fn run(args: &ReportArgs, out: &mut dyn std::io::Write) -> anyhow::Result<i3
             details: false,
             categories: args.categories.iter().copied().collect(),
         };
-        let analysed = goblock_analysis::input::open(path, &args.open)
-            .map_err(AnalysisError::from)
-            .and_then(|input| {
-                goblock_analysis::analyze_input(&input, &opts, &mut |_, _, _| {
-                    std::ops::ControlFlow::Continue(())
-                })
-            });
+        let input = goblock_analysis::input::open(path, &args.open);
+        if let Ok(input) = &input
+            && input.kind().is_dump_or_profile()
+        {
+            match report_inputs::analyze(input, &ws, &args.binary) {
+                Ok(a) => others.push(a),
+                Err(e) => failures.push(e),
+            }
+            continue;
+        }
+        let analysed = input.map_err(AnalysisError::from).and_then(|input| {
+            goblock_analysis::analyze_input(&input, &opts, &mut |_, _, _| {
+                std::ops::ControlFlow::Continue(())
+            })
+        });
         match analysed {
             Ok(a) => analyses.push(a),
             Err(AnalysisError::Cancelled) => unreachable!("never cancelled"),
@@ -103,23 +115,43 @@ pub fn run(args: &ReportArgs, out: &mut dyn std::io::Write) -> anyhow::Result<i3
     }
     match args.format {
         Format::Json => {
-            let doc = json_document(&analyses, &failures, &table, &args.categories);
+            let doc = json_document(&analyses, &others, &failures, &table, &args.categories);
             serde_json::to_writer_pretty(&mut *out, &doc)?;
             writeln!(out)?;
         }
         Format::Table => {
-            let text = render_table(args, &analyses, &table);
+            let mut text = if analyses.is_empty() {
+                String::new()
+            } else {
+                render_table(args, &analyses, &table)
+            };
+            let roots = canonical_roots(&args.workspaces);
+            let cwd = std::env::current_dir().ok();
+            let display = |f: &str| display_path(f, &roots, cwd.as_deref());
+            let mut sources = SourceCache::default();
+            for a in &others {
+                text.push_str(&report_inputs::render(
+                    a,
+                    &args.categories,
+                    args.top,
+                    args.library,
+                    &display,
+                    &mut sources,
+                ));
+            }
             out.write_all(text.as_bytes())?;
         }
     }
     for f in &failures {
         eprintln!("goblock: {f}");
     }
-    Ok(if analyses.is_empty() && !failures.is_empty() {
-        1
-    } else {
-        0
-    })
+    Ok(
+        if analyses.is_empty() && others.is_empty() && !failures.is_empty() {
+            1
+        } else {
+            0
+        },
+    )
 }
 
 fn goroot() -> Option<PathBuf> {
@@ -146,13 +178,30 @@ fn go_env(var: &str) -> Option<PathBuf> {
 
 #[derive(Serialize)]
 struct JsonDoc<'a> {
-    traces: Vec<JsonTrace<'a>>,
-    lines: Vec<JsonLine<'a>>,
+    traces: Vec<JsonInput<'a>>,
+    lines: Vec<JsonAnyLine<'a>>,
+}
+
+/// An entry of `traces`: a trace, or a dump/profile (`kind` tells).
+#[derive(Serialize)]
+#[serde(untagged)]
+enum JsonInput<'a> {
+    Trace(JsonTrace<'a>),
+    Other(report_inputs::JsonInput),
+}
+
+/// An entry of `lines`.
+#[derive(Serialize)]
+#[serde(untagged)]
+enum JsonAnyLine<'a> {
+    Trace(JsonLine<'a>),
+    Other(report_inputs::JsonLine),
 }
 
 #[derive(Serialize)]
 struct JsonTrace<'a> {
     path: String,
+    kind: &'static str,
     go_version: &'a str,
     bytes: u64,
     events: u64,
@@ -175,6 +224,7 @@ struct JsonCounts {
 
 #[derive(Serialize)]
 struct JsonLine<'a> {
+    kind: &'static str,
     file: &'a str,
     line: u32,
     function: &'a str,
@@ -188,14 +238,16 @@ struct JsonLine<'a> {
 
 fn json_document<'a>(
     analyses: &'a [TraceAnalysis],
+    others: &[report_inputs::Analysed],
     failures: &[String],
     table: &'a LineTable,
     cats: &[Category],
 ) -> JsonDoc<'a> {
-    let mut traces: Vec<JsonTrace<'a>> = analyses
+    let mut traces: Vec<JsonInput<'a>> = analyses
         .iter()
         .map(|a| JsonTrace {
             path: a.path.display().to_string(),
+            kind: "trace",
             go_version: &a.summary.go_version,
             bytes: a.summary.bytes,
             events: a.summary.events,
@@ -215,10 +267,17 @@ fn json_document<'a>(
                 .collect(),
             error: None,
         })
+        .map(JsonInput::Trace)
         .collect();
+    traces.extend(
+        others
+            .iter()
+            .map(|a| JsonInput::Other(report_inputs::json_input(a))),
+    );
     for f in failures {
-        traces.push(JsonTrace {
+        traces.push(JsonInput::Trace(JsonTrace {
             path: f.split(": ").next().unwrap_or_default().to_owned(),
+            kind: "unreadable",
             go_version: "",
             bytes: 0,
             events: 0,
@@ -227,13 +286,14 @@ fn json_document<'a>(
             binary: None,
             warnings: vec![],
             error: Some(f.clone()),
-        });
+        }));
     }
-    let lines = table
+    let mut lines: Vec<JsonAnyLine<'a>> = table
         .hottest()
         .into_iter()
         .filter(|(k, _)| cats.contains(&k.category))
         .map(|(k, s)| JsonLine {
+            kind: "trace",
             file: &k.file,
             line: k.line,
             function: &s.function,
@@ -256,7 +316,15 @@ fn json_document<'a>(
             },
             goroutines: s.goroutines,
         })
+        .map(JsonAnyLine::Trace)
         .collect();
+    for (j, a) in others.iter().enumerate() {
+        lines.extend(
+            report_inputs::json_lines(a, analyses.len() + j, cats)
+                .into_iter()
+                .map(JsonAnyLine::Other),
+        );
+    }
     JsonDoc { traces, lines }
 }
 
@@ -309,11 +377,7 @@ fn render_table(args: &ReportArgs, analyses: &[TraceAnalysis], table: &LineTable
         }
         return o;
     }
-    let roots: Vec<PathBuf> = args
-        .workspaces
-        .iter()
-        .filter_map(|w| std::fs::canonicalize(w).ok())
-        .collect();
+    let roots = canonical_roots(&args.workspaces);
     let cwd = std::env::current_dir().ok();
     let mut sources = SourceCache::default();
     let mut grid = vec![[
@@ -401,6 +465,13 @@ fn render_table(args: &ReportArgs, analyses: &[TraceAnalysis], table: &LineTable
     o
 }
 
+fn canonical_roots(workspaces: &[PathBuf]) -> Vec<PathBuf> {
+    workspaces
+        .iter()
+        .filter_map(|w| std::fs::canonicalize(w).ok())
+        .collect()
+}
+
 fn display_path(file: &str, roots: &[PathBuf], cwd: Option<&Path>) -> String {
     let p = Path::new(file);
     for base in cwd.into_iter().chain(roots.iter().map(|r| r.as_path())) {
@@ -411,13 +482,15 @@ fn display_path(file: &str, roots: &[PathBuf], cwd: Option<&Path>) -> String {
     file.to_owned()
 }
 
+/// Source lines read for the table, per file.
 #[derive(Default)]
-struct SourceCache {
+pub struct SourceCache {
     files: HashMap<String, Option<Vec<String>>>,
 }
 
 impl SourceCache {
-    fn line(&mut self, file: &str, line: u32) -> Option<String> {
+    /// The trimmed text of a 1-based line (shortened), if the file reads.
+    pub fn line(&mut self, file: &str, line: u32) -> Option<String> {
         let lines = self.files.entry(file.to_owned()).or_insert_with(|| {
             std::fs::read_to_string(file)
                 .ok()

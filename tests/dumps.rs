@@ -1,0 +1,583 @@
+//! End-to-end tests of goroutine dumps and pprof profiles through
+//! `goblock report`, on the fixtures of testdata/dumps (made by
+//! testdata/programs/parked with Go 1.19, 1.21, 1.22, 1.23, 1.26 and 1.27 by
+//! testdata/dumps/gen.sh):
+//! * every dump (net/http/pprof debug=2, runtime.Stack, SIGQUIT with
+//!   GOTRACEBACK=all and system, a deadlock, a `go test -timeout` panic):
+//!   the goroutines of every line equal a count made here from the dump's
+//!   own text, and every `PARK[...]` marker line has goroutines with that
+//!   status;
+//! * every block/mutex/goroutine profile (net/http/pprof and
+//!   `go test -blockprofile/-mutexprofile`): every line's flat figures
+//!   equal `go tool pprof -raw` of the same profile (committed beside it),
+//!   and every `CONTEND[...]` marker line has contentions;
+//! * DWARF: the binary that wrote a profile is accepted and gives the same
+//!   lines; another version's binary is refused;
+//! * bad input: a truncated dump, a dump mixed with log lines, binary
+//!   garbage, a CPU profile, a heap profile, an empty profile.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde_json::Value;
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn goblock(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_goblock"))
+        .args(args)
+        .current_dir(root())
+        .output()
+        .expect("run goblock");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn report(inputs: &[&Path], extra: &[&str]) -> Value {
+    let programs = root().join("testdata/programs");
+    let mut args = vec![
+        "report",
+        "--format",
+        "json",
+        "--categories",
+        "all",
+        "--workspace",
+        programs.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    for i in inputs {
+        args.push(i.to_str().unwrap());
+    }
+    let (code, out, err) = goblock(&args);
+    assert_eq!(code, 0, "goblock report failed: {err}");
+    serde_json::from_str(&out).unwrap_or_else(|e| panic!("bad JSON ({e}): {out}"))
+}
+
+fn versions() -> Vec<(String, PathBuf)> {
+    let mut v: Vec<(String, PathBuf)> = std::fs::read_dir(root().join("testdata/dumps"))
+        .unwrap()
+        .flatten()
+        .filter_map(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            name.strip_prefix("go").map(|v| (v.to_owned(), e.path()))
+        })
+        .collect();
+    v.sort();
+    assert_eq!(v.len(), 6, "{v:?}");
+    v
+}
+
+fn minor(v: &str) -> u32 {
+    v.split('.')
+        .nth(1)
+        .and_then(|m| m.parse().ok())
+        .unwrap_or(0)
+}
+
+struct Marker {
+    file: String,
+    line: u32,
+    kind: String,
+    what: String,
+}
+
+fn markers(marker: &str) -> Vec<Marker> {
+    std::fs::read_to_string(root().join("testdata/dumps/markers.tsv"))
+        .unwrap()
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter_map(|l| {
+            let f: Vec<&str> = l.split('\t').collect();
+            (f.get(2) == Some(&marker)).then(|| Marker {
+                file: f[0].trim_start_matches("parked/").to_owned(),
+                line: f[1].parse().unwrap(),
+                kind: f[3].to_owned(),
+                what: f[4].to_owned(),
+            })
+        })
+        .collect()
+}
+
+/// The program's file name and line of a recorded path (`.../parked/x.go`).
+fn program_site(file: &str) -> Option<String> {
+    let (_, name) = file.rsplit_once("/parked/")?;
+    Some(name.to_owned())
+}
+
+/// Counts the dump's goroutines per program line straight from its text:
+/// the first frame position line (`\t…/parked/x.go:N`) of each goroutine,
+/// stopping at `created by`.
+fn count_from_text(text: &str) -> BTreeMap<(String, u32), u64> {
+    let mut out = BTreeMap::new();
+    let mut in_goroutine = false;
+    let mut found = false;
+    for line in text.lines() {
+        if line.starts_with("goroutine ") && line.ends_with(':') {
+            in_goroutine = true;
+            found = false;
+            continue;
+        }
+        if line.is_empty() || line.starts_with("created by ") {
+            in_goroutine = false;
+            continue;
+        }
+        if !in_goroutine || found {
+            continue;
+        }
+        if let Some(pos) = line.strip_prefix('\t') {
+            let pos = pos.split(' ').next().unwrap_or(pos);
+            if let Some((file, n)) = pos.rsplit_once(':')
+                && let Some(name) = program_site(file)
+            {
+                *out.entry((name, n.parse().unwrap())).or_default() += 1;
+                found = true;
+            }
+        }
+    }
+    out
+}
+
+/// Go 1.19 prints Mutex and RWMutex waits as semacquire; WaitGroup waits
+/// are semacquire before Go 1.24.
+fn status_in(version: &str, status: &str) -> String {
+    let m = minor(version);
+    if (m < 21 && status.starts_with("sync.") && status.contains("Mutex"))
+        || (m < 24 && status == "sync.WaitGroup.Wait")
+    {
+        "semacquire".into()
+    } else {
+        status.into()
+    }
+}
+
+/// Which dumps show which PARK markers.
+fn expected_in(dump: &str, m: &Marker) -> bool {
+    match (m.file.as_str(), m.line) {
+        ("main.go", _) if m.what.contains("signal") => dump.starts_with("sigquit"),
+        ("main.go", _) => dump == "deadlock.txt",
+        ("parked_test.go", _) => dump == "test-timeout.txt",
+        _ => !(dump == "deadlock.txt" && (m.kind == "sleep" || m.kind == "IO wait")),
+    }
+}
+
+const DUMPS: &[&str] = &[
+    "goroutine-debug2.txt",
+    "runtime-stack.txt",
+    "sigquit-all.txt",
+    "sigquit-system.txt",
+    "deadlock.txt",
+    "test-timeout.txt",
+];
+
+#[test]
+fn every_parked_line_has_its_goroutines_in_every_dump() {
+    let parks = markers("PARK");
+    let mut checked = 0;
+    for (v, dir) in versions() {
+        for name in DUMPS {
+            let path = dir.join(name);
+            let text = std::fs::read_to_string(&path).unwrap();
+            let doc = report(&[&path], &["--library"]);
+            let input = &doc["traces"][0];
+            assert_eq!(input["kind"], "goroutine-dump", "{v} {name}");
+            assert!(
+                input["warnings"].as_array().unwrap().is_empty(),
+                "{v} {name}: {}",
+                input["warnings"]
+            );
+            let mut got: BTreeMap<(String, u32), u64> = BTreeMap::new();
+            let mut status: BTreeMap<(String, u32), Vec<String>> = BTreeMap::new();
+            for l in doc["lines"].as_array().unwrap() {
+                assert_eq!(l["kind"], "goroutine-dump");
+                let Some(file) = program_site(l["file"].as_str().unwrap()) else {
+                    continue;
+                };
+                let key = (file, l["line"].as_u64().unwrap() as u32);
+                let n = l["goroutines"].as_u64().unwrap();
+                let ids: u64 = l["groups"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|g| g["ids"].as_array().unwrap().len() as u64)
+                    .sum();
+                assert_eq!(ids, n, "{v} {name} {key:?}: ids of the groups");
+                *got.entry(key.clone()).or_default() += n;
+                status
+                    .entry(key)
+                    .or_default()
+                    .push(l["reason"].as_str().unwrap().to_owned());
+            }
+            assert_eq!(
+                got,
+                count_from_text(&text),
+                "{v} {name}: goroutines per line vs the dump's text"
+            );
+            for m in parks.iter().filter(|m| expected_in(name, m)) {
+                let key = (m.file.clone(), m.line);
+                assert!(
+                    got.get(&key).is_some_and(|&n| n > 0),
+                    "{v} {name}: no goroutine at {}:{} ({})",
+                    m.file,
+                    m.line,
+                    m.what
+                );
+                let want = status_in(&v, &m.kind);
+                assert!(
+                    status[&key].contains(&want),
+                    "{v} {name} {}:{}: statuses {:?}, want {want}",
+                    m.file,
+                    m.line,
+                    status[&key]
+                );
+                checked += 1;
+            }
+            if *name == "deadlock.txt" {
+                assert_eq!(input["snapshots"][0]["deadlock"], true, "{v}");
+            }
+            if name.starts_with("test-timeout") {
+                let msg = input["snapshots"][0]["message"].as_str().unwrap();
+                assert!(
+                    msg.starts_with("panic: test timed out after 3s"),
+                    "{v}: {msg}"
+                );
+            }
+        }
+    }
+    assert!(checked > 300, "{checked}");
+}
+
+/// `go tool pprof -raw` (Samples and Locations blocks) → per program line:
+/// (count, delay) charged to the innermost frame in the program's files.
+fn raw_oracle(raw: &str) -> BTreeMap<(String, u32), (u64, u64)> {
+    let mut locs: BTreeMap<u64, Vec<(String, u32)>> = BTreeMap::new();
+    let mut samples: Vec<(u64, u64, Vec<u64>)> = Vec::new();
+    let mut section = "";
+    let mut last_loc = 0;
+    for line in raw.lines() {
+        match line {
+            "Samples:" | "Locations" | "Mappings" => {
+                section = line;
+                continue;
+            }
+            _ => {}
+        }
+        match section {
+            "Samples:" => {
+                let Some((vals, ids)) = line.split_once(':') else {
+                    continue;
+                };
+                let vals: Vec<u64> = vals
+                    .split_whitespace()
+                    .filter_map(|x| x.parse().ok())
+                    .collect();
+                if vals.is_empty() {
+                    continue;
+                }
+                let ids = ids.split_whitespace().map(|x| x.parse().unwrap()).collect();
+                samples.push((vals[0], vals.get(1).copied().unwrap_or(0), ids));
+            }
+            "Locations" => {
+                let t = line.trim_start();
+                // `1: 0x4d9c20 M=1 func file:line:col s=N` or a continuation
+                // `func file:line:col s=N` (inlining callers).
+                let rest = match t.split_once(": 0x") {
+                    Some((id, rest)) if id.chars().all(|c| c.is_ascii_digit()) => {
+                        last_loc = id.parse().unwrap();
+                        let rest = rest.split_once(' ').map_or("", |x| x.1);
+                        rest.split_once(' ').map_or("", |x| x.1)
+                    }
+                    _ => t,
+                };
+                let pos = rest.split(' ').nth(1).unwrap_or("");
+                let mut parts = pos.rsplitn(3, ':');
+                let _col = parts.next();
+                let line_no: u32 = parts.next().and_then(|x| x.parse().ok()).unwrap_or(0);
+                let file = parts.next().unwrap_or("").to_owned();
+                locs.entry(last_loc).or_default().push((file, line_no));
+            }
+            _ => {}
+        }
+    }
+    let mut out = BTreeMap::new();
+    for (count, delay, ids) in samples {
+        let site = ids
+            .iter()
+            .flat_map(|id| locs[id].iter())
+            .find_map(|(f, l)| program_site(f).map(|n| (n, *l)));
+        if let Some(s) = site {
+            let e: &mut (u64, u64) = out.entry(s).or_default();
+            e.0 += count;
+            e.1 += delay;
+        }
+    }
+    out
+}
+
+const PROFILES: &[(&str, &str)] = &[
+    ("block.pb.gz", "block-profile"),
+    ("mutex.pb.gz", "mutex-profile"),
+    ("test-block.pprof", "block-profile"),
+    ("test-mutex.pprof", "mutex-profile"),
+    ("goroutine.pb.gz", "goroutine-profile"),
+];
+
+fn profile_lines(doc: &Value, kind: &str) -> BTreeMap<(String, u32), (u64, u64)> {
+    let mut got = BTreeMap::new();
+    for l in doc["lines"].as_array().unwrap() {
+        assert_eq!(l["kind"], kind);
+        let Some(file) = program_site(l["file"].as_str().unwrap()) else {
+            continue;
+        };
+        let figures = if kind == "goroutine-profile" {
+            (l["goroutines"].as_u64().unwrap(), 0)
+        } else {
+            assert_eq!(l["sampled"], true);
+            (
+                l["flat"]["count"].as_u64().unwrap(),
+                l["flat"]["total_ns"].as_u64().unwrap(),
+            )
+        };
+        got.insert((file, l["line"].as_u64().unwrap() as u32), figures);
+    }
+    got
+}
+
+#[test]
+fn profile_lines_equal_go_tool_pprof_raw() {
+    let contends = markers("CONTEND");
+    let mut checked = 0;
+    for (v, dir) in versions() {
+        for (name, kind) in PROFILES {
+            let path = dir.join(name);
+            let stem = name.split('.').next().unwrap();
+            let raw = std::fs::read_to_string(dir.join(format!(
+                "{stem}{}.raw.txt",
+                if name.ends_with(".pb.gz") { ".pb" } else { "" }
+            )))
+            .unwrap();
+            let doc = report(&[&path], &["--library"]);
+            assert_eq!(doc["traces"][0]["kind"], *kind, "{v} {name}");
+            let got = profile_lines(&doc, kind);
+            assert_eq!(
+                got,
+                raw_oracle(&raw),
+                "{v} {name}: per-line flat vs pprof -raw"
+            );
+            let want_kind = if kind.starts_with("mutex") {
+                "mutex"
+            } else {
+                "block"
+            };
+            if *kind != "goroutine-profile" {
+                for m in contends.iter().filter(|m| m.kind == want_kind) {
+                    let n = got.get(&(m.file.clone(), m.line)).map_or(0, |x| x.0);
+                    assert!(
+                        n > 0,
+                        "{v} {name}: nothing at {}:{} ({})",
+                        m.file,
+                        m.line,
+                        m.what
+                    );
+                    checked += 1;
+                }
+            }
+        }
+    }
+    assert!(checked >= 6 * 2 * 4, "{checked}");
+}
+
+fn unpack(zst: &Path) -> PathBuf {
+    let out = std::env::temp_dir().join(format!(
+        "goblock-dumps-test-{}-{}",
+        std::process::id(),
+        zst.file_name().unwrap().to_string_lossy()
+    ));
+    let bytes = zstd::decode_all(std::fs::File::open(zst).unwrap()).unwrap();
+    std::fs::write(&out, bytes).unwrap();
+    out
+}
+
+#[test]
+fn profiles_symbolize_through_the_binary_that_wrote_them() {
+    let dir = root().join("testdata/dumps/go1.26");
+    let bin = unpack(&dir.join("parked.bin.zst"));
+    let block = dir.join("block.pb.gz");
+    let plain = report(&[&block], &["--no-binary"]);
+    let dwarf = report(&[&block], &["--binary", bin.to_str().unwrap()]);
+    assert_eq!(
+        dwarf["traces"][0]["symbolization"], "dwarf",
+        "{}",
+        dwarf["traces"][0]
+    );
+    assert_eq!(
+        profile_lines(&dwarf, "block-profile"),
+        profile_lines(&plain, "block-profile")
+    );
+    // Another build (Go 1.23's profile) is refused by its GNU build ID or
+    // its frames, and its own lines are used.
+    let other = report(
+        &[&root().join("testdata/dumps/go1.23/block.pb.gz")],
+        &["--binary", bin.to_str().unwrap()],
+    );
+    let t = &other["traces"][0];
+    assert_eq!(t["symbolization"], "trace", "{t}");
+    assert!(
+        t["warnings"].to_string().contains("refused"),
+        "{}",
+        t["warnings"]
+    );
+    let _ = std::fs::remove_file(bin);
+}
+
+fn tmp(name: &str, bytes: &[u8]) -> PathBuf {
+    let p = std::env::temp_dir().join(format!("goblock-dumps-{}-{name}", std::process::id()));
+    std::fs::write(&p, bytes).unwrap();
+    p
+}
+
+#[test]
+fn a_truncated_dump_keeps_its_complete_goroutines() {
+    let path = root().join("testdata/dumps/go1.26/goroutine-debug2.txt");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let cut = &text[..text.len() * 6 / 10];
+    let p = tmp("cut.txt", cut.as_bytes());
+    let doc = report(&[&p], &["--library"]);
+    let input = &doc["traces"][0];
+    let w = input["warnings"].to_string();
+    assert!(w.contains("cut inside goroutine"), "{w}");
+    // Complete goroutines = headers before the cut minus the one cut.
+    let headers = cut.lines().filter(|l| l.starts_with("goroutine ")).count() as u64;
+    assert_eq!(input["goroutines"].as_u64().unwrap(), headers - 1);
+    let _ = std::fs::remove_file(p);
+}
+
+#[test]
+fn a_dump_mixed_with_log_lines_and_crlf_gives_the_same_lines() {
+    let path = root().join("testdata/dumps/go1.22/sigquit-all.txt");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let mut mixed = String::from("2026/12/01 10:00:00 server starting\r\n");
+    for (i, l) in text.lines().enumerate() {
+        mixed.push_str(l);
+        mixed.push_str("\r\n");
+        if i % 7 == 3 {
+            mixed.push_str("2026/12/01 10:00:01 handled request (200 OK)\r\n");
+        }
+    }
+    let p = tmp("mixed.txt", mixed.as_bytes());
+    let a = report(&[&path], &["--library"]);
+    let b = report(&[&p], &["--library"]);
+    let counts = |d: &Value| {
+        d["lines"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| {
+                (
+                    l["line"].as_u64(),
+                    l["reason"].clone(),
+                    l["goroutines"].as_u64(),
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(counts(&a), counts(&b));
+    let w = b["traces"][0]["warnings"].to_string();
+    assert!(
+        w.contains("a line between the frames of a goroutine"),
+        "{w}"
+    );
+    let _ = std::fs::remove_file(p);
+}
+
+#[test]
+fn unusable_inputs_are_named_and_the_others_still_reported() {
+    let dir = root().join("testdata/dumps/go1.26");
+    let garbage = tmp(
+        "garbage.dump",
+        &(0..4096u32)
+            .map(|i| (i * 7919 % 251) as u8)
+            .collect::<Vec<_>>(),
+    );
+    // An empty block profile: sample types only (what a program without
+    // runtime.SetBlockProfileRate serves), written raw.
+    let mut empty = vec![0x0a, 4, 8, 1, 16, 2, 0x0a, 4, 8, 3, 16, 4, 0x32, 0];
+    for s in ["contentions", "count", "delay", "nanoseconds"] {
+        empty.push(0x32);
+        empty.push(s.len() as u8);
+        empty.extend_from_slice(s.as_bytes());
+    }
+    let empty = tmp("block.pprof", &empty);
+    let programs = root().join("testdata/programs");
+    let (code, out, err) = goblock(&[
+        "report",
+        "--format",
+        "json",
+        "--workspace",
+        programs.to_str().unwrap(),
+        dir.join("cpu.pb.gz").to_str().unwrap(),
+        dir.join("heap.pb.gz").to_str().unwrap(),
+        garbage.to_str().unwrap(),
+        empty.to_str().unwrap(),
+        dir.join("goroutine-debug2.txt").to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("cpu.pb.gz: a CPU profile: not used"), "{err}");
+    assert!(
+        err.contains("heap.pb.gz: a heap (memory) profile: not used"),
+        "{err}"
+    );
+    assert!(err.contains("garbage.dump: "), "{err}");
+    assert!(err.lines().all(|l| l.len() < 300), "one line each: {err}");
+    let doc: Value = serde_json::from_str(&out).unwrap();
+    let kinds: Vec<&str> = doc["traces"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "block-profile",
+            "goroutine-dump",
+            "unreadable",
+            "unreadable",
+            "unreadable"
+        ]
+    );
+    assert!(
+        doc["traces"][0]["warnings"]
+            .to_string()
+            .contains("no samples")
+    );
+    for f in [garbage, empty] {
+        let _ = std::fs::remove_file(f);
+    }
+}
+
+#[test]
+fn the_table_says_sampled_and_where_mutex_contention_ended() {
+    let dir = root().join("testdata/dumps/go1.26");
+    let programs = root().join("testdata/programs");
+    let (code, out, err) = goblock(&[
+        "report",
+        "--workspace",
+        programs.to_str().unwrap(),
+        dir.join("goroutine-debug2.txt").to_str().unwrap(),
+        dir.join("mutex.pb.gz").to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("goroutine dump, 34 goroutines"), "{out}");
+    assert!(out.contains("select (no cases) (never wakes)"), "{out}");
+    assert!(
+        out.contains("mutex profile (sampled; stacks are where contention ended"),
+        "{out}"
+    );
+    assert!(out.contains("a.mu.Unlock() // CONTEND[mutex]"), "{out}");
+}
