@@ -70,7 +70,11 @@ pub fn describe(head: &[u8], content_type: Option<&str>) -> String {
     }
     match kind {
         // What net/http/pprof serves gzip-compressed is a profile.
-        Kind::Gzip => "a gzip-compressed pprof profile, not an execution trace (the URL serves a profile, not /debug/pprof/trace)".into(),
+        Kind::Gzip | Kind::Pprof => "a gzip-compressed pprof profile, not an execution trace (the URL serves a profile, not /debug/pprof/trace)".into(),
+        Kind::GoroutineDump | Kind::GoroutineProfileText | Kind::ContentionProfileText => format!(
+            "{}, not an execution trace (the URL serves a profile, not /debug/pprof/trace)",
+            kind.describe()
+        ),
         Kind::Text if ct.contains("json") || trimmed(head).first() == Some(&b'{') => {
             format!("a JSON document: {}", first_line(head))
         }
