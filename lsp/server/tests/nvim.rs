@@ -67,7 +67,10 @@ fn headless_neovim_shows_diagnostics_hints_and_hover() {
         (nvim(), goblock(), common::fixture_dirs().into_iter().next())
     else {
         let why = "needs nvim, a built goblock binary and fixtures";
-        assert!(std::env::var_os("CI").is_none(), "{why} (CI must run this test)");
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "{why} (CI must run this test)"
+        );
         eprintln!("skipped: {why}");
         return;
     };
