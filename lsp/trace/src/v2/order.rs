@@ -525,53 +525,61 @@ struct TaskState {
     _parent: u64,
 }
 
-/// `schedReqs` constraints.
-#[derive(Clone, Copy, PartialEq, Eq)]
-#[repr(u8)]
-enum Req {
-    MustNot = 0,
-    May = 1,
-    Must = 2,
+/// Go's `constraint`: a presence requirement on one part of the
+/// scheduling context.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+#[allow(clippy::enum_variant_names)] // Go's names: mustNotHave, mayHave, mustHave.
+enum Constraint {
+    MustNotHave,
+    MayHave,
+    MustHave,
 }
 
-const MN: u8 = Req::MustNot as u8;
-const MY: u8 = Req::May as u8;
-const MU: u8 = Req::Must as u8;
+use Constraint::{MayHave, MustHave, MustNotHave};
 
-/// `validateCtx` with the requirements as constants (`Req as u8`), so each
-/// call site compiles to a few comparisons.
+/// Go's `schedReqs`: a set of constraints on what the scheduling context
+/// (thread, proc, goroutine) must look like.
+#[derive(Clone, Copy, Debug)]
+struct SchedReqs {
+    m: Constraint,
+    p: Constraint,
+    g: Constraint,
+}
+
+/// Go's `userGoReqs`: a common requirement among events that are running
+/// or are close to running user code.
+const USER_GO_REQS: SchedReqs = SchedReqs {
+    m: MustHave,
+    p: MustHave,
+    g: MustHave,
+};
+
+/// Go's `validateCtx`. Always inlined: with the requirements constant at
+/// each call site, it compiles to a few comparisons.
 #[inline(always)]
-fn validate_ctx<const M: u8, const P: u8, const G: u8>(ctx: Ctx) -> Result<(), String> {
+fn validate_ctx(ctx: Ctx, reqs: SchedReqs) -> Result<(), String> {
     #[inline(always)]
-    fn bad(req: u8, have: bool) -> bool {
-        (req == Req::Must as u8 && !have) || (req == Req::MustNot as u8 && have)
+    fn bad(c: Constraint, have: bool) -> bool {
+        (c == MustHave && !have) || (c == MustNotHave && have)
     }
-    if bad(M, ctx.m != NO_M) || bad(P, ctx.p != NO_P) || bad(G, ctx.g != NO_G) {
-        return Err(ctx_error(ctx, (req(M), req(P), req(G))));
+    if bad(reqs.m, ctx.m != NO_M) || bad(reqs.p, ctx.p != NO_P) || bad(reqs.g, ctx.g != NO_G) {
+        return Err(ctx_error(ctx, reqs));
     }
     Ok(())
 }
 
-fn req(r: u8) -> Req {
-    match r {
-        0 => Req::MustNot,
-        1 => Req::May,
-        _ => Req::Must,
-    }
-}
-
 #[cold]
 #[inline(never)]
-fn ctx_error(ctx: Ctx, (m, p, g): (Req, Req, Req)) -> String {
-    let msg = if m == Req::Must && ctx.m == NO_M {
+fn ctx_error(ctx: Ctx, SchedReqs { m, p, g }: SchedReqs) -> String {
+    let msg = if m == MustHave && ctx.m == NO_M {
         "expected a thread but didn't have one"
-    } else if m == Req::MustNot && ctx.m != NO_M {
+    } else if m == MustNotHave && ctx.m != NO_M {
         "expected no thread but had one"
-    } else if p == Req::Must && ctx.p == NO_P {
+    } else if p == MustHave && ctx.p == NO_P {
         "expected a proc but didn't have one"
-    } else if p == Req::MustNot && ctx.p != NO_P {
+    } else if p == MustNotHave && ctx.p != NO_P {
         "expected no proc but had one"
-    } else if g == Req::Must && ctx.g == NO_G {
+    } else if g == MustHave && ctx.g == NO_G {
         "expected a goroutine but didn't have one"
     } else {
         "expected no goroutine but had one"
@@ -579,7 +587,8 @@ fn ctx_error(ctx: Ctx, (m, p, g): (Req, Req, Req)) -> String {
     msg.to_string()
 }
 
-/// Read-only context of one generation, for the handlers.
+/// Read-only context of one generation, for the handlers (Go passes `evt
+/// *evTable` and `gen uint64`; the handlers call this `evt`, as Go does).
 pub(crate) struct GenCtx<'a> {
     pub generation: u64,
     pub tables: &'a GenTables,
@@ -685,7 +694,7 @@ impl<S: Default + Clone> Ordering<S> {
         }
     }
 
-    /// Tries to apply `ev`, read from thread `m` in generation `gc.generation`
+    /// Tries to apply `ev`, read from thread `m` in generation `evt.generation`
     /// (Go's `ordering.Advance`, followed by the table-id check Go's reader
     /// does on every event it returns).
     #[inline(always)]
@@ -694,11 +703,11 @@ impl<S: Default + Clone> Ordering<S> {
         e: &mut Ev,
         m: u64,
         m_slot: usize,
-        gc: &GenCtx<'_>,
+        evt: &GenCtx<'_>,
         c: &mut C,
     ) -> Result<bool, Box<DecodeError>> {
         if self.initial_gen == 0 {
-            self.initial_gen = gc.generation;
+            self.initial_gen = evt.generation;
         }
         let mut cur = Ctx {
             g: NO_G,
@@ -718,20 +727,20 @@ impl<S: Default + Clone> Ordering<S> {
         }
         self.clock.stamped = 0;
         self.cur_slot = m_slot;
-        let res = self.dispatch(e, gc, cur, c);
+        let res = self.dispatch(e, evt, cur, c);
         match res {
             Ok(true) => {
                 if self.clock.last.is_some() && self.clock.stamped == 0 {
                     self.clock.stamp(e.time);
                 }
-                validate_ids(e, gc)?;
+                validate_ids(e, evt)?;
                 Ok(true)
             }
             Ok(false) => Ok(false),
             Err(msg) => Err(Box::new(DecodeError::Inconsistent {
                 what: format!(
                     "generation {}, M {}, {} at byte {}: {msg}",
-                    gc.generation,
+                    evt.generation,
                     m as i64,
                     events::name(e.typ),
                     e.offset
@@ -743,7 +752,7 @@ impl<S: Default + Clone> Ordering<S> {
     fn dispatch<C: Consumer<Slot = S>>(
         &mut self,
         e: &mut Ev,
-        gc: &GenCtx<'_>,
+        evt: &GenCtx<'_>,
         cur: Ctx,
         c: &mut C,
     ) -> Step {
@@ -752,40 +761,54 @@ impl<S: Default + Clone> Ordering<S> {
                 annotation(cur)?;
                 self.ret(cur)
             }
-            ev::PROC_START => self.proc_start(e, gc, cur),
+            ev::PROC_START => self.proc_start(e, evt, cur),
             ev::PROC_STOP => self.proc_stop(e, cur),
-            ev::PROC_STEAL => self.proc_steal(e, gc, cur),
-            ev::PROC_STATUS => self.proc_status(e, gc, cur),
-            ev::GO_CREATE | ev::GO_CREATE_BLOCKED => self.go_create(e, gc, cur, c),
-            ev::GO_CREATE_SYSCALL => self.go_create_syscall(e, gc, cur, c),
-            ev::GO_START => self.go_start(e, gc, cur, c),
+            ev::PROC_STEAL => self.proc_steal(e, evt, cur),
+            ev::PROC_STATUS => self.proc_status(e, evt, cur),
+            ev::GO_CREATE | ev::GO_CREATE_BLOCKED => self.go_create(e, evt, cur, c),
+            ev::GO_CREATE_SYSCALL => self.go_create_syscall(e, evt, cur, c),
+            ev::GO_START => self.go_start(e, evt, cur, c),
             ev::GO_DESTROY | ev::GO_STOP | ev::GO_BLOCK => self.go_stop_exec(e, cur, c),
             ev::GO_DESTROY_SYSCALL => self.go_destroy_syscall(e, cur, c),
-            ev::GO_UNBLOCK => self.go_unblock(e, gc, cur, c),
-            ev::GO_SYSCALL_BEGIN => self.go_syscall_begin(e, gc, cur, c),
+            ev::GO_UNBLOCK => self.go_unblock(e, evt, cur, c),
+            ev::GO_SYSCALL_BEGIN => self.go_syscall_begin(e, evt, cur, c),
             ev::GO_SYSCALL_END => self.go_syscall_end(e, cur, c),
             ev::GO_SYSCALL_END_BLOCKED => self.go_syscall_end_blocked(e, cur, c),
-            ev::GO_STATUS | ev::GO_STATUS_STACK => self.go_status(e, gc, cur, c),
+            ev::GO_STATUS | ev::GO_STATUS_STACK => self.go_status(e, evt, cur, c),
             ev::STW_BEGIN | ev::GC_MARK_ASSIST_BEGIN => self.go_range_begin(e, cur),
             ev::STW_END | ev::GC_MARK_ASSIST_END => self.go_range_end(e, cur),
-            ev::GC_ACTIVE => self.gc_active(e, gc, cur),
+            ev::GC_ACTIVE => self.gc_active(e, evt, cur),
             ev::GC_BEGIN => self.gc_begin(e, cur),
             ev::GC_END => self.gc_end(e, cur),
-            ev::GC_SWEEP_ACTIVE => self.gc_sweep_active(e, gc, cur),
+            ev::GC_SWEEP_ACTIVE => self.gc_sweep_active(e, evt, cur),
             ev::GC_SWEEP_BEGIN => self.gc_sweep_begin(e, cur),
             ev::GC_SWEEP_END => self.gc_sweep_end(e, cur),
-            ev::GC_MARK_ASSIST_ACTIVE => self.go_range_active(e, gc, cur),
+            ev::GC_MARK_ASSIST_ACTIVE => self.go_range_active(e, evt, cur),
             ev::HEAP_ALLOC | ev::HEAP_GOAL => {
-                validate_ctx::<MU, MU, MY>(cur)?;
+                validate_ctx(
+                    cur,
+                    SchedReqs {
+                        m: MustHave,
+                        p: MustHave,
+                        g: MayHave,
+                    },
+                )?;
                 self.ret(cur)
             }
-            ev::USER_TASK_BEGIN => self.user_task_begin(e, gc, cur),
+            ev::USER_TASK_BEGIN => self.user_task_begin(e, evt, cur),
             ev::USER_TASK_END => self.user_task_end(e, cur),
-            ev::USER_REGION_BEGIN => self.user_region_begin(e, gc, cur),
-            ev::USER_REGION_END => self.user_region_end(e, gc, cur),
-            ev::GO_SWITCH | ev::GO_SWITCH_DESTROY => self.go_switch(e, gc, cur, c),
+            ev::USER_REGION_BEGIN => self.user_region_begin(e, evt, cur),
+            ev::USER_REGION_END => self.user_region_end(e, evt, cur),
+            ev::GO_SWITCH | ev::GO_SWITCH_DESTROY => self.go_switch(e, evt, cur, c),
             ev::FIRST_EXPERIMENTAL..=ev::LAST_EXPERIMENTAL => {
-                validate_ctx::<MU, MY, MY>(cur)?;
+                validate_ctx(
+                    cur,
+                    SchedReqs {
+                        m: MustHave,
+                        p: MayHave,
+                        g: MayHave,
+                    },
+                )?;
                 self.ret(cur)
             }
             t => Err(cold(format_args!(
@@ -795,7 +818,8 @@ impl<S: Default + Clone> Ordering<S> {
         }
     }
 
-    fn proc_status(&mut self, e: &mut Ev, gc: &GenCtx<'_>, mut cur: Ctx) -> Step {
+    /// Go: `advanceProcStatus`.
+    fn proc_status(&mut self, e: &mut Ev, evt: &GenCtx<'_>, mut cur: Ctx) -> Step {
         let pid = e.args[0];
         let status = e.args[1];
         if status > ps::ABANDONED {
@@ -818,13 +842,13 @@ impl<S: Default + Clone> Ordering<S> {
                     proc_status_name(status)
                 )));
             }
-            s.seq = Seq::new(gc.generation, 0);
+            s.seq = Seq::new(evt.generation, 0);
         } else {
             self.p.insert(
                 pid,
                 PState {
                     status,
-                    seq: Seq::new(gc.generation, 0),
+                    seq: Seq::new(evt.generation, 0),
                     ranges: Ranges::default(),
                 },
             );
@@ -849,12 +873,20 @@ impl<S: Default + Clone> Ordering<S> {
         self.ret(new)
     }
 
-    fn proc_start(&mut self, e: &Ev, gc: &GenCtx<'_>, cur: Ctx) -> Step {
+    /// Go: `advanceProcStart`.
+    fn proc_start(&mut self, e: &Ev, evt: &GenCtx<'_>, cur: Ctx) -> Step {
         let pid = e.args[0];
-        let seq = Seq::new(gc.generation, e.args[1]);
+        let seq = Seq::new(evt.generation, e.args[1]);
         match self.p.get_mut(pid) {
             Some(st) if st.status == ps::IDLE && seq.succeeds(st.seq) && cur.p == NO_P => {
-                validate_ctx::<MU, MN, MY>(cur)?;
+                validate_ctx(
+                    cur,
+                    SchedReqs {
+                        m: MustHave,
+                        p: MustNotHave,
+                        g: MayHave,
+                    },
+                )?;
                 st.status = ps::RUNNING;
                 st.seq = seq;
                 self.ret(Ctx { p: pid, ..cur })
@@ -863,6 +895,7 @@ impl<S: Default + Clone> Ordering<S> {
         }
     }
 
+    /// Go: `advanceProcStop`.
     fn proc_stop(&mut self, e: &Ev, cur: Ctx) -> Step {
         let Some(st) = self.p.get_mut(cur.p) else {
             return Err(cold(format_args!(
@@ -877,21 +910,36 @@ impl<S: Default + Clone> Ordering<S> {
                 events::name(e.typ)
             )));
         }
-        validate_ctx::<MU, MU, MY>(cur)?;
+        validate_ctx(
+            cur,
+            SchedReqs {
+                m: MustHave,
+                p: MustHave,
+                g: MayHave,
+            },
+        )?;
         st.status = ps::IDLE;
         self.ret(Ctx { p: NO_P, ..cur })
     }
 
-    fn proc_steal(&mut self, e: &Ev, gc: &GenCtx<'_>, cur: Ctx) -> Step {
+    /// Go: `advanceProcSteal`.
+    fn proc_steal(&mut self, e: &Ev, evt: &GenCtx<'_>, cur: Ctx) -> Step {
         let pid = e.args[0];
-        let seq = Seq::new(gc.generation, e.args[1]);
+        let seq = Seq::new(evt.generation, e.args[1]);
         let Some(st) = self.p.get_mut(pid) else {
             return Ok(false);
         };
         if (st.status != ps::SYSCALL && st.status != ps::ABANDONED) || !seq.succeeds(st.seq) {
             return Ok(false);
         }
-        validate_ctx::<MU, MY, MY>(cur)?;
+        validate_ctx(
+            cur,
+            SchedReqs {
+                m: MustHave,
+                p: MayHave,
+                g: MayHave,
+            },
+        )?;
         let old = st.status;
         st.status = ps::IDLE;
         st.seq = seq;
@@ -924,10 +972,11 @@ impl<S: Default + Clone> Ordering<S> {
         self.ret(cur)
     }
 
+    /// Go: `advanceGoStatus`.
     fn go_status<C: Consumer<Slot = S>>(
         &mut self,
         e: &Ev,
-        gc: &GenCtx<'_>,
+        evt: &GenCtx<'_>,
         mut cur: Ctx,
         c: &mut C,
     ) -> Step {
@@ -949,11 +998,11 @@ impl<S: Default + Clone> Ordering<S> {
                     go_status_name(status)
                 )));
             }
-            s.seq = Seq::new(gc.generation, 0);
+            s.seq = Seq::new(evt.generation, 0);
             GoState::of_wire(status)
-        } else if gc.generation == self.initial_gen {
+        } else if evt.generation == self.initial_gen {
             self.g
-                .insert(gid, GState::new(status, Seq::new(gc.generation, 0)));
+                .insert(gid, GState::new(status, Seq::new(evt.generation, 0)));
             GoState::Undetermined
         } else {
             return Err(cold(format_args!(
@@ -973,7 +1022,7 @@ impl<S: Default + Clone> Ordering<S> {
                     )));
                 }
                 if mid == cur.m {
-                    if gc.generation != self.initial_gen && cur.g != gid {
+                    if evt.generation != self.initial_gen && cur.g != gid {
                         return Err(cold(format_args!(
                             "inconsistent thread for syscalling goroutine {}: thread has goroutine {}",
                             gid as i64, cur.g as i64
@@ -1005,14 +1054,22 @@ impl<S: Default + Clone> Ordering<S> {
         self.ret(new)
     }
 
+    /// Go: `advanceGoCreate`.
     fn go_create<C: Consumer<Slot = S>>(
         &mut self,
         e: &Ev,
-        gc: &GenCtx<'_>,
+        evt: &GenCtx<'_>,
         cur: Ctx,
         c: &mut C,
     ) -> Step {
-        validate_ctx::<MU, MU, MY>(cur)?;
+        validate_ctx(
+            cur,
+            SchedReqs {
+                m: MustHave,
+                p: MustHave,
+                g: MayHave,
+            },
+        )?;
         if let Some(st) = self.g.get(&cur.g)
             && st.status != gs::RUNNING
         {
@@ -1034,13 +1091,14 @@ impl<S: Default + Clone> Ordering<S> {
             (gs::RUNNABLE, GoState::Runnable)
         };
         self.g
-            .insert(newg, GState::new(status, Seq::new(gc.generation, 0)));
+            .insert(newg, GState::new(status, Seq::new(evt.generation, 0)));
         self.emit(c, e, e.typ, newg, GoState::NotExist, to, cur);
         self.ret(cur)
     }
 
+    /// Go: `advanceGoStopExec`.
     fn go_stop_exec<C: Consumer<Slot = S>>(&mut self, e: &Ev, cur: Ctx, c: &mut C) -> Step {
-        validate_ctx::<MU, MU, MU>(cur)?;
+        validate_ctx(cur, USER_GO_REQS)?;
         let Some(st) = self.g.get_in(cur.g, gs::RUNNING) else {
             return Err(self.g.not_in(e, cur.g, "Running"));
         };
@@ -1063,18 +1121,26 @@ impl<S: Default + Clone> Ordering<S> {
         self.ret(Ctx { g: NO_G, ..cur })
     }
 
+    /// Go: `advanceGoStart`.
     fn go_start<C: Consumer<Slot = S>>(
         &mut self,
         e: &Ev,
-        gc: &GenCtx<'_>,
+        evt: &GenCtx<'_>,
         cur: Ctx,
         c: &mut C,
     ) -> Step {
-        let (gid, seq) = (e.args[0], Seq::new(gc.generation, e.args[1]));
+        let (gid, seq) = (e.args[0], Seq::new(evt.generation, e.args[1]));
         let Some(st) = self.g.in_sequence(gid, gs::RUNNABLE, seq) else {
             return Ok(false);
         };
-        validate_ctx::<MU, MU, MN>(cur)?;
+        validate_ctx(
+            cur,
+            SchedReqs {
+                m: MustHave,
+                p: MustHave,
+                g: MustNotHave,
+            },
+        )?;
         st.status = gs::RUNNING;
         st.seq = seq;
         let change = (GoState::Runnable, GoState::Running);
@@ -1082,14 +1148,15 @@ impl<S: Default + Clone> Ordering<S> {
         self.ret(Ctx { g: gid, ..cur })
     }
 
+    /// Go: `advanceGoUnblock`.
     fn go_unblock<C: Consumer<Slot = S>>(
         &mut self,
         e: &Ev,
-        gc: &GenCtx<'_>,
+        evt: &GenCtx<'_>,
         cur: Ctx,
         c: &mut C,
     ) -> Step {
-        let (gid, seq) = (e.args[0], Seq::new(gc.generation, e.args[1]));
+        let (gid, seq) = (e.args[0], Seq::new(evt.generation, e.args[1]));
         let Some(st) = self.g.in_sequence(gid, gs::WAITING, seq) else {
             return Ok(false);
         };
@@ -1100,19 +1167,20 @@ impl<S: Default + Clone> Ordering<S> {
         self.ret(cur)
     }
 
+    /// Go: `advanceGoSwitch`.
     fn go_switch<C: Consumer<Slot = S>>(
         &mut self,
         e: &Ev,
-        gc: &GenCtx<'_>,
+        evt: &GenCtx<'_>,
         cur: Ctx,
         c: &mut C,
     ) -> Step {
-        validate_ctx::<MU, MU, MU>(cur)?;
+        validate_ctx(cur, USER_GO_REQS)?;
         if self.g.get_in(cur.g, gs::RUNNING).is_none() {
             return Err(self.g.not_in(e, cur.g, "Running"));
         }
         let next = e.args[0];
-        let seq = Seq::new(gc.generation, e.args[1]);
+        let seq = Seq::new(evt.generation, e.args[1]);
         match self.g.get(&next) {
             Some(st) if st.status == gs::WAITING && seq.succeeds(st.seq) => {}
             _ => return Ok(false),
@@ -1172,14 +1240,15 @@ impl<S: Default + Clone> Ordering<S> {
         self.ret(Ctx { g: next, ..cur })
     }
 
+    /// Go: `advanceGoSyscallBegin`.
     fn go_syscall_begin<C: Consumer<Slot = S>>(
         &mut self,
         e: &Ev,
-        gc: &GenCtx<'_>,
+        evt: &GenCtx<'_>,
         cur: Ctx,
         c: &mut C,
     ) -> Step {
-        validate_ctx::<MU, MU, MU>(cur)?;
+        validate_ctx(cur, USER_GO_REQS)?;
         let Some(st) = self.g.get_in(cur.g, gs::RUNNING) else {
             return Err(self.g.not_in(e, cur.g, "Running"));
         };
@@ -1188,7 +1257,7 @@ impl<S: Default + Clone> Ordering<S> {
             return Err(Procs::missing(e, cur.p));
         };
         pst.status = ps::SYSCALL;
-        let pseq = Seq::new(gc.generation, e.args[0]);
+        let pseq = Seq::new(evt.generation, e.args[0]);
         if !pseq.succeeds(pst.seq) {
             return Err(cold(format_args!(
                 "failed to advance {}: can't make sequence: {} -> {pseq}",
@@ -1202,8 +1271,9 @@ impl<S: Default + Clone> Ordering<S> {
         self.ret(cur)
     }
 
+    /// Go: `advanceGoSyscallEnd`.
     fn go_syscall_end<C: Consumer<Slot = S>>(&mut self, e: &Ev, cur: Ctx, c: &mut C) -> Step {
-        validate_ctx::<MU, MU, MU>(cur)?;
+        validate_ctx(cur, USER_GO_REQS)?;
         // Go's message says "Running" here too.
         let Some(st) = self.g.get_in(cur.g, gs::SYSCALL) else {
             return Err(self.g.not_in(e, cur.g, "Running"));
@@ -1225,6 +1295,7 @@ impl<S: Default + Clone> Ordering<S> {
         self.ret(cur)
     }
 
+    /// Go: `advanceGoSyscallEndBlocked`.
     fn go_syscall_end_blocked<C: Consumer<Slot = S>>(
         &mut self,
         e: &Ev,
@@ -1239,7 +1310,14 @@ impl<S: Default + Clone> Ordering<S> {
                 return Ok(false);
             }
         }
-        validate_ctx::<MU, MY, MU>(cur)?;
+        validate_ctx(
+            cur,
+            SchedReqs {
+                m: MustHave,
+                p: MayHave,
+                g: MustHave,
+            },
+        )?;
         let Some(st) = self.g.get_in(cur.g, gs::SYSCALL) else {
             return Err(self.g.not_in(e, cur.g, "Running"));
         };
@@ -1249,14 +1327,22 @@ impl<S: Default + Clone> Ordering<S> {
         self.ret(Ctx { g: NO_G, ..cur })
     }
 
+    /// Go: `advanceGoCreateSyscall`.
     fn go_create_syscall<C: Consumer<Slot = S>>(
         &mut self,
         e: &Ev,
-        gc: &GenCtx<'_>,
+        evt: &GenCtx<'_>,
         cur: Ctx,
         c: &mut C,
     ) -> Step {
-        validate_ctx::<MU, MY, MN>(cur)?;
+        validate_ctx(
+            cur,
+            SchedReqs {
+                m: MustHave,
+                p: MayHave,
+                g: MustNotHave,
+            },
+        )?;
         let newg = e.args[0];
         if self.g.contains_key(&newg) {
             return Err(cold(format_args!(
@@ -1265,13 +1351,21 @@ impl<S: Default + Clone> Ordering<S> {
             )));
         }
         self.g
-            .insert(newg, GState::new(gs::SYSCALL, Seq::new(gc.generation, 0)));
+            .insert(newg, GState::new(gs::SYSCALL, Seq::new(evt.generation, 0)));
         self.emit(c, e, e.typ, newg, GoState::NotExist, GoState::Syscall, cur);
         self.ret(Ctx { g: newg, ..cur })
     }
 
+    /// Go: `advanceGoDestroySyscall`.
     fn go_destroy_syscall<C: Consumer<Slot = S>>(&mut self, e: &Ev, cur: Ctx, c: &mut C) -> Step {
-        validate_ctx::<MU, MY, MU>(cur)?;
+        validate_ctx(
+            cur,
+            SchedReqs {
+                m: MustHave,
+                p: MayHave,
+                g: MustHave,
+            },
+        )?;
         let name = events::name(e.typ);
         let Some(st) = self.g.get_in(cur.g, gs::SYSCALL) else {
             return Err(self.g.not_in(e, cur.g, "Syscall"));
@@ -1302,7 +1396,8 @@ impl<S: Default + Clone> Ordering<S> {
         self.ret(new)
     }
 
-    fn user_task_begin(&mut self, e: &Ev, gc: &GenCtx<'_>, cur: Ctx) -> Step {
+    /// Go: `advanceUserTaskBegin`.
+    fn user_task_begin(&mut self, e: &Ev, evt: &GenCtx<'_>, cur: Ctx) -> Step {
         let id = e.args[0];
         if self.tasks.contains_key(&id) {
             return Err(cold(format_args!("task ID conflict: {id}")));
@@ -1312,26 +1407,27 @@ impl<S: Default + Clone> Ordering<S> {
             parent = NO_TASK;
         }
         let name = e.args[2];
-        if !gc.tables.has_string(name) {
+        if !evt.tables.has_string(name) {
             return Err(cold(format_args!(
                 "invalid string ID {name} for {} event",
                 events::name(e.typ)
             )));
         }
         self.tasks.insert(id, TaskState { _parent: parent });
-        validate_ctx::<MU, MU, MU>(cur)?;
+        validate_ctx(cur, USER_GO_REQS)?;
         self.ret(cur)
     }
 
+    /// Go: `advanceUserTaskEnd`.
     fn user_task_end(&mut self, e: &Ev, cur: Ctx) -> Step {
         self.tasks.remove(&e.args[0]);
-        validate_ctx::<MU, MU, MU>(cur)?;
+        validate_ctx(cur, USER_GO_REQS)?;
         self.ret(cur)
     }
 
-    fn region(&self, e: &Ev, gc: &GenCtx<'_>) -> Result<Region, String> {
+    fn region(&self, e: &Ev, evt: &GenCtx<'_>) -> Result<Region, String> {
         let id = e.args[1];
-        let name = string_loc(gc, id)
+        let name = string_loc(evt, id)
             .ok_or_else(|| format!("invalid string ID {id} for {} event", events::name(e.typ)))?;
         Ok(Region {
             task: e.args[0],
@@ -1339,9 +1435,10 @@ impl<S: Default + Clone> Ordering<S> {
         })
     }
 
-    fn user_region_begin(&mut self, e: &Ev, gc: &GenCtx<'_>, cur: Ctx) -> Step {
-        validate_ctx::<MU, MU, MU>(cur)?;
-        let r = self.region(e, gc)?;
+    /// Go: `advanceUserRegionBegin`.
+    fn user_region_begin(&mut self, e: &Ev, evt: &GenCtx<'_>, cur: Ctx) -> Step {
+        validate_ctx(cur, USER_GO_REQS)?;
+        let r = self.region(e, evt)?;
         let Some(st) = self.g.get_mut(&cur.g) else {
             return Err(cold(format_args!(
                 "encountered EvUserRegionBegin without known state for current goroutine {}",
@@ -1353,9 +1450,10 @@ impl<S: Default + Clone> Ordering<S> {
         self.ret(cur)
     }
 
-    fn user_region_end(&mut self, e: &Ev, gc: &GenCtx<'_>, cur: Ctx) -> Step {
-        validate_ctx::<MU, MU, MU>(cur)?;
-        let r = self.region(e, gc)?;
+    /// Go: `advanceUserRegionEnd`.
+    fn user_region_end(&mut self, e: &Ev, evt: &GenCtx<'_>, cur: Ctx) -> Step {
+        validate_ctx(cur, USER_GO_REQS)?;
+        let r = self.region(e, evt)?;
         let Some(st) = self.g.get_mut(&cur.g) else {
             return Err(cold(format_args!(
                 "encountered EvUserRegionEnd without known state for current goroutine {}",
@@ -1365,7 +1463,7 @@ impl<S: Default + Clone> Ordering<S> {
         let _ = st;
         let regions = &mut self.g_extra.entry(cur.g).or_default().regions;
         if let Some(top) = regions.last() {
-            let b = gc.bytes;
+            let b = evt.bytes;
             let same =
                 top.task == r.task && b.get(top.name.0..top.name.1) == b.get(r.name.0..r.name.1);
             if !same {
@@ -1383,9 +1481,10 @@ impl<S: Default + Clone> Ordering<S> {
         self.ret(cur)
     }
 
-    fn gc_active(&mut self, e: &Ev, gc: &GenCtx<'_>, cur: Ctx) -> Step {
+    /// Go: `advanceGCActive`.
+    fn gc_active(&mut self, e: &Ev, evt: &GenCtx<'_>, cur: Ctx) -> Step {
         let seq = e.args[0];
-        if gc.generation == self.initial_gen {
+        if evt.generation == self.initial_gen {
             if self.gc_state != GcState::Undetermined {
                 return Err("GCActive in the first generation isn't first GC event".into());
             }
@@ -1400,10 +1499,11 @@ impl<S: Default + Clone> Ordering<S> {
             return Err("encountered GCActive while GC was not in progress".into());
         }
         self.gc_seq = seq;
-        validate_ctx::<MU, MU, MU>(cur)?;
+        validate_ctx(cur, USER_GO_REQS)?;
         self.ret(cur)
     }
 
+    /// Go: `advanceGCBegin`.
     fn gc_begin(&mut self, e: &Ev, cur: Ctx) -> Step {
         let seq = e.args[0];
         if self.gc_state == GcState::Undetermined {
@@ -1419,10 +1519,11 @@ impl<S: Default + Clone> Ordering<S> {
         }
         self.gc_seq = seq;
         self.gc_state = GcState::Running;
-        validate_ctx::<MU, MU, MU>(cur)?;
+        validate_ctx(cur, USER_GO_REQS)?;
         self.ret(cur)
     }
 
+    /// Go: `advanceGCEnd`.
     fn gc_end(&mut self, e: &Ev, cur: Ctx) -> Step {
         let seq = e.args[0];
         if seq != self.gc_seq.wrapping_add(1) {
@@ -1436,12 +1537,20 @@ impl<S: Default + Clone> Ordering<S> {
         }
         self.gc_seq = seq;
         self.gc_state = GcState::NotRunning;
-        validate_ctx::<MU, MU, MU>(cur)?;
+        validate_ctx(cur, USER_GO_REQS)?;
         self.ret(cur)
     }
 
+    /// Go: `advanceGCSweepBegin`.
     fn gc_sweep_begin(&mut self, e: &Ev, cur: Ctx) -> Step {
-        validate_ctx::<MU, MU, MY>(cur)?;
+        validate_ctx(
+            cur,
+            SchedReqs {
+                m: MustHave,
+                p: MustHave,
+                g: MayHave,
+            },
+        )?;
         let Some(pst) = self.p.get_mut(cur.p) else {
             return Err(Procs::missing(e, cur.p));
         };
@@ -1449,9 +1558,10 @@ impl<S: Default + Clone> Ordering<S> {
         self.ret(cur)
     }
 
-    fn gc_sweep_active(&mut self, e: &Ev, gc: &GenCtx<'_>, cur: Ctx) -> Step {
+    /// Go: `advanceGCSweepActive`.
+    fn gc_sweep_active(&mut self, e: &Ev, evt: &GenCtx<'_>, cur: Ctx) -> Step {
         let pid = e.args[0];
-        let initial = gc.generation == self.initial_gen;
+        let initial = evt.generation == self.initial_gen;
         let Some(pst) = self.p.get_mut(pid) else {
             return Err(cold(format_args!(
                 "encountered GCSweepActive for unknown proc {}",
@@ -1462,8 +1572,16 @@ impl<S: Default + Clone> Ordering<S> {
         self.ret(cur)
     }
 
+    /// Go: `advanceGCSweepEnd`.
     fn gc_sweep_end(&mut self, e: &Ev, cur: Ctx) -> Step {
-        validate_ctx::<MU, MU, MY>(cur)?;
+        validate_ctx(
+            cur,
+            SchedReqs {
+                m: MustHave,
+                p: MustHave,
+                g: MayHave,
+            },
+        )?;
         let Some(pst) = self.p.get_mut(cur.p) else {
             return Err(Procs::missing(e, cur.p));
         };
@@ -1471,8 +1589,9 @@ impl<S: Default + Clone> Ordering<S> {
         self.ret(cur)
     }
 
+    /// Go: `advanceGoRangeBegin`.
     fn go_range_begin(&mut self, e: &Ev, cur: Ctx) -> Step {
-        validate_ctx::<MU, MU, MU>(cur)?;
+        validate_ctx(cur, USER_GO_REQS)?;
         let desc = if e.typ == ev::STW_BEGIN { e.args[0] } else { 0 };
         let Some(st) = self.g.get_mut(&cur.g) else {
             return Err(cold(format_args!(
@@ -1489,9 +1608,10 @@ impl<S: Default + Clone> Ordering<S> {
         self.ret(cur)
     }
 
-    fn go_range_active(&mut self, e: &Ev, gc: &GenCtx<'_>, cur: Ctx) -> Step {
+    /// Go: `advanceGoRangeActive`.
+    fn go_range_active(&mut self, e: &Ev, evt: &GenCtx<'_>, cur: Ctx) -> Step {
         let gid = e.args[0];
-        let initial = gc.generation == self.initial_gen;
+        let initial = evt.generation == self.initial_gen;
         let Some(st) = self.g.get_mut(&gid) else {
             return Err(cold(format_args!(
                 "uninitialized goroutine {} found during {}",
@@ -1508,8 +1628,9 @@ impl<S: Default + Clone> Ordering<S> {
         self.ret(cur)
     }
 
+    /// Go: `advanceGoRangeEnd`.
     fn go_range_end(&mut self, e: &mut Ev, cur: Ctx) -> Step {
-        validate_ctx::<MU, MU, MU>(cur)?;
+        validate_ctx(cur, USER_GO_REQS)?;
         let Some(st) = self.g.get_mut(&cur.g) else {
             return Err(cold(format_args!(
                 "encountered event of type {} without known state for current goroutine {}",
@@ -1565,23 +1686,23 @@ fn cold(args: std::fmt::Arguments<'_>) -> String {
 }
 
 fn annotation(cur: Ctx) -> Result<(), String> {
-    validate_ctx::<MU, MU, MU>(cur)
+    validate_ctx(cur, USER_GO_REQS)
 }
 
 /// Location of a string's bytes in the input.
-fn string_loc(gc: &GenCtx<'_>, id: u64) -> Option<(usize, usize)> {
-    let s = gc.tables.string(gc.bytes, id)?;
+fn string_loc(evt: &GenCtx<'_>, id: u64) -> Option<(usize, usize)> {
+    let s = evt.tables.string(evt.bytes, id)?;
     if s.is_empty() {
         return Some((0, 0));
     }
-    let start = s.as_ptr() as usize - gc.bytes.as_ptr() as usize;
+    let start = s.as_ptr() as usize - evt.bytes.as_ptr() as usize;
     Some((start, start + s.len()))
 }
 
 /// Go's `Event.validateTableIDs`: stack and string ids of an event exist in
 /// its generation.
 #[inline(always)]
-fn validate_ids(e: &Ev, gc: &GenCtx<'_>) -> Result<(), Box<DecodeError>> {
+fn validate_ids(e: &Ev, evt: &GenCtx<'_>) -> Result<(), Box<DecodeError>> {
     let bits = events::ID_ARGS[e.typ as usize];
     if bits == 0 {
         return Ok(());
@@ -1593,9 +1714,9 @@ fn validate_ids(e: &Ev, gc: &GenCtx<'_>) -> Result<(), Box<DecodeError>> {
         let (stack, i) = if k < 4 { (true, k) } else { (false, k - 4) };
         let id = e.args.get(i).copied().unwrap_or(0);
         let ok = if stack {
-            gc.tables.has_stack(id)
+            evt.tables.has_stack(id)
         } else {
-            gc.tables.has_string(id)
+            evt.tables.has_string(id)
         };
         if !ok {
             return Err(bad_id(e, if stack { "stack" } else { "string" }, id));
