@@ -75,7 +75,8 @@ pub fn run(args: &ReportArgs, out: &mut dyn std::io::Write) -> anyhow::Result<i3
     } else {
         args.workspaces.clone()
     };
-    let ws = Workspace::new(&roots, vec![], goroot(), gomodcache());
+    let (goroot, gomodcache) = goblock_analysis::paths::go_env();
+    let ws = Workspace::new(&roots, vec![], goroot, gomodcache);
     let mut analyses = Vec::new();
     let mut others = Vec::new();
     let mut failures = Vec::new();
@@ -154,32 +155,11 @@ pub fn run(args: &ReportArgs, out: &mut dyn std::io::Write) -> anyhow::Result<i3
     )
 }
 
-fn goroot() -> Option<PathBuf> {
-    std::env::var_os("GOROOT")
-        .map(PathBuf::from)
-        .or_else(|| go_env("GOROOT"))
-}
-
-fn gomodcache() -> Option<PathBuf> {
-    std::env::var_os("GOMODCACHE")
-        .map(PathBuf::from)
-        .or_else(|| go_env("GOMODCACHE"))
-}
-
-fn go_env(var: &str) -> Option<PathBuf> {
-    let out = std::process::Command::new("go")
-        .args(["env", var])
-        .output()
-        .ok()?;
-    let s = String::from_utf8(out.stdout).ok()?;
-    let s = s.trim();
-    (!s.is_empty()).then(|| PathBuf::from(s))
-}
-
 #[derive(Serialize)]
 struct JsonDoc<'a> {
     traces: Vec<JsonInput<'a>>,
     lines: Vec<JsonAnyLine<'a>>,
+    unmapped: Vec<JsonUnmapped<'a>>,
 }
 
 /// An entry of `traces`: a trace, or a dump/profile (`kind` tells).
@@ -196,6 +176,26 @@ enum JsonInput<'a> {
 enum JsonAnyLine<'a> {
     Trace(JsonLine<'a>),
     Other(report_inputs::JsonLine),
+}
+
+/// A frame charged with blocking whose line is not shown in any file.
+#[derive(Serialize)]
+struct JsonUnmapped<'a> {
+    /// The path as recorded in the trace or binary.
+    file: &'a str,
+    line: u32,
+    function: &'a str,
+    /// `not-found`, `past-end`, `function-missing`, `unreadable`.
+    why: &'static str,
+    /// The same in words.
+    detail: String,
+    /// The local file that was tried.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    candidate: Option<&'a str>,
+    category: &'static str,
+    reason: &'a str,
+    flat: JsonCounts,
+    open: JsonCounts,
 }
 
 #[derive(Serialize)]
@@ -288,10 +288,39 @@ fn json_document<'a>(
             error: Some(f.clone()),
         }));
     }
-    let mut lines: Vec<JsonAnyLine<'a>> = table
+    let selected: Vec<(&LineKey, &LineStats)> = table
         .hottest()
         .into_iter()
         .filter(|(k, _)| cats.contains(&k.category))
+        .collect();
+    let unmapped = selected
+        .iter()
+        .filter_map(|(k, s)| Some((k, s, s.unmapped.as_ref()?)))
+        .filter(|(_, s, _)| s.has_flat())
+        .map(|(k, s, u)| JsonUnmapped {
+            file: &k.file,
+            line: k.line,
+            function: &s.function,
+            why: u.code(),
+            detail: u.to_string(),
+            candidate: u.candidate(),
+            category: k.category.as_str(),
+            reason: &k.reason,
+            flat: JsonCounts {
+                count: s.flat.count,
+                total_ns: s.flat.total_ns,
+                max_ns: Some(s.flat_max_ns),
+            },
+            open: JsonCounts {
+                count: s.open.count,
+                total_ns: s.open.total_ns,
+                max_ns: None,
+            },
+        })
+        .collect();
+    let mut lines: Vec<JsonAnyLine<'a>> = selected
+        .into_iter()
+        .filter(|(_, s)| s.unmapped.is_none())
         .map(|(k, s)| JsonLine {
             kind: "trace",
             file: &k.file,
@@ -325,8 +354,15 @@ fn json_document<'a>(
                 .map(JsonAnyLine::Other),
         );
     }
-    JsonDoc { traces, lines }
+    JsonDoc {
+        traces,
+        lines,
+        unmapped,
+    }
 }
+
+/// Unmapped lines listed under the table.
+const UNMAPPED_ROWS: usize = 5;
 
 fn render_table(args: &ReportArgs, analyses: &[TraceAnalysis], table: &LineTable) -> String {
     let mut o = String::new();
@@ -362,6 +398,14 @@ fn render_table(args: &ReportArgs, analyses: &[TraceAnalysis], table: &LineTable
         .into_iter()
         .filter(|(k, s)| args.categories.contains(&k.category) && s.has_flat())
         .collect();
+    // Frames whose line cannot be shown in any file are listed apart.
+    let (unmapped, candidates): (Vec<_>, Vec<_>) = candidates
+        .into_iter()
+        .partition(|(_, s)| s.unmapped.is_some());
+    let unmapped: Vec<(&LineKey, &LineStats)> = unmapped
+        .into_iter()
+        .filter(|(_, s)| args.library || !s.library)
+        .collect();
     let hidden = candidates
         .iter()
         .filter(|(_, s)| s.library && !args.library)
@@ -371,7 +415,7 @@ fn render_table(args: &ReportArgs, analyses: &[TraceAnalysis], table: &LineTable
         .filter(|(_, s)| args.library || !s.library)
         .take(args.top)
         .collect();
-    if rows.is_empty() {
+    if rows.is_empty() && unmapped.is_empty() {
         if !analyses.is_empty() {
             let _ = writeln!(o, "\nno blocking in the selected categories");
         }
@@ -455,6 +499,35 @@ fn render_table(args: &ReportArgs, analyses: &[TraceAnalysis], table: &LineTable
                 .collect::<Vec<_>>()
                 .join(",")
         );
+    }
+    if !unmapped.is_empty() {
+        let ns: u64 = unmapped.iter().map(|(_, s)| s.total_ns()).sum();
+        let _ = writeln!(
+            o,
+            "\n{} blocking lines ({}) are not shown in any file: their recorded file is not on this machine, or the file found does not have the line or function (`--format json` lists them under \"unmapped\"):",
+            unmapped.len(),
+            units::duration(ns)
+        );
+        for (k, s) in unmapped.iter().take(UNMAPPED_ROWS) {
+            let why = s
+                .unmapped
+                .as_ref()
+                .map(ToString::to_string)
+                .unwrap_or_default();
+            let _ = writeln!(
+                o,
+                "  {:>9}  {}:{} ({}, {}): {}",
+                units::duration(s.total_ns()),
+                k.file,
+                k.line,
+                s.function,
+                k.reason,
+                why
+            );
+        }
+        if unmapped.len() > UNMAPPED_ROWS {
+            let _ = writeln!(o, "  … and {} more", unmapped.len() - UNMAPPED_ROWS);
+        }
     }
     if hidden > 0 {
         let _ = writeln!(

@@ -1,34 +1,48 @@
 //! Attribution: which frames of a stack a blocking episode is charged to.
 //!
-//! * **flat**: the innermost frame whose file is in the workspace; if none
-//!   is, the innermost frame that is neither standard library nor a
-//!   module-cache dependency; if none is either, the innermost frame.
-//! * **cum**: every workspace frame of the stack, each (file, line) once.
+//! * **flat**: the innermost frame of the best kind, in this order: a
+//!   workspace file; other user code (not in the workspace, not a
+//!   dependency, e.g. a binary built elsewhere); the innermost frame. The
+//!   same rule names wakers and creators. A frame whose line cannot be
+//!   shown (see [`crate::paths`]) keeps its rank: the episode is charged to
+//!   it as *unmapped*, never moved to a caller's line.
+//! * **cum**: every workspace frame of the stack whose line is shown, each
+//!   (file, line) once.
 //!
 //! Works on already-symbolized frames ([`FrameView`]); does not decode,
 //! symbolize or aggregate.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use goblock_trace::{FrameId, StackId, Tables};
 
-use crate::paths::{CodeClass, Location, Workspace};
+use crate::paths::{CodeClass, Place, Unmapped, Workspace};
 
 /// A source position a frame resolves to, ready for display.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Site {
-    /// Local absolute path when found on this machine, else the recorded path.
+    /// The file to show: the local path as the user gave the workspace
+    /// (symlinks kept) when mapped, else the recorded path.
     pub file: Arc<str>,
+    /// The same file with symlinks resolved (for comparing paths; equal to
+    /// `file` when unmapped).
+    pub canonical: Arc<str>,
     /// 1-based line.
     pub line: u32,
     /// Function name.
     pub function: Arc<str>,
-    /// The file exists on this machine.
+    /// The line is shown in `file`: mapped to a file of this machine that
+    /// has the line and declares the function.
     pub found: bool,
     /// Inside the workspace.
     pub in_workspace: bool,
-    /// Standard library, runtime or third-party module code.
+    /// Standard library, runtime, third-party module or generated code.
     pub library: bool,
+    /// What kind of code.
+    pub class: CodeClass,
+    /// Why the line is not shown (when `found` is false).
+    pub unmapped: Option<Unmapped>,
 }
 
 /// How trace frames are turned into (function, file, line): the trace's own
@@ -79,11 +93,12 @@ pub struct Attribution {
     pub cum: Vec<Site>,
 }
 
-/// Attributes stacks, memoising per stack.
+/// Attributes stacks, memoising per stack and per frame.
 pub struct Attributor<'a> {
     ws: &'a Workspace,
     view: FrameView<'a>,
-    memo: std::collections::HashMap<StackId, Arc<Attribution>>,
+    memo: HashMap<StackId, Arc<Attribution>>,
+    frames: HashMap<FrameId, (Site, u8)>,
     strings: std::collections::HashSet<Arc<str>>,
 }
 
@@ -94,6 +109,7 @@ impl<'a> Attributor<'a> {
             ws,
             view,
             memo: Default::default(),
+            frames: Default::default(),
             strings: Default::default(),
         }
     }
@@ -107,24 +123,64 @@ impl<'a> Attributor<'a> {
         a
     }
 
-    fn site(&mut self, func: &str, file: &str, line: u32) -> (Site, CodeClass) {
-        let class = self.ws.classify(func, file);
-        let loc = self.ws.locate(file);
-        let (path, found) = match &loc {
-            Location::Workspace(p) | Location::Outside(p) => {
-                (p.to_string_lossy().into_owned(), true)
-            }
-            Location::NotFound => (file.to_owned(), false),
+    /// The site of a frame and its rank for the flat frame (lower wins).
+    fn frame(&mut self, id: FrameId) -> (Site, u8) {
+        if let Some(f) = self.frames.get(&id) {
+            return f.clone();
+        }
+        let (func, file, line) = self.view.get(id);
+        let f = self.site(func, file, line);
+        self.frames.insert(id, f.clone());
+        f
+    }
+
+    /// The site of (function, recorded file, line) and its rank.
+    fn site(&mut self, func: &str, file: &str, line: u32) -> (Site, u8) {
+        let r = self.ws.resolve(func, file, line);
+        let (path, canonical, found, in_workspace, unmapped) = match &r.place {
+            Place::Found {
+                display,
+                canonical,
+                in_workspace,
+                ..
+            } => (
+                display.to_string_lossy().into_owned(),
+                canonical.to_string_lossy().into_owned(),
+                true,
+                *in_workspace,
+                None,
+            ),
+            Place::Unmapped(u) => (
+                file.to_owned(),
+                file.to_owned(),
+                false,
+                false,
+                Some(u.clone()),
+            ),
+        };
+        let rank = match r.class {
+            CodeClass::Workspace => 0,
+            CodeClass::Other => 1,
+            _ => 2,
+        };
+        let file = self.intern(&path);
+        let canonical = if canonical == path {
+            file.clone()
+        } else {
+            self.intern(&canonical)
         };
         let site = Site {
-            file: self.intern(&path),
+            file,
+            canonical,
             line,
             function: self.intern(func),
             found,
-            in_workspace: matches!(loc, Location::Workspace(_)),
-            library: matches!(class, CodeClass::Std | CodeClass::Dependency),
+            in_workspace,
+            library: r.class.is_library(),
+            class: r.class,
+            unmapped,
         };
-        (site, class)
+        (site, rank)
     }
 
     /// The display site of one frame (e.g. a goroutine's `created by`
@@ -140,35 +196,26 @@ impl<'a> Attributor<'a> {
         }
         let frames: Vec<FrameId> = self.view.tables().stack(stack).to_vec();
         let mut a = Attribution::default();
-        let mut best_other: Option<Site> = None;
-        let mut innermost: Option<Site> = None;
+        let mut best: Option<(u8, Site)> = None;
         for (i, &f) in frames.iter().enumerate() {
-            let (func, file, line) = self.view.get(f);
-            let (site, class) = self.site(func, file, line);
+            let (site, rank) = self.frame(f);
             if i == 0 {
                 a.primitive = Some(site.function.clone());
-                innermost = Some(site.clone());
             }
-            match class {
-                CodeClass::Workspace => {
-                    if a.flat.is_none() {
-                        a.flat = Some(site.clone());
-                    }
-                    if !a
-                        .cum
-                        .iter()
-                        .any(|s| s.file == site.file && s.line == site.line)
-                    {
-                        a.cum.push(site);
-                    }
-                }
-                CodeClass::Other if best_other.is_none() => best_other = Some(site),
-                _ => {}
+            if site.class == CodeClass::Workspace
+                && site.found
+                && !a
+                    .cum
+                    .iter()
+                    .any(|s| s.file == site.file && s.line == site.line)
+            {
+                a.cum.push(site.clone());
+            }
+            if best.as_ref().is_none_or(|(r, _)| rank < *r) {
+                best = Some((rank, site));
             }
         }
-        if a.flat.is_none() {
-            a.flat = best_other.or(innermost);
-        }
+        a.flat = best.map(|(_, s)| s);
         let a = Arc::new(a);
         self.memo.insert(stack, a.clone());
         a

@@ -3,7 +3,9 @@
 //!
 //! Pipeline stage 3 (decode → symbolize → **attribute/aggregate** → serve):
 //! * [`stack_stats`] folds the decoder's episodes per stack as they stream;
-//! * [`paths`] maps recorded file paths onto the workspace;
+//! * [`paths`] maps recorded frames onto files of this machine, with
+//!   [`gomod`] (the workspace's modules) and [`source`] (what a source
+//!   file declares);
 //! * [`attribute`] picks the flat and cum frames of each stack;
 //! * [`lines`] builds mergeable per-line statistics;
 //! * [`input`] opens an input file (file type, size limit, sniffing, map);
@@ -17,12 +19,14 @@
 
 pub mod attribute;
 pub mod dumps;
+pub mod gomod;
 pub mod histogram;
 pub mod input;
 pub mod lines;
 pub mod load;
 pub mod paths;
 pub mod profiles;
+pub mod source;
 pub mod stack_stats;
 pub mod units;
 
@@ -32,4 +36,4 @@ pub use load::{
     AnalysisError, BinaryChoice, Options, Stage, Symbolization, TraceAnalysis, analyze_bytes,
     analyze_file, analyze_input,
 };
-pub use paths::{Location, Substitution, Workspace};
+pub use paths::{CodeClass, Place, Substitution, Unmapped, Workspace};

@@ -11,6 +11,7 @@ use goblock_trace::{Category, StackId, Tables};
 
 use crate::attribute::{Attributor, Site};
 use crate::histogram::Histogram;
+use crate::paths::{CodeClass, Unmapped};
 use crate::stack_stats::{StackKey, StackStats, TOP_EPISODES};
 
 /// A line entry's identity: one per (file, line, category, reason).
@@ -87,9 +88,17 @@ pub struct LineStats {
     pub found: bool,
     /// The file is in the workspace.
     pub in_workspace: bool,
-    /// The line is in the standard library, the runtime or a dependency
-    /// (a stack with no user frame at all, e.g. a runtime goroutine).
+    /// The line is in the standard library, the runtime, a dependency or
+    /// generated code (a stack with no user frame, e.g. a runtime goroutine).
     pub library: bool,
+    /// What kind of code the line is.
+    pub class: CodeClass,
+    /// The file with symlinks resolved (the key's `file` keeps the form the
+    /// user gave the workspace in).
+    pub canonical: Arc<str>,
+    /// Why the line is not shown in a file (then `found` is false and the
+    /// key's `file` is the recorded path).
+    pub unmapped: Option<Unmapped>,
     /// The blocking primitive(s): innermost functions of the stacks.
     pub primitives: Vec<Arc<str>>,
     /// Closed episodes charged here (flat).
@@ -129,6 +138,9 @@ impl LineStats {
     pub fn merge(&mut self, o: &LineStats) {
         if self.function.is_empty() {
             self.function = o.function.clone();
+            self.class = o.class;
+            self.canonical = o.canonical.clone();
+            self.unmapped = o.unmapped.clone();
         }
         self.found |= o.found;
         self.in_workspace |= o.in_workspace;
@@ -236,6 +248,9 @@ impl LineTable {
                 found: flat.found,
                 in_workspace: flat.in_workspace,
                 library: flat.library,
+                class: flat.class,
+                canonical: flat.canonical.clone(),
+                unmapped: flat.unmapped.clone(),
                 primitives: a.primitive.iter().cloned().collect(),
                 flat: Totals {
                     count: s.closed_count,
@@ -295,6 +310,8 @@ impl LineTable {
                     found: c.found,
                     in_workspace: c.in_workspace,
                     library: c.library,
+                    class: c.class,
+                    canonical: c.canonical.clone(),
                     cum: Totals {
                         count: s.closed_count,
                         total_ns: s.closed_total_ns,

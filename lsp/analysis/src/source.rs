@@ -1,0 +1,231 @@
+//! What path mapping needs to know of a source file's text: how many lines
+//! it has, its package clause, whether it is generated code (Go's
+//! `// Code generated … DO NOT EDIT.` convention) and which functions and
+//! methods it declares.
+//!
+//! A line scanner, not a parser: declarations are the lines that start with
+//! `func` (gofmt puts every top-level one at column 0). It does not decide
+//! anything about frames (that is `paths`).
+
+use std::collections::HashSet;
+use std::path::Path;
+
+use goblock_symbols::funcname::FuncName;
+
+/// Source files larger than this are not read (their frames stay unmapped).
+const MAX_SOURCE_BYTES: u64 = 64 << 20;
+
+/// Facts about one source file.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SourceFacts {
+    /// Number of lines (a last line without a newline counts).
+    pub lines: u32,
+    /// The name of the `package` clause (Go files).
+    pub package: Option<String>,
+    /// A `// Code generated … DO NOT EDIT.` line precedes the package clause.
+    pub generated: bool,
+    /// Declared functions and methods, keyed as [`FuncName::key`] (`T.M`, `F`).
+    decls: HashSet<String>,
+    /// Functions of other packages implemented here through
+    /// `//go:linkname local pkg.Name` (`time.Sleep` in runtime/time.go).
+    linknamed: HashSet<String>,
+}
+
+impl SourceFacts {
+    /// Reads a file; `None` when it cannot be read or is too large.
+    pub fn read(path: &Path) -> Option<SourceFacts> {
+        let meta = std::fs::metadata(path).ok()?;
+        if !meta.is_file() || meta.len() > MAX_SOURCE_BYTES {
+            return None;
+        }
+        let bytes = std::fs::read(path).ok()?;
+        Some(Self::parse(&String::from_utf8_lossy(&bytes)))
+    }
+
+    /// Facts of a source text.
+    pub fn parse(text: &str) -> SourceFacts {
+        let mut f = SourceFacts::default();
+        let mut lines = 0u32;
+        for line in text.split('\n') {
+            lines += 1;
+            let t = line.trim();
+            if f.package.is_none() {
+                if let Some(p) = t.strip_prefix("package ") {
+                    let name = p.split("//").next().unwrap_or("").trim();
+                    f.package = Some(name.to_owned());
+                } else if t.starts_with("// Code generated ") && t.ends_with(" DO NOT EDIT.") {
+                    f.generated = true;
+                }
+                continue;
+            }
+            if let Some(d) = declaration(t) {
+                f.decls.insert(d);
+            } else if let Some(target) = t
+                .strip_prefix("//go:linkname ")
+                .and_then(|rest| rest.split_whitespace().nth(1))
+            {
+                f.linknamed.insert(target.to_owned());
+            }
+        }
+        if text.ends_with('\n') || text.is_empty() {
+            lines -= 1;
+        }
+        f.lines = lines;
+        f
+    }
+
+    /// Whether the file declares the function `f` — closures, wrappers and
+    /// method values count as their declared function — or `f` is code
+    /// outside any declared function (package-level variable initializers:
+    /// `glob..func1`, `init` without a number), which no name can check.
+    pub fn declares(&self, f: &FuncName) -> bool {
+        if !is_declared(f) {
+            return true;
+        }
+        f.keys().iter().any(|k| self.decls.contains(k))
+            || f.receiver.is_none()
+                && self
+                    .linknamed
+                    .contains(&format!("{}.{}", f.package, f.name))
+    }
+
+    /// Whether the package clause can be the one of `f`'s package: equal to
+    /// the import path's last element or contained in it (`yaml` in
+    /// `yaml.v3`, `foo` in `go-foo`), or `main` for `main.F` and for
+    /// non-standard packages (a test binary names a main package's
+    /// functions after its import path).
+    pub fn package_matches(&self, f: &FuncName) -> bool {
+        let Some(clause) = self.package.as_deref() else {
+            return false;
+        };
+        if clause == "main" {
+            return f.package == "main" || !is_std_package(&f.package);
+        }
+        let last = f.package.rsplit('/').next().unwrap_or(&f.package);
+        last.replace("%2e", ".").contains(clause)
+    }
+}
+
+/// Whether a function's code lies in a declaration that can be looked up:
+/// not for package-level variable initializers (`glob..func1`, `init` and
+/// its closures, as opposed to `init.0`, the first `func init`).
+pub fn is_declared(f: &FuncName) -> bool {
+    !(f.name == "init" && f.receiver.is_none() && f.init_index.is_none())
+}
+
+/// A package of the standard library or runtime: the import path's first
+/// element has no dot and is not `main` (`runtime`, `internal/poll`,
+/// `net/http`; not `example.com/x`, `main`).
+pub fn is_std_package(package: &str) -> bool {
+    let first = package.split('/').next().unwrap_or("");
+    !first.is_empty() && !first.contains('.') && package != "main"
+}
+
+/// The key (`T.M`, `F`) of a `func` declaration line.
+fn declaration(t: &str) -> Option<String> {
+    let rest = t.strip_prefix("func")?;
+    let rest = rest.trim_start();
+    if rest.len() == t.len() - 4 && !rest.starts_with('(') {
+        // `funcX…`: an identifier that starts with "func".
+        return None;
+    }
+    let (receiver, rest) = if let Some(r) = rest.strip_prefix('(') {
+        let end = matching_paren(r)?;
+        (Some(receiver_type(&r[..end])?), r[end + 1..].trim_start())
+    } else {
+        (None, rest)
+    };
+    let name: String = rest
+        .chars()
+        .take_while(|c| c.is_alphanumeric() || *c == '_')
+        .collect();
+    if name.is_empty() {
+        // A function literal at the start of a line (`func() { … }()`).
+        return None;
+    }
+    Some(match receiver {
+        Some(r) => format!("{r}.{name}"),
+        None => name,
+    })
+}
+
+/// The index of the `)` closing a receiver list that starts right after `(`.
+fn matching_paren(s: &str) -> Option<usize> {
+    let mut depth = 0i32;
+    for (i, c) in s.char_indices() {
+        match c {
+            '(' | '[' => depth += 1,
+            ']' => depth -= 1,
+            ')' if depth == 0 => return Some(i),
+            ')' => depth -= 1,
+            _ => {}
+        }
+    }
+    None
+}
+
+/// The type name of a receiver: `r *T[K, V]` → `T`, `T` → `T`, `_ *T` → `T`.
+fn receiver_type(recv: &str) -> Option<String> {
+    let no_params = recv.split('[').next().unwrap_or(recv);
+    let ty = no_params.split_whitespace().last()?;
+    let ty = ty.trim_start_matches(['*', '(']).trim_end_matches(')');
+    (!ty.is_empty()).then(|| ty.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use goblock_symbols::funcname::parse;
+
+    const SRC: &str = "// Copyright\n\n// Package q does things.\npackage q // import \"example.com/q\"\n\nimport \"sync\"\n\nfunc New() *T { return &T{} }\n\nfunc (t *T) Run(n int) {\n\tgo func() {\n\t}()\n}\n\nfunc (T) String() string { return \"\" }\n\nfunc (l *List[K, V]) Push(k K) {}\n\nfunc Map[T any](x []T) {}\n\nfunc init() {}\nfunc functional() {}\n\n//go:linkname timeSleep time.Sleep\nfunc timeSleep(ns int64) {}\n";
+
+    #[test]
+    fn facts_of_a_file() {
+        let f = SourceFacts::parse(SRC);
+        assert_eq!(f.lines, SRC.lines().count() as u32);
+        assert_eq!(f.package.as_deref(), Some("q"));
+        assert!(!f.generated);
+        for name in [
+            "example.com/q.New",
+            "example.com/q.(*T).Run",
+            "example.com/q.(*T).Run.func1",
+            "example.com/q.T.String",
+            "example.com/q.(*T).String-fm",
+            "example.com/q.(*List[...]).Push",
+            "example.com/q.Map[go.shape.int]",
+            "example.com/q.init.0",
+            "example.com/q.functional",
+            "example.com/q.glob..func1",
+            "time.Sleep",
+        ] {
+            let g = parse(name).unwrap();
+            assert!(f.declares(&g), "{name}");
+            assert_eq!(f.package_matches(&g), name != "time.Sleep", "{name}");
+        }
+        for name in [
+            "example.com/q.Old",
+            "example.com/q.(*U).Run",
+            "example.com/q.List.Pop",
+            "example.com/q.func",
+        ] {
+            assert!(!f.declares(&parse(name).unwrap()), "{name}");
+        }
+        assert!(!f.package_matches(&parse("internal/poll.(*FD).Read").unwrap()));
+        let no_newline = SourceFacts::parse("package main\nfunc main() {}");
+        assert_eq!(no_newline.lines, 2);
+        assert_eq!(SourceFacts::parse("").lines, 0);
+    }
+
+    #[test]
+    fn generated_header_and_main() {
+        let f = SourceFacts::parse(
+            "// Code generated by 'go test'. DO NOT EDIT.\n\npackage main\n\nfunc main() {}\n",
+        );
+        assert!(f.generated);
+        assert!(f.package_matches(&parse("goblock.test/blocking.main").unwrap()));
+        assert!(f.package_matches(&parse("main.main").unwrap()));
+        // The marker only counts before the package clause.
+        let g = SourceFacts::parse("package x\n// Code generated by hand. DO NOT EDIT.\n");
+        assert!(!g.generated);
+    }
+}

@@ -1,0 +1,3 @@
+module goblock.test/pathmap
+
+go 1.19
