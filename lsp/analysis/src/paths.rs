@@ -123,6 +123,13 @@ pub enum Unmapped {
         /// The file the path mapped to.
         candidate: Arc<str>,
     },
+    /// The line lies in another function of the file (a library file of
+    /// another version than the one built; checked outside the workspace,
+    /// where nobody edits).
+    OtherFunction {
+        /// The file the path mapped to.
+        candidate: Arc<str>,
+    },
     /// The file could not be read.
     Unreadable {
         /// The file the path mapped to.
@@ -138,6 +145,7 @@ impl Unmapped {
             Unmapped::NotFound => "not-found",
             Unmapped::PastEnd { .. } => "past-end",
             Unmapped::FunctionMissing { .. } => "function-missing",
+            Unmapped::OtherFunction { .. } => "other-function",
             Unmapped::Unreadable { .. } => "unreadable",
         }
     }
@@ -148,6 +156,7 @@ impl Unmapped {
             Unmapped::NotFound => None,
             Unmapped::PastEnd { candidate, .. }
             | Unmapped::FunctionMissing { candidate }
+            | Unmapped::OtherFunction { candidate }
             | Unmapped::Unreadable { candidate } => Some(candidate),
         }
     }
@@ -162,6 +171,9 @@ impl fmt::Display for Unmapped {
             }
             Unmapped::FunctionMissing { candidate } => {
                 write!(f, "{candidate} does not declare the function")
+            }
+            Unmapped::OtherFunction { candidate } => {
+                write!(f, "the line is in another function of {candidate}")
             }
             Unmapped::Unreadable { candidate } => write!(f, "{candidate} could not be read"),
         }
@@ -402,6 +414,15 @@ impl Workspace {
         if !declared {
             return Err(Unmapped::FunctionMissing { candidate: shown });
         }
+        // Outside the workspace nobody edits: the line must lie inside the
+        // function (catches a GOROOT or module of another version).
+        if is_go
+            && let Some(go) = go
+            && !self.in_roots(&local.canonical)
+            && !facts.encloses(go, line)
+        {
+            return Err(Unmapped::OtherFunction { candidate: shown });
+        }
         Ok(local.canonical.clone())
     }
 
@@ -601,6 +622,12 @@ impl Workspace {
             Some(g) if is_std_package(&g.package) && !workspace_module(g) => CodeClass::Std,
             _ => CodeClass::Other,
         }
+    }
+
+    fn in_roots(&self, canonical: &Path) -> bool {
+        self.roots
+            .iter()
+            .any(|r| canonical.starts_with(&r.canonical))
     }
 
     fn is_vendored(&self, canonical: &Path) -> bool {
@@ -898,6 +925,17 @@ mod tests {
             Some((std_file.clone(), false, Mapping::AsRecorded))
         );
         assert_eq!(r.class, CodeClass::Std);
+        // A line of another function of a library file: another version.
+        let r = ws.resolve("internal/poll.(*FD).Read", std_file.to_str().unwrap(), 3);
+        assert!(
+            matches!(r.place, Place::Unmapped(Unmapped::OtherFunction { .. })),
+            "{r:?}"
+        );
+        // In the workspace, where sources are edited after the build, only
+        // the function's presence and the line count are checked.
+        let mine = ws_dir.join("fd_unix.go");
+        let r = ws.resolve("main.dial", mine.to_str().unwrap(), 7);
+        assert_eq!(found(&r), Some((mine, true, Mapping::AsRecorded)));
         // Another machine's GOROOT: mapped to ours, not to ws/fd_unix.go.
         let r = ws.resolve(
             "internal/poll.(*FD).Read",

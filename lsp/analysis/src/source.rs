@@ -7,7 +7,7 @@
 //! `func` (gofmt puts every top-level one at column 0). It does not decide
 //! anything about frames (that is `paths`).
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
 use goblock_symbols::funcname::FuncName;
@@ -24,8 +24,10 @@ pub struct SourceFacts {
     pub package: Option<String>,
     /// A `// Code generated … DO NOT EDIT.` line precedes the package clause.
     pub generated: bool,
-    /// Declared functions and methods, keyed as [`FuncName::key`] (`T.M`, `F`).
-    decls: HashSet<String>,
+    /// Declared functions and methods, keyed as [`FuncName::key`] (`T.M`,
+    /// `F`), with the lines each declaration spans (first, last), when
+    /// known: a `func` at column 0 (gofmt) to the first `}` at column 0.
+    decls: HashMap<String, Vec<(u32, u32)>>,
     /// Functions of other packages implemented here through
     /// `//go:linkname local pkg.Name` (`time.Sleep` in runtime/time.go).
     linknamed: HashSet<String>,
@@ -46,6 +48,8 @@ impl SourceFacts {
     pub fn parse(text: &str) -> SourceFacts {
         let mut f = SourceFacts::default();
         let mut lines = 0u32;
+        // The declaration whose closing brace is not seen yet.
+        let mut open: Option<(String, u32)> = None;
         for line in text.split('\n') {
             lines += 1;
             let t = line.trim();
@@ -59,7 +63,23 @@ impl SourceFacts {
                 continue;
             }
             if let Some(d) = declaration(t) {
-                f.decls.insert(d);
+                if let Some((key, start)) = open.take() {
+                    f.close(key, start, lines - 1);
+                }
+                let body = line.trim_end();
+                if !line.starts_with("func") {
+                    // Indented: no extent known.
+                    f.decls.entry(d).or_default();
+                } else if !body.contains('{') || body.ends_with('}') {
+                    // Body-less (assembly) or on one line.
+                    f.close(d, lines, lines);
+                } else {
+                    open = Some((d, lines));
+                }
+            } else if line.trim_end() == "}" && open.is_some() {
+                if let Some((key, start)) = open.take() {
+                    f.close(key, start, lines);
+                }
             } else if let Some(target) = t
                 .strip_prefix("//go:linkname ")
                 .and_then(|rest| rest.split_whitespace().nth(1))
@@ -70,8 +90,34 @@ impl SourceFacts {
         if text.ends_with('\n') || text.is_empty() {
             lines -= 1;
         }
+        if let Some((key, start)) = open {
+            f.close(key, start, lines);
+        }
         f.lines = lines;
         f
+    }
+
+    fn close(&mut self, key: String, first: u32, last: u32) {
+        self.decls.entry(key).or_default().push((first, last));
+    }
+
+    /// Whether `line` lies inside a declaration of `f` (or `f`'s
+    /// declarations have no known extent, or cannot be named): a frame of a
+    /// file of another version than the one built lies in another function.
+    pub fn encloses(&self, f: &FuncName, line: u32) -> bool {
+        if !is_declared(f) {
+            return true;
+        }
+        let mut known = false;
+        for k in f.keys() {
+            for &(first, last) in self.decls.get(&k).into_iter().flatten() {
+                known = true;
+                if first <= line && line <= last {
+                    return true;
+                }
+            }
+        }
+        !known
     }
 
     /// Whether the file declares the function `f` — closures, wrappers and
@@ -82,7 +128,7 @@ impl SourceFacts {
         if !is_declared(f) {
             return true;
         }
-        f.keys().iter().any(|k| self.decls.contains(k))
+        f.keys().iter().any(|k| self.decls.contains_key(k))
             || f.receiver.is_none()
                 && self
                     .linknamed
@@ -211,6 +257,13 @@ mod tests {
             assert!(!f.declares(&parse(name).unwrap()), "{name}");
         }
         assert!(!f.package_matches(&parse("internal/poll.(*FD).Read").unwrap()));
+        // Extents: Run spans lines 10-13, its closure inside it.
+        let run = parse("example.com/q.(*T).Run.func1").unwrap();
+        assert!(f.encloses(&run, 11) && f.encloses(&run, 13));
+        assert!(!f.encloses(&run, 9) && !f.encloses(&run, 14));
+        let new = parse("example.com/q.New").unwrap();
+        assert!(f.encloses(&new, 8) && !f.encloses(&new, 9));
+        assert!(f.encloses(&parse("example.com/q.glob..func1").unwrap(), 1));
         let no_newline = SourceFacts::parse("package main\nfunc main() {}");
         assert_eq!(no_newline.lines, 2);
         assert_eq!(SourceFacts::parse("").lines, 0);
