@@ -1,0 +1,3 @@
+module goblock.test/manyparked
+
+go 1.19
