@@ -141,9 +141,6 @@ fn run() -> anyhow::Result<i32> {
         Command::Capture(CaptureCommand::Test(a)) => cli::capture::test(a),
         Command::Capture(CaptureCommand::Url(a)) => cli::capture::url(a),
         Command::Capture(CaptureCommand::List(a)) => cli::capture::list(a),
-        Command::Lsp { stdio: _ } => {
-            goblock_server::run_stdio()?;
-            Ok(0)
-        }
+        Command::Lsp { stdio: _ } => Ok(goblock_server::run_stdio()?),
     }
 }

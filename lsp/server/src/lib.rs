@@ -33,6 +33,7 @@ pub mod snapshot;
 pub mod span;
 pub mod stale;
 pub mod to_proto;
+pub mod transport;
 pub mod uri;
 mod view;
 pub mod watch;
@@ -40,14 +41,14 @@ pub mod watch;
 pub use server::Backend;
 
 use tokio::io::{AsyncRead, AsyncWrite};
-use tower_lsp_server::{LspService, Server};
+use tower_lsp_server::LspService;
 
-/// Serves LSP on `reader`/`writer` until the client exits (for tests: an
-/// in-memory pipe).
-pub async fn serve<R, W>(reader: R, writer: W)
+/// Serves LSP on `reader`/`writer` until the client exits or the input
+/// ends (for tests: an in-memory pipe). Returns how it ended.
+pub async fn serve<R, W>(reader: R, writer: W) -> transport::Ended
 where
     R: AsyncRead + Unpin,
-    W: AsyncWrite,
+    W: AsyncWrite + Unpin + Send + 'static,
 {
     let (service, socket) = LspService::build(Backend::new)
         .custom_method(
@@ -55,18 +56,17 @@ where
             Backend::work_done_progress_cancel,
         )
         .finish();
-    Server::new(reader, writer, socket).serve(service).await;
+    transport::serve(reader, writer, service, socket).await
 }
 
-/// Serves LSP over stdin/stdout until the client exits.
-pub fn run_stdio() -> std::io::Result<()> {
+/// Serves LSP over stdin/stdout until the client exits; returns the exit
+/// status (1 for `exit` without `shutdown`, as the LSP specification asks).
+pub fn run_stdio() -> std::io::Result<i32> {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    rt.block_on(async {
-        serve(tokio::io::stdin(), tokio::io::stdout()).await;
-    });
+    let ended = rt.block_on(serve(tokio::io::stdin(), tokio::io::stdout()));
     // Loads still running on blocking threads must not keep the process alive.
     rt.shutdown_timeout(std::time::Duration::from_millis(200));
-    Ok(())
+    Ok(ended.status())
 }
