@@ -52,7 +52,7 @@ pub enum EditError {
 }
 
 /// An open document.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub struct Document {
     /// Version from the client.
     pub version: i32,
@@ -100,6 +100,11 @@ impl Document {
         } else {
             diff_lines(base, &self.text)
         };
+    }
+
+    /// Length of the current text in bytes.
+    pub fn text_len(&self) -> usize {
+        self.text.len()
     }
 
     /// The current text.

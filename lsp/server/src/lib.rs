@@ -2,33 +2,37 @@
 //! goroutines block — from Go execution traces — as diagnostics, inlay hints
 //! and hovers.
 //!
-//! Modules (only `to_proto`, `from_proto`, `progress`, `view` and `server`
+//! Layers, outside in (only `transport`, `backend`, `to_proto`,
+//! `from_proto`, `progress`, `publish`, `requests`, `view` and the session
 //! know LSP types):
-//! * [`config`] — the `goblock.*` settings;
-//! * [`discovery`] — finding trace files and binaries;
-//! * [`loader`] — reading a trace safely and running the analysis;
-//! * [`snapshot`] — the immutable state requests read;
-//! * [`annotations`] — per-line models (what is shown where);
-//! * [`render`] — their text: messages, labels, hover markdown;
-//! * [`docs`] — open documents and line maps under edits;
-//! * [`stale`] — re-anchoring annotations when the source changed;
-//! * [`span`] — the part of a Go source line a diagnostic underlines;
-//! * [`commands`] — `workspace/executeCommand` arguments and results;
-//! * [`watch`] — the fallback file watcher;
-//! * `view` — a document's diagnostics, hints and hover from a snapshot;
-//! * `server` — the tower-lsp-server backend.
+//! * `transport` — JSON-RPC framing in front of the service: malformed
+//!   messages are answered and logged, the server keeps serving;
+//! * `backend` — the LSP handlers: notifications become events, requests
+//!   read a snapshot on a blocking thread;
+//! * `main_loop` + `session` — the one session value, changed only by the
+//!   loop, one event at a time;
+//! * `load/` — plan, load one input, commit; `publish` — what changed is
+//!   republished; `requests` — hover and inlay hints from a snapshot;
+//! * [`snapshot`], [`annotations`], [`render`], [`span`], [`stale`],
+//!   [`gosrc`], [`docs`], [`config`], [`commands`], [`discovery`], [`loader`],
+//!   [`watch`] — the models they work on (no LSP types).
 
 pub mod annotations;
+mod backend;
 pub mod commands;
 pub mod config;
 pub mod discovery;
 pub mod docs;
 pub mod from_proto;
 pub mod gosrc;
+mod load;
 pub mod loader;
+mod main_loop;
 mod progress;
+mod publish;
 pub mod render;
-mod server;
+mod requests;
+mod session;
 pub mod snapshot;
 pub mod span;
 pub mod stale;
@@ -38,7 +42,7 @@ pub mod uri;
 mod view;
 pub mod watch;
 
-pub use server::Backend;
+pub use backend::Backend;
 
 use tokio::io::{AsyncRead, AsyncWrite};
 use tower_lsp_server::LspService;

@@ -1,0 +1,308 @@
+//! Load step 3, the commit (on the session loop): applies each input's
+//! [`Outcome`] — a new entry replaces the cached one; a failure is
+//! recorded and shown once (the previous data of that input stays); a
+//! file that may still be being written is retried after the debounce, up
+//! to [`MAX_RETRIES`] times — then builds the snapshot off the loop and
+//! swaps it in ([`Session::snapshot_built`]).
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::json;
+use tower_lsp_server::gen_lsp_types as lsp;
+
+use crate::commands;
+use crate::loader::{LoadError, Loaded, Outcome};
+use crate::main_loop::{Built, Event};
+use crate::progress::Progress;
+use crate::publish::Scope;
+use crate::session::Session;
+use crate::snapshot::{LoadFailure, Snapshot, TraceEntry};
+
+/// How often a half-written trace is retried before its error is reported.
+pub(crate) const MAX_RETRIES: u32 = 8;
+
+impl Session {
+    fn is_current(&self, generation: u64) -> bool {
+        self.loads
+            .running
+            .as_ref()
+            .is_some_and(|r| r.generation == generation)
+    }
+
+    /// Looks at `path` again after the debounce.
+    pub(crate) fn retry_later(&self, path: PathBuf) {
+        let d = Duration::from_millis(self.settings.debounce_ms.max(50));
+        self.post_after(d, Event::FilesChanged(vec![path]));
+    }
+
+    /// Counts one more retry of `path`; whether another is allowed.
+    fn may_retry(&mut self, path: &std::path::Path) -> bool {
+        let t = self.loads.retries.entry(path.to_path_buf()).or_insert(0);
+        *t += 1;
+        *t <= MAX_RETRIES
+    }
+
+    /// Applies the outcome of one input of load `generation`.
+    pub(crate) fn commit_one(&mut self, generation: u64, path: PathBuf, outcome: Outcome) {
+        if !self.is_current(generation) {
+            return;
+        }
+        let previous = self.loads.cache.get(&path).cloned();
+        let interactive = self.loads.running.as_ref().is_some_and(|r| r.interactive);
+        let keep = |s: &mut Session| {
+            if let (Some(c), Some(r)) = (previous.clone(), s.loads.running.as_mut()) {
+                r.entries.insert(path.clone(), c);
+            }
+        };
+        match outcome {
+            Outcome::Loaded { loaded, recheck } => {
+                self.out
+                    .log(lsp::MessageType::Info, load_notes(&path, &loaded));
+                let id = self.loads.id_of(&path);
+                let e = Arc::new(TraceEntry::new(id, path.clone(), *loaded));
+                self.loads.cache.insert(path.clone(), e.clone());
+                self.loads.failures.remove(&path);
+                if let Some(r) = self.loads.running.as_mut() {
+                    r.entries.insert(path.clone(), e);
+                }
+                if recheck {
+                    // Maybe still being written: look again after the debounce.
+                    if self.may_retry(&path) {
+                        self.retry_later(path);
+                    }
+                } else {
+                    self.loads.retries.remove(&path);
+                }
+            }
+            Outcome::KeepPrevious { message, retry } => {
+                self.out
+                    .log(lsp::MessageType::Info, format!("goblock: {message}"));
+                self.loads.failures.insert(path.clone(), message);
+                if retry && self.may_retry(&path) {
+                    self.retry_later(path.clone());
+                }
+                keep(self);
+            }
+            Outcome::Failed {
+                error,
+                still_writing,
+            } => {
+                let changed = matches!(
+                    error,
+                    LoadError::Input(goblock_analysis::input::InputError::Changed { .. })
+                );
+                if still_writing && (changed || !interactive) && self.may_retry(&path) {
+                    self.out
+                        .log(lsp::MessageType::Log, format!("goblock: {error}; retrying"));
+                    self.retry_later(path.clone());
+                } else {
+                    self.failed(&path, error.to_string(), previous.is_some());
+                }
+                keep(self);
+            }
+            Outcome::Cancelled => {}
+        }
+    }
+
+    /// Records a failure of `path` and shows it once.
+    fn failed(&mut self, path: &std::path::Path, msg: String, kept: bool) {
+        let new = self.loads.failures.insert(path.to_path_buf(), msg.clone()) != Some(msg.clone());
+        if new {
+            let kept = if kept {
+                " (keeping the previously loaded data)"
+            } else {
+                ""
+            };
+            self.out.show(
+                lsp::MessageType::Error,
+                format!("goblock: cannot load trace: {msg}{kept}"),
+            );
+        }
+    }
+
+    /// The loader of `path` panicked: a failure like any other.
+    pub(crate) fn load_panicked(&mut self, generation: u64, path: PathBuf) {
+        if !self.is_current(generation) {
+            return;
+        }
+        let kept = self.loads.cache.get(&path).cloned();
+        let msg = format!("{}: internal error while loading", path.display());
+        self.failed(&path, msg, kept.is_some());
+        if let (Some(c), Some(r)) = (kept, self.loads.running.as_mut()) {
+            r.entries.insert(path, c);
+        }
+    }
+
+    /// A preview of a large input of load `generation`: shown at once.
+    pub(crate) fn preview(
+        &mut self,
+        generation: u64,
+        path: PathBuf,
+        loaded: Loaded,
+        fraction: f64,
+    ) {
+        if !self.is_current(generation) {
+            return;
+        }
+        let id = self.loads.id_of(&path);
+        let mut e = TraceEntry::new(id, path.clone(), loaded);
+        e.partial = Some(fraction);
+        let Some(r) = self.loads.running.as_ref() else {
+            return;
+        };
+        // Inputs still to load keep their previous data meanwhile.
+        let mut entries: Vec<Arc<TraceEntry>> = Vec::new();
+        let e = Arc::new(e);
+        for w in &r.wanted {
+            if *w == path {
+                entries.push(e.clone());
+            } else if let Some(x) = r.entries.get(w).or_else(|| self.loads.cache.get(w)) {
+                entries.push(x.clone());
+            }
+        }
+        self.build_snapshot(Built::Preview { generation }, entries, Vec::new());
+    }
+
+    /// Every input of load `generation` is done: build its snapshot.
+    pub(crate) fn loads_done(&mut self, generation: u64, progress: Option<Progress>) {
+        if !self.is_current(generation) {
+            return;
+        }
+        let Some(r) = self.loads.running.as_ref() else {
+            return;
+        };
+        let entries: Vec<Arc<TraceEntry>> = r
+            .wanted
+            .iter()
+            .filter_map(|w| r.entries.get(w).cloned())
+            .collect();
+        let failures: Vec<LoadFailure> = self
+            .loads
+            .failures
+            .iter()
+            .filter(|(p, _)| r.wanted.contains(p) || r.unused.contains(p))
+            .map(|(p, m)| LoadFailure {
+                path: p.clone(),
+                message: m.clone(),
+            })
+            .collect();
+        let wanted = r.wanted.clone();
+        // Drop cached traces no longer wanted.
+        self.loads.cache.retain(|p, _| wanted.contains(p));
+        self.build_snapshot(
+            Built::Load {
+                generation,
+                progress,
+            },
+            entries,
+            failures,
+        );
+    }
+
+    fn build_snapshot(
+        &mut self,
+        why: Built,
+        entries: Vec<Arc<TraceEntry>>,
+        failures: Vec<LoadFailure>,
+    ) {
+        self.snap_gen += 1;
+        let generation = self.snap_gen;
+        let settings = self.settings.clone();
+        let tx = self.tx.clone();
+        tokio::task::spawn_blocking(move || {
+            let snap = Snapshot::build(generation, settings, entries, failures);
+            let _ = tx.send(Event::SnapshotBuilt(why, Arc::new(snap)));
+        });
+    }
+
+    /// A snapshot is ready: swapped in unless something newer came first.
+    pub(crate) fn snapshot_built(&mut self, why: Built, snap: Arc<Snapshot>) {
+        match why {
+            Built::Preview { generation } => {
+                if self.is_current(generation) {
+                    self.swap(snap);
+                }
+            }
+            Built::Rerender { base } => {
+                if self.snapshot.generation == base {
+                    self.swap(snap);
+                } else if *self.snapshot.settings != *self.settings {
+                    self.rerender();
+                }
+            }
+            Built::Load {
+                generation,
+                progress,
+            } => {
+                if !self.is_current(generation) {
+                    return;
+                }
+                let Some(r) = self.loads.running.take() else {
+                    return;
+                };
+                let summary = commands::summary(&snap);
+                let result = json!({
+                    "loaded": snap.traces.iter().map(|t| &t.path).collect::<Vec<_>>(),
+                    "failures": snap.failures.iter().map(|f| json!({"path": f.path, "message": f.message})).collect::<Vec<_>>(),
+                    "summary": summary,
+                });
+                self.swap(snap);
+                for w in r.waiters {
+                    let _ = w.send(Ok(result.clone()));
+                }
+                self.out
+                    .log(lsp::MessageType::Info, format!("goblock: {summary}"));
+                if let Some(p) = progress {
+                    tokio::spawn(p.end(Some(summary)));
+                }
+                release_freed_memory();
+                // Again once the published messages have been written out.
+                self.post_after(Duration::from_secs(2), Event::ReleaseMemory);
+            }
+        }
+    }
+
+    /// Shows `snap`.
+    fn swap(&mut self, snap: Arc<Snapshot>) {
+        self.snapshot = snap;
+        self.annotations_changed(Scope::All);
+    }
+}
+
+/// The log lines of a loaded trace: version, episodes, symbolization,
+/// warnings.
+fn load_notes(path: &std::path::Path, loaded: &Loaded) -> String {
+    let sym = &loaded.analysis.symbolization;
+    let mut notes = vec![format!(
+        "goblock: {}: go {} trace, {} episodes, frames from {}",
+        path.display(),
+        loaded.analysis.summary.go_version,
+        loaded.analysis.episodes,
+        sym.binary
+            .as_ref()
+            .map(|b| format!("the DWARF of {}", b.display()))
+            .unwrap_or_else(|| "the trace".into())
+    )];
+    notes.extend(sym.notes.iter().map(|n| format!("goblock:   {n}")));
+    notes.extend(
+        loaded
+            .analysis
+            .summary
+            .warnings
+            .iter()
+            .map(|w| format!("goblock:   warning: {w}")),
+    );
+    notes.join("\n")
+}
+
+/// Returns memory freed by a load (the trace copy, the decoder's tables) to
+/// the OS: glibc keeps freed blocks in per-thread arenas otherwise.
+pub(crate) fn release_freed_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only releases free memory; no pointers are touched.
+    unsafe {
+        libc::malloc_trim(0);
+    }
+}

@@ -1,0 +1,185 @@
+//! Load step 1, the plan: which inputs to show (the newest trace the
+//! patterns find, every configured path, every `goblock.loadTrace` path),
+//! with their stamps, the path mapping of the workspace and the binary
+//! choice ([`discover`], blocking: it walks the workspace and may run
+//! `go env`); then, on the loop, which of them are unchanged since their
+//! last load and which to load ([`Session::planned`]).
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use goblock_analysis::{BinaryChoice, Workspace};
+use tower_lsp_server::gen_lsp_types as lsp;
+
+use crate::config::Settings;
+use crate::discovery::{self, TracePatterns};
+use crate::load::one::{self, Item};
+use crate::loader::Stamp;
+use crate::session::{Session, canonical};
+
+/// What discovery needs (copied from the session).
+pub(crate) struct Discover {
+    pub(crate) auto: bool,
+    pub(crate) extra: Vec<PathBuf>,
+    pub(crate) patterns: Arc<TracePatterns>,
+    pub(crate) roots: Vec<PathBuf>,
+    pub(crate) settings: Arc<Settings>,
+    pub(crate) workspace: Option<Arc<Workspace>>,
+}
+
+/// What discovery found.
+pub(crate) struct Planned {
+    /// Inputs in order, with their stamps now (`None`: cannot stat).
+    pub(crate) wanted: Vec<(PathBuf, Option<Stamp>)>,
+    /// Configured paths that are not used, and why.
+    pub(crate) unused: Vec<discovery::Unused>,
+    /// What the walk skipped (unreadable directories, FIFOs, …), and why.
+    pub(crate) skipped: Vec<discovery::Unused>,
+    /// The binary to symbolize with.
+    pub(crate) binary: BinaryChoice,
+}
+
+fn go_env() -> (Option<PathBuf>, Option<PathBuf>) {
+    let env = |k: &str| {
+        std::env::var_os(k)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    };
+    let mut goroot = env("GOROOT");
+    let mut modcache = env("GOMODCACHE");
+    if goroot.is_none() || modcache.is_none() {
+        // `go env` when Go is installed; bounded by the process itself.
+        if let Ok(out) = std::process::Command::new("go")
+            .args(["env", "GOROOT", "GOMODCACHE"])
+            .stdin(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .output()
+            && out.status.success()
+        {
+            let s = String::from_utf8_lossy(&out.stdout);
+            let mut l = s.lines();
+            let r = l.next().filter(|x| !x.is_empty()).map(PathBuf::from);
+            let m = l.next().filter(|x| !x.is_empty()).map(PathBuf::from);
+            goroot = goroot.or(r);
+            modcache = modcache.or(m);
+        }
+    }
+    if modcache.is_none() {
+        modcache = env("GOPATH")
+            .or_else(|| env("HOME").map(|h| h.join("go")))
+            .map(|g| g.join("pkg/mod"));
+    }
+    (goroot, modcache)
+}
+
+/// Finds the inputs (blocking).
+pub(crate) fn discover(req: &Discover) -> (Planned, Arc<Workspace>) {
+    let mut sel = discovery::Selection::default();
+    if req.auto {
+        sel = req.patterns.select(&req.roots);
+    }
+    let mut v = std::mem::take(&mut sel.traces);
+    for e in &req.extra {
+        if !v.contains(e) {
+            v.push(e.clone());
+        }
+    }
+    let mut wanted: Vec<(PathBuf, Option<Stamp>)> = Vec::new();
+    for p in v {
+        let p = canonical(&p);
+        if !wanted.iter().any(|w| w.0 == p) {
+            let stamp = Stamp::of(&p).ok();
+            wanted.push((p, stamp));
+        }
+    }
+    let workspace = req.workspace.clone().unwrap_or_else(|| {
+        let (goroot, modcache) = go_env();
+        Arc::new(Workspace::new(
+            &req.roots,
+            req.settings.substitute_path.clone(),
+            goroot,
+            modcache,
+        ))
+    });
+    let binary = match discovery::resolve_binaries(&req.roots, &req.settings.binaries)
+        .into_iter()
+        .next()
+    {
+        Some(b) => BinaryChoice::Path(b),
+        None => BinaryChoice::Auto,
+    };
+    (
+        Planned {
+            wanted,
+            unused: sel.unused,
+            skipped: sel.skipped,
+            binary,
+        },
+        workspace,
+    )
+}
+
+impl Session {
+    /// Discovery is done: keep what is unchanged, load the rest.
+    pub(crate) fn planned(&mut self, generation: u64, planned: Planned, workspace: Arc<Workspace>) {
+        if self
+            .loads
+            .running
+            .as_ref()
+            .is_none_or(|r| r.generation != generation)
+        {
+            return;
+        }
+        self.loads.workspace = Some(workspace.clone());
+        // Configured paths not used: in the status; everything skipped: in
+        // the log, once.
+        for u in &planned.unused {
+            self.loads
+                .failures
+                .insert(u.path.clone(), u.message.clone());
+        }
+        for u in planned.unused.iter().chain(&planned.skipped) {
+            self.say_once(lsp::MessageType::Warning, format!("goblock: {}", u.message));
+        }
+        let mut items = Vec::new();
+        let mut keep = Vec::new();
+        for (path, stamp) in &planned.wanted {
+            let id = self.loads.id_of(path);
+            let previous = self.loads.cache.get(path).cloned();
+            let force = self.loads.running.as_ref().is_some_and(|r| r.force);
+            match &previous {
+                Some(c) if !force && *stamp == Some(c.loaded.stamp) => keep.push(c.clone()),
+                _ => items.push(Item {
+                    path: path.clone(),
+                    id,
+                    previous,
+                }),
+            }
+        }
+        let Some(r) = self.loads.running.as_mut() else {
+            return;
+        };
+        r.wanted = planned.wanted.iter().map(|w| w.0.clone()).collect();
+        r.unused = planned.unused.iter().map(|u| u.path.clone()).collect();
+        for k in keep {
+            r.entries.insert(k.path.clone(), k);
+        }
+        if items.is_empty() {
+            self.loads_done(generation, None);
+            return;
+        }
+        let runner = one::Runner {
+            generation,
+            cancel: self.loads.generation.clone(),
+            items,
+            workspace,
+            binary: planned.binary,
+            max_bytes: self.settings.max_trace_bytes,
+            debounce_ms: self.settings.debounce_ms,
+            client: self.client.clone(),
+            progress: self.features.work_done_progress,
+            tx: self.tx.clone(),
+        };
+        tokio::spawn(runner.run());
+    }
+}
