@@ -2,8 +2,12 @@
 //!
 //! * **flat**: the innermost frame of the best kind, in this order: a
 //!   workspace file; other user code (not in the workspace, not a
-//!   dependency, e.g. a binary built elsewhere); the innermost frame. The
-//!   same rule names wakers and creators. A frame whose line cannot be
+//!   dependency, e.g. a binary built elsewhere); a dependency (module cache,
+//!   vendor); generated code (`_testmain.go`, `// Code generated`); the
+//!   standard library outside the runtime and the blocking primitives
+//!   (`runtime`, `internal/…`, `sync`, `syscall`); the innermost frame. The
+//!   same rule names wakers and creators: "woken by `producer.go:55`", or
+//!   `errgroup.go:78`, never `chan.go:156`. A frame whose line cannot be
 //!   shown (see [`crate::paths`]) keeps its rank: the episode is charged to
 //!   it as *unmapped*, never moved to a caller's line.
 //! * **cum**: every workspace frame of the stack whose line is shown, each
@@ -17,7 +21,7 @@ use std::sync::Arc;
 
 use goblock_trace::{FrameId, StackId, Tables};
 
-use crate::paths::{CodeClass, Place, Unmapped, Workspace};
+use crate::paths::{CodeClass, Place, Unmapped, Workspace, is_runtime_function};
 
 /// A source position a frame resolves to, ready for display.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -161,7 +165,10 @@ impl<'a> Attributor<'a> {
         let rank = match r.class {
             CodeClass::Workspace => 0,
             CodeClass::Other => 1,
-            _ => 2,
+            CodeClass::Dependency => 2,
+            CodeClass::Generated => 3,
+            CodeClass::Std if !is_runtime_function(func) => 4,
+            CodeClass::Std => 5,
         };
         let file = self.intern(&path);
         let canonical = if canonical == path {

@@ -728,15 +728,16 @@ pub fn is_std_function(func: &str) -> bool {
 }
 
 /// The runtime and the packages that implement blocking itself (`sync`,
-/// `internal/…`, `syscall`): their frames are never the line to show when
-/// any other frame exists.
+/// `internal/…`, `syscall`; not `runtime/trace` or `runtime/pprof`, which
+/// users call): their frames are never the line to show when any other
+/// frame exists.
 pub fn is_runtime_function(func: &str) -> bool {
     let Some(g) = funcname::parse(func) else {
         return false;
     };
     let p = g.package;
     p == "runtime"
-        || p.starts_with("runtime/")
+        || p.starts_with("runtime/internal/")
         || p.starts_with("internal/")
         || p == "sync"
         || p == "sync/atomic"
@@ -784,6 +785,8 @@ mod tests {
         assert!(!is_std_function("github.com/a/b.(*T).M"));
         assert!(is_runtime_function("internal/poll.(*FD).Read"));
         assert!(!is_runtime_function("net/http.(*conn).serve"));
+        assert!(is_runtime_function("runtime/internal/syscall.Syscall6"));
+        assert!(!is_runtime_function("runtime/trace.Start.func1"));
     }
 
     #[test]

@@ -1,0 +1,106 @@
+//! Wakers and creators are named by the same rule as the blocked
+//! goroutine's own line (issue 13 §4): the innermost workspace frame, else
+//! the first frame outside the runtime and the standard library — never a
+//! line of `chan.go`, `select.go` or `sema.go` when the stack has a better
+//! one. On the path-mapping fixture (testdata/pathmap: traced `go test`
+//! with Go 1.21, 1.23 and 1.26).
+
+use std::path::{Path, PathBuf};
+
+use goblock_analysis::paths::{CodeClass, is_runtime_function};
+use goblock_analysis::{BinaryChoice, Options, Site, Workspace, analyze_file};
+use goblock_trace::Categories;
+
+fn testdata() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata/pathmap")
+}
+
+fn traces() -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = ["go1.21", "go1.23", "go1.26"]
+        .iter()
+        .flat_map(|d| std::fs::read_dir(testdata().join(d)).unwrap().flatten())
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "trace"))
+        .collect();
+    v.sort();
+    v
+}
+
+/// The `// WAKE[…]` comment lines of the fixture: (file name, line).
+fn wake_markers() -> Vec<(String, u32)> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(testdata().join("src")).unwrap().flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        let text = std::fs::read_to_string(e.path()).unwrap();
+        for (i, l) in text.lines().enumerate() {
+            if l.contains("// WAKE[") {
+                out.push((name.clone(), i as u32 + 1));
+            }
+        }
+    }
+    out
+}
+
+fn describe(s: &Site) -> String {
+    format!("{}:{} ({}, {:?})", s.file, s.line, s.function, s.class)
+}
+
+#[test]
+fn wakers_name_the_users_line() {
+    let src = testdata().join("src");
+    let ws = Workspace::new(std::slice::from_ref(&src), vec![], None, None);
+    let wakes = wake_markers();
+    assert!(wakes.len() >= 2);
+    for trace in traces() {
+        let opts = Options {
+            workspace: &ws,
+            binary: BinaryChoice::None,
+            trace_index: 0,
+            details: true,
+            categories: Categories::ALL,
+        };
+        let a = analyze_file(&trace, &opts, &mut |_, _, _| {
+            std::ops::ControlFlow::Continue(())
+        })
+        .unwrap_or_else(|e| panic!("{}: {e}", trace.display()));
+        let mut problems = Vec::new();
+        let mut woken_by_marker = 0;
+        for (k, l) in &a.table.lines {
+            let sites = l
+                .wakers
+                .iter()
+                .filter_map(|w| w.site.as_ref())
+                .chain(l.parked.iter().filter_map(|p| p.waker_site.as_ref()))
+                .chain(l.parked.iter().filter_map(|p| p.creator_site.as_ref()));
+            for s in sites {
+                // The runtime or a blocking primitive, although every
+                // goroutine of this program runs user or testing code.
+                if s.class == CodeClass::Std && is_runtime_function(&s.function) {
+                    problems.push(format!(
+                        "{}:{} woken/created at {}",
+                        k.file,
+                        k.line,
+                        describe(s)
+                    ));
+                }
+                if wakes
+                    .iter()
+                    .any(|(f, n)| s.file.ends_with(&format!("/{f}")) && s.line == *n)
+                {
+                    woken_by_marker += 1;
+                }
+            }
+        }
+        assert!(
+            problems.is_empty(),
+            "{}:\n{}",
+            trace.display(),
+            problems.join("\n")
+        );
+        assert!(
+            woken_by_marker >= 2,
+            "{}: no waker at a WAKE marker",
+            trace.display()
+        );
+    }
+}
