@@ -690,3 +690,60 @@ fn frames_that_do_not_fit_the_file_are_unmapped_not_moved() {
 fn src_dir() -> PathBuf {
     pathmap_dir().join("src")
 }
+
+/// Issue 13 §3: a workspace given through a symlink (Debian's
+/// `/usr/lib/go-1.23/src/net` → `/usr/share/go-1.23/src/net`) is reported
+/// under the path the user gave, not the link's target — as `--workspace`
+/// and as the current directory reached through the link (`$PWD`).
+#[test]
+fn a_symlinked_workspace_keeps_the_given_path() {
+    let tmp = temp_dir("symlink");
+    let real = tmp.join("share/pathmap");
+    copy_fixture(&real, true, |_, t| t);
+    let link = tmp.join("lib-pathmap");
+    std::os::unix::fs::symlink(&real, &link).unwrap();
+    let trace = pathmap_dir().join("go1.26/pathmap.trace");
+    let check = |doc: &Value, how: &str| {
+        let files: Vec<&str> = doc["lines"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|l| l["function"].as_str().unwrap().starts_with("goblock.test/"))
+            .map(|l| l["file"].as_str().unwrap())
+            .collect();
+        assert!(files.len() >= 8, "{how}: {doc:#}");
+        for f in files {
+            assert!(f.starts_with(link.to_str().unwrap()), "{how}: {f}");
+        }
+    };
+    check(&report_in(&link, &trace), "--workspace through the link");
+    // The current directory reached through the link, no --workspace.
+    let out = Command::new(env!("CARGO_BIN_EXE_goblock"))
+        .args(["report", "--format", "json", "--top", "0", "--no-binary"])
+        .arg(&trace)
+        .current_dir(&link)
+        .env("PWD", &link)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    check(
+        &serde_json::from_slice(&out.stdout).unwrap(),
+        "cd through the link",
+    );
+    // The table shows workspace files relative to the root as given.
+    let (code, table, err) = goblock(&[
+        "report",
+        "--no-binary",
+        "--workspace",
+        link.to_str().unwrap(),
+        trace.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(table.contains(" map.go:"), "{table}");
+    assert!(!table.contains("share/pathmap"), "{table}");
+    std::fs::remove_dir_all(&tmp).ok();
+}

@@ -70,10 +70,13 @@ pub const DEFAULT_CATEGORIES: &str = "sync,net,syscall,sleep,gc,other";
 
 /// Runs the report; returns the process exit code (0, or 1 if no trace could be read).
 pub fn run(args: &ReportArgs, out: &mut dyn std::io::Write) -> anyhow::Result<i32> {
+    let cwd = logical_cwd().context("current directory")?;
+    // Relative roots are joined to the current directory as the user
+    // reached it, so a symlink in it stays in the paths shown.
     let roots = if args.workspaces.is_empty() {
-        vec![std::env::current_dir().context("current directory")?]
+        vec![cwd.clone()]
     } else {
-        args.workspaces.clone()
+        args.workspaces.iter().map(|w| cwd.join(w)).collect()
     };
     let (goroot, gomodcache) = goblock_analysis::paths::go_env();
     let ws = Workspace::new(&roots, vec![], goroot, gomodcache);
@@ -124,11 +127,9 @@ pub fn run(args: &ReportArgs, out: &mut dyn std::io::Write) -> anyhow::Result<i3
             let mut text = if analyses.is_empty() {
                 String::new()
             } else {
-                render_table(args, &analyses, &table)
+                render_table(args, &analyses, &table, ws.roots(), &cwd)
             };
-            let roots = canonical_roots(&args.workspaces);
-            let cwd = std::env::current_dir().ok();
-            let display = |f: &str| display_path(f, &roots, cwd.as_deref());
+            let display = |f: &str| display_path(f, ws.roots(), &cwd);
             let mut sources = SourceCache::default();
             for a in &others {
                 text.push_str(&report_inputs::render(
@@ -364,7 +365,13 @@ fn json_document<'a>(
 /// Unmapped lines listed under the table.
 const UNMAPPED_ROWS: usize = 5;
 
-fn render_table(args: &ReportArgs, analyses: &[TraceAnalysis], table: &LineTable) -> String {
+fn render_table(
+    args: &ReportArgs,
+    analyses: &[TraceAnalysis],
+    table: &LineTable,
+    roots: &[PathBuf],
+    cwd: &Path,
+) -> String {
     let mut o = String::new();
     if let Some(t) = &args.title {
         let _ = writeln!(o, "{t}\n");
@@ -421,8 +428,6 @@ fn render_table(args: &ReportArgs, analyses: &[TraceAnalysis], table: &LineTable
         }
         return o;
     }
-    let roots = canonical_roots(&args.workspaces);
-    let cwd = std::env::current_dir().ok();
     let mut sources = SourceCache::default();
     let mut grid = vec![[
         "TOTAL".to_string(),
@@ -435,11 +440,7 @@ fn render_table(args: &ReportArgs, analyses: &[TraceAnalysis], table: &LineTable
         "SOURCE".into(),
     ]];
     for (k, s) in &rows {
-        let loc = format!(
-            "{}:{}",
-            display_path(&k.file, &roots, cwd.as_deref()),
-            k.line
-        );
+        let loc = format!("{}:{}", display_path(&k.file, roots, cwd), k.line);
         let open = if s.open.count > 0 {
             format!("{} of them", s.open.count)
         } else {
@@ -538,16 +539,25 @@ fn render_table(args: &ReportArgs, analyses: &[TraceAnalysis], table: &LineTable
     o
 }
 
-fn canonical_roots(workspaces: &[PathBuf]) -> Vec<PathBuf> {
-    workspaces
-        .iter()
-        .filter_map(|w| std::fs::canonicalize(w).ok())
-        .collect()
+/// The current directory as the user reached it: `$PWD` when it names the
+/// same directory as the resolved one (a shell `cd` through a symlink keeps
+/// the link there), else the resolved path.
+fn logical_cwd() -> std::io::Result<PathBuf> {
+    let real = std::env::current_dir()?;
+    if let Some(pwd) = std::env::var_os("PWD").map(PathBuf::from)
+        && pwd.is_absolute()
+        && std::fs::canonicalize(&pwd).is_ok_and(|p| p == real)
+    {
+        return Ok(pwd);
+    }
+    Ok(real)
 }
 
-fn display_path(file: &str, roots: &[PathBuf], cwd: Option<&Path>) -> String {
+/// A file shown relative to the current directory or a workspace root (both
+/// in the form the user gave them: symlinks kept).
+fn display_path(file: &str, roots: &[PathBuf], cwd: &Path) -> String {
     let p = Path::new(file);
-    for base in cwd.into_iter().chain(roots.iter().map(|r| r.as_path())) {
+    for base in std::iter::once(cwd).chain(roots.iter().map(|r| r.as_path())) {
         if let Ok(rel) = p.strip_prefix(base) {
             return rel.display().to_string();
         }
