@@ -421,9 +421,11 @@ pub fn declaring_name(symbol: &str) -> String {
 
 /// Unpacks a zstd-compressed binary into a fresh temporary file.
 pub fn unpack(zst: &Path, tag: &str) -> PathBuf {
+    static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
     let out = std::env::temp_dir().join(format!(
-        "goblock-linetruth-{}-{tag}-{}",
+        "goblock-linetruth-{}-{}-{tag}-{}",
         std::process::id(),
+        N.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
         zst.file_name()
             .unwrap()
             .to_string_lossy()
