@@ -38,8 +38,23 @@ pub enum BinaryChoice {
     Auto,
     /// This file (refused if it does not match the trace).
     Path(PathBuf),
+    /// These files, in this order: the first that matches the trace is
+    /// used, the others are refused with the reason (`goblock.binaries`).
+    Paths(Vec<PathBuf>),
     /// Use the trace's own frames.
     None,
+}
+
+impl BinaryChoice {
+    /// The binaries named, in the order they are tried (empty: look for
+    /// candidates, or none at all).
+    pub fn binaries(&self) -> Vec<PathBuf> {
+        match self {
+            BinaryChoice::Path(p) => vec![p.clone()],
+            BinaryChoice::Paths(v) => v.clone(),
+            BinaryChoice::Auto | BinaryChoice::None => Vec::new(),
+        }
+    }
 }
 
 /// How the frames of a trace were resolved.
@@ -225,10 +240,7 @@ fn analyze_bytes_with(
         ]),
         choice => {
             let req = goblock_symbols::Request {
-                binary: match choice {
-                    BinaryChoice::Path(p) => Some(p.clone()),
-                    _ => None,
-                },
+                binaries: choice.binaries(),
                 workspace: opts.workspace.roots().to_vec(),
                 ..Default::default()
             };

@@ -300,10 +300,7 @@ pub fn analyze_profile_bytes(
         ]),
         choice => {
             let req = goblock_symbols::Request {
-                binary: match choice {
-                    BinaryChoice::Path(p) => Some(p.clone()),
-                    _ => None,
-                },
+                binaries: choice.binaries(),
                 workspace: ws.roots().to_vec(),
                 options: goblock_symbols::MatchOptions {
                     expected_gnu_build_id: gnu_build_id,

@@ -247,10 +247,19 @@ fn walk_error(err: &walkdir::Error, matcher: &dyn Fn(&Path) -> bool) -> Option<U
     }
 }
 
-/// Resolves `goblock.binaries` entries (absolute, or relative to a root);
-/// the existing files, in configured order.
-pub fn resolve_binaries(roots: &[PathBuf], binaries: &[String]) -> Vec<PathBuf> {
-    let mut out = Vec::new();
+/// `goblock.binaries`, resolved: the regular files, in configured order
+/// (a relative entry tried in every root), and the entries not used, why.
+#[derive(Debug, Default)]
+pub struct Binaries {
+    /// Files to try, in order.
+    pub paths: Vec<PathBuf>,
+    /// Entries that name no usable file.
+    pub unused: Vec<Unused>,
+}
+
+/// Resolves `goblock.binaries` entries (absolute, or relative to a root).
+pub fn resolve_binaries(roots: &[PathBuf], binaries: &[String]) -> Binaries {
+    let mut out = Binaries::default();
     for b in binaries {
         let p = Path::new(b);
         let cands: Vec<PathBuf> = if p.is_absolute() {
@@ -258,10 +267,20 @@ pub fn resolve_binaries(roots: &[PathBuf], binaries: &[String]) -> Vec<PathBuf> 
         } else {
             roots.iter().map(|r| r.join(p)).collect()
         };
+        let mut why = Vec::new();
+        let before = out.paths.len();
         for c in cands {
-            if c.is_file() && !out.contains(&c) {
-                out.push(c);
+            match goblock_analysis::input::regular_file(&c) {
+                Ok(_) if !out.paths.contains(&c) => out.paths.push(c),
+                Ok(_) => {}
+                Err(e) => why.push(e.to_string()),
             }
+        }
+        if out.paths.len() == before && !why.is_empty() {
+            out.unused.push(Unused::new(
+                p,
+                &format!("goblock.binaries: {}", why.join("; ")),
+            ));
         }
     }
     out

@@ -579,3 +579,59 @@ async fn symlinked_traces_are_followed_and_unused_paths_named() {
     .await;
     c.shutdown().await;
 }
+
+/// Issue 16 row 11: `goblock.binaries: [missing, wrong, other build, right]`
+/// tries each until one matches the trace, and says which were refused (and
+/// which name no file).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn configured_binaries_are_tried_until_one_matches() {
+    let td = common::repo().join("testdata");
+    let fx = Fixture::new(
+        "binaries",
+        &[(&td.join("go1.26/blocking.trace"), "t.trace")],
+    );
+    let unpack = |rel: &str, name: &str| {
+        let bytes = zstd::decode_all(std::fs::File::open(td.join(rel)).unwrap()).unwrap();
+        let p = fx.dir.join(name);
+        std::fs::write(&p, bytes).unwrap();
+        p
+    };
+    let wrong = unpack("go1.23/blocking.bin.zst", "wrong");
+    let trimpath = unpack("go1.26/blocking-trimpath.bin.zst", "trimpath");
+    let right = unpack("go1.26/blocking.bin.zst", "right");
+    let bins = json!(["bin/missing", wrong, trimpath, right]);
+    let mut c = Client::start();
+    c.initialize(
+        &fx.ws,
+        json!({"goblock": {"debounceMs": 100, "binaries": bins}}),
+    )
+    .await;
+    c.loaded().await;
+    let s = c.command("goblock.hotLines", json!([10])).await;
+    let t = &s["traces"][0];
+    assert_eq!(t["symbolization"], "dwarf", "{s:#}");
+    assert_eq!(t["binary"], json!(right), "{s:#}");
+    let notes: Vec<&str> = t["notes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n.as_str().unwrap())
+        .collect();
+    for refused in [&wrong, &trimpath] {
+        let name = refused.display().to_string();
+        assert!(
+            notes
+                .iter()
+                .any(|n| n.starts_with("refused: ") && n.contains(&name)),
+            "{name} not refused: {notes:#?}"
+        );
+    }
+    assert!(
+        messages(&c).iter().any(|m| m.contains("goblock.binaries")
+            && m.contains("bin/missing")
+            && m.contains("No such file")),
+        "{:#?}",
+        messages(&c)
+    );
+    c.shutdown().await;
+}

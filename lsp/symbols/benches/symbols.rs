@@ -293,7 +293,7 @@ fn bench_trace(trace: &Path, binary: &Path) -> Vec<u64> {
     let mut again = tables_copy;
     let t = Instant::now();
     let req = Request {
-        binary: Some(binary.to_owned()),
+        binaries: vec![binary.to_owned()],
         ..Default::default()
     };
     let s = symbolize_trace(&Symbolizer::new(2), &mut again, &req);

@@ -94,6 +94,15 @@ impl Binary {
         Ok(b)
     }
 
+    /// Only the function symbol table of the file at `path` — no DWARF is
+    /// read or decompressed: a cheap first look at a candidate
+    /// ([`crate::matching::prefilter`]). Empty for a stripped binary.
+    pub fn read_symbols(path: &Path) -> Result<SymbolTable> {
+        let data = load::map_file(path)?;
+        let (obj, container) = load::parse(path, &data)?;
+        Ok(SymbolTable::read(&obj, &container.text))
+    }
+
     /// Parses a binary from memory; `path` is used in messages (and
     /// reported by [`Binary::path`]).
     pub fn from_bytes(path: &Path, data: &[u8]) -> Result<Binary> {

@@ -6,7 +6,8 @@
 //! near the start of the file (PE) or of the text (Mach-O).
 //!
 //! `object::Object::build_id()` is used only for the GNU ID: it does not
-//! read Go's note.
+//! read Go's note. [`read_go_build_id`] reads the Go build ID of a file from
+//! its first pages only, for choosing candidates without opening them.
 
 use object::{Object as _, ObjectSection as _};
 
@@ -32,6 +33,88 @@ pub(crate) fn go_build_id(obj: &object::File<'_>, file: &[u8]) -> Option<String>
         .or_else(|| obj.section_by_name(".text"))?;
     let data = text.data().ok()?;
     raw_marker(&data[..data.len().min(RAW_WINDOW)])
+}
+
+/// The Go build ID of the file at `path`, reading only its first pages as
+/// `go tool buildid` does: the ELF note found through the program headers
+/// of the first [`RAW_WINDOW`] bytes (one more small read when the note
+/// lies beyond them), else the raw marker in that window (PE, and Mach-O
+/// binaries of Go's own linker). `Ok(None)`: no Go build ID there (not a
+/// Go binary, or a Mach-O binary linked externally: see
+/// [`crate::Symbolizer::probe`]).
+pub fn read_go_build_id(path: &std::path::Path) -> std::io::Result<Option<String>> {
+    use std::io::{Read as _, Seek as _};
+    let mut f = std::fs::File::open(path)?;
+    let mut head = Vec::with_capacity(RAW_WINDOW);
+    (&mut f).take(RAW_WINDOW as u64).read_to_end(&mut head)?;
+    if head.starts_with(b"\x7fELF") {
+        for (off, len) in elf_note_segments(&head) {
+            let note = match head.get(off..off.saturating_add(len)) {
+                Some(n) => n.to_vec(),
+                // Beyond the window: read just the note (bounded).
+                None if len <= 64 * 1024 => {
+                    let mut n = vec![0; len];
+                    f.seek(std::io::SeekFrom::Start(off as u64))?;
+                    if f.read_exact(&mut n).is_err() {
+                        continue;
+                    }
+                    n
+                }
+                None => continue,
+            };
+            if let Some(id) = elf_go_note(&note, head.get(5) == Some(&1)) {
+                return Ok(Some(id));
+            }
+        }
+    }
+    Ok(raw_marker(&head))
+}
+
+/// `(offset, size)` of the `PT_NOTE` segments listed in the program headers
+/// of an ELF file whose first bytes are `head`.
+fn elf_note_segments(head: &[u8]) -> Vec<(usize, usize)> {
+    const PT_NOTE: u64 = 4;
+    let class64 = head.get(4) == Some(&2);
+    let little = head.get(5) == Some(&1);
+    let num = |off: usize, len: usize| -> Option<u64> {
+        let b = head.get(off..off.checked_add(len)?)?;
+        let mut v = 0u64;
+        for i in 0..len {
+            let byte = u64::from(if little { b[len - 1 - i] } else { b[i] });
+            v = (v << 8) | byte;
+        }
+        Some(v)
+    };
+    // (e_phoff, e_phentsize, e_phnum) and, per header, (p_type, p_offset, p_filesz).
+    let (phoff, phent, phnum) = if class64 {
+        (num(32, 8), num(54, 2), num(56, 2))
+    } else {
+        (num(28, 4), num(42, 2), num(44, 2))
+    };
+    let (Some(phoff), Some(phent), Some(phnum)) = (phoff, phent, phnum) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for i in 0..phnum.min(64) {
+        let Some(at) = i
+            .checked_mul(phent)
+            .and_then(|x| x.checked_add(phoff))
+            .and_then(|x| usize::try_from(x).ok())
+        else {
+            break;
+        };
+        let fields = if class64 {
+            (num(at, 4), num(at + 8, 8), num(at + 32, 8))
+        } else {
+            (num(at, 4), num(at + 4, 4), num(at + 16, 4))
+        };
+        if let (Some(PT_NOTE), Some(off), Some(len)) = fields
+            && let (Ok(off), Ok(len)) = (usize::try_from(off), usize::try_from(len))
+        {
+            out.push((off, len));
+        }
+    }
+    out
 }
 
 /// The GNU build ID (hex), if present.

@@ -10,6 +10,10 @@
 //! same new binary at once both load it and one copy wins. The cache holds
 //! at most `capacity` binaries (least recently used go first). Errors are
 //! not cached (the file may be fixed or rebuilt).
+//!
+//! Candidates are [`Symbolizer::probe`]d first: their Go build ID, read
+//! from the first pages of the file and cached by file identity, costs a
+//! `stat` the next time.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -61,7 +65,18 @@ struct Entry {
 struct State {
     by_key: HashMap<String, Entry>,
     by_file: HashMap<FileKey, String>,
+    probes: HashMap<FileKey, Probe>,
     tick: u64,
+}
+
+/// Probes kept at most (a few bytes each; cleared when full).
+const MAX_PROBES: usize = 4096;
+
+/// What a file is, from its first pages only ([`Symbolizer::probe`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Probe {
+    /// The Go build ID, when the first pages hold one.
+    pub go_build_id: Option<String>,
 }
 
 impl State {
@@ -157,6 +172,52 @@ impl Symbolizer {
         Ok(self.lock().insert(file, b, self.capacity))
     }
 
+    /// The Go build ID of `path`, read from its first pages only
+    /// ([`crate::buildid::read_go_build_id`]; for a Mach-O binary linked
+    /// externally, whose ID is at the start of its text, the headers are
+    /// parsed too) — cached by the file's path, size, modification time
+    /// and inode, so asking again costs a `stat`.
+    pub fn probe(&self, path: &Path) -> Result<Probe> {
+        let file = FileKey::of(path)?;
+        if let Some(p) = self.lock().probes.get(&file) {
+            return Ok(p.clone());
+        }
+        let io = |source| SymbolsError::Io {
+            path: path.to_owned(),
+            source,
+        };
+        // Never open a FIFO or a device (opening may block).
+        if !std::fs::metadata(path).map_err(io)?.is_file() {
+            return Err(io(std::io::Error::other("not a regular file")));
+        }
+        let mut go_build_id = crate::buildid::read_go_build_id(path).map_err(io)?;
+        if go_build_id.is_none() && is_macho(path) {
+            let data = load::map_file(path)?;
+            if let Ok((obj, _)) = load::parse(path, &data) {
+                go_build_id = crate::buildid::go_build_id(&obj, &data);
+            }
+        }
+        let probe = Probe { go_build_id };
+        let mut st = self.lock();
+        if st.probes.len() >= MAX_PROBES {
+            st.probes.clear();
+        }
+        st.probes.insert(file, probe.clone());
+        Ok(probe)
+    }
+
+    /// Whether `path`, as it is on disk now, is open in this cache
+    /// (opening it again costs a `stat`).
+    pub fn is_open(&self, path: &Path) -> bool {
+        let Ok(file) = FileKey::of(path) else {
+            return false;
+        };
+        let st = self.lock();
+        st.by_file
+            .get(&file)
+            .is_some_and(|k| st.by_key.contains_key(k))
+    }
+
     /// Number of binaries cached.
     pub fn len(&self) -> usize {
         self.lock().by_key.len()
@@ -172,10 +233,23 @@ impl Symbolizer {
         let mut st = self.lock();
         st.by_key.clear();
         st.by_file.clear();
+        st.probes.clear();
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
         // The state stays consistent across a panic (plain map updates).
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
+}
+
+/// Whether the file starts with a Mach-O magic number.
+fn is_macho(path: &Path) -> bool {
+    use std::io::Read as _;
+    let mut magic = [0u8; 4];
+    std::fs::File::open(path)
+        .and_then(|mut f| f.read_exact(&mut magic))
+        .is_ok()
+        && [0xfeed_facf_u32, 0xfeed_face, 0xcafe_babe]
+            .iter()
+            .any(|m| magic == m.to_be_bytes() || magic == m.to_le_bytes())
 }

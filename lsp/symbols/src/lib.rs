@@ -11,7 +11,7 @@
 //! // The one call the report and the server make: pick (or take) a binary,
 //! // check it matches the trace, symbolize — or fall back to the trace's
 //! // own frames and say why.
-//! let req = Request { binary: None, workspace: vec!["/my/module".into()], ..Default::default() };
+//! let req = Request { binaries: vec![], workspace: vec!["/my/module".into()], ..Default::default() };
 //! let frames = symbolize_trace(Symbolizer::global(), &mut tables, &req);
 //! println!("symbolization: {}", frames.source.as_str()); // "dwarf" or "trace"
 //! for note in &frames.notes { println!("  {note}"); }
@@ -50,7 +50,10 @@
 //!   declarations, agreement statistics and the inline-chain check. A frame
 //!   DWARF has no line for keeps the trace's frame.
 //! * [`find_candidates`] (`candidates.rs`): executables and `*.test` files
-//!   in the workspace, newest first, bounded walk.
+//!   in the workspace, newest first, bounded walk; [`Symbolizer::probe`]
+//!   reads a candidate's Go build ID from its first pages (cached), and
+//!   [`matching::prefilter`] refuses other programs from their symbol
+//!   table, so that discovery never reads the DWARF of a wrong binary.
 //! * [`func_key`]: the spelling-independent function name used for every
 //!   comparison (generic `[...]`, ABI suffixes, DWARF's `·`).
 //!
@@ -94,12 +97,12 @@ pub mod symtab;
 
 pub use bias::{BiasEstimate, recover_bias};
 pub use binary::{Binary, BinaryInfo, LoadTimings};
-pub use cache::Symbolizer;
+pub use cache::{Probe, Symbolizer};
 pub use candidates::find_candidates;
 pub use decls::{Decl, Decls};
 pub use error::{Result, SymbolsError};
 pub use load::BinaryFormat;
-pub use matching::{Match, MatchOptions, Mismatch, match_trace};
+pub use matching::{Match, MatchOptions, Mismatch, match_trace, prefilter};
 pub use resolve::{Chain, ResolvedFrame};
 pub use symbolize::{
     Disagreement, FuncDecl, Request, Source, Stats, SymbolizedFrames, symbolize, symbolize_trace,

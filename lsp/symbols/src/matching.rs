@@ -19,7 +19,7 @@ use goblock_trace::Tables;
 
 use crate::bias::recover_bias;
 use crate::binary::Binary;
-use crate::symtab::func_key;
+use crate::symtab::{SymbolTable, func_key};
 
 /// Options of [`match_trace`].
 #[derive(Clone, Debug)]
@@ -113,9 +113,85 @@ pub enum Mismatch {
         /// Some disagreeing frames.
         examples: Vec<String>,
     },
+    /// Under the best load bias, too few frames lie inside their
+    /// function's symbol (found without reading DWARF).
+    #[error(
+        "{}: only {support} of {usable} trace frames lie in their function's symbol in this binary (another program or build)",
+        binary.display()
+    )]
+    FewFramesInTheirSymbols {
+        /// The binary.
+        binary: PathBuf,
+        /// Frames inside their function's symbol.
+        support: usize,
+        /// Frames whose function the symbol table has.
+        usable: usize,
+    },
     /// DWARF could not be read while checking.
     #[error("{0}")]
     Unreadable(String),
+}
+
+/// Share of the usable frames (those whose function the symbol table has)
+/// that must lie inside their function's symbol for [`prefilter`] to let a
+/// binary through. Inlined frames lie in their caller's symbol, so the
+/// right binary scores below 100 %: over every fixture trace of
+/// `testdata/` and `testdata/linetruth/` against every binary there, the
+/// right binaries scored 94.5–98.2 %, other programs and other Go
+/// versions' builds of the same program at most 26.3 %
+/// (`tests/cache_and_candidates.rs` checks a cross section).
+pub const PREFILTER_MIN_SHARE: f64 = 0.5;
+
+/// A first check with the symbol table alone (no DWARF, so no lines): the
+/// binary is refused when, under the best load bias, fewer than
+/// [`PREFILTER_MIN_SHARE`] of the trace's frames lie inside a symbol of
+/// their function, or when it knows none of their functions. A binary that
+/// passes still has to pass [`match_trace`]. A binary without symbols
+/// passes (only DWARF can tell).
+pub fn prefilter(
+    binary: &std::path::Path,
+    symbols: &SymbolTable,
+    tables: &Tables,
+) -> Result<(), Mismatch> {
+    if symbols.is_empty() {
+        return Ok(());
+    }
+    let frames = distinct_frames(tables);
+    let pairs: Vec<(&str, u64)> = frames.iter().map(|&(pc, (f, _, _))| (f, pc)).collect();
+    if pairs.is_empty() {
+        return Ok(());
+    }
+    let Some(est) = recover_bias(symbols, &pairs) else {
+        return Err(Mismatch::NoCommonFunctions {
+            binary: binary.to_path_buf(),
+            frames: pairs.len(),
+        });
+    };
+    if (est.support as f64) < est.usable as f64 * PREFILTER_MIN_SHARE {
+        return Err(Mismatch::FewFramesInTheirSymbols {
+            binary: binary.to_path_buf(),
+            support: est.support,
+            usable: est.usable,
+        });
+    }
+    Ok(())
+}
+
+/// Distinct frames of the trace by PC, sorted by PC (first seen wins, as
+/// in Go's reader): `(pc, (function, file, line))`.
+fn distinct_frames(tables: &Tables) -> Vec<(u64, (&str, &str, u32))> {
+    let mut by_pc: HashMap<u64, (&str, &str, u32)> = HashMap::new();
+    for (_, f) in tables.frames() {
+        let func = tables.str(f.func);
+        if f.pc != 0 && !func.is_empty() {
+            by_pc
+                .entry(f.pc)
+                .or_insert((func, tables.str(f.file), f.line));
+        }
+    }
+    let mut frames: Vec<(u64, (&str, &str, u32))> = by_pc.into_iter().collect();
+    frames.sort_unstable_by_key(|&(pc, _)| pc);
+    frames
 }
 
 fn hint(functions_matched: usize, checked: usize) -> String {
@@ -155,21 +231,10 @@ pub fn match_trace(bin: &Binary, tables: &Tables, opts: &MatchOptions) -> Result
         build_id_checked = true;
     }
 
-    // Distinct frames of the trace by PC (first seen wins, as in Go's reader).
-    let mut by_pc: HashMap<u64, (&str, &str, u32)> = HashMap::new();
-    for (_, f) in tables.frames() {
-        let func = tables.str(f.func);
-        if f.pc != 0 && !func.is_empty() {
-            by_pc
-                .entry(f.pc)
-                .or_insert((func, tables.str(f.file), f.line));
-        }
-    }
-    if by_pc.is_empty() {
+    let frames = distinct_frames(tables);
+    if frames.is_empty() {
         return Err(Mismatch::NoFrames { binary });
     }
-    let mut frames: Vec<(u64, (&str, &str, u32))> = by_pc.into_iter().collect();
-    frames.sort_unstable_by_key(|&(pc, _)| pc);
     let pairs: Vec<(&str, u64)> = frames.iter().map(|&(pc, (f, _, _))| (f, pc)).collect();
 
     let bias = if bin.symbols().is_empty() {

@@ -27,7 +27,7 @@ use crate::binary::Binary;
 use crate::cache::Symbolizer;
 use crate::candidates::find_candidates;
 use crate::error::Result;
-use crate::matching::{Match, MatchOptions, match_trace};
+use crate::matching::{Match, MatchOptions, Mismatch, match_trace, prefilter};
 use crate::resolve::Chain;
 use crate::symtab::func_key;
 
@@ -338,42 +338,104 @@ fn is_wrapper(f: &crate::resolve::ResolvedFrame) -> bool {
 /// What [`symbolize_trace`] should try.
 #[derive(Clone, Debug, Default)]
 pub struct Request {
-    /// `--binary FILE`: use this one (and only this one).
-    pub binary: Option<PathBuf>,
-    /// Otherwise search these directories for candidates.
+    /// The binaries to try, in this order (`--binary FILE`,
+    /// `goblock.binaries`): the first that matches is used.
+    pub binaries: Vec<PathBuf>,
+    /// Without `binaries`, search these directories for candidates.
     pub workspace: Vec<PathBuf>,
     /// Acceptance rules.
     pub options: MatchOptions,
 }
 
-/// The complete symbolization step: open the requested binary (or the
-/// workspace's candidates, newest first), accept the first that matches the
-/// trace, symbolize with it; without one, fall back to the trace's own
+/// The complete symbolization step: try the requested binaries (or the
+/// workspace's candidates, newest first) and accept the first that matches
+/// the trace, symbolize with it; without one, fall back to the trace's own
 /// frames. Never fails: every refusal is a note in the result.
+///
+/// Each candidate costs as little as it can: its Go build ID is read from
+/// its first pages ([`Symbolizer::probe`], cached by file identity) — an
+/// executable without one is not a Go binary and is skipped, a copy of a
+/// build already tried is skipped, an expected build ID is checked; then,
+/// unless it is open already, its symbol table alone is checked
+/// ([`crate::matching::prefilter`]), so another program is refused without
+/// reading its DWARF; only then is it opened and matched.
 pub fn symbolize_trace(
     symbolizer: &Symbolizer,
     tables: &mut Tables,
     req: &Request,
 ) -> SymbolizedFrames {
     let mut notes = Vec::new();
-    let candidates = match &req.binary {
-        Some(b) => vec![b.clone()],
-        None => {
-            let c = find_candidates(&req.workspace);
-            if c.is_empty() {
-                notes.push(format!(
-                    "no Go binary found in {}",
-                    req.workspace
-                        .iter()
-                        .map(|p| p.display().to_string())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ));
-            }
-            c
+    let explicit = !req.binaries.is_empty();
+    let candidates = if explicit {
+        req.binaries.clone()
+    } else {
+        let c = find_candidates(&req.workspace);
+        if c.is_empty() {
+            notes.push(format!(
+                "no Go binary found in {}",
+                req.workspace
+                    .iter()
+                    .map(|p| p.display().to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
         }
+        c
     };
-    for (i, path) in candidates.into_iter().enumerate() {
+    let mut tried: HashMap<String, PathBuf> = HashMap::new();
+    let mut not_go = 0usize;
+    let mut opened = 0usize;
+    for path in candidates {
+        let probe = match symbolizer.probe(&path) {
+            Ok(p) => p,
+            Err(e) => {
+                notes.push(format!("not used: {e}"));
+                continue;
+            }
+        };
+        match &probe.go_build_id {
+            None if !explicit => {
+                not_go += 1;
+                continue;
+            }
+            Some(id) => {
+                if let Some(first) = tried.get(id) {
+                    notes.push(format!(
+                        "{}: the same build as {} (Go build ID {id}); skipped",
+                        path.display(),
+                        first.display()
+                    ));
+                    continue;
+                }
+                tried.insert(id.clone(), path.clone());
+            }
+            None => {}
+        }
+        if let Some(expected) = &req.options.expected_build_id
+            && probe.go_build_id.as_ref() != Some(expected)
+        {
+            let m = Mismatch::BuildId {
+                binary: path.clone(),
+                found: probe.go_build_id.clone(),
+                expected: expected.clone(),
+            };
+            notes.push(format!("refused: {m}"));
+            continue;
+        }
+        if !symbolizer.is_open(&path) {
+            match Binary::read_symbols(&path) {
+                Ok(symbols) => {
+                    if let Err(m) = prefilter(&path, &symbols, tables) {
+                        notes.push(format!("refused: {m}"));
+                        continue;
+                    }
+                }
+                Err(e) => {
+                    notes.push(format!("not used: {e}"));
+                    continue;
+                }
+            }
+        }
         let bin = match symbolizer.open(&path) {
             Ok(b) => b,
             Err(e) => {
@@ -382,9 +444,10 @@ pub fn symbolize_trace(
             }
         };
         // The likeliest binaries: scan declarations while matching.
-        if i < 2 {
+        if opened < 2 {
             bin.prefetch_decls();
         }
+        opened += 1;
         let m = match match_trace(&bin, tables, &req.options) {
             Ok(m) => m,
             Err(e) => {
@@ -394,6 +457,7 @@ pub fn symbolize_trace(
         };
         match symbolize(&bin, &m, tables) {
             Ok(mut s) => {
+                notes.extend(skipped_not_go(not_go));
                 notes.append(&mut s.notes);
                 s.notes = notes;
                 return s;
@@ -401,6 +465,11 @@ pub fn symbolize_trace(
             Err(e) => notes.push(format!("not used: {e}")),
         }
     }
+    notes.extend(skipped_not_go(not_go));
     notes.push("using the trace's own frames".into());
     SymbolizedFrames::trace_only(notes)
+}
+
+fn skipped_not_go(n: usize) -> Option<String> {
+    (n > 0).then(|| format!("{n} executable(s) without a Go build ID skipped (not Go binaries)"))
 }

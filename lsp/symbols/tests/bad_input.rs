@@ -30,7 +30,7 @@ fn write_scratch(name: &str, data: &[u8]) -> PathBuf {
 fn falls_back(tables: &mut Tables, binary: &Path) -> String {
     let before: Vec<_> = tables.frames().map(|(_, f)| *f).collect();
     let req = Request {
-        binary: Some(binary.to_owned()),
+        binaries: vec![binary.to_owned()],
         ..Default::default()
     };
     let s = symbolize_trace(&Symbolizer::new(2), tables, &req);

@@ -243,7 +243,7 @@ fn symbolize_trace_with_an_explicit_binary() {
     ] {
         let mut tables = decode(trace);
         let req = Request {
-            binary: Some(unzstd(bin)),
+            binaries: vec![unzstd(bin)],
             ..Default::default()
         };
         let s = symbolize_trace(&sym, &mut tables, &req);
@@ -252,4 +252,137 @@ fn symbolize_trace_with_an_explicit_binary() {
         assert!((s.agreement() - 1.0).abs() < f64::EPSILON);
         assert!(s.decls().count() > 20, "{trace}: declarations");
     }
+}
+
+/// The symbol-table prefilter lets the right binary through and refuses
+/// other programs and other Go versions' builds of the same program,
+/// without reading DWARF.
+#[test]
+fn prefilter_refuses_other_programs_without_dwarf() {
+    let versions = ["go1.19", "go1.21", "go1.23", "go1.26", "go1.27"];
+    let bins: Vec<(&str, goblock_symbols::SymbolTable)> = versions
+        .iter()
+        .map(|v| {
+            let p = unzstd(&format!("{v}/blocking.bin.zst"));
+            (*v, Binary::read_symbols(&p).expect("symbols"))
+        })
+        .collect();
+    let shopd = Binary::read_symbols(&common::unzstd_file(
+        &common::testdata().join("linetruth/go1.26/shopd.bin.zst"),
+        "linetruth-go1.26-shopd",
+    ))
+    .expect("shopd symbols");
+    for v in versions {
+        let tables = decode(&format!("{v}/blocking.trace"));
+        for (bv, syms) in &bins {
+            let r = goblock_symbols::matching::prefilter(Path::new(bv), syms, &tables);
+            assert_eq!(r.is_ok(), v == *bv, "{v} trace, {bv} binary: {r:?}");
+        }
+        let r = goblock_symbols::matching::prefilter(Path::new("shopd"), &shopd, &tables);
+        assert!(r.is_err(), "{v} trace, shopd binary");
+    }
+}
+
+/// The build ID read from a file's first pages is the one the full parse
+/// finds, for every container Go writes.
+#[test]
+fn probe_reads_the_build_id_from_the_first_pages() {
+    let sym = Symbolizer::new(1);
+    for rel in [
+        "go1.19/blocking.bin.zst",
+        "go1.26/blocking.bin.zst",
+        "go1.26/blocking-pie.bin.zst",
+        "go1.26/blocking.test.zst",
+        "go1.26/blocking-darwin-arm64.bin.zst",
+        "go1.26/blocking-darwin-amd64.bin.zst",
+        "go1.26/blocking-windows-amd64.exe.zst",
+    ] {
+        let path = unzstd(rel);
+        let full = Binary::open_uncached(&path).expect("open");
+        let probe = sym.probe(&path).expect("probe");
+        assert!(probe.go_build_id.is_some(), "{rel}");
+        assert_eq!(probe.go_build_id.as_deref(), full.build_id(), "{rel}");
+        let first = goblock_symbols::buildid::read_go_build_id(&path).expect("read");
+        if !rel.contains("darwin") {
+            assert_eq!(
+                first.as_deref(),
+                full.build_id(),
+                "{rel}: not in the first pages"
+            );
+        }
+    }
+    // Not Go: no build ID.
+    assert_eq!(
+        sym.probe(&common::testdata().join("go1.26/BUILD"))
+            .expect("probe")
+            .go_build_id,
+        None
+    );
+}
+
+/// Discovery in a directory of other programs' binaries: each is refused
+/// from its first pages or its symbol table — none is opened (the cache
+/// holds only the binary used) — a copy of a build is tried once, and
+/// executables without a Go build ID are skipped.
+#[test]
+fn discovery_opens_only_the_binary_it_uses() {
+    let ws = workspace("discover");
+    // Newest first: the wrong ones are tried before the right one.
+    copy_with_mtime(&unzstd("go1.27/blocking.bin.zst"), &ws.join("a.test"), 10);
+    copy_with_mtime(&unzstd("go1.23/blocking.bin.zst"), &ws.join("b.test"), 20);
+    copy_with_mtime(
+        &unzstd("go1.23/blocking.bin.zst"),
+        &ws.join("b-copy.test"),
+        25,
+    );
+    copy_with_mtime(
+        &common::unzstd_file(
+            &common::testdata().join("linetruth/go1.26/shopd.bin.zst"),
+            "linetruth-go1.26-shopd",
+        ),
+        &ws.join("cmd/shopd"),
+        30,
+    );
+    let not_go = ws.join("tool.test");
+    let mut elf = std::fs::read(unzstd("go1.26/blocking.bin.zst")).expect("read");
+    // An ELF whose Go note and raw marker are gone: not a Go binary.
+    for w in 0..elf.len() {
+        if elf[w..].starts_with(b"Go build ID") || elf[w..].starts_with(b"Go\0\0") {
+            elf[w] = b'X';
+        }
+    }
+    let not_go_src = ws.join("tool.src");
+    std::fs::write(&not_go_src, &elf[..8192]).expect("write");
+    copy_with_mtime(&not_go_src, &not_go, 35);
+    copy_with_mtime(
+        &unzstd("go1.26/blocking.bin.zst"),
+        &ws.join("right.bin"),
+        40,
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(ws.join("right.bin"), std::fs::Permissions::from_mode(0o755))
+            .expect("chmod");
+    }
+    let sym = Symbolizer::new(8);
+    let mut tables = decode("go1.26/blocking.trace");
+    let req = Request {
+        workspace: vec![ws.clone()],
+        ..Default::default()
+    };
+    let s = symbolize_trace(&sym, &mut tables, &req);
+    let notes = s.notes.join("\n");
+    assert_eq!(
+        s.binary.as_deref(),
+        Some(ws.join("right.bin").as_path()),
+        "{notes}"
+    );
+    assert_eq!(sym.len(), 1, "a refused binary was opened: {notes}");
+    assert_eq!(notes.matches("refused: ").count(), 3, "{notes}");
+    assert!(notes.contains("b-copy.test: the same build as"), "{notes}");
+    assert!(
+        notes.contains("1 executable(s) without a Go build ID skipped"),
+        "{notes}"
+    );
 }

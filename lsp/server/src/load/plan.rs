@@ -33,7 +33,8 @@ pub(crate) struct Planned {
     pub(crate) wanted: Vec<(PathBuf, Option<Stamp>)>,
     /// Configured paths that are not used, and why.
     pub(crate) unused: Vec<discovery::Unused>,
-    /// What the walk skipped (unreadable directories, FIFOs, …), and why.
+    /// What the walk skipped (unreadable directories, FIFOs, …) and the
+    /// `goblock.binaries` entries that name no file, and why.
     pub(crate) skipped: Vec<discovery::Unused>,
     /// The binary to symbolize with.
     pub(crate) binary: BinaryChoice,
@@ -101,13 +102,15 @@ pub(crate) fn discover(req: &Discover) -> (Planned, Arc<Workspace>) {
             modcache,
         ))
     });
-    let binary = match discovery::resolve_binaries(&req.roots, &req.settings.binaries)
-        .into_iter()
-        .next()
-    {
-        Some(b) => BinaryChoice::Path(b),
-        None => BinaryChoice::Auto,
+    // `goblock.binaries`: each tried in order until one matches the trace;
+    // none configured (or none exists, said): look for candidates.
+    let bins = discovery::resolve_binaries(&req.roots, &req.settings.binaries);
+    let binary = if bins.paths.is_empty() {
+        BinaryChoice::Auto
+    } else {
+        BinaryChoice::Paths(bins.paths)
     };
+    sel.skipped.extend(bins.unused);
     (
         Planned {
             wanted,
