@@ -3,7 +3,9 @@
 //! (`ordering.Advance` and every `advance*` handler, identical in Go 1.26 and
 //! 1.27), with the same preconditions, the same state updates and the same
 //! error texts (so Go's synthetic edge-case traces succeed or fail exactly as
-//! with Go's reader).
+//! with Go's reader). Each handler names the Go function it ports (`/// Go:
+//! advanceGoStart`) and keeps Go's comments at its preconditions, so that
+//! it can be diffed against the next Go release's `order.go`.
 //!
 //! It tracks, across generations, the status and sequence counter of every
 //! goroutine and P, the goroutine and P bound to every M, the GC cycle, user
@@ -714,6 +716,7 @@ impl<S: Default + Clone> Ordering<S> {
             p: NO_P,
             m,
         };
+        // Pull out or create the mState for this event.
         if let Some(ms) = self.m.states.get_mut(m_slot) {
             if !ms.seen {
                 *ms = MState {
@@ -758,6 +761,7 @@ impl<S: Default + Clone> Ordering<S> {
     ) -> Step {
         match e.typ {
             ev::PROCS_CHANGE | ev::GO_LABEL | ev::USER_LOG => {
+                // Go: `advanceAnnotation`.
                 annotation(cur)?;
                 self.ret(cur)
             }
@@ -785,6 +789,8 @@ impl<S: Default + Clone> Ordering<S> {
             ev::GC_SWEEP_END => self.gc_sweep_end(e, cur),
             ev::GC_MARK_ASSIST_ACTIVE => self.go_range_active(e, evt, cur),
             ev::HEAP_ALLOC | ev::HEAP_GOAL => {
+                // Go: `advanceHeapMetric`. Handle allocation metrics, which don't
+                // require a G.
                 validate_ctx(
                     cur,
                     SchedReqs {
@@ -801,6 +807,8 @@ impl<S: Default + Clone> Ordering<S> {
             ev::USER_REGION_END => self.user_region_end(e, evt, cur),
             ev::GO_SWITCH | ev::GO_SWITCH_DESTROY => self.go_switch(e, evt, cur, c),
             ev::FIRST_EXPERIMENTAL..=ev::LAST_EXPERIMENTAL => {
+                // Go: `advanceAllocFree`. Handle simple instantaneous events that may
+                // or may not have a P.
                 validate_ctx(
                     cur,
                     SchedReqs {
@@ -831,9 +839,15 @@ impl<S: Default + Clone> Ordering<S> {
         let mut promoted = false;
         if let Some(s) = self.p.get_mut(pid) {
             if status == ps::ABANDONED && s.status == ps::SYSCALL {
+                // ProcSyscallAbandoned is a special case of ProcSyscall. It indicates a
+                // potential loss of information, but if we're already in ProcSyscall,
+                // we haven't lost the relevant information. Promote the status and advance.
                 promoted = true;
                 e.args[1] = ps::SYSCALL;
             } else if status == ps::ABANDONED && s.status == ps::ABANDONED {
+                // If we're passing through ProcSyscallAbandoned, then there's no promotion
+                // to do. We've lost the M that this P is associated with. However it got there,
+                // it's going to appear as idle in the API, so pass through as idle.
             } else if s.status != status {
                 return Err(cold(format_args!(
                     "inconsistent status for proc {}: old {} vs. new {}",
@@ -842,6 +856,7 @@ impl<S: Default + Clone> Ordering<S> {
                     proc_status_name(status)
                 )));
             }
+            // Reset seq.
             s.seq = Seq::new(evt.generation, 0);
         } else {
             self.p.insert(
@@ -854,9 +869,16 @@ impl<S: Default + Clone> Ordering<S> {
             );
         }
         let mut new = cur;
+        // Bind the proc to the new context, if it's running.
         if status == ps::RUNNING || status == ps::SYSCALL {
             new.p = pid;
         }
+        // If we're advancing through ProcSyscallAbandoned *but* oldState is running then we've
+        // promoted it to ProcSyscall. However, because it's ProcSyscallAbandoned, we know this
+        // P is about to get stolen and its status very likely isn't being emitted by the same
+        // thread it was bound to. Since this status is Running -> Running and Running is binding,
+        // we need to make sure we emit it in the right context: the context to which it is bound.
+        // Find it, and set our current context to it.
         if promoted {
             // The event is emitted in the context the P is bound to (only
             // the context of the emitted event changes, not any state).
@@ -877,8 +899,14 @@ impl<S: Default + Clone> Ordering<S> {
     fn proc_start(&mut self, e: &Ev, evt: &GenCtx<'_>, cur: Ctx) -> Step {
         let pid = e.args[0];
         let seq = Seq::new(evt.generation, e.args[1]);
+        // Try to advance. We might fail here due to sequencing, because the P hasn't
+        // had a status emitted, or because we already have a P and we're in a syscall,
+        // and we haven't observed that it was stolen from us yet.
         match self.p.get_mut(pid) {
             Some(st) if st.status == ps::IDLE && seq.succeeds(st.seq) && cur.p == NO_P => {
+                // We can advance this P. Check some invariants.
+                //
+                // We might have a goroutine if a goroutine is exiting a syscall.
                 validate_ctx(
                     cur,
                     SchedReqs {
@@ -891,12 +919,26 @@ impl<S: Default + Clone> Ordering<S> {
                 st.seq = seq;
                 self.ret(Ctx { p: pid, ..cur })
             }
+            // We can't make an inference as to whether this is bad. We could just be seeing
+            // a ProcStart on a different M before the proc's state was emitted, or before we
+            // got to the right point in the trace.
+            //
+            // Note that we also don't advance here if we have a P and we're in a syscall.
             _ => Ok(false),
         }
     }
 
     /// Go: `advanceProcStop`.
     fn proc_stop(&mut self, e: &Ev, cur: Ctx) -> Step {
+        // We must be able to advance this P.
+        //
+        // There are 2 ways a P can stop: ProcStop and ProcSteal. ProcStop is used when the P
+        // is stopped by the same M that started it, while ProcSteal is used when another M
+        // steals the P by stopping it from a distance.
+        //
+        // Since a P is bound to an M, and we're stopping on the same M we started, it must
+        // always be possible to advance the current M's P from a ProcStop. This is also why
+        // ProcStop doesn't need a sequence number.
         let Some(st) = self.p.get_mut(cur.p) else {
             return Err(cold(format_args!(
                 "event {} for proc ({}) that doesn't exist",
@@ -930,8 +972,12 @@ impl<S: Default + Clone> Ordering<S> {
             return Ok(false);
         };
         if (st.status != ps::SYSCALL && st.status != ps::ABANDONED) || !seq.succeeds(st.seq) {
+            // We can't make an inference as to whether this is bad. We could just be seeing
+            // a ProcStart on a different M before the proc's state was emitted, or before we
+            // got to the right point in the trace.
             return Ok(false);
         }
+        // We can advance this P. Check some invariants.
         validate_ctx(
             cur,
             SchedReqs {
@@ -940,14 +986,24 @@ impl<S: Default + Clone> Ordering<S> {
                 g: MayHave,
             },
         )?;
+        // Remember the P state that let us advance (Go smuggles it into the event,
+        // so that it reads as ProcIdle -> ProcIdle, not ProcRunning -> ProcIdle:
+        // ProcRunning is binding, but we may be running with a P on the current M
+        // and we can't bind another P. This P is about to go ProcIdle anyway).
+        //
+        // Update the P's status and sequence number.
         let old = st.status;
         st.status = ps::IDLE;
         st.seq = seq;
+        // If we've lost information then don't try to do anything with the M.
+        // It may have moved on and we can't be sure.
         if old == ps::ABANDONED {
             return self.ret(cur);
         }
+        // Validate that the M we're stealing from is what we expect.
         let mid = e.args[2];
         if mid == cur.m {
+            // We're stealing from ourselves. This behaves like a ProcStop.
             if cur.p != pid {
                 return Err(cold(format_args!(
                     "tried to self-steal proc {} (thread {}), but got proc {} instead",
@@ -956,18 +1012,26 @@ impl<S: Default + Clone> Ordering<S> {
             }
             return self.ret(Ctx { p: NO_P, ..cur });
         }
+        // We're stealing from some other M.
         let Some(ms) = self.m.get_mut(mid) else {
             return Err(cold(format_args!(
                 "stole proc from non-existent thread {}",
                 mid as i64
             )));
         };
+        // Make sure we're actually stealing the right P.
         if ms.p != pid {
             return Err(cold(format_args!(
                 "tried to steal proc {} from thread {}, but got proc {} instead",
                 pid as i64, mid as i64, ms.p as i64
             )));
         }
+        // Tell the M it has no P so it can proceed.
+        //
+        // This is safe because we know the P was in a syscall and
+        // the other M must be trying to get out of the syscall.
+        // GoSyscallEndBlocked cannot advance until the corresponding
+        // M loses its P.
         ms.p = NO_P;
         self.ret(cur)
     }
@@ -998,9 +1062,11 @@ impl<S: Default + Clone> Ordering<S> {
                     go_status_name(status)
                 )));
             }
+            // Reset seq.
             s.seq = Seq::new(evt.generation, 0);
             GoState::of_wire(status)
         } else if evt.generation == self.initial_gen {
+            // Set the state.
             self.g
                 .insert(gid, GState::new(status, Seq::new(evt.generation, 0)));
             GoState::Undetermined
@@ -1013,6 +1079,7 @@ impl<S: Default + Clone> Ordering<S> {
         };
         let mut new = cur;
         match status {
+            // Bind the goroutine to the new context, since it's running.
             gs::RUNNING => new.g = gid,
             gs::SYSCALL => {
                 if mid == NO_M {
@@ -1021,8 +1088,15 @@ impl<S: Default + Clone> Ordering<S> {
                         gid as i64
                     )));
                 }
+                // Is the syscall on this thread? If so, bind it to the context.
+                // Otherwise, we're talking about a G sitting in a syscall on an M.
+                // Validate the named M.
                 if mid == cur.m {
                     if evt.generation != self.initial_gen && cur.g != gid {
+                        // If this isn't the first generation, we *must* have seen this
+                        // binding occur already. Even if the G was blocked in a syscall
+                        // for multiple generations since trace start, we would have seen
+                        // a previous GoStatus event that bound the goroutine to an M.
                         return Err(cold(format_args!(
                             "inconsistent thread for syscalling goroutine {}: thread has goroutine {}",
                             gid as i64, cur.g as i64
@@ -1030,20 +1104,36 @@ impl<S: Default + Clone> Ordering<S> {
                     }
                     new.g = gid;
                 } else {
+                    // Now we're talking about a thread and goroutine that have been
+                    // blocked on a syscall for the entire generation. This case must
+                    // not have a P; the runtime makes sure that all Ps are traced at
+                    // the beginning of a generation, which involves taking a P back
+                    // from every thread.
                     match self.m.get(mid) {
                         Some(ms) => {
+                            // This M has been seen. That means we must have seen this
+                            // goroutine go into a syscall on this thread at some point.
                             if ms.g != gid {
+                                // But the G on the M doesn't match. Something's wrong.
                                 return Err(cold(format_args!(
                                     "inconsistent thread for syscalling goroutine {}: thread has goroutine {}",
                                     gid as i64, ms.g as i64
                                 )));
                             }
+                            // This case is just a Syscall->Syscall event, which needs to
+                            // appear as having the G currently bound to this M.
                             cur.g = ms.g;
                         }
                         None => {
+                            // The M hasn't been seen yet. That means this goroutine
+                            // has just been sitting in a syscall on this M. Create
+                            // a state for it.
+                            // Don't set cur.g in this case because this event is the
+                            // binding event (and cur represents the "before" state).
                             self.m.insert(mid, gid, NO_P);
                         }
                     }
+                    // Update the current context to the M we're talking about.
                     cur.m = mid;
                 }
             }
@@ -1062,6 +1152,8 @@ impl<S: Default + Clone> Ordering<S> {
         cur: Ctx,
         c: &mut C,
     ) -> Step {
+        // Goroutines must be created on a running P, but may or may not be created
+        // by a running goroutine.
         validate_ctx(
             cur,
             SchedReqs {
@@ -1070,6 +1162,7 @@ impl<S: Default + Clone> Ordering<S> {
                 g: MayHave,
             },
         )?;
+        // If we have a goroutine, it must be running.
         if let Some(st) = self.g.get(&cur.g)
             && st.status != gs::RUNNING
         {
@@ -1078,6 +1171,7 @@ impl<S: Default + Clone> Ordering<S> {
                 events::name(e.typ)
             )));
         }
+        // This goroutine created another. Add a state for it.
         let newg = e.args[0];
         if self.g.contains_key(&newg) {
             return Err(cold(format_args!(
@@ -1098,17 +1192,25 @@ impl<S: Default + Clone> Ordering<S> {
 
     /// Go: `advanceGoStopExec`.
     fn go_stop_exec<C: Consumer<Slot = S>>(&mut self, e: &Ev, cur: Ctx, c: &mut C) -> Step {
+        // These are goroutine events that all require an active running
+        // goroutine on some thread. They must *always* be advance-able,
+        // since running goroutines are bound to their M.
         validate_ctx(cur, USER_GO_REQS)?;
         let Some(st) = self.g.get_in(cur.g, gs::RUNNING) else {
             return Err(self.g.not_in(e, cur.g, "Running"));
         };
+        // Handle each case slightly differently; we just group them together
+        // because they have shared preconditions.
         let to = match e.typ {
+            // This goroutine is exiting itself (its state is dropped below).
             ev::GO_DESTROY => GoState::NotExist,
             ev::GO_STOP => {
+                // Goroutine stopped (yielded). It's runnable but not running on this M.
                 st.status = gs::RUNNABLE;
                 GoState::Runnable
             }
             _ => {
+                // Goroutine blocked. It's waiting now and not running on this M.
                 st.status = gs::WAITING;
                 GoState::Waiting
             }
@@ -1131,8 +1233,12 @@ impl<S: Default + Clone> Ordering<S> {
     ) -> Step {
         let (gid, seq) = (e.args[0], Seq::new(evt.generation, e.args[1]));
         let Some(st) = self.g.in_sequence(gid, gs::RUNNABLE, seq) else {
+            // We can't make an inference as to whether this is bad. We could just be seeing
+            // a GoStart on a different M before the goroutine was created, before it had its
+            // state emitted, or before we got to the right point in the trace yet.
             return Ok(false);
         };
+        // We can advance this goroutine. Check some invariants.
         validate_ctx(
             cur,
             SchedReqs {
@@ -1156,10 +1262,16 @@ impl<S: Default + Clone> Ordering<S> {
         cur: Ctx,
         c: &mut C,
     ) -> Step {
+        // N.B. These both reference the goroutine to unblock, not the current goroutine.
         let (gid, seq) = (e.args[0], Seq::new(evt.generation, e.args[1]));
         let Some(st) = self.g.in_sequence(gid, gs::WAITING, seq) else {
+            // We can't make an inference as to whether this is bad. We could just be seeing
+            // a GoUnblock on a different M before the goroutine was created and blocked itself,
+            // before it had its state emitted, or before we got to the right point in the trace yet.
             return Ok(false);
         };
+        // N.B. No context to validate. Basically anything can unblock
+        // a goroutine (e.g. sysmon).
         st.status = gs::RUNNABLE;
         st.seq = seq;
         let change = (GoState::Waiting, GoState::Runnable);
@@ -1175,14 +1287,27 @@ impl<S: Default + Clone> Ordering<S> {
         cur: Ctx,
         c: &mut C,
     ) -> Step {
+        // GoSwitch and GoSwitchDestroy represent a trio of events:
+        // - Unblock of the goroutine to switch to.
+        // - Block or destroy of the current goroutine.
+        // - Start executing the next goroutine.
+        //
+        // Because it acts like a GoStart for the next goroutine, we can
+        // only advance it if the sequence numbers line up.
+        //
+        // The current goroutine on the thread must be actively running.
         validate_ctx(cur, USER_GO_REQS)?;
         if self.g.get_in(cur.g, gs::RUNNING).is_none() {
             return Err(self.g.not_in(e, cur.g, "Running"));
         }
         let next = e.args[0];
+        // seq is for next, not cur.g.
         let seq = Seq::new(evt.generation, e.args[1]);
         match self.g.get(&next) {
             Some(st) if st.status == gs::WAITING && seq.succeeds(st.seq) => {}
+            // We can't make an inference as to whether this is bad. We could just be seeing
+            // a GoSwitch on a different M before the goroutine was created, before it had its
+            // state emitted, or before we got to the right point in the trace yet.
             _ => return Ok(false),
         }
         // 1. The switch unblocks `next`.
@@ -1248,15 +1373,29 @@ impl<S: Default + Clone> Ordering<S> {
         cur: Ctx,
         c: &mut C,
     ) -> Step {
+        // Entering a syscall requires an active running goroutine with a
+        // proc on some thread. It is always advancable.
         validate_ctx(cur, USER_GO_REQS)?;
         let Some(st) = self.g.get_in(cur.g, gs::RUNNING) else {
             return Err(self.g.not_in(e, cur.g, "Running"));
         };
+        // Goroutine entered a syscall. It's still running on this P and M.
         st.status = gs::SYSCALL;
         let Some(pst) = self.p.get_mut(cur.p) else {
             return Err(Procs::missing(e, cur.p));
         };
         pst.status = ps::SYSCALL;
+        // Validate the P sequence number on the event and advance it.
+        //
+        // We have a P sequence number for what is supposed to be a goroutine event
+        // so that we can correctly model P stealing. Without this sequence number here,
+        // the syscall from which a ProcSteal event is stealing can be ambiguous in the
+        // face of broken timestamps. See the go122-syscall-steal-proc-ambiguous test for
+        // more details.
+        //
+        // Note that because this sequence number only exists as a tool for disambiguation,
+        // we can enforce that we have the right sequence number at this point; we don't need
+        // to back off and see if any other events will advance. This is a running P.
         let pseq = Seq::new(evt.generation, e.args[0]);
         if !pseq.succeeds(pst.seq) {
             return Err(cold(format_args!(
@@ -1273,12 +1412,16 @@ impl<S: Default + Clone> Ordering<S> {
 
     /// Go: `advanceGoSyscallEnd`.
     fn go_syscall_end<C: Consumer<Slot = S>>(&mut self, e: &Ev, cur: Ctx, c: &mut C) -> Step {
+        // This event is always advance-able because it happens on the same
+        // thread that EvGoSyscallStart happened, and the goroutine can't leave
+        // that thread until its done.
         validate_ctx(cur, USER_GO_REQS)?;
         // Go's message says "Running" here too.
         let Some(st) = self.g.get_in(cur.g, gs::SYSCALL) else {
             return Err(self.g.not_in(e, cur.g, "Running"));
         };
         st.status = gs::RUNNING;
+        // Transfer the P back to running from syscall.
         let Some(pst) = self.p.get_mut(cur.p) else {
             return Err(Procs::missing(e, cur.p));
         };
@@ -1302,6 +1445,16 @@ impl<S: Default + Clone> Ordering<S> {
         cur: Ctx,
         c: &mut C,
     ) -> Step {
+        // This event becomes advanceable when its P is not in a syscall state
+        // (lack of a P altogether is also acceptable for advancing).
+        // The transfer out of ProcSyscall can happen either voluntarily via
+        // ProcStop or involuntarily via ProcSteal. We may also acquire a new P
+        // before we get here (after the transfer out) but that's OK: that new
+        // P won't be in the ProcSyscall state anymore.
+        //
+        // Basically: while we have a preemptible P, don't advance, because we
+        // *know* from the event that we're going to lose it at some point during
+        // the syscall. We shouldn't advance until that happens.
         if cur.p != NO_P {
             let Some(pst) = self.p.get_mut(cur.p) else {
                 return Err(Procs::missing(e, cur.p));
@@ -1310,6 +1463,8 @@ impl<S: Default + Clone> Ordering<S> {
                 return Ok(false);
             }
         }
+        // As mentioned above, we may have a P here if we ProcStart
+        // before this event.
         validate_ctx(
             cur,
             SchedReqs {
@@ -1335,6 +1490,9 @@ impl<S: Default + Clone> Ordering<S> {
         cur: Ctx,
         c: &mut C,
     ) -> Step {
+        // This event indicates that a goroutine is effectively
+        // being created out of a cgo callback. Such a goroutine
+        // is 'created' in the syscall state.
         validate_ctx(
             cur,
             SchedReqs {
@@ -1343,6 +1501,7 @@ impl<S: Default + Clone> Ordering<S> {
                 g: MustNotHave,
             },
         )?;
+        // This goroutine is effectively being created. Add a state for it.
         let newg = e.args[0];
         if self.g.contains_key(&newg) {
             return Err(cold(format_args!(
@@ -1353,11 +1512,28 @@ impl<S: Default + Clone> Ordering<S> {
         self.g
             .insert(newg, GState::new(gs::SYSCALL, Seq::new(evt.generation, 0)));
         self.emit(c, e, e.typ, newg, GoState::NotExist, GoState::Syscall, cur);
+        // Goroutine is executing. Bind it to the context.
         self.ret(Ctx { g: newg, ..cur })
     }
 
     /// Go: `advanceGoDestroySyscall`.
     fn go_destroy_syscall<C: Consumer<Slot = S>>(&mut self, e: &Ev, cur: Ctx, c: &mut C) -> Step {
+        // This event indicates that a goroutine created for a
+        // cgo callback is disappearing, either because the callback
+        // ending or the C thread that called it is being destroyed.
+        //
+        // Also, treat this as if we lost our P too.
+        // The thread ID may be reused by the platform and we'll get
+        // really confused if we try to steal the P is this is running
+        // with later. The new M with the same ID could even try to
+        // steal back this P from itself!
+        //
+        // The runtime is careful to make sure that any GoCreateSyscall
+        // event will enter the runtime emitting events for reacquiring a P.
+        //
+        // Note: we might have a P here. The P might not be released
+        // eagerly by the runtime, and it might get stolen back later
+        // (or never again, if the program is going to exit).
         validate_ctx(
             cur,
             SchedReqs {
@@ -1367,9 +1543,11 @@ impl<S: Default + Clone> Ordering<S> {
             },
         )?;
         let name = events::name(e.typ);
+        // Check to make sure the goroutine exists in the right state.
         let Some(st) = self.g.get_in(cur.g, gs::SYSCALL) else {
             return Err(self.g.not_in(e, cur.g, "Syscall"));
         };
+        // This goroutine is exiting itself (its state is dropped below).
         let mut new = Ctx { g: NO_G, ..cur };
         if cur.p != NO_P {
             let Some(pst) = self.p.get_mut(cur.p) else {
@@ -1385,6 +1563,8 @@ impl<S: Default + Clone> Ordering<S> {
                     proc_status_name(pst.status)
                 )));
             }
+            // If we have a proc, then we're dissociating from it now. See the comment at the top of the case.
+            // See the go122-create-syscall-reuse-thread-id test case for more details.
             pst.status = ps::ABANDONED;
             new.p = NO_P;
             // Go queues an extra self-ProcSteal event before this one.
@@ -1398,14 +1578,28 @@ impl<S: Default + Clone> Ordering<S> {
 
     /// Go: `advanceUserTaskBegin`.
     fn user_task_begin(&mut self, e: &Ev, evt: &GenCtx<'_>, cur: Ctx) -> Step {
+        // Handle tasks. Tasks are interesting because:
+        // - There's no Begin event required to reference a task.
+        // - End for a particular task ID can appear multiple times.
+        // As a result, there's very little to validate. The only
+        // thing we have to be sure of is that a task didn't begin
+        // after it had already begun. Task IDs are allowed to be
+        // reused, so we don't care about a Begin after an End.
         let id = e.args[0];
         if self.tasks.contains_key(&id) {
             return Err(cold(format_args!("task ID conflict: {id}")));
         }
+        // Get the parent ID, but don't validate it. There's no guarantee
+        // we actually have information on whether it's active.
         let mut parent = e.args[1];
         if parent == 0 {
+            // Note: a value of 0 here actually means no parent, *not* the
+            // background task. Automatic background task attachment only
+            // applies to regions.
             parent = NO_TASK;
         }
+        // Validate the name and record it. We'll need to pass it through to
+        // EvUserTaskEnd.
         let name = e.args[2];
         if !evt.tables.has_string(name) {
             return Err(cold(format_args!(
@@ -1462,6 +1656,7 @@ impl<S: Default + Clone> Ordering<S> {
         };
         let _ = st;
         let regions = &mut self.g_extra.entry(cur.g).or_default().regions;
+        // We do not know about regions that began before tracing started.
         if let Some(top) = regions.last() {
             let b = evt.bytes;
             let same =
@@ -1483,6 +1678,13 @@ impl<S: Default + Clone> Ordering<S> {
 
     /// Go: `advanceGCActive`.
     fn gc_active(&mut self, e: &Ev, evt: &GenCtx<'_>, cur: Ctx) -> Step {
+        // Handle the GC mark phase.
+        //
+        // We have sequence numbers for both start and end because they
+        // can happen on completely different threads. We want an explicit
+        // partial order edge between start and end here, otherwise we're
+        // relying entirely on timestamps to make sure we don't advance a
+        // GCEnd for a _different_ GC cycle if timestamps are wildly broken.
         let seq = e.args[0];
         if evt.generation == self.initial_gen {
             if self.gc_state != GcState::Undetermined {
@@ -1493,6 +1695,7 @@ impl<S: Default + Clone> Ordering<S> {
             return self.ret(cur);
         }
         if seq != self.gc_seq.wrapping_add(1) {
+            // This is not the right GC cycle.
             return Ok(false);
         }
         if self.gc_state != GcState::Running {
@@ -1512,6 +1715,7 @@ impl<S: Default + Clone> Ordering<S> {
             return self.ret(cur);
         }
         if seq != self.gc_seq.wrapping_add(1) {
+            // This is not the right GC cycle.
             return Ok(false);
         }
         if self.gc_state == GcState::Running {
@@ -1527,6 +1731,7 @@ impl<S: Default + Clone> Ordering<S> {
     fn gc_end(&mut self, e: &Ev, cur: Ctx) -> Step {
         let seq = e.args[0];
         if seq != self.gc_seq.wrapping_add(1) {
+            // This is not the right GC cycle.
             return Ok(false);
         }
         if self.gc_state == GcState::NotRunning {
@@ -1543,6 +1748,7 @@ impl<S: Default + Clone> Ordering<S> {
 
     /// Go: `advanceGCSweepBegin`.
     fn gc_sweep_begin(&mut self, e: &Ev, cur: Ctx) -> Step {
+        // Handle sweep, which is bound to a P and doesn't require a G.
         validate_ctx(
             cur,
             SchedReqs {
@@ -1560,6 +1766,10 @@ impl<S: Default + Clone> Ordering<S> {
 
     /// Go: `advanceGCSweepActive`.
     fn gc_sweep_active(&mut self, e: &Ev, evt: &GenCtx<'_>, cur: Ctx) -> Step {
+        // N.B. In practice Ps can't block while they're sweeping, so this can only
+        // ever reference cur.p. However, be lenient about this like we are with
+        // GCMarkAssistActive; there's no reason the runtime couldn't change to block
+        // in the middle of a sweep.
         let pid = e.args[0];
         let initial = evt.generation == self.initial_gen;
         let Some(pst) = self.p.get_mut(pid) else {
@@ -1591,6 +1801,7 @@ impl<S: Default + Clone> Ordering<S> {
 
     /// Go: `advanceGoRangeBegin`.
     fn go_range_begin(&mut self, e: &Ev, cur: Ctx) -> Step {
+        // Handle special goroutine-bound event ranges.
         validate_ctx(cur, USER_GO_REQS)?;
         let desc = if e.typ == ev::STW_BEGIN { e.args[0] } else { 0 };
         let Some(st) = self.g.get_mut(&cur.g) else {
@@ -1610,6 +1821,9 @@ impl<S: Default + Clone> Ordering<S> {
 
     /// Go: `advanceGoRangeActive`.
     fn go_range_active(&mut self, e: &Ev, evt: &GenCtx<'_>, cur: Ctx) -> Step {
+        // N.B. Like GoStatus, this can happen at any time, because it can
+        // reference a non-running goroutine. Don't check anything about the
+        // current scheduler context.
         let gid = e.args[0];
         let initial = evt.generation == self.initial_gen;
         let Some(st) = self.g.get_mut(&gid) else {
@@ -1640,7 +1854,8 @@ impl<S: Default + Clone> Ordering<S> {
         let _ = st;
         let desc = self.g_extra.entry(cur.g).or_default().ranges.end(e.typ)?;
         if e.typ == ev::STW_END {
-            // Go smuggles the STW kind into the end event.
+            // Smuggle the kind into the event.
+            // Don't use ev.extra here so we have symmetry with STWBegin.
             e.args[0] = desc;
         }
         self.ret(cur)
