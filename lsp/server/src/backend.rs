@@ -14,6 +14,7 @@ use tower_lsp_server::gen_lsp_types as lsp;
 use tower_lsp_server::jsonrpc::{Error as RpcError, ErrorCode, Result as RpcResult};
 use tower_lsp_server::{Client, LanguageServer};
 
+use crate::capture::{self, CaptureCommand};
 use crate::config::Settings;
 use crate::main_loop::{Event, EventSender, LoadCommand};
 use crate::session::{Session, View};
@@ -111,7 +112,13 @@ impl LanguageServer for Backend {
             settings,
         });
         Ok(lsp::InitializeResult {
-            capabilities: to_proto::capabilities(enc, commands::ALL),
+            capabilities: lsp::ServerCapabilities {
+                code_lens_provider: Some(lsp::CodeLensOptions {
+                    resolve_provider: Some(true),
+                    work_done_progress_options: Default::default(),
+                }),
+                ..to_proto::capabilities(enc, &[commands::ALL, capture::COMMANDS].concat())
+            },
             server_info: Some(lsp::ServerInfo {
                 name: "goblock".into(),
                 version: Some(env!("CARGO_PKG_VERSION").into()),
@@ -193,11 +200,36 @@ impl LanguageServer for Backend {
         blocking("hover", move || requests::hover(&view, &tx, line)).await
     }
 
+    async fn code_lens(&self, p: lsp::CodeLensParams) -> RpcResult<Option<Vec<lsp::CodeLens>>> {
+        let uri = p.text_document.uri.0;
+        let view = self.view(Some(uri.clone())).await?;
+        blocking("codeLens", move || {
+            if !view.snap.settings.capture.code_lens {
+                return None;
+            }
+            let doc = view.doc.as_ref()?;
+            Some(capture::lens::lenses(&uri, doc.doc.text()))
+        })
+        .await
+    }
+
+    async fn code_lens_resolve(&self, lens: lsp::CodeLens) -> RpcResult<lsp::CodeLens> {
+        Ok(capture::lens::resolve(lens))
+    }
+
     async fn execute_command(
         &self,
         p: lsp::ExecuteCommandParams,
     ) -> RpcResult<Option<lsp::LspAny>> {
         let args = p.arguments.unwrap_or_default();
+        if let Some(cmd) = CaptureCommand::parse(&p.command, &args) {
+            let (tx, rx) = oneshot::channel();
+            self.post(Event::Capture(cmd?, tx));
+            return match rx.await {
+                Ok(r) => r.map(Some),
+                Err(_) => Err(internal("command", "the session has stopped".into())),
+            };
+        }
         match p.command.as_str() {
             commands::LOAD_TRACE => {
                 let Some(path) = commands::load_trace_arg(&args) else {

@@ -100,6 +100,54 @@ pub struct Settings {
     pub debounce_ms: u64,
     /// Larger trace files are refused (bytes; 0: no limit).
     pub max_trace_bytes: u64,
+    /// `goblock.goPath`: the `go` that builds captures (a binary or a Go
+    /// root; empty: `go` on `PATH`).
+    pub go_path: String,
+    /// `goblock.capture.*`.
+    pub capture: CaptureSettings,
+}
+
+/// What happens to the traces shown when a capture is loaded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CaptureLoad {
+    /// The capture replaces them (discovery stops until `goblock.reload`).
+    Replace,
+    /// The capture is added to them.
+    Add,
+}
+
+/// `goblock.capture.*`: captures from the editor (see docs/capture.md).
+#[derive(Clone, Debug, PartialEq)]
+pub struct CaptureSettings {
+    /// Code lenses above tests, benchmarks and fuzz tests.
+    pub code_lens: bool,
+    /// Extra `go test -c` flags.
+    pub build_flags: Vec<String>,
+    /// `-test.benchtime` (empty: Go's default).
+    pub benchtime: String,
+    /// `-test.timeout` as Go writes durations (empty: `GOFLAGS`' `-timeout`,
+    /// else 10m).
+    pub timeout: String,
+    /// Captures kept per workspace (0: all).
+    pub keep: u64,
+    /// Size cap of a service capture, MiB.
+    pub max_mib: u64,
+    /// Replace or add to the traces shown.
+    pub load: CaptureLoad,
+}
+
+impl Default for CaptureSettings {
+    fn default() -> Self {
+        CaptureSettings {
+            code_lens: true,
+            build_flags: Vec::new(),
+            benchtime: String::new(),
+            timeout: String::new(),
+            keep: 10,
+            max_mib: 512,
+            load: CaptureLoad::Replace,
+        }
+    }
 }
 
 /// Default trace globs.
@@ -116,6 +164,8 @@ impl Default for Settings {
             substitute_path: Vec::new(),
             debounce_ms: 300,
             max_trace_bytes: goblock_analysis::input::DEFAULT_MAX_BYTES,
+            go_path: String::new(),
+            capture: CaptureSettings::default(),
         }
     }
 }
@@ -194,6 +244,67 @@ impl Settings {
                     "a number of bytes or a size such as \"8G\" (0: no limit)",
                 ),
             }
+        }
+        if let Some(x) = obj.get("goPath") {
+            match x.as_str() {
+                Some(v) => s.go_path = v.trim().to_owned(),
+                None => bad("goPath", "a path (a `go` binary or a Go root)"),
+            }
+        }
+        let c = obj.get("capture");
+        if let Some(c) = c.and_then(|c| c.as_object()) {
+            if let Some(x) = c.get("codeLens") {
+                match x.as_bool() {
+                    Some(v) => s.capture.code_lens = v,
+                    None => bad("capture.codeLens", "a boolean"),
+                }
+            }
+            if let Some(x) = c.get("buildFlags") {
+                match strings(x) {
+                    Some(v) => s.capture.build_flags = v,
+                    None => bad("capture.buildFlags", "a list of strings"),
+                }
+            }
+            if let Some(x) = c.get("benchtime") {
+                match x.as_str() {
+                    Some(v) => s.capture.benchtime = v.trim().to_owned(),
+                    None => bad(
+                        "capture.benchtime",
+                        "a Go duration or count such as \"2s\" or \"100x\"",
+                    ),
+                }
+            }
+            if let Some(x) = c.get("timeout") {
+                match x
+                    .as_str()
+                    .map(str::trim)
+                    .filter(|v| v.is_empty() || *v == "0" || humantime::parse_duration(v).is_ok())
+                {
+                    Some(v) => s.capture.timeout = v.to_owned(),
+                    None => bad("capture.timeout", "a duration such as \"30s\" or \"10m\""),
+                }
+            }
+            if let Some(x) = c.get("keep") {
+                match x.as_u64() {
+                    Some(v) => s.capture.keep = v,
+                    None => bad("capture.keep", "a number"),
+                }
+            }
+            if let Some(x) = c.get("maxMiB") {
+                match x.as_u64().filter(|v| *v > 0) {
+                    Some(v) => s.capture.max_mib = v,
+                    None => bad("capture.maxMiB", "a positive number"),
+                }
+            }
+            if let Some(x) = c.get("load") {
+                match x.as_str() {
+                    Some("replace") => s.capture.load = CaptureLoad::Replace,
+                    Some("add") => s.capture.load = CaptureLoad::Add,
+                    _ => bad("capture.load", "\"replace\" or \"add\""),
+                }
+            }
+        } else if c.is_some_and(|c| !c.is_null()) {
+            bad("capture", "an object");
         }
         let d = obj.get("diagnostics");
         if let Some(d) = d.and_then(|d| d.as_object()) {

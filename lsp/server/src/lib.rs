@@ -19,6 +19,7 @@
 
 pub mod annotations;
 mod backend;
+mod capture;
 pub mod commands;
 pub mod config;
 pub mod discovery;

@@ -18,6 +18,7 @@ use tokio::sync::{mpsc, oneshot};
 use tower_lsp_server::gen_lsp_types as lsp;
 use tower_lsp_server::jsonrpc::Error as RpcError;
 
+use crate::capture::{self, CaptureCommand};
 use crate::config::Settings;
 use crate::docs::{Change, Document};
 use crate::from_proto::ClientFeatures;
@@ -83,6 +84,7 @@ pub(crate) enum Event {
     FilesChanged(Vec<PathBuf>),
     ProgressCancel(lsp::ProgressToken),
     Command(LoadCommand, oneshot::Sender<Result<Value, RpcError>>),
+    Capture(CaptureCommand, oneshot::Sender<Result<Value, RpcError>>),
     View(Option<String>, oneshot::Sender<View>),
     // ---- from background work
     Anchored {
@@ -138,6 +140,19 @@ pub(crate) enum Event {
     Watcher(Option<FallbackWatcher>, Vec<String>),
     WatchFallback,
     ReleaseMemory,
+    // ---- from a capture
+    CaptureToken {
+        id: u64,
+        token: lsp::ProgressToken,
+    },
+    CaptureDone {
+        id: u64,
+        outcome: Result<capture::Done, capture::Failure>,
+    },
+    ShowCapture(
+        Box<goblock_capture::Capture>,
+        oneshot::Sender<Result<Value, RpcError>>,
+    ),
 }
 
 /// Posts events to the session loop.
@@ -181,6 +196,10 @@ impl Session {
             Event::FilesChanged(paths) => self.files_changed(paths),
             Event::ProgressCancel(token) => self.cancel_progress(&token),
             Event::Command(cmd, reply) => self.load_command(cmd, reply),
+            Event::Capture(cmd, reply) => self.capture_command(cmd, reply),
+            Event::CaptureToken { id, token } => self.capture_token(id, token),
+            Event::CaptureDone { id, outcome } => self.capture_done(id, outcome),
+            Event::ShowCapture(c, reply) => self.show_capture(*c, reply),
             Event::View(uri, reply) => {
                 let _ = reply.send(self.view(uri.as_deref()));
             }

@@ -17,7 +17,7 @@ pub struct Progress {
     client: Client,
     token: lsp::ProgressToken,
     ended: bool,
-    last: Option<u32>,
+    last: Option<(u32, Option<String>)>,
 }
 
 impl Progress {
@@ -63,12 +63,13 @@ impl Progress {
         })
     }
 
-    /// Reports a percentage (skipped when unchanged).
+    /// Reports a percentage and a message (skipped when both are unchanged).
     pub async fn report(&mut self, percentage: u32, message: Option<String>) {
-        if self.last == Some(percentage) {
+        let now = Some((percentage, message.clone()));
+        if self.last == now {
             return;
         }
-        self.last = Some(percentage);
+        self.last = now;
         self.client
             .send_notification::<lsp::ProgressNotification>(lsp::ProgressParams {
                 token: self.token.clone(),

@@ -170,6 +170,7 @@ impl Session {
             return;
         }
         self.published.insert(uri.clone());
+        let diags = self.with_build_diagnostics(&uri, diags);
         self.out.diagnostics(uri, diags, Some(version));
     }
 
@@ -231,12 +232,20 @@ impl Session {
                 continue;
             }
             now.insert(uri.clone());
+            let diags = self.with_build_diagnostics(&uri, diags);
             if diags.is_empty() && !self.published.contains(&uri) {
                 continue;
             }
             self.out.diagnostics(uri, diags, None);
         }
         if complete {
+            // Closed files with only a failed capture's compiler messages.
+            for uri in self.build_diagnostic_uris() {
+                if !self.docs.contains_key(&uri) && now.insert(uri.clone()) {
+                    let diags = self.with_build_diagnostics(&uri, Vec::new());
+                    self.out.diagnostics(uri, diags, None);
+                }
+            }
             now.extend(self.docs.keys().cloned());
             let old: Vec<String> = self
                 .published

@@ -16,6 +16,7 @@ use std::time::Duration;
 use tower_lsp_server::Client;
 use tower_lsp_server::gen_lsp_types as lsp;
 
+use crate::capture::Captures;
 use crate::config::Settings;
 use crate::discovery::TracePatterns;
 use crate::docs::{Change, Document};
@@ -83,6 +84,7 @@ pub(crate) struct Session {
     pub(crate) snap_gen: u64,
     pub(crate) docs: HashMap<String, OpenDoc>,
     pub(crate) loads: Loads,
+    pub(crate) captures: Captures,
     /// URIs with diagnostics published (to clear them later).
     pub(crate) published: HashSet<String>,
     pub(crate) watcher: Option<watch::FallbackWatcher>,
@@ -110,6 +112,7 @@ impl Session {
             snap_gen: 0,
             docs: HashMap::new(),
             loads: Loads::default(),
+            captures: Captures::default(),
             published: HashSet::new(),
             watcher: None,
             said: HashSet::new(),
@@ -158,6 +161,7 @@ impl Session {
 
     pub(crate) fn shutdown(&mut self) {
         self.cancel_load("the server is shutting down");
+        self.shutdown_captures();
         self.watcher = None;
     }
 

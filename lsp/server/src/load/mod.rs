@@ -68,8 +68,11 @@ pub(crate) struct Loads {
     pub(crate) generation: Arc<AtomicU64>,
     /// Discover traces by the settings (off after `goblock.clear`).
     pub(crate) auto: bool,
-    /// Paths given to `goblock.loadTrace`.
+    /// Paths given to `goblock.loadTrace` (and captures shown).
     pub(crate) extra: Vec<PathBuf>,
+    /// The binary that wrote a trace, when known (a capture's test
+    /// binary): used instead of the settings' or discovery's.
+    pub(crate) binaries: HashMap<PathBuf, PathBuf>,
     /// Stable index per trace path.
     pub(crate) ids: HashMap<PathBuf, u32>,
     /// The last good load of each input.
@@ -89,6 +92,7 @@ impl Default for Loads {
             generation: Arc::new(AtomicU64::new(0)),
             auto: true,
             extra: Vec::new(),
+            binaries: HashMap::new(),
             ids: HashMap::new(),
             cache: HashMap::new(),
             failures: HashMap::new(),
@@ -172,6 +176,9 @@ impl Session {
     /// The client cancelled a progress: the load showing it stops (what is
     /// shown stays). A token of a load that has ended is ignored.
     pub(crate) fn cancel_progress(&mut self, token: &lsp::ProgressToken) {
+        if self.cancel_capture_progress(token) {
+            return;
+        }
         let owns = self
             .loads
             .running

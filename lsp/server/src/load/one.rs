@@ -26,6 +26,8 @@ pub(crate) struct Item {
     pub(crate) id: u32,
     /// Its last good load.
     pub(crate) previous: Option<Arc<TraceEntry>>,
+    /// The binary that wrote it, when known (a capture's).
+    pub(crate) binary: Option<PathBuf>,
 }
 
 /// Loads the planned inputs of load `generation`.
@@ -83,7 +85,10 @@ impl Runner {
                 let path = item.path.clone();
                 let id = item.id;
                 let ws = self.workspace.clone();
-                let binary = self.binary.clone();
+                let binary = match &item.binary {
+                    Some(b) => BinaryChoice::Path(b.clone()),
+                    None => self.binary.clone(),
+                };
                 let max_bytes = self.max_bytes;
                 let previous = item.previous.as_ref().map(|c| Previous {
                     stamp: c.loaded.stamp,

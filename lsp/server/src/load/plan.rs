@@ -156,6 +156,7 @@ impl Session {
                     path: path.clone(),
                     id,
                     previous,
+                    binary: self.loads.binaries.get(path).cloned(),
                 }),
             }
         }

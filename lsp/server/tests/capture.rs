@@ -1,0 +1,405 @@
+//! Captures through the protocol, with real `go` builds and runs on the
+//! fixtures of `testdata/capture/` (copied to temporary workspaces): the
+//! code lenses of a `_test.go` file, a lens run end to end (the test's
+//! output in the log, a cancellable progress, the trace shown with the
+//! kept test binary: diagnostics at the fixture's markers), one capture at
+//! a time, a cancel through the progress (no process, no file left), a
+//! build error as diagnostics until the next capture, the list of captures
+//! and loading an older one, and a service captured for 2 s.
+//!
+//! Needs `go` on PATH; `GOBLOCK_SKIP_GO_TESTS=1` skips.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use common::Client;
+use serde_json::{Value, json};
+
+fn have_go(test: &str) -> bool {
+    let found = std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())
+        .any(|d| d.join("go").is_file());
+    if !found && std::env::var_os("GOBLOCK_SKIP_GO_TESTS").is_some() {
+        eprintln!("{test}: skipped: no `go` on PATH");
+        return false;
+    }
+    assert!(
+        found,
+        "{test} needs Go on PATH; GOBLOCK_SKIP_GO_TESTS=1 skips"
+    );
+    true
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap().flatten() {
+        let t = to.join(e.file_name());
+        if e.path().is_dir() {
+            copy_dir(&e.path(), &t);
+        } else {
+            std::fs::copy(e.path(), &t).unwrap();
+        }
+    }
+}
+
+/// A copy of `testdata/capture/<name>` as a workspace folder.
+fn workspace(name: &str) -> (tempfile::TempDir, PathBuf) {
+    let tmp = tempfile::tempdir().unwrap();
+    let ws = tmp.path().join(name);
+    copy_dir(&common::repo().join("testdata/capture").join(name), &ws);
+    let ws = std::fs::canonicalize(ws).unwrap();
+    (tmp, ws)
+}
+
+fn uri(p: &Path) -> String {
+    goblock_server::uri::from_path(p)
+}
+
+/// (line, reason) of the `// BLOCK[reason]` markers of a file (1-based).
+fn markers(file: &Path) -> Vec<(u32, String)> {
+    std::fs::read_to_string(file)
+        .unwrap()
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim_start().starts_with("//"))
+        .filter_map(|(i, l)| {
+            let r = l.split_once("// BLOCK[")?.1.split_once(']')?.0;
+            Some((i as u32 + 1, r.to_owned()))
+        })
+        .collect()
+}
+
+fn options() -> Value {
+    // Every blocking line gets a diagnostic.
+    json!({"goblock": {"diagnostics": {"minShare": 0, "minTotalMs": 0}}})
+}
+
+fn lines_of(diags: &Value) -> Vec<u32> {
+    diags["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["range"]["start"]["line"].as_u64().unwrap() as u32 + 1)
+        .collect()
+}
+
+fn live_processes_with(needle: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(cmd) = std::fs::read(e.path().join("cmdline")) else {
+            continue;
+        };
+        let cmd = String::from_utf8_lossy(&cmd).replace('\0', " ");
+        let stat = std::fs::read_to_string(e.path().join("stat")).unwrap_or_default();
+        let zombie = stat
+            .rsplit_once(')')
+            .is_some_and(|(_, r)| r.trim_start().starts_with('Z'));
+        if cmd.contains(needle) && !zombie {
+            out.push(cmd);
+        }
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lens_traces_its_test_and_the_trace_is_shown_with_its_binary() {
+    if !have_go("a_lens_traces_its_test") {
+        return;
+    }
+    let (_tmp, ws) = workspace("shop");
+    let test_file = ws.join("orders_test.go");
+    let text = std::fs::read_to_string(&test_file).unwrap();
+    let mut c = Client::start();
+    c.initialize(&ws, options()).await;
+    c.open(&uri(&test_file), &text, 1);
+
+    // Lenses: the package line and each test, benchmark and fuzz test.
+    let lenses = c
+        .request(
+            "textDocument/codeLens",
+            json!({"textDocument": {"uri": uri(&test_file)}}),
+        )
+        .await;
+    let lenses = lenses.as_array().unwrap().clone();
+    let line_of = |needle: &str| text.lines().position(|l| l.starts_with(needle)).unwrap() as u64;
+    let at: Vec<u64> = lenses
+        .iter()
+        .map(|l| l["range"]["start"]["line"].as_u64().unwrap())
+        .collect();
+    assert_eq!(
+        at,
+        [
+            line_of("package shop"),
+            line_of("func TestProcessOrders"),
+            line_of("func TestReserveOutOfStock"),
+            line_of("func BenchmarkProcess"),
+            line_of("func FuzzParseOrder"),
+        ]
+    );
+    assert!(
+        lenses
+            .iter()
+            .all(|l| l.get("command").is_none_or(Value::is_null))
+    );
+    let lens = c.request("codeLens/resolve", lenses[1].clone()).await;
+    assert_eq!(lens["command"]["title"], "goblock: trace");
+    assert_eq!(lens["command"]["command"], "goblock.captureTest");
+
+    // Running it (as a client does with a resolved lens).
+    let r = c
+        .request(
+            "workspace/executeCommand",
+            json!({"command": lens["command"]["command"], "arguments": lens["command"]["arguments"]}),
+        )
+        .await;
+    assert_eq!(r["loaded"], true, "{r}");
+    assert_eq!(r["capture"]["name"], "TestProcessOrders");
+    assert_eq!(r["capture"]["outcome"], "passed");
+    let msg = r["message"].as_str().unwrap();
+    assert!(
+        msg.starts_with("traced TestProcessOrders: passed · "),
+        "{msg}"
+    );
+    let dir = PathBuf::from(r["capture"]["dir"].as_str().unwrap());
+    assert!(dir.starts_with(ws.join(".goblock/captures")), "{r}");
+
+    // The output streamed to the log, under a progress named after the test.
+    let log = c.log.lock().unwrap().clone();
+    assert!(log.iter().any(|m| m["method"] == "window/logMessage"
+        && m["params"]["message"] == "=== RUN   TestProcessOrders/one_worker"));
+    assert!(log.iter().any(|m| m["method"] == "$/progress"
+        && m["params"]["value"]["title"] == "goblock: tracing TestProcessOrders"));
+
+    // Diagnostics at every marker of orders.go, symbolized with the kept binary.
+    let orders = ws.join("orders.go");
+    let want: Vec<u32> = markers(&orders).into_iter().map(|m| m.0).collect();
+    let d = c
+        .diagnostics(&uri(&orders), |p| {
+            let got = lines_of(p);
+            want.iter().all(|l| got.contains(l))
+        })
+        .await;
+    assert!(!lines_of(&d).is_empty());
+    let hot = c.command("goblock.hotLines", json!([5])).await;
+    assert_eq!(hot["traces"][0]["symbolization"], "dwarf", "{hot}");
+    assert_eq!(
+        hot["traces"][0]["binary"].as_str().map(PathBuf::from),
+        Some(dir.join("bin"))
+    );
+
+    // The list, then an older capture loaded again with its binary.
+    let r2 = c
+        .command(
+            "goblock.captureTest",
+            json!([{"uri": uri(&test_file), "line": line_of("func TestReserveOutOfStock") + 2}]),
+        )
+        .await;
+    assert_eq!(r2["capture"]["name"], "TestReserveOutOfStock");
+    let list = c.command("goblock.captures", json!([])).await;
+    let caps = list["captures"].as_array().unwrap();
+    assert_eq!(caps.len(), 2, "{list}");
+    assert_eq!(caps[0]["name"], "TestReserveOutOfStock");
+    assert_eq!(
+        (caps[0]["loaded"].clone(), caps[1]["loaded"].clone()),
+        (json!(true), json!(false))
+    );
+    let r3 = c
+        .command("goblock.loadCapture", json!([{"dir": caps[1]["dir"]}]))
+        .await;
+    assert_eq!(
+        (r3["loaded"].clone(), r3["capture"]["name"].clone()),
+        (json!(true), json!("TestProcessOrders"))
+    );
+    c.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_capture_at_a_time_cancel_and_build_errors() {
+    if !have_go("one_capture_at_a_time") {
+        return;
+    }
+    let (_tmp, ws) = workspace("shop");
+    let flaky = ws.join("flaky/flaky_test.go");
+    let mut c = Client::start();
+    c.initialize(&ws, options()).await;
+    let hang = c.send_request(
+        "workspace/executeCommand",
+        json!({"command": "goblock.captureTest", "arguments": [{"uri": uri(&flaky), "name": "TestWaitsForever"}]}),
+    );
+    c.wait_for("the hanging test runs", Duration::from_secs(120), |m| {
+        m["method"] == "window/logMessage" && m["params"]["message"] == "=== RUN   TestWaitsForever"
+    })
+    .await;
+    // A second capture is refused, naming the first.
+    let id = c.send_request(
+        "workspace/executeCommand",
+        json!({"command": "goblock.captureTest", "arguments": [{"uri": uri(&flaky), "name": "TestRetryBudget"}]}),
+    );
+    let busy = c.response(id).await;
+    assert_eq!(busy["error"]["data"]["reason"], "busy", "{busy}");
+    assert_eq!(busy["error"]["data"]["running"], "TestWaitsForever");
+    // Cancel through the capture's progress.
+    let token = {
+        let log = c.log.lock().unwrap();
+        log.iter()
+            .find(|m| {
+                m["method"] == "$/progress"
+                    && m["params"]["value"]["title"] == "goblock: tracing TestWaitsForever"
+            })
+            .map(|m| m["params"]["token"].clone())
+            .expect("a progress for the capture")
+    };
+    c.notify("window/workDoneProgress/cancel", json!({"token": token}));
+    let r = c.response(hang).await;
+    assert_eq!(r["error"]["code"], -32800, "{r}");
+    assert_eq!(r["error"]["data"]["reason"], "cancelled");
+    let left = live_processes_with(&ws.to_string_lossy());
+    assert!(left.is_empty(), "{left:?}");
+    let dirs: Vec<_> = std::fs::read_dir(ws.join(".goblock/captures"))
+        .unwrap()
+        .collect();
+    assert!(dirs.is_empty(), "{dirs:?}");
+
+    // A build error: diagnostics at the compiler's positions, until a capture builds.
+    let orders = ws.join("orders.go");
+    let good = std::fs::read_to_string(&orders).unwrap();
+    let bad = good.replacen("inv.stock[item] -= n", "inv.stok[item] -= n", 1);
+    std::fs::write(&orders, &bad).unwrap();
+    let line = bad.lines().position(|l| l.contains("inv.stok")).unwrap() as u64;
+    let test_uri = uri(&ws.join("orders_test.go"));
+    let id = c.send_request(
+        "workspace/executeCommand",
+        json!({"command": "goblock.captureTest", "arguments": [{"uri": test_uri, "name": "TestProcessOrders"}]}),
+    );
+    let r = c.response(id).await;
+    assert_eq!(r["error"]["data"]["reason"], "build", "{r}");
+    assert!(
+        r["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("does not compile"),
+        "{r}"
+    );
+    let d = c
+        .diagnostics(&uri(&orders), |p| {
+            p["diagnostics"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|d| d["code"] == "build")
+        })
+        .await;
+    let build = d["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["code"] == "build")
+        .unwrap()
+        .clone();
+    assert_eq!(
+        build["range"]["start"],
+        json!({"line": line, "character": 6})
+    );
+    assert!(
+        build["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("inv.stok undefined")
+    );
+    std::fs::write(&orders, &good).unwrap();
+    c.command(
+        "goblock.captureTest",
+        json!([{"uri": test_uri, "name": "TestReserveOutOfStock"}]),
+    )
+    .await;
+    c.diagnostics(&uri(&orders), |p| {
+        !p["diagnostics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|d| d["code"] == "build")
+    })
+    .await;
+    c.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_service_is_captured_for_two_seconds() {
+    if !have_go("a_service_is_captured") {
+        return;
+    }
+    let (_tmp, ws) = workspace("service");
+    let bin = ws.join("service");
+    let out = std::process::Command::new("go")
+        .args(["build", "-buildvcs=false", "-o"])
+        .arg(&bin)
+        .arg(".")
+        .current_dir(&ws)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut svc = std::process::Command::new(&bin)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(svc.stdout.take().unwrap()),
+        &mut first,
+    )
+    .unwrap();
+    let url = first
+        .trim()
+        .strip_prefix("listening on ")
+        .unwrap()
+        .to_owned();
+    let mut c = Client::start();
+    c.initialize(&ws, options()).await;
+    let r = c
+        .command(
+            "goblock.captureService",
+            json!([{"url": url, "seconds": 2}]),
+        )
+        .await;
+    let _ = svc.kill();
+    let _ = svc.wait();
+    assert_eq!(r["loaded"], true, "{r}");
+    assert_eq!(r["capture"]["kind"], "service");
+    let log = c.log.lock().unwrap().clone();
+    let reports: Vec<String> = log
+        .iter()
+        .filter(|m| m["method"] == "$/progress" && m["params"]["value"]["kind"] == "report")
+        .filter_map(|m| m["params"]["value"]["message"].as_str().map(str::to_owned))
+        .collect();
+    assert!(
+        reports.iter().any(|m| m.contains("/2 s · ")),
+        "elapsed/N s in the progress: {reports:?}"
+    );
+    let main = ws.join("main.go");
+    let want: Vec<u32> = markers(&main).into_iter().map(|m| m.0).collect();
+    c.diagnostics(&uri(&main), |p| {
+        let got = lines_of(p);
+        want.iter().all(|l| got.contains(l))
+    })
+    .await;
+    let bad = c
+        .send_request(
+            "workspace/executeCommand",
+            json!({"command": "goblock.captureService", "arguments": [{"url": "file:///etc/passwd", "seconds": 1}]}),
+        );
+    let e = c.response(bad).await;
+    assert!(
+        e["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("only http:// and https:// URLs"),
+        "{e}"
+    );
+    c.shutdown().await;
+}
