@@ -51,6 +51,9 @@ export class GoblockClient implements vscode.Disposable {
   private readonly stateEmitter = new vscode.EventEmitter<ServerState>();
   /** Fires when the server's state changes. */
   readonly onDidChangeState = this.stateEmitter.event;
+  /** Runs a server command that VS Code invokes itself (a code lens's): returns undefined to
+   *  let it through unchanged, or a promise that does it (`next` sends it). */
+  onServerCommand?: (command: string, args: unknown[], next: () => Promise<unknown>) => Promise<unknown> | undefined;
 
   constructor(
     private readonly context: vscode.ExtensionContext,
@@ -127,6 +130,8 @@ export class GoblockClient implements vscode.Disposable {
             return next(params, token);
           },
         },
+        executeCommand: (command, args, next) =>
+          this.onServerCommand?.(command, args, async () => next(command, args)) ?? next(command, args),
         provideInlayHints: (document, range, token, next) =>
           this.hintsHidden ? [] : next(document, range, token),
       },

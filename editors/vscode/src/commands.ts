@@ -3,6 +3,7 @@
 // workspace command through the client and then refreshes the view and the status item.
 import * as path from 'path';
 import * as vscode from 'vscode';
+import type { Captures } from './capture';
 import type { GoblockClient } from './client';
 import { loadFailures, parseHotLines, quickPickRows, visibleLines } from './hotLines';
 import { hotLinesArgs, loadTraceArgs, SERVER } from './protocol';
@@ -11,6 +12,7 @@ import type { TraceStatus } from './status';
 export interface App {
   client: GoblockClient;
   status: TraceStatus;
+  captures: Captures;
   /** Re-reads the hot lines and the trace facts. */
   refresh(): Promise<void>;
 }
@@ -148,5 +150,10 @@ export function registerCommands(app: App): vscode.Disposable[] {
     }),
     reg('goblock.openServerSettings', openServerSettings),
     reg('goblock.showOutput', () => app.client.output.show(true)),
+    reg('goblock.traceTestAtCursor', () => app.captures.traceAtCursor()),
+    reg('goblock.tracePackage', () => app.captures.tracePackage()),
+    reg('goblock.captureFromService', () => app.captures.fromService()),
+    reg('goblock.showCaptures', () => app.captures.show()),
+    reg('goblock.stopCapture', () => app.captures.cancel()),
   ];
 }

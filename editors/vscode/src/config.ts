@@ -19,6 +19,16 @@ export interface ServerSettings {
   inlayHints: { enable: boolean; callers: boolean; minTotalMs: number };
   substitutePath: SubstitutePath[];
   debounceMs: number;
+  goPath: string;
+  capture: {
+    codeLens: boolean;
+    buildFlags: string[];
+    benchtime: string;
+    timeout: string;
+    keep: number;
+    maxMiB: number;
+    load: string;
+  };
 }
 
 export const DEFAULTS: ServerSettings = {
@@ -29,6 +39,8 @@ export const DEFAULTS: ServerSettings = {
   inlayHints: { enable: true, callers: false, minTotalMs: 1 },
   substitutePath: [],
   debounceMs: 300,
+  goPath: '',
+  capture: { codeLens: true, buildFlags: [], benchtime: '', timeout: '', keep: 10, maxMiB: 512, load: 'replace' },
 };
 
 export const SEVERITIES = ['hint', 'information', 'warning', 'error'];
@@ -61,6 +73,10 @@ function bool(v: unknown, fallback: boolean): boolean {
   return typeof v === 'boolean' ? v : fallback;
 }
 
+function str(v: unknown, fallback: string): string {
+  return typeof v === 'string' ? v.trim() : fallback;
+}
+
 /** Builds the server's settings from the user's, dropping malformed values for the defaults. */
 export function serverSettings(get: SettingGetter, ctx: PathContext): ServerSettings {
   const severity = get('diagnostics.severity');
@@ -90,5 +106,15 @@ export function serverSettings(get: SettingGetter, ctx: PathContext): ServerSett
       )
       .map((s) => ({ from: s.from, to: expandPath(s.to, ctx) })),
     debounceMs: Math.round(num(get('debounceMs'), DEFAULTS.debounceMs, 0)),
+    goPath: str(get('goPath'), DEFAULTS.goPath) === '' ? '' : expandPath(str(get('goPath'), ''), ctx),
+    capture: {
+      codeLens: bool(get('capture.codeLens'), DEFAULTS.capture.codeLens),
+      buildFlags: strings(get('capture.buildFlags'), DEFAULTS.capture.buildFlags),
+      benchtime: str(get('capture.benchtime'), DEFAULTS.capture.benchtime),
+      timeout: str(get('capture.timeout'), DEFAULTS.capture.timeout),
+      keep: Math.round(num(get('capture.keep'), DEFAULTS.capture.keep, 0)),
+      maxMiB: Math.round(num(get('capture.maxMiB'), DEFAULTS.capture.maxMiB, 1)),
+      load: get('capture.load') === 'add' ? 'add' : DEFAULTS.capture.load,
+    },
   };
 }

@@ -1,9 +1,11 @@
 // extension.ts: activation. Registers the commands, the hot-spots view and the status item,
-// and starts `goblock lsp` by itself in a Go workspace with trace files (else on a command).
+// and starts `goblock lsp` by itself in a Go workspace with trace files, or with tests when
+// the capture lenses are on (else on a command).
 // When the server cannot start (no binary), one notification says how to fix it, and the
 // status item and the view say it too; a change of goblock.server.path starts it again.
 import * as vscode from 'vscode';
-import { EXCLUDE_GLOB, shouldAutoStart, unionGlob } from './activation';
+import { EXCLUDE_GLOB, shouldAutoStart, unionGlob, WorkspaceFacts } from './activation';
+import { Captures } from './capture';
 import { GoblockClient } from './client';
 import { App, openServerSettings, registerCommands } from './commands';
 import { parseHotLines, visibleLines } from './hotLines';
@@ -16,13 +18,25 @@ export const TREE_LIMIT = 50;
 const FETCH_LIMIT = 200;
 let client: GoblockClient | undefined;
 
-async function workspaceFacts(): Promise<{ hasGo: boolean; traceCount: number }> {
-  const glob = unionGlob(vscode.workspace.getConfiguration('goblock').get<string[]>('traces', []));
-  const [goFiles, traces] = await Promise.all([
+async function workspaceFacts(): Promise<WorkspaceFacts> {
+  const cfg = vscode.workspace.getConfiguration('goblock');
+  const glob = unionGlob(cfg.get<string[]>('traces', []));
+  const [goFiles, traces, tests] = await Promise.all([
     vscode.workspace.findFiles('**/{go.mod,go.work,*.go}', EXCLUDE_GLOB, 1),
     glob ? vscode.workspace.findFiles(glob, EXCLUDE_GLOB, 1) : Promise.resolve([]),
+    vscode.workspace.findFiles('**/*_test.go', EXCLUDE_GLOB, 1),
   ]);
-  return { hasGo: goFiles.length > 0, traceCount: traces.length };
+  return {
+    hasGo: goFiles.length > 0,
+    traceCount: traces.length,
+    hasTests: tests.length > 0,
+    lenses: cfg.get<boolean>('capture.codeLens', true),
+  };
+}
+
+function lensName(args: unknown[]): string {
+  const a = args[0] as { name?: unknown } | undefined;
+  return typeof a?.name === 'string' ? a.name : "the package's tests";
 }
 
 export async function activate(context: vscode.ExtensionContext): Promise<void> {
@@ -70,7 +84,12 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
       output.appendLine(`goblock: reading the hot lines failed: ${e instanceof Error ? e.message : e}`);
     }
   };
-  const app: App = { client: c, status, refresh };
+  const captures = new Captures(c, context.workspaceState, refresh);
+  // A lens's goblock.captureTest: with the spinner and the notification (sent directly, so
+  // that a failure is told once, by Captures, and not also as "Request … failed").
+  c.onServerCommand = (command, args) =>
+    command === SERVER.captureTest ? captures.run(`tracing ${lensName(args)}`, command, args) : undefined;
+  const app: App = { client: c, status, captures, refresh };
 
   /** Starts (or restarts) the server; a failure is said once, in a notification and the status. */
   const start = async (restart: boolean): Promise<void> => {
@@ -107,6 +126,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   context.subscriptions.push(
     output,
     status,
+    captures,
     tree,
     view,
     traceWatcher,

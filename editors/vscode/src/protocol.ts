@@ -6,6 +6,11 @@ export const SERVER = {
   reload: 'goblock.reload',
   clear: 'goblock.clear',
   hotLines: 'goblock.hotLines',
+  captureTest: 'goblock.captureTest',
+  captureService: 'goblock.captureService',
+  captures: 'goblock.captures',
+  loadCapture: 'goblock.loadCapture',
+  cancelCapture: 'goblock.cancelCapture',
 } as const;
 
 /** Arguments of goblock.loadTrace: the trace's file-system path. */

@@ -3,9 +3,12 @@
 // (squiggle + Problems entry), an end-of-line inlay hint, the hover's goroutine table, the
 // "Blocking hot spots" tree and quick pick, Clear + Load Trace… (file dialog), the language
 // status item (trace, Go version, stale?), the inlay-hint toggle (which leaves the settings file
-// alone), and a wrong goblock.server.path (one notification, the status and the view say it,
-// Open Settings shows the setting, clearing it restarts the server). The extension is the
-// platform .vsix with the binary inside and no goblock.server.path. Saves a screenshot.
+// alone), a wrong goblock.server.path (one notification, the status and the view say it,
+// Open Settings shows the setting, clearing it restarts the server), and a capture: the
+// "goblock: trace" lens above TestBlocking run by a click (spinner, notification, Show Hot
+// Spots, the captured trace shown). The extension is the platform .vsix with the binary inside
+// and no goblock.server.path. Saves two screenshots (the second beside the first,
+// vscode-capture.png: the lens and the notification).
 // Prints one line per check and "N passed, N failed"; exit code 1 when a check failed.
 // Environment: E2E_URL, E2E_WORKSPACE, E2E_SCREENSHOT, E2E_ARTIFACTS (set by scripts/e2e.sh).
 import * as fs from 'node:fs';
@@ -378,6 +381,40 @@ async function main(): Promise<void> {
       await openFileAt(page, main.file, main.line);
       await page.locator('.editor-instance .monaco-editor [class*="squiggly-"]').first().waitFor({ timeout: 60_000 });
       return languageStatusUntil(page, (t) => /blocking\.trace/.test(t) && !/no server/.test(t));
+    });
+
+    await check('the "goblock: trace" lens above TestBlocking traces it', async () => {
+      const file = 'blocking_test.go';
+      const src = fs.readFileSync(path.join(env('E2E_WORKSPACE'), file), 'utf8').split('\n');
+      const at = src.findIndex((l) => l.startsWith('func TestBlocking(')) + 1;
+      if (at === 0) throw new Error(`no TestBlocking in ${file}`);
+      const started = Date.now();
+      await openFileAt(page, file, at);
+      const lens = page.locator('.editor-instance .codelens-decoration a', { hasText: /^goblock: trace$/ }).first();
+      await lens.waitFor({ timeout: 60_000 });
+      await lens.click();
+      // The spinner shows while it builds and runs (a few seconds).
+      const spinner = page.locator('.statusbar-item', { hasText: 'goblock: tracing TestBlocking' }).first();
+      const spun = await spinner.waitFor({ timeout: 10_000 }).then(() => true, () => false);
+      const toast = page.locator('.notifications-toasts .notification-toast', { hasText: 'traced TestBlocking' }).first();
+      await toast.waitFor({ timeout: 180_000 });
+      const text = (await toast.locator('.notification-list-item-message').first().innerText()).trim();
+      const took = ((Date.now() - started) / 1000).toFixed(1);
+      await page.waitForTimeout(500);
+      await page.screenshot({ path: path.join(path.dirname(SHOT), 'vscode-capture.png') });
+      await toast.locator('a.monaco-button, .monaco-button', { hasText: 'Show Hot Spots' }).first().click();
+      const row = page.locator('.quick-input-widget .monaco-list-row', { hasText: /\.go:\d+/ }).first();
+      await row.waitFor({ timeout: 30_000 });
+      await page.keyboard.press('Escape');
+      return `"${text}"${spun ? ', spinner seen' : ''}; ${took} s from opening the file to the notification`;
+    });
+
+    await check('the captured trace replaces the one shown', async () => {
+      // Still in blocking_test.go: only the test's own trace has blocking there (in TestMain).
+      const status = await languageStatusUntil(page, (t) => /goblock: trace\b/.test(t) && !/blocking\.trace/.test(t));
+      const squiggle = page.locator('.editor-instance .monaco-editor [class*="squiggly-"]').first();
+      await squiggle.waitFor({ timeout: 60_000 });
+      return `${status}; a diagnostic in blocking_test.go`;
     });
   } finally {
     if (failed > 0) {

@@ -6,10 +6,12 @@ import { test } from 'node:test';
 import { shouldAutoStart, unionGlob } from '../../src/activation';
 import { DEFAULTS } from '../../src/config';
 
-test('auto-start only in Go workspaces with a trace', () => {
+test('auto-start only in Go workspaces with a trace, or with tests for the lenses', () => {
   assert.equal(shouldAutoStart({ hasGo: true, traceCount: 1 }), true);
   assert.equal(shouldAutoStart({ hasGo: true, traceCount: 0 }), false);
   assert.equal(shouldAutoStart({ hasGo: false, traceCount: 3 }), false);
+  assert.equal(shouldAutoStart({ hasGo: true, traceCount: 0, hasTests: true, lenses: true }), true);
+  assert.equal(shouldAutoStart({ hasGo: true, traceCount: 0, hasTests: true, lenses: false }), false);
 });
 
 test('unionGlob', () => {

@@ -30,6 +30,14 @@ test('user values pass through, paths are expanded', () => {
     'inlayHints.minTotalMs': 5,
     substitutePath: [{ from: '/build', to: '${workspaceFolder}/src' }],
     debounceMs: 50,
+    goPath: '~/sdk/go1.23.5',
+    'capture.codeLens': false,
+    'capture.buildFlags': ['-tags=integration'],
+    'capture.benchtime': '100x',
+    'capture.timeout': '30s',
+    'capture.keep': 3,
+    'capture.maxMiB': 64,
+    'capture.load': 'add',
   };
   assert.deepEqual(serverSettings((k) => user[k], ctx), {
     traces: ['out/*.trace'],
@@ -39,6 +47,11 @@ test('user values pass through, paths are expanded', () => {
     inlayHints: { enable: false, callers: true, minTotalMs: 5 },
     substitutePath: [{ from: '/build', to: '/ws/src' }],
     debounceMs: 50,
+    goPath: '/home/u/sdk/go1.23.5',
+    capture: {
+      codeLens: false, buildFlags: ['-tags=integration'], benchtime: '100x', timeout: '30s', keep: 3, maxMiB: 64,
+      load: 'add',
+    },
   });
 });
 
@@ -80,7 +93,9 @@ function defaultOf(key: string): unknown {
 test('package.json declares every server setting with its default and a description', () => {
   const keys = ['traces', 'binaries', 'categories', 'diagnostics.enable', 'diagnostics.minTotalMs',
     'diagnostics.minShare', 'diagnostics.severity', 'diagnostics.hottest', 'inlayHints.enable',
-    'inlayHints.callers', 'inlayHints.minTotalMs', 'substitutePath', 'debounceMs'];
+    'inlayHints.callers', 'inlayHints.minTotalMs', 'substitutePath', 'debounceMs', 'goPath',
+    'capture.codeLens', 'capture.buildFlags', 'capture.benchtime', 'capture.timeout', 'capture.keep',
+    'capture.maxMiB', 'capture.load'];
   for (const k of keys) {
     const p = props[`goblock.${k}`];
     assert.ok(p, `goblock.${k} missing from package.json`);
