@@ -10,7 +10,7 @@ end, {
   nargs = '*',
   bang = true,
   count = 0,
-  desc = 'goblock: load|reload|clear|hot|hints|status|health (:help :Goblock)',
+  desc = 'goblock: load|reload|clear|hot|hints|status|trace|capture|captures|cancel|health (:help :Goblock)',
   complete = function(arglead, cmdline)
     return require('goblock.commands').complete(arglead, cmdline)
   end,
@@ -23,6 +23,9 @@ local aliases = {
   GoblockClear = { 'clear', {} },
   GoblockHot = { 'hot', { bang = true, count = 0 } },
   GoblockHints = { 'hints', {} },
+  GoblockTrace = { 'trace', { bang = true } },
+  GoblockCapture = { 'capture', { nargs = '+' } },
+  GoblockCaptures = { 'captures', {} },
 }
 for name, a in pairs(aliases) do
   local opts = vim.tbl_extend('force', a[2], { desc = 'goblock: alias of :Goblock ' .. a[1] })

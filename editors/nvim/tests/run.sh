@@ -57,6 +57,8 @@ spec() { # NAME ARGS…: runs one spec, adds its counts
 spec unit_spec.lua
 spec workspace_spec.lua "$BIN" "$WS" "$REPO/testdata/markers.tsv"
 spec workspace_spec.lua "$BIN" "$WS" "$REPO/testdata/markers.tsv" legacy
+# A capture (runs TestBlocking with the Go on PATH) in a copy of the workspace.
+cp -r "$WS" "$RUN/capture" && spec capture_spec.lua "$BIN" "$RUN/capture" "$REPO/testdata/markers.tsv"
 
 if [ "$SHOT" != none ]; then
   if NVIM=$NVIM GOBLOCK_BIN=$BIN "$HERE/screenshot.sh" "$WS" "$SHOT" >/dev/null; then

@@ -17,7 +17,9 @@ end)
 
 T.check(':Goblock completes its subcommands and their arguments', function()
   local c = function(line) return vim.fn.getcompletion(line, 'cmdline') end
-  T.eq(c('Goblock '), { 'clear', 'health', 'hints', 'hot', 'load', 'reload', 'status' }, 'subcommands')
+  T.eq(c('Goblock '), {
+    'cancel', 'capture', 'captures', 'clear', 'health', 'hints', 'hot', 'load', 'reload', 'status', 'trace',
+  }, 'subcommands')
   T.eq(c('Goblock h'), { 'health', 'hints', 'hot' }, 'prefix')
   T.eq(c('Goblock! hot '), { 'quickfix', 'select' }, 'hot')
   T.eq(c('Goblock hot 10 s'), { 'select' }, 'hot after a count')

@@ -83,6 +83,37 @@ M.subcommands = {
     run = function() notify('inlay hints ' .. (goblock().toggle_hints() and 'on' or 'off')) end,
   },
   status = { desc = 'what is loaded, and the categories shown', run = status },
+  trace = {
+    desc = 'trace the test under the cursor; :Goblock! trace traces the package (runs your tests)',
+    run = function(_, cmd)
+      goblock()
+      require('goblock.capture').trace({ package = cmd.bang })
+    end,
+  },
+  capture = {
+    desc = 'capture a running service: :Goblock capture {url} [seconds] (net/http/pprof)',
+    run = function(args)
+      if #args < 1 or #args > 2 then
+        return notify('usage: :Goblock capture {url} [seconds]', vim.log.levels.ERROR)
+      end
+      goblock()
+      require('goblock.capture').capture(args[1], args[2])
+    end,
+  },
+  captures = {
+    desc = 'the captures made so far; the one picked is shown',
+    run = function()
+      goblock()
+      require('goblock.capture').captures()
+    end,
+  },
+  cancel = {
+    desc = 'cancel the running capture',
+    run = function()
+      goblock()
+      require('goblock.capture').cancel()
+    end,
+  },
   health = { desc = 'run :checkhealth goblock', run = function() vim.cmd('checkhealth goblock') end },
 }
 

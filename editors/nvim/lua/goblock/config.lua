@@ -15,6 +15,7 @@ local M = {}
 ---@field filetypes? string[] Buffers the server attaches to (default { 'go', 'gomod' }).
 ---@field root_markers? string[] Files that mark the workspace root (default { 'go.work', 'go.mod', '.git' }).
 ---@field inlay_hints? boolean Turn inlay hints on in attached buffers (default true).
+---@field codelens? boolean Show the "goblock: trace" lenses in _test.go buffers (default true).
 ---@field hot? goblock.HotOptions
 ---@field settings? table<string, any> Server settings (docs/lsp.md), camelCase: { categories = { 'sync' } }.
 ---@field on_attach? fun(client: vim.lsp.Client, bufnr: integer)
@@ -29,6 +30,8 @@ M.defaults = {
   root_markers = { 'go.work', 'go.mod', '.git' },
   -- Turn inlay hints on in buffers the server attaches to.
   inlay_hints = true,
+  -- Show (and refresh) the server's "goblock: trace" code lenses in _test.go buffers.
+  codelens = true,
   -- :Goblock hot shows this many lines; 'quickfix' fills the quickfix list, 'select' uses
   -- vim.ui.select; library = true also lists lines outside the workspace (GOROOT, module cache).
   hot = { limit = 30, picker = 'quickfix', open = true, library = false },
@@ -72,6 +75,7 @@ function M.resolve(opts)
   check('server_path', o.server_path, { 'string' }, true)
   check('cmd', o.cmd, { 'table', 'function' }, true)
   check('inlay_hints', o.inlay_hints, { 'boolean' })
+  check('codelens', o.codelens, { 'boolean' })
   check('hot.limit', o.hot.limit, { 'number' })
   if o.hot.picker ~= 'quickfix' and o.hot.picker ~= 'select' then
     error("goblock: hot.picker must be 'quickfix' or 'select', got " .. vim.inspect(o.hot.picker))

@@ -208,6 +208,10 @@ local function on_attach(client, bufnr)
   if M.opts.inlay_hints and supports(client, 'textDocument/inlayHint', bufnr) then
     vim.lsp.inlay_hint.enable(true, { bufnr = bufnr })
   end
+  if M.opts.codelens and vim.api.nvim_buf_get_name(bufnr):match('_test%.go$')
+    and supports(client, 'textDocument/codeLens', bufnr) then
+    require('goblock.capture').attach_lenses(bufnr)
+  end
   if M.opts.on_attach then M.opts.on_attach(client, bufnr) end
 end
 
@@ -230,6 +234,7 @@ end
 ---@return table goblock The module.
 function M.setup(opts)
   M.opts = config.resolve(opts)
+  require('goblock.capture').register_lens_handler()
   local sc = server_config(M.opts)
   local group = vim.api.nvim_create_augroup('goblock', { clear = true })
   if M._has_lsp_config() then
