@@ -268,6 +268,34 @@ fn corrupt_bytes_never_panic() {
     }
 }
 
+/// A damaged length in the middle of the file is corruption, not a cut: the
+/// first `Stack` record of a real Go 1.21 trace given a length of ~6e18
+/// bytes (as 8 flipped bits did in a QA run, which then read "the trace
+/// ends mid-batch at byte N — truncated?" with 11 kB after byte N).
+#[test]
+fn a_damaged_length_with_bytes_after_it_is_corrupt_not_cut() {
+    let bytes = std::fs::read(repo().join("testdata/go1.21/pprof-http.trace")).unwrap();
+    let (pos, _) = *events(&bytes, 21)
+        .iter()
+        .find(|(_, r)| r.typ == ev::STACK)
+        .expect("a Stack event");
+    let mut len_end = pos + 1;
+    while bytes[len_end] & 0x80 != 0 {
+        len_end += 1;
+    }
+    let mut b = bytes[..=pos].to_vec();
+    b.extend_from_slice(&[0xd1, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x51]);
+    b.extend_from_slice(&bytes[len_end + 1..]);
+    save("stack-length-damaged.trace", &b);
+    match decode(&b).0 {
+        Err(DecodeError::Corrupt { offset, what }) => {
+            assert_eq!(offset, pos as u64);
+            assert!(what.contains("Stack event claims"), "{what}");
+        }
+        other => panic!("expected Corrupt at {pos}, got {other:?}"),
+    }
+}
+
 /// A batch of one P moved earlier in time: causally later events carry
 /// earlier timestamps, as on machines whose CPU clocks disagree. Go's
 /// readers reject such traces with "time stamps out of order".

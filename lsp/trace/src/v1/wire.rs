@@ -15,6 +15,16 @@ pub const MAX_VALUES: usize = 8;
 /// Longest length prefix accepted for a non-stack event (Go's limit).
 const MAX_EVENT_LEN: u64 = 2048;
 
+/// Longest length prefix a `Stack` event can have: Go's parser refuses
+/// stacks of more than 1000 frames, each frame is 4 varints (pc, function,
+/// file, line) of at most 10 bytes, plus the id and frame count. A longer
+/// claim is a damaged length, not an event the end of the file cut off.
+const MAX_STACK_LEN: u64 = 2 * 10 + 1000 * 4 * 10;
+
+/// Longest `String`/`UserLog` payload accepted (a damaged length beyond it
+/// is corruption, not truncation).
+const MAX_STRING_LEN: u64 = 1_000_000;
+
 /// One raw event. For `String`, `values` = [id, data offset, data length];
 /// for `Stack`, [first value offset, end offset] (parse with [`stack_values`]).
 #[derive(Clone, Copy, Debug)]
@@ -119,7 +129,7 @@ pub fn read(buf: &[u8], pos: usize, minor: u32) -> Result<Raw, WireError> {
             if id == 0 {
                 return Err(corrupt(at, "String event with the reserved id 0".into()));
             }
-            if n > 1_000_000 {
+            if n > MAX_STRING_LEN {
                 return Err(corrupt(at, format!("String event of {n} bytes")));
             }
             let n = n as usize;
@@ -138,6 +148,9 @@ pub fn read(buf: &[u8], pos: usize, minor: u32) -> Result<Raw, WireError> {
                 return Err(corrupt(at, "Stack event without a length prefix".into()));
             }
             let l = uv(buf, &mut p, len, at)?;
+            if l > MAX_STACK_LEN {
+                return Err(corrupt(at, format!("Stack event claims {l} bytes")));
+            }
             if l > (len - p) as u64 {
                 return Err(WireError::Truncated { offset: at });
             }
@@ -202,7 +215,7 @@ pub fn read(buf: &[u8], pos: usize, minor: u32) -> Result<Raw, WireError> {
     if typ == ev::USER_LOG {
         // Trailing message: uvarint length + bytes.
         let n = uv(buf, &mut p, len, at)?;
-        if n > 1_000_000 {
+        if n > MAX_STRING_LEN {
             return Err(corrupt(at, format!("UserLog message of {n} bytes")));
         }
         if ((len - p) as u64) < n {
@@ -519,6 +532,9 @@ mod tests {
         )
         .unwrap();
         assert_eq!((id, n, frames), (5, 1, vec![(0x10, 2, 3, 42)]));
+        // a damaged Stack length with bytes after it is corruption, not a cut
+        let b = [0xc3, 0xd1, 0x80, 0x80, 0x80, 0x51, 0, 1, 2];
+        assert!(matches!(read(&b, 0, 21), Err(WireError::Corrupt { .. })));
         // unknown type
         assert!(matches!(
             read(&[0x00], 0, 21),
