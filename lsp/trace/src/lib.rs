@@ -13,7 +13,7 @@
 //! | [`v1`] (Go 1.11–1.21) | two passes over the file: index (batches per P, strings, stack table at the end), Go's causal merge of the P streams, its own goroutine state machine → episodes ([`v1`]'s README) | hold the events in memory; share the episode rules with [`v2`] (yet: issue 18) |
 //! | [`v2`] (Go 1.22+) | one generation at a time: batch framing, per-generation tables, Go's reader order (`order.rs` ports Go's `order.go` handler by handler), transitions → episodes (`episodes.rs`); ordering on a helper thread for large traces | decode generations in parallel (yet); reorder Go's order |
 //! | [`model`] | the output: [`Episode`], interned [`Tables`] of strings, frames and stacks, [`Category`] | decode anything |
-//! | [`varint`], `gtable`, [`fxhash`] | LEB128 varints; per-goroutine state tables; the shared hasher | know what a value means |
+//! | [`varint`], `gtable`, [`fxhash`] | LEB128 varints (every reader of the crate, incl. the hot loops' fixed-window variant); per-goroutine state tables; the shared hasher | know what a value means |
 //! | [`error`] | [`DecodeError`] (one line, with offset and event) and [`Warning`] | format for a UI |
 //!
 //! ```no_run

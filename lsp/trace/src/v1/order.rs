@@ -21,8 +21,8 @@ use std::collections::BinaryHeap;
 use super::event::{self, ev};
 use super::index::{Batch, Index};
 use super::wire::{self, WireError};
-use crate::DecodeError;
 use crate::gtable::GTable;
+use crate::{DecodeError, varint};
 
 /// One timed event in merged order.
 #[derive(Clone, Copy, Debug, Default)]
@@ -231,14 +231,14 @@ impl Cursor<'_> {
             if k < 3 {
                 n = k as usize + 1;
                 for v in vals.iter_mut().take(n) {
-                    *v = wire::uv_trusted(data, &mut q);
+                    *v = varint::read_trusted(data, &mut q);
                 }
             } else {
-                let l = wire::uv_trusted(data, &mut q) as usize;
+                let l = varint::read_trusted(data, &mut q) as usize;
                 let stop = q.saturating_add(l).min(data.len());
                 let mut m = 0;
                 while q < stop && m < vals.len() {
-                    vals[m] = wire::uv_trusted(data, &mut q);
+                    vals[m] = varint::read_trusted(data, &mut q);
                     m += 1;
                 }
                 n = m;

@@ -8,6 +8,7 @@
 //! other malformation as [`WireError::Corrupt`], both with the event's offset.
 
 use super::event::{self, ev};
+use crate::varint;
 
 /// Most values a non-stack event may carry (CPUSample has 5).
 pub const MAX_VALUES: usize = 8;
@@ -56,43 +57,17 @@ pub enum WireError {
     },
 }
 
-/// Reads one uvarint; distinguishes running off the end from a malformed value.
+/// Reads one uvarint of the event at `at` that must end before `limit`;
+/// tells the end of the file (a cut) from a malformed value.
 #[inline(always)]
 fn uv(buf: &[u8], pos: &mut usize, limit: usize, at: usize) -> Result<u64, WireError> {
-    // Fast path: one or two bytes (almost every value in a trace).
-    let p = *pos;
-    if p + 1 < limit
-        && let (Some(&b0), Some(&b1)) = (buf.get(p), buf.get(p + 1))
-    {
-        if b0 < 0x80 {
-            *pos = p + 1;
-            return Ok(u64::from(b0));
-        }
-        if b1 < 0x80 {
-            *pos = p + 2;
-            return Ok(u64::from(b0 & 0x7f) | (u64::from(b1) << 7));
-        }
-    }
-    uv_slow(buf, pos, limit, at)
-}
-
-#[inline(never)]
-fn uv_slow(buf: &[u8], pos: &mut usize, limit: usize, at: usize) -> Result<u64, WireError> {
-    let lim = &buf[..limit.min(buf.len())];
-    match crate::varint::read_uvarint(lim, pos) {
-        Some(v) => Ok(v),
-        None => {
-            let rest = lim.get(*pos..).unwrap_or(&[]);
-            if limit >= buf.len() && rest.len() < 10 && rest.iter().all(|b| b & 0x80 != 0) {
-                Err(WireError::Truncated { offset: at })
-            } else {
-                Err(WireError::Corrupt {
-                    offset: at,
-                    what: "malformed varint".into(),
-                })
-            }
-        }
-    }
+    varint::read(buf.get(..limit).unwrap_or(buf), pos).map_err(|e| match e {
+        varint::Error::Truncated if limit >= buf.len() => WireError::Truncated { offset: at },
+        _ => WireError::Corrupt {
+            offset: at,
+            what: "malformed varint".into(),
+        },
+    })
 }
 
 fn corrupt(offset: usize, what: String) -> WireError {
@@ -264,10 +239,7 @@ pub fn skim(buf: &[u8], pos: usize, minor: u32) -> Option<(u8, usize, u64)> {
         }
         let first = uv(buf, &mut p, buf.len(), pos).ok()?;
         for _ in 0..k {
-            // Skip one varint (≤ 10 bytes).
-            let rest = buf.get(p..)?;
-            let n = rest.iter().take(10).position(|&c| c < 0x80)?;
-            p += n + 1;
+            varint::read(buf, &mut p).ok()?;
         }
         Some((typ, p, first))
     } else {
@@ -277,9 +249,7 @@ pub fn skim(buf: &[u8], pos: usize, minor: u32) -> Option<(u8, usize, u64)> {
         }
         let stop = p.checked_add(l as usize)?;
         let vals = buf.get(p..stop)?;
-        if vals.last().is_none_or(|&c| c >= 0x80)
-            || vals.iter().filter(|&&c| c < 0x80).count() != sp.values as usize
-        {
+        if varint::count(vals) != Some(usize::from(sp.values)) {
             return None;
         }
         let first = uv(buf, &mut p, stop, pos).ok()?;
@@ -289,8 +259,8 @@ pub fn skim(buf: &[u8], pos: usize, minor: u32) -> Option<(u8, usize, u64)> {
 
 /// [`skim`] with the per-type lookup done once per trace: for the common
 /// event (argument count in the type byte, all of it within the next 32
-/// bytes, varints of at most 9 bytes) it decodes from a fixed window without
-/// per-byte bounds checks; anything else goes to [`skim`]. Same results.
+/// bytes) it decodes from a fixed window ([`varint::read_window`]); anything
+/// else goes to [`skim`]. Same results.
 pub struct Skimmer {
     minor: u32,
     /// Values per ordinary event type in this version (0: special or unknown).
@@ -322,32 +292,15 @@ impl Skimmer {
             let typ = b & 0x3f;
             let k = b >> 6;
             if k < 3 && self.values[usize::from(typ)] == k + 1 {
+                // At most 3 varints of 10 bytes after the type byte: the
+                // window of 32 holds them.
                 let mut p = 1usize;
-                let mut first = 0u64;
-                let mut shift = 0u32;
-                loop {
-                    let c = w[p & 31];
-                    p += 1;
-                    first |= u64::from(c & 0x7f) << shift;
-                    if c < 0x80 {
-                        break;
-                    }
-                    shift += 7;
-                    if shift >= 63 {
-                        return skim(buf, pos, self.minor);
-                    }
-                }
+                let Some(first) = varint::read_window(w, &mut p) else {
+                    return skim(buf, pos, self.minor);
+                };
                 for _ in 0..k {
-                    let start = p;
-                    loop {
-                        let c = w[p & 31];
-                        p += 1;
-                        if c < 0x80 {
-                            break;
-                        }
-                        if p - start >= 10 {
-                            return skim(buf, pos, self.minor);
-                        }
+                    if varint::read_window(w, &mut p).is_none() {
+                        return skim(buf, pos, self.minor);
                     }
                 }
                 return Some((typ, pos + p, first));
@@ -355,23 +308,6 @@ impl Skimmer {
         }
         skim(buf, pos, self.minor)
     }
-}
-
-/// Reads one varint from already validated data (no error reporting;
-/// garbage in, garbage out, never a panic).
-#[inline(always)]
-pub fn uv_trusted(buf: &[u8], p: &mut usize) -> u64 {
-    let mut x = 0u64;
-    let mut shift = 0u32;
-    while let Some(&b) = buf.get(*p) {
-        *p += 1;
-        x |= u64::from(b & 0x7f) << shift;
-        if b < 0x80 || shift >= 63 {
-            break;
-        }
-        shift += 7;
-    }
-    x
 }
 
 /// Reads an ordinary event from data validated by pass 1: fills `vals` and
@@ -393,15 +329,15 @@ pub fn read_trusted(
     if k < 3 {
         let n = k as usize + 1;
         for v in vals.iter_mut().take(n) {
-            *v = uv_trusted(buf, &mut p);
+            *v = varint::read_trusted(buf, &mut p);
         }
         Some((typ, n, p))
     } else {
-        let l = uv_trusted(buf, &mut p) as usize;
+        let l = varint::read_trusted(buf, &mut p) as usize;
         let stop = p.saturating_add(l).min(buf.len());
         let mut n = 0;
         while p < stop && n < MAX_VALUES {
-            vals[n] = uv_trusted(buf, &mut p);
+            vals[n] = varint::read_trusted(buf, &mut p);
             n += 1;
         }
         Some((typ, n, stop))

@@ -15,7 +15,7 @@
 //! Batches are never copied: a [`Batch`] holds offsets into the input.
 
 use super::events::{MAX_BATCH_SIZE, ev};
-use crate::DecodeError;
+use crate::{DecodeError, varint};
 
 /// One batch: its header fields and where its payload is in the file.
 #[derive(Clone, Copy, Debug)]
@@ -65,37 +65,6 @@ pub(crate) enum Next {
     },
 }
 
-/// Why a uvarint could not be read.
-enum VarErr {
-    Eof,
-    Overflow,
-}
-
-/// A uvarint that tells end-of-input from an overlong encoding.
-fn uvarint(bytes: &[u8], pos: &mut usize) -> Result<u64, VarErr> {
-    let mut x: u64 = 0;
-    let mut shift = 0u32;
-    let mut i = *pos;
-    loop {
-        let Some(&b) = bytes.get(i) else {
-            return Err(VarErr::Eof);
-        };
-        i += 1;
-        if shift == 63 && b > 1 {
-            return Err(VarErr::Overflow);
-        }
-        x |= u64::from(b & 0x7f) << shift;
-        if b & 0x80 == 0 {
-            *pos = i;
-            return Ok(x);
-        }
-        shift += 7;
-        if shift > 63 {
-            return Err(VarErr::Overflow);
-        }
-    }
-}
-
 /// Reads the batch (or end-of-generation byte) at `*pos`, advancing `*pos`
 /// past it.
 pub(crate) fn read_batch(bytes: &[u8], pos: &mut usize) -> Result<Next, DecodeError> {
@@ -125,10 +94,10 @@ pub(crate) fn read_batch(bytes: &[u8], pos: &mut usize) -> Result<Next, DecodeEr
         p += 1;
     }
     let mut field = |name: &str| -> Result<Result<u64, Next>, DecodeError> {
-        match uvarint(bytes, &mut p) {
+        match varint::read(bytes, &mut p) {
             Ok(v) => Ok(Ok(v)),
-            Err(VarErr::Eof) => Ok(Err(truncated(offset, name))),
-            Err(VarErr::Overflow) => Err(DecodeError::Corrupt {
+            Err(varint::Error::Truncated) => Ok(Err(truncated(offset, name))),
+            Err(varint::Error::Overlong) => Err(DecodeError::Corrupt {
                 offset: offset as u64,
                 what: format!("batch header: invalid varint for the {name}"),
             }),
@@ -443,20 +412,6 @@ impl Splitter {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn varints_tell_eof_from_overflow() {
-        let mut p = 0;
-        assert!(matches!(uvarint(&[0x80], &mut p), Err(VarErr::Eof)));
-        let mut p = 0;
-        assert!(matches!(
-            uvarint(&[0xff; 11], &mut p),
-            Err(VarErr::Overflow)
-        ));
-        let mut p = 0;
-        assert!(matches!(uvarint(&[0x85, 0x00], &mut p), Ok(5)));
-        assert_eq!(p, 2);
-    }
 
     #[test]
     fn batch_errors_and_truncation() {

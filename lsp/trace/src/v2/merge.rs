@@ -20,7 +20,7 @@ use super::batch::Batch;
 use super::events::{self, MAX_ARGS};
 use super::order::{Consumer, Ev, GenCtx, Ordering};
 use crate::DecodeError;
-use crate::varint::read_uvarint;
+use crate::varint::{read_uvarint, read_window};
 
 /// Batches of one M, by index into the generation's batch list.
 #[derive(Debug, Default)]
@@ -159,41 +159,11 @@ fn decode_fast(
     args: &mut [u64; MAX_ARGS],
 ) -> Option<usize> {
     let mut p = 1usize;
-    *dt = varint_in(w, &mut p)?;
+    *dt = read_window(w, &mut p)?;
     for v in args.iter_mut().take(n.saturating_sub(1)) {
-        *v = varint_in(w, &mut p)?;
+        *v = read_window(w, &mut p)?;
     }
     Some(p)
-}
-
-/// The uvarint at `*p` in `w` (at most 10 bytes; `p` stays below 51 for
-/// the 5 varints of an event, so the masked index never wraps): the rule of
-/// [`read_uvarint`] without its per-byte bounds checks (calling it for
-/// multi-byte varints costs 8 % more instructions on a whole report).
-#[inline(always)]
-fn varint_in(w: &[u8; FAST], p: &mut usize) -> Option<u64> {
-    let b = w[*p & (FAST - 1)];
-    *p += 1;
-    if b < 0x80 {
-        return Some(u64::from(b));
-    }
-    let mut x = u64::from(b & 0x7f);
-    let mut shift = 7u32;
-    loop {
-        let b = w[*p & (FAST - 1)];
-        *p += 1;
-        if shift == 63 && b > 1 {
-            return None;
-        }
-        x |= u64::from(b & 0x7f) << shift;
-        if b < 0x80 {
-            return Some(x);
-        }
-        shift += 7;
-        if shift > 63 {
-            return None;
-        }
-    }
 }
 
 /// [`decode_fast`] for the last bytes of a batch; `Err(i)` = varint `i`
@@ -206,22 +176,11 @@ fn decode_slow(
     args: &mut [u64; MAX_ARGS],
 ) -> Result<usize, usize> {
     let mut p = 1;
-    *dt = uvarint(data, &mut p).ok_or(0usize)?;
+    *dt = read_uvarint(data, &mut p).ok_or(0usize)?;
     for (i, v) in args.iter_mut().enumerate().take(n.saturating_sub(1)) {
-        *v = uvarint(data, &mut p).ok_or(i + 1)?;
+        *v = read_uvarint(data, &mut p).ok_or(i + 1)?;
     }
     Ok(p)
-}
-
-/// A uvarint, with a fast path for the common one-byte case.
-#[inline(always)]
-fn uvarint(data: &[u8], p: &mut usize) -> Option<u64> {
-    let b = *data.get(*p)?;
-    if b < 0x80 {
-        *p += 1;
-        return Some(u64::from(b));
-    }
-    read_uvarint(data, p)
 }
 
 #[cold]
