@@ -1,16 +1,23 @@
-//! A compact log-linear histogram of durations (ns) with quantile estimates.
+//! A compact log-linear histogram of durations (ns) with quantiles: exact
+//! up to [`EXACT`] values, estimated beyond, never outside [min, max].
 //!
-//! Buckets are exact below 16 ns; above, each power of two is split into 16
+//! Up to [`EXACT`] durations the values themselves are kept and quantiles
+//! are exact (nearest rank: the smallest value with at least q·n values at
+//! or below it), so "1 block · 6.11 s" never reads "p99 6.04 s". Beyond,
+//! buckets are exact below 16 ns; above, each power of two is split into 16
 //! equal buckets (an HDR-histogram layout: the bucket is the position of the
 //! leading bit and the next four bits, integer arithmetic only), so a bucket
 //! is at most 1/16 of its lower bound wide and a quantile is within ~3.1 % of
-//! the true value. Counts live in a dense vector over the range of buckets
-//! seen (a few hundred for durations from µs to s). Mergeable. Knows nothing
-//! of episodes or lines.
+//! the true value, clamped to the smallest and largest duration seen. Counts
+//! live in a dense vector over the range of buckets seen (a few hundred for
+//! durations from µs to s). Mergeable. Knows nothing of episodes or lines.
 
 /// Sub-buckets per power of two (log2).
 const SUB_BITS: u32 = 4;
 const SUB: u64 = 1 << SUB_BITS;
+
+/// Quantiles are exact up to this many durations (their values are kept).
+pub const EXACT: usize = 64;
 
 /// Durations histogram.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -19,7 +26,10 @@ pub struct Histogram {
     base: u16,
     counts: Vec<u64>,
     count: u64,
+    min: u64,
     max: u64,
+    /// Every duration, while there are at most [`EXACT`] (emptied beyond).
+    exact: Vec<u64>,
 }
 
 /// The bucket of `ns`: `ns` itself below 16, else 16 per power of two.
@@ -54,8 +64,24 @@ impl Histogram {
     #[inline]
     pub fn record(&mut self, ns: u64) {
         self.add_to_bucket(bucket_of(ns), 1);
+        self.min = if self.count == 0 {
+            ns
+        } else {
+            self.min.min(ns)
+        };
         self.count += 1;
         self.max = self.max.max(ns);
+        self.keep(ns);
+    }
+
+    /// Keeps `ns` among the exact values while they are few enough.
+    #[inline]
+    fn keep(&mut self, ns: u64) {
+        if self.count as usize <= EXACT {
+            self.exact.push(ns);
+        } else if !self.exact.is_empty() {
+            self.exact = Vec::new();
+        }
     }
 
     #[inline]
@@ -98,8 +124,20 @@ impl Histogram {
                 self.add_to_bucket(other.base + i as u16, n);
             }
         }
+        if other.count > 0 {
+            self.min = if self.count == 0 {
+                other.min
+            } else {
+                self.min.min(other.min)
+            };
+        }
         self.count += other.count;
         self.max = self.max.max(other.max);
+        if self.count as usize <= EXACT {
+            self.exact.extend_from_slice(&other.exact);
+        } else {
+            self.exact = Vec::new();
+        }
     }
 
     /// Number of recorded durations.
@@ -107,7 +145,18 @@ impl Histogram {
         self.count
     }
 
-    /// Estimated quantile `q` in [0, 1] (the exact maximum for q = 1).
+    /// The smallest recorded duration (0 when empty).
+    pub fn min(&self) -> u64 {
+        self.min
+    }
+
+    /// The largest recorded duration (0 when empty).
+    pub fn max(&self) -> u64 {
+        self.max
+    }
+
+    /// Quantile `q` in [0, 1] by nearest rank: exact up to [`EXACT`]
+    /// durations, else estimated; always within [min, max].
     pub fn quantile(&self, q: f64) -> u64 {
         if self.count == 0 {
             return 0;
@@ -115,12 +164,17 @@ impl Histogram {
         if q >= 1.0 {
             return self.max;
         }
-        let rank = ((q * self.count as f64).ceil() as u64).max(1);
+        let rank = ((q * self.count as f64).ceil() as u64).clamp(1, self.count);
+        if self.exact.len() as u64 == self.count {
+            let mut v = self.exact.clone();
+            let (_, nth, _) = v.select_nth_unstable((rank - 1) as usize);
+            return *nth;
+        }
         let mut seen = 0;
         for (i, &n) in self.counts.iter().enumerate() {
             seen += n;
             if seen >= rank {
-                return bucket_mid(self.base + i as u16).min(self.max);
+                return bucket_mid(self.base + i as u16).clamp(self.min, self.max);
             }
         }
         self.max
@@ -173,6 +227,62 @@ mod tests {
             next = hi.wrapping_add(1);
         }
         assert_eq!(next, 0, "the last bucket ends at u64::MAX");
+    }
+
+    /// Nearest rank over the sorted values: the smallest value with at
+    /// least q·n values at or below it.
+    fn nearest_rank(values: &[u64], q: f64) -> u64 {
+        let mut v = values.to_vec();
+        v.sort_unstable();
+        let rank = ((q * v.len() as f64).ceil() as usize).clamp(1, v.len());
+        v[rank - 1]
+    }
+
+    #[test]
+    fn small_counts_are_exact_and_within_min_max() {
+        // "1 block · 6.11 s · p99 6.04 s" (issue 17): one value is every quantile.
+        let mut h = Histogram::default();
+        h.record(6_110_000_000);
+        for q in [0.0, 0.5, 0.95, 0.99, 1.0] {
+            assert_eq!(h.quantile(q), 6_110_000_000);
+        }
+        // Up to EXACT values, merged from several histograms, every
+        // quantile is the nearest-rank value.
+        let values: Vec<u64> = (0..EXACT as u64)
+            .map(|i| 1_000_000 + (i * 7_919 % 101) * 1_013)
+            .collect();
+        let (mut a, mut b) = (Histogram::default(), Histogram::default());
+        for (i, &v) in values.iter().enumerate() {
+            if i % 3 == 0 { a.record(v) } else { b.record(v) }
+        }
+        a.merge(&b);
+        for n in [1, 2, 5, 20, EXACT] {
+            let mut h = Histogram::default();
+            for &v in &values[..n] {
+                h.record(v);
+            }
+            for q in [0.0, 0.25, 0.5, 0.95, 0.99, 1.0] {
+                assert_eq!(h.quantile(q), nearest_rank(&values[..n], q), "n={n} q={q}");
+            }
+        }
+        for q in [0.5, 0.95, 0.99] {
+            assert_eq!(a.quantile(q), nearest_rank(&values, q), "merged q={q}");
+        }
+    }
+
+    #[test]
+    fn estimates_stay_within_min_and_max() {
+        // Beyond EXACT, a bucket's middle may lie outside the values seen.
+        let mut h = Histogram::default();
+        for _ in 0..EXACT + 10 {
+            h.record(2_000_000_001);
+        }
+        h.record(2_000_000_300);
+        for q in [0.0, 0.5, 0.95, 0.99, 1.0] {
+            let v = h.quantile(q);
+            assert!((h.min()..=h.max()).contains(&v), "q={q}: {v}");
+        }
+        assert_eq!(h.min(), 2_000_000_001);
     }
 
     #[test]
