@@ -36,6 +36,12 @@ pub struct Site {
     pub line: u32,
     /// Function name.
     pub function: Arc<str>,
+    /// A short name of the file for labels ("woken by", "created at") that
+    /// cannot be read as a workspace file of the same name: `producer.go`
+    /// in the workspace, `testing/testing.go` in the standard library,
+    /// `golang.org/x/sync/errgroup/errgroup.go` for a dependency, the whole
+    /// path otherwise (see [`Workspace::short_name`]).
+    pub name: Arc<str>,
     /// The line is shown in `file`: mapped to a file of this machine that
     /// has the line and declares the function.
     pub found: bool,
@@ -47,6 +53,13 @@ pub struct Site {
     pub class: CodeClass,
     /// Why the line is not shown (when `found` is false).
     pub unmapped: Option<Unmapped>,
+}
+
+impl Site {
+    /// `name:line`: how labels name the site (see [`Site::name`]).
+    pub fn label(&self) -> String {
+        format!("{}:{}", self.name, self.line)
+    }
 }
 
 /// How trace frames are turned into (function, file, line): the trace's own
@@ -170,6 +183,8 @@ impl<'a> Attributor<'a> {
             CodeClass::Std if !is_runtime_function(func) => 4,
             CodeClass::Std => 5,
         };
+        let name = self.ws.short_name(&r, func, file);
+        let name = self.intern(&name);
         let file = self.intern(&path);
         let canonical = if canonical == path {
             file.clone()
@@ -181,6 +196,7 @@ impl<'a> Attributor<'a> {
             canonical,
             line,
             function: self.intern(func),
+            name,
             found,
             in_workspace,
             library: r.class.is_library(),

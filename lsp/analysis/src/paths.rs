@@ -624,6 +624,75 @@ impl Workspace {
         }
     }
 
+    /// A short name of a frame's file that cannot be read as a workspace
+    /// file of the same name: the file name for workspace and generated
+    /// code; the import path for the standard library and dependencies
+    /// (`testing/testing.go`, `golang.org/x/sync/errgroup/errgroup.go`);
+    /// the whole path for other code and for lines not shown.
+    pub fn short_name(&self, r: &Resolved, func: &str, recorded: &str) -> String {
+        let shown = match &r.place {
+            Place::Found {
+                display, canonical, ..
+            } => Some((display.as_path(), canonical.as_path())),
+            Place::Unmapped(_) => None,
+        };
+        let base = || file_name(recorded).unwrap_or(recorded).to_owned();
+        match r.class {
+            CodeClass::Workspace | CodeClass::Generated if shown.is_some() => base(),
+            CodeClass::Generated => base(),
+            CodeClass::Std | CodeClass::Dependency => self
+                .import_name(shown, recorded)
+                .or_else(|| {
+                    let g = funcname::parse(func)?;
+                    Some(format!("{}/{}", g.package, file_name(recorded)?))
+                })
+                .unwrap_or_else(|| recorded.to_owned()),
+            _ => shown.map_or_else(
+                || recorded.to_owned(),
+                |(d, _)| d.to_string_lossy().into_owned(),
+            ),
+        }
+    }
+
+    /// `pkg/path/file.go` of a library file: below GOROOT/src, the module
+    /// cache (version dropped) or a `vendor` directory, from the local or
+    /// the recorded path.
+    fn import_name(&self, shown: Option<(&Path, &Path)>, recorded: &str) -> Option<String> {
+        if let Some((display, canonical)) = shown {
+            for g in &self.goroot_src {
+                for p in [display, canonical] {
+                    if let Ok(rel) = p.strip_prefix(g) {
+                        return Some(rel.to_string_lossy().into_owned());
+                    }
+                }
+            }
+            if let Some(c) = &self.gomodcache
+                && let Ok(rel) = canonical.strip_prefix(c)
+            {
+                return Some(without_version(&unescape_module_path(
+                    &rel.to_string_lossy(),
+                )));
+            }
+        }
+        let p = shown.map_or_else(
+            || recorded.to_owned(),
+            |(_, c)| c.to_string_lossy().into_owned(),
+        );
+        if let Some(i) = p.rfind("/vendor/") {
+            return Some(p[i + 8..].to_owned());
+        }
+        if let Some(i) = p.rfind("/pkg/mod/") {
+            return Some(without_version(&unescape_module_path(&p[i + 9..])));
+        }
+        if p.contains('@') && !p.starts_with('/') {
+            return Some(without_version(&p));
+        }
+        if let Some(i) = p.rfind("/src/") {
+            return Some(p[i + 5..].to_owned());
+        }
+        (!p.starts_with('/')).then_some(p)
+    }
+
     fn in_roots(&self, canonical: &Path) -> bool {
         self.roots
             .iter()
@@ -692,6 +761,17 @@ pub fn unescape_module_path(p: &str) -> String {
         }
     }
     out
+}
+
+/// `module@version/rest` → `module/rest`.
+fn without_version(p: &str) -> String {
+    match p.find('@') {
+        Some(at) => match p[at..].find('/') {
+            Some(slash) => format!("{}{}", &p[..at], &p[at + slash..]),
+            None => p[..at].to_owned(),
+        },
+        None => p.to_owned(),
+    }
 }
 
 fn file_name(p: &str) -> Option<&str> {
@@ -1001,6 +1081,80 @@ mod tests {
         let r = ws.resolve("example.com/net.Q", through_target.to_str().unwrap(), 4);
         assert_eq!(found(&r).map(|f| f.0), Some(given.join("q.go")));
         std::fs::remove_dir_all(&dir).ok();
+    }
+
+    #[test]
+    fn short_names_tell_library_files_from_workspace_files() {
+        let dir = tmp("short-names");
+        write(
+            &dir,
+            &[
+                ("ws/go.mod", "module example.com/ws\n"),
+                (
+                    "ws/testing.go",
+                    "package ws\n\nfunc helper() {\n\tprintln()\n}\n",
+                ),
+                ("ws/vendor/modules.txt", "# golang.org/x/sync v0.7.0\n"),
+                (
+                    "ws/vendor/golang.org/x/sync/errgroup/errgroup.go",
+                    "package errgroup\n\nfunc (g *Group) Wait() error {\n\treturn nil\n}\n",
+                ),
+                (
+                    "goroot/src/testing/testing.go",
+                    "package testing\n\nfunc tRunner() {\n\tprintln()\n}\n",
+                ),
+            ],
+        );
+        let goroot = dir.join("goroot");
+        let ws = Workspace::new(&[dir.join("ws")], vec![], Some(goroot.clone()), None);
+        let name = |func: &str, file: &str, line: u32| {
+            let r = ws.resolve(func, file, line);
+            ws.short_name(&r, func, file)
+        };
+        let std_file = goroot.join("src/testing/testing.go");
+        assert_eq!(
+            name("testing.tRunner", std_file.to_str().unwrap(), 4),
+            "testing/testing.go"
+        );
+        // -trimpath and another machine's GOROOT, also when not shown.
+        assert_eq!(
+            name("testing.tRunner", "testing/testing.go", 4),
+            "testing/testing.go"
+        );
+        assert_eq!(
+            name("testing.tRunner", "/opt/go/src/testing/testing.go", 2101),
+            "testing/testing.go"
+        );
+        let ws_file = dir.join("ws/testing.go");
+        assert_eq!(
+            name("example.com/ws.helper", ws_file.to_str().unwrap(), 4),
+            "testing.go"
+        );
+        assert_eq!(
+            name(
+                "golang.org/x/sync/errgroup.(*Group).Wait",
+                "golang.org/x/sync@v0.7.0/errgroup/errgroup.go",
+                4
+            ),
+            "golang.org/x/sync/errgroup/errgroup.go"
+        );
+        assert_eq!(
+            name(
+                "github.com/BurntSushi/toml.Decode",
+                "/home/u/go/pkg/mod/github.com/!burnt!sushi/toml@v1.3.2/decode.go",
+                70
+            ),
+            "github.com/BurntSushi/toml/decode.go"
+        );
+        assert_eq!(
+            name("main.main", "/tmp/go-build1/b001/_testmain.go", 60),
+            "_testmain.go"
+        );
+        // User code of another machine, not found here: the whole path.
+        assert_eq!(
+            name("example.com/other.F", "/build/other/f.go", 3),
+            "/build/other/f.go"
+        );
     }
 
     #[test]

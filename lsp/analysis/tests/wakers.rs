@@ -104,3 +104,56 @@ fn wakers_name_the_users_line() {
         );
     }
 }
+
+/// Names of wakers and creators outside the workspace cannot be read as a
+/// workspace file: the line-truth `limiter` module has its own
+/// `testing.go`, and its tests are created and released by `testing`'s
+/// `tRunner` (`testing/testing.go:2101`, never `testing.go:2101`).
+#[test]
+fn library_wakers_and_creators_are_named_by_import_path() {
+    let lt = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata/linetruth");
+    let root = lt.join("limiter");
+    let workspace_names: Vec<String> = std::fs::read_dir(&root)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(workspace_names.iter().any(|n| n == "testing.go"));
+    let ws = Workspace::new(std::slice::from_ref(&root), vec![], None, None);
+    for v in ["go1.19", "go1.26"] {
+        let trace = lt.join(v).join("limiter.trace");
+        let opts = Options {
+            workspace: &ws,
+            binary: BinaryChoice::None,
+            trace_index: 0,
+            details: true,
+            categories: Categories::ALL,
+        };
+        let a = analyze_file(&trace, &opts, &mut |_, _, _| {
+            std::ops::ControlFlow::Continue(())
+        })
+        .unwrap_or_else(|e| panic!("{}: {e}", trace.display()));
+        let (mut std_named, mut problems) = (0, Vec::new());
+        for l in a.table.lines.values() {
+            let sites = l
+                .wakers
+                .iter()
+                .filter_map(|w| w.site.as_ref())
+                .chain(l.parked.iter().filter_map(|p| p.waker_site.as_ref()))
+                .chain(l.parked.iter().filter_map(|p| p.creator_site.as_ref()));
+            for s in sites {
+                if s.class == CodeClass::Workspace {
+                    continue;
+                }
+                if workspace_names.iter().any(|n| **n == *s.name) {
+                    problems.push(describe(s));
+                }
+                if s.class == CodeClass::Std && s.name.starts_with("testing/") {
+                    std_named += 1;
+                }
+            }
+        }
+        assert!(problems.is_empty(), "{v}: {}", problems.join("\n"));
+        assert!(std_named > 0, "{v}: no waker or creator in package testing");
+    }
+}

@@ -222,9 +222,10 @@ pub(crate) fn base_name(path: &str) -> &str {
         .unwrap_or(path)
 }
 
-/// `file.go:12` of a site.
+/// `file.go:12` of a site (`testing/testing.go:2101` outside the
+/// workspace: [`Site::label`]).
 pub fn short_site(s: &Site) -> String {
-    format!("{}:{}", base_name(&s.file), s.line)
+    s.label()
 }
 
 /// Builds the annotation index of `table` for `settings`.
