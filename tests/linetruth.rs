@@ -1,10 +1,10 @@
 //! Line truth: every number goblock shows is on the right line.
 //!
-//! The corpus (`testdata/linetruth`, README there) is two workspaces of
+//! The corpus (`testdata/linetruth`, README there) is three workspaces of
 //! realistic Go code whose blocking statements carry marker comments
 //! (`// BLOCK[reason]`, `MAY[reason]`), traced with Go 1.19, 1.21, 1.22,
-//! 1.23, 1.26 and 1.27, with the traced binaries and Go's own figures kept
-//! beside the traces.
+//! 1.23, 1.26 and 1.27, with the traced binaries (webd's: 1.19 and 1.26
+//! only) and Go's own figures kept beside the traces.
 //!
 //! * `markers_agree_with_go_tool_trace`: the corpus itself — the lines Go's
 //!   own tool charges are exactly the marked ones.
@@ -184,7 +184,7 @@ fn report_puts_every_marker_on_its_line() {
     for v in versions() {
         for p in PROGRAMS {
             let ws: PathBuf = std::fs::canonicalize(p.dir()).unwrap();
-            for binary in [false, true] {
+            for binary in v.binaries(p) {
                 let doc = report(p, &v, binary);
                 let how = if binary { "binary" } else { "trace frames" };
                 let lines = doc["lines"].as_array().unwrap();
@@ -327,7 +327,7 @@ fn report_sync_lines_equal_go_tool_trace() {
     for v in versions() {
         let old_tool = matches!(v.minor(), 22..=25);
         for p in PROGRAMS {
-            for binary in [false, true] {
+            for binary in v.binaries(p) {
                 let how = if binary { "binary" } else { "trace frames" };
                 let doc = report(p, &v, binary);
                 let own = oracle_lines(&read_oracle(&v.oracle(p, "sync", false)), &v);

@@ -314,14 +314,14 @@ local function placement(f, a)
 end
 
 -- A line named by a link: a waker must be a WAKE line, a creation site a `go` statement or a
--- call that starts goroutines (errgroup's Go, testing's Run).
+-- call that starts goroutines (errgroup's Go, testing's Run, net/http's Serve).
 local function named_ok(n)
   local f = rel_of_uri(n.uri)
   if not f then return nil end -- outside the workspace (the library's own lines)
   local text = line_text(f, n.line)
   if not text then return ('%s names %s:%d, past the end of the file'):format(n.what, f, n.line) end
   if n.created then
-    if text:match('^%s*go%s') or text:match('%.Go%(') or text:match('%.Run%(') then return end
+    if text:match('^%s*go%s') or text:match('%.Go%(') or text:match('%.Run%(') or text:match('%.Serve%(') then return end
     return ('%s names %s:%d as a creation site: %q'):format(n.what, f, n.line, vim.trim(text))
   end
   if n.waker and not marks_of(text).wake then
@@ -372,7 +372,8 @@ check('shown', 'every annotation on a marked line, every BLOCK line annotated, h
       local m = marks_of(line_text(f, l))
       local md = a.hovers[l] or ''
       if not shown[l] then
-        problems[#problems + 1] = ('%s:%d (BLOCK[%s]) has no diagnostic/inlay hint'):format(f, l, table.concat(m.block, ', '))
+        problems[#problems + 1] = ('%s:%d (BLOCK[%s]) has no diagnostic/inlay hint; hover: %q'):format(
+          f, l, table.concat(m.block, ', '), md:sub(1, 160))
       end
       local hint = false
       for _, h in ipairs(a.hints) do if h.position.line + 1 == l then hint = true end end
@@ -589,6 +590,32 @@ if have['limiter_test.go'] then
   scenario(f, 'delete the work closure', function()
     local first = find_line(f, 'return func() error {')
     return delete(f, first, first + 11)
+  end, 'delete')
+end
+
+if have['catalogue.go'] then
+  local f = 'catalogue.go'
+  scenario(f, 'insert lines in the /item handler closure above its markers', function()
+    return insert(f, find_line(f, '<-c.ready // BLOCK[chan receive] until the catalogue is loaded'), { '\t\tif r.Method != http.MethodGet {', '\t\t}' })
+  end)
+  scenario(f, 'rename restock (registered as a method value)', function()
+    return replace_in(f, find_line(f, 'func (c *catalogue) restock('), ') restock(', ') refill(')
+  end)
+  scenario(f, 'insert lines above limit (inlined, its closure named run.limit.func2)', function()
+    return insert(f, find_line(f, '// limit lets at most'), { '// maxSlots bounds limit\'s n.', 'const maxSlots = 64', '' })
+  end)
+end
+if have['client.go'] then
+  local f = 'client.go'
+  scenario(f, 'insert lines above getJSON (generic)', function()
+    return insert(f, find_line(f, '// getJSON fetches'), { '// userAgent names the client.', 'const userAgent = "webd"', '' })
+  end)
+  scenario(f, 'insert a line in fetchAll\'s goroutine above its marker', function()
+    return insert(f, find_line(f, 'items[i], errs[i] = getJSON'), { '\t\t\tname = strings.TrimSpace(name)' })
+  end)
+  scenario(f, 'delete the goroutine of restock', function()
+    local first = find_line(f, 'go func() {', find_line(f, 'func restock('))
+    return delete(f, first, first + 6)
   end, 'delete')
 end
 

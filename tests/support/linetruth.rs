@@ -23,7 +23,8 @@ pub struct Program {
     pub workspace: &'static str,
     /// Base name of the trace, binary and oracles in each version directory.
     pub base: &'static str,
-    /// The binary that wrote the trace (zstd), in each version directory.
+    /// The binary that wrote the trace (zstd), in each version directory
+    /// (some versions only, for webd: see `Version::binaries`).
     pub binary: &'static str,
 }
 
@@ -38,6 +39,11 @@ pub const PROGRAMS: &[Program] = &[
         workspace: "limiter",
         base: "limiter",
         binary: "limiter.test.zst",
+    },
+    Program {
+        workspace: "web",
+        base: "webd",
+        binary: "webd.bin.zst",
     },
 ];
 
@@ -71,6 +77,17 @@ impl Version {
             ""
         };
         self.dir.join(format!("{}.{kind}{suffix}.raw.txt", p.base))
+    }
+
+    /// The ways to symbolize a program's trace of this version: through its
+    /// frames (`false`) and, where the binary is kept, through the binary
+    /// (`true`).
+    pub fn binaries(&self, p: &Program) -> Vec<bool> {
+        if self.dir.join(p.binary).is_file() {
+            vec![false, true]
+        } else {
+            vec![false]
+        }
     }
 
     /// Major.minor as a number (1.19 → 119) for comparisons.

@@ -1,0 +1,3 @@
+module goblock.test/webd
+
+go 1.19
