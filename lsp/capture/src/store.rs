@@ -34,7 +34,7 @@ impl Store {
     pub fn for_workspace(workspace: &Path, cache: Option<&Path>) -> Result<Store, CaptureError> {
         let dot = workspace.join(".goblock");
         let root = dot.join("captures");
-        let why = match prepare(&root) {
+        let why = match read_only(workspace, &dot).map_or_else(|| prepare(&root), Err) {
             Ok(()) => {
                 let ignore = dot.join(".gitignore");
                 if !ignore.exists() {
@@ -208,6 +208,24 @@ pub fn default_cache_dir() -> Option<PathBuf> {
 }
 
 /// Creates `dir` and checks that a file can be created in it.
+/// Why `workspace` must not get a `.goblock` even when the process could
+/// write one: its mode says read-only (the Go module cache is extracted
+/// read-only; root, which ignores permission bits, would otherwise put
+/// captures there, and `go mod verify` would then report the module as
+/// modified). A `.goblock` made earlier is used as it is.
+fn read_only(workspace: &Path, dot: &Path) -> Option<std::io::Error> {
+    if dot.exists() {
+        return None;
+    }
+    let meta = std::fs::metadata(workspace).ok()?;
+    meta.permissions().readonly().then(|| {
+        std::io::Error::new(
+            std::io::ErrorKind::PermissionDenied,
+            "the directory is read-only, like the Go module cache",
+        )
+    })
+}
+
 fn prepare(dir: &Path) -> std::io::Result<()> {
     std::fs::create_dir_all(dir)?;
     let probe = dir.join(format!(".probe-{}", std::process::id()));
@@ -376,5 +394,22 @@ mod tests {
         let why = store.fallback.as_deref().unwrap();
         assert!(why.contains("cannot be written"), "{why}");
         assert!(Store::for_workspace(ws.path(), None).is_err());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_read_only_mode_is_respected_even_by_root() {
+        use std::os::unix::fs::PermissionsExt;
+        let ws = tempfile::tempdir().unwrap();
+        let module = ws.path().join("golang.org/x/sync@v0.25.0");
+        std::fs::create_dir_all(&module).unwrap();
+        std::fs::set_permissions(&module, std::fs::Permissions::from_mode(0o555)).unwrap();
+        let cache = tempfile::tempdir().unwrap();
+        let store = Store::for_workspace(&module, Some(cache.path())).unwrap();
+        std::fs::set_permissions(&module, std::fs::Permissions::from_mode(0o755)).unwrap();
+        assert!(store.root().starts_with(cache.path()), "{store:?}");
+        let why = store.fallback.as_deref().unwrap();
+        assert!(why.contains("read-only, like the Go module cache"), "{why}");
+        assert!(!module.join(".goblock").exists());
     }
 }
