@@ -128,17 +128,32 @@ pub fn hover(text: String, markdown: bool, line0: u32, len: u32) -> lsp::Hover {
 
 /// `$/progress` values.
 pub fn progress_begin(title: &str, message: Option<String>) -> Value {
-    json!({"kind": "begin", "title": title, "cancellable": true, "message": message, "percentage": 0})
+    with_message(
+        json!({"kind": "begin", "title": title, "cancellable": true, "percentage": 0}),
+        message,
+    )
+}
+
+/// `message` is optional in `$/progress` and never `null` (Neovim's
+/// `vim.lsp.status()` fails on a null message).
+fn with_message(mut v: Value, message: Option<String>) -> Value {
+    if let Some(m) = message {
+        v["message"] = Value::String(m);
+    }
+    v
 }
 
 /// `$/progress` report.
 pub fn progress_report(percentage: u32, message: Option<String>) -> Value {
-    json!({"kind": "report", "percentage": percentage.min(100), "message": message})
+    with_message(
+        json!({"kind": "report", "percentage": percentage.min(100)}),
+        message,
+    )
 }
 
 /// `$/progress` end.
 pub fn progress_end(message: Option<String>) -> Value {
-    json!({"kind": "end", "message": message})
+    with_message(json!({"kind": "end"}), message)
 }
 
 /// Registration of `workspace/didChangeWatchedFiles` for trace globs (relative
@@ -203,5 +218,23 @@ pub fn capabilities(enc: Encoding, commands: &[&str]) -> lsp::ServerCapabilities
             work_done_progress_options: Default::default(),
         }),
         ..Default::default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn progress_messages_are_left_out_never_null() {
+        for v in [
+            progress_begin("goblock: tracing TestX", None),
+            progress_report(10, None),
+            progress_end(None),
+        ] {
+            assert!(v.get("message").is_none(), "{v}");
+        }
+        assert_eq!(progress_report(150, Some("x".into()))["percentage"], 100);
+        assert_eq!(progress_end(Some("done".into()))["message"], "done");
     }
 }
