@@ -141,9 +141,11 @@ pub(crate) enum Event {
     WatchFallback,
     ReleaseMemory,
     // ---- from a capture
+    /// A capture resolved what it runs (`name`) and began its progress.
     CaptureToken {
         id: u64,
         token: lsp::ProgressToken,
+        name: String,
     },
     CaptureDone {
         id: u64,
@@ -197,7 +199,7 @@ impl Session {
             Event::ProgressCancel(token) => self.cancel_progress(&token),
             Event::Command(cmd, reply) => self.load_command(cmd, reply),
             Event::Capture(cmd, reply) => self.capture_command(cmd, reply),
-            Event::CaptureToken { id, token } => self.capture_token(id, token),
+            Event::CaptureToken { id, token, name } => self.capture_token(id, token, name),
             Event::CaptureDone { id, outcome } => self.capture_done(id, outcome),
             Event::ShowCapture(c, reply) => self.show_capture(*c, reply),
             Event::View(uri, reply) => {

@@ -223,9 +223,16 @@ async fn one_capture_at_a_time_cancel_and_build_errors() {
     let flaky = ws.join("flaky/flaky_test.go");
     let mut c = Client::start();
     c.initialize(&ws, options()).await;
+    // The test around the cursor (a line inside it, 0-based): named once resolved.
+    let inside = std::fs::read_to_string(&flaky)
+        .unwrap()
+        .lines()
+        .position(|l| l.starts_with("func TestWaitsForever("))
+        .expect("TestWaitsForever") as u32
+        + 1;
     let hang = c.send_request(
         "workspace/executeCommand",
-        json!({"command": "goblock.captureTest", "arguments": [{"uri": uri(&flaky), "name": "TestWaitsForever"}]}),
+        json!({"command": "goblock.captureTest", "arguments": [{"uri": uri(&flaky), "line": inside}]}),
     );
     c.wait_for("the hanging test runs", Duration::from_secs(120), |m| {
         m["method"] == "window/logMessage" && m["params"]["message"] == "=== RUN   TestWaitsForever"

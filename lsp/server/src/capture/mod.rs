@@ -159,11 +159,12 @@ impl Session {
                     return;
                 };
                 let text = self.docs.get(&p.uri).map(|d| d.doc.text().to_owned());
-                let title = match &p.name {
-                    Some(n) => format!("goblock: tracing {n}"),
-                    None => "goblock: tracing the package's tests".to_owned(),
+                // Until the run resolves it (CaptureToken): what was asked for.
+                let name = match (&p.name, p.line) {
+                    (Some(n), _) => n.clone(),
+                    (None, Some(l)) => format!("the test at line {}", l + 1),
+                    (None, None) => "the package's tests".into(),
                 };
-                let name = p.name.clone().unwrap_or_else(|| "package tests".into());
                 self.start_capture(
                     run::Target::Test {
                         path,
@@ -172,7 +173,6 @@ impl Session {
                         text,
                     },
                     name,
-                    title,
                     reply,
                 );
             }
@@ -181,7 +181,6 @@ impl Session {
                     let _ = reply.send(Err(error(FailReason::Failed, e.to_string(), None)));
                     return;
                 }
-                let title = format!("goblock: capturing {} s of {}", p.seconds, p.url);
                 let name = p.url.clone();
                 self.start_capture(
                     run::Target::Service {
@@ -189,7 +188,6 @@ impl Session {
                         seconds: p.seconds,
                     },
                     name,
-                    title,
                     reply,
                 );
             }
@@ -202,7 +200,7 @@ impl Session {
         }
     }
 
-    fn start_capture(&mut self, target: run::Target, name: String, title: String, reply: Waiter) {
+    fn start_capture(&mut self, target: run::Target, name: String, reply: Waiter) {
         if let Some(r) = &self.captures.running {
             let _ = reply.send(Err(error(
                 FailReason::Busy,
@@ -235,7 +233,6 @@ impl Session {
             progress: self.features.work_done_progress,
             out: self.out.clone(),
             tx: self.tx.clone(),
-            title,
         };
         tokio::spawn(run::run(job));
     }
@@ -252,10 +249,11 @@ impl Session {
         }
     }
 
-    /// The progress token of capture `id`.
-    pub(crate) fn capture_token(&mut self, id: u64, token: lsp::ProgressToken) {
+    /// The progress token of capture `id`, and the name of what it runs.
+    pub(crate) fn capture_token(&mut self, id: u64, token: lsp::ProgressToken, name: String) {
         if let Some(r) = self.captures.running.as_mut().filter(|r| r.id == id) {
             r.token = Some(token);
+            r.name = name;
         }
     }
 

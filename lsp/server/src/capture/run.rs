@@ -77,7 +77,6 @@ pub(crate) struct Job {
     pub(crate) progress: bool,
     pub(crate) out: Outbox,
     pub(crate) tx: EventSender,
-    pub(crate) title: String,
 }
 
 /// The workspace folder holding `path` (the deepest), else the directory
@@ -208,15 +207,47 @@ fn diagnostics(messages: &[CompilerMessage], enc: Encoding) -> Vec<(String, Vec<
     by_file
 }
 
-fn blocking_part(
-    target: Target,
-    roots: &[PathBuf],
-    settings: &Settings,
-    enc: Encoding,
-    cancel: &Cancel,
-    emit: &mut dyn FnMut(CaptureEvent),
-) -> Result<Done, Failure> {
-    let (root, result) = match target {
+/// What a capture will do, resolved off the loop (the test around a line
+/// read from the file; the capture directory prepared).
+pub(crate) struct Resolved {
+    store: Store,
+    what: What,
+}
+
+enum What {
+    Test(TestRequest),
+    Service(ServiceRequest),
+}
+
+impl Resolved {
+    /// What the progress and a "busy" answer call it: the test, the
+    /// package's tests, or the service.
+    pub(crate) fn name(&self) -> String {
+        match &self.what {
+            What::Test(r) => match &r.label {
+                Some(l) => l.clone(),
+                None => format!(
+                    "the tests of {}",
+                    r.dir.file_name().map_or_else(
+                        || r.dir.display().to_string(),
+                        |n| n.to_string_lossy().into_owned()
+                    )
+                ),
+            },
+            What::Service(r) => r.url.clone(),
+        }
+    }
+
+    fn title(&self) -> String {
+        match &self.what {
+            What::Test(_) => format!("goblock: tracing {}", self.name()),
+            What::Service(r) => format!("goblock: capturing {} s of {}", r.seconds, r.url),
+        }
+    }
+}
+
+fn resolve(target: Target, roots: &[PathBuf], settings: &Settings) -> Result<Resolved, Failure> {
+    match target {
         Target::Test {
             path,
             name,
@@ -226,9 +257,10 @@ fn blocking_part(
             let path = std::fs::canonicalize(&path).unwrap_or(path);
             let root = workspace_of(roots, &path);
             let req = test_request(&path, name, line, text, settings)?;
-            let store = open_store(&root)?;
-            let r = goblock_capture::capture_test(&store, &req, cancel, emit);
-            (store, r)
+            Ok(Resolved {
+                store: open_store(&root)?,
+                what: What::Test(req),
+            })
         }
         Target::Service { url, seconds } => {
             let root = roots
@@ -236,23 +268,37 @@ fn blocking_part(
                 .cloned()
                 .or_else(|| std::env::current_dir().ok())
                 .ok_or_else(|| Failure::failed("no workspace folder to keep the capture in"))?;
-            let store = open_store(&root)?;
-            let req = ServiceRequest {
-                url,
-                seconds,
-                timeout: None,
-                max_bytes: Some(settings.capture.max_mib << 20),
-            };
-            let r = goblock_capture::capture_service(&store, &req, cancel, emit);
-            (store, r)
+            Ok(Resolved {
+                store: open_store(&root)?,
+                what: What::Service(ServiceRequest {
+                    url,
+                    seconds,
+                    timeout: None,
+                    max_bytes: Some(settings.capture.max_mib << 20),
+                }),
+            })
         }
+    }
+}
+
+fn capture(
+    resolved: Resolved,
+    keep: usize,
+    enc: Encoding,
+    cancel: &Cancel,
+    emit: &mut dyn FnMut(CaptureEvent),
+) -> Result<Done, Failure> {
+    let Resolved { store, what } = resolved;
+    let result = match &what {
+        What::Test(req) => goblock_capture::capture_test(&store, req, cancel, emit),
+        What::Service(req) => goblock_capture::capture_service(&store, req, cancel, emit),
     };
     match result {
         Ok(capture) => {
-            root.prune(settings.capture.keep as usize);
+            store.prune(keep);
             Ok(Done {
                 capture,
-                fallback: root.fallback.clone(),
+                fallback: store.fallback.clone(),
             })
         }
         Err(CaptureError::Cancelled) => Err(Failure {
@@ -292,19 +338,33 @@ pub(crate) async fn run(job: Job) {
         progress,
         out,
         tx,
-        title,
     } = job;
+    let keep = settings.capture.keep as usize;
+    let resolved = tokio::task::spawn_blocking(move || resolve(target, &roots, &settings))
+        .await
+        .unwrap_or_else(|e| Err(Failure::failed(format!("the capture task failed: {e}"))));
+    let resolved = match resolved {
+        Ok(r) => r,
+        Err(f) => {
+            let _ = tx.send(Event::CaptureDone {
+                id,
+                outcome: Err(f),
+            });
+            return;
+        }
+    };
     let token = Progress::new_token();
     let _ = tx.send(Event::CaptureToken {
         id,
         token: token.clone(),
+        name: resolved.name(),
     });
-    let mut progress = Progress::begin(&client, progress, token, &title, None).await;
+    let mut progress = Progress::begin(&client, progress, token, &resolved.title(), None).await;
     let (etx, mut erx) = mpsc::unbounded_channel::<CaptureEvent>();
     let job = tokio::task::spawn_blocking({
         let cancel = cancel.clone();
         move || {
-            blocking_part(target, &roots, &settings, encoding, &cancel, &mut |e| {
+            capture(resolved, keep, encoding, &cancel, &mut |e| {
                 let _ = etx.send(e);
             })
         }
