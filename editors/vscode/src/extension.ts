@@ -12,6 +12,7 @@ import { parseHotLines, visibleLines } from './hotLines';
 import { HotSpotsTree } from './hotSpotsTree';
 import { hotLinesArgs, SERVER } from './protocol';
 import { TraceStatus } from './status';
+import { viewTitle } from './traceInfo';
 
 export const TREE_LIMIT = 50;
 /** Asked of the server: more than shown, since library lines are filtered out here. */
@@ -64,6 +65,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     const state = c.state;
     if (state.kind !== 'running') {
       tree.set([], []);
+      view.title = viewTitle([]);
       setContext('goblock.traces', 0);
       if (state.kind === 'failed') status.failed(state.message);
       else if (state.kind === 'starting') status.starting();
@@ -76,6 +78,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
       const libraries = vscode.workspace.getConfiguration('goblock').get<boolean>('hotSpots.showLibraryLines', false);
       tree.set(visibleLines(r.lines, libraries, TREE_LIMIT), r.files);
       setContext('goblock.traces', r.traces.length);
+      // The view's header names what is shown: the trace, or the test a capture traced.
+      view.title = viewTitle(r.traces.map((t) => t.path));
       view.message = r.unmapped.length
         ? `${r.unmapped.length} recorded file(s) not found in this workspace (see goblock.substitutePath)`
         : undefined;

@@ -6,7 +6,7 @@ import * as path from 'path';
 import * as vscode from 'vscode';
 import { EXCLUDE_GLOB } from './activation';
 import { hiddenCategories, HotLinesResult } from './hotLines';
-import { describeTraces, goVersionFromHeader, staleness, TraceFacts } from './traceInfo';
+import { describeTraces, goVersionFromHeader, staleness, traceLabel, TraceFacts } from './traceInfo';
 
 async function readFacts(p: string, goVersion: string | undefined): Promise<TraceFacts | undefined> {
   try {
@@ -99,7 +99,7 @@ export class TraceStatus implements vscode.Disposable {
     );
     const newest = facts.length > 0 ? await newestGoSource() : undefined;
     const stale = facts.map((t) => staleness(t.mtimeMs, newest));
-    const d = describeTraces(facts, Date.now(), stale, (p) => path.basename(p));
+    const d = describeTraces(facts, Date.now(), stale, traceLabel);
     this.traces = facts;
     this.item.busy = r.loading;
     let detail = d.detail;

@@ -1,7 +1,8 @@
 // traceInfo.ts: facts about a loaded trace file for the language status item: the Go version
 // from its 16-byte header ("go 1.26 trace\0\0\0" — strictly the trace format's version, which
 // later releases keep while the format is unchanged), its age, and whether it looks stale (a Go
-// source file changed after it was written). Pure.
+// source file changed after it was written), and how to name it (a capture by what it traced).
+// Pure.
 
 export interface TraceFacts {
   path: string;
@@ -49,6 +50,21 @@ export function staleness(
     return { stale: true, reason: `${newestSource.path} changed after the trace was recorded` };
   }
   return { stale: false };
+}
+
+/** How a trace is named to people: a capture's trace (`…/<UTC stamp>-<name>/trace`, see
+ *  docs/capture.md "Where captures go") by what it traced, "TestX (capture)"; any other file by
+ *  its base name. */
+export function traceLabel(p: string): string {
+  const m = /(?:^|[\\/])\d{8}T\d{6}Z-([^\\/]+)[\\/]trace$/.exec(p);
+  if (m) return `${m[1]} (capture)`;
+  return p.split(/[\\/]/).pop() || p;
+}
+
+/** The hot-spots view's title: what it shows ("Blocking hot spots · TestX (capture)"). */
+export function viewTitle(traces: string[]): string {
+  if (traces.length === 0) return 'Blocking hot spots';
+  return `Blocking hot spots · ${traces.length === 1 ? traceLabel(traces[0]) : `${traces.length} traces`}`;
 }
 
 /** The status item's text and detail for the loaded traces. */

@@ -411,10 +411,30 @@ async function main(): Promise<void> {
 
     await check('the captured trace replaces the one shown', async () => {
       // Still in blocking_test.go: only the test's own trace has blocking there (in TestMain).
-      const status = await languageStatusUntil(page, (t) => /goblock: trace\b/.test(t) && !/blocking\.trace/.test(t));
+      const status = await languageStatusUntil(page, (t) => /goblock: TestBlocking \(capture\)/.test(t) && !/blocking\.trace/.test(t));
       const squiggle = page.locator('.editor-instance .monaco-editor [class*="squiggly-"]').first();
       await squiggle.waitFor({ timeout: 60_000 });
       return `${status}; a diagnostic in blocking_test.go`;
+    });
+
+    await check('the hot-spots view names the capture; Show Captures lists it', async () => {
+      await runCommand(page, 'goblock: Focus on Blocking hot spots View');
+      // The view is alone in its container: its title is the sidebar's header.
+      const sidebar = page.locator('.part.sidebar').first();
+      await sidebar.hover();
+      const description = sidebar.locator('.composite.title h2, .pane-header .title', { hasText: 'TestBlocking (capture)' }).first();
+      await description.waitFor({ timeout: 15_000 }).catch(async () => {
+        const head = await sidebar.locator('.composite.title, .pane-header').first().evaluate((e) => e.outerHTML);
+        throw new Error(`no "TestBlocking (capture)" in the sidebar's header: ${head.slice(0, 3000)}`);
+      });
+      const button = sidebar.locator('.action-label[aria-label="Show Captures"]').first();
+      await button.waitFor({ timeout: 15_000 });
+      await button.click();
+      const row = page.locator('.quick-input-widget .monaco-list-row', { hasText: 'TestBlocking' }).first();
+      await row.waitFor({ timeout: 15_000 });
+      const text = (await row.innerText()).replace(/\s+/g, ' ').trim();
+      await page.keyboard.press('Escape');
+      return `header "${(await description.innerText()).trim()}"; picker row "${text}"`;
     });
   } finally {
     if (failed > 0) {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { describeTraces, formatAge, goVersionFromHeader, staleness } from '../../src/traceInfo';
+import { describeTraces, formatAge, goVersionFromHeader, staleness, traceLabel, viewTitle } from '../../src/traceInfo';
 
 const testdata = path.join(__dirname, '../../../../../testdata');
 
@@ -54,4 +54,19 @@ test('describeTraces', () => {
     [{ path: '/a.trace', goVersion: '1.26', mtimeMs: 0 }, { path: '/b.trace', mtimeMs: 60_000 }],
     120_000, [{ stale: false }, { stale: true, reason: 'x' }], base);
   assert.deepEqual(two, { text: 'goblock: 2 traces (stale?)', detail: 'Go 1.26, Go ? · 1 min ago', anyStale: true });
+});
+
+test('traceLabel: a capture by what it traced, other traces by their file name', () => {
+  assert.equal(traceLabel('/w/.goblock/captures/20261202T010103Z-TestBlocking/trace'), 'TestBlocking (capture)');
+  assert.equal(traceLabel('/home/u/.cache/goblock/captures/shop-1a2b/20261202T010103Z-127.0.0.1_6060-2/trace'), '127.0.0.1_6060-2 (capture)');
+  assert.equal(traceLabel('C:\\w\\.goblock\\captures\\20261202T010103Z-BenchmarkX\\trace'), 'BenchmarkX (capture)');
+  assert.equal(traceLabel('/w/testdata/blocking.trace'), 'blocking.trace');
+  // A file named trace that is not a capture keeps its name.
+  assert.equal(traceLabel('/w/out/trace'), 'trace');
+});
+
+test('viewTitle names what the hot-spots view shows', () => {
+  assert.equal(viewTitle([]), 'Blocking hot spots');
+  assert.equal(viewTitle(['/w/.goblock/captures/20261202T010103Z-TestBlocking/trace']), 'Blocking hot spots · TestBlocking (capture)');
+  assert.equal(viewTitle(['/a.trace', '/b.trace']), 'Blocking hot spots · 2 traces');
 });
