@@ -30,6 +30,9 @@ BIN=$(cd "$(dirname "$BIN")" && pwd)/$(basename "$BIN")
 RUN=$(mktemp -d "${TMPDIR:-/tmp}/goblock-nvim.XXXXXX")
 keep=0
 trap '[ $keep = 1 ] && echo "nvim: kept $RUN" >&2 || rm -rf "$RUN"' EXIT
+# capture_spec builds a test binary: keep Go's build cache (it defaults to XDG_CACHE_HOME), or
+# every run compiles the standard library again (~2 min on 2 cores).
+if command -v go >/dev/null; then GOCACHE=${GOCACHE:-$(go env GOCACHE)}; export GOCACHE; fi
 export XDG_STATE_HOME=$RUN/state XDG_CACHE_HOME=$RUN/cache XDG_CONFIG_HOME=$RUN/config XDG_DATA_HOME=$RUN/data
 # Named like the module directory, as a checkout of it would be.
 WS=$RUN/blocking
