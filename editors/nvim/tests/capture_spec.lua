@@ -127,3 +127,20 @@ T.check(':Goblock cancel with nothing running says so', function()
   T.wait(10000, function() return notes[before + 1] end, 'a message')
   T.eq(notes[before + 1], 'goblock: no capture is running', 'message')
 end)
+
+T.check(':Goblock cancel stops a running capture and says so; nothing is kept', function()
+  local dirs = function() return #vim.fn.glob(ws .. '/.goblock/captures/*', true, true) end
+  local kept = dirs()
+  local before, ended = #notes, nil
+  vim.cmd.buffer(tbuf)
+  -- The package's tests: the build alone takes longer than the 300 ms before the cancel.
+  require('goblock.capture').trace({ package = true }, function(err) ended = err end)
+  vim.wait(300)
+  vim.cmd('Goblock cancel')
+  T.wait(30000, function() return ended end, 'the capture to end')
+  T.eq(type(ended) == 'table' and type(ended.data) == 'table' and ended.data.reason, 'cancelled', 'reason')
+  local said = table.concat(vim.list_slice(notes, before + 1), ' | ')
+  assert(said:find('goblock: capture cancelled', 1, true), said)
+  T.eq(dirs(), kept, 'capture directories')
+  return said
+end)

@@ -101,13 +101,15 @@ pub(crate) struct Captures {
     diagnostics: HashMap<String, Vec<lsp::Diagnostic>>,
 }
 
+/// A capture command's error: RequestFailed, with the reason in `data`.
+/// A cancelled capture too: the client did not cancel this request (it
+/// sent goblock.cancelCapture or cancelled the progress), and clients drop
+/// a RequestCancelled answer as an RPC-internal acknowledgement (Neovim
+/// never calls the request's handler), so the user would not hear that
+/// the capture ended.
 fn error(reason: FailReason, message: String, running: Option<&str>) -> RpcError {
     RpcError {
-        code: if reason == FailReason::Cancelled {
-            ErrorCode::RequestCancelled
-        } else {
-            ErrorCode::ServerError(-32803)
-        },
+        code: ErrorCode::ServerError(-32803),
         message: format!("goblock: {message}").into(),
         data: Some(json!({"reason": reason, "running": running})),
     }
