@@ -5,7 +5,11 @@
 //!   report with that reason — except the documented exceptions below;
 //! * the report's `sync` totals add up to `go tool trace -pprof=sync` of the
 //!   same Go version (committed beside each trace);
-//! * bad input: a clear message, the other traces still reported.
+//! * bad input: a clear message, the other traces still reported;
+//! * the report's shape (issue 17): usage errors, ranking by closed time,
+//!   leak suspects apart, classes, `--top`/`--library` in the JSON, notes
+//!   apart from warnings, the hint when the blocking is outside the
+//!   workspace.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -43,6 +47,9 @@ fn report_json(trace: &Path, extra: &[&str]) -> Value {
         "--workspace",
         programs.to_str().unwrap(),
     ];
+    if !extra.contains(&"--top") {
+        args.extend(["--top", "0"]);
+    }
     args.extend_from_slice(extra);
     args.push(trace.to_str().unwrap());
     let (code, out, err) = goblock(&args);
@@ -135,7 +142,13 @@ fn every_blocking_statement_is_reported_at_its_line() {
             assert_eq!(doc["traces"][0]["symbolization"], "trace");
             doc
         };
-        let lines = doc["lines"].as_array().unwrap();
+        // Lines where no wait ended are listed apart (leak suspects).
+        let lines: Vec<&Value> = doc["lines"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .chain(doc["still_blocked"].as_array().unwrap())
+            .collect();
         let mut missing = Vec::new();
         for m in block_markers("blocking") {
             // Goroutines that were already parked when the trace started carry
@@ -208,7 +221,8 @@ fn sync_totals_equal_go_tool_trace_pprof() {
                 continue;
             }
             let (want_count, want_ns) = oracle_totals(&std::fs::read_to_string(&oracle).unwrap());
-            let doc = report_json(&trace, &["--no-binary"]);
+            // Every line: the runtime's and the library's too.
+            let doc = report_json(&trace, &["--no-binary", "--library"]);
             let old_format = ["1.11", "1.19", "1.21"]
                 .contains(&doc["traces"][0]["go_version"].as_str().unwrap());
             let (mut count, mut ns) = (0u64, 0u64);
@@ -538,9 +552,15 @@ fn blocked(l: &Value) -> u64 {
 /// file's end; every marker in `must_have` is reported with its reason.
 fn check_workspace_lines(doc: &Value, ws: &Path, must_have: &[(String, u64, String)], what: &str) {
     let ws = std::fs::canonicalize(ws).unwrap();
-    let lines = doc["lines"].as_array().unwrap();
+    // Leak suspects (no wait ended) are listed apart; check them alike.
+    let lines: Vec<&Value> = doc["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .chain(doc["still_blocked"].as_array().unwrap())
+        .collect();
     let mut problems = Vec::new();
-    for l in lines {
+    for &l in &lines {
         let file = l["file"].as_str().unwrap();
         let line = l["line"].as_u64().unwrap();
         let func = l["function"].as_str().unwrap();
@@ -746,4 +766,166 @@ fn a_symlinked_workspace_keeps_the_given_path() {
     assert!(table.contains(" map.go:"), "{table}");
     assert!(!table.contains("share/pathmap"), "{table}");
     std::fs::remove_dir_all(&tmp).ok();
+}
+
+// ---- the report's shape (issue 17) ----
+
+#[test]
+fn missing_workspace_or_binary_is_a_usage_error() {
+    let trace = root().join("testdata/linetruth/go1.26/limiter.trace");
+    let t = trace.to_str().unwrap();
+    let readme = root().join("README.md");
+    for (args, want) in [
+        (
+            vec!["report", "--workspace", "/nonexistent/ws", t],
+            "--workspace /nonexistent/ws: no such file or directory",
+        ),
+        (
+            vec!["report", "--workspace", readme.to_str().unwrap(), t],
+            "not a directory",
+        ),
+        (
+            vec!["report", "--binary", "nosuch.test", t],
+            "--binary nosuch.test: no such file or directory",
+        ),
+        (
+            vec!["report", "--binary", "testdata", t],
+            "--binary testdata: not a regular file",
+        ),
+        (
+            vec!["report", "--binary", readme.to_str().unwrap(), t],
+            "not an executable",
+        ),
+    ] {
+        let (code, out, err) = goblock(&args);
+        assert_eq!(code, 2, "{args:?}: {out}{err}");
+        assert!(err.contains(want), "{args:?}: {err}");
+        assert_eq!(err.lines().count(), 1, "one line: {err}");
+        assert!(out.is_empty(), "nothing reported: {out}");
+    }
+}
+
+fn flat_ns(l: &Value) -> u64 {
+    l["flat"]["total_ns"].as_u64().unwrap()
+}
+
+/// Lines are ranked by closed time; lines where no wait ended but
+/// goroutines were still blocked at the end are apart, in the JSON and in
+/// the table; `--top` and `--library` hold for the JSON; every line has a
+/// class; symbolization notes are not warnings.
+#[test]
+fn json_ranks_closed_time_keeps_leaks_apart_and_honours_top_and_library() {
+    let dir = version_dirs().pop().unwrap();
+    let trace = dir.join("blocking.trace");
+    let all = report_json(&trace, &["--no-binary"]);
+    let lines = all["lines"].as_array().unwrap();
+    assert!(lines.len() > 20, "{}", lines.len());
+    let ns: Vec<u64> = lines.iter().map(flat_ns).collect();
+    assert!(
+        ns.windows(2).all(|w| w[0] >= w[1]),
+        "ranked by closed time: {ns:?}"
+    );
+    let still = all["still_blocked"].as_array().unwrap();
+    assert!(
+        !still.is_empty(),
+        "the fixture has goroutines blocked for good"
+    );
+    for l in still {
+        assert_eq!(l["flat"]["count"], 0, "{l}");
+        assert!(l["open_at_end"]["count"].as_u64().unwrap() > 0, "{l}");
+    }
+    for l in lines {
+        assert!(
+            l["flat"]["count"].as_u64().unwrap() > 0 || l["open_at_end"]["count"] == 0,
+            "a leak suspect among the ranked lines: {l}"
+        );
+    }
+    let classes = |d: &Value| -> Vec<String> {
+        d["lines"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .chain(d["still_blocked"].as_array().unwrap())
+            .map(|l| l["class"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let library = ["std", "dependency", "generated"];
+    assert!(
+        classes(&all)
+            .iter()
+            .all(|c| c == "workspace" || c == "other"),
+        "{:?}",
+        classes(&all)
+    );
+    assert!(all["not_shown"]["library"].as_u64().unwrap() > 0);
+    let with_library = report_json(&trace, &["--no-binary", "--library"]);
+    assert!(
+        classes(&with_library)
+            .iter()
+            .any(|c| library.contains(&c.as_str())),
+        "{:?}",
+        classes(&with_library)
+    );
+    assert_eq!(with_library["not_shown"]["library"], 0);
+    let top5 = report_json(&trace, &["--no-binary", "--top", "5"]);
+    assert_eq!(top5["lines"].as_array().unwrap().len(), 5);
+    assert_eq!(top5["lines"][0], lines[0]);
+    assert!(top5["not_shown"]["top"].as_u64().unwrap() > 0);
+    // Symbolization notes are not warnings.
+    let t = &all["traces"][0];
+    assert!(t["warnings"].as_array().unwrap().is_empty(), "{t}");
+    assert!(!t["notes"].as_array().unwrap().is_empty(), "{t}");
+
+    let programs = root().join("testdata/programs");
+    let (code, out, err) = goblock(&[
+        "report",
+        "--no-binary",
+        "--workspace",
+        programs.to_str().unwrap(),
+        trace.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let section = out
+        .split("Still blocked at the end of the trace (leak suspects)")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no leak section:\n{out}"));
+    let first = still[0]["file"].as_str().unwrap();
+    let first = Path::new(first).strip_prefix(&programs).unwrap();
+    assert!(
+        section.contains(&format!("{}:{}", first.display(), still[0]["line"])),
+        "{out}"
+    );
+}
+
+/// Without `--workspace`, when the blocking lies elsewhere, the report says
+/// where and how to see it; with the right `--workspace`, it does not.
+#[test]
+fn blocking_outside_the_default_workspace_is_named() {
+    let trace = root().join("testdata/linetruth/go1.26/limiter.trace");
+    let elsewhere = temp_dir("elsewhere");
+    let out = Command::new(env!("CARGO_BIN_EXE_goblock"))
+        .args(["report", "--no-binary", "--format", "json"])
+        .arg(&trace)
+        .current_dir(&elsewhere)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let hint = doc["hints"][0].as_str().unwrap_or_default().to_owned();
+    assert!(
+        hint.contains("of blocked time is in goblock.test/limiter") && hint.contains("--workspace"),
+        "{doc}"
+    );
+    let table = Command::new(env!("CARGO_BIN_EXE_goblock"))
+        .args(["report", "--no-binary"])
+        .arg(&trace)
+        .current_dir(&elsewhere)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&table.stdout);
+    assert!(text.contains(&format!("hint: {hint}")), "{text}");
+    let ws = root().join("testdata/linetruth/limiter");
+    let doc = report_in(&ws, &trace);
+    assert_eq!(doc["hints"], serde_json::json!([]), "{}", doc["hints"]);
+    std::fs::remove_dir_all(&elsewhere).ok();
 }

@@ -11,7 +11,8 @@ use std::path::{Path, PathBuf};
 use anyhow::Context as _;
 use goblock_analysis::units;
 use goblock_analysis::{
-    AnalysisError, BinaryChoice, LineKey, LineStats, LineTable, Options, TraceAnalysis, Workspace,
+    AnalysisError, BinaryChoice, CodeClass, LineKey, LineStats, LineTable, Options, TraceAnalysis,
+    Workspace,
 };
 use goblock_trace::Category;
 
@@ -68,9 +69,61 @@ pub fn parse_categories(s: &str) -> anyhow::Result<Vec<Category>> {
 /// Default categories of the report: everything but `sched`.
 pub const DEFAULT_CATEGORIES: &str = "sync,net,syscall,sleep,gc,other";
 
-/// Runs the report; returns the process exit code (0, or 1 if no trace could be read).
+/// Checks what must hold before any input is read: each `--workspace` is a
+/// directory, `--binary` a readable executable file. An error here is a
+/// usage error (exit status 2).
+fn check_args(args: &ReportArgs, cwd: &Path) -> anyhow::Result<()> {
+    for w in &args.workspaces {
+        let p = cwd.join(w);
+        match std::fs::metadata(&p) {
+            Ok(m) if m.is_dir() => {}
+            Ok(_) => anyhow::bail!("--workspace {}: not a directory", w.display()),
+            Err(e) => anyhow::bail!("--workspace {}: {}", w.display(), io_reason(&e)),
+        }
+    }
+    if let BinaryChoice::Path(b) = &args.binary {
+        let m = std::fs::metadata(cwd.join(b))
+            .map_err(|e| anyhow::anyhow!("--binary {}: {}", b.display(), io_reason(&e)))?;
+        if !m.is_file() {
+            anyhow::bail!("--binary {}: not a regular file", b.display());
+        }
+        let mut head = [0u8; 4];
+        let n = std::fs::File::open(cwd.join(b))
+            .and_then(|mut f| std::io::Read::read(&mut f, &mut head))
+            .map_err(|e| anyhow::anyhow!("--binary {}: {}", b.display(), io_reason(&e)))?;
+        let executable = n == 4
+            && (head == *b"\x7fELF"
+                || head[..2] == *b"MZ"
+                || matches!(
+                    u32::from_le_bytes(head),
+                    0xfeed_face | 0xfeed_facf | 0xcefa_edfe | 0xcffa_edfe
+                ));
+        if !executable {
+            anyhow::bail!(
+                "--binary {}: not an executable (ELF, Mach-O or PE); give the binary that wrote the trace, or --no-binary",
+                b.display()
+            );
+        }
+    }
+    Ok(())
+}
+
+/// "no such file or directory", "permission denied", … without the OS's
+/// error number.
+fn io_reason(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => "no such file or directory".into(),
+        std::io::ErrorKind::PermissionDenied => "permission denied".into(),
+        _ => e.to_string(),
+    }
+}
+
+/// Runs the report; returns the process exit code (0, or 1 if no trace
+/// could be read); usage errors (a missing `--workspace` or `--binary`)
+/// are errors (exit status 2).
 pub fn run(args: &ReportArgs, out: &mut dyn std::io::Write) -> anyhow::Result<i32> {
     let cwd = logical_cwd().context("current directory")?;
+    check_args(args, &cwd)?;
     // Relative roots are joined to the current directory as the user
     // reached it, so a symlink in it stays in the paths shown.
     let roots = if args.workspaces.is_empty() {
@@ -117,9 +170,10 @@ pub fn run(args: &ReportArgs, out: &mut dyn std::io::Write) -> anyhow::Result<i3
     for a in &analyses {
         table.merge(&a.table);
     }
+    let hints: Vec<String> = workspace_hint(&table, args, &ws).into_iter().collect();
     match args.format {
         Format::Json => {
-            let doc = json_document(&analyses, &others, &failures, &table, &args.categories);
+            let doc = json_document(&analyses, &others, &failures, &table, args, hints);
             serde_json::to_writer_pretty(&mut *out, &doc)?;
             writeln!(out)?;
         }
@@ -127,7 +181,7 @@ pub fn run(args: &ReportArgs, out: &mut dyn std::io::Write) -> anyhow::Result<i3
             let mut text = if analyses.is_empty() {
                 String::new()
             } else {
-                render_table(args, &analyses, &table, ws.roots(), &cwd)
+                render_table(args, &analyses, &table, ws.roots(), &cwd, &hints)
             };
             let display = |f: &str| display_path(f, ws.roots(), &cwd);
             let mut sources = SourceCache::default();
@@ -156,11 +210,195 @@ pub fn run(args: &ReportArgs, out: &mut dyn std::io::Write) -> anyhow::Result<i3
     )
 }
 
+/// The trace lines of a report after `--categories`, `--library` and
+/// `--top`, in the order shown; shared by the table and the JSON.
+struct Selection<'a> {
+    /// Lines with closed episodes (or open ones that began before the
+    /// trace), ranked by closed time.
+    rows: Vec<(&'a LineKey, &'a LineStats)>,
+    /// Lines where no wait ended and some goroutine was still blocked at the
+    /// end of the trace: leak suspects.
+    still_blocked: Vec<(&'a LineKey, &'a LineStats)>,
+    /// Lines not shown in any file.
+    unmapped: Vec<(&'a LineKey, &'a LineStats)>,
+    /// Lines of library, runtime and generated code left out (`--library`
+    /// shows them).
+    hidden_library: usize,
+    /// Lines left out by `--top`.
+    beyond_top: usize,
+}
+
+/// `--top N`: at most N of each list; 0 = all.
+fn take_top<T>(v: Vec<T>, top: usize) -> (Vec<T>, usize) {
+    if top == 0 || v.len() <= top {
+        return (v, 0);
+    }
+    let beyond = v.len() - top;
+    (v.into_iter().take(top).collect(), beyond)
+}
+
+fn select<'a>(table: &'a LineTable, args: &ReportArgs) -> Selection<'a> {
+    let mut hidden_library = 0;
+    let (mut rows, mut still, mut unmapped) = (Vec::new(), Vec::new(), Vec::new());
+    for (k, s) in table.hottest() {
+        if !args.categories.contains(&k.category) || !s.has_flat() {
+            continue;
+        }
+        if s.library && !args.library {
+            hidden_library += 1;
+        } else if s.unmapped.is_some() {
+            unmapped.push((k, s));
+        } else if s.only_still_blocked() {
+            still.push((k, s));
+        } else {
+            rows.push((k, s));
+        }
+    }
+    // Leak suspects: most goroutines first.
+    still.sort_by(|a, b| {
+        (b.1.still_blocked.count, b.1.still_blocked.total_ns)
+            .cmp(&(a.1.still_blocked.count, a.1.still_blocked.total_ns))
+            .then(a.0.cmp(b.0))
+    });
+    let (rows, a) = take_top(rows, args.top);
+    let (still_blocked, b) = take_top(still, args.top);
+    let (unmapped, c) = take_top(unmapped, args.top);
+    Selection {
+        rows,
+        still_blocked,
+        unmapped,
+        hidden_library,
+        beyond_top: a + b + c,
+    }
+}
+
+/// Where most blocking is, when it is not in the workspace the user left
+/// to default (the current directory): a hint naming the place and the
+/// `--workspace` that shows it. `None` when the workspace holds at least
+/// a tenth of the closed blocking time.
+fn workspace_hint(table: &LineTable, args: &ReportArgs, ws: &Workspace) -> Option<String> {
+    if !args.workspaces.is_empty() {
+        return None;
+    }
+    let total = table.total_ns(&args.categories);
+    let mut inside = 0u64;
+    let mut places: HashMap<Where, u64> = HashMap::new();
+    for (k, s) in &table.lines {
+        if !args.categories.contains(&k.category) || s.flat.total_ns == 0 {
+            continue;
+        }
+        if s.class == CodeClass::Workspace {
+            inside += s.flat.total_ns;
+        } else if let Some(p) = place_of(s, ws) {
+            *places.entry(p).or_default() += s.flat.total_ns;
+        }
+    }
+    // Only when the workspace shows almost nothing: a service's own
+    // workspace may hold less than the standard library's goroutines.
+    if total == 0 || inside * 10 >= total {
+        return None;
+    }
+    let (place, ns) = places
+        .into_iter()
+        .max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(&a.0)))?;
+    let pct = ns as f64 * 100.0 / total as f64;
+    if pct < 10.0 {
+        return None;
+    }
+    Some(match place {
+        Where::Module { path, version } => format!(
+            "{pct:.0} % of blocked time is in {path}@{version} (module cache): \
+             --workspace $(go list -m -f '{{{{.Dir}}}}' {path}) or --library"
+        ),
+        Where::Std(pkg) => format!(
+            "{pct:.0} % of blocked time is in the standard library ({pkg}): \
+             --workspace $(go env GOROOT)/src/{pkg} or --library"
+        ),
+        Where::Dir(dir) => format!(
+            "{pct:.0} % of blocked time is outside the workspace, in {dir}: \
+             --workspace {dir} or --library"
+        ),
+        Where::Missing(dir) => format!(
+            "{pct:.0} % of blocked time is in {dir}, whose files are not on this machine \
+             (recorded paths): --workspace DIR of its checkout"
+        ),
+    })
+}
+
+/// Where blocking lies, outside the workspace.
+#[derive(Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+enum Where {
+    /// A module of the module cache.
+    Module { path: String, version: String },
+    /// A package directory of the standard library.
+    Std(String),
+    /// Another directory.
+    Dir(String),
+    /// A recorded directory not found on this machine.
+    Missing(String),
+}
+
+fn place_of(s: &LineStats, ws: &Workspace) -> Option<Where> {
+    let file = Path::new(&*s.canonical);
+    match s.class {
+        CodeClass::Workspace | CodeClass::Generated => None,
+        CodeClass::Std => {
+            let goroot_src = ws.goroot().map(|g| g.join("src"))?;
+            let goroot_src = std::fs::canonicalize(&goroot_src).unwrap_or(goroot_src);
+            let rel = file.strip_prefix(goroot_src).ok()?.parent()?;
+            let pkg = rel.to_string_lossy().into_owned();
+            // The test harness and the runtime are not where anyone looks
+            // for their blocking (tRunner waits for every parallel test).
+            let harness = pkg == "testing"
+                || pkg == "runtime"
+                || pkg.starts_with("runtime/")
+                || pkg.starts_with("internal/");
+            (!harness).then_some(Where::Std(pkg))
+        }
+        CodeClass::Dependency => {
+            let rel = ws
+                .gomodcache()
+                .and_then(|c| file.strip_prefix(c).ok())
+                .map(|r| r.to_string_lossy().into_owned())?;
+            let at = rel.find('@')?;
+            let end = rel[at..].find('/').map_or(rel.len(), |e| at + e);
+            Some(Where::Module {
+                path: goblock_analysis::paths::unescape_module_path(&rel[..at]),
+                version: rel[at + 1..end].to_owned(),
+            })
+        }
+        CodeClass::Other => {
+            let dir = file.parent()?.to_string_lossy().into_owned();
+            Some(if s.found {
+                Where::Dir(dir)
+            } else {
+                Where::Missing(dir)
+            })
+        }
+    }
+}
+
 #[derive(Serialize)]
 struct JsonDoc<'a> {
     traces: Vec<JsonInput<'a>>,
     lines: Vec<JsonAnyLine<'a>>,
+    /// Lines where goroutines were still blocked at the end of the trace
+    /// and no wait ended: leak suspects.
+    still_blocked: Vec<JsonLine<'a>>,
     unmapped: Vec<JsonUnmapped<'a>>,
+    /// Lines left out of the three lists.
+    not_shown: JsonNotShown,
+    /// Advice on the report itself (e.g. where the blocking is when the
+    /// workspace holds little of it).
+    hints: Vec<String>,
+}
+
+#[derive(Serialize)]
+struct JsonNotShown {
+    /// Library, runtime and generated lines (`--library` shows them).
+    library: usize,
+    /// Lines beyond `--top`.
+    top: usize,
 }
 
 /// An entry of `traces`: a trace, or a dump/profile (`kind` tells).
@@ -186,7 +424,8 @@ struct JsonUnmapped<'a> {
     file: &'a str,
     line: u32,
     function: &'a str,
-    /// `not-found`, `past-end`, `function-missing`, `unreadable`.
+    class: &'static str,
+    /// `not-found`, `past-end`, `function-missing`, `other-function`, `unreadable`.
     why: &'static str,
     /// The same in words.
     detail: String,
@@ -210,7 +449,10 @@ struct JsonTrace<'a> {
     symbolization: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     binary: Option<String>,
+    /// Problems with the trace itself (truncated, corrupt, …).
     warnings: Vec<String>,
+    /// How frames were symbolized: binaries used, refused or not found.
+    notes: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     error: Option<String>,
 }
@@ -223,18 +465,72 @@ struct JsonCounts {
     max_ns: Option<u64>,
 }
 
+impl JsonCounts {
+    fn of(t: goblock_analysis::Totals) -> Self {
+        JsonCounts {
+            count: t.count,
+            total_ns: t.total_ns,
+            max_ns: None,
+        }
+    }
+}
+
 #[derive(Serialize)]
 struct JsonLine<'a> {
     kind: &'static str,
     file: &'a str,
     line: u32,
     function: &'a str,
+    /// `workspace`, `dependency`, `std`, `generated`, `other`.
+    class: &'static str,
     category: &'static str,
     reason: &'a str,
     flat: JsonCounts,
     open: JsonCounts,
+    /// Of `open`, the goroutines still blocked when the trace ended.
+    open_at_end: JsonCounts,
     cum: JsonCounts,
     goroutines: u64,
+}
+
+fn json_line<'a>(k: &'a LineKey, s: &'a LineStats) -> JsonLine<'a> {
+    JsonLine {
+        kind: "trace",
+        file: &k.file,
+        line: k.line,
+        function: &s.function,
+        class: s.class.as_str(),
+        category: k.category.as_str(),
+        reason: &k.reason,
+        flat: JsonCounts {
+            max_ns: Some(s.flat_max_ns),
+            ..JsonCounts::of(s.flat)
+        },
+        open: JsonCounts::of(s.open),
+        open_at_end: JsonCounts::of(s.still_blocked),
+        cum: JsonCounts::of(s.cum),
+        goroutines: s.goroutines,
+    }
+}
+
+fn json_trace(a: &TraceAnalysis) -> JsonTrace<'_> {
+    JsonTrace {
+        path: a.path.display().to_string(),
+        kind: "trace",
+        go_version: &a.summary.go_version,
+        bytes: a.summary.bytes,
+        events: a.summary.events,
+        duration_ns: a.summary.duration_ns,
+        symbolization: a.symbolization.kind,
+        binary: a
+            .symbolization
+            .binary
+            .as_ref()
+            .map(|b| b.display().to_string()),
+        warnings: a.summary.warnings.iter().map(ToString::to_string).collect(),
+        notes: a.symbolization.notes.clone(),
+        error: None,
+    }
 }
 
 fn json_document<'a>(
@@ -242,33 +538,12 @@ fn json_document<'a>(
     others: &[report_inputs::Analysed],
     failures: &[String],
     table: &'a LineTable,
-    cats: &[Category],
+    args: &ReportArgs,
+    hints: Vec<String>,
 ) -> JsonDoc<'a> {
     let mut traces: Vec<JsonInput<'a>> = analyses
         .iter()
-        .map(|a| JsonTrace {
-            path: a.path.display().to_string(),
-            kind: "trace",
-            go_version: &a.summary.go_version,
-            bytes: a.summary.bytes,
-            events: a.summary.events,
-            duration_ns: a.summary.duration_ns,
-            symbolization: a.symbolization.kind,
-            binary: a
-                .symbolization
-                .binary
-                .as_ref()
-                .map(|b| b.display().to_string()),
-            warnings: a
-                .summary
-                .warnings
-                .iter()
-                .map(ToString::to_string)
-                .chain(a.symbolization.notes.iter().cloned())
-                .collect(),
-            error: None,
-        })
-        .map(JsonInput::Trace)
+        .map(|a| JsonInput::Trace(json_trace(a)))
         .collect();
     traces.extend(
         others
@@ -286,71 +561,40 @@ fn json_document<'a>(
             symbolization: "none",
             binary: None,
             warnings: vec![],
+            notes: vec![],
             error: Some(f.clone()),
         }));
     }
-    let selected: Vec<(&LineKey, &LineStats)> = table
-        .hottest()
-        .into_iter()
-        .filter(|(k, _)| cats.contains(&k.category))
-        .collect();
-    let unmapped = selected
+    let sel = select(table, args);
+    let unmapped = sel
+        .unmapped
         .iter()
         .filter_map(|(k, s)| Some((k, s, s.unmapped.as_ref()?)))
-        .filter(|(_, s, _)| s.has_flat())
         .map(|(k, s, u)| JsonUnmapped {
             file: &k.file,
             line: k.line,
             function: &s.function,
+            class: s.class.as_str(),
             why: u.code(),
             detail: u.to_string(),
             candidate: u.candidate(),
             category: k.category.as_str(),
             reason: &k.reason,
             flat: JsonCounts {
-                count: s.flat.count,
-                total_ns: s.flat.total_ns,
                 max_ns: Some(s.flat_max_ns),
+                ..JsonCounts::of(s.flat)
             },
-            open: JsonCounts {
-                count: s.open.count,
-                total_ns: s.open.total_ns,
-                max_ns: None,
-            },
+            open: JsonCounts::of(s.open),
         })
         .collect();
-    let mut lines: Vec<JsonAnyLine<'a>> = selected
-        .into_iter()
-        .filter(|(_, s)| s.unmapped.is_none())
-        .map(|(k, s)| JsonLine {
-            kind: "trace",
-            file: &k.file,
-            line: k.line,
-            function: &s.function,
-            category: k.category.as_str(),
-            reason: &k.reason,
-            flat: JsonCounts {
-                count: s.flat.count,
-                total_ns: s.flat.total_ns,
-                max_ns: Some(s.flat_max_ns),
-            },
-            open: JsonCounts {
-                count: s.open.count,
-                total_ns: s.open.total_ns,
-                max_ns: None,
-            },
-            cum: JsonCounts {
-                count: s.cum.count,
-                total_ns: s.cum.total_ns,
-                max_ns: None,
-            },
-            goroutines: s.goroutines,
-        })
-        .map(JsonAnyLine::Trace)
+    let mut lines: Vec<JsonAnyLine<'a>> = sel
+        .rows
+        .iter()
+        .map(|(k, s)| JsonAnyLine::Trace(json_line(k, s)))
         .collect();
     for (j, a) in others.iter().enumerate() {
         lines.extend(
-            report_inputs::json_lines(a, analyses.len() + j, cats)
+            report_inputs::json_lines(a, analyses.len() + j, &args.categories)
                 .into_iter()
                 .map(JsonAnyLine::Other),
         );
@@ -358,12 +602,42 @@ fn json_document<'a>(
     JsonDoc {
         traces,
         lines,
+        still_blocked: sel
+            .still_blocked
+            .iter()
+            .map(|(k, s)| json_line(k, s))
+            .collect(),
         unmapped,
+        not_shown: JsonNotShown {
+            library: sel.hidden_library,
+            top: sel.beyond_top,
+        },
+        hints,
     }
 }
 
-/// Unmapped lines listed under the table.
-const UNMAPPED_ROWS: usize = 5;
+/// Columns of a text table, the last one left unpadded.
+fn write_grid<const N: usize>(o: &mut String, grid: &[[String; N]], right: usize, indent: &str) {
+    let mut widths = [0usize; N];
+    for r in grid {
+        for (i, c) in r.iter().enumerate() {
+            widths[i] = widths[i].max(c.chars().count());
+        }
+    }
+    for r in grid {
+        let mut line = String::from(indent);
+        for (i, c) in r.iter().enumerate() {
+            if i == N - 1 {
+                line.push_str(c);
+            } else if i < right {
+                let _ = write!(line, "{:>w$}  ", c, w = widths[i]);
+            } else {
+                let _ = write!(line, "{:<w$}  ", c, w = widths[i]);
+            }
+        }
+        let _ = writeln!(o, "{}", line.trim_end());
+    }
+}
 
 fn render_table(
     args: &ReportArgs,
@@ -371,6 +645,7 @@ fn render_table(
     table: &LineTable,
     roots: &[PathBuf],
     cwd: &Path,
+    hints: &[String],
 ) -> String {
     let mut o = String::new();
     if let Some(t) = &args.title {
@@ -400,116 +675,121 @@ fn render_table(
             let _ = writeln!(o, "  note: {n}");
         }
     }
-    let candidates: Vec<(&LineKey, &LineStats)> = table
-        .hottest()
-        .into_iter()
-        .filter(|(k, s)| args.categories.contains(&k.category) && s.has_flat())
-        .collect();
-    // Frames whose line cannot be shown in any file are listed apart.
-    let (unmapped, candidates): (Vec<_>, Vec<_>) = candidates
-        .into_iter()
-        .partition(|(_, s)| s.unmapped.is_some());
-    let unmapped: Vec<(&LineKey, &LineStats)> = unmapped
-        .into_iter()
-        .filter(|(_, s)| args.library || !s.library)
-        .collect();
-    let hidden = candidates
-        .iter()
-        .filter(|(_, s)| s.library && !args.library)
-        .count();
-    let rows: Vec<(&LineKey, &LineStats)> = candidates
-        .into_iter()
-        .filter(|(_, s)| args.library || !s.library)
-        .take(args.top)
-        .collect();
-    if rows.is_empty() && unmapped.is_empty() {
-        if !analyses.is_empty() {
-            let _ = writeln!(o, "\nno blocking in the selected categories");
-        }
-        return o;
-    }
+    let sel = select(table, args);
     let mut sources = SourceCache::default();
-    let mut grid = vec![[
-        "TOTAL".to_string(),
-        "COUNT".into(),
-        "MAX".into(),
-        "OPEN".into(),
-        "CATEGORY".into(),
-        "REASON".into(),
-        "LOCATION".into(),
-        "SOURCE".into(),
-    ]];
-    for (k, s) in &rows {
-        let loc = format!("{}:{}", display_path(&k.file, roots, cwd), k.line);
-        let open = if s.open.count > 0 {
-            format!("{} of them", s.open.count)
-        } else {
-            "-".into()
-        };
-        grid.push([
-            units::duration(s.total_ns()),
-            (s.flat.count + s.open.count).to_string(),
-            if s.flat.count > 0 {
-                units::duration(s.flat_max_ns)
-            } else {
-                "-".into()
-            },
-            open,
-            k.category.as_str().into(),
-            k.reason.to_string(),
-            loc,
-            sources.line(&k.file, k.line).unwrap_or_default(),
-        ]);
-    }
-    let mut widths = [0usize; 8];
-    for r in &grid {
-        for (i, c) in r.iter().enumerate() {
-            widths[i] = widths[i].max(c.chars().count());
-        }
-    }
-    let _ = writeln!(o);
-    for r in &grid {
-        let mut line = String::new();
-        for (i, c) in r.iter().enumerate() {
-            if i == 7 {
-                line.push_str(c);
-            } else if i < 3 {
-                let _ = write!(line, "{:>w$}  ", c, w = widths[i]);
-            } else {
-                let _ = write!(line, "{:<w$}  ", c, w = widths[i]);
-            }
-        }
-        let _ = writeln!(o, "{}", line.trim_end());
-    }
-    let shown: u64 = rows.iter().map(|(_, s)| s.flat.total_ns).sum();
-    let _ = writeln!(
-        o,
-        "\nTOTAL and COUNT include OPEN episodes: goroutines already blocked when the trace began or still blocked when it ended (time clamped to the trace)."
-    );
-    let all = table.total_ns(&args.categories);
-    if all > 0 {
+    let loc = |k: &LineKey| format!("{}:{}", display_path(&k.file, roots, cwd), k.line);
+    if sel.rows.is_empty()
+        && sel.still_blocked.is_empty()
+        && sel.unmapped.is_empty()
+        && !analyses.is_empty()
+    {
         let _ = writeln!(
             o,
-            "{} lines shown hold {:.1} % of {} closed blocking time in {}",
-            rows.len(),
-            shown as f64 * 100.0 / all as f64,
-            units::duration(all),
-            args.categories
-                .iter()
-                .map(|c| c.as_str())
-                .collect::<Vec<_>>()
-                .join(",")
+            "\nno blocking {}in the selected categories",
+            if sel.hidden_library > 0 {
+                "in the workspace "
+            } else {
+                ""
+            }
         );
     }
-    if !unmapped.is_empty() {
-        let ns: u64 = unmapped.iter().map(|(_, s)| s.total_ns()).sum();
+    if !sel.rows.is_empty() {
+        let mut grid = vec![[
+            "TOTAL".to_string(),
+            "COUNT".into(),
+            "MAX".into(),
+            "OPEN".into(),
+            "CATEGORY".into(),
+            "REASON".into(),
+            "LOCATION".into(),
+            "SOURCE".into(),
+        ]];
+        for (k, s) in &sel.rows {
+            let closed = s.flat.count > 0;
+            grid.push([
+                if closed {
+                    units::duration(s.flat.total_ns)
+                } else {
+                    "-".into()
+                },
+                s.flat.count.to_string(),
+                if closed {
+                    units::duration(s.flat_max_ns)
+                } else {
+                    "-".into()
+                },
+                if s.open.count > 0 {
+                    format!("{} · {}", s.open.count, units::duration(s.open.total_ns))
+                } else {
+                    "-".into()
+                },
+                k.category.as_str().into(),
+                k.reason.to_string(),
+                loc(k),
+                sources.line(&k.file, k.line).unwrap_or_default(),
+            ]);
+        }
+        let _ = writeln!(o);
+        write_grid(&mut o, &grid, 3, "");
+        let _ = writeln!(
+            o,
+            "\nTOTAL, COUNT and MAX are closed episodes (began and ended inside the trace: what go tool trace -pprof counts); OPEN: goroutines already blocked when the trace began or still blocked when it ended (time clamped to the trace)."
+        );
+        let shown: u64 = sel.rows.iter().map(|(_, s)| s.flat.total_ns).sum();
+        let all = table.total_ns(&args.categories);
+        if all > 0 {
+            let _ = writeln!(
+                o,
+                "{} lines shown hold {:.1} % of {} closed blocking time in {} (the editors show sync,net,syscall by default: goblock.categories)",
+                sel.rows.len(),
+                shown as f64 * 100.0 / all as f64,
+                units::duration(all),
+                args.categories
+                    .iter()
+                    .map(|c| c.as_str())
+                    .collect::<Vec<_>>()
+                    .join(",")
+            );
+        }
+    }
+    if !sel.still_blocked.is_empty() {
+        let _ = writeln!(
+            o,
+            "\nStill blocked at the end of the trace (leak suspects): no wait on these lines ended inside the trace"
+        );
+        let mut grid = vec![[
+            "GOROUTINES".to_string(),
+            "BLOCKED".into(),
+            "CATEGORY".into(),
+            "REASON".into(),
+            "LOCATION".into(),
+            "SOURCE".into(),
+        ]];
+        for (k, s) in &sel.still_blocked {
+            grid.push([
+                s.still_blocked.count.to_string(),
+                units::duration(s.still_blocked.total_ns),
+                k.category.as_str().into(),
+                k.reason.to_string(),
+                loc(k),
+                sources.line(&k.file, k.line).unwrap_or_default(),
+            ]);
+        }
+        write_grid(&mut o, &grid, 2, "  ");
+        let _ = writeln!(
+            o,
+            "  BLOCKED: their time inside the trace, summed (they may have been blocked before it began)."
+        );
+    }
+    if !sel.unmapped.is_empty() {
+        let ns: u64 = sel.unmapped.iter().map(|(_, s)| s.total_ns()).sum();
         let _ = writeln!(
             o,
             "\n{} blocking lines ({}) are not shown in any file: their recorded file is not on this machine, or the file found does not have the line or function (`--format json` lists them under \"unmapped\"):",
-            unmapped.len(),
+            sel.unmapped.len(),
             units::duration(ns)
         );
-        for (k, s) in unmapped.iter().take(UNMAPPED_ROWS) {
+        for (k, s) in sel.unmapped.iter().take(UNMAPPED_ROWS) {
             let why = s
                 .unmapped
                 .as_ref()
@@ -526,18 +806,35 @@ fn render_table(
                 why
             );
         }
-        if unmapped.len() > UNMAPPED_ROWS {
-            let _ = writeln!(o, "  … and {} more", unmapped.len() - UNMAPPED_ROWS);
+        if sel.unmapped.len() > UNMAPPED_ROWS {
+            let _ = writeln!(o, "  … and {} more", sel.unmapped.len() - UNMAPPED_ROWS);
         }
     }
-    if hidden > 0 {
+    if sel.hidden_library > 0 || sel.beyond_top > 0 {
+        let _ = writeln!(o);
+    }
+    if sel.hidden_library > 0 {
         let _ = writeln!(
             o,
-            "{hidden} lines of stacks without user code (runtime, library goroutines) not shown; --library shows them"
+            "{} lines of the runtime, the standard library, dependencies and generated code (stacks without user code, _testmain.go) not shown; --library shows them",
+            sel.hidden_library
         );
+    }
+    if sel.beyond_top > 0 {
+        let _ = writeln!(
+            o,
+            "{} more lines beyond --top {}; --top 0 shows all",
+            sel.beyond_top, args.top
+        );
+    }
+    for h in hints {
+        let _ = writeln!(o, "hint: {h}");
     }
     o
 }
+
+/// Unmapped lines listed under the table.
+const UNMAPPED_ROWS: usize = 5;
 
 /// The current directory as the user reached it: `$PWD` when it names the
 /// same directory as the resolved one (a shell `cd` through a symlink keeps

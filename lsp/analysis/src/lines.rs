@@ -107,6 +107,8 @@ pub struct LineStats {
     pub flat_max_ns: u64,
     /// Episodes that began before the trace or were open at its end (flat).
     pub open: Totals,
+    /// Of those, the episodes still blocked at the end of the trace.
+    pub still_blocked: Totals,
     /// Closed episodes with this line anywhere in the stack (cum).
     pub cum: Totals,
     /// Histogram of closed (flat) durations.
@@ -127,6 +129,13 @@ impl LineStats {
     /// Closed and open time together.
     pub fn total_ns(&self) -> u64 {
         self.flat.total_ns + self.open.total_ns
+    }
+
+    /// Only open episodes here, some still blocked when the trace ended: a
+    /// goroutine that may never wake (a leak suspect), not a wait that
+    /// ended.
+    pub fn only_still_blocked(&self) -> bool {
+        self.flat.count == 0 && self.still_blocked.count > 0
     }
 
     /// Whether anything is charged flat here (not only cum).
@@ -153,6 +162,8 @@ impl LineStats {
         self.flat.add(o.flat.count, o.flat.total_ns);
         self.flat_max_ns = self.flat_max_ns.max(o.flat_max_ns);
         self.open.add(o.open.count, o.open.total_ns);
+        self.still_blocked
+            .add(o.still_blocked.count, o.still_blocked.total_ns);
         self.cum.add(o.cum.count, o.cum.total_ns);
         self.hist.merge(&o.hist);
         self.goroutines += o.goroutines;
@@ -261,6 +272,10 @@ impl LineTable {
                     count: s.open_count,
                     total_ns: s.open_total_ns,
                 },
+                still_blocked: Totals {
+                    count: s.open_at_end_count,
+                    total_ns: s.open_at_end_total_ns,
+                },
                 hist: s.hist.clone(),
                 goroutines: s.goroutines.len() as u64,
                 goroutines_saturated: s.goroutines_saturated,
@@ -354,12 +369,16 @@ impl LineTable {
         }
     }
 
-    /// Entries sorted hottest first (flat closed + open time, then cum), ties by key.
+    /// Entries sorted hottest first: closed (flat) time, then open time,
+    /// then cum, ties by key. One goroutine idle until the end of the trace
+    /// does not outrank lines that really made goroutines wait.
     pub fn hottest(&self) -> Vec<(&LineKey, &LineStats)> {
         let mut v: Vec<_> = self.lines.iter().collect();
         v.sort_by(|a, b| {
-            b.1.total_ns()
-                .cmp(&a.1.total_ns())
+            b.1.flat
+                .total_ns
+                .cmp(&a.1.flat.total_ns)
+                .then(b.1.open.total_ns.cmp(&a.1.open.total_ns))
                 .then(b.1.cum.total_ns.cmp(&a.1.cum.total_ns))
                 .then(a.0.cmp(b.0))
         });

@@ -67,6 +67,11 @@ pub struct StackStats {
     pub open_count: u64,
     /// Their total duration clamped to the trace, ns.
     pub open_total_ns: u64,
+    /// Open episodes still blocked at the end of the trace (a subset of
+    /// the open ones; the others began before the trace).
+    pub open_at_end_count: u64,
+    /// Their total duration clamped to the trace, ns.
+    pub open_at_end_total_ns: u64,
     /// The goroutine of the previous episode (already in `goroutines`): a
     /// goroutine blocking at the same stack again skips the set.
     last_goroutine: Option<u64>,
@@ -111,6 +116,10 @@ impl StackStats {
         } else {
             self.open_count += 1;
             self.open_total_ns += d;
+            if ep.open_at_end {
+                self.open_at_end_count += 1;
+                self.open_at_end_total_ns += d;
+            }
         }
         let g = ep.goroutine;
         if self.last_goroutine != Some(g) {
@@ -426,6 +435,8 @@ mod tests {
                         s.closed_max_ns,
                         s.open_count,
                         s.open_total_ns,
+                        s.open_at_end_count,
+                        s.open_at_end_total_ns,
                         s.goroutines.len(),
                         s.goroutines_saturated,
                     )
