@@ -87,9 +87,16 @@ for _ in $(seq 1 120); do curl -fs -o /dev/null "http://127.0.0.1:$PORT/healthz"
 curl -fs -o /dev/null "http://127.0.0.1:$PORT/healthz" || { cat "$RUN/code-server.log" >&2; exit 1; }
 log "code-server up on 127.0.0.1:$PORT"
 
+# A net/http/pprof service for "Capture from Service…" (testdata/capture/service), started by
+# that check only: it loads itself, and would slow every other check on a 2-core machine.
+SERVICE_BIN=
+if command -v go >/dev/null && (cd "$REPO/testdata/capture/service" && go build -o "$RUN/service" .); then
+  SERVICE_BIN=$RUN/service
+fi
+
 mkdir -p "$(dirname "$SHOT")"
 status=0
-E2E_URL="http://127.0.0.1:$PORT/?folder=$WS" E2E_WORKSPACE=$WS E2E_SCREENSHOT=$SHOT E2E_ARTIFACTS=$RUN \
+E2E_SERVICE_BIN=$SERVICE_BIN E2E_URL="http://127.0.0.1:$PORT/?folder=$WS" E2E_WORKSPACE=$WS E2E_SCREENSHOT=$SHOT E2E_ARTIFACTS=$RUN \
   E2E_MARKERS="$REPO/testdata/markers.tsv" node "$EXT/out/test/e2e/e2e.js" || status=$?
 if [ $status -ne 0 ]; then
   echo "--- goblock output (extension host log) ---" >&2

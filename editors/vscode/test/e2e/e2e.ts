@@ -11,6 +11,7 @@
 // vscode-capture.png: the lens and the notification).
 // Prints one line per check and "N passed, N failed"; exit code 1 when a check failed.
 // Environment: E2E_URL, E2E_WORKSPACE, E2E_SCREENSHOT, E2E_ARTIFACTS (set by scripts/e2e.sh).
+import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { chromium, Page } from 'playwright-core';
@@ -436,6 +437,48 @@ async function main(): Promise<void> {
       await page.keyboard.press('Escape');
       return `header "${(await description.innerText()).trim()}"; picker row "${text}"`;
     });
+
+    const serviceBin = process.env.E2E_SERVICE_BIN;
+    if (serviceBin) {
+      await check('Capture from Service… traces 2 s of a net/http/pprof service', async () => {
+        // It serves until its standard input closes; it prints "listening on http://ADDR".
+        const svc = spawn(serviceBin, ['-addr', '127.0.0.1:0'], { stdio: ['pipe', 'pipe', 'inherit'] });
+        try {
+          const service = await new Promise<string>((resolve, reject) => {
+            let out = '';
+            svc.stdout.on('data', (b: Buffer) => {
+              out += b.toString();
+              const m = /listening on (\S+)/.exec(out);
+              if (m) resolve(m[1]);
+            });
+            svc.on('exit', (code) => reject(new Error(`the service exited (${code}): ${out}`)));
+          });
+          return await captureService(service);
+        } finally {
+          svc.stdin.end();
+          svc.kill();
+        }
+      });
+    }
+    async function captureService(service: string): Promise<string> {
+      const started = Date.now();
+      await runCommand(page, 'goblock: Capture from Service…');
+      const input = page.locator('.quick-input-widget input');
+      await input.waitFor({ timeout: T });
+      await input.fill(service);
+      await page.keyboard.press('Enter');
+      await page.locator('.quick-input-widget', { hasText: 'Seconds to trace' }).first().waitFor({ timeout: 15_000 });
+      await input.fill('2');
+      await page.keyboard.press('Enter');
+      const spinner = page.locator('.statusbar-item', { hasText: 'goblock: capturing 2 s of' }).first();
+      const spun = await spinner.waitFor({ timeout: 10_000 }).then(() => true, () => false);
+      const toast = page.locator('.notifications-toasts .notification-toast', { hasText: 'captured 2 s of' }).first();
+      await toast.waitFor({ timeout: 60_000 });
+      const text = (await toast.locator('.notification-list-item-message').first().innerText()).trim();
+      const took = ((Date.now() - started) / 1000).toFixed(1);
+      const status = await languageStatusUntil(page, (t) => /127\.0\.0\.1_\d+ \(capture\)/.test(t));
+      return `"${text}"${spun ? ', spinner seen' : ''}; ${took} s from the command to the notification; ${status}`;
+    }
   } finally {
     if (failed > 0) {
       await page.screenshot({ path: path.join(ARTIFACTS, 'failure.png') }).catch(() => undefined);
