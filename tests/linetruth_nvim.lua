@@ -184,11 +184,15 @@ if not client then finish() end
 
 -- A workspace file named by its base name in a hover's text: the one beside `from`, else the
 -- only one of that name; nil when none is (a file of the library).
+-- A name with directories (`inventory/stock.go`, or a library's `testing/testing.go`) is the
+-- workspace file of that relative path or ending in it, else nil.
 local function resolve(base, from)
   local dir = vim.fs.dirname(from)
   local beside = (dir == '.' and '' or dir .. '/') .. base
   if vim.tbl_contains(files, beside) then return beside end
-  local hits = vim.tbl_filter(function(x) return vim.fs.basename(x) == base end, files)
+  local hits = vim.tbl_filter(function(x)
+    return x == base or vim.endswith(x, '/' .. base)
+  end, files)
   return #hits == 1 and hits[1] or nil
 end
 
@@ -204,7 +208,7 @@ local function hover_named(md, f, l)
     }
   end
   local function mentions(text, kind, ctx)
-    for base, ln in text:gmatch('([%w_%-%.]+%.go):(%d+)') do
+    for base, ln in text:gmatch('([%w_%-%./]+%.go):(%d+)') do
       local rf = resolve(base, f)
       if rf then add(uri_of(rf), tonumber(ln), kind, ctx, true) end
     end

@@ -377,11 +377,14 @@ fn assert_groups(groups: &[&str], except: &[&str], only: &[&str]) {
 const GO119_BINARY: &[&str] = &["go1.19 shopd (binary)", "go1.19 webd (binary)"];
 
 /// Before any edit: annotations on marked lines only, every `BLOCK` line
-/// annotated with its reasons and goroutines, links naming `WAKE` lines and
-/// go statements, `goblock.hotLines` and `:Goblock hot` naming marked lines.
+/// annotated with its reasons and goroutines, links and hover mentions naming
+/// `WAKE` lines and go statements (a library file is named by its import
+/// path, `testing/testing.go`, never by a base name that reads as the
+/// workspace's `testing.go`), `goblock.hotLines` and `:Goblock hot` naming
+/// marked lines.
 #[test]
 fn neovim_shows_every_number_on_its_line() {
-    assert_groups(&["load", "links", "hot"], &[], &[]);
+    assert_groups(&["load", "links", "hover-names", "hot"], &[], &[]);
     assert_groups(&["shown"], GO119_BINARY, &[]);
 }
 
@@ -407,14 +410,6 @@ fn neovim_go119_binary_shows_unedited_closures() {
             2026-12-02 00:10 linetruth → server, item 1"]
 fn neovim_named_lines_follow_edits() {
     assert_groups(&["edit-links", "edit-hot"], &[], &[]);
-}
-
-#[test]
-#[ignore = "server/paths (issue 13 §4): hovers name a standard-library waker or creator \
-            by a bare base name (testing.go:1990) that reads as the workspace's \
-            testing.go; findings.md 2026-12-02 00:40 linetruth → paths, server"]
-fn neovim_hovers_name_no_std_line_as_a_workspace_file() {
-    assert_groups(&["hover-names"], &[], &[]);
 }
 
 #[test]
