@@ -518,24 +518,7 @@ pub fn regular_file(path: &Path) -> Result<std::fs::Metadata, InputError> {
 /// anything that is not a regular file holding a Go execution trace.
 pub fn open(path: &Path, opts: &OpenOptions) -> Result<Input, InputError> {
     let io = |source: io::Error| classify(path, source);
-    let meta = regular_file(path)?;
-    check(path, &meta, opts)?;
-    let mut file = open_nonblocking(path).map_err(io)?;
-    let meta = file.metadata().map_err(io)?;
-    check(path, &meta, opts)?;
-    let stamp = Stamp::from_meta(&meta);
-    let mut head = Vec::with_capacity(SNIFF_BYTES);
-    (&mut file)
-        .take(SNIFF_BYTES as u64)
-        .read_to_end(&mut head)
-        .map_err(io)?;
-    let kind = sniff(&head);
-    if !kind.is_trace() && !kind.is_dump_or_profile() {
-        return Err(InputError::NotATrace {
-            path: path.to_path_buf(),
-            kind,
-        });
-    }
+    let (mut file, stamp, kind) = checked(path, opts, SNIFF_BYTES, &mut Vec::new())?;
     let (mapped, copied) = if opts.snapshot {
         match private_copy(&mut file, path, stamp.len) {
             Ok(copy) => {
@@ -578,6 +561,53 @@ pub fn open(path: &Path, opts: &OpenOptions) -> Result<Input, InputError> {
         map,
         copied,
     })
+}
+
+/// The first `max` bytes of `path` (at least the sniffed ones), read —
+/// not mapped: a file truncated meanwhile yields fewer bytes, never a
+/// fault — after the same checks as [`open`], with its stamp and kind.
+/// For a quick look at the beginning of a large file (the server's preview)
+/// before, or without, a private copy of all of it.
+pub fn read_head(
+    path: &Path,
+    opts: &OpenOptions,
+    max: usize,
+) -> Result<(Vec<u8>, Stamp, Kind), InputError> {
+    let mut head = Vec::new();
+    let (_, stamp, kind) = checked(path, opts, max.max(SNIFF_BYTES), &mut head)?;
+    Ok((head, stamp, kind))
+}
+
+/// Steps 1–4 of the module documentation: the opened file (positioned
+/// after what was read into `head`: `read` bytes at most), its stamp and
+/// its kind.
+fn checked(
+    path: &Path,
+    opts: &OpenOptions,
+    read: usize,
+    head: &mut Vec<u8>,
+) -> Result<(File, Stamp, Kind), InputError> {
+    let io = |source: io::Error| classify(path, source);
+    let meta = regular_file(path)?;
+    check(path, &meta, opts)?;
+    let mut file = open_nonblocking(path).map_err(io)?;
+    let meta = file.metadata().map_err(io)?;
+    check(path, &meta, opts)?;
+    let stamp = Stamp::from_meta(&meta);
+    head.clear();
+    head.reserve(read.min(stamp.len as usize));
+    (&mut file)
+        .take(read as u64)
+        .read_to_end(head)
+        .map_err(io)?;
+    let kind = sniff(&head[..head.len().min(SNIFF_BYTES)]);
+    if !kind.is_trace() && !kind.is_dump_or_profile() {
+        return Err(InputError::NotATrace {
+            path: path.to_path_buf(),
+            kind,
+        });
+    }
+    Ok((file, stamp, kind))
 }
 
 fn check(path: &Path, meta: &std::fs::Metadata, opts: &OpenOptions) -> Result<(), InputError> {

@@ -213,16 +213,11 @@ fn load_input(req: &mut LoadRequest<'_>) -> Result<Loaded, LoadError> {
     if (req.cancelled)() {
         return Err(LoadError::Cancelled);
     }
-    let input = input::open(
-        req.path,
-        &OpenOptions {
-            max_bytes: req.max_bytes,
-            max_bytes_setting: "goblock.maxTraceBytes",
-            snapshot: true,
-        },
-    )
-    .map_err(LoadError::Input)?;
-    let stamp = input.stamp();
+    let open = OpenOptions {
+        max_bytes: req.max_bytes,
+        max_bytes_setting: "goblock.maxTraceBytes",
+        snapshot: true,
+    };
     let opts = Options {
         workspace: req.workspace,
         binary: req.binary.clone(),
@@ -230,8 +225,13 @@ fn load_input(req: &mut LoadRequest<'_>) -> Result<Loaded, LoadError> {
         details: true,
         categories: Categories::ALL,
     };
-    if req.previous.is_none() && stamp.len >= PREVIEW_MIN_BYTES {
-        let prefix = &input.bytes()[..PREVIEW_BYTES as usize];
+    // A large trace shown for the first time: its beginning first, read
+    // (bounded) before the whole file is copied.
+    if req.previous.is_none()
+        && Stamp::of(req.path).is_ok_and(|s| s.len >= PREVIEW_MIN_BYTES)
+        && let Ok((prefix, stamp, kind)) = input::read_head(req.path, &open, PREVIEW_BYTES as usize)
+        && kind.is_trace()
+    {
         let cancelled = req.cancelled;
         let mut cb = |_: Stage, _: u64, _: u64| {
             if cancelled() {
@@ -240,7 +240,7 @@ fn load_input(req: &mut LoadRequest<'_>) -> Result<Loaded, LoadError> {
                 ControlFlow::Continue(())
             }
         };
-        match goblock_analysis::analyze_bytes(req.path, prefix, &opts, &mut cb) {
+        match goblock_analysis::analyze_bytes(req.path, &prefix, &opts, &mut cb) {
             Ok(analysis) => (req.preview)(
                 Loaded {
                     analysis,
@@ -254,6 +254,8 @@ fn load_input(req: &mut LoadRequest<'_>) -> Result<Loaded, LoadError> {
             Err(_) => {}
         }
     }
+    let input = input::open(req.path, &open).map_err(LoadError::Input)?;
+    let stamp = input.stamp();
     let mut last = u32::MAX;
     let cancelled = req.cancelled;
     let progress = &mut *req.progress;
