@@ -528,7 +528,7 @@ fn json_trace(a: &TraceAnalysis) -> JsonTrace<'_> {
             .as_ref()
             .map(|b| b.display().to_string()),
         warnings: a.summary.warnings.iter().map(ToString::to_string).collect(),
-        notes: a.symbolization.notes.clone(),
+        notes: a.symbolization.all_notes().cloned().collect(),
         error: None,
     }
 }
@@ -673,6 +673,9 @@ fn render_table(
         }
         for n in &a.symbolization.notes {
             let _ = writeln!(o, "  note: {n}");
+        }
+        if let Some(n) = a.symbolization.passed_over_summary() {
+            let _ = writeln!(o, "  note: {n}; --format json says why");
         }
     }
     let sel = select(table, args);

@@ -192,7 +192,7 @@ pub fn json_input(a: &Analysed) -> JsonInput {
                 .warnings
                 .iter()
                 .cloned()
-                .chain(p.symbolization.notes.iter().cloned())
+                .chain(p.symbolization.all_notes().cloned())
                 .collect(),
         },
     }
@@ -389,6 +389,9 @@ pub fn render(
             }
             for n in &p.symbolization.notes {
                 let _ = writeln!(o, "  note: {n}");
+            }
+            if let Some(n) = p.symbolization.passed_over_summary() {
+                let _ = writeln!(o, "  note: {n}; --format json says why");
             }
             let rows: Vec<_> = p
                 .table

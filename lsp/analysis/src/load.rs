@@ -66,15 +66,37 @@ pub struct Symbolization {
     pub binary: Option<PathBuf>,
     /// Why no binary was used / what was refused (human readable).
     pub notes: Vec<String>,
+    /// With a binary used: the other candidates tried before it and not
+    /// used, each with why (a short count is enough where space is short).
+    pub passed_over: Vec<String>,
+    /// How many candidates `passed_over` speaks of.
+    pub passed_over_count: usize,
 }
 
 impl Symbolization {
+    /// Every note, the candidates passed over first (in the order tried).
+    pub fn all_notes(&self) -> impl Iterator<Item = &String> {
+        self.passed_over.iter().chain(&self.notes)
+    }
+
+    /// "2 other candidates refused": the candidates passed over, counted
+    /// (`None` when there were none).
+    pub fn passed_over_summary(&self) -> Option<String> {
+        match self.passed_over_count {
+            0 => None,
+            1 => Some("1 other candidate refused".into()),
+            n => Some(format!("{n} other candidates refused")),
+        }
+    }
+
     /// Frames as recorded in the trace.
     pub fn trace(note: impl Into<String>) -> Self {
         Symbolization {
             kind: "trace",
             binary: None,
             notes: vec![note.into()],
+            passed_over: Vec::new(),
+            passed_over_count: 0,
         }
     }
 }
@@ -255,6 +277,8 @@ fn analyze_bytes_with(
         kind: frames.source.as_str(),
         binary: frames.binary.clone(),
         notes: frames.notes.clone(),
+        passed_over: frames.passed_over.clone(),
+        passed_over_count: frames.passed_over_count,
     };
     let mut functions = HashMap::new();
     for (func, decl) in frames.decls() {

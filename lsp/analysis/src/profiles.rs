@@ -322,6 +322,8 @@ pub fn analyze_profile_bytes(
             .iter()
             .map(|n| n.replace("trace's own frames", "profile's own frames"))
             .collect(),
+        passed_over: frames.passed_over.clone(),
+        passed_over_count: frames.passed_over_count,
     };
     let remap = |id: FrameId| frames.frame(id);
     let view = FrameView::remapped(&tables, &remap);

@@ -71,7 +71,7 @@ pub fn hot_lines(snap: &Snapshot, limit: usize, loading: bool) -> Value {
                 "episodes": a.episodes,
                 "symbolization": a.symbolization.kind,
                 "binary": a.symbolization.binary,
-                "notes": a.symbolization.notes,
+                "notes": a.symbolization.all_notes().collect::<Vec<_>>(),
                 "warnings": a.summary.warnings.iter().map(|w| w.to_string()).collect::<Vec<_>>(),
                 "partial": t.partial,
             })

@@ -94,8 +94,15 @@ pub struct SymbolizedFrames {
     pub build_id: Option<String>,
     /// The load bias applied (run-time − link-time).
     pub bias: u64,
-    /// What happened: the binary used and why, or every refusal.
+    /// What happened: the binary used and why, or (none used) every
+    /// refusal.
     pub notes: Vec<String>,
+    /// With a binary used: the other candidates tried before it and not
+    /// used, each with why (empty otherwise: then the refusals are notes).
+    pub passed_over: Vec<String>,
+    /// How many candidates [`SymbolizedFrames::passed_over`] speaks of (one
+    /// note may count several executables without a Go build ID).
+    pub passed_over_count: usize,
     /// Agreement statistics (zero in trace mode).
     pub stats: Stats,
     /// Trace frames DWARF disagrees with.
@@ -116,6 +123,8 @@ impl SymbolizedFrames {
             build_id: None,
             bias: 0,
             notes,
+            passed_over: Vec::new(),
+            passed_over_count: 0,
             stats: Stats::default(),
             disagreements: Vec::new(),
             chain_disagreements: Vec::new(),
@@ -457,9 +466,12 @@ pub fn symbolize_trace(
         };
         match symbolize(&bin, &m, tables) {
             Ok(mut s) => {
+                // One note per candidate passed over (a skipped copy of a
+                // build is one too), plus the executables without a Go
+                // build ID, counted in one note.
+                s.passed_over_count = notes.len() + not_go;
                 notes.extend(skipped_not_go(not_go));
-                notes.append(&mut s.notes);
-                s.notes = notes;
+                s.passed_over = notes;
                 return s;
             }
             Err(e) => notes.push(format!("not used: {e}")),

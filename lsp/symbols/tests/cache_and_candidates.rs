@@ -200,12 +200,21 @@ fn symbolize_trace_picks_the_matching_binary() {
         ..Default::default()
     };
     let s = symbolize_trace(&sym, &mut tables, &req);
-    let notes = s.notes.join("\n");
+    // The binary used: the notes say which; the candidates passed over
+    // are apart (a report table only counts them).
+    let notes = s.passed_over.join("\n");
     assert_eq!(s.source, Source::Dwarf, "{notes}");
     assert_eq!(s.binary.as_deref(), Some(ws.join("blocking.bin").as_path()));
     assert_eq!(s.stats.identical, s.stats.frames);
     assert_eq!(notes.matches("refused").count(), 2, "{notes}");
+    assert_eq!(s.passed_over_count, 2, "{notes}");
     assert!(notes.contains("trimpath"), "{notes}");
+    assert_eq!(s.notes.len(), 1, "{:?}", s.notes);
+    assert!(
+        s.notes[0].starts_with("symbolized with DWARF"),
+        "{:?}",
+        s.notes
+    );
     assert!(s.build_id.is_some());
 
     // Only wrong binaries: the trace's own frames, and why.
@@ -372,12 +381,14 @@ fn discovery_opens_only_the_binary_it_uses() {
         ..Default::default()
     };
     let s = symbolize_trace(&sym, &mut tables, &req);
-    let notes = s.notes.join("\n");
+    let notes = s.passed_over.join("\n");
     assert_eq!(
         s.binary.as_deref(),
         Some(ws.join("right.bin").as_path()),
         "{notes}"
     );
+    // 3 refused, a copy of a build tried, an executable that is not Go.
+    assert_eq!(s.passed_over_count, 5, "{notes}");
     assert_eq!(sym.len(), 1, "a refused binary was opened: {notes}");
     assert_eq!(notes.matches("refused: ").count(), 3, "{notes}");
     assert!(notes.contains("b-copy.test: the same build as"), "{notes}");

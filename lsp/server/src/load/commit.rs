@@ -285,7 +285,7 @@ fn load_notes(path: &std::path::Path, loaded: &Loaded) -> String {
             .map(|b| format!("the DWARF of {}", b.display()))
             .unwrap_or_else(|| "the trace".into())
     )];
-    notes.extend(sym.notes.iter().map(|n| format!("goblock:   {n}")));
+    notes.extend(sym.all_notes().map(|n| format!("goblock:   {n}")));
     notes.extend(
         loaded
             .analysis
