@@ -16,7 +16,9 @@
 //!    reader fault (SIGBUS); the copy cannot be rewritten, and its pages are
 //!    file-backed, so resident memory stays small whatever the trace's size.
 //!    The copy is refused as [`InputError::Changed`] when the file changed
-//!    while it was copied.
+//!    while it was copied. A map of the file itself is watched
+//!    ([`crate::map_fault`]): cut short meanwhile, it ends the process with
+//!    one line naming the file and the byte, never a crash.
 //!
 //! Nothing here reads a whole file into memory or decodes anything.
 
@@ -434,6 +436,9 @@ pub struct Input {
     path: PathBuf,
     stamp: Stamp,
     kind: Kind,
+    /// A map of the file itself, watched for the file being cut short
+    /// ([`crate::map_fault`]); declared before `map`, so dropped first.
+    _watched: Option<crate::map_fault::Watched>,
     map: Option<memmap2::Mmap>,
     copied: bool,
 }
@@ -554,10 +559,17 @@ pub fn open(path: &Path, opts: &OpenOptions) -> Result<Input, InputError> {
         let _ = map.advise(memmap2::Advice::Sequential);
         Some(map)
     };
+    // A file mapped as it is may be cut short by another program: a clear
+    // message and exit instead of a crash when that faults.
+    let _watched = map
+        .as_ref()
+        .filter(|_| !copied)
+        .map(|m| crate::map_fault::watch(m.as_ptr(), m.len(), path));
     Ok(Input {
         path: path.to_path_buf(),
         stamp,
         kind,
+        _watched,
         map,
         copied,
     })

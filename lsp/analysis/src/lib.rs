@@ -24,6 +24,7 @@ pub mod histogram;
 pub mod input;
 pub mod lines;
 pub mod load;
+pub mod map_fault;
 pub mod paths;
 pub mod profiles;
 pub mod source;
