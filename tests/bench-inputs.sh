@@ -1,0 +1,154 @@
+#!/usr/bin/env bash
+# What opening inputs costs, as whole-process figures (/usr/bin/time -v: wall time, peak RSS):
+#
+# 1. Binary discovery: `goblock report --format json TRACE` without --binary, run in an empty
+#    directory and in a directory holding test binaries of other programs (the fixtures' binaries
+#    of other Go versions, the line-truth corpus's, and `go test -c` of net/http and
+#    encoding/json: ~50 MB of executables, none of which wrote TRACE). The difference is what
+#    discovery costs.
+# 2. The language server loading the bench trace: `goblock lsp` on a workspace holding the trace
+#    and the binary that wrote it, driven over stdio until the load's `$/progress` ends; peak RSS
+#    against the budget of 64 MB + 25 % of the trace.
+#
+#   tests/bench-inputs.sh                    # traces of testdata/gen-large.sh: 1.23 at 69 MiB (1), 1.26 (2)
+#   BIN=path/to/goblock tests/bench-inputs.sh  # another build (e.g. an older one, for before/after)
+#   RUNS=5 tests/bench-inputs.sh             # runs per row (default 3; the median is shown)
+#   SKIP_DISCOVERY=1 tests/bench-inputs.sh   # only the language server
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+{ command -v /usr/bin/time && command -v python3; } >/dev/null || { apt-get update -qq && apt-get install -y -qq time python3 >/dev/null; }
+if [ -z "${BIN:-}" ]; then
+  cargo build --release --quiet
+  BIN=${CARGO_TARGET_DIR:-target}/release/goblock
+fi
+BIN=$(realpath "$BIN")
+RUNS=${RUNS:-3}
+T123=testdata/large/go1.23-large.trace
+T126=testdata/large/go1.26-large.trace
+[ -s "$T123" ] || testdata/gen-large.sh 1.23 69 >&2
+[ -s "$T126" ] || testdata/gen-large.sh 1.26 >&2
+WORK=${TMPDIR:-/tmp}/goblock-bench-inputs
+mkdir -p "$WORK/empty" "$WORK/bins"
+
+# Test binaries of other programs.
+if [ ! -s "$WORK/bins/json.test" ]; then
+  for f in go1.19/blocking.bin go1.21/blocking.bin go1.27/blocking.bin go1.26/blocking.test \
+    linetruth/go1.26/shopd.bin linetruth/go1.26/limiter.test; do
+    zstd -dqf "testdata/$f.zst" -o "$WORK/bins/$(echo "$f" | tr / -).test"
+  done
+  (cd "$WORK" && GOTOOLCHAIN=local GOFLAGS=-buildvcs=false go test -c -o bins/http.test net/http \
+    && GOTOOLCHAIN=local GOFLAGS=-buildvcs=false go test -c -o bins/json.test encoding/json) >&2
+  chmod +x "$WORK"/bins/*
+fi
+
+measure() { # dir, command... -> "wall<TAB>rss_kb" (median wall, largest RSS of RUNS runs)
+  local dir=$1; shift
+  local walls=() rss=0 log t0 t1 r
+  log=$(mktemp)
+  for _ in $(seq "$RUNS"); do
+    t0=$(date +%s.%N)
+    (cd "$dir" && /usr/bin/time -v "$@" >/dev/null 2>"$log")
+    t1=$(date +%s.%N)
+    walls+=("$(echo "$t1 - $t0" | bc -l)")
+    r=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$log")
+    [ "$r" -gt "$rss" ] && rss=$r
+  done
+  rm -f "$log"
+  printf '%s\t%s\n' "$(printf '%s\n' "${walls[@]}" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')" "$rss"
+}
+
+echo "goblock: $BIN; $(nproc) cores; median of $RUNS runs, peak RSS the largest"
+echo
+if [ -z "${SKIP_DISCOVERY:-}" ]; then
+echo "1. binary discovery: goblock report --format json $T123 ($(($(stat -c %s "$T123") / 1000000)) MB), no --binary"
+printf '%-58s %8s %12s\n' "" "wall s" "peak RSS MB"
+n=$(find "$WORK/bins" -type f | wc -l)
+mb=$(du -sm "$WORK/bins" | cut -f1)
+for row in "empty directory:$WORK/empty" "directory with $n test binaries of other programs ($mb MB):$WORK/bins"; do
+  IFS=$'\t' read -r wall rss < <(measure "${row#*:}" "$BIN" report --format json "$ROOT/$T123")
+  printf '%-58s %8.2f %12.1f\n' "${row%%:*}" "$wall" "$(echo "$rss/1024" | bc -l)"
+done
+fi
+
+echo
+bytes=$(stat -c %s "$T126")
+echo "2. goblock lsp loading $T126 ($((bytes / 1000000)) MB) and the binary that wrote it"
+ws="$WORK/ws"
+rm -rf "$ws" && mkdir -p "$ws"
+# A hard link (a copy across file systems): a regular file to every version of the server.
+ln -f "$ROOT/$T126" "$ws/large.trace" 2>/dev/null || cp "$ROOT/$T126" "$ws/large.trace"
+cp testdata/large/go1.26-largegen.bin "$ws/largegen"
+cp -r testdata/programs/largegen "$ws/src"
+python3 - "$BIN" "$ws" "$bytes" "$RUNS" <<'PY'
+import json, os, subprocess, sys, threading, time
+
+binary, ws, size, runs = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+
+def session():
+    p = subprocess.Popen(["/usr/bin/time", "-v", binary, "lsp"], stdin=subprocess.PIPE,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    def send(msg):
+        body = json.dumps(msg).encode()
+        p.stdin.write(b"Content-Length: %d\r\n\r\n" % len(body) + body)
+        p.stdin.flush()
+    def recv():
+        n = 0
+        while True:
+            line = p.stdout.readline()
+            if not line:
+                raise SystemExit("the server exited (or no load ended in 600 s)")
+            line = line.strip()
+            if not line:
+                break
+            if line.lower().startswith(b"content-length:"):
+                n = int(line.split(b":")[1])
+        return json.loads(p.stdout.read(n))
+    # A load that never ends (e.g. no trace found) ends the session.
+    watchdog = threading.Timer(600, p.kill)
+    watchdog.start()
+    uri = "file://" + ws
+    t0 = time.monotonic()
+    send({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+        "processId": None, "rootUri": uri, "workspaceFolders": [{"uri": uri, "name": "ws"}],
+        "capabilities": {"window": {"workDoneProgress": True}}}})
+    first_diag = None
+    while True:
+        m = recv()
+        if m.get("id") == 1 and "result" in m:
+            send({"jsonrpc": "2.0", "method": "initialized", "params": {}})
+        elif "method" in m and "id" in m:
+            send({"jsonrpc": "2.0", "id": m["id"], "result": None})
+        elif m.get("method") == "textDocument/publishDiagnostics" and first_diag is None \
+                and m["params"]["diagnostics"]:
+            first_diag = time.monotonic() - t0
+        elif m.get("method") == "$/progress" and m["params"]["value"].get("kind") == "end":
+            break
+    done = time.monotonic() - t0
+    # Diagnostics published right after the progress ends still count.
+    send({"jsonrpc": "2.0", "id": 2, "method": "shutdown", "params": None})
+    while True:
+        m = recv()
+        if m.get("id") == 2:
+            break
+        if m.get("method") == "textDocument/publishDiagnostics" and first_diag is None \
+                and m["params"]["diagnostics"]:
+            first_diag = time.monotonic() - t0
+    send({"jsonrpc": "2.0", "method": "exit", "params": None})
+    p.stdin.close()
+    err = p.stderr.read().decode()
+    p.wait()
+    watchdog.cancel()
+    rss = next(int(l.split(":")[1]) for l in err.splitlines() if "Maximum resident set size" in l)
+    return first_diag or float("nan"), done, rss
+
+res = [session() for _ in range(runs)]
+first = sorted(r[0] for r in res)[len(res) // 2]
+done = sorted(r[1] for r in res)[len(res) // 2]
+rss = max(r[2] for r in res) / 1024
+budget = 64 + 0.25 * size / 2**20
+print("%-58s %8s %12s" % ("", "wall s", "peak RSS MB"))
+print("%-58s %8.2f %12s" % ("first diagnostics", first, "-"))
+print("%-58s %8.2f %12.1f" % ("load ended ($/progress end)", done, rss))
+print("budget 64 MB + 25 %% of the trace = %.1f MB: %s" % (budget, "within" if rss <= budget else "OVER"))
+PY
