@@ -5,7 +5,11 @@
 //!    `tests/bench.sh`; or `GOBLOCK_LARGE_TRACE`), and the server's memory
 //!    (VmRSS / VmHWM) after the load;
 //! 2. hover and inlayHint latency (p50/p99) on a file with 10 000 annotated
-//!    lines (a Go program generated, built and traced here; needs `go`).
+//!    lines (a Go program generated, built and traced here; needs `go`);
+//! 3. the cost of one-line edits of a 54 MB Go file (issue 16 row 13):
+//!    didChange + a request that reads the document, p50/p99 over 200 edits.
+//!
+//! `GOBLOCK_BENCH=large,10k,edits` picks the parts (default: all).
 //!
 //! Runs the real `goblock lsp` binary over stdio when `target/release/goblock`
 //! exists (or `GOBLOCK_BIN`), else the server in-process.
@@ -293,12 +297,72 @@ async fn latency() {
     let _ = std::fs::remove_dir_all(&ws);
 }
 
+/// One-line edits of a 54 MB Go file: each edit is a didChange followed by
+/// a hover (answered by the session after it applied the change).
+async fn big_file_edits() {
+    let ws = std::env::temp_dir().join(format!("goblock-bench-edits-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&ws);
+    std::fs::create_dir_all(&ws).unwrap();
+    let file = ws.join("big.go");
+    let mut text = String::from("package main\n\n");
+    let mut i = 0;
+    while text.len() < 54 << 20 {
+        text.push_str(&format!(
+            "// f{i} waits for a value and adds its index.\nfunc f{i}(c chan int) int {{\n\tv := <-c\n\treturn v + {i}\n}}\n\n"
+        ));
+        i += 1;
+    }
+    std::fs::write(&file, &text).unwrap();
+    let lines = text.lines().count() as u32;
+    let (mut c, _, how) = server();
+    c.initialize(&ws, json!({})).await;
+    let uri = goblock_server::uri::from_path(&file);
+    let t = Instant::now();
+    c.open(&uri, &text, 1);
+    let _ = c.diagnostics(&uri, |p| p["version"] == 1).await;
+    println!(
+        "edits: {} ({} MB, {lines} lines), open to first diagnostics {:.0} ms, {how}",
+        file.display(),
+        text.len() >> 20,
+        t.elapsed().as_secs_f64() * 1e3
+    );
+    let mut times = Vec::new();
+    for v in 2..202 {
+        let line = (v as u32 * 7919) % lines;
+        let t = Instant::now();
+        c.notify(
+            "textDocument/didChange",
+            json!({"textDocument": {"uri": uri, "version": v},
+                   "contentChanges": [{"range": {"start": {"line": line, "character": 0}, "end": {"line": line, "character": 0}}, "text": "\t// edited\n"}]}),
+        );
+        let _ = c.hover(&uri, 0).await;
+        times.push(t.elapsed());
+    }
+    let ms = |d: Duration| format!("{:.2} ms", d.as_secs_f64() * 1e3);
+    println!(
+        "  one-line edit + hover, 200 edits: p50 {}, p99 {}",
+        ms(pct(&mut times, 0.5)),
+        ms(pct(&mut times, 0.99))
+    );
+    c.shutdown().await;
+    let _ = std::fs::remove_dir_all(&ws);
+}
+
+fn wanted(part: &str) -> bool {
+    std::env::var("GOBLOCK_BENCH").map_or(true, |v| v.split(',').any(|p| p == part))
+}
+
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
-    if std::env::var_os("GOBLOCK_BENCH_ONLY_10K").is_none() {
+    if wanted("large") {
         large().await;
     }
-    latency().await;
+    if wanted("10k") {
+        latency().await;
+    }
+    if wanted("edits") {
+        big_file_edits().await;
+    }
 }
 
 #[allow(dead_code)]

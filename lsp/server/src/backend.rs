@@ -208,7 +208,7 @@ impl LanguageServer for Backend {
                 return None;
             }
             let doc = view.doc.as_ref()?;
-            Some(capture::lens::lenses(&uri, doc.doc.text()))
+            Some(capture::lens::lenses(&uri, &doc.doc.text()))
         })
         .await
     }

@@ -1,12 +1,25 @@
-//! Open documents: their text, version, and the line map from "base" lines
-//! (the text as opened, which annotations are anchored to) to current lines,
-//! kept up to date by edits.
+//! Open documents: their text (a rope: an edit costs O(log n + edit), not
+//! O(file)), their version, the "base" text the annotations are anchored to
+//! (the file as saved) and the line map from base lines to current lines,
+//! kept up to date by edits in O(edit + pieces of the map).
 //!
-//! Edits are applied in arrival order; an edit whose version is not newer
-//! than the document's is refused (the caller logs it) so an overtaken or
-//! replayed change can never corrupt the text or the map. Positions are in
-//! the negotiated encoding ([`Encoding`]). Knows no LSP types and nothing of
-//! traces.
+//! * Edits are applied in arrival order; an edit whose version is not newer
+//!   than the document's is refused (an overtaken or replayed change can
+//!   never corrupt the text or the map).
+//! * A change that cannot be applied as sent (a reversed range, a line past
+//!   the end) is refused and the document becomes *unverified*: the server's
+//!   copy may differ from the editor's, so no line is mapped (annotations
+//!   hide) until the next whole-document change resynchronizes it.
+//! * A whole-document change or a new base is mapped with a real line diff
+//!   (`similar`'s Myers over the lines between the common prefix and
+//!   suffix): lines kept follow, changed lines are unmapped.
+//!
+//! Positions are in the negotiated encoding ([`Encoding`]). Knows no LSP
+//! types and nothing of traces.
+
+use std::borrow::Cow;
+
+use ropey::Rope;
 
 /// How `character` offsets count.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -49,208 +62,101 @@ pub enum EditError {
         /// Version the document has.
         have: i32,
     },
+    /// A change could not be applied; the document is unverified until the
+    /// next whole-document change.
+    #[error(
+        "version {version}: {why}; change refused, annotations hidden until the editor sends the whole text"
+    )]
+    Refused {
+        /// Version of the refused edit.
+        version: i32,
+        /// What was wrong.
+        why: String,
+    },
 }
 
-/// An open document.
-#[derive(Clone, Debug, Default)]
-pub struct Document {
-    /// Version from the client.
-    pub version: i32,
-    text: String,
-    /// Byte offset of each line start.
-    line_starts: Vec<usize>,
-    /// Base line (0-based) → current line (None: deleted or merged away).
-    map: Vec<Option<u32>>,
-    encoding: Encoding,
+/// A run of `len` base lines from `base` shown from current line `cur`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Run {
+    base: u32,
+    cur: u32,
+    len: u32,
 }
 
-fn line_starts(text: &str) -> Vec<usize> {
-    let mut v = vec![0];
-    v.extend(text.match_indices('\n').map(|(i, _)| i + 1));
-    v
-}
+/// Base line → current line, as sorted runs (monotonic in both).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+struct LineMap(Vec<Run>);
 
-impl Document {
-    /// A document as opened (base lines = current lines).
-    pub fn new(text: String, version: i32, encoding: Encoding) -> Self {
-        let line_starts = line_starts(&text);
-        let map = (0..line_starts.len() as u32).map(Some).collect();
-        Document {
-            version,
-            text,
-            line_starts,
-            map,
-            encoding,
+impl LineMap {
+    fn identity(lines: u32) -> LineMap {
+        LineMap(vec![Run {
+            base: 0,
+            cur: 0,
+            len: lines,
+        }])
+    }
+
+    fn current(&self, base: u32) -> Option<u32> {
+        let i = self.0.partition_point(|r| r.base + r.len <= base);
+        let r = self.0.get(i)?;
+        (r.base <= base).then(|| r.cur + (base - r.base))
+    }
+
+    fn base(&self, cur: u32) -> Option<u32> {
+        let i = self.0.partition_point(|r| r.cur + r.len <= cur);
+        let r = self.0.get(i)?;
+        (r.cur <= cur).then(|| r.base + (cur - r.cur))
+    }
+
+    fn push(&mut self, base: u32, cur: u32, len: u32) {
+        if len == 0 {
+            return;
         }
-    }
-
-    /// A document whose annotations are anchored to `base` (e.g. the file
-    /// on disk) while the editor holds `text`: lines are mapped by common
-    /// prefix and suffix; lines in between are unmapped.
-    pub fn with_base(base: &str, text: String, version: i32, encoding: Encoding) -> Self {
-        let mut d = Document::new(text, version, encoding);
-        d.rebase(base);
-        d
-    }
-
-    /// Re-anchors the document to a new base text.
-    pub fn rebase(&mut self, base: &str) {
-        self.map = if base == self.text {
-            (0..self.line_starts.len() as u32).map(Some).collect()
-        } else {
-            diff_lines(base, &self.text)
-        };
-    }
-
-    /// Length of the current text in bytes.
-    pub fn text_len(&self) -> usize {
-        self.text.len()
-    }
-
-    /// The current text.
-    pub fn text(&self) -> &str {
-        &self.text
-    }
-
-    /// Number of current lines.
-    pub fn line_count(&self) -> u32 {
-        self.line_starts.len() as u32
-    }
-
-    /// The current text of a line (without the line break).
-    pub fn line_text(&self, line: u32) -> Option<&str> {
-        let start = *self.line_starts.get(line as usize)?;
-        let end = self
-            .line_starts
-            .get(line as usize + 1)
-            .copied()
-            .unwrap_or(self.text.len());
-        let s = &self.text[start..end];
-        Some(s.trim_end_matches(['\n', '\r']))
-    }
-
-    /// The encoding positions are counted in.
-    pub fn encoding(&self) -> Encoding {
-        self.encoding
-    }
-
-    /// Length of a current line in the document's encoding.
-    pub fn line_len(&self, line: u32) -> u32 {
-        self.line_text(line)
-            .map(|s| encoded_len(s, self.encoding))
-            .unwrap_or(0)
-    }
-
-    /// Current line of a base line (0-based), if it still exists.
-    pub fn current_line(&self, base: u32) -> Option<u32> {
-        self.map.get(base as usize).copied().flatten()
-    }
-
-    /// Base line shown at a current line (0-based), if any.
-    pub fn base_line(&self, current: u32) -> Option<u32> {
-        self.map
-            .iter()
-            .position(|m| *m == Some(current))
-            .map(|i| i as u32)
-    }
-
-    fn offset(&self, p: Pos) -> usize {
-        let Some(&start) = self.line_starts.get(p.line as usize) else {
-            return self.text.len();
-        };
-        let end = self
-            .line_starts
-            .get(p.line as usize + 1)
-            .copied()
-            .unwrap_or(self.text.len());
-        let line = &self.text[start..end];
-        start + byte_of(line, p.character, self.encoding)
-    }
-
-    /// Applies a batch of changes carrying `version`.
-    pub fn apply(&mut self, version: i32, changes: &[Change]) -> Result<(), EditError> {
-        if version <= self.version {
-            return Err(EditError::Stale {
-                got: version,
-                have: self.version,
-            });
+        if let Some(last) = self.0.last_mut()
+            && last.base + last.len == base
+            && last.cur + last.len == cur
+        {
+            last.len += len;
+            return;
         }
-        for c in changes {
-            self.apply_one(c);
-        }
-        self.version = version;
-        Ok(())
+        self.0.push(Run { base, cur, len });
     }
 
-    fn apply_one(&mut self, c: &Change) {
-        match c.range {
-            None => {
-                let old = std::mem::take(&mut self.text);
-                let remap = diff_lines(&old, &c.text);
-                for m in self.map.iter_mut() {
-                    *m = m.and_then(|l| remap.get(l as usize).copied().flatten());
+    /// Applies `f` (current line → new current line, or gone) to every
+    /// mapped line, where `f` is the identity below `from`, special on
+    /// `from..=to` and a shift by `shift` above `to`.
+    fn edit(&mut self, from: u32, to: u32, shift: i64, f: impl Fn(u32) -> Option<u32>) {
+        let mut out = LineMap(Vec::with_capacity(self.0.len() + 2));
+        for r in &self.0 {
+            let end = r.cur + r.len; // exclusive
+            // Below the edit.
+            let below = end.min(from).saturating_sub(r.cur);
+            out.push(r.base, r.cur, below);
+            // The edited lines, one by one (at most from..=to of them).
+            let lo = r.cur.max(from);
+            let hi = end.min(to + 1);
+            for c in lo..hi {
+                if let Some(n) = f(c) {
+                    out.push(r.base + (c - r.cur), n, 1);
                 }
-                self.text = c.text.clone();
             }
-            Some((a, b)) => {
-                let (a, b) = if a <= b { (a, b) } else { (b, a) };
-                let sa = self.offset(a);
-                let sb = self.offset(b).max(sa);
-                // Clamp positions to real lines for the map arithmetic.
-                let last = self.line_starts.len() as u32 - 1;
-                let sl = a.line.min(last);
-                let el = b.line.min(last);
-                let start_col0 = sa == self.line_starts[sl as usize];
-                let end_col0 = sb == self.line_starts[el as usize];
-                let k = c.text.matches('\n').count() as i64;
-                let ends_nl = c.text.ends_with('\n');
-                let shift = k - i64::from(el - sl);
-                let new_of = |l: u32| -> Option<u32> {
-                    if l < sl {
-                        Some(l)
-                    } else if l == sl && sl == el {
-                        // Same line: an insertion before the line's content moves it down.
-                        if start_col0 {
-                            Some((i64::from(l) + k) as u32)
-                        } else {
-                            Some(l)
-                        }
-                    } else if l == sl {
-                        // Multi-line range starting here: the line survives if
-                        // its start is kept.
-                        (!start_col0).then_some(l)
-                    } else if l < el {
-                        None
-                    } else if l == el {
-                        // The range ends at this line's start: the line survives
-                        // whole, unless it is joined onto the kept start of `sl`.
-                        (end_col0 && (start_col0 || ends_nl)).then(|| (i64::from(sl) + k) as u32)
-                    } else {
-                        Some((i64::from(l) + shift).max(0) as u32)
-                    }
-                };
-                for m in self.map.iter_mut() {
-                    *m = m.and_then(new_of);
-                }
-                self.text.replace_range(sa..sb, &c.text);
+            // Above the edit.
+            let start = r.cur.max(to + 1);
+            if start < end {
+                let cur = (i64::from(start) + shift).max(0) as u32;
+                out.push(r.base + (start - r.cur), cur, end - start);
             }
         }
-        self.line_starts = line_starts(&self.text);
-        let n = self.line_starts.len() as u32;
-        for m in self.map.iter_mut() {
-            if m.is_some_and(|l| l >= n) {
-                *m = None;
-            }
-        }
+        *self = out;
     }
 }
 
-/// Maps each line of `old` to its line in `new` by common prefix and
-/// suffix; lines in between are dropped.
-fn diff_lines(old: &str, new: &str) -> Vec<Option<u32>> {
-    let o: Vec<&str> = old.split('\n').collect();
-    let n: Vec<&str> = new.split('\n').collect();
-    let pre = o.iter().zip(&n).take_while(|(a, b)| a == b).count();
+/// Maps the lines of `old` onto those of `new` with a line diff.
+fn diff_lines(old: &Rope, new: &Rope) -> LineMap {
+    let old_lines: Vec<Cow<str>> = old.lines().map(Cow::from).collect();
+    let new_lines: Vec<Cow<str>> = new.lines().map(Cow::from).collect();
+    let (o, n) = (&old_lines, &new_lines);
+    let pre = o.iter().zip(n).take_while(|(a, b)| a == b).count();
     let max_suf = o.len().min(n.len()) - pre;
     let suf = o
         .iter()
@@ -259,17 +165,263 @@ fn diff_lines(old: &str, new: &str) -> Vec<Option<u32>> {
         .take(max_suf)
         .take_while(|(a, b)| a == b)
         .count();
-    (0..o.len())
-        .map(|i| {
-            if i < pre {
-                Some(i as u32)
-            } else if i >= o.len() - suf {
-                Some((i + n.len() - o.len()) as u32)
-            } else {
-                None
+    let mut map = LineMap::default();
+    map.push(0, 0, pre as u32);
+    let (om, nm) = (&o[pre..o.len() - suf], &n[pre..n.len() - suf]);
+    if !om.is_empty() && !nm.is_empty() {
+        let ops = similar::capture_diff_slices(similar::Algorithm::Myers, om, nm);
+        for op in ops {
+            if let similar::DiffOp::Equal {
+                old_index,
+                new_index,
+                len,
+            } = op
+            {
+                map.push(
+                    (pre + old_index) as u32,
+                    (pre + new_index) as u32,
+                    len as u32,
+                );
             }
-        })
-        .collect()
+        }
+    }
+    map.push((o.len() - suf) as u32, (n.len() - suf) as u32, suf as u32);
+    map
+}
+
+/// An open document.
+#[derive(Clone, Debug, Default)]
+pub struct Document {
+    /// Version from the client.
+    pub version: i32,
+    text: Rope,
+    /// The text the annotations are anchored to.
+    base: Rope,
+    /// Base line → current line.
+    map: LineMap,
+    encoding: Encoding,
+    /// Why the text may differ from the editor's (a refused change).
+    unverified: Option<String>,
+}
+
+/// Character index in `line` (a rope slice without its line break) of
+/// `ch` units in `enc`, clamped to the line's end.
+fn char_in_line(line: ropey::RopeSlice<'_>, ch: u32, enc: Encoding) -> usize {
+    let n = line.len_chars();
+    let ch = ch as usize;
+    match enc {
+        Encoding::Utf32 => ch.min(n),
+        Encoding::Utf8 => {
+            if ch >= line.len_bytes() {
+                n
+            } else {
+                line.byte_to_char(ch)
+            }
+        }
+        Encoding::Utf16 => {
+            if ch >= line.len_utf16_cu() {
+                n
+            } else {
+                line.utf16_cu_to_char(ch)
+            }
+        }
+    }
+}
+
+/// A line of `r` without its line break.
+fn line_body(r: &Rope, line: usize) -> ropey::RopeSlice<'_> {
+    let l = r.line(line);
+    let mut n = l.len_chars();
+    while n > 0 && matches!(l.char(n - 1), '\n' | '\r') {
+        n -= 1;
+    }
+    l.slice(..n)
+}
+
+impl Document {
+    /// A document as opened (base = current text).
+    pub fn new(text: String, version: i32, encoding: Encoding) -> Self {
+        let text = Rope::from_str(&text);
+        let lines = text.len_lines() as u32;
+        Document {
+            version,
+            base: text.clone(),
+            text,
+            map: LineMap::identity(lines),
+            encoding,
+            unverified: None,
+        }
+    }
+
+    /// Anchors the document to a new base text (e.g. the file on disk).
+    pub fn rebase(&mut self, base: &str) {
+        let base = Rope::from_str(base);
+        self.map = if base == self.text {
+            LineMap::identity(self.text.len_lines() as u32)
+        } else {
+            diff_lines(&base, &self.text)
+        };
+        self.base = base;
+    }
+
+    /// Length of the current text in bytes.
+    pub fn text_len(&self) -> usize {
+        self.text.len_bytes()
+    }
+
+    /// The current text.
+    pub fn text(&self) -> String {
+        self.text.to_string()
+    }
+
+    /// The position encoding.
+    pub fn encoding(&self) -> Encoding {
+        self.encoding
+    }
+
+    /// Why the document is unverified (a refused change), if it is.
+    pub fn unverified(&self) -> Option<&str> {
+        self.unverified.as_deref()
+    }
+
+    /// Number of current lines.
+    pub fn line_count(&self) -> u32 {
+        self.text.len_lines() as u32
+    }
+
+    /// The current text of a line (without the line break).
+    pub fn line_text(&self, line: u32) -> Option<Cow<'_, str>> {
+        ((line as usize) < self.text.len_lines())
+            .then(|| line_body(&self.text, line as usize).into())
+    }
+
+    /// Length of a current line in the document's encoding.
+    pub fn line_len(&self, line: u32) -> u32 {
+        if line as usize >= self.text.len_lines() {
+            return 0;
+        }
+        let l = line_body(&self.text, line as usize);
+        match self.encoding {
+            Encoding::Utf8 => l.len_bytes() as u32,
+            Encoding::Utf16 => l.len_utf16_cu() as u32,
+            Encoding::Utf32 => l.len_chars() as u32,
+        }
+    }
+
+    /// Current line of a base line (0-based), if it still exists (never
+    /// while the document is unverified).
+    pub fn current_line(&self, base: u32) -> Option<u32> {
+        if self.unverified.is_some() {
+            return None;
+        }
+        self.map.current(base)
+    }
+
+    /// Base line shown at a current line (0-based), if any.
+    pub fn base_line(&self, current: u32) -> Option<u32> {
+        if self.unverified.is_some() {
+            return None;
+        }
+        self.map.base(current)
+    }
+
+    /// Applies a batch of changes carrying `version`. A refused change
+    /// (see the module doc) leaves the document unverified.
+    pub fn apply(&mut self, version: i32, changes: &[Change]) -> Result<(), EditError> {
+        if version <= self.version {
+            return Err(EditError::Stale {
+                got: version,
+                have: self.version,
+            });
+        }
+        self.version = version;
+        let mut refused = None;
+        for c in changes {
+            match c.range {
+                None => {
+                    self.text = Rope::from_str(&c.text);
+                    self.map = diff_lines(&self.base, &self.text);
+                    self.unverified = None;
+                    refused = None;
+                }
+                Some(_) if self.unverified.is_some() => {}
+                Some((a, b)) => {
+                    if let Err(why) = self.apply_range(a, b, &c.text) {
+                        self.unverified = Some(why.clone());
+                        refused = Some(why);
+                    }
+                }
+            }
+        }
+        match refused {
+            Some(why) => Err(EditError::Refused { version, why }),
+            None if self.unverified.is_some() => Err(EditError::Refused {
+                version,
+                why: "the document is unverified since an earlier refused change".into(),
+            }),
+            None => Ok(()),
+        }
+    }
+
+    fn apply_range(&mut self, a: Pos, b: Pos, new: &str) -> Result<(), String> {
+        if a > b {
+            return Err(format!(
+                "the range is reversed ({}:{} is after {}:{})",
+                a.line, a.character, b.line, b.character
+            ));
+        }
+        let lines = self.text.len_lines() as u32;
+        if b.line >= lines {
+            return Err(format!(
+                "line {} is past the end of the document ({lines} lines)",
+                b.line
+            ));
+        }
+        let (sl, el) = (a.line, b.line);
+        let ca = self.text.line_to_char(sl as usize)
+            + char_in_line(
+                line_body(&self.text, sl as usize),
+                a.character,
+                self.encoding,
+            );
+        let cb = self.text.line_to_char(el as usize)
+            + char_in_line(
+                line_body(&self.text, el as usize),
+                b.character,
+                self.encoding,
+            );
+        let start_col0 = ca == self.text.line_to_char(sl as usize);
+        let end_col0 = cb == self.text.line_to_char(el as usize);
+        let k = new.matches('\n').count() as i64;
+        let ends_nl = new.ends_with('\n');
+        let shift = k - i64::from(el - sl);
+        // Typing inside one line moves nothing.
+        if !(sl == el && k == 0) {
+            self.map.edit(sl, el, shift, |l| {
+                if l == sl && sl == el {
+                    // An insertion before the line's content moves it down.
+                    Some(if start_col0 {
+                        (i64::from(l) + k) as u32
+                    } else {
+                        l
+                    })
+                } else if l == sl {
+                    // Multi-line range starting here: the line survives if
+                    // its start is kept.
+                    (!start_col0).then_some(l)
+                } else if l < el {
+                    None
+                } else {
+                    // The range ends at this line's start: the line survives
+                    // whole, unless it is joined onto the kept start of `sl`.
+                    (end_col0 && (start_col0 || ends_nl)).then(|| (i64::from(sl) + k) as u32)
+                }
+            });
+        }
+        self.text.remove(ca..cb);
+        self.text.insert(ca, new);
+        Ok(())
+    }
 }
 
 /// Length of `s` in `enc` units.
@@ -279,23 +431,6 @@ pub fn encoded_len(s: &str, enc: Encoding) -> u32 {
         Encoding::Utf16 => s.encode_utf16().count() as u32,
         Encoding::Utf32 => s.chars().count() as u32,
     }
-}
-
-/// Byte offset of character `ch` (in `enc` units) within `line`, clamped.
-fn byte_of(line: &str, ch: u32, enc: Encoding) -> usize {
-    let body = line.trim_end_matches(['\n', '\r']);
-    let mut units = 0u32;
-    for (i, c) in body.char_indices() {
-        if units >= ch {
-            return i;
-        }
-        units += match enc {
-            Encoding::Utf8 => c.len_utf8() as u32,
-            Encoding::Utf16 => c.len_utf16() as u32,
-            Encoding::Utf32 => 1,
-        };
-    }
-    body.len()
 }
 
 #[cfg(test)]
@@ -315,6 +450,11 @@ mod tests {
             }],
         )
         .unwrap();
+    }
+
+    /// The map as a list over base lines.
+    fn map(d: &Document, base_lines: u32) -> Vec<Option<u32>> {
+        (0..base_lines).map(|b| d.current_line(b)).collect()
     }
 
     #[test]
@@ -344,19 +484,19 @@ mod tests {
         assert_eq!(d.current_line(2), None);
         assert_eq!(d.current_line(3), Some(2));
         // Old versions are refused.
-        let before = d.text().to_owned();
-        assert!(
+        let before = d.text();
+        assert!(matches!(
             d.apply(
                 4,
                 &[Change {
                     range: None,
                     text: "zzz".into()
                 }]
-            )
-            .is_err()
-        );
+            ),
+            Err(EditError::Stale { .. })
+        ));
         assert_eq!(d.text(), before);
-        // Whole-document change keeps common prefix and suffix.
+        // A whole-document change is diffed against the base.
         d.apply(
             6,
             &[Change {
@@ -365,18 +505,129 @@ mod tests {
             }],
         )
         .unwrap();
-        assert_eq!(d.current_line(1), Some(2));
-        assert_eq!(d.current_line(3), Some(3));
+        assert_eq!(map(&d, 5), [Some(0), None, None, Some(3), Some(4)]);
     }
 
     #[test]
-    fn out_of_range_edits_are_clamped() {
-        let mut d = Document::new("héllo\nwörld".into(), 0, Encoding::Utf16);
-        edit(&mut d, 1, p(9, 9), p(12, 0), "\n!");
-        assert_eq!(d.text(), "héllo\nwörld\n!");
-        edit(&mut d, 2, p(1, 2), p(0, 1), "");
-        assert_eq!(d.text(), "hrld\n!");
-        assert_eq!(d.line_len(0), 4);
+    fn edits_in_several_places_keep_the_lines_between() {
+        // Row 4 of issue 16: unsaved edits at two places, then a new base
+        // (a reload): the lines between the edits stay mapped.
+        let base: String = (0..30).map(|i| format!("line {i}\n")).collect();
+        let mut d = Document::new(base.clone(), 1, Encoding::Utf16);
+        edit(&mut d, 2, p(3, 0), p(3, 0), "// new\n");
+        edit(&mut d, 3, p(25, 0), p(26, 0), "changed\n");
+        let before = map(&d, 31);
+        d.rebase(&base);
+        assert_eq!(map(&d, 31), before);
+        for b in 4..24 {
+            assert_eq!(d.current_line(b), Some(b + 1), "base line {b}");
+        }
+        assert_eq!(d.current_line(24), None, "the changed line");
+    }
+
+    #[test]
+    fn refused_changes_leave_the_document_unverified() {
+        let mut d = Document::new("a\nb\nc\n".into(), 1, Encoding::Utf16);
+        let r = d.apply(
+            2,
+            &[Change {
+                range: Some((p(2, 0), p(1, 0))),
+                text: "x".into(),
+            }],
+        );
+        assert!(matches!(r, Err(EditError::Refused { .. })), "{r:?}");
+        assert_eq!(d.text(), "a\nb\nc\n");
+        assert!(d.unverified().is_some());
+        assert_eq!(d.current_line(0), None);
+        // Incremental changes are refused while unverified.
+        assert!(
+            d.apply(
+                3,
+                &[Change {
+                    range: Some((p(0, 0), p(0, 0))),
+                    text: "y".into()
+                }]
+            )
+            .is_err()
+        );
+        // A whole-document change resynchronizes.
+        d.apply(
+            4,
+            &[Change {
+                range: None,
+                text: "z\na\nb\nc\n".into(),
+            }],
+        )
+        .unwrap();
+        assert!(d.unverified().is_none());
+        assert_eq!(map(&d, 3), [Some(1), Some(2), Some(3)]);
+        // A line past the end.
+        let r = d.apply(
+            5,
+            &[Change {
+                range: Some((p(9, 0), p(12, 0))),
+                text: "!".into(),
+            }],
+        );
+        assert!(matches!(r, Err(EditError::Refused { .. })));
+    }
+
+    #[test]
+    fn characters_in_every_encoding() {
+        let mut d = Document::new("héllo\nwörld 😀x".into(), 0, Encoding::Utf16);
+        edit(&mut d, 1, p(1, 8), p(1, 8), "!");
+        assert_eq!(d.text(), "héllo\nwörld 😀!x");
+        assert_eq!(d.line_len(1), 10);
+        edit(&mut d, 2, p(0, 1), p(1, 2), "");
+        assert_eq!(d.text(), "hrld 😀!x");
         assert_eq!(d.current_line(1), None);
+        let mut d = Document::new("é😀x".into(), 0, Encoding::Utf8);
+        edit(&mut d, 1, p(0, 6), p(0, 7), "y");
+        assert_eq!(d.text(), "é😀y");
+        let mut d = Document::new("é😀x".into(), 0, Encoding::Utf32);
+        edit(&mut d, 1, p(0, 2), p(0, 99), "z");
+        assert_eq!(d.text(), "é😀z");
+    }
+
+    #[test]
+    fn the_map_matches_a_line_by_line_model_under_random_edits() {
+        // Model: every base line carries its index as text; after each edit
+        // the map must send each surviving base line to the line that holds
+        // its text.
+        let n = 60u32;
+        let base: String = (0..n).map(|i| format!("L{i}\n")).collect();
+        let mut d = Document::new(base, 0, Encoding::Utf16);
+        let mut x: u64 = 7;
+        let mut rnd = |m: u64| {
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (x >> 33) % m.max(1)
+        };
+        for v in 1..400 {
+            let lines = d.line_count() as u64;
+            let sl = rnd(lines) as u32;
+            let el = (sl as u64 + rnd(3)).min(lines - 1) as u32;
+            let (a, b) = if rnd(2) == 0 {
+                (p(sl, 0), p(el, 0))
+            } else {
+                (p(sl, 0), p(sl, 0))
+            };
+            let text = match rnd(3) {
+                0 => String::new(),
+                1 => format!("N{v}\n"),
+                _ => format!("N{v}a\nN{v}b\n"),
+            };
+            edit(&mut d, v, a, b, &text);
+            for bl in 0..n {
+                if let Some(c) = d.current_line(bl) {
+                    assert_eq!(
+                        d.line_text(c).as_deref(),
+                        Some(format!("L{bl}").as_str()),
+                        "v{v}"
+                    );
+                }
+            }
+        }
     }
 }

@@ -26,7 +26,7 @@ pub(crate) fn anchors_of(view: &View, tx: &EventSender) -> (Arc<Anchors>, Arc<Do
     }
     let disk = std::fs::read_to_string(&*dv.path).ok();
     let mut doc = (*dv.doc).clone();
-    let base = disk.unwrap_or_else(|| doc.text().to_owned());
+    let base = disk.unwrap_or_else(|| doc.text());
     doc.rebase(&base);
     let file = view.snap.index.files.get(&dv.path).cloned();
     let anchors = Arc::new(Anchors::compute(file, &base, &view.snap));

@@ -114,8 +114,8 @@ pub(crate) fn diagnostics_for(
 /// blanks left out), in the document's encoding. A line that is all blank
 /// or comment keeps its whole length.
 fn statement_span(doc: &Document, line: u32) -> (u32, u32) {
-    let text = doc.line_text(line).unwrap_or("");
-    let (a, b) = span::statement(text);
+    let text = doc.line_text(line).unwrap_or_default();
+    let (a, b) = span::statement(&text);
     if a >= b {
         return (0, doc.line_len(line));
     }

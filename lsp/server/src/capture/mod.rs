@@ -160,7 +160,7 @@ impl Session {
                     ))));
                     return;
                 };
-                let text = self.docs.get(&p.uri).map(|d| d.doc.text().to_owned());
+                let text = self.docs.get(&p.uri).map(|d| d.doc.text());
                 // Until the run resolves it (CaptureToken): what was asked for.
                 let name = match (&p.name, p.line) {
                     (Some(n), _) => n.clone(),
