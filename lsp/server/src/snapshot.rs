@@ -13,7 +13,7 @@ use goblock_analysis::LineTable;
 use crate::annotations::{self, AnnotationIndex, TraceMeta};
 use crate::config::Settings;
 use crate::loader::Loaded;
-use crate::stale::BuiltDecls;
+use crate::stale::{self, BuiltDecls};
 
 /// One loaded trace file.
 #[derive(Debug)]
@@ -107,12 +107,18 @@ impl Snapshot {
     ) -> Snapshot {
         let index = annotations::build(&table, &settings);
         let mut built = std::collections::HashMap::new();
+        let mut old_naming = std::collections::HashSet::new();
         for t in &traces {
-            for (f, d) in &t.loaded.analysis.functions {
+            let a = &t.loaded.analysis;
+            let old = stale::names_wrappers_like_closures(&a.summary.go_version);
+            for (f, d) in &a.functions {
                 built.insert(f.clone(), d.line);
+                if old {
+                    old_naming.insert(f.clone());
+                }
             }
         }
-        let built = BuiltDecls::new(built);
+        let built = BuiltDecls::new(built, old_naming);
         let traced_at = traces.iter().map(|t| t.loaded.stamp.mtime).max();
         let metas = traces
             .iter()

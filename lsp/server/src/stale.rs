@@ -11,6 +11,7 @@
 //! |---|---|---|
 //! | named (incl. generic, methods of generic types, method values `-fm`, inlined helpers) | its `func` line as built | recorded line + (current − built `func` line) |
 //! | closure, `go`/`defer` wrapper, range-over-func body (nested or deferred alike) | the enclosing declared function's `func` line and the literal's own line | moved by the enclosing function's offset, only when the literal (`func(`, `go`, `defer`, `for … range`) is at its built line + that offset; else stale |
+//! | Go ≤ 1.20 `funcN` / `funcN.M` (a literal, or the wrapper of `go f(x)` / `defer x.Close()`, named alike) | as above | as above, the opener being a `func(` literal, a `go` or a `defer` statement |
 //! | closure, enclosing line unknown (e.g. made in an inlined call) | the literal's own line | the recorded line, only when the literal is still on its built line |
 //! | any, no DWARF | — | the recorded line (`Unverified` when the file changed after the trace) |
 //!
@@ -22,7 +23,7 @@
 //!
 //! Knows no LSP types; lines are 1-based.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use goblock_symbols::funcname::{self, ClosureKind, FuncName};
@@ -33,29 +34,102 @@ use crate::gosrc::{Extent, Opener, Outline};
 /// Declaration lines of functions as built (from DWARF): by full function
 /// name (trace spelling), including the declared functions that closures
 /// belong to and all their closures; and per declared function, the
-/// lines of its closures' literals.
+/// lines of its closures' literals and what may open them.
 #[derive(Debug, Default)]
 pub struct BuiltDecls {
     lines: HashMap<Arc<str>, u32>,
-    literals: HashMap<String, Vec<(u32, ClosureKind)>>,
+    /// Names built by a Go ≤ 1.20 toolchain: there `funcN` / `funcN.M` is
+    /// a literal or a `go`/`defer` wrapper alike.
+    old_naming: HashSet<Arc<str>>,
+    literals: HashMap<String, Vec<(u32, Openers)>>,
+}
+
+/// What may open a closure's body at its built line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Openers {
+    kind: ClosureKind,
+    /// A Go ≤ 1.20 `funcN`: a `go` or `defer` statement opens it as well.
+    or_wrapper: bool,
+}
+
+impl Openers {
+    fn of(kind: ClosureKind, old_naming: bool) -> Openers {
+        Openers {
+            kind,
+            or_wrapper: old_naming && kind == ClosureKind::Literal,
+        }
+    }
+
+    fn list(self) -> &'static [Opener] {
+        match self.kind {
+            ClosureKind::Literal if self.or_wrapper => {
+                &[Opener::Literal, Opener::Go, Opener::Defer]
+            }
+            ClosureKind::Literal => &[Opener::Literal],
+            ClosureKind::Go => &[Opener::Go],
+            ClosureKind::Defer => &[Opener::Defer],
+            ClosureKind::Range => &[Opener::Range],
+        }
+    }
+
+    fn what(self) -> &'static str {
+        match self.kind {
+            ClosureKind::Literal if self.or_wrapper => {
+                "function literal (or `go`/`defer` statement)"
+            }
+            ClosureKind::Literal => "function literal",
+            ClosureKind::Go => "`go` statement",
+            ClosureKind::Defer => "`defer` statement",
+            ClosureKind::Range => "range loop",
+        }
+    }
+
+    /// The construct at `line` of the text that opens the closure.
+    fn at(self, outline: &Outline, line: u32) -> Option<Extent> {
+        self.list().iter().find_map(|&o| outline.opener_at(line, o))
+    }
+}
+
+/// Whether a Go toolchain of this trace version (`1.19`, as the trace
+/// header says) names `go`/`defer` wrappers like closures (`funcN`):
+/// before Go 1.21, which introduced `gowrapN`/`deferwrapN`.
+pub fn names_wrappers_like_closures(go_version: &str) -> bool {
+    let mut parts = go_version.trim().split('.');
+    match (
+        parts.next(),
+        parts.next().and_then(|m| m.parse::<u32>().ok()),
+    ) {
+        (Some("1"), Some(minor)) => minor < 21,
+        _ => false,
+    }
 }
 
 impl BuiltDecls {
-    /// Indexes declaration lines by function name.
-    pub fn new(lines: HashMap<Arc<str>, u32>) -> BuiltDecls {
-        let mut literals: HashMap<String, Vec<(u32, ClosureKind)>> = HashMap::new();
+    /// Indexes declaration lines by function name; `old_naming`: the names
+    /// built by a Go ≤ 1.20 toolchain ([`names_wrappers_like_closures`]).
+    pub fn new(lines: HashMap<Arc<str>, u32>, old_naming: HashSet<Arc<str>>) -> BuiltDecls {
+        let mut literals: HashMap<String, Vec<(u32, Openers)>> = HashMap::new();
         for (name, &line) in &lines {
             if let Some(n) = funcname::parse(name)
                 && let (Some(kind), Some(e)) = (n.closure, n.enclosing)
             {
-                literals.entry(e).or_default().push((line, kind));
+                let o = Openers::of(kind, old_naming.contains(name));
+                literals.entry(e).or_default().push((line, o));
             }
         }
         for v in literals.values_mut() {
-            v.sort_unstable_by_key(|l| l.0);
+            v.sort_unstable_by_key(|l| (l.0, l.1.or_wrapper));
             v.dedup();
         }
-        BuiltDecls { lines, literals }
+        BuiltDecls {
+            lines,
+            old_naming,
+            literals,
+        }
+    }
+
+    fn openers(&self, name: &str, kind: ClosureKind) -> Openers {
+        Openers::of(kind, self.old_naming.contains(name))
     }
 
     /// The declaration line of a function, as built.
@@ -65,8 +139,9 @@ impl BuiltDecls {
 }
 
 impl FromIterator<(Arc<str>, u32)> for BuiltDecls {
+    /// Names as built by Go 1.21 or later.
     fn from_iter<I: IntoIterator<Item = (Arc<str>, u32)>>(it: I) -> Self {
-        BuiltDecls::new(it.into_iter().collect())
+        BuiltDecls::new(it.into_iter().collect(), HashSet::new())
     }
 }
 
@@ -85,24 +160,6 @@ impl Anchor {
             line: None,
             freshness: Freshness::Stale(why),
         }
-    }
-}
-
-fn opener(kind: ClosureKind) -> Opener {
-    match kind {
-        ClosureKind::Literal => Opener::Literal,
-        ClosureKind::Go => Opener::Go,
-        ClosureKind::Defer => Opener::Defer,
-        ClosureKind::Range => Opener::Range,
-    }
-}
-
-fn what(kind: ClosureKind) -> &'static str {
-    match kind {
-        ClosureKind::Literal => "function literal",
-        ClosureKind::Go => "`go` statement",
-        ClosureKind::Defer => "`defer` statement",
-        ClosureKind::Range => "range loop",
     }
 }
 
@@ -239,10 +296,11 @@ fn place(
         return Ok(p);
     };
     let expect = shifted(lit, d);
-    let Some(lit_ext) = outline.opener_at(expect, opener(kind)) else {
+    let openers = built.openers(&a.function, kind);
+    let Some(lit_ext) = openers.at(outline, expect) else {
         return Err(format!(
             "the {} of `{}` built at line {lit} is not at line {expect} any more",
-            what(kind),
+            openers.what(),
             a.function
         ));
     };
@@ -251,7 +309,7 @@ fn place(
     {
         return Err(format!(
             "the {} at line {expect} is outside `{}` (lines {}–{})",
-            what(kind),
+            openers.what(),
             name.key(),
             e.decl,
             e.end
@@ -284,17 +342,17 @@ fn unedited_above(
     let Some(lits) = name.enclosing.as_ref().and_then(|e| built.literals.get(e)) else {
         return Ok(());
     };
-    for &(lk, kind) in lits.iter().filter(|l| l.0 > decl_built && l.0 <= line) {
+    for &(lk, openers) in lits.iter().filter(|l| l.0 > decl_built && l.0 <= line) {
         let at = shifted(lk, d);
-        if !outline
-            .opener_at(at, opener(kind))
+        if !openers
+            .at(outline, at)
             .is_some_and(|e| ext.contains(e.decl))
         {
             return Err(format!(
                 "`{}` was edited above line {} since the build (its {} of line {lk} is not at line {at})",
                 name.key(),
                 shifted(line, d),
-                what(kind)
+                openers.what()
             ));
         }
     }
@@ -492,5 +550,57 @@ func main() {
             &[("main.other.func2.Map.1", 9)],
         );
         assert_eq!(got, [None]);
+    }
+
+    #[test]
+    fn go_1_20_wrappers_named_like_closures() {
+        // Go 1.19: `load.func1` is the wrapper of `go fetch(u)` (line 5),
+        // `load.func2` a literal (line 6), `load.func2.1` the wrapper of
+        // `defer body.Close()` inside it (line 7).
+        let src = "package main\n\nfunc load() {\n\tstart()\n\tgo fetch(u)\n\tgo func() {\n\t\tdefer body.Close()\n\t\t<-ch\n\t}()\n\t<-done\n}\n";
+        let lines: HashMap<Arc<str>, u32> = [
+            ("main.load", 3),
+            ("main.load.func1", 5),
+            ("main.load.func2", 6),
+            ("main.load.func2.1", 7),
+        ]
+        .into_iter()
+        .map(|(f, l)| (Arc::from(f), l))
+        .collect();
+        let old: HashSet<Arc<str>> = lines.keys().cloned().collect();
+        let fa = |anns: &[(&str, u32)]| FileAnnotations {
+            path: "/x/main.go".into(),
+            in_workspace: true,
+            lines: anns.iter().map(|(f, l)| ann(f, *l)).collect(),
+        };
+        let anns = [
+            ("main.load.func2", 8),
+            ("main.load", 10),
+            ("main.load.func2.1", 7),
+        ];
+        let got = |src: &str, built: &BuiltDecls| -> Vec<Option<u32>> {
+            anchor(&fa(&anns), src, built, true)
+                .into_iter()
+                .map(|a| a.line)
+                .collect()
+        };
+        let go119 = BuiltDecls::new(lines.clone(), old);
+        assert_eq!(got(src, &go119), [Some(8), Some(10), Some(7)]);
+        // Moved as a whole: still shown, moved.
+        let moved = format!("// a\n{src}");
+        assert_eq!(got(&moved, &go119), [Some(9), Some(11), Some(8)]);
+        // A line inserted above the `go fetch(u)` wrapper: what is below is
+        // stale, not guessed.
+        let edited = src.replace("\tstart()\n", "\tstart()\n\tmore()\n");
+        assert_eq!(got(&edited, &go119), [None, None, None]);
+        // The same names from a Go 1.21+ build are literals: no literal at
+        // line 5 means `load` changed.
+        let go121 = BuiltDecls::new(lines, HashSet::new());
+        assert_eq!(got(src, &go121)[1], None);
+        assert!(names_wrappers_like_closures("1.19"));
+        assert!(names_wrappers_like_closures("1.11"));
+        assert!(!names_wrappers_like_closures("1.21"));
+        assert!(!names_wrappers_like_closures("1.23"));
+        assert!(!names_wrappers_like_closures(""));
     }
 }

@@ -4,7 +4,8 @@
 //! at line 91, with closures in a pipeline stage, a server, nested and
 //! deferred closures, a generic function, a method of a generic type, a
 //! method value, two `init` functions and an inlined helper; traced with
-//! Go 1.26 (with and without `-trimpath`) and Go 1.21, the binary in the
+//! Go 1.26 (with and without `-trimpath`), Go 1.21 and Go 1.19 (whose
+//! `go`/`defer` wrappers are named like closures), the binary in the
 //! workspace.
 //!
 //! * Unedited source: every inlay hint is on the line the trace recorded
@@ -154,7 +155,15 @@ async fn start(ws: &Ws) -> Option<Client> {
     Some(c)
 }
 
-const BUILDS: &[&str] = &["go1.26/crawl", "go1.26/crawl-trimpath", "go1.21/crawl"];
+/// Go 1.19 names the wrappers of `go f(x)` and `defer x.Close()` like
+/// closures (`main.main.func1`, `main.serve.func1.1`), at the statement's
+/// line; Go 1.21+ says `gowrapN`/`deferwrapN`.
+const BUILDS: &[&str] = &[
+    "go1.26/crawl",
+    "go1.26/crawl-trimpath",
+    "go1.21/crawl",
+    "go1.19/crawl",
+];
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unedited_closures_stay_on_their_recorded_lines() {

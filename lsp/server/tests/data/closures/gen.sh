@@ -6,9 +6,12 @@
 # helper), runs it to record an execution trace, and keeps the binary that
 # wrote it (zstd; DWARF left uncompressed by the linker so zstd packs it).
 #
-# Usage: lsp/server/tests/data/closures/gen.sh
+# Usage: lsp/server/tests/data/closures/gen.sh [VERSION_DIR...]
+#        (default: all; e.g. `gen.sh go1.19` regenerates only that one)
 # Output: go1.26/crawl.{trace,bin.zst}, go1.26/crawl-trimpath.{trace,bin.zst}
-#         (-trimpath), go1.21/crawl.{trace,bin.zst}; each dir has a BUILD file.
+#         (-trimpath), go1.21/crawl.{trace,bin.zst}, go1.19/crawl.{trace,bin.zst}
+#         (Go <= 1.20 names `go`/`defer` wrappers like closures: funcN,
+#         funcN.M); each dir has a BUILD file.
 # The program is built in the fixed directory $FIXTURE_SRC/crawl (default
 # /tmp/goblock-fixtures/src/crawl), like testdata/gen.sh does, so the paths
 # recorded are the same whatever the checkout location.
@@ -40,10 +43,21 @@ build() { # GO OUTDIR NAME [FLAGS...]
 	} >>"$out/BUILD"
 }
 
-rm -rf "$HERE/go1.26" "$HERE/go1.21"
-build /usr/local/go/bin/go "$HERE/go1.26" crawl
-build /usr/local/go/bin/go "$HERE/go1.26" crawl-trimpath -trimpath
-build /usr/lib/go-1.21/bin/go "$HERE/go1.21" crawl
+wanted() { [ -z "$WANTED" ] || [[ " $WANTED " == *" $1 "* ]]; }
+WANTED="$*"
+if wanted go1.26; then
+	rm -rf "$HERE/go1.26"
+	build /usr/local/go/bin/go "$HERE/go1.26" crawl
+	build /usr/local/go/bin/go "$HERE/go1.26" crawl-trimpath -trimpath
+fi
+if wanted go1.21; then
+	rm -rf "$HERE/go1.21"
+	build /usr/lib/go-1.21/bin/go "$HERE/go1.21" crawl
+fi
+if wanted go1.19; then
+	rm -rf "$HERE/go1.19"
+	build /usr/lib/go-1.19/bin/go "$HERE/go1.19" crawl
+fi
 ls -l "$HERE"/go1.*/
 # Leave no copy at the recorded path: the tests map it to their workspace.
 rm -rf "$FIXTURE_SRC/crawl"
