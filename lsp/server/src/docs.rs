@@ -122,6 +122,53 @@ impl LineMap {
         self.0.push(Run { base, cur, len });
     }
 
+    /// The unmapped stretches around current lines `from..=to`: pairs of
+    /// (base lines, current lines) between consecutive mapped runs (or the
+    /// document's ends) whose current side meets `from..=to` or touches it.
+    fn gaps_around(
+        &self,
+        from: u32,
+        to: u32,
+        base_lines: u32,
+        cur_lines: u32,
+    ) -> Vec<(std::ops::Range<u32>, std::ops::Range<u32>)> {
+        let runs = &self.0;
+        // First run ending at or after `from`, then one step back.
+        let i = runs
+            .partition_point(|r| r.cur + r.len < from)
+            .saturating_sub(1);
+        let mut out = Vec::new();
+        let mut j = i;
+        loop {
+            // The gap before run j (j == runs.len(): after the last run).
+            let (b0, c0) = match j.checked_sub(1).and_then(|p| runs.get(p)) {
+                Some(p) => (p.base + p.len, p.cur + p.len),
+                None => (0, 0),
+            };
+            let (b1, c1) = match runs.get(j) {
+                Some(r) => (r.base, r.cur),
+                None => (base_lines, cur_lines),
+            };
+            if c0 > to + 1 {
+                break;
+            }
+            if c1 + 1 >= from && b0 < b1 && c0 < c1 {
+                out.push((b0..b1, c0..c1));
+            }
+            if j >= runs.len() {
+                break;
+            }
+            j += 1;
+        }
+        out
+    }
+
+    /// Adds a run of lines known to be unmapped on both sides.
+    fn insert(&mut self, run: Run) {
+        let i = self.0.partition_point(|r| r.cur < run.cur);
+        self.0.insert(i, run);
+    }
+
     /// Applies `f` (current line → new current line, or gone) to every
     /// mapped line, where `f` is the identity below `from`, special on
     /// `from..=to` and a shift by `shift` above `to`.
@@ -420,9 +467,77 @@ impl Document {
         }
         self.text.remove(ca..cb);
         self.text.insert(ca, new);
+        self.rematch(sl, (i64::from(sl) + k) as u32);
         Ok(())
     }
+
+    /// Maps again, against the base, the unmapped lines around current
+    /// lines `from..=to` (just edited): between two mapped neighbours,
+    /// the base lines without a current line and the current lines
+    /// without a base line are diffed. An undo, or a range replaced by
+    /// the text it held (formatters, whole-buffer reloads), thus brings
+    /// the lines back. Only evidence counts: a whole gap that reads the
+    /// same, or runs of at least [`MIN_RUN`] equal lines (a lone `}` or
+    /// blank line matched in rewritten code proves nothing).
+    fn rematch(&mut self, from: u32, to: u32) {
+        let gaps = self.map.gaps_around(
+            from,
+            to,
+            self.base.len_lines() as u32,
+            self.text.len_lines() as u32,
+        );
+        for (b, c) in gaps {
+            if b.is_empty() || c.is_empty() || b.len() > MAX_GAP || c.len() > MAX_GAP {
+                continue;
+            }
+            let old: Vec<Cow<str>> = b
+                .clone()
+                .map(|l| line_body(&self.base, l as usize).into())
+                .collect();
+            let new: Vec<Cow<str>> = c
+                .clone()
+                .map(|l| line_body(&self.text, l as usize).into())
+                .collect();
+            if old == new {
+                self.map.insert(Run {
+                    base: b.start,
+                    cur: c.start,
+                    len: b.len() as u32,
+                });
+                continue;
+            }
+            let deadline = std::time::Instant::now() + REMATCH_TIME;
+            let ops = similar::capture_diff_slices_deadline(
+                similar::Algorithm::Myers,
+                &old,
+                &new,
+                Some(deadline),
+            );
+            for op in ops {
+                if let similar::DiffOp::Equal {
+                    old_index,
+                    new_index,
+                    len,
+                } = op
+                    && len >= MIN_RUN
+                {
+                    self.map.insert(Run {
+                        base: b.start + old_index as u32,
+                        cur: c.start + new_index as u32,
+                        len: len as u32,
+                    });
+                }
+            }
+        }
+    }
 }
+
+/// Fewest equal lines a partial re-match accepts (see [`Document::rematch`]).
+const MIN_RUN: usize = 3;
+/// Largest gap (lines on either side) re-matched after an edit.
+const MAX_GAP: usize = 20_000;
+/// Time one re-match may take (a diff past it settles for fewer matches).
+const REMATCH_TIME: std::time::Duration = std::time::Duration::from_millis(5);
 
 /// Length of `s` in `enc` units.
 pub fn encoded_len(s: &str, enc: Encoding) -> u32 {
@@ -629,5 +744,44 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn the_same_text_put_back_brings_the_lines_back() {
+        let base: String = (0..20).map(|i| format!("\tline {i}\n")).collect();
+        // A range replaced by the text it held (Neovim's set_lines of the
+        // whole buffer: (0,4)-(20,0) with the same text).
+        let mut d = Document::new(base.clone(), 1, Encoding::Utf16);
+        let tail: String = base[4..].to_string();
+        edit(&mut d, 2, p(0, 4), p(20, 0), &tail);
+        assert_eq!(d.text(), base);
+        assert_eq!(map(&d, 20), (0..20).map(Some).collect::<Vec<_>>());
+        // Four lines deleted, then put back (undo).
+        let deleted: String = (8..12).map(|i| format!("\tline {i}\n")).collect();
+        edit(&mut d, 3, p(8, 0), p(12, 0), "");
+        assert_eq!(d.current_line(9), None);
+        assert_eq!(d.current_line(12), Some(8));
+        edit(&mut d, 4, p(8, 0), p(8, 0), &deleted);
+        assert_eq!(map(&d, 20), (0..20).map(Some).collect::<Vec<_>>());
+        // Rewritten code that only shares a lone line with the old: not
+        // matched (no guess onto a neighbour).
+        edit(&mut d, 5, p(5, 0), p(10, 0), "\tnew a\n\tline 7\n\tnew b\n");
+        for b in 5..10 {
+            assert_eq!(d.current_line(b), None, "base line {b}");
+        }
+        assert_eq!(d.current_line(10), Some(8));
+        // Three equal lines or more are evidence.
+        let mut d = Document::new(base.clone(), 1, Encoding::Utf16);
+        edit(
+            &mut d,
+            2,
+            p(2, 0),
+            p(9, 0),
+            "\tx\n\tline 4\n\tline 5\n\tline 6\n\ty\n",
+        );
+        assert_eq!(
+            map(&d, 10)[2..],
+            [None, None, Some(3), Some(4), Some(5), None, None, Some(7)]
+        );
     }
 }
