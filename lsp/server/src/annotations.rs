@@ -121,6 +121,18 @@ pub struct FileAnnotations {
 }
 
 impl FileAnnotations {
+    /// Whether an annotation links to a line of `path` (a waker's or a
+    /// creation site's).
+    pub fn links_into(&self, path: &str) -> bool {
+        let is = |s: &Option<Site>| s.as_ref().is_some_and(|s| &*s.file == path);
+        self.lines.iter().any(|a| {
+            a.wakers.iter().any(|w| is(&w.site))
+                || a.parked
+                    .iter()
+                    .any(|p| is(&p.parked.waker_site) || is(&p.parked.creator_site))
+        })
+    }
+
     /// The annotation of a 1-based line.
     pub fn at(&self, line: u32) -> Option<&Annotation> {
         self.lines
@@ -225,6 +237,10 @@ pub(crate) fn base_name(path: &str) -> &str {
 /// `file.go:12` of a site (`testing/testing.go:2101` outside the
 /// workspace: [`Site::label`]).
 pub fn short_site(s: &Site) -> String {
+    if s.line == 0 {
+        // A linked line that could not be placed in today's text.
+        return format!("{} (line edited since the trace)", s.name);
+    }
     s.label()
 }
 

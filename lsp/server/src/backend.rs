@@ -243,7 +243,8 @@ impl LanguageServer for Backend {
                 let limit = commands::hot_lines_limit(&args);
                 let view = self.view(None).await?;
                 blocking("hotLines", move || {
-                    Some(commands::hot_lines(&view.snap, limit, view.loading))
+                    let reloc = crate::relocate::Relocator::new(&view.snap, &view.open);
+                    Some(commands::hot_lines(&view.snap, limit, view.loading, &reloc))
                 })
                 .await
             }

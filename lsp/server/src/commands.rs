@@ -11,6 +11,7 @@ use serde_json::{Value, json};
 
 use goblock_analysis::units;
 
+use crate::relocate::Relocator;
 use crate::render::{diagnostic_message, duration_label, list_label};
 use crate::snapshot::Snapshot;
 
@@ -56,8 +57,10 @@ fn ms(ns: u64) -> f64 {
     (ns as f64 / 1e4).round() / 100.0
 }
 
-/// The result of `goblock.hotLines`.
-pub fn hot_lines(snap: &Snapshot, limit: usize, loading: bool) -> Value {
+/// The result of `goblock.hotLines`: lines where they are shown now
+/// (`line`; `recordedLine` as traced), placed by `reloc`; the hottest lines
+/// that cannot be placed in today's text are listed under `stale`.
+pub(crate) fn hot_lines(snap: &Snapshot, limit: usize, loading: bool, reloc: &Relocator) -> Value {
     let traces: Vec<Value> = snap
         .traces
         .iter()
@@ -83,15 +86,31 @@ pub fn hot_lines(snap: &Snapshot, limit: usize, loading: bool) -> Value {
         .map(|f| json!({"path": f.path, "message": f.message}))
         .collect();
     let mut lines = Vec::new();
-    for (file, line) in snap.index.hottest.iter().take(limit) {
+    let mut stale = Vec::new();
+    for (file, line) in &snap.index.hottest {
+        if lines.len() >= limit {
+            break;
+        }
         let Some(fa) = snap.index.files.get(file) else {
             continue;
         };
         let Some(a) = fa.at(*line) else { continue };
+        let Some(now) = reloc.line(file, *line, &a.function) else {
+            stale.push(json!({
+                "file": &**file,
+                "uri": crate::uri::from_path(std::path::Path::new(&**file)),
+                "recordedLine": line,
+                "function": &*a.function,
+                "totalNs": a.total_ns(),
+                "label": list_label(a),
+            }));
+            continue;
+        };
         lines.push(json!({
             "file": &**file,
             "uri": crate::uri::from_path(std::path::Path::new(&**file)),
-            "line": line,
+            "line": now,
+            "recordedLine": line,
             "function": &*a.function,
             "kind": a.kind,
             "reasons": a.reasons.iter().map(|r| &*r.0).collect::<Vec<_>>(),
@@ -155,6 +174,7 @@ pub fn hot_lines(snap: &Snapshot, limit: usize, loading: bool) -> Value {
         "totalLabel": duration_label(snap.index.total_ns),
         "categories": snap.settings.categories.iter().map(|c| c.as_str()).collect::<Vec<_>>(),
         "lines": lines,
+        "stale": stale,
         "files": files,
         "unmapped": unmapped,
     })
@@ -192,7 +212,9 @@ mod tests {
         assert_eq!(hot_lines_limit(&[json!(5)]), 5);
         assert_eq!(hot_lines_limit(&[json!({"limit": 7})]), 7);
         assert_eq!(hot_lines_limit(&[]), DEFAULT_LIMIT);
-        let empty = hot_lines(&Snapshot::default(), 10, false);
+        let snap = Snapshot::default();
+        let open = Default::default();
+        let empty = hot_lines(&snap, 10, false, &Relocator::new(&snap, &open));
         assert_eq!(empty["lines"], json!([]));
     }
 }

@@ -31,6 +31,7 @@ pub mod loader;
 mod main_loop;
 mod progress;
 mod publish;
+mod relocate;
 pub mod render;
 mod requests;
 mod session;

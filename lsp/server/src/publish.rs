@@ -19,6 +19,7 @@ use tower_lsp_server::gen_lsp_types as lsp;
 
 use crate::docs::Document;
 use crate::main_loop::Event;
+use crate::relocate::{OpenDocs, Relocator};
 use crate::requests;
 use crate::session::Session;
 use crate::view::{Anchors, diagnostics_for};
@@ -80,6 +81,7 @@ fn closed_file_diagnostics(
     path: &str,
     snap: &crate::snapshot::Snapshot,
     encoding: crate::docs::Encoding,
+    open: &OpenDocs,
 ) -> Vec<lsp::Diagnostic> {
     let Some(fa) = snap.index.files.get(path) else {
         return Vec::new();
@@ -90,7 +92,7 @@ fn closed_file_diagnostics(
     let text = std::fs::read_to_string(path).unwrap_or_default();
     let anchors = Anchors::compute(Some(fa.clone()), &text, snap);
     let doc = Document::new(text, 0, encoding);
-    diagnostics_for(&anchors, &doc, &snap.settings)
+    diagnostics_for(&anchors, &doc, &snap.settings, &Relocator::new(snap, open))
 }
 
 impl Session {
@@ -144,7 +146,8 @@ impl Session {
             let Some(dv) = &view.doc else { return };
             let (anchors, doc) = requests::anchors_of(&view, &tx);
             let diags = if view.snap.settings.diagnostics.enable {
-                diagnostics_for(&anchors, &doc, &view.snap.settings)
+                let reloc = Relocator::new(&view.snap, &view.open);
+                diagnostics_for(&anchors, &doc, &view.snap.settings, &reloc)
             } else {
                 Vec::new()
             };
@@ -177,7 +180,7 @@ impl Session {
     /// Publishes every annotated closed workspace file from disk.
     fn publish_closed_files(&mut self) {
         let snap = self.snapshot.clone();
-        let open: Vec<Arc<str>> = self.docs.values().map(|d| d.path.clone()).collect();
+        let open = self.open_docs();
         let enc = self.features.encoding;
         let tx = self.tx.clone();
         tokio::task::spawn_blocking(move || {
@@ -185,12 +188,12 @@ impl Session {
             if snap.settings.diagnostics.enable {
                 for (path, fa) in &snap.index.files {
                     if !fa.in_workspace
-                        || open.contains(path)
+                        || open.contains_key(path)
                         || !fa.lines.iter().any(|a| a.level.is_some())
                     {
                         continue;
                     }
-                    let diags = closed_file_diagnostics(path, &snap, enc);
+                    let diags = closed_file_diagnostics(path, &snap, enc, &open);
                     items.push((crate::uri::from_path(Path::new(&**path)), diags));
                 }
             }
@@ -205,10 +208,11 @@ impl Session {
     /// A document was closed: its diagnostics are those of the file on disk.
     pub(crate) fn publish_closed(&mut self, uri: String, path: Arc<str>) {
         let snap = self.snapshot.clone();
+        let open = self.open_docs();
         let enc = self.features.encoding;
         let tx = self.tx.clone();
         tokio::task::spawn_blocking(move || {
-            let diags = closed_file_diagnostics(&path, &snap, enc);
+            let diags = closed_file_diagnostics(&path, &snap, enc, &open);
             let _ = tx.send(Event::ClosedDiagnostics {
                 generation: snap.generation,
                 items: vec![(uri, diags)],

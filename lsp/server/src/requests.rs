@@ -12,6 +12,7 @@ use tower_lsp_server::gen_lsp_types as lsp;
 
 use crate::docs::Document;
 use crate::main_loop::{Event, EventSender};
+use crate::relocate::Relocator;
 use crate::session::View;
 use crate::view::{Anchors, hover_for, inlay_for};
 
@@ -48,12 +49,21 @@ pub(crate) fn inlay_hints(
 ) -> Option<Vec<lsp::InlayHint>> {
     view.doc.as_ref()?;
     let (anchors, doc) = anchors_of(view, tx);
-    Some(inlay_for(&anchors, &doc, &view.snap.settings, first, last))
+    let reloc = Relocator::new(&view.snap, &view.open);
+    Some(inlay_for(
+        &anchors,
+        &doc,
+        &view.snap.settings,
+        &reloc,
+        first,
+        last,
+    ))
 }
 
 /// `textDocument/hover` on a line.
 pub(crate) fn hover(view: &View, tx: &EventSender, line: u32) -> Option<lsp::Hover> {
     view.doc.as_ref()?;
     let (anchors, doc) = anchors_of(view, tx);
-    hover_for(&anchors, &doc, &view.snap, line, view.hover)
+    let reloc = Relocator::new(&view.snap, &view.open);
+    hover_for(&anchors, &doc, &view.snap, &reloc, line, view.hover)
 }

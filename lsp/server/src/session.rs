@@ -61,6 +61,8 @@ pub(crate) struct View {
     pub(crate) snap: Arc<Snapshot>,
     /// The document asked for, when open.
     pub(crate) doc: Option<DocView>,
+    /// Every open document, by path.
+    pub(crate) open: Arc<crate::relocate::OpenDocs>,
     /// A load is running.
     pub(crate) loading: bool,
     /// How hovers are written for this client.
@@ -197,14 +199,31 @@ impl Session {
             return;
         };
         let doc = Arc::make_mut(&mut d.doc);
-        match doc.apply(version, changes) {
-            Ok(()) => self.schedule_publish(uri),
-            Err(e) => {
-                self.out
-                    .log(lsp::MessageType::Log, format!("goblock: {uri}: {e}"));
-                // A refused change may leave the document unverified.
-                self.schedule_publish(uri);
-            }
+        if let Err(e) = doc.apply(version, changes) {
+            // A refused change may leave the document unverified.
+            self.out
+                .log(lsp::MessageType::Log, format!("goblock: {uri}: {e}"));
+        }
+        let path = d.path.clone();
+        self.schedule_publish(uri);
+        // Diagnostics of other open files that link into this one (wakers,
+        // creation sites) follow its lines too.
+        let linking: Vec<String> = self
+            .docs
+            .iter()
+            .filter(|(u, d)| {
+                *u != uri
+                    && self
+                        .snapshot
+                        .index
+                        .files
+                        .get(&d.path)
+                        .is_some_and(|fa| fa.links_into(&path))
+            })
+            .map(|(u, _)| u.clone())
+            .collect();
+        for u in linking {
+            self.schedule_publish(&u);
         }
     }
 
@@ -252,9 +271,18 @@ impl Session {
         View {
             snap: self.snapshot.clone(),
             doc,
+            open: Arc::new(self.open_docs()),
             loading: self.loads.running.is_some(),
             hover: self.features.hover,
         }
+    }
+
+    /// The open documents by path (for placing linked lines of other files).
+    pub(crate) fn open_docs(&self) -> crate::relocate::OpenDocs {
+        self.docs
+            .values()
+            .map(|d| (d.path.clone(), d.doc.clone()))
+            .collect()
     }
 
     // ------------------------------------------------------------- settings

@@ -381,33 +381,41 @@ pub fn anchor(
     changed_since_trace: bool,
 ) -> Vec<Anchor> {
     let outline = Outline::new(text);
-    let lines = outline.line_count();
     fa.lines
         .iter()
-        .map(|a| {
-            let p = match place(a, &outline, built, changed_since_trace) {
-                Ok(p) => p,
-                Err(why) => return Anchor::stale(why),
-            };
-            let line = p.line;
-            if line > lines {
-                return Anchor::stale(format!("line {line} is past the end of the file"));
-            }
-            if let Some(e) = p.within.iter().find(|e| !e.contains(line)) {
-                return Anchor::stale(format!(
-                    "line {line} is outside `{}` (now lines {}–{})",
-                    a.function, e.decl, e.end
-                ));
-            }
-            if !outline.holds_code(line) {
-                return Anchor::stale(format!("line {line} no longer holds code"));
-            }
-            Anchor {
-                line: Some(line),
-                freshness: p.freshness,
-            }
-        })
+        .map(|a| anchor_one(&outline, a, built, changed_since_trace))
         .collect()
+}
+
+/// Anchors one annotation (or any recorded line: a function and its line)
+/// onto the text of `outline`.
+pub fn anchor_one(
+    outline: &Outline,
+    a: &Annotation,
+    built: &BuiltDecls,
+    changed_since_trace: bool,
+) -> Anchor {
+    let p = match place(a, outline, built, changed_since_trace) {
+        Ok(p) => p,
+        Err(why) => return Anchor::stale(why),
+    };
+    let line = p.line;
+    if line > outline.line_count() {
+        return Anchor::stale(format!("line {line} is past the end of the file"));
+    }
+    if let Some(e) = p.within.iter().find(|e| !e.contains(line)) {
+        return Anchor::stale(format!(
+            "line {line} is outside `{}` (now lines {}–{})",
+            a.function, e.decl, e.end
+        ));
+    }
+    if !outline.holds_code(line) {
+        return Anchor::stale(format!("line {line} no longer holds code"));
+    }
+    Anchor {
+        line: Some(line),
+        freshness: p.freshness,
+    }
 }
 
 #[cfg(test)]

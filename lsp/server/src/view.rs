@@ -1,20 +1,22 @@
 //! Per-document views of a snapshot: where a file's annotations land in a
 //! given text ([`Anchors`]: staleness checks, re-anchoring) and the
 //! diagnostics, inlay hints and hover of an open or closed document, built
-//! through `to_proto`.
+//! through `to_proto`; the lines they link to (wakers, creation sites) are
+//! placed by a [`Relocator`].
 //!
 //! Reads a [`Snapshot`] and a [`Document`]; mutates nothing and does no I/O
 //! beyond the file's modification time.
 
 use std::collections::HashMap;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 use tower_lsp_server::gen_lsp_types as lsp;
 
 use crate::annotations::{Annotation, FileAnnotations, Freshness, Level};
 use crate::config::{Settings, Severity};
 use crate::docs::{Document, encoded_len};
-use crate::render::{self, HoverFormat, LabelPart};
+use crate::relocate::Relocator;
+use crate::render::{self, HoverFormat};
 use crate::snapshot::Snapshot;
 use crate::span;
 use crate::stale::{self, Anchor};
@@ -28,8 +30,6 @@ pub(crate) struct Anchors {
     pub(crate) by_line: HashMap<u32, usize>,
     /// Per annotation.
     pub(crate) anchors: Vec<Anchor>,
-    /// Per annotation: its hint label, rendered on first request.
-    labels: Vec<OnceLock<Vec<LabelPart>>>,
 }
 
 impl Anchors {
@@ -61,21 +61,20 @@ impl Anchors {
                 by_line.entry(a.line - 1).or_insert(i);
             }
         }
-        let labels = anchors.iter().map(|_| OnceLock::new()).collect();
         Anchors {
             file: Some(fa),
             by_line,
             anchors,
-            labels,
         }
     }
 }
 
-/// Diagnostics of one document.
+/// Diagnostics of one document; their linked lines placed by `reloc`.
 pub(crate) fn diagnostics_for(
     anchors: &Anchors,
     doc: &Document,
     settings: &Settings,
+    reloc: &Relocator,
 ) -> Vec<lsp::Diagnostic> {
     let Some(fa) = &anchors.file else {
         return Vec::new();
@@ -87,6 +86,7 @@ pub(crate) fn diagnostics_for(
         let Some(cur) = doc.current_line(line - 1) else {
             continue;
         };
+        let a = &reloc.annotation(a);
         let sev = match level {
             Level::Hot => settings.diagnostics.severity,
             Level::Normal => Severity::Hint,
@@ -127,6 +127,7 @@ pub(crate) fn inlay_for(
     anchors: &Anchors,
     doc: &Document,
     settings: &Settings,
+    reloc: &Relocator,
     first: u32,
     last: u32,
 ) -> Vec<lsp::InlayHint> {
@@ -137,7 +138,7 @@ pub(crate) fn inlay_for(
         return Vec::new();
     }
     let mut out = Vec::new();
-    for (i, (a, an)) in fa.lines.iter().zip(&anchors.anchors).enumerate() {
+    for (a, an) in fa.lines.iter().zip(&anchors.anchors) {
         let Some(line) = an.line else { continue };
         let Some(cur) = doc.current_line(line - 1) else {
             continue;
@@ -147,15 +148,11 @@ pub(crate) fn inlay_for(
         }
         let min = (settings.inlay_hints.min_total_ms * 1e6) as u64;
         let parts = if a.has_flat() && a.total_ns() >= min {
-            anchors.labels[i]
-                .get_or_init(|| {
-                    let mut p = render::inlay_label(a);
-                    if an.freshness == Freshness::Unverified {
-                        p.push(render::unverified_part());
-                    }
-                    p
-                })
-                .clone()
+            let mut p = render::inlay_label(&reloc.annotation(a));
+            if an.freshness == Freshness::Unverified {
+                p.push(render::unverified_part());
+            }
+            p
         } else if settings.inlay_hints.callers && a.callees.total_ns >= min {
             match render::callers_label(a) {
                 Some(p) => vec![p],
@@ -174,6 +171,7 @@ pub(crate) fn hover_for(
     anchors: &Anchors,
     doc: &Document,
     snap: &Snapshot,
+    reloc: &Relocator,
     cur: u32,
     fmt: HoverFormat,
 ) -> Option<lsp::Hover> {
@@ -185,7 +183,7 @@ pub(crate) fn hover_for(
     if !a.has_flat() && a.callees.total_ns == 0 {
         return None;
     }
-    let text = render::hover(a, &snap.metas, &an.freshness, fmt);
+    let text = render::hover(&reloc.annotation(a), &snap.metas, &an.freshness, fmt);
     Some(to_proto::hover(
         text,
         fmt.is_markdown(),

@@ -280,3 +280,164 @@ async fn a_closure_moved_inside_its_function_is_stale() {
     assert!(got.contains(&stage), "{got:?}");
     c.shutdown().await;
 }
+
+/// Every link of a hover (markdown `file://…#Ln`) and every related
+/// location of a diagnostic that points into `uri`: (0-based line as
+/// given, where it came from).
+fn links_into(uri: &str, hovers: &[String], diags: &Value) -> Vec<(u64, String)> {
+    let mut out = Vec::new();
+    let pat = format!("]({uri}#L");
+    for md in hovers {
+        let mut rest = md.as_str();
+        while let Some(i) = rest.find(&pat) {
+            rest = &rest[i + pat.len()..];
+            let n: String = rest.chars().take_while(|c| c.is_ascii_digit()).collect();
+            out.push((n.parse::<u64>().unwrap() - 1, "hover".to_string()));
+        }
+    }
+    for d in diags["diagnostics"].as_array().into_iter().flatten() {
+        for r in d["relatedInformation"].as_array().into_iter().flatten() {
+            if r["location"]["uri"] == uri {
+                let l = r["location"]["range"]["start"]["line"].as_u64().unwrap();
+                out.push((
+                    l,
+                    format!("related of line {}", d["range"]["start"]["line"]),
+                ));
+            }
+        }
+    }
+    out
+}
+
+/// Issue 13 §4: after unsaved edits that move lines (lines inserted above
+/// a function, and inside a closure above a waker), every surface shows
+/// today's lines: the hover's waker / creation-site links and the
+/// diagnostics' related locations point at the line that holds the
+/// recorded statement now, and `goblock.hotLines` gives the lines where
+/// they are shown (`line`) beside the recorded ones (`recordedLine`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn links_and_hot_lines_follow_unsaved_edits() {
+    let Some(ws) = Ws::new("go1.26/crawl", |_, t| t) else {
+        return;
+    };
+    let mut c = Client::start();
+    c.initialize_as(
+        &ws.dir,
+        options(&ws),
+        json!({"name": "Visual Studio Code"}),
+        json!(["markdown", "plaintext"]),
+    )
+    .await;
+    c.loaded().await;
+    let uri = ws.uri("main.go");
+    let orig = std::fs::read_to_string(ws.dir.join("main.go")).unwrap();
+    let orig_lines: Vec<&str> = orig.lines().collect();
+    c.open(&uri, &orig, 1);
+    let diags = c.diagnostics(&uri, |p| p["version"] == 1).await;
+    let annotated: Vec<u64> = diags["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["range"]["start"]["line"].as_u64().unwrap())
+        .collect();
+    let mut hovers = Vec::new();
+    for &l in &annotated {
+        let h = c.hover(&uri, l as u32).await;
+        hovers.push(
+            h["contents"]["value"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string(),
+        );
+    }
+    let before = links_into(&uri, &hovers, &diags);
+    assert!(
+        !before.is_empty(),
+        "the fixture must link lines of main.go to main.go: {diags:#}"
+    );
+    for (l, from) in &before {
+        assert!(
+            orig_lines[*l as usize].contains(|c: char| c.is_alphanumeric()),
+            "{from}: links to a line without code: {l}"
+        );
+    }
+    let hot = c.command("goblock.hotLines", json!([1000])).await;
+    let hot_main = |hot: &Value| -> Vec<(u64, u64)> {
+        hot["lines"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|l| l["uri"] == uri)
+            .map(|l| {
+                (
+                    l["recordedLine"].as_u64().unwrap(),
+                    l["line"].as_u64().unwrap(),
+                )
+            })
+            .collect()
+    };
+    let hot_before = hot_main(&hot);
+    assert!(hot_before.iter().all(|(r, l)| r == l), "{hot_before:?}");
+
+    // Unsaved: two lines above everything, one inside the collector
+    // closure (above `close(done)`, a waker of `<-done`).
+    let close = marker_line("main.go", "close(done)") as u32 - 1;
+    c.drain();
+    c.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": uri, "version": 2}, "contentChanges": [
+            {"range": {"start": {"line": close, "character": 0}, "end": {"line": close, "character": 0}},
+             "text": "\t\tlog.Print(\"collected\")\n"},
+            {"range": {"start": {"line": 0, "character": 0}, "end": {"line": 0, "character": 0}},
+             "text": "// Copyright the crawl authors.\n\n"},
+        ]}),
+    );
+    let mut now = orig_lines.clone();
+    now.insert(close as usize, "\t\tlog.Print(\"collected\")");
+    now.insert(0, "");
+    now.insert(0, "// Copyright the crawl authors.");
+    let diags = c.diagnostics(&uri, |p| p["version"] == 2).await;
+    let mut hovers = Vec::new();
+    for d in diags["diagnostics"].as_array().unwrap() {
+        let l = d["range"]["start"]["line"].as_u64().unwrap();
+        let h = c.hover(&uri, l as u32).await;
+        hovers.push(
+            h["contents"]["value"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string(),
+        );
+    }
+    let after = links_into(&uri, &hovers, &diags);
+    assert_eq!(after.len(), before.len(), "{before:?} → {after:?}");
+    let recorded: BTreeSet<&str> = before
+        .iter()
+        .map(|(l, _)| orig_lines[*l as usize])
+        .collect();
+    for (l, from) in &after {
+        let text = now.get(*l as usize).copied().unwrap_or("<past the end>");
+        assert!(
+            recorded.contains(text),
+            "{from}: links to line {} `{text}`, which holds no recorded statement",
+            l + 1
+        );
+    }
+    // The waker `close(done)` itself moved by 3: its links follow it.
+    if before.iter().any(|(l, _)| *l == u64::from(close)) {
+        assert!(
+            after.iter().any(|(l, _)| *l == u64::from(close) + 3),
+            "{after:?}"
+        );
+    }
+    let hot = c.command("goblock.hotLines", json!([1000])).await;
+    let hot_after = hot_main(&hot);
+    assert_eq!(hot_after.len(), hot_before.len(), "{hot:#}");
+    for (recorded, line) in hot_after {
+        assert_eq!(
+            now[line as usize - 1],
+            orig_lines[recorded as usize - 1],
+            "hotLines: recorded {recorded} shown at {line}"
+        );
+    }
+    c.shutdown().await;
+}

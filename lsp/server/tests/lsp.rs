@@ -10,7 +10,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{Client, Fixture, label};
+use common::{Client, Fixture, label, shift_lines};
 use serde_json::{Value, json};
 
 fn options() -> Value {
@@ -216,10 +216,14 @@ async fn session_on_fixture() {
             b["position"]["line"].as_u64().unwrap(),
             a["position"]["line"].as_u64().unwrap() + 2
         );
-        assert_eq!(label(a), label(b));
+        // Links into main.go (wakers) follow the edit too.
+        assert_eq!(shift_lines(&label(a), "main.go", 2), label(b));
     }
     let h2 = c.hover(&main_uri, line0 + 2).await;
-    assert_eq!(h2["contents"]["value"].as_str().unwrap(), md);
+    assert_eq!(
+        h2["contents"]["value"].as_str().unwrap(),
+        shift_lines(&md, "main.go", 2)
+    );
     // An out-of-order (older) change is ignored, not applied.
     c.notify(
         "textDocument/didChange",

@@ -462,3 +462,23 @@ pub fn label(h: &Value) -> String {
         _ => String::new(),
     }
 }
+
+/// `text` with every `FILE:N` (a rendered link to line N of a file named
+/// FILE) moved by `by` lines: what an edit above every line of FILE does to
+/// labels and hovers that link into it.
+pub fn shift_lines(text: &str, file: &str, by: u64) -> String {
+    let pat = format!("{file}:");
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(i) = rest.find(&pat) {
+        out.push_str(&rest[..i + pat.len()]);
+        rest = &rest[i + pat.len()..];
+        let n: String = rest.chars().take_while(|c| c.is_ascii_digit()).collect();
+        if let Ok(v) = n.parse::<u64>() {
+            out.push_str(&(v + by).to_string());
+            rest = &rest[n.len()..];
+        }
+    }
+    out.push_str(rest);
+    out
+}
