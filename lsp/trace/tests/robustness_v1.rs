@@ -296,6 +296,42 @@ fn a_damaged_length_with_bytes_after_it_is_corrupt_not_cut() {
     }
 }
 
+/// The same for a String record: the runtime never writes one longer than
+/// its 64 KiB buffer, so a longer one the end of the file cuts is damaged.
+#[test]
+fn a_damaged_string_length_is_corrupt_not_cut() {
+    let bytes = std::fs::read(repo().join("testdata/go1.21/pprof-http.trace")).unwrap();
+    let (pos, r) = *events(&bytes, 21)
+        .iter()
+        .find(|(_, r)| r.typ == ev::STRING)
+        .expect("a String event");
+    // [type][id][length][bytes]: give it a 3-byte length of 500,000.
+    let mut len_at = pos + 1;
+    while bytes[len_at] & 0x80 != 0 {
+        len_at += 1;
+    }
+    len_at += 1;
+    let mut len_end = len_at;
+    while bytes[len_end] & 0x80 != 0 {
+        len_end += 1;
+    }
+    let mut b = bytes[..len_at].to_vec();
+    b.extend_from_slice(&[0xa0, 0xc2, 0x1e]); // 500,000
+    b.extend_from_slice(&bytes[len_end + 1..]);
+    assert!(b.len() - pos < 500_000, "the claim must run past the end");
+    match decode(&b).0 {
+        Err(DecodeError::Corrupt { offset, what }) => {
+            assert_eq!(offset, pos as u64);
+            assert!(what.contains("String event of 500000 bytes"), "{what}");
+        }
+        other => panic!("expected Corrupt at {pos}, got {other:?}"),
+    }
+    // Cut inside that same record (its real length): a cut.
+    let (r2, _) = decode(&bytes[..r.end - 1]);
+    let s = r2.expect("a cut trace decodes");
+    assert!(s.warnings.iter().any(|w| w.message.contains("truncated?")));
+}
+
 /// A batch of one P moved earlier in time: causally later events carry
 /// earlier timestamps, as on machines whose CPU clocks disagree. Go's
 /// readers reject such traces with "time stamps out of order".

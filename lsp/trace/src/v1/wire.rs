@@ -22,9 +22,29 @@ const MAX_EVENT_LEN: u64 = 2048;
 /// claim is a damaged length, not an event the end of the file cut off.
 const MAX_STACK_LEN: u64 = 2 * 10 + 1000 * 4 * 10;
 
-/// Longest `String`/`UserLog` payload accepted (a damaged length beyond it
-/// is corruption, not truncation).
+/// Longest `String`/`UserLog` payload accepted (Go's parser's limit; a
+/// damaged length beyond it is corruption, not truncation).
 const MAX_STRING_LEN: u64 = 1_000_000;
+
+/// Longest `String`/`UserLog` payload the runtime writes: it cuts a string
+/// to the room left in its 64 KiB trace buffer. A longer one that runs past
+/// the end of the file is a damaged length, not a cut.
+const MAX_WRITTEN_STRING_LEN: u64 = 64 << 10;
+
+/// A payload of `n` bytes that the end of the file cuts: a cut when the
+/// runtime could have written it, else a damaged length.
+fn cut_payload(at: usize, what: &str, n: u64) -> WireError {
+    if n > MAX_WRITTEN_STRING_LEN {
+        corrupt(
+            at,
+            format!(
+                "{what} of {n} bytes runs past the end of the file (the runtime writes at most 64 KiB)"
+            ),
+        )
+    } else {
+        WireError::Truncated { offset: at }
+    }
+}
 
 /// One raw event. For `String`, `values` = [id, data offset, data length];
 /// for `Stack`, [first value offset, end offset] (parse with [`stack_values`]).
@@ -107,10 +127,10 @@ pub fn read(buf: &[u8], pos: usize, minor: u32) -> Result<Raw, WireError> {
             if n > MAX_STRING_LEN {
                 return Err(corrupt(at, format!("String event of {n} bytes")));
             }
-            let n = n as usize;
-            if len - p < n {
-                return Err(WireError::Truncated { offset: at });
+            if ((len - p) as u64) < n {
+                return Err(cut_payload(at, "String event", n));
             }
+            let n = n as usize;
             raw.values[0] = id;
             raw.values[1] = p as u64;
             raw.values[2] = n as u64;
@@ -194,7 +214,7 @@ pub fn read(buf: &[u8], pos: usize, minor: u32) -> Result<Raw, WireError> {
             return Err(corrupt(at, format!("UserLog message of {n} bytes")));
         }
         if ((len - p) as u64) < n {
-            return Err(WireError::Truncated { offset: at });
+            return Err(cut_payload(at, "UserLog message", n));
         }
         p += n as usize;
     }
