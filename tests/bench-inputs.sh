@@ -74,12 +74,17 @@ fi
 echo
 bytes=$(stat -c %s "$T126")
 echo "2. goblock lsp loading $T126 ($((bytes / 1000000)) MB) and the binary that wrote it"
-ws="$WORK/ws"
-rm -rf "$ws" && mkdir -p "$ws"
+# The workspace is the directory the program was built in (gen-large.sh), as for a user who
+# traces their own build: a recorded path that exists is used as recorded, so a copy of the
+# sources elsewhere would rightly get no annotations.
+ws="${FIXTURE_ROOT:-/tmp/goblock-fixtures}/src/largegen"
+if [ ! -s "$ws/main.go" ]; then
+  mkdir -p "$ws" && cp -a testdata/programs/largegen/. "$ws/"
+fi
+rm -f "$ws/large.trace" "$ws/largegen"
 # A hard link (a copy across file systems): a regular file to every version of the server.
 ln -f "$ROOT/$T126" "$ws/large.trace" 2>/dev/null || cp "$ROOT/$T126" "$ws/large.trace"
 cp testdata/large/go1.26-largegen.bin "$ws/largegen"
-cp -r testdata/programs/largegen "$ws/src"
 python3 - "$BIN" "$ws" "$bytes" "$RUNS" <<'PY'
 import json, os, subprocess, sys, threading, time
 
