@@ -45,7 +45,11 @@ pub fn unzstd_file(src: &Path, name: &str) -> PathBuf {
         return dst;
     }
     let data = zstd::decode_all(std::fs::File::open(&src).expect("open zst")).expect("zstd");
-    let tmp = dst.with_extension(format!("tmp{}", std::process::id()));
+    // Tests of one binary run as threads of one process: the temporary name must be unique
+    // per call, not per process, or one thread renames away the file another is writing.
+    static CALLS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let call = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let tmp = dst.with_extension(format!("tmp{}-{call}", std::process::id()));
     std::fs::write(&tmp, data).expect("write");
     #[cfg(unix)]
     {
