@@ -43,12 +43,7 @@ pub fn analyze(input: &Input, ws: &Workspace, binary: &BinaryChoice) -> Result<A
 
 /// The JSON `kind` of a profile.
 pub fn profile_kind(k: &ProfileKind) -> &'static str {
-    match k {
-        ProfileKind::Goroutine => "goroutine-profile",
-        ProfileKind::Block => "block-profile",
-        ProfileKind::Mutex => "mutex-profile",
-        _ => "contention-profile",
-    }
+    k.name()
 }
 
 /// One input entry of the JSON `traces` array for a dump or profile.
@@ -350,7 +345,7 @@ pub fn render(
                     } else {
                         k.reason.to_string()
                     },
-                    l.max_minutes.map_or("-".into(), |m| format!("≥ {m} min")),
+                    l.max_minutes.map_or("-".into(), |m| units::minutes(m, m)),
                     format!("{}:{}", display(&k.file), k.line),
                     sources.line(&k.file, k.line).unwrap_or_default(),
                 ]);
@@ -377,7 +372,11 @@ pub fn render(
                 } else {
                     "contentions"
                 },
-                p.symbolization.kind,
+                p.symbolization
+                    .binary
+                    .as_ref()
+                    .map(|b| format!("the DWARF of {}", b.display()))
+                    .unwrap_or_else(|| "the profile".into()),
                 if goroutines {
                     String::new()
                 } else {

@@ -38,6 +38,8 @@ pub struct Group {
     pub status: Arc<str>,
     /// Shortest and longest `N minutes` printed (None: none printed).
     pub minutes: Option<(u32, u32)>,
+    /// Goroutines whose header printed `N minutes` (waiting ≥ 1 min).
+    pub waited_minutes: u64,
     /// Goroutines locked to their thread.
     pub locked: u64,
     /// Distinct label sets (as printed), at most [`MAX_LABEL_SETS`].
@@ -74,8 +76,9 @@ pub struct DumpLine {
     pub forever: bool,
     /// Innermost functions of the stacks (the blocking primitive).
     pub primitives: Vec<Arc<str>>,
-    /// Groups of the last snapshot, largest first.
-    pub groups: Vec<Group>,
+    /// Groups of the last snapshot, largest first (shared with the server's
+    /// annotations: a group can hold a million goroutine ids).
+    pub groups: Vec<Arc<Group>>,
 }
 
 /// One dump of the file, as shown.
@@ -146,6 +149,7 @@ struct Acc {
     count: u64,
     ids: Vec<u64>,
     minutes: Option<(u32, u32)>,
+    waited_minutes: u64,
     locked: u64,
     labels: Vec<Arc<str>>,
     forever: bool,
@@ -209,6 +213,7 @@ impl<'a> DumpSink<'a> for Folder<'a, '_> {
         acc.count += 1;
         acc.ids.push(g.id);
         if let Some(m) = g.minutes {
+            acc.waited_minutes += 1;
             acc.minutes = Some(match acc.minutes {
                 Some((lo, hi)) => (lo.min(m), hi.max(m)),
                 None => (m, m),
@@ -376,17 +381,18 @@ fn build_table(
             })
             .collect();
         acc.ids.sort_unstable();
-        e.groups.push(Group {
+        e.groups.push(Arc::new(Group {
             count: acc.count,
             ids: acc.ids,
             status,
             minutes: acc.minutes,
+            waited_minutes: acc.waited_minutes,
             locked: acc.locked,
             labels: acc.labels,
             creator,
             creator_function,
             stack,
-        });
+        }));
     }
     for l in out.lines.values_mut() {
         l.groups

@@ -132,6 +132,28 @@ struct Sampled {
     labels: Option<Arc<str>>,
 }
 
+/// Which profile `bytes` hold, without attributing anything: a text
+/// profile by its header line, a proto by decoding it (profiles are small).
+/// For choosing among several files (the server's discovery).
+pub fn profile_kind(bytes: &[u8], name: &str) -> Result<ProfileKind, ProfileError> {
+    use goblock_dumps::InputKind;
+    match goblock_dumps::sniff(bytes) {
+        Some(InputKind::GoroutineProfileText) => Ok(ProfileKind::Goroutine),
+        Some(InputKind::ContentionProfileText) => {
+            let head = &bytes[..bytes.len().min(goblock_dumps::sniff::SNIFF_BYTES)];
+            let mutex = head
+                .split(|&b| b == b'\n')
+                .any(|l| l.strip_suffix(b"\r").unwrap_or(l) == b"--- mutex:");
+            Ok(if mutex {
+                ProfileKind::Mutex
+            } else {
+                ProfileKind::Block
+            })
+        }
+        _ => goblock_dumps::read_profile(bytes, name).map(|p| p.kind),
+    }
+}
+
 /// Analyses an opened input (see [`crate::input::open`]): proto (gzip'ed
 /// or not) or debug=1 text. A proto cannot be decoded in pieces: it is
 /// decompressed into memory (profiles are small; over 1 GiB is refused).

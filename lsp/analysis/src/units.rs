@@ -4,7 +4,8 @@
 //!
 //! A duration has three significant digits and a unit: `40 ns`, `850 µs`,
 //! `12.0 ms`, `60.6 s`; from 1000 s on, whole seconds (`1234 s`). The same
-//! value always reads the same. Pure functions; knows nothing of where the
+//! value always reads the same. The minutes of goroutine dumps are lower
+//! bounds in whole minutes (`≥ 17 min`). Pure functions; knows nothing of where the
 //! text goes (no LSP, no table layout).
 
 /// `40 ns`, `1.23 µs`, `850 µs`, `12.0 ms`, `583 ms`, `2.00 s`, `60.6 s`, `254 s`, `1234 s`.
@@ -85,6 +86,17 @@ pub fn share(s: f64) -> String {
     }
 }
 
+/// The minutes a goroutine dump prints for a wait (`[chan receive, 17
+/// minutes]`): a lower bound, so `≥ 17 min`; a range of several goroutines
+/// `≥ 5–17 min`.
+pub fn minutes(lo: u32, hi: u32) -> String {
+    if lo == hi {
+        format!("≥ {hi} min")
+    } else {
+        format!("≥ {lo}–{hi} min")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -134,5 +146,7 @@ mod tests {
         assert_eq!(share(0.046), "4.6 %");
         assert_eq!(share(0.46), "46 %");
         assert_eq!(share(1.0), "100 %");
+        assert_eq!(minutes(17, 17), "≥ 17 min");
+        assert_eq!(minutes(5, 17), "≥ 5–17 min");
     }
 }

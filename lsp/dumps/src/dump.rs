@@ -108,6 +108,10 @@ pub struct DumpSummary {
     pub other_lines: u64,
     /// Non-fatal problems (truncation, lines inside a goroutine that are no frame).
     pub warnings: Vec<Warning>,
+    /// The input ends inside a goroutine (cut: a `runtime.Stack` buffer,
+    /// debug=2's 64 MiB limit, a file still being written); that goroutine
+    /// is left out.
+    pub truncated: bool,
 }
 
 /// Receives goroutines as they are parsed.
@@ -491,6 +495,7 @@ impl<'a> Parser<'a, '_> {
         match self.cur.take() {
             Some(cur) => {
                 let kept = self.sum.goroutines;
+                self.sum.truncated = true;
                 self.sum.warnings.push(Warning {
                     offset: cur.offset,
                     message: format!(
@@ -700,6 +705,7 @@ created by main.main in goroutine 1
         let (gs, sum) = run(cut);
         assert_eq!(gs.len(), 1);
         assert_eq!(sum.warnings.len(), 1);
+        assert!(sum.truncated);
         assert!(
             sum.warnings[0].message.contains("goroutine 34"),
             "{:?}",

@@ -187,6 +187,20 @@ pub enum ProfileKind {
 }
 
 impl ProfileKind {
+    /// The name of the input kind in goblock's JSON and diagnostics
+    /// (`"goroutine-profile"`, `"block-profile"`, `"mutex-profile"`; an
+    /// empty contention profile is `"contention-profile"`, others
+    /// `"other-profile"`).
+    pub fn name(&self) -> &'static str {
+        match self {
+            ProfileKind::Goroutine => "goroutine-profile",
+            ProfileKind::Block => "block-profile",
+            ProfileKind::Mutex => "mutex-profile",
+            ProfileKind::Contention => "contention-profile",
+            _ => "other-profile",
+        }
+    }
+
     /// Human name ("a CPU profile").
     pub fn describe(&self) -> String {
         match self {
