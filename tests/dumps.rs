@@ -22,6 +22,10 @@ use std::process::Command;
 
 use serde_json::Value;
 
+#[path = "support/dumps_oracle.rs"]
+mod oracle;
+use oracle::{count_from_text, program_site, raw_oracle};
+
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
@@ -102,45 +106,6 @@ fn markers(marker: &str) -> Vec<Marker> {
             })
         })
         .collect()
-}
-
-/// The program's file name and line of a recorded path (`.../parked/x.go`).
-fn program_site(file: &str) -> Option<String> {
-    let (_, name) = file.rsplit_once("/parked/")?;
-    Some(name.to_owned())
-}
-
-/// Counts the dump's goroutines per program line straight from its text:
-/// the first frame position line (`\t…/parked/x.go:N`) of each goroutine,
-/// stopping at `created by`.
-fn count_from_text(text: &str) -> BTreeMap<(String, u32), u64> {
-    let mut out = BTreeMap::new();
-    let mut in_goroutine = false;
-    let mut found = false;
-    for line in text.lines() {
-        if line.starts_with("goroutine ") && line.ends_with(':') {
-            in_goroutine = true;
-            found = false;
-            continue;
-        }
-        if line.is_empty() || line.starts_with("created by ") {
-            in_goroutine = false;
-            continue;
-        }
-        if !in_goroutine || found {
-            continue;
-        }
-        if let Some(pos) = line.strip_prefix('\t') {
-            let pos = pos.split(' ').next().unwrap_or(pos);
-            if let Some((file, n)) = pos.rsplit_once(':')
-                && let Some(name) = program_site(file)
-            {
-                *out.entry((name, n.parse().unwrap())).or_default() += 1;
-                found = true;
-            }
-        }
-    }
-    out
 }
 
 /// Go 1.19 prints Mutex and RWMutex waits as semacquire; WaitGroup waits
@@ -250,73 +215,6 @@ fn every_parked_line_has_its_goroutines_in_every_dump() {
         }
     }
     assert!(checked > 300, "{checked}");
-}
-
-/// `go tool pprof -raw` (Samples and Locations blocks) → per program line:
-/// (count, delay) charged to the innermost frame in the program's files.
-fn raw_oracle(raw: &str) -> BTreeMap<(String, u32), (u64, u64)> {
-    let mut locs: BTreeMap<u64, Vec<(String, u32)>> = BTreeMap::new();
-    let mut samples: Vec<(u64, u64, Vec<u64>)> = Vec::new();
-    let mut section = "";
-    let mut last_loc = 0;
-    for line in raw.lines() {
-        match line {
-            "Samples:" | "Locations" | "Mappings" => {
-                section = line;
-                continue;
-            }
-            _ => {}
-        }
-        match section {
-            "Samples:" => {
-                let Some((vals, ids)) = line.split_once(':') else {
-                    continue;
-                };
-                let vals: Vec<u64> = vals
-                    .split_whitespace()
-                    .filter_map(|x| x.parse().ok())
-                    .collect();
-                if vals.is_empty() {
-                    continue;
-                }
-                let ids = ids.split_whitespace().map(|x| x.parse().unwrap()).collect();
-                samples.push((vals[0], vals.get(1).copied().unwrap_or(0), ids));
-            }
-            "Locations" => {
-                let t = line.trim_start();
-                // `1: 0x4d9c20 M=1 func file:line:col s=N` or a continuation
-                // `func file:line:col s=N` (inlining callers).
-                let rest = match t.split_once(": 0x") {
-                    Some((id, rest)) if id.chars().all(|c| c.is_ascii_digit()) => {
-                        last_loc = id.parse().unwrap();
-                        let rest = rest.split_once(' ').map_or("", |x| x.1);
-                        rest.split_once(' ').map_or("", |x| x.1)
-                    }
-                    _ => t,
-                };
-                let pos = rest.split(' ').nth(1).unwrap_or("");
-                let mut parts = pos.rsplitn(3, ':');
-                let _col = parts.next();
-                let line_no: u32 = parts.next().and_then(|x| x.parse().ok()).unwrap_or(0);
-                let file = parts.next().unwrap_or("").to_owned();
-                locs.entry(last_loc).or_default().push((file, line_no));
-            }
-            _ => {}
-        }
-    }
-    let mut out = BTreeMap::new();
-    for (count, delay, ids) in samples {
-        let site = ids
-            .iter()
-            .flat_map(|id| locs[id].iter())
-            .find_map(|(f, l)| program_site(f).map(|n| (n, *l)));
-        if let Some(s) = site {
-            let e: &mut (u64, u64) = out.entry(s).or_default();
-            e.0 += count;
-            e.1 += delay;
-        }
-    }
-    out
 }
 
 const PROFILES: &[(&str, &str)] = &[
