@@ -29,6 +29,7 @@ export interface ServerSettings {
     maxMiB: number;
     load: string;
   };
+  dumps: { files: string[]; parkedThreshold: number };
 }
 
 export const DEFAULTS: ServerSettings = {
@@ -41,6 +42,7 @@ export const DEFAULTS: ServerSettings = {
   debounceMs: 300,
   goPath: '',
   capture: { codeLens: true, buildFlags: [], benchtime: '', timeout: '', keep: 10, maxMiB: 512, load: 'replace' },
+  dumps: { files: ['**/*.pb.gz', '**/*.pprof', '**/goroutine*.txt', '**/*.dump'], parkedThreshold: 10 },
 };
 
 export const SEVERITIES = ['hint', 'information', 'warning', 'error'];
@@ -115,6 +117,10 @@ export function serverSettings(get: SettingGetter, ctx: PathContext): ServerSett
       keep: Math.round(num(get('capture.keep'), DEFAULTS.capture.keep, 0)),
       maxMiB: Math.round(num(get('capture.maxMiB'), DEFAULTS.capture.maxMiB, 1)),
       load: get('capture.load') === 'add' ? 'add' : DEFAULTS.capture.load,
+    },
+    dumps: {
+      files: strings(get('dumps.files'), DEFAULTS.dumps.files),
+      parkedThreshold: Math.round(num(get('dumps.parkedThreshold'), DEFAULTS.dumps.parkedThreshold, 0)),
     },
   };
 }

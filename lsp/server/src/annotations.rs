@@ -1,7 +1,8 @@
 //! Per-file annotation models built from the analysis' [`LineTable`]: one
 //! [`Annotation`] per (file, line) sums every (category, reason) entry of the
 //! enabled categories over all loaded traces, with its diagnostic level and
-//! diagnostic code. Lines of files that were not found on this machine are
+//! diagnostic code; goroutine dumps and profiles add their own parts to the
+//! same annotations (`crate::dumps::lines`). Lines of files that were not found on this machine are
 //! kept apart ([`Unmapped`]) for the status.
 //!
 //! Builds the model only; the text shown (messages, labels, markdown) is
@@ -16,6 +17,7 @@ use goblock_analysis::{LineTable, Parked, Site, Totals, WakerShare};
 use goblock_trace::Category;
 
 use crate::config::Settings;
+use crate::dumps::lines::{ParkedNow, Sampled};
 
 /// One loaded trace, for per-trace breakdowns.
 #[derive(Clone, Debug)]
@@ -85,9 +87,31 @@ pub struct Annotation {
     pub level: Option<Level>,
     /// The file is in the workspace.
     pub in_workspace: bool,
+    /// Goroutines parked here in the loaded goroutine dumps and profiles.
+    pub parked_now: Option<Box<ParkedNow>>,
+    /// Contention here in the loaded block and mutex profiles (sampled).
+    pub sampled: Option<Box<Sampled>>,
 }
 
 impl Annotation {
+    /// Whether a trace, dump or profile has anything for this line.
+    pub fn has_any(&self) -> bool {
+        self.has_flat()
+            || self.callees.total_ns > 0
+            || self.parked_now.is_some()
+            || self.sampled.is_some()
+    }
+
+    /// Whether the line gets a diagnostic (from any input).
+    pub fn has_diagnostic(&self) -> bool {
+        self.level.is_some()
+            || self.parked_now.as_ref().is_some_and(|p| p.level.is_some())
+            || self.sampled.as_ref().is_some_and(|s| {
+                s.block.as_ref().is_some_and(|f| f.level.is_some())
+                    || s.mutex.as_ref().is_some_and(|f| f.level.is_some())
+            })
+    }
+
     /// Whether anything blocks on this very line (not only in callees).
     pub fn has_flat(&self) -> bool {
         self.closed.count + self.open.count > 0
@@ -288,6 +312,8 @@ pub fn build(table: &LineTable, settings: &Settings) -> AnnotationIndex {
                 callees: Totals::default(),
                 level: None,
                 in_workspace: st.in_workspace,
+                parked_now: None,
+                sampled: None,
             });
         a.in_workspace |= st.in_workspace;
         if st.has_flat() {

@@ -64,9 +64,9 @@ pub(crate) fn hot_lines(snap: &Snapshot, limit: usize, loading: bool, reloc: &Re
     let traces: Vec<Value> = snap
         .traces
         .iter()
-        .map(|t| {
-            let a = &t.loaded.analysis;
-            json!({
+        .filter_map(|t| {
+            let a = t.loaded.analysis.trace()?;
+            Some(json!({
                 "path": t.path,
                 "goVersion": a.summary.go_version,
                 "bytes": a.summary.bytes,
@@ -77,7 +77,7 @@ pub(crate) fn hot_lines(snap: &Snapshot, limit: usize, loading: bool, reloc: &Re
                 "notes": a.symbolization.all_notes().collect::<Vec<_>>(),
                 "warnings": a.summary.warnings.iter().map(|w| w.to_string()).collect::<Vec<_>>(),
                 "partial": t.partial,
-            })
+            }))
         })
         .collect();
     let failures: Vec<Value> = snap
@@ -168,6 +168,8 @@ pub(crate) fn hot_lines(snap: &Snapshot, limit: usize, loading: bool, reloc: &Re
     json!({
         "loading": loading,
         "traces": traces,
+        "inputs": crate::dumps::status::inputs_json(snap),
+        "parked": crate::dumps::status::lines_json(snap, limit),
         "failures": failures,
         "totalNs": snap.index.total_ns,
         "totalMs": ms(snap.index.total_ns),
@@ -184,9 +186,20 @@ pub(crate) fn hot_lines(snap: &Snapshot, limit: usize, loading: bool, reloc: &Re
 pub fn summary(snap: &Snapshot) -> String {
     let files = snap.index.files.len();
     let lines: usize = snap.index.files.values().map(|f| f.lines.len()).sum();
+    let traces = snap
+        .traces
+        .iter()
+        .filter(|t| t.loaded.analysis.trace().is_some())
+        .count();
+    let others = snap.traces.len() - traces;
+    let others = if others > 0 {
+        format!(" and {others} goroutine dump(s)/profile(s)")
+    } else {
+        String::new()
+    };
     format!(
-        "{} trace(s) loaded; {} annotated line(s) in {} file(s); {} of blocking; {} file(s) not found",
-        snap.traces.len(),
+        "{} trace(s){others} loaded; {} annotated line(s) in {} file(s); {} of blocking; {} file(s) not found",
+        traces,
         lines,
         files,
         units::duration(snap.index.total_ns),

@@ -81,6 +81,29 @@ impl Default for InlayHintSettings {
     }
 }
 
+/// `goblock.dumps.*`: goroutine dumps and pprof profiles.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DumpSettings {
+    /// Globs (relative to each workspace folder) and absolute paths of
+    /// goroutine dumps and profiles; the newest of each kind is loaded.
+    pub files: Vec<String>,
+    /// More goroutines than this waiting ≥ 1 min on a line: "likely leak".
+    pub parked_threshold: u64,
+}
+
+/// Default dump and profile globs.
+pub const DEFAULT_DUMP_GLOBS: &[&str] =
+    &["**/*.pb.gz", "**/*.pprof", "**/goroutine*.txt", "**/*.dump"];
+
+impl Default for DumpSettings {
+    fn default() -> Self {
+        DumpSettings {
+            files: DEFAULT_DUMP_GLOBS.iter().map(|s| s.to_string()).collect(),
+            parked_threshold: 10,
+        }
+    }
+}
+
 /// All settings.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Settings {
@@ -105,6 +128,8 @@ pub struct Settings {
     pub go_path: String,
     /// `goblock.capture.*`.
     pub capture: CaptureSettings,
+    /// Goroutine dumps and profiles.
+    pub dumps: DumpSettings,
 }
 
 /// What happens to the traces shown when a capture is loaded.
@@ -166,6 +191,7 @@ impl Default for Settings {
             max_trace_bytes: goblock_analysis::input::DEFAULT_MAX_BYTES,
             go_path: String::new(),
             capture: CaptureSettings::default(),
+            dumps: DumpSettings::default(),
         }
     }
 }
@@ -177,9 +203,9 @@ impl Settings {
         self.substitute_path != new.substitute_path || self.binaries != new.binaries
     }
 
-    /// Whether the set of trace files to look for changed.
+    /// Whether the set of trace (or dump, profile) files to look for changed.
     pub fn traces_changed(&self, new: &Settings) -> bool {
-        self.traces != new.traces
+        self.traces != new.traces || self.dumps.files != new.dumps.files
     }
 
     /// Parses settings from JSON: either `{"goblock": {...}}` or the inner
@@ -367,6 +393,23 @@ impl Settings {
         } else if h.is_some_and(|h| !h.is_null()) {
             bad("inlayHints", "an object");
         }
+        let dd = obj.get("dumps");
+        if let Some(dd) = dd.and_then(|d| d.as_object()) {
+            if let Some(x) = dd.get("files") {
+                match strings(x) {
+                    Some(v) => s.dumps.files = v,
+                    None => bad("dumps.files", "a list of strings"),
+                }
+            }
+            if let Some(x) = dd.get("parkedThreshold") {
+                match x.as_u64() {
+                    Some(v) => s.dumps.parked_threshold = v,
+                    None => bad("dumps.parkedThreshold", "a non-negative integer"),
+                }
+            }
+        } else if dd.is_some_and(|d| !d.is_null()) {
+            bad("dumps", "an object");
+        }
         if let Some(x) = obj.get("substitutePath") {
             let parsed = x.as_array().and_then(|a| {
                 a.iter()
@@ -411,6 +454,7 @@ mod tests {
             "diagnostics": {"minTotalMs": 5, "minShare": 0.2, "severity": "warning"},
             "inlayHints": {"enable": false, "callers": true},
             "substitutePath": [{"from": "/build/", "to": "/home/me/"}],
+            "dumps": {"files": ["*.txt"], "parkedThreshold": 3},
         }}));
         assert!(e.is_empty(), "{e:?}");
         assert_eq!(s.traces, vec!["x.trace"]);
@@ -419,6 +463,8 @@ mod tests {
         assert_eq!(s.diagnostics.severity, Severity::Warning);
         assert!(!s.inlay_hints.enable && s.inlay_hints.callers);
         assert_eq!(s.substitute_path[0].to, "/home/me/");
+        assert_eq!(s.dumps.files, vec!["*.txt"]);
+        assert_eq!(s.dumps.parked_threshold, 3);
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! goblock-server: the language server behind `goblock lsp`. Shows where
-//! goroutines block — from Go execution traces — as diagnostics, inlay hints
-//! and hovers.
+//! goroutines block — from Go execution traces, goroutine dumps and
+//! block/mutex profiles — as diagnostics, inlay hints and hovers.
 //!
 //! Layers, outside in (only `transport`, `backend`, `to_proto`,
 //! `from_proto`, `progress`, `publish`, `requests`, `view` and the session
@@ -13,6 +13,8 @@
 //!   loop, one event at a time;
 //! * `load/` — plan, load one input, commit; `publish` — what changed is
 //!   republished; `requests` — hover and inlay hints from a snapshot;
+//! * [`dumps`] — goroutine dumps and pprof profiles beside traces:
+//!   discovery, loading, per-line models;
 //! * [`snapshot`], [`annotations`], [`render`], [`span`], [`stale`],
 //!   [`gosrc`], [`docs`], [`config`], [`commands`], [`discovery`], [`loader`],
 //!   [`watch`] — the models they work on (no LSP types).
@@ -24,6 +26,7 @@ pub mod commands;
 pub mod config;
 pub mod discovery;
 pub mod docs;
+pub mod dumps;
 pub mod from_proto;
 pub mod gosrc;
 mod load;

@@ -1,4 +1,5 @@
-//! Loads one trace file for the server, on the calling (blocking) thread:
+//! Loads one trace file (or goroutine dump or profile: `crate::dumps::load`)
+//! for the server, on the calling (blocking) thread:
 //! opens it through `goblock_analysis::input` (file type, size limit,
 //! sniffing; a private copy is mapped, so a rewrite while decoding is
 //! harmless and memory stays that of a file map), analyses it with progress
@@ -22,7 +23,9 @@ use std::ops::ControlFlow;
 use std::path::Path;
 use std::time::Duration;
 
+use goblock_analysis::dumps::DumpAnalysis;
 use goblock_analysis::input::{self, InputError, OpenOptions};
+use goblock_analysis::profiles::ProfileAnalysis;
 use goblock_analysis::{AnalysisError, BinaryChoice, Options, Stage, TraceAnalysis, Workspace};
 use goblock_trace::Categories;
 
@@ -37,6 +40,9 @@ pub enum LoadError {
     /// The analysis refused it.
     #[error(transparent)]
     Analysis(AnalysisError),
+    /// A goroutine dump or profile that cannot be shown.
+    #[error(transparent)]
+    Dump(crate::dumps::load::DumpLoadError),
     /// Superseded by a newer load.
     #[error("cancelled")]
     Cancelled,
@@ -50,6 +56,7 @@ impl LoadError {
             LoadError::Input(e) => e.may_be_incomplete(),
             LoadError::Analysis(AnalysisError::Decode { .. }) => true,
             LoadError::Analysis(AnalysisError::Input(e)) => e.may_be_incomplete(),
+            LoadError::Dump(e) => e.may_be_incomplete(),
             _ => false,
         }
     }
@@ -65,21 +72,47 @@ impl From<AnalysisError> for LoadError {
     }
 }
 
-/// A loaded trace.
+/// What one input holds, analysed.
+#[derive(Debug)]
+pub enum Analysis {
+    /// An execution trace.
+    Trace(TraceAnalysis),
+    /// A goroutine dump (`crate::dumps`).
+    Dump(DumpAnalysis),
+    /// A goroutine, block or mutex profile (`crate::dumps`).
+    Profile(ProfileAnalysis),
+}
+
+impl Analysis {
+    /// The trace's analysis, when this is a trace.
+    pub fn trace(&self) -> Option<&TraceAnalysis> {
+        match self {
+            Analysis::Trace(a) => Some(a),
+            _ => None,
+        }
+    }
+}
+
+/// A loaded input (a trace, a goroutine dump or a profile).
 #[derive(Debug)]
 pub struct Loaded {
     /// The analysis.
-    pub analysis: TraceAnalysis,
+    pub analysis: Analysis,
     /// The file's stamp when it was read.
     pub stamp: Stamp,
-    /// The decoder warned the trace is truncated (may still be being written).
+    /// The decoder warned the trace is truncated, or the dump ends inside a
+    /// goroutine (may still be being written).
     pub truncated: bool,
 }
 
 impl Loaded {
-    /// No line has any blocking: nothing to show.
+    /// No line has anything: nothing to show.
     pub fn is_empty(&self) -> bool {
-        self.analysis.table.lines.is_empty()
+        match &self.analysis {
+            Analysis::Trace(a) => a.table.lines.is_empty(),
+            Analysis::Dump(d) => d.table.lines.is_empty(),
+            Analysis::Profile(p) => p.table.lines.is_empty(),
+        }
     }
 }
 
@@ -243,7 +276,7 @@ fn load_input(req: &mut LoadRequest<'_>) -> Result<Loaded, LoadError> {
         match goblock_analysis::analyze_bytes(req.path, &prefix, &opts, &mut cb) {
             Ok(analysis) => (req.preview)(
                 Loaded {
-                    analysis,
+                    analysis: Analysis::Trace(analysis),
                     stamp,
                     truncated: true,
                 },
@@ -256,6 +289,27 @@ fn load_input(req: &mut LoadRequest<'_>) -> Result<Loaded, LoadError> {
     }
     let input = input::open(req.path, &open).map_err(LoadError::Input)?;
     let stamp = input.stamp();
+    if input.kind().is_dump_or_profile() {
+        // Goroutine dumps and profiles: no preview (they read at > 100 MB/s).
+        let analysis = crate::dumps::load::analyze(
+            &input,
+            req.workspace,
+            &req.binary,
+            req.cancelled,
+            &mut *req.progress,
+        )
+        .map_err(|e| match e {
+            crate::dumps::load::DumpLoadError::Cancelled => LoadError::Cancelled,
+            e => LoadError::Dump(e),
+        })?;
+        drop(input);
+        let truncated = matches!(&analysis, Analysis::Dump(d) if d.summary.truncated);
+        return Ok(Loaded {
+            analysis,
+            stamp,
+            truncated,
+        });
+    }
     let mut last = u32::MAX;
     let cancelled = req.cancelled;
     let progress = &mut *req.progress;
@@ -283,7 +337,7 @@ fn load_input(req: &mut LoadRequest<'_>) -> Result<Loaded, LoadError> {
     drop(input);
     let truncated = is_truncated(&analysis);
     Ok(Loaded {
-        analysis,
+        analysis: Analysis::Trace(analysis),
         stamp,
         truncated,
     })

@@ -189,7 +189,7 @@ impl Session {
                 for (path, fa) in &snap.index.files {
                     if !fa.in_workspace
                         || open.contains_key(path)
-                        || !fa.lines.iter().any(|a| a.level.is_some())
+                        || !fa.lines.iter().any(|a| a.has_diagnostic())
                     {
                         continue;
                     }

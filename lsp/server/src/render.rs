@@ -20,6 +20,8 @@ use crate::annotations::{
     Annotation, Freshness, TraceMeta, base_name, short_kind, short_site, waker_action,
 };
 
+pub mod dumps;
+
 /// How a hover is written for a client.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum HoverFormat {
@@ -335,6 +337,10 @@ struct Table {
 enum Block {
     Para(Vec<Span>),
     Table(Table),
+    /// Preformatted text (a panic message), kept as written.
+    Pre(String),
+    /// A line between the sections of different inputs.
+    Rule,
 }
 
 /// Escapes what Markdown would read as markup, and nothing else: Neovim
@@ -513,6 +519,15 @@ fn render_blocks(blocks: &[Block], fmt: HoverFormat) -> String {
                 for l in table_aligned(t) {
                     let _ = writeln!(out, "{l}");
                 }
+            }
+            (Block::Rule, HoverFormat::PlainText) => out.push_str("—\n"),
+            (Block::Rule, _) => out.push_str("---\n"),
+            (Block::Pre(text), HoverFormat::PlainText) => {
+                let _ = writeln!(out, "{text}");
+            }
+            (Block::Pre(text), _) => {
+                let fence = if text.contains("```") { "````" } else { "```" };
+                let _ = writeln!(out, "{fence}text\n{text}\n{fence}");
             }
         }
     }
@@ -746,14 +761,33 @@ fn details(a: &Annotation, traces: &[TraceMeta]) -> Vec<Block> {
     out
 }
 
-/// The hover of an annotated line, written in `fmt`: the summary line, the
-/// notes that change how to read it (preview, stale, moved), the goroutine
-/// table, then the details, one short paragraph each.
+/// The hover of an annotated line, written in `fmt`: for each kind of input
+/// that has something on the line — traces, then goroutine dumps and
+/// goroutine profiles, then block and mutex profiles ([`dumps`]) — a
+/// summary line and its details; the notes that change how to read it all
+/// (preview, stale, moved) follow the first summary. A trace's section: the
+/// goroutine table, then the details, one short paragraph each.
 pub fn hover(a: &Annotation, traces: &[TraceMeta], fresh: &Freshness, fmt: HoverFormat) -> String {
-    let mut blocks = vec![Block::Para(summary(a))];
-    blocks.extend(notes(traces, fresh, a.line));
-    blocks.extend(goroutine_table(a));
-    blocks.extend(details(a, traces));
+    let mut sections: Vec<Vec<Block>> = Vec::new();
+    if a.has_flat() || a.callees.total_ns > 0 {
+        let mut blocks = vec![Block::Para(summary(a))];
+        blocks.extend(goroutine_table(a));
+        blocks.extend(details(a, traces));
+        sections.push(blocks);
+    }
+    sections.extend(dumps::hover_sections(a, traces));
+    let mut blocks = Vec::new();
+    for (i, s) in sections.into_iter().enumerate() {
+        let mut s = s.into_iter();
+        if i > 0 {
+            blocks.push(Block::Rule);
+        }
+        blocks.extend(s.next());
+        if i == 0 {
+            blocks.extend(notes(traces, fresh, a.line));
+        }
+        blocks.extend(s);
+    }
     render_blocks(&blocks, fmt)
 }
 

@@ -78,6 +78,8 @@ pub(crate) struct Session {
     pub(crate) out: Outbox,
     pub(crate) settings: Arc<Settings>,
     pub(crate) patterns: Arc<TracePatterns>,
+    /// `goblock.dumps.files` (goroutine dumps and profiles: `crate::dumps`).
+    pub(crate) dump_patterns: Arc<TracePatterns>,
     pub(crate) roots: Vec<PathBuf>,
     pub(crate) features: ClientFeatures,
     pub(crate) initialized: bool,
@@ -106,6 +108,7 @@ impl Session {
             client,
             tx,
             patterns: Arc::new(TracePatterns::new(&settings.traces)),
+            dump_patterns: Arc::new(TracePatterns::new(&settings.dumps.files)),
             settings,
             roots: Vec::new(),
             features: ClientFeatures::default(),
@@ -170,6 +173,9 @@ impl Session {
     fn set_settings(&mut self, s: Settings) {
         if s.traces != self.settings.traces {
             self.patterns = Arc::new(TracePatterns::new(&s.traces));
+        }
+        if s.dumps.files != self.settings.dumps.files {
+            self.dump_patterns = Arc::new(TracePatterns::new(&s.dumps.files));
         }
         self.settings = Arc::new(s);
     }
@@ -363,13 +369,15 @@ impl Session {
         let paths = std::mem::take(&mut self.pending_files);
         let known = self.loads.known_paths();
         let patterns = self.patterns.clone();
+        let dump_patterns = self.dump_patterns.clone();
         let roots = self.roots.clone();
         let auto = self.loads.auto;
         let tx = self.tx.clone();
         tokio::task::spawn_blocking(move || {
             let relevant = paths.iter().any(|p| {
                 let p = canonical(p);
-                known.contains(&p) || (auto && patterns.matches(&roots, &p))
+                known.contains(&p)
+                    || (auto && (patterns.matches(&roots, &p) || dump_patterns.matches(&roots, &p)))
             });
             if relevant {
                 let _ = tx.send(Event::TraceFilesChanged);
@@ -383,11 +391,15 @@ impl Session {
             self.start_fallback_watcher();
             return;
         }
-        let reg = to_proto::watch_registration(
-            &self.roots,
-            &self.settings.traces,
-            self.features.relative_patterns,
-        );
+        let globs: Vec<String> = self
+            .settings
+            .traces
+            .iter()
+            .chain(&self.settings.dumps.files)
+            .cloned()
+            .collect();
+        let reg =
+            to_proto::watch_registration(&self.roots, &globs, self.features.relative_patterns);
         let client = self.client.clone();
         let tx = self.tx.clone();
         let out = self.out.clone();
@@ -415,6 +427,7 @@ impl Session {
 
     pub(crate) fn start_fallback_watcher(&mut self) {
         let mut files = self.patterns.explicit.clone();
+        files.extend(self.dump_patterns.explicit.iter().cloned());
         files.extend(self.loads.extra.iter().cloned());
         let roots = self.roots.clone();
         let patterns = self.patterns.clone();

@@ -12,7 +12,7 @@ use goblock_analysis::LineTable;
 
 use crate::annotations::{self, AnnotationIndex, TraceMeta};
 use crate::config::Settings;
-use crate::loader::Loaded;
+use crate::loader::{Analysis, Loaded};
 use crate::stale::{self, BuiltDecls};
 
 /// One loaded trace file.
@@ -31,9 +31,13 @@ pub struct TraceEntry {
 }
 
 impl TraceEntry {
-    /// Wraps a load result, moving its table behind an `Arc`.
+    /// Wraps a load result, moving a trace's table behind an `Arc` (a
+    /// dump's or profile's stays in its analysis: `crate::dumps::lines`).
     pub fn new(id: u32, path: PathBuf, mut loaded: Loaded) -> Self {
-        let table = Arc::new(std::mem::take(&mut loaded.analysis.table));
+        let table = match &mut loaded.analysis {
+            Analysis::Trace(a) => Arc::new(std::mem::take(&mut a.table)),
+            _ => Arc::new(LineTable::default()),
+        };
         TraceEntry {
             id,
             path,
@@ -60,7 +64,7 @@ pub struct Snapshot {
     pub generation: u64,
     /// Settings the index was built with.
     pub settings: Arc<Settings>,
-    /// Loaded traces.
+    /// Loaded inputs: traces, goroutine dumps, profiles.
     pub traces: Vec<Arc<TraceEntry>>,
     /// Failed loads.
     pub failures: Vec<LoadFailure>,
@@ -72,7 +76,7 @@ pub struct Snapshot {
     pub metas: Vec<TraceMeta>,
     /// Function declaration lines as built (DWARF), when known.
     pub built_decls: Arc<BuiltDecls>,
-    /// Modification time of the newest loaded trace (a source file changed
+    /// Modification time of the oldest loaded input (a source file changed
     /// after it may not match the lines recorded).
     pub traced_at: Option<std::time::SystemTime>,
 }
@@ -105,11 +109,14 @@ impl Snapshot {
         failures: Vec<LoadFailure>,
         table: Arc<LineTable>,
     ) -> Snapshot {
-        let index = annotations::build(&table, &settings);
+        let mut index = annotations::build(&table, &settings);
+        crate::dumps::lines::add(&mut index, &traces, &settings);
         let mut built = std::collections::HashMap::new();
         let mut old_naming = std::collections::HashSet::new();
         for t in &traces {
-            let a = &t.loaded.analysis;
+            let Some(a) = t.loaded.analysis.trace() else {
+                continue;
+            };
             let old = stale::names_wrappers_like_closures(&a.summary.go_version);
             for (f, d) in &a.functions {
                 built.insert(f.clone(), d.line);
@@ -119,7 +126,8 @@ impl Snapshot {
             }
         }
         let built = BuiltDecls::new(built, old_naming);
-        let traced_at = traces.iter().map(|t| t.loaded.stamp.mtime).max();
+        // The oldest input: a source changed after it may not match its lines.
+        let traced_at = traces.iter().map(|t| t.loaded.stamp.mtime).min();
         let metas = traces
             .iter()
             .map(|t| TraceMeta {

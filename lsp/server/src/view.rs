@@ -81,33 +81,51 @@ pub(crate) fn diagnostics_for(
     };
     let mut out = Vec::new();
     for (a, an) in fa.lines.iter().zip(&anchors.anchors) {
-        let Some(level) = a.level else { continue };
+        if !a.has_diagnostic() {
+            continue;
+        }
         let Some(line) = an.line else { continue };
         let Some(cur) = doc.current_line(line - 1) else {
             continue;
         };
         let a = &reloc.annotation(a);
-        let sev = match level {
-            Level::Hot => settings.diagnostics.severity,
-            Level::Normal => Severity::Hint,
-        };
-        let mut msg = render::diagnostic_message(a);
-        if an.freshness == Freshness::Unverified {
-            msg.push_str(" · the file changed after the trace (line unverified)");
-        }
+        let unverified = an.freshness == Freshness::Unverified;
         let (start, end) = statement_span(doc, cur);
-        out.push(to_proto::diagnostic(
-            cur,
-            start,
-            end,
-            sev,
-            a.kind,
-            msg,
-            &render::related(a),
-        ));
+        if let Some(level) = a.level {
+            let sev = match level {
+                Level::Hot => settings.diagnostics.severity,
+                Level::Normal => Severity::Hint,
+            };
+            let mut msg = render::diagnostic_message(a);
+            if unverified {
+                msg.push_str(UNVERIFIED);
+            }
+            out.push(to_proto::diagnostic(
+                cur,
+                start,
+                end,
+                sev,
+                a.kind,
+                msg,
+                &render::related(a),
+            ));
+        }
+        // Goroutine dumps and profiles: one diagnostic per kind.
+        for d in render::dumps::diagnostics(a, settings) {
+            let mut msg = d.message;
+            if unverified {
+                msg.push_str(UNVERIFIED);
+            }
+            out.push(to_proto::diagnostic(
+                cur, start, end, d.severity, d.code, msg, &d.related,
+            ));
+        }
     }
     out
 }
+
+/// The end of the message of a diagnostic whose line may be off.
+const UNVERIFIED: &str = " · the file changed after the trace (line unverified)";
 
 /// Where a diagnostic underlines a line: its statement, from the first
 /// non-blank character to the end of the code (a trailing comment and
@@ -147,20 +165,30 @@ pub(crate) fn inlay_for(
             continue;
         }
         let min = (settings.inlay_hints.min_total_ms * 1e6) as u64;
-        let parts = if a.has_flat() && a.total_ns() >= min {
-            let mut p = render::inlay_label(&reloc.annotation(a));
-            if an.freshness == Freshness::Unverified {
-                p.push(render::unverified_part());
-            }
-            p
+        let mut parts = if a.has_flat() && a.total_ns() >= min {
+            render::inlay_label(&reloc.annotation(a))
         } else if settings.inlay_hints.callers && a.callees.total_ns >= min {
-            match render::callers_label(a) {
-                Some(p) => vec![p],
-                None => continue,
-            }
+            render::callers_label(a).into_iter().collect()
         } else {
-            continue;
+            Vec::new()
         };
+        // Goroutine dumps and profiles, after the trace's part.
+        for d in render::dumps::inlay_parts(a, min) {
+            if !parts.is_empty() {
+                parts.push(crate::render::LabelPart {
+                    text: " | ".into(),
+                    tooltip: None,
+                    target: None,
+                });
+            }
+            parts.push(d);
+        }
+        if !parts.is_empty() && an.freshness == Freshness::Unverified {
+            parts.push(render::unverified_part());
+        }
+        if parts.is_empty() {
+            continue;
+        }
         out.push(to_proto::inlay_hint(cur, doc.line_len(cur), parts));
     }
     out.sort_by_key(|h| h.position.line);
@@ -180,7 +208,7 @@ pub(crate) fn hover_for(
     let &i = anchors.by_line.get(&base)?;
     let a: &Annotation = fa.lines.get(i)?;
     let an = anchors.anchors.get(i)?;
-    if !a.has_flat() && a.callees.total_ns == 0 {
+    if !a.has_any() {
         return None;
     }
     let text = render::hover(&reloc.annotation(a), &snap.metas, &an.freshness, fmt);

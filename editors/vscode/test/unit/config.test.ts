@@ -38,6 +38,8 @@ test('user values pass through, paths are expanded', () => {
     'capture.keep': 3,
     'capture.maxMiB': 64,
     'capture.load': 'add',
+    'dumps.files': ['hang/*.txt'],
+    'dumps.parkedThreshold': 3,
   };
   assert.deepEqual(serverSettings((k) => user[k], ctx), {
     traces: ['out/*.trace'],
@@ -52,6 +54,7 @@ test('user values pass through, paths are expanded', () => {
       codeLens: false, buildFlags: ['-tags=integration'], benchtime: '100x', timeout: '30s', keep: 3, maxMiB: 64,
       load: 'add',
     },
+    dumps: { files: ['hang/*.txt'], parkedThreshold: 3 },
   });
 });
 
@@ -95,7 +98,7 @@ test('package.json declares every server setting with its default and a descript
     'diagnostics.minShare', 'diagnostics.severity', 'diagnostics.hottest', 'inlayHints.enable',
     'inlayHints.callers', 'inlayHints.minTotalMs', 'substitutePath', 'debounceMs', 'goPath',
     'capture.codeLens', 'capture.buildFlags', 'capture.benchtime', 'capture.timeout', 'capture.keep',
-    'capture.maxMiB', 'capture.load'];
+    'capture.maxMiB', 'capture.load', 'dumps.files', 'dumps.parkedThreshold'];
   for (const k of keys) {
     const p = props[`goblock.${k}`];
     assert.ok(p, `goblock.${k} missing from package.json`);

@@ -271,15 +271,18 @@ impl Session {
     }
 }
 
-/// The log lines of a loaded trace: version, episodes, symbolization,
-/// warnings.
+/// The log lines of a loaded input: version, episodes, symbolization,
+/// warnings (a dump's or profile's: `crate::dumps::status`).
 fn load_notes(path: &std::path::Path, loaded: &Loaded) -> String {
-    let sym = &loaded.analysis.symbolization;
+    let Some(a) = loaded.analysis.trace() else {
+        return crate::dumps::status::load_notes(path, &loaded.analysis);
+    };
+    let sym = &a.symbolization;
     let mut notes = vec![format!(
         "goblock: {}: go {} trace, {} episodes, frames from {}",
         path.display(),
-        loaded.analysis.summary.go_version,
-        loaded.analysis.episodes,
+        a.summary.go_version,
+        a.episodes,
         sym.binary
             .as_ref()
             .map(|b| format!("the DWARF of {}", b.display()))
@@ -287,9 +290,7 @@ fn load_notes(path: &std::path::Path, loaded: &Loaded) -> String {
     )];
     notes.extend(sym.all_notes().map(|n| format!("goblock:   {n}")));
     notes.extend(
-        loaded
-            .analysis
-            .summary
+        a.summary
             .warnings
             .iter()
             .map(|w| format!("goblock:   warning: {w}")),

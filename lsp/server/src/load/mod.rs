@@ -150,6 +150,7 @@ impl Session {
             auto: self.loads.auto,
             extra: self.loads.extra.clone(),
             patterns: self.patterns.clone(),
+            dump_patterns: self.dump_patterns.clone(),
             roots: self.roots.clone(),
             settings: self.settings.clone(),
             workspace: self.loads.workspace.clone(),

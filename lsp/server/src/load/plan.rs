@@ -1,5 +1,6 @@
 //! Load step 1, the plan: which inputs to show (the newest trace the
-//! patterns find, every configured path, every `goblock.loadTrace` path),
+//! patterns find, every configured path, every `goblock.loadTrace` path,
+//! the newest goroutine dump and profiles: `crate::dumps::discover`),
 //! with their stamps, the path mapping of the workspace and the binary
 //! choice ([`discover`], blocking: it walks the workspace and may run
 //! `go env`); then, on the loop, which of them are unchanged since their
@@ -22,6 +23,7 @@ pub(crate) struct Discover {
     pub(crate) auto: bool,
     pub(crate) extra: Vec<PathBuf>,
     pub(crate) patterns: Arc<TracePatterns>,
+    pub(crate) dump_patterns: Arc<TracePatterns>,
     pub(crate) roots: Vec<PathBuf>,
     pub(crate) settings: Arc<Settings>,
     pub(crate) workspace: Option<Arc<Workspace>>,
@@ -78,6 +80,19 @@ pub(crate) fn discover(req: &Discover) -> (Planned, Arc<Workspace>) {
     let mut sel = discovery::Selection::default();
     if req.auto {
         sel = req.patterns.select(&req.roots);
+        // Goroutine dumps and profiles: the newest of each kind.
+        let d = crate::dumps::discover::select(
+            &req.dump_patterns,
+            &req.roots,
+            req.settings.max_trace_bytes,
+        );
+        for t in d.traces {
+            if !sel.traces.contains(&t) {
+                sel.traces.push(t);
+            }
+        }
+        sel.unused.extend(d.unused);
+        sel.skipped.extend(d.skipped);
     }
     let mut v = std::mem::take(&mut sel.traces);
     for e in &req.extra {

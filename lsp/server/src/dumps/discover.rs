@@ -1,0 +1,186 @@
+//! Which goroutine dumps and profiles of the workspace to load
+//! (`goblock.dumps.files`): every configured absolute path, plus, among
+//! the files the globs match, the newest of each kind — one snapshot of the
+//! goroutines (a goroutine dump or a goroutine profile), one block profile,
+//! one mutex profile. Older files of a kind are earlier snapshots of the
+//! same state and would count its goroutines twice.
+//!
+//! Recognised by content, never by name: a match is opened and sniffed
+//! (the first 64 KiB; a profile.proto is decoded to learn its kind). A
+//! match that is none of ours (a CPU profile, a text file, a protobuf of
+//! something else) is named in [`Selection::skipped`] with what it is.
+//! Blocking (walks the workspace, reads files); knows no LSP types.
+
+use std::path::{Path, PathBuf};
+
+use goblock_analysis::input::{self, InputError, Kind, OpenOptions};
+use goblock_dumps::ProfileKind;
+
+use crate::discovery::{Selection, TracePatterns, Unused};
+
+/// How many of the newest matches are sniffed at most.
+pub const MAX_SNIFFED: usize = 64;
+/// How many matches that are not dumps or profiles are named, at most.
+const MAX_NAMED: usize = 5;
+
+/// A slot: one file of each kind is loaded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Slot {
+    Goroutines,
+    Block,
+    Mutex,
+}
+
+fn not_ours(path: &Path, what: &str) -> String {
+    format!(
+        "{}: {what}, not a goroutine dump or profile; not loaded",
+        path.display()
+    )
+}
+
+/// What `path` holds, as far as discovery needs to know: its slot, or why
+/// it is not used.
+fn slot_of(path: &Path, max_bytes: u64) -> Result<Slot, String> {
+    let input = input::open(
+        path,
+        &OpenOptions {
+            max_bytes,
+            max_bytes_setting: "goblock.maxTraceBytes",
+            snapshot: false,
+        },
+    )
+    .map_err(|e| match e {
+        InputError::NotATrace { kind, .. } => not_ours(path, kind.describe()),
+        e => e.to_string(),
+    })?;
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    match input.kind() {
+        Kind::GoroutineDump | Kind::GoroutineProfileText => Ok(Slot::Goroutines),
+        Kind::ContentionProfileText | Kind::Pprof => {
+            match goblock_analysis::profiles::profile_kind(input.bytes(), &name) {
+                Ok(ProfileKind::Goroutine) => Ok(Slot::Goroutines),
+                Ok(ProfileKind::Block) => Ok(Slot::Block),
+                Ok(ProfileKind::Mutex) => Ok(Slot::Mutex),
+                Ok(k) => Err(format!(
+                    "{}: {}: not used (goblock reads goroutine, block and mutex profiles)",
+                    path.display(),
+                    k.describe()
+                )),
+                Err(e) => Err(format!("{}: {e}", path.display())),
+            }
+        }
+        k => Err(not_ours(path, k.describe())),
+    }
+}
+
+/// The dumps and profiles to load under `roots` (see the module doc).
+pub fn select(patterns: &TracePatterns, roots: &[PathBuf], max_bytes: u64) -> Selection {
+    let mut sel = Selection::default();
+    for p in &patterns.explicit {
+        match input::regular_file(p) {
+            Ok(_) => sel.traces.push(p.clone()),
+            Err(e) => sel.unused.push(Unused {
+                path: p.clone(),
+                message: e.to_string(),
+            }),
+        }
+    }
+    let found = patterns.find(roots);
+    sel.skipped = found.skipped;
+    let mut filled: Vec<Slot> = Vec::new();
+    let mut not_ours = 0usize;
+    for (path, _) in found.files.into_iter().take(MAX_SNIFFED) {
+        if filled.len() == 3 {
+            break;
+        }
+        if sel.traces.contains(&path) {
+            continue;
+        }
+        match slot_of(&path, max_bytes) {
+            Ok(slot) if !filled.contains(&slot) => {
+                filled.push(slot);
+                sel.traces.push(path);
+            }
+            Ok(_) => {}
+            Err(message) => {
+                not_ours += 1;
+                if not_ours <= MAX_NAMED {
+                    sel.skipped.push(Unused { path, message });
+                }
+            }
+        }
+    }
+    if not_ours > MAX_NAMED {
+        sel.skipped.push(Unused {
+            path: PathBuf::new(),
+            message: format!(
+                "{} more files matching goblock.dumps.files are not goroutine dumps or profiles; not loaded",
+                not_ours - MAX_NAMED
+            ),
+        });
+    }
+    sel
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fixture(v: &str, f: &str) -> PathBuf {
+        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("../../testdata/dumps")
+            .join(v)
+            .join(f)
+    }
+
+    #[test]
+    fn newest_of_each_kind_by_content() {
+        let dir = std::env::temp_dir().join(format!("goblock-dumps-disc-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(dir.join("sub")).unwrap();
+        let put = |from: &str, to: &str| {
+            std::fs::copy(fixture("go1.26", from), dir.join(to)).unwrap();
+            // Distinct modification times, in call order (oldest first).
+            std::thread::sleep(std::time::Duration::from_millis(15));
+        };
+        put("goroutine-debug2.txt", "goroutine-old.txt");
+        put("block.pb.gz", "block-old.pb.gz");
+        put("mutex.pb.gz", "sub/mutex.pb.gz");
+        put("cpu.pb.gz", "cpu.pb.gz");
+        put("block.pb.gz", "block.pb.gz");
+        put("goroutine.pb.gz", "goroutine.pb.gz");
+        std::fs::write(dir.join("notes.dump"), "just some text\n").unwrap();
+        let pats = TracePatterns::new(
+            &crate::config::DEFAULT_DUMP_GLOBS
+                .iter()
+                .map(|s| s.to_string())
+                .collect::<Vec<_>>(),
+        );
+        let sel = select(&pats, std::slice::from_ref(&dir), 0);
+        assert_eq!(
+            sel.traces,
+            vec![
+                dir.join("goroutine.pb.gz"),
+                dir.join("block.pb.gz"),
+                dir.join("sub/mutex.pb.gz"),
+            ]
+        );
+        let skipped: Vec<&str> = sel.skipped.iter().map(|u| u.message.as_str()).collect();
+        assert!(
+            skipped
+                .iter()
+                .any(|m| m.contains("notes.dump: a text file, not a goroutine dump or profile")),
+            "{skipped:?}"
+        );
+        assert!(
+            skipped
+                .iter()
+                .any(|m| m.contains("cpu.pb.gz: a CPU profile: not used")),
+            "{skipped:?}"
+        );
+        std::fs::remove_dir_all(&dir).ok();
+    }
+}

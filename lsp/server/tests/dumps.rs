@@ -1,0 +1,340 @@
+//! Goroutine dumps and pprof profiles in the server, end to end over the
+//! LSP pipe, on the fixtures of testdata/dumps (made by
+//! testdata/programs/parked, testdata/dumps/gen.sh): a workspace holding
+//! the program's sources, a goroutine dump, a block and a mutex profile
+//! (plus a CPU profile and a text file the globs match, which must not be
+//! loaded), found by `goblock.dumps.files` and recognised by content.
+//!
+//! Checked against oracles that do not use goblock
+//! (`tests/support/dumps_oracle.rs`): every line's goroutines in
+//! `goblock.hotLines` equal a count made from the dump's text; every line's
+//! block and mutex figures equal `go tool pprof -raw` of the profile. The
+//! rendered hovers, diagnostics and hints are insta snapshots.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use common::{Client, label};
+use serde_json::{Value, json};
+
+#[path = "../../../tests/support/dumps_oracle.rs"]
+mod oracle;
+
+const ALL_CATEGORIES: &[&str] = &["sync", "net", "syscall", "sched", "sleep", "gc", "other"];
+
+fn dumps_dir(version: &str) -> PathBuf {
+    common::repo().join("testdata/dumps").join(version)
+}
+
+/// `<tmp>/ws/parked/*.go` + the given inputs copied under `<tmp>/ws/`.
+struct Workspace {
+    dir: PathBuf,
+    ws: PathBuf,
+}
+
+impl Workspace {
+    fn new(name: &str, inputs: &[(&Path, &str)]) -> Workspace {
+        let dir =
+            std::env::temp_dir().join(format!("goblock-lsp-dumps-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let ws = dir.join("ws");
+        let prog = ws.join("parked");
+        std::fs::create_dir_all(&prog).unwrap();
+        let src = common::repo().join("testdata/programs/parked");
+        for e in std::fs::read_dir(&src).unwrap().flatten() {
+            std::fs::copy(e.path(), prog.join(e.file_name())).unwrap();
+        }
+        for (from, to) in inputs {
+            let to = ws.join(to);
+            std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+            std::fs::copy(from, to).unwrap();
+        }
+        let ws = std::fs::canonicalize(&ws).unwrap();
+        Workspace { dir, ws }
+    }
+
+    fn uri(&self, rel: &str) -> String {
+        goblock_server::uri::from_path(&self.ws.join(rel))
+    }
+
+    fn redact(&self, s: &str) -> String {
+        s.replace(&goblock_server::uri::from_path(&self.ws), "file://<ws>")
+            .replace(&self.ws.display().to_string(), "<ws>")
+    }
+}
+
+impl Drop for Workspace {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// `parked/x.go` → `x.go` (the oracles' names).
+fn name(file: &str) -> String {
+    oracle::program_site(file).unwrap_or_else(|| panic!("not a program file: {file}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dumps_and_profiles_on_every_surface() {
+    let d = dumps_dir("go1.26");
+    let wsp = Workspace::new(
+        "surfaces",
+        &[
+            (&d.join("goroutine-debug2.txt"), "hang/goroutine-debug2.txt"),
+            (&d.join("block.pb.gz"), "profiles/block.pb.gz"),
+            (&d.join("mutex.pb.gz"), "profiles/mutex.pb.gz"),
+            (&d.join("cpu.pb.gz"), "profiles/cpu.pb.gz"),
+        ],
+    );
+    std::fs::write(wsp.ws.join("notes.dump"), "not a dump at all\n").unwrap();
+    let mut c = Client::start();
+    c.initialize_as(
+        &wsp.ws,
+        json!({"goblock": {"debounceMs": 100, "categories": ALL_CATEGORIES}}),
+        json!({"name": "Neovim", "version": "0.11.4"}),
+        json!(["markdown", "plaintext"]),
+    )
+    .await;
+    c.loaded().await;
+
+    let hot = c
+        .command("goblock.hotLines", json!([{"limit": 1000}]))
+        .await;
+    // The three inputs of our kinds, found by content; the CPU profile and
+    // the text file are not loaded.
+    let mut kinds: Vec<(String, String)> = hot["inputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| {
+            (
+                i["kind"].as_str().unwrap().to_owned(),
+                wsp.redact(i["path"].as_str().unwrap()),
+            )
+        })
+        .collect();
+    kinds.sort();
+    assert_eq!(
+        kinds,
+        vec![
+            ("block-profile".into(), "<ws>/profiles/block.pb.gz".into()),
+            (
+                "goroutine-dump".into(),
+                "<ws>/hang/goroutine-debug2.txt".into()
+            ),
+            ("mutex-profile".into(), "<ws>/profiles/mutex.pb.gz".into()),
+        ],
+        "{hot:#}"
+    );
+    assert_eq!(hot["traces"], json!([]), "{hot:#}");
+
+    // Goroutines per line = the dump's own text; block and mutex figures
+    // per line = go tool pprof -raw.
+    let text = std::fs::read_to_string(d.join("goroutine-debug2.txt")).unwrap();
+    let want_parked = oracle::count_from_text(&text);
+    let want_block =
+        oracle::raw_oracle(&std::fs::read_to_string(d.join("block.pb.raw.txt")).unwrap());
+    let want_mutex =
+        oracle::raw_oracle(&std::fs::read_to_string(d.join("mutex.pb.raw.txt")).unwrap());
+    let mut got_parked = BTreeMap::new();
+    let mut got_block = BTreeMap::new();
+    let mut got_mutex = BTreeMap::new();
+    for l in hot["parked"].as_array().unwrap() {
+        if l["inWorkspace"] != true {
+            continue; // goroutines with no frame in the program
+        }
+        let key = (
+            name(l["file"].as_str().unwrap()),
+            l["line"].as_u64().unwrap() as u32,
+        );
+        if let Some(n) = l["goroutines"].as_u64() {
+            got_parked.insert(key.clone(), n);
+        }
+        for (k, into) in [("block", &mut got_block), ("mutex", &mut got_mutex)] {
+            if l[k].is_object() {
+                assert_eq!(l[k]["sampled"], true);
+                into.insert(
+                    key.clone(),
+                    (
+                        l[k]["count"].as_u64().unwrap(),
+                        l[k]["totalNs"].as_u64().unwrap(),
+                    ),
+                );
+            }
+        }
+    }
+    assert!(want_parked.len() >= 12, "{want_parked:?}");
+    assert_eq!(
+        got_parked, want_parked,
+        "goroutines per line vs the dump's text"
+    );
+    assert_eq!(
+        got_block, want_block,
+        "block profile per line vs pprof -raw"
+    );
+    assert_eq!(
+        got_mutex, want_mutex,
+        "mutex profile per line vs pprof -raw"
+    );
+
+    // Diagnostics of park.go and contend.go, published without opening them.
+    let mut rendered = Vec::new();
+    for f in ["parked/park.go", "parked/pool.go", "parked/contend.go"] {
+        let uri = wsp.uri(f);
+        let p = c
+            .diagnostics(&uri, |p| !p["diagnostics"].as_array().unwrap().is_empty())
+            .await;
+        for dg in p["diagnostics"].as_array().unwrap() {
+            rendered.push(format!(
+                "{f}:{} [{}] {} {}",
+                dg["range"]["start"]["line"].as_u64().unwrap() + 1,
+                dg["severity"],
+                dg["code"].as_str().unwrap_or(""),
+                wsp.redact(dg["message"].as_str().unwrap())
+            ));
+        }
+    }
+    rendered.sort();
+    // A nil channel and select {} are flagged whatever the threshold.
+    for line in [84, 90] {
+        assert!(
+            rendered.iter().any(|r| r.starts_with(&format!(
+                "parked/park.go:{line} [2] goroutine-dump blocked forever"
+            ))),
+            "{rendered:#?}"
+        );
+    }
+    insta::assert_snapshot!("dumps_diagnostics", rendered.join("\n"));
+
+    // Hints and hovers of opened files.
+    let mut hints_out = Vec::new();
+    for f in ["parked/pool.go", "parked/contend.go", "parked/park.go"] {
+        let uri = wsp.uri(f);
+        let src = std::fs::read_to_string(wsp.ws.join(f)).unwrap();
+        c.open(&uri, &src, 1);
+        for h in c.inlay_hints(&uri).await {
+            hints_out.push(format!(
+                "{f}:{}: {}",
+                h["position"]["line"].as_u64().unwrap() + 1,
+                label(&h)
+            ));
+        }
+    }
+    insta::assert_snapshot!("dumps_inlay_hints", hints_out.join("\n"));
+
+    let hover = |h: &Value| wsp.redact(h["contents"]["value"].as_str().unwrap_or(""));
+    let pool = c.hover(&wsp.uri("parked/pool.go"), 26).await;
+    let pool = hover(&pool);
+    // The group of the idle workers with their ids as the dump prints them.
+    let ids = worker_ids(&text, "pool.go:27");
+    assert_eq!(ids.len() as u64, want_parked[&("pool.go".to_owned(), 27)]);
+    let first_last = format!(
+        "× goroutines {}–{} [chan receive]",
+        ids[0],
+        ids[ids.len() - 1]
+    );
+    assert!(
+        pool.replace('\\', "").contains(&first_last),
+        "{first_last}: {pool}"
+    );
+    assert!(pool.contains(&format!("**{}**", ids.len())), "{pool}");
+    assert!(pool.contains("created by"), "{pool}");
+    insta::assert_snapshot!("dumps_hover_pool", pool);
+    let mutex = c.hover(&wsp.uri("parked/contend.go"), 19).await;
+    let mutex = hover(&mutex);
+    assert!(mutex.contains("where contention"), "{mutex}");
+    assert!(mutex.contains("sampled"), "{mutex}");
+    insta::assert_snapshot!("dumps_hover_mutex", mutex);
+    c.shutdown().await;
+}
+
+/// Ids of the goroutines whose first program frame is at `site`
+/// (`pool.go:27`), from the dump's text.
+fn worker_ids(text: &str, site: &str) -> Vec<u64> {
+    let mut out = Vec::new();
+    let mut id = None;
+    let mut found = false;
+    for line in text.lines() {
+        if let Some(rest) = line.strip_prefix("goroutine ")
+            && line.ends_with(':')
+        {
+            id = rest.split(' ').next().and_then(|x| x.parse::<u64>().ok());
+            found = false;
+            continue;
+        }
+        if found || id.is_none() {
+            continue;
+        }
+        if let Some(pos) = line.strip_prefix('\t') {
+            let pos = pos.split(' ').next().unwrap_or(pos);
+            if pos.contains("/parked/") {
+                found = true;
+                if pos.ends_with(&format!("/parked/{site}")) {
+                    out.extend(id);
+                }
+            }
+        }
+    }
+    out.sort_unstable();
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deadlock_flags_every_parked_line_and_a_test_timeout_shows_its_panic() {
+    let d = dumps_dir("go1.26");
+    for (dump, line0, want_sev, want) in [
+        ("deadlock.txt", 42, 1, "deadlock"),
+        ("test-timeout.txt", 20, 4, "panic: test timed out"),
+    ] {
+        let wsp = Workspace::new("deadlock", &[(&d.join(dump), dump)]);
+        let mut c = Client::start();
+        // Default categories: sleep and IO waits of a deadlock are flagged
+        // anyway.
+        c.initialize(
+            &wsp.ws,
+            json!({"goblock": {"debounceMs": 100, "dumps": {"files": ["*.txt"]}}}),
+        )
+        .await;
+        c.loaded().await;
+        let file = if dump == "deadlock.txt" {
+            "parked/main.go"
+        } else {
+            "parked/parked_test.go"
+        };
+        let uri = wsp.uri(file);
+        let p = c
+            .diagnostics(&uri, |p| !p["diagnostics"].as_array().unwrap().is_empty())
+            .await;
+        let dg = p["diagnostics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|dg| dg["range"]["start"]["line"] == line0)
+            .unwrap_or_else(|| panic!("{dump}: no diagnostic at {}: {p:#}", line0 + 1))
+            .clone();
+        assert_eq!(dg["severity"], want_sev, "{dump}: {dg}");
+        let src = std::fs::read_to_string(wsp.ws.join(file)).unwrap();
+        c.open(&uri, &src, 1);
+        let h = c.hover(&uri, line0).await;
+        let h = h["contents"]["value"].as_str().unwrap_or("").to_owned();
+        assert!(h.contains(want), "{dump}: {h}: {dg}");
+        if dump == "deadlock.txt" {
+            // Every parked line of the program is flagged as an error.
+            let park = c
+                .diagnostics(&wsp.uri("parked/park.go"), |p| {
+                    !p["diagnostics"].as_array().unwrap().is_empty()
+                })
+                .await;
+            let errors = park["diagnostics"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|dg| dg["severity"] == 1)
+                .count();
+            assert!(errors >= 5, "{park:#}");
+        }
+        c.shutdown().await;
+    }
+}
