@@ -184,10 +184,27 @@ impl<'a> Folder<'a, '_> {
     }
 }
 
+/// Scheduler frames a stack starts with when the dump shows runtime frames
+/// (`GOTRACEBACK=system`, SIGQUIT): left out, so that the innermost frame —
+/// the blocking primitive — is the function that parked (`runtime.chanrecv`,
+/// `sync.(*Mutex).Lock`), as in traces and `GOTRACEBACK=all` dumps.
+const PARK_FRAMES: &[&str] = &[
+    "runtime.gopark",
+    "runtime.goparkunlock",
+    "runtime.mcall",
+    "runtime.park_m",
+];
+
 impl<'a> DumpSink<'a> for Folder<'a, '_> {
     fn goroutine(&mut self, g: &Goroutine<'_, 'a>) {
         self.stack_buf.clear();
-        for f in g.frames {
+        let parked = g
+            .frames
+            .iter()
+            .take_while(|f| PARK_FRAMES.contains(&f.func))
+            .count()
+            .min(g.frames.len().saturating_sub(1));
+        for f in &g.frames[parked..] {
             let id = self.frame(f.func, f.file, f.line);
             self.stack_buf.push(id);
         }

@@ -23,8 +23,9 @@ pub struct Header<'a> {
     pub id: u64,
     /// The status or wait reason as printed (`chan receive`, `running`, …).
     pub status: &'a str,
-    /// `, N minutes`: waiting at least this long (a lower bound, only
-    /// printed after two GC cycles saw the goroutine blocked).
+    /// `, N minutes`: waiting at least this long (a lower bound: counted
+    /// from the first GC that saw the goroutine blocked, and only from one
+    /// minute on).
     pub minutes: Option<u32>,
     /// `, locked to thread`.
     pub locked: bool,

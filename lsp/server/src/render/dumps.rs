@@ -112,7 +112,7 @@ pub fn inlay_parts(a: &Annotation, min_ns: u64) -> Vec<LabelPart> {
         };
         if p.minutes.is_some() {
             tip.push_str(
-                "; minutes are lower bounds (the runtime prints them once two GC cycles saw the wait)",
+                "; minutes are lower bounds (the runtime counts them from the first garbage collection that saw the wait)",
             );
         }
         if p.level == Some(ParkedLevel::Leak) {
@@ -539,7 +539,7 @@ fn parked_section(a: &Annotation, p: &ParkedNow, traces: &[TraceMeta]) -> Vec<Bl
     }
     if p.minutes.is_some() {
         out.push(Block::Para(vec![Span::Em(
-            "Minutes are lower bounds: the runtime prints them once two GC cycles have seen the wait.".into(),
+            "Minutes are lower bounds: the runtime counts them from the first garbage collection that saw the wait, and prints none before one did.".into(),
         )]));
     }
     out.extend(primitives_para(a, &p.primitives, "Blocked in: "));
