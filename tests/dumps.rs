@@ -138,7 +138,36 @@ const DUMPS: &[&str] = &[
     "sigquit-system.txt",
     "deadlock.txt",
     "test-timeout.txt",
+    // Go 1.26 only: SIGQUIT after 3.5 min, every wait printed with minutes.
+    "sigquit-minutes.txt",
 ];
+
+/// The largest `N minutes` of the goroutines whose first program frame is
+/// `file:line`, from the dump's text.
+fn minutes_at(text: &str, file: &str, line: u32) -> Option<u32> {
+    let site = format!("/parked/{file}:{line}");
+    let mut best = None;
+    let mut minutes = None;
+    let mut seen = false;
+    for l in text.lines() {
+        if l.starts_with("goroutine ") && l.ends_with(':') {
+            minutes = l
+                .rsplit_once(", ")
+                .and_then(|(_, m)| m.strip_suffix(" minutes]:"))
+                .and_then(|m| m.parse::<u32>().ok());
+            seen = false;
+        } else if !seen && l.starts_with('\t') && l.contains("/parked/") {
+            seen = true;
+            if l.split_whitespace()
+                .next()
+                .is_some_and(|pos| pos.ends_with(&site))
+            {
+                best = best.max(minutes);
+            }
+        }
+    }
+    best
+}
 
 #[test]
 fn every_parked_line_has_its_goroutines_in_every_dump() {
@@ -147,6 +176,9 @@ fn every_parked_line_has_its_goroutines_in_every_dump() {
     for (v, dir) in versions() {
         for name in DUMPS {
             let path = dir.join(name);
+            if *name == "sigquit-minutes.txt" && v != "1.26" {
+                continue;
+            }
             let text = std::fs::read_to_string(&path).unwrap();
             let doc = report(&[&path], &["--library"]);
             let input = &doc["traces"][0];
@@ -201,6 +233,18 @@ fn every_parked_line_has_its_goroutines_in_every_dump() {
                     status[&key]
                 );
                 checked += 1;
+            }
+            if *name == "sigquit-minutes.txt" {
+                // The longest wait of each line = the largest `N minutes`
+                // of its goroutines' headers, counted here from the text.
+                for l in doc["lines"].as_array().unwrap() {
+                    let Some(file) = program_site(l["file"].as_str().unwrap()) else {
+                        continue;
+                    };
+                    let want = minutes_at(&text, &file, l["line"].as_u64().unwrap() as u32);
+                    assert!(want >= Some(3), "{file}: {want:?} {l}");
+                    assert_eq!(l["max_minutes"].as_u64().map(|m| m as u32), want, "{l}");
+                }
             }
             if *name == "deadlock.txt" {
                 assert_eq!(input["snapshots"][0]["deadlock"], true, "{v}");

@@ -8,7 +8,7 @@
 # — plus `go tool pprof -raw` of every proto (the oracle).
 #
 # Usage: testdata/dumps/gen.sh [VERSION...]   VERSION in 1.19 1.21 1.22 1.23 1.26 1.27
-#        (default: all; ~1 min per version). Output: testdata/dumps/go<VERSION>/
+#        (default: all; ~1 min per version, 1.26: ~5 min). Output: testdata/dumps/go<VERSION>/
 #        (wiped and rewritten) and testdata/dumps/markers.tsv.
 #
 # The program is copied to $FIXTURE_SRC/parked (default
@@ -52,18 +52,24 @@ rm -rf "$FIXTURE_SRC/parked"
 mkdir -p "$FIXTURE_SRC"
 cp -r "$TESTDATA/programs/parked" "$FIXTURE_SRC/parked"
 
-# signal_dump GO_BINARY GOTRACEBACK OUT: runs the program until it is
-# ready, sends SIGQUIT, keeps what it printed on stderr.
+# signal_dump GO_BINARY GOTRACEBACK OUT [SECONDS]: runs the program until it
+# is ready (and SECONDS more), sends SIGQUIT, keeps what it printed on stderr.
+# With SECONDS, GOGC=1: the runtime prints a wait's "N minutes" only once a
+# GC has seen the wait, and an idle program never collects by itself (the
+# 2-minute forced GC needs an earlier GC); GOGC=1 makes its start-up
+# allocations collect, so waits of a hung service's length show.
 signal_dump() {
-	local bin=$1 tb=$2 out=$3 fifo pid
+	local bin=$1 tb=$2 out=$3 wait=${4:-0} fifo pid gogc=${GOGC:-}
 	fifo=$(mktemp -u)
 	mkfifo "$fifo"
-	GOTRACEBACK=$tb "$bin" -mode signal >"$fifo" 2>"$out" &
+	[ "$wait" = 0 ] || gogc=1
+	GOGC=$gogc GOTRACEBACK=$tb "$bin" -mode signal >"$fifo" 2>"$out" &
 	pid=$!
 	read -r line <"$fifo"
 	[ "$line" = ready ] || { echo "gen.sh: unexpected output: $line" >&2; exit 1; }
 	# Let main get from its write of "ready" to its channel receive.
 	sleep 0.5
+	sleep "$wait"
 	kill -QUIT "$pid"
 	wait "$pid" || true
 	rm -f "$fifo"
@@ -90,6 +96,8 @@ gen_version() {
 			-blockprofile "$out/test-block.pprof" -mutexprofile "$out/test-mutex.pprof" . >/dev/null
 		mv parked.test "$out/parked.test"
 		if [ "$v" = 1.26 ]; then
+			# Waits of minutes (3.5 min): the likely-leak warning of the server.
+			signal_dump "$out/parked" all "$out/sigquit-minutes.txt" 210
 			"$go" build -trimpath -o "$out/parked-trimpath" .
 			"$out/parked-trimpath" -mode stack -o "$out/runtime-stack-trimpath.txt"
 			rm "$out/parked-trimpath"

@@ -42,7 +42,7 @@ export const DEFAULTS: ServerSettings = {
   debounceMs: 300,
   goPath: '',
   capture: { codeLens: true, buildFlags: [], benchtime: '', timeout: '', keep: 10, maxMiB: 512, load: 'replace' },
-  dumps: { files: ['**/*.pb.gz', '**/*.pprof', '**/goroutine*.txt', '**/*.dump'], parkedThreshold: 10 },
+  dumps: { files: ['**/*.pb.gz', '**/*.pprof', '**/*.dump', '**/*.txt'], parkedThreshold: 10 },
 };
 
 export const SEVERITIES = ['hint', 'information', 'warning', 'error'];

@@ -92,8 +92,7 @@ pub struct DumpSettings {
 }
 
 /// Default dump and profile globs.
-pub const DEFAULT_DUMP_GLOBS: &[&str] =
-    &["**/*.pb.gz", "**/*.pprof", "**/goroutine*.txt", "**/*.dump"];
+pub const DEFAULT_DUMP_GLOBS: &[&str] = &["**/*.pb.gz", "**/*.pprof", "**/*.dump", "**/*.txt"];
 
 impl Default for DumpSettings {
     fn default() -> Self {

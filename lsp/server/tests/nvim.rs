@@ -101,3 +101,90 @@ fn headless_neovim_shows_diagnostics_hints_and_hover() {
     assert!(out.status.success(), "neovim checks failed:\n{stdout}");
     assert!(stdout.contains(" passed, 0 failed"));
 }
+
+/// A SIGQUIT dump whose goroutines waited minutes (testdata/dumps/go1.26/
+/// sigquit-minutes.txt) in headless Neovim: the pool workers' line is a
+/// likely leak (Warning), its hover lists the group with its ids, minutes
+/// and creator, and the dump's message (`tests/nvim/dump.lua`).
+#[test]
+fn headless_neovim_shows_a_dumps_parked_goroutines() {
+    let dump = common::repo().join("testdata/dumps/go1.26/sigquit-minutes.txt");
+    let (Some(nvim), Some(bin)) = (nvim(), goblock()) else {
+        let why = "needs nvim and a built goblock binary";
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "{why} (CI must run this test)"
+        );
+        eprintln!("skipped: {why}");
+        return;
+    };
+    let dir = std::env::temp_dir().join(format!("goblock-nvim-dump-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let ws = dir.join("ws");
+    std::fs::create_dir_all(ws.join("parked")).unwrap();
+    for e in std::fs::read_dir(common::repo().join("testdata/programs/parked"))
+        .unwrap()
+        .flatten()
+    {
+        std::fs::copy(e.path(), ws.join("parked").join(e.file_name())).unwrap();
+    }
+    // Saved as any text file: found by content (goblock.dumps.files' `**/*.txt`).
+    std::fs::copy(&dump, ws.join("hang.txt")).unwrap();
+    std::fs::write(ws.join("NOTES.txt"), "restart the service when it hangs\n").unwrap();
+    // The pool workers' goroutines and ids, counted from the dump's text.
+    let text = std::fs::read_to_string(&dump).unwrap();
+    let mut ids: Vec<u64> = Vec::new();
+    let mut id: Option<u64> = None;
+    let mut seen = false;
+    for l in text.lines() {
+        if let Some(rest) = l.strip_prefix("goroutine ")
+            && l.ends_with(':')
+        {
+            id = rest.split(' ').next().and_then(|x| x.parse().ok());
+            seen = false;
+        } else if !seen && l.starts_with('\t') && l.contains("/parked/") {
+            seen = true;
+            if l.split_whitespace()
+                .next()
+                .is_some_and(|pos| pos.ends_with("/parked/pool.go:27"))
+            {
+                ids.extend(id);
+            }
+        }
+    }
+    ids.sort_unstable();
+    assert!(ids.len() >= 2, "{ids:?}");
+    assert!(
+        text.contains(" minutes]:"),
+        "the fixture has no waits of minutes"
+    );
+    let range = format!("{}–{}", ids[0], ids[ids.len() - 1]);
+    assert_eq!(
+        (ids[ids.len() - 1] - ids[0] + 1) as usize,
+        ids.len(),
+        "ids not contiguous: {ids:?}"
+    );
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/nvim/dump.lua");
+    let state = dir.join("xdg");
+    let out = Command::new(&nvim)
+        .args(["--headless", "--clean", "-l"])
+        .arg(&script)
+        .arg(&bin)
+        .arg(&ws)
+        .arg(ws.join("parked/pool.go"))
+        .arg("27")
+        .arg(ids.len().to_string())
+        .arg(&range)
+        .env("XDG_STATE_HOME", state.join("state"))
+        .env("XDG_CACHE_HOME", state.join("cache"))
+        .env("XDG_CONFIG_HOME", state.join("config"))
+        .env("XDG_DATA_HOME", state.join("data"))
+        .output()
+        .expect("run nvim");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    println!("{stdout}");
+    eprintln!("{}", String::from_utf8_lossy(&out.stderr));
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(out.status.success(), "neovim checks failed:\n{stdout}");
+    assert!(stdout.contains(" passed, 0 failed"));
+}

@@ -6,8 +6,10 @@
 //! same state and would count its goroutines twice.
 //!
 //! Recognised by content, never by name: a match is opened and sniffed
-//! (the first 64 KiB; a profile.proto is decoded to learn its kind). A
-//! match that is none of ours (a CPU profile, a text file, a protobuf of
+//! (the first 64 KiB; a profile.proto is decoded to learn its kind), so a
+//! dump saved or pasted into any `.txt` file is found. A text file that is
+//! no dump is skipped silently (a workspace is full of them); another
+//! match that is none of ours (a CPU profile, a gzip or protobuf of
 //! something else) is named in [`Selection::skipped`] with what it is.
 //! Blocking (walks the workspace, reads files); knows no LSP types.
 
@@ -38,9 +40,12 @@ fn not_ours(path: &Path, what: &str) -> String {
     )
 }
 
+/// Why a match is not used: `None` for a text file (no message).
+type NotUsed = Option<String>;
+
 /// What `path` holds, as far as discovery needs to know: its slot, or why
 /// it is not used.
-fn slot_of(path: &Path, max_bytes: u64) -> Result<Slot, String> {
+fn slot_of(path: &Path, max_bytes: u64) -> Result<Slot, NotUsed> {
     let input = input::open(
         path,
         &OpenOptions {
@@ -50,8 +55,11 @@ fn slot_of(path: &Path, max_bytes: u64) -> Result<Slot, String> {
         },
     )
     .map_err(|e| match e {
-        InputError::NotATrace { kind, .. } => not_ours(path, kind.describe()),
-        e => e.to_string(),
+        InputError::NotATrace {
+            kind: Kind::Text, ..
+        } => None,
+        InputError::NotATrace { kind, .. } => Some(not_ours(path, kind.describe())),
+        e => Some(e.to_string()),
     })?;
     let name = path
         .file_name()
@@ -64,15 +72,16 @@ fn slot_of(path: &Path, max_bytes: u64) -> Result<Slot, String> {
                 Ok(ProfileKind::Goroutine) => Ok(Slot::Goroutines),
                 Ok(ProfileKind::Block) => Ok(Slot::Block),
                 Ok(ProfileKind::Mutex) => Ok(Slot::Mutex),
-                Ok(k) => Err(format!(
+                Ok(k) => Err(Some(format!(
                     "{}: {}: not used (goblock reads goroutine, block and mutex profiles)",
                     path.display(),
                     k.describe()
-                )),
-                Err(e) => Err(format!("{}: {e}", path.display())),
+                ))),
+                Err(e) => Err(Some(format!("{}: {e}", path.display()))),
             }
         }
-        k => Err(not_ours(path, k.describe())),
+        Kind::Text => Err(None),
+        k => Err(Some(not_ours(path, k.describe()))),
     }
 }
 
@@ -104,8 +113,8 @@ pub fn select(patterns: &TracePatterns, roots: &[PathBuf], max_bytes: u64) -> Se
                 filled.push(slot);
                 sel.traces.push(path);
             }
-            Ok(_) => {}
-            Err(message) => {
+            Ok(_) | Err(None) => {}
+            Err(Some(message)) => {
                 not_ours += 1;
                 if not_ours <= MAX_NAMED {
                     sel.skipped.push(Unused { path, message });
@@ -153,6 +162,8 @@ mod tests {
         put("block.pb.gz", "block.pb.gz");
         put("goroutine.pb.gz", "goroutine.pb.gz");
         std::fs::write(dir.join("notes.dump"), "just some text\n").unwrap();
+        std::fs::write(dir.join("README.txt"), "how to run the service\n").unwrap();
+        std::fs::write(dir.join("blob.dump"), [0u8, 1, 2, 0xfe, 0xff]).unwrap();
         let pats = TracePatterns::new(
             &crate::config::DEFAULT_DUMP_GLOBS
                 .iter()
@@ -169,10 +180,16 @@ mod tests {
             ]
         );
         let skipped: Vec<&str> = sel.skipped.iter().map(|u| u.message.as_str()).collect();
+        // Text files that are no dumps are skipped silently; other kinds named.
         assert!(
-            skipped
+            !skipped
                 .iter()
-                .any(|m| m.contains("notes.dump: a text file, not a goroutine dump or profile")),
+                .any(|m| m.contains("notes.dump") || m.contains("README.txt")),
+            "{skipped:?}"
+        );
+        assert!(
+            skipped.iter().any(|m| m.contains("blob.dump: binary data")
+                && m.contains("not a goroutine dump or profile")),
             "{skipped:?}"
         );
         assert!(
