@@ -397,26 +397,19 @@ fn neovim_annotations_follow_edits() {
 }
 
 #[test]
-#[ignore = "server (issue 13 §2): Go ≤ 1.20 go/defer wrappers (funcN) taken for moved \
-            closures, unedited lines hidden as stale; findings.md 2026-12-02 01:00 \
-            linetruth → server"]
 fn neovim_go119_binary_shows_unedited_closures() {
     assert_groups(&["shown"], &[], GO119_BINARY);
 }
 
 #[test]
-#[ignore = "server (issue 13 §4): waker links, related information, hover links, \
-            goblock.hotLines and :Goblock hot keep pre-edit lines; findings.md \
-            2026-12-02 00:10 linetruth → server, item 1"]
+#[ignore = "server (issue 13 §4): after a saved edit without the binary (trace frames), \
+            goblock.hotLines and :Goblock hot keep the recorded lines (6 of 480 checks); \
+            findings.md 2026-12-02 02:55 server → linetruth"]
 fn neovim_named_lines_follow_edits() {
     assert_groups(&["edit-links", "edit-hot"], &[], &[]);
 }
 
 #[test]
-#[ignore = "server (issue 13 §2): a buffer replaced by its own text loses every \
-            annotation, and undoing a deletion does not bring back the deleted \
-            lines' annotations; findings.md 2026-12-02 00:10 linetruth → server, \
-            items 2 and 3"]
 fn neovim_same_text_and_undone_deletions_keep_annotations() {
     assert_groups(&["same-text", "undo-delete"], &[], &[]);
 }
