@@ -69,6 +69,17 @@ if [ "$SHOT" != none ]; then
   else
     failed=$((failed + 1)); echo "  FAIL screenshot" >&2
   fi
+  # A goroutine dump's hover (docs/lsp.md): a SIGQUIT dump of testdata/programs/parked whose
+  # goroutines waited minutes, saved as hang.txt in the program's module (the plugin's root).
+  mkdir -p "$RUN/dump" && cp -r "$REPO/testdata/programs/parked" "$RUN/dump/"
+  cp "$REPO/testdata/dumps/go1.26/sigquit-minutes.txt" "$RUN/dump/parked/hang.txt"
+  DUMP_SHOT="$(dirname "$SHOT")/nvim-dump.png"
+  if GOBLOCK_SHOT_FILE=parked/pool.go GOBLOCK_SHOT_LINE=27 GOBLOCK_SHOT_HOT=0 NVIM=$NVIM GOBLOCK_BIN=$BIN \
+    "$HERE/screenshot.sh" "$RUN/dump" "$DUMP_SHOT" >/dev/null; then
+    passed=$((passed + 1)); log "screenshot: $DUMP_SHOT"
+  else
+    failed=$((failed + 1)); echo "  FAIL dump screenshot" >&2
+  fi
 fi
 [ $failed -gt 0 ] && { keep=1; cp "$XDG_STATE_HOME"/nvim/lsp.log "$RUN/" 2>/dev/null || true; }
 echo "nvim: $passed passed, $failed failed"

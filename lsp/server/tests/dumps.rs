@@ -231,7 +231,7 @@ async fn dumps_and_profiles_on_every_surface() {
     let ids = worker_ids(&text, "pool.go:27");
     assert_eq!(ids.len() as u64, want_parked[&("pool.go".to_owned(), 27)]);
     let first_last = format!(
-        "× goroutines {}–{} [chan receive]",
+        "× goroutines {}–{} (chan receive)",
         ids[0],
         ids[ids.len() - 1]
     );

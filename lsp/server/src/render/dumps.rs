@@ -386,8 +386,8 @@ fn name_of(traces: &[TraceMeta], id: u32) -> String {
         .unwrap_or_else(|| format!("input {id}"))
 }
 
-/// One group, panicparse style: `212 × goroutine 18–229 [chan receive,
-/// ≥ 5–17 min], created by pool.Start at pool.go:40`.
+/// One group, panicparse style: `212 × goroutines 18–229 (chan receive,
+/// ≥ 5–17 min), created by pool.Start at pool.go:40`.
 fn group_para(g: &GroupRow, traces: &[TraceMeta], several: bool) -> Block {
     let gr = &g.group;
     let mut spans = vec![
@@ -397,7 +397,9 @@ fn group_para(g: &GroupRow, traces: &[TraceMeta], several: bool) -> Block {
             if gr.count == 1 { "" } else { "s" },
             id_ranges(&gr.ids, HOVER_ID_RANGES)
         )),
-        Span::Text(" [".into()),
+        // Parentheses, not the dump's brackets: Markdown needs `\[` there,
+        // which Neovim shows as typed.
+        Span::Text(" (".into()),
         reason_span(if gr.status.is_empty() {
             "waiting"
         } else {
@@ -415,7 +417,7 @@ fn group_para(g: &GroupRow, traces: &[TraceMeta], several: bool) -> Block {
     if gr.locked > 0 {
         spans.push(Span::Text(", locked to thread".into()));
     }
-    spans.push(Span::Text("]".into()));
+    spans.push(Span::Text(")".into()));
     match (&gr.creator_function, &gr.creator) {
         (Some(f), Some(site)) => {
             spans.push(Span::Text(", created by ".into()));
