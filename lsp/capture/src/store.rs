@@ -217,6 +217,12 @@ fn read_only(workspace: &Path, dot: &Path) -> Option<std::io::Error> {
     if dot.exists() {
         return None;
     }
+    if let Some(module) = go_own_module(workspace) {
+        return Some(std::io::Error::new(
+            std::io::ErrorKind::PermissionDenied,
+            format!("it is in Go's own source tree (module {module}), not a workspace to write to"),
+        ));
+    }
     let meta = std::fs::metadata(workspace).ok()?;
     meta.permissions().readonly().then(|| {
         std::io::Error::new(
@@ -224,6 +230,22 @@ fn read_only(workspace: &Path, dot: &Path) -> Option<std::io::Error> {
             "the directory is read-only, like the Go module cache",
         )
     })
+}
+
+/// `std` or `cmd` when the nearest `go.mod` at or above `dir` declares
+/// one of Go's own modules (`$GOROOT/src`, `$GOROOT/src/cmd`): the Go
+/// installation, which root could write but nobody should.
+fn go_own_module(dir: &Path) -> Option<&'static str> {
+    let go_mod = dir
+        .ancestors()
+        .map(|d| d.join("go.mod"))
+        .find(|f| f.is_file())?;
+    let text = std::fs::read_to_string(go_mod).ok()?;
+    let module = text
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("module "))?
+        .trim();
+    ["std", "cmd"].into_iter().find(|m| *m == module)
 }
 
 fn prepare(dir: &Path) -> std::io::Result<()> {
@@ -411,5 +433,24 @@ mod tests {
         let why = store.fallback.as_deref().unwrap();
         assert!(why.contains("read-only, like the Go module cache"), "{why}");
         assert!(!module.join(".goblock").exists());
+    }
+
+    #[test]
+    fn go_own_source_tree_is_never_written() {
+        let goroot = tempfile::tempdir().unwrap();
+        let src = goroot.path().join("src");
+        std::fs::create_dir_all(src.join("sync")).unwrap();
+        std::fs::write(src.join("go.mod"), "module std\n\ngo 1.26\n").unwrap();
+        let cache = tempfile::tempdir().unwrap();
+        let store = Store::for_workspace(&src.join("sync"), Some(cache.path())).unwrap();
+        assert!(store.root().starts_with(cache.path()), "{store:?}");
+        let why = store.fallback.as_deref().unwrap();
+        assert!(why.contains("Go's own source tree (module std)"), "{why}");
+        assert!(!src.join("sync/.goblock").exists());
+        // A user's module is written as before.
+        let ws = tempfile::tempdir().unwrap();
+        std::fs::write(ws.path().join("go.mod"), "module example.com/std\n").unwrap();
+        let store = Store::for_workspace(ws.path(), Some(cache.path())).unwrap();
+        assert!(store.root().starts_with(ws.path()), "{store:?}");
     }
 }
