@@ -144,6 +144,34 @@ pub struct FileAnnotations {
     pub lines: Vec<Annotation>,
 }
 
+impl AnnotationIndex {
+    /// Renames files (`rename` gives the new name, or `None` to keep it):
+    /// the index is keyed by the names the client uses.
+    pub fn rename_files(&mut self, rename: impl Fn(&str) -> Option<String>) {
+        let mut renamed: HashMap<Arc<str>, Arc<str>> = HashMap::new();
+        let files = std::mem::take(&mut self.files);
+        for (k, fa) in files {
+            match rename(&k) {
+                Some(n) => {
+                    let n: Arc<str> = n.into();
+                    let mut fa = (*fa).clone();
+                    fa.path = n.clone();
+                    renamed.insert(k, n.clone());
+                    self.files.insert(n, Arc::new(fa));
+                }
+                None => {
+                    self.files.insert(k, fa);
+                }
+            }
+        }
+        for (f, _) in &mut self.hottest {
+            if let Some(n) = renamed.get(f) {
+                *f = n.clone();
+            }
+        }
+    }
+}
+
 impl FileAnnotations {
     /// Whether an annotation links to a line of `path` (a waker's or a
     /// creation site's).

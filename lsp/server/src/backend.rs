@@ -98,10 +98,10 @@ impl LanguageServer for Backend {
         let mut features = from_proto::client_features(&params.capabilities);
         features.hover = from_proto::hover_format(&params);
         let enc = features.encoding;
-        let roots = from_proto::roots(&params)
-            .iter()
-            .map(|r| canonical(r))
-            .collect();
+        // As the client gave them (the session keeps their canonical form
+        // too): files under a root given through a symlink are published
+        // through it.
+        let roots = from_proto::roots(&params);
         let settings = params
             .initialization_options
             .as_ref()
@@ -172,10 +172,7 @@ impl LanguageServer for Backend {
 
     async fn did_change_workspace_folders(&self, p: lsp::DidChangeWorkspaceFoldersParams) {
         let (added, removed) = from_proto::folder_changes(&p);
-        self.post(Event::WorkspaceFolders {
-            added: added.iter().map(|p| canonical(p)).collect(),
-            removed: removed.iter().map(|p| canonical(p)).collect(),
-        });
+        self.post(Event::WorkspaceFolders { added, removed });
     }
 
     async fn did_change_watched_files(&self, p: lsp::DidChangeWatchedFilesParams) {

@@ -22,6 +22,7 @@
 pub mod annotations;
 mod backend;
 mod capture;
+pub mod client_paths;
 pub mod commands;
 pub mod config;
 pub mod discovery;

@@ -83,7 +83,7 @@ fn closed_file_diagnostics(
     encoding: crate::docs::Encoding,
     open: &OpenDocs,
 ) -> Vec<lsp::Diagnostic> {
-    let Some(fa) = snap.index.files.get(path) else {
+    let Some(fa) = snap.file_of(path) else {
         return Vec::new();
     };
     if !fa.in_workspace || !snap.settings.diagnostics.enable {

@@ -96,12 +96,16 @@ impl<'a> Relocator<'a> {
         }
     }
 
-    /// A site placed now: its line moved to where it is shown, or, when it
-    /// cannot be placed, marked not found with line 0 (rendered without a
-    /// link and without a line number).
+    /// A site placed now: named as the client names its file, its line
+    /// moved to where it is shown, or, when it cannot be placed, marked not
+    /// found with line 0 (rendered without a link and without a line
+    /// number).
     pub(crate) fn site(&self, s: &Site) -> Site {
         let mut s = s.clone();
         if s.found {
+            if let Some(n) = self.snap.client_paths.display(&s.file) {
+                s.file = n.into();
+            }
             match self.line(&s.file, s.line, &s.function) {
                 Some(l) => s.line = l,
                 None => {

@@ -29,7 +29,7 @@ pub(crate) fn anchors_of(view: &View, tx: &EventSender) -> (Arc<Anchors>, Arc<Do
     let mut doc = (*dv.doc).clone();
     let base = disk.unwrap_or_else(|| doc.text());
     doc.rebase(&base);
-    let file = view.snap.index.files.get(&dv.path).cloned();
+    let file = view.snap.file_of(&dv.path).cloned();
     let anchors = Arc::new(Anchors::compute(file, &base, &view.snap));
     let _ = tx.send(Event::Anchored {
         uri: dv.uri.clone(),

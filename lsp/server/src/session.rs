@@ -17,6 +17,7 @@ use tower_lsp_server::Client;
 use tower_lsp_server::gen_lsp_types as lsp;
 
 use crate::capture::Captures;
+use crate::client_paths::ClientPaths;
 use crate::config::Settings;
 use crate::discovery::TracePatterns;
 use crate::docs::{Change, Document};
@@ -81,6 +82,10 @@ pub(crate) struct Session {
     /// `goblock.dumps.files` (goroutine dumps and profiles: `crate::dumps`).
     pub(crate) dump_patterns: Arc<TracePatterns>,
     pub(crate) roots: Vec<PathBuf>,
+    /// The workspace roots as the client gave them (`roots` is their
+    /// canonical form) and how the client names files under them.
+    pub(crate) client_roots: Vec<PathBuf>,
+    pub(crate) client_paths: Arc<ClientPaths>,
     pub(crate) features: ClientFeatures,
     pub(crate) initialized: bool,
     pub(crate) snapshot: Arc<Snapshot>,
@@ -111,6 +116,8 @@ impl Session {
             dump_patterns: Arc::new(TracePatterns::new(&settings.dumps.files)),
             settings,
             roots: Vec::new(),
+            client_roots: Vec::new(),
+            client_paths: Arc::default(),
             features: ClientFeatures::default(),
             initialized: false,
             snapshot: Arc::new(Snapshot::default()),
@@ -149,7 +156,7 @@ impl Session {
         settings: Option<(Settings, Vec<String>)>,
     ) {
         self.features = features;
-        self.roots = roots;
+        self.set_roots(roots);
         if let Some((s, errors)) = settings {
             self.set_settings(s);
             for e in errors {
@@ -221,9 +228,7 @@ impl Session {
                 *u != uri
                     && self
                         .snapshot
-                        .index
-                        .files
-                        .get(&d.path)
+                        .file_of(&d.path)
                         .is_some_and(|fa| fa.links_into(&path))
             })
             .map(|(u, _)| u.clone())
@@ -284,11 +289,16 @@ impl Session {
     }
 
     /// The open documents by path (for placing linked lines of other files).
+    /// Keyed by their path and by the client's name of it.
     pub(crate) fn open_docs(&self) -> crate::relocate::OpenDocs {
-        self.docs
-            .values()
-            .map(|d| (d.path.clone(), d.doc.clone()))
-            .collect()
+        let mut m = crate::relocate::OpenDocs::new();
+        for d in self.docs.values() {
+            if let Some(n) = self.client_paths.display(&d.path) {
+                m.insert(n.into(), d.doc.clone());
+            }
+            m.insert(d.path.clone(), d.doc.clone());
+        }
+        m
     }
 
     // ------------------------------------------------------------- settings
@@ -335,13 +345,29 @@ impl Session {
         });
     }
 
-    pub(crate) fn folders_changed(&mut self, added: Vec<PathBuf>, removed: Vec<PathBuf>) {
-        self.roots.retain(|r| !removed.contains(r));
-        for a in added {
-            if !self.roots.contains(&a) {
-                self.roots.push(a);
+    /// The workspace roots, as the client gave them.
+    fn set_roots(&mut self, given: Vec<PathBuf>) {
+        self.roots = Vec::new();
+        for r in &given {
+            let c = canonical(r);
+            if !self.roots.contains(&c) {
+                self.roots.push(c);
             }
         }
+        self.client_paths = Arc::new(ClientPaths::new(&given));
+        self.client_roots = given;
+    }
+
+    pub(crate) fn folders_changed(&mut self, added: Vec<PathBuf>, removed: Vec<PathBuf>) {
+        let removed: Vec<PathBuf> = removed.iter().map(|r| canonical(r)).collect();
+        let mut given = std::mem::take(&mut self.client_roots);
+        given.retain(|r| !removed.contains(&canonical(r)));
+        for a in added {
+            if !given.contains(&a) {
+                given.push(a);
+            }
+        }
+        self.set_roots(given);
         // Path mapping depends on the roots: analyse again.
         self.loads.forget_analyses();
         self.watcher = None;

@@ -10,7 +10,8 @@ use std::sync::Arc;
 
 use goblock_analysis::LineTable;
 
-use crate::annotations::{self, AnnotationIndex, TraceMeta};
+use crate::annotations::{self, AnnotationIndex, FileAnnotations, TraceMeta};
+use crate::client_paths::ClientPaths;
 use crate::config::Settings;
 use crate::loader::{Analysis, Loaded};
 use crate::stale::{self, BuiltDecls};
@@ -79,6 +80,8 @@ pub struct Snapshot {
     /// Modification time of the oldest loaded input (a source file changed
     /// after it may not match the lines recorded).
     pub traced_at: Option<std::time::SystemTime>,
+    /// How the client names files (the index is keyed by those names).
+    pub client_paths: Arc<ClientPaths>,
 }
 
 impl Snapshot {
@@ -88,6 +91,7 @@ impl Snapshot {
         settings: Arc<Settings>,
         traces: Vec<Arc<TraceEntry>>,
         failures: Vec<LoadFailure>,
+        client_paths: Arc<ClientPaths>,
     ) -> Snapshot {
         let table = match traces.as_slice() {
             [one] => one.table.clone(),
@@ -99,7 +103,16 @@ impl Snapshot {
                 Arc::new(t)
             }
         };
-        Self::with_table(generation, settings, traces, failures, table)
+        Self::with_table(generation, settings, traces, failures, table, client_paths)
+    }
+
+    /// The annotations of a file, by the client's name of it or any other
+    /// (a canonical path of an open document).
+    pub fn file_of(&self, path: &str) -> Option<&Arc<FileAnnotations>> {
+        self.index.files.get(path).or_else(|| {
+            let name = self.client_paths.display(path)?;
+            self.index.files.get(name.as_str())
+        })
     }
 
     fn with_table(
@@ -108,9 +121,11 @@ impl Snapshot {
         traces: Vec<Arc<TraceEntry>>,
         failures: Vec<LoadFailure>,
         table: Arc<LineTable>,
+        client_paths: Arc<ClientPaths>,
     ) -> Snapshot {
         let mut index = annotations::build(&table, &settings);
         crate::dumps::lines::add(&mut index, &traces, &settings);
+        index.rename_files(|p| client_paths.display(p));
         let mut built = std::collections::HashMap::new();
         let mut old_naming = std::collections::HashSet::new();
         for t in &traces {
@@ -150,6 +165,7 @@ impl Snapshot {
             metas,
             built_decls: Arc::new(built),
             traced_at,
+            client_paths,
         }
     }
 
@@ -161,6 +177,7 @@ impl Snapshot {
             self.traces.clone(),
             self.failures.clone(),
             self.table.clone(),
+            self.client_paths.clone(),
         )
     }
 }

@@ -441,3 +441,90 @@ async fn links_and_hot_lines_follow_unsaved_edits() {
     }
     c.shutdown().await;
 }
+
+/// Issue 13 §3 (server URIs): a workspace the client opened through a
+/// symlink gets every file under the link's name — closed files'
+/// diagnostics, `goblock.hotLines`, hover links — never a second name for
+/// the same file (the editor would open a second buffer); the files still
+/// get their annotations when opened under either name.
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_workspace_opened_through_a_symlink_keeps_its_names() {
+    let Some(ws) = Ws::new("go1.26/crawl", |_, t| t) else {
+        return;
+    };
+    let link = ws.dir.with_extension("link");
+    let _ = std::fs::remove_file(&link);
+    std::os::unix::fs::symlink(&ws.dir, &link).unwrap();
+    let link_uri = goblock_server::uri::from_path(&link);
+    let real_uri = goblock_server::uri::from_path(&ws.dir);
+    let mut c = Client::start();
+    c.initialize_as(
+        &link,
+        options(&ws),
+        json!({"name": "Visual Studio Code"}),
+        json!(["markdown", "plaintext"]),
+    )
+    .await;
+    c.loaded().await;
+    let main_uri = format!("{link_uri}/main.go");
+    let closed = c
+        .diagnostics(&main_uri, |p| {
+            p["diagnostics"].as_array().is_some_and(|d| !d.is_empty())
+        })
+        .await;
+    let s = c.command("goblock.hotLines", json!([1000])).await;
+    let in_ws: Vec<&Value> = s["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .chain(s["files"].as_array().unwrap())
+        .filter(|l| l["inWorkspace"] == true)
+        .collect();
+    assert!(!in_ws.is_empty(), "{s:#}");
+    for l in &in_ws {
+        let uri = l["uri"].as_str().unwrap();
+        assert!(uri.starts_with(&format!("{link_uri}/")), "{l:#}");
+        assert!(
+            l["file"]
+                .as_str()
+                .unwrap()
+                .starts_with(link.to_str().unwrap()),
+            "{l:#}"
+        );
+    }
+    // Opened under the link's name: hints, and hover links through it.
+    let text = std::fs::read_to_string(ws.dir.join("main.go")).unwrap();
+    c.open(&main_uri, &text, 1);
+    let hints = c.inlay_hints(&main_uri).await;
+    assert!(!hints.is_empty());
+    let n = closed["diagnostics"].as_array().unwrap().len();
+    let mut linked = 0;
+    for d in closed["diagnostics"].as_array().unwrap() {
+        let l = d["range"]["start"]["line"].as_u64().unwrap() as u32;
+        let h = c.hover(&main_uri, l).await;
+        let md = h["contents"]["value"].as_str().unwrap_or_default();
+        assert!(!md.contains(&format!("{real_uri}/")), "{md}");
+        linked += md.matches(&format!("]({link_uri}/")).count();
+    }
+    assert!(linked > 0, "no hover links among {n} lines");
+    // Opened under the real name too: the same annotations.
+    let real_main = format!("{real_uri}/main.go");
+    c.open(&real_main, &text, 1);
+    assert_eq!(c.inlay_hints(&real_main).await.len(), hints.len());
+    // Nothing was published under the real names.
+    let published_real = c
+        .log
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|m| m["method"] == "textDocument/publishDiagnostics")
+        .filter(|m| {
+            let u = m["params"]["uri"].as_str().unwrap_or_default();
+            u.starts_with(&format!("{real_uri}/")) && u != real_main
+        })
+        .count();
+    assert_eq!(published_real, 0);
+    c.shutdown().await;
+    let _ = std::fs::remove_file(&link);
+}

@@ -210,9 +210,10 @@ impl Session {
         self.snap_gen += 1;
         let generation = self.snap_gen;
         let settings = self.settings.clone();
+        let client_paths = self.client_paths.clone();
         let tx = self.tx.clone();
         tokio::task::spawn_blocking(move || {
-            let snap = Snapshot::build(generation, settings, entries, failures);
+            let snap = Snapshot::build(generation, settings, entries, failures, client_paths);
             let _ = tx.send(Event::SnapshotBuilt(why, Arc::new(snap)));
         });
     }
