@@ -18,7 +18,6 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use serde_json::Value;
 
@@ -26,22 +25,9 @@ use serde_json::Value;
 mod oracle;
 use oracle::{count_from_text, program_site, raw_oracle};
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn goblock(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_goblock"))
-        .args(args)
-        .current_dir(root())
-        .output()
-        .expect("run goblock");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
+#[path = "support/cli.rs"]
+mod cli;
+use cli::{goblock, root};
 
 fn report(inputs: &[&Path], extra: &[&str]) -> Value {
     let programs = root().join("testdata/programs");

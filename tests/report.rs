@@ -19,22 +19,9 @@ use serde_json::Value;
 #[path = "../lsp/trace/tests/support/pprof_raw.rs"]
 mod pprof_raw;
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn goblock(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_goblock"))
-        .args(args)
-        .current_dir(root())
-        .output()
-        .expect("run goblock");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
+#[path = "support/cli.rs"]
+mod cli;
+use cli::{goblock, root};
 
 fn report_json(trace: &Path, extra: &[&str]) -> Value {
     let programs = root().join("testdata/programs");
