@@ -27,7 +27,7 @@ use tower_lsp_server::gen_lsp_types as lsp;
 use tower_lsp_server::jsonrpc::{Error as RpcError, ErrorCode};
 
 use crate::config::CaptureLoad;
-use crate::load::Waiter;
+use crate::load::{LoadWaiter, Waiter};
 use crate::main_loop::Event;
 use crate::publish::Scope;
 use crate::session::{Session, canonical};
@@ -318,7 +318,8 @@ impl Session {
             }
         }
         let (tx, rx) = tokio::sync::oneshot::channel();
-        self.start_load(false, true, Some(tx));
+        let only = Some(trace.clone());
+        self.start_load(false, true, Some(LoadWaiter { reply: tx, only }));
         let message = done_message(&c);
         let capture = CaptureInfo::of(&c);
         tokio::spawn(async move {

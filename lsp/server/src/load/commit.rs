@@ -106,10 +106,16 @@ impl Session {
         }
     }
 
-    /// Records a failure of `path` and shows it once.
+    /// Records a failure of `path` and shows it once: by `showMessage`,
+    /// unless a command waiting for this load answers with it.
     fn failed(&mut self, path: &std::path::Path, msg: String, kept: bool) {
         let new = self.loads.failures.insert(path.to_path_buf(), msg.clone()) != Some(msg.clone());
-        if new {
+        let answered = self
+            .loads
+            .running
+            .as_ref()
+            .is_some_and(|r| r.waiters.iter().any(|w| w.covers(path)));
+        if new && !answered {
             let kept = if kept {
                 " (keeping the previously loaded data)"
             } else {
@@ -244,15 +250,17 @@ impl Session {
                     return;
                 };
                 let summary = commands::summary(&snap);
-                let result = json!({
-                    "loaded": snap.traces.iter().map(|t| &t.path).collect::<Vec<_>>(),
-                    "failures": snap.failures.iter().map(|f| json!({"path": f.path, "message": f.message})).collect::<Vec<_>>(),
-                    "summary": summary,
-                });
-                self.swap(snap);
+                // Each command hears the failures of what it asked for
+                // (the session's others are in the status).
                 for w in r.waiters {
-                    let _ = w.send(Ok(result.clone()));
+                    let result = json!({
+                        "loaded": snap.traces.iter().map(|t| &t.path).collect::<Vec<_>>(),
+                        "failures": snap.failures.iter().filter(|f| w.covers(&f.path)).map(|f| json!({"path": f.path, "message": f.message})).collect::<Vec<_>>(),
+                        "summary": summary,
+                    });
+                    let _ = w.reply.send(Ok(result));
                 }
+                self.swap(snap);
                 self.out
                     .log(lsp::MessageType::Info, format!("goblock: {summary}"));
                 if let Some(p) = progress {

@@ -38,12 +38,29 @@ use crate::snapshot::TraceEntry;
 /// A reply to a command waiting for a load.
 pub(crate) type Waiter = oneshot::Sender<Result<Value, RpcError>>;
 
+/// A command waiting for a load, and the inputs its answer speaks for:
+/// their failures are said by the answer (not also by `showMessage`), and
+/// only theirs are in it.
+pub(crate) struct LoadWaiter {
+    pub(crate) reply: Waiter,
+    /// `None`: every input of the load (`goblock.reload`, `goblock.clear`);
+    /// else the one input asked for (canonical path).
+    pub(crate) only: Option<PathBuf>,
+}
+
+impl LoadWaiter {
+    /// Whether the answer speaks for `path`.
+    pub(crate) fn covers(&self, path: &std::path::Path) -> bool {
+        self.only.as_deref().is_none_or(|p| p == path)
+    }
+}
+
 /// The load in progress.
 pub(crate) struct Running {
     pub(crate) generation: u64,
     pub(crate) force: bool,
     pub(crate) interactive: bool,
-    pub(crate) waiters: Vec<Waiter>,
+    pub(crate) waiters: Vec<LoadWaiter>,
     /// Its progress token, once created (for `workDoneProgress/cancel`).
     pub(crate) token: Option<lsp::ProgressToken>,
     /// The inputs, in order.
@@ -57,7 +74,7 @@ pub(crate) struct Running {
 impl Running {
     fn superseded(self) {
         for w in self.waiters {
-            let _ = w.send(Ok(json!({"superseded": true})));
+            let _ = w.reply.send(Ok(json!({"superseded": true})));
         }
     }
 }
@@ -131,7 +148,12 @@ impl Session {
     /// Starts a load (superseding a running one). `force`: reload inputs
     /// even if unchanged; `interactive` (a command asked): report errors at
     /// once instead of retrying files that may still be being written.
-    pub(crate) fn start_load(&mut self, force: bool, interactive: bool, waiter: Option<Waiter>) {
+    pub(crate) fn start_load(
+        &mut self,
+        force: bool,
+        interactive: bool,
+        waiter: Option<LoadWaiter>,
+    ) {
         let generation = self.loads.generation.fetch_add(1, Ordering::SeqCst) + 1;
         if let Some(old) = self.loads.running.take() {
             old.superseded();
@@ -224,21 +246,24 @@ impl Session {
                     let _ = reply.send(Err(RpcError::invalid_params(e.to_string())));
                     return;
                 }
+                let only = Some(canonical(&path));
                 if !self.loads.extra.contains(&path) {
                     self.loads.extra.push(path);
                 }
-                self.start_load(false, true, Some(reply));
+                self.start_load(false, true, Some(LoadWaiter { reply, only }));
             }
             LoadCommand::Reload => {
                 self.loads.auto = true;
                 self.loads.retries.clear();
-                self.start_load(true, true, Some(reply));
+                let only = None;
+                self.start_load(true, true, Some(LoadWaiter { reply, only }));
             }
             LoadCommand::Clear => {
                 self.loads.auto = false;
                 self.loads.extra.clear();
                 self.loads.failures.clear();
-                self.start_load(false, true, Some(reply));
+                let only = None;
+                self.start_load(false, true, Some(LoadWaiter { reply, only }));
             }
         }
     }
