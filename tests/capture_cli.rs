@@ -94,6 +94,16 @@ fn capture_test_prints_the_report_of_the_new_trace() {
     assert_eq!(code, 0);
     assert_eq!(out.lines().count(), 1, "{out}");
     assert!(out.contains("TestProcessOrders\tPassed"), "{out}");
+
+    // No test matched: an error, and nothing kept or listed.
+    let (code, out, err) = goblock(&ws, &["capture", "test", ".", "--run", "NONE"], None);
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(
+        err.contains("goblock: goblock.test/shop: no test matched -run NONE; nothing was traced"),
+        "{err}"
+    );
+    let (_, out, _) = goblock(&ws, &["capture", "list"], None);
+    assert_eq!(out.lines().count(), 1, "{out}");
 }
 
 #[test]

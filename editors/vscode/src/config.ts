@@ -25,6 +25,7 @@ export interface ServerSettings {
     buildFlags: string[];
     benchtime: string;
     timeout: string;
+    serviceTimeout: string;
     keep: number;
     maxMiB: number;
     load: string;
@@ -41,7 +42,7 @@ export const DEFAULTS: ServerSettings = {
   substitutePath: [],
   debounceMs: 300,
   goPath: '',
-  capture: { codeLens: true, buildFlags: [], benchtime: '', timeout: '', keep: 10, maxMiB: 512, load: 'replace' },
+  capture: { codeLens: true, buildFlags: [], benchtime: '', timeout: '', serviceTimeout: '', keep: 10, maxMiB: 512, load: 'replace' },
   dumps: { files: ['**/*.pb.gz', '**/*.pprof', '**/*.dump', '**/*.txt'], parkedThreshold: 10 },
 };
 
@@ -114,6 +115,7 @@ export function serverSettings(get: SettingGetter, ctx: PathContext): ServerSett
       buildFlags: strings(get('capture.buildFlags'), DEFAULTS.capture.buildFlags),
       benchtime: str(get('capture.benchtime'), DEFAULTS.capture.benchtime),
       timeout: str(get('capture.timeout'), DEFAULTS.capture.timeout),
+      serviceTimeout: str(get('capture.serviceTimeout'), DEFAULTS.capture.serviceTimeout),
       keep: Math.round(num(get('capture.keep'), DEFAULTS.capture.keep, 0)),
       maxMiB: Math.round(num(get('capture.maxMiB'), DEFAULTS.capture.maxMiB, 1)),
       load: get('capture.load') === 'add' ? 'add' : DEFAULTS.capture.load,

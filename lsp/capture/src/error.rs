@@ -47,6 +47,16 @@ pub enum CaptureError {
         /// The whole output of the build.
         output: String,
     },
+    /// The test binary ran, but no test (or benchmark) matched the pattern:
+    /// its trace shows only the test framework, so it is not kept.
+    #[error("{package}: {what}; nothing was traced, no capture kept")]
+    NothingMatched {
+        /// "no test matched -run NONE", "no benchmark matched -bench X",
+        /// "no test to run".
+        what: String,
+        /// The package's import path.
+        package: String,
+    },
     /// The test binary ran but left no trace file.
     #[error("the test binary wrote no trace: {why}")]
     NoTrace {

@@ -356,6 +356,12 @@ pub fn capture_test(
         }
     };
     let output = format!("{}{}", f.stdout, f.stderr);
+    if let Some(what) = nothing_matched(&req.selection, &output) {
+        return Err(CaptureError::NothingMatched {
+            what,
+            package: pkg.import_path,
+        });
+    }
     let trace_bytes = std::fs::metadata(&trace).map(|m| m.len()).unwrap_or(0);
     if trace_bytes == 0 {
         let last = output
@@ -395,12 +401,6 @@ pub fn capture_test(
         )),
         _ => {}
     }
-    if output.contains("testing: warning: no tests to run") {
-        warnings.push(format!(
-            "no test matched {}",
-            req.selection.pattern().unwrap_or_default()
-        ));
-    }
     let meta = Meta {
         version: META_VERSION,
         kind: req.selection.kind(),
@@ -428,6 +428,25 @@ pub fn capture_test(
     pending.commit(meta)
 }
 
+/// What matched nothing, when the test binary says so: `testing` prints
+/// "testing: warning: no tests to run" when `-test.run` matched no test,
+/// example or fuzz test (and no benchmark was asked for); a benchmark run
+/// that matched nothing prints no `Benchmark…` result line (with
+/// `-test.v`, every benchmark run prints its name).
+fn nothing_matched(sel: &Selection, output: &str) -> Option<String> {
+    let lines = || output.lines().map(str::trim_end);
+    match sel {
+        Selection::Package | Selection::Run(_) => lines()
+            .any(|l| l == "testing: warning: no tests to run")
+            .then(|| match sel {
+                Selection::Run(p) => format!("no test matched -run {p}"),
+                _ => "no test to run".to_owned(),
+            }),
+        Selection::Bench { bench, .. } => (!lines().any(|l| l.starts_with("Benchmark")))
+            .then(|| format!("no benchmark matched -bench {bench}")),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -443,5 +462,28 @@ mod tests {
         );
         assert_eq!(go_duration(Duration::from_secs(600)), "600s");
         assert_eq!(go_duration(Duration::from_millis(1500)), "1500ms");
+    }
+
+    #[test]
+    fn nothing_matched_is_named() {
+        let run = Selection::Run("NONE".into());
+        let out = "testing: warning: no tests to run\nPASS\n";
+        assert_eq!(
+            nothing_matched(&run, out).as_deref(),
+            Some("no test matched -run NONE")
+        );
+        assert_eq!(nothing_matched(&run, "=== RUN   TestA\nPASS\n"), None);
+        let bench = Selection::Bench {
+            bench: "^BenchmarkX$".into(),
+            run: None,
+        };
+        assert_eq!(
+            nothing_matched(&bench, "PASS\n").as_deref(),
+            Some("no benchmark matched -bench ^BenchmarkX$")
+        );
+        assert_eq!(
+            nothing_matched(&bench, "BenchmarkX\nBenchmarkX-2  \t 10\t 5 ns/op\nPASS\n"),
+            None
+        );
     }
 }

@@ -398,8 +398,32 @@ fn bad_settings_and_empty_selections_say_so() {
     let ws = Ws::new("shop", false);
     let mut req = TestRequest::new(&ws.root, Selection::Run(run_pattern("TestNothing")));
     let (r, _) = run(&ws, &req);
-    let c = r.unwrap();
-    assert_eq!(c.meta.warnings, ["no test matched ^TestNothing$"]);
+    // Nothing ran: no capture is kept (a trace of the test framework alone
+    // would be listed and shown as if it were one).
+    assert_eq!(
+        r.unwrap_err().to_string(),
+        "goblock.test/shop: no test matched -run ^TestNothing$; nothing was traced, no capture kept"
+    );
+    assert_eq!(
+        entries(&ws.root.join(".goblock/captures")),
+        Vec::<String>::new()
+    );
+    let bench = TestRequest::new(
+        &ws.root,
+        Selection::Bench {
+            bench: run_pattern("BenchmarkNothing"),
+            run: None,
+        },
+    );
+    let (r, _) = run(&ws, &bench);
+    assert_eq!(
+        r.unwrap_err().to_string(),
+        "goblock.test/shop: no benchmark matched -bench ^BenchmarkNothing$; nothing was traced, no capture kept"
+    );
+    assert_eq!(
+        entries(&ws.root.join(".goblock/captures")),
+        Vec::<String>::new()
+    );
     req.go_path = Some(Path::new("/opt/no-such-go").to_path_buf());
     let (r, _) = run(&ws, &req);
     assert_eq!(

@@ -13,7 +13,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use goblock_analysis::histogram::Histogram;
-use goblock_analysis::{LineTable, Parked, Site, Totals, WakerShare};
+use goblock_analysis::{CodeClass, LineTable, Parked, Site, Totals, WakerShare};
 use goblock_trace::Category;
 
 use crate::config::Settings;
@@ -312,7 +312,10 @@ pub fn build(table: &LineTable, settings: &Settings) -> AnnotationIndex {
     entries.sort_by(|a, b| a.0.cmp(b.0));
     for (key, st) in entries {
         if !st.found {
-            if st.has_flat() {
+            // Generated code (`_testmain.go` of a test binary, built in a
+            // directory that is gone) is no missing file: it is charged to
+            // the workspace frame that called it.
+            if st.has_flat() && st.class != CodeClass::Generated {
                 let u = unmapped.entry(key.file.clone()).or_default();
                 u.0.count += st.flat.count + st.open.count;
                 u.0.total_ns += st.total_ns();

@@ -152,6 +152,9 @@ pub struct CaptureSettings {
     /// `-test.timeout` as Go writes durations (empty: `GOFLAGS`' `-timeout`,
     /// else 10m).
     pub timeout: String,
+    /// How long a service capture may take in all, as a duration string
+    /// (empty: the seconds asked for + 30 s).
+    pub service_timeout: String,
     /// Captures kept per workspace (0: all).
     pub keep: u64,
     /// Size cap of a service capture, MiB.
@@ -167,6 +170,7 @@ impl Default for CaptureSettings {
             build_flags: Vec::new(),
             benchtime: String::new(),
             timeout: String::new(),
+            service_timeout: String::new(),
             keep: 10,
             max_mib: 512,
             load: CaptureLoad::Replace,
@@ -307,6 +311,17 @@ impl Settings {
                 {
                     Some(v) => s.capture.timeout = v.to_owned(),
                     None => bad("capture.timeout", "a duration such as \"30s\" or \"10m\""),
+                }
+            }
+            if let Some(x) = c.get("serviceTimeout") {
+                match x.as_str().map(str::trim).filter(|v| {
+                    v.is_empty() || humantime::parse_duration(v).is_ok_and(|d| !d.is_zero())
+                }) {
+                    Some(v) => s.capture.service_timeout = v.to_owned(),
+                    None => bad(
+                        "capture.serviceTimeout",
+                        "a duration such as \"45s\" or \"2m\" (empty: the seconds + 30 s)",
+                    ),
                 }
             }
             if let Some(x) = c.get("keep") {

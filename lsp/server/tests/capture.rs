@@ -187,6 +187,31 @@ async fn a_lens_traces_its_test_and_the_trace_is_shown_with_its_binary() {
         hot["traces"][0]["binary"].as_str().map(PathBuf::from),
         Some(dir.join("bin"))
     );
+    // The test binary's generated `_testmain.go` (built in a temporary
+    // directory that is gone) is generated code, not a missing file.
+    let unmapped = hot["unmapped"].as_array().unwrap();
+    assert!(
+        !unmapped
+            .iter()
+            .any(|u| u["recorded"].as_str().unwrap().ends_with("_testmain.go")),
+        "{unmapped:?}"
+    );
+    let summaries: Vec<String> = c
+        .log
+        .lock()
+        .unwrap()
+        .iter()
+        .filter_map(|m| m["params"]["message"].as_str())
+        .filter(|m| m.contains(" file(s) not found"))
+        .map(str::to_owned)
+        .collect();
+    assert!(!summaries.is_empty(), "no load summary in the log");
+    assert!(
+        summaries
+            .iter()
+            .all(|m| m.ends_with("; 0 file(s) not found")),
+        "{summaries:?}"
+    );
 
     // The list, then an older capture loaded again with its binary.
     let r2 = c
@@ -196,6 +221,17 @@ async fn a_lens_traces_its_test_and_the_trace_is_shown_with_its_binary() {
         )
         .await;
     assert_eq!(r2["capture"]["name"], "TestReserveOutOfStock");
+    // A name that matches no test: refused, said, and nothing kept.
+    let id = c.send_request(
+        "workspace/executeCommand",
+        json!({"command": "goblock.captureTest", "arguments": [{"uri": uri(&test_file), "name": "TestNotThere"}]}),
+    );
+    let none = c.response(id).await;
+    assert_eq!(none["error"]["data"]["reason"], "failed", "{none}");
+    assert_eq!(
+        none["error"]["message"],
+        "goblock: goblock.test/shop: no test matched -run ^TestNotThere$; nothing was traced, no capture kept"
+    );
     let list = c.command("goblock.captures", json!([])).await;
     let caps = list["captures"].as_array().unwrap();
     assert_eq!(caps.len(), 2, "{list}");

@@ -35,6 +35,7 @@ test('user values pass through, paths are expanded', () => {
     'capture.buildFlags': ['-tags=integration'],
     'capture.benchtime': '100x',
     'capture.timeout': '30s',
+    'capture.serviceTimeout': '2m',
     'capture.keep': 3,
     'capture.maxMiB': 64,
     'capture.load': 'add',
@@ -51,8 +52,8 @@ test('user values pass through, paths are expanded', () => {
     debounceMs: 50,
     goPath: '/home/u/sdk/go1.23.5',
     capture: {
-      codeLens: false, buildFlags: ['-tags=integration'], benchtime: '100x', timeout: '30s', keep: 3, maxMiB: 64,
-      load: 'add',
+      codeLens: false, buildFlags: ['-tags=integration'], benchtime: '100x', timeout: '30s', serviceTimeout: '2m', keep: 3,
+      maxMiB: 64, load: 'add',
     },
     dumps: { files: ['hang/*.txt'], parkedThreshold: 3 },
   });

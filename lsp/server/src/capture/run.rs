@@ -273,7 +273,7 @@ fn resolve(target: Target, roots: &[PathBuf], settings: &Settings) -> Result<Res
                 what: What::Service(ServiceRequest {
                     url,
                     seconds,
-                    timeout: None,
+                    timeout: humantime::parse_duration(&settings.capture.service_timeout).ok(),
                     max_bytes: Some(settings.capture.max_mib << 20),
                 }),
             })
