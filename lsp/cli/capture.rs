@@ -311,7 +311,7 @@ fn finish(
         ReportFormat::Json => Format::Json,
     };
     let args = ReportArgs {
-        traces: vec![c.trace.clone()],
+        traces: vec![c.file.clone()],
         workspaces: vec![ws.to_path_buf()],
         binary: match binary {
             Some(b) => BinaryChoice::Path(b),

@@ -112,8 +112,8 @@ pub struct Meta {
 pub struct Capture {
     /// Its directory.
     pub dir: PathBuf,
-    /// The trace file.
-    pub trace: PathBuf,
+    /// The captured file: the execution trace (`trace`).
+    pub file: PathBuf,
     /// The test binary kept beside it (test captures).
     pub binary: Option<PathBuf>,
     /// Its `meta.json`.

@@ -57,14 +57,7 @@ impl Store {
                 source: why,
             });
         };
-        let name = workspace
-            .file_name()
-            .map(|n| sanitize(&n.to_string_lossy()))
-            .unwrap_or_else(|| "root".into());
-        let alt = cache.join("goblock").join("captures").join(format!(
-            "{name}-{:016x}",
-            fnv1a(workspace.to_string_lossy().as_bytes())
-        ));
+        let alt = cache_root(workspace, cache);
         prepare(&alt).map_err(CaptureError::io(&alt))?;
         Ok(Store {
             fallback: Some(format!(
@@ -74,6 +67,23 @@ impl Store {
             )),
             root: alt,
         })
+    }
+
+    /// The store a workspace's captures went to, if it exists — the
+    /// workspace's `.goblock/captures`, else its directory under the user
+    /// cache — without creating or writing anything (for readers such as
+    /// the server's discovery).
+    pub fn existing(workspace: &Path, cache: Option<&Path>) -> Option<Store> {
+        let own = workspace.join(".goblock").join("captures");
+        let cached = cache.map(|c| cache_root(workspace, c));
+        [Some(own), cached]
+            .into_iter()
+            .flatten()
+            .find(|d| d.is_dir())
+            .map(|root| Store {
+                root,
+                fallback: None,
+            })
     }
 
     /// A store at `root` exactly (created when missing).
@@ -202,6 +212,18 @@ pub fn workspace_root(dir: &Path) -> PathBuf {
     dir.to_path_buf()
 }
 
+/// `<cache>/goblock/captures/<workspace name>-<hash of its path>`.
+fn cache_root(workspace: &Path, cache: &Path) -> PathBuf {
+    let name = workspace
+        .file_name()
+        .map(|n| sanitize(&n.to_string_lossy()))
+        .unwrap_or_else(|| "root".into());
+    cache.join("goblock").join("captures").join(format!(
+        "{name}-{:016x}",
+        fnv1a(workspace.to_string_lossy().as_bytes())
+    ))
+}
+
 /// The user cache directory (`$XDG_CACHE_HOME`, `~/.cache`, …).
 pub fn default_cache_dir() -> Option<PathBuf> {
     dirs::cache_dir()
@@ -261,7 +283,7 @@ fn read_capture(dir: &Path) -> Option<Capture> {
     let bin = dir.join("bin");
     Some(Capture {
         dir: dir.to_path_buf(),
-        trace: dir.join("trace"),
+        file: dir.join("trace"),
         binary: bin.is_file().then_some(bin),
         meta,
     })
@@ -317,7 +339,7 @@ impl Pending {
         self.committed = true;
         let bin = self.done.join("bin");
         Ok(Capture {
-            trace: self.done.join("trace"),
+            file: self.done.join("trace"),
             binary: bin.is_file().then_some(bin),
             dir: self.done.clone(),
             meta,
@@ -416,6 +438,12 @@ mod tests {
         let why = store.fallback.as_deref().unwrap();
         assert!(why.contains("cannot be written"), "{why}");
         assert!(Store::for_workspace(ws.path(), None).is_err());
+        // Readers find it without writing anything.
+        let found = Store::existing(ws.path(), Some(cache.path())).unwrap();
+        assert_eq!(found.root(), store.root());
+        let other = tempfile::tempdir().unwrap();
+        assert_eq!(Store::existing(other.path(), Some(cache.path())), None);
+        assert!(!other.path().join(".goblock").exists());
     }
 
     #[cfg(unix)]

@@ -67,7 +67,7 @@ fn traces_one_test_beside_its_binary_in_a_path_with_a_space() {
     assert!(go.version.starts_with("go1."), "{go:?}");
     assert_eq!(
         c.meta.trace_bytes,
-        std::fs::metadata(&c.trace).unwrap().len()
+        std::fs::metadata(&c.file).unwrap().len()
     );
     let out = output(&events);
     assert!(
@@ -78,7 +78,7 @@ fn traces_one_test_beside_its_binary_in_a_path_with_a_space() {
         !out.contains("TestReserveOutOfStock"),
         "only the selected test runs: {out}"
     );
-    let lines = blocked_lines(&c.trace, Some(bin), &ws.root);
+    let lines = blocked_lines(&c.file, Some(bin), &ws.root);
     let n = assert_markers(&lines, &ws.root.join("orders.go"));
     assert!(n >= 5);
     // meta.json is on disk and lists the same.
@@ -124,14 +124,14 @@ fn the_go_path_setting_picks_the_toolchain() {
         goroot.display()
     );
     assert_eq!(go.path, goroot.join("bin/go"));
-    let head = std::fs::read(&c.trace).unwrap();
+    let head = std::fs::read(&c.file).unwrap();
     let minor = want.trim_start_matches("go1.");
     assert!(
         head.starts_with(format!("go 1.{minor} trace").as_bytes()),
         "{:?}",
         String::from_utf8_lossy(&head[..16])
     );
-    let lines = blocked_lines(&c.trace, c.binary.as_deref(), &ws.root);
+    let lines = blocked_lines(&c.file, c.binary.as_deref(), &ws.root);
     assert_markers(&lines, &ws.root.join("orders.go"));
 }
 
@@ -165,7 +165,7 @@ fn benchmarks_fuzz_seeds_and_whole_packages() {
             .unwrap()
             .contains("-test.benchtime=30x")
     );
-    let lines = blocked_lines(&c.trace, c.binary.as_deref(), &ws.root);
+    let lines = blocked_lines(&c.file, c.binary.as_deref(), &ws.root);
     let get = support::markers(&ws.root.join("orders.go"))
         .into_iter()
         .find(|m| m.description.contains("free connection"))
@@ -217,7 +217,7 @@ fn go_work_workspaces_build_through_the_workspace() {
         c.meta.go.as_ref().unwrap().module.as_deref(),
         Some(ws.root.join("go.work").as_path())
     );
-    let lines = blocked_lines(&c.trace, c.binary.as_deref(), &ws.root);
+    let lines = blocked_lines(&c.file, c.binary.as_deref(), &ws.root);
     assert_markers(&lines, &ws.root.join("lib/queue.go"));
 
     // The library module has no tests.
@@ -252,7 +252,7 @@ fn a_failing_test_keeps_its_trace_with_a_warning() {
         "{:?}",
         c.meta.warnings
     );
-    let lines = blocked_lines(&c.trace, c.binary.as_deref(), &ws.root);
+    let lines = blocked_lines(&c.file, c.binary.as_deref(), &ws.root);
     let budget = support::markers(&ws.root.join("flaky/flaky_test.go"))
         .into_iter()
         .find(|m| m.reason == "sync")
@@ -287,7 +287,7 @@ fn a_hanging_test_stops_at_its_timeout_and_keeps_its_trace() {
         c.meta.warnings
     );
     // The goroutine still blocked at the timeout is on its line.
-    let lines = blocked_lines(&c.trace, c.binary.as_deref(), &ws.root);
+    let lines = blocked_lines(&c.file, c.binary.as_deref(), &ws.root);
     let m = support::markers(&ws.root.join("flaky/flaky_test.go"))
         .into_iter()
         .find(|m| m.reason == "chan receive")
@@ -492,6 +492,6 @@ fn a_read_only_workspace_captures_into_the_cache_dir() {
         c.dir.starts_with(cache.path().join("goblock/captures")),
         "{c:?}"
     );
-    let lines = blocked_lines(&c.trace, c.binary.as_deref(), &ws.root);
+    let lines = blocked_lines(&c.file, c.binary.as_deref(), &ws.root);
     assert_markers(&lines, &ws.root.join("orders.go"));
 }

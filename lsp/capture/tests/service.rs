@@ -136,13 +136,13 @@ fn captures_two_seconds_of_a_running_service() {
     assert_eq!(ticks.last().unwrap().1, c.meta.trace_bytes);
     assert_eq!(
         c.meta.trace_bytes,
-        std::fs::metadata(&c.trace).unwrap().len()
+        std::fs::metadata(&c.file).unwrap().len()
     );
 
     // Go's own tool reads the trace.
     let out = Command::new("go")
         .args(["tool", "trace", "-pprof=sync"])
-        .arg(&c.trace)
+        .arg(&c.file)
         .output()
         .unwrap();
     assert!(
@@ -154,7 +154,7 @@ fn captures_two_seconds_of_a_running_service() {
 
     // The service's blocking lines, through its binary's DWARF.
     let src = repo().join("testdata/capture/service");
-    let lines = blocked_lines(&c.trace, Some(binary()), &src);
+    let lines = blocked_lines(&c.file, Some(binary()), &src);
     let main = std::fs::canonicalize(src.join("main.go")).unwrap();
     assert_markers(&lines, &main);
 }

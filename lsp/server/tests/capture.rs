@@ -248,6 +248,43 @@ async fn a_lens_traces_its_test_and_the_trace_is_shown_with_its_binary() {
         (json!(true), json!("TestProcessOrders"))
     );
     c.shutdown().await;
+
+    // Reopened, a workspace whose only traces are captures shows the
+    // newest, with its binary, and says so.
+    let mut c = Client::start();
+    c.initialize(&ws, options()).await;
+    let newest = PathBuf::from(caps[0]["dir"].as_str().unwrap());
+    c.wait_for("the newest capture said", Duration::from_secs(60), |m| {
+        m["method"] == "window/logMessage"
+            && m["params"]["message"].as_str().is_some_and(|s| {
+                s.starts_with(
+                    "goblock: no trace in the workspace: showing the newest capture, TestReserveOutOfStock (",
+                ) && s.ends_with("; 1 older (goblock.captures lists them)")
+            })
+    })
+    .await;
+    c.wait_for("the load", Duration::from_secs(60), |m| {
+        m["method"] == "window/logMessage"
+            && m["params"]["message"]
+                .as_str()
+                .is_some_and(|s| s.starts_with("goblock: 1 trace(s) loaded;"))
+    })
+    .await;
+    let hot = c.command("goblock.hotLines", json!([5])).await;
+    assert_eq!(
+        hot["traces"][0]["path"].as_str().map(PathBuf::from),
+        Some(newest.join("trace")),
+        "{hot}"
+    );
+    // Symbolized with a kept test binary (both captures' are the same
+    // build, same build ID: the symbolizer may take either).
+    assert_eq!(hot["traces"][0]["symbolization"], "dwarf", "{hot}");
+    let bin = PathBuf::from(hot["traces"][0]["binary"].as_str().unwrap());
+    assert!(
+        bin.starts_with(ws.join(".goblock/captures")) && bin.ends_with("bin"),
+        "{hot}"
+    );
+    c.shutdown().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

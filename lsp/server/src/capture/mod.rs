@@ -302,7 +302,7 @@ impl Session {
     /// Loads a finished capture as `goblock.capture.load` says and answers
     /// once the snapshot with it is shown.
     pub(crate) fn show_capture(&mut self, c: Capture, reply: Waiter) {
-        let trace = canonical(&c.trace);
+        let trace = canonical(&c.file);
         if let Some(b) = &c.binary {
             self.loads.binaries.insert(trace.clone(), b.clone());
         }
@@ -407,7 +407,7 @@ impl Session {
                         .list()
                         .iter()
                         .map(|c| CaptureInfo {
-                            loaded: Some(shown.contains(&canonical(&c.trace))),
+                            loaded: Some(shown.contains(&canonical(&c.file))),
                             ..CaptureInfo::of(c)
                         })
                         .collect(),

@@ -79,7 +79,7 @@ impl CaptureInfo {
     pub fn of(c: &goblock_capture::Capture) -> CaptureInfo {
         CaptureInfo {
             dir: c.dir.clone(),
-            trace: c.trace.clone(),
+            trace: c.file.clone(),
             binary: c.binary.clone(),
             name: c.meta.name.clone(),
             kind: c.meta.kind,

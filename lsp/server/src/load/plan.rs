@@ -1,6 +1,7 @@
 //! Load step 1, the plan: which inputs to show (the newest trace the
 //! patterns find, every configured path, every `goblock.loadTrace` path,
-//! the newest goroutine dump and profiles: `crate::dumps::discover`),
+//! the newest goroutine dump and profiles: `crate::dumps::discover`; when
+//! none of these exists, the newest capture of `.goblock/captures`),
 //! with their stamps, the path mapping of the workspace and the binary
 //! choice ([`discover`], blocking: it walks the workspace and may run
 //! `go env`); then, on the loop, which of them are unchanged since their
@@ -40,6 +41,42 @@ pub(crate) struct Planned {
     pub(crate) skipped: Vec<discovery::Unused>,
     /// The binary to symbolize with.
     pub(crate) binary: BinaryChoice,
+    /// Discovery found nothing, so the newest capture is shown: its
+    /// file, the binary that wrote it, and what to tell the user.
+    pub(crate) newest_capture: Option<NewestCapture>,
+}
+
+/// The capture shown when the workspace has no trace, dump or profile.
+pub(crate) struct NewestCapture {
+    pub(crate) file: PathBuf,
+    pub(crate) binary: Option<PathBuf>,
+    pub(crate) message: String,
+}
+
+/// The newest capture of the first workspace folder that has any (in its
+/// `.goblock/captures` or, for read-only folders such as the module
+/// cache, under the user cache directory).
+fn newest_capture(roots: &[PathBuf]) -> Option<NewestCapture> {
+    let cache = goblock_capture::store::default_cache_dir();
+    roots.iter().find_map(|root| {
+        let store = goblock_capture::Store::existing(root, cache.as_deref())?;
+        let all = store.list();
+        let c = all.first()?;
+        let more = match all.len() - 1 {
+            0 => String::new(),
+            n => format!("; {n} older (goblock.captures lists them)"),
+        };
+        Some(NewestCapture {
+            file: c.file.clone(),
+            binary: c.binary.clone(),
+            message: format!(
+                "goblock: no trace in the workspace: showing the newest capture, {} ({}), from {}{more}",
+                c.meta.name,
+                c.meta.started,
+                c.dir.display()
+            ),
+        })
+    })
 }
 
 fn go_env() -> (Option<PathBuf>, Option<PathBuf>) {
@@ -94,6 +131,14 @@ pub(crate) fn discover(req: &Discover) -> (Planned, Arc<Workspace>) {
         sel.unused.extend(d.unused);
         sel.skipped.extend(d.skipped);
     }
+    let newest = if req.auto && sel.traces.is_empty() {
+        newest_capture(&req.roots)
+    } else {
+        None
+    };
+    if let Some(n) = &newest {
+        sel.traces.push(n.file.clone());
+    }
     let mut v = std::mem::take(&mut sel.traces);
     for e in &req.extra {
         if !v.contains(e) {
@@ -132,6 +177,7 @@ pub(crate) fn discover(req: &Discover) -> (Planned, Arc<Workspace>) {
             unused: sel.unused,
             skipped: sel.skipped,
             binary,
+            newest_capture: newest,
         },
         workspace,
     )
@@ -158,6 +204,12 @@ impl Session {
         }
         for u in planned.unused.iter().chain(&planned.skipped) {
             self.say_once(lsp::MessageType::Warning, format!("goblock: {}", u.message));
+        }
+        if let Some(n) = &planned.newest_capture {
+            if let Some(b) = &n.binary {
+                self.loads.binaries.insert(canonical(&n.file), b.clone());
+            }
+            self.say_once(lsp::MessageType::Info, n.message.clone());
         }
         let mut items = Vec::new();
         let mut keep = Vec::new();
