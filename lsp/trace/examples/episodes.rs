@@ -1,16 +1,19 @@
 //! Dev tool: decodes a trace and prints its summary, per-category totals and
 //! (with `--tsv`) every episode, one per line:
-//! `goroutine category reason start_ns end_ns began_before open_at_end stack_pcs waker_g waker_pcs`.
+//! `goroutine category reason start_ns end_ns began_before open_at_end stack_pcs waker_g waker_pcs creator_pcs`.
 //!
 //! With `--go-times` (new format only), episode times are those Go's reader
 //! gives (see `goblock_trace::v2::Options`).
 //!
-//! Usage: cargo run --release -p goblock-trace --example episodes -- TRACE [--tsv] [--go-times]
+//! With `--threads never|always`, the decoder runs on one thread or with its
+//! helper thread whatever the trace's size (default: as `goblock` does).
+//!
+//! Usage: cargo run --release -p goblock-trace --example episodes -- TRACE [--tsv] [--go-times] [--threads never|always]
 
 use std::collections::BTreeMap;
 use std::io::Write;
 
-use goblock_trace::{Episode, Tables};
+use goblock_trace::{Episode, Format, Tables, Threads};
 
 fn pcs(t: &Tables, s: goblock_trace::StackId) -> String {
     t.stack(s)
@@ -23,11 +26,22 @@ fn pcs(t: &Tables, s: goblock_trace::StackId) -> String {
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let Some(path) = args.first() else {
-        eprintln!("usage: episodes TRACE [--tsv]");
+        eprintln!("usage: episodes TRACE [--tsv] [--go-times] [--threads never|always]");
         std::process::exit(2);
     };
     let tsv = args.iter().any(|a| a == "--tsv");
     let go_times = args.iter().any(|a| a == "--go-times");
+    let threads = match args.iter().position(|a| a == "--threads") {
+        None => Threads::Auto,
+        Some(i) => match args.get(i + 1).map(String::as_str) {
+            Some("never") => Threads::Never,
+            Some("always") => Threads::Always,
+            _ => {
+                eprintln!("--threads takes never or always");
+                std::process::exit(2);
+            }
+        },
+    };
     let bytes = std::fs::read(path).expect("read trace");
     let mut tables = Tables::new();
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
@@ -47,9 +61,10 @@ fn main() {
                     ),
                     None => ("".into(), "".into()),
                 };
+                let creator = ep.creator.map_or("-".to_string(), |c| pcs(t, c));
                 let _ = writeln!(
                     out,
-                    "{}\t{}\t{:?}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
+                    "{}\t{}\t{:?}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
                     ep.goroutine,
                     ep.category,
                     t.str(ep.reason),
@@ -59,21 +74,27 @@ fn main() {
                     ep.open_at_end,
                     pcs(t, ep.stack),
                     wg,
-                    ws
+                    ws,
+                    creator
                 );
             }
         };
-        if go_times {
-            goblock_trace::header::parse(&bytes).and_then(|h| {
+        goblock_trace::header::parse(&bytes).and_then(|h| match h.format {
+            Format::V2 => {
                 let opts = goblock_trace::v2::Options {
-                    go_reader_times: true,
-                    ..Default::default()
+                    go_reader_times: go_times,
+                    threads,
                 };
                 goblock_trace::v2::decode_with(&bytes, &h, &mut tables, &mut sink, &opts)
-            })
-        } else {
-            goblock_trace::decode(&bytes, &mut tables, &mut sink)
-        }
+            }
+            Format::V1 => {
+                let opts = goblock_trace::v1::Options {
+                    threads,
+                    ..Default::default()
+                };
+                goblock_trace::v1::decode_with(&bytes, &h, &mut tables, &mut sink, opts)
+            }
+        })
     };
     drop(out);
     match res {
