@@ -10,8 +10,9 @@
 //! | module | does | does not |
 //! |---|---|---|
 //! | [`header`] | reads the 16-byte header: version, format family, what non-trace input looks like | read past the header |
-//! | [`v1`] (Go 1.11–1.21) | two passes over the file: index (batches per P, strings, stack table at the end), Go's causal merge of the P streams, its own goroutine state machine → episodes ([`v1`]'s README) | hold the events in memory; share the episode rules with [`v2`] (yet: issue 18) |
-//! | [`v2`] (Go 1.22+) | one generation at a time: batch framing, per-generation tables, Go's reader order (`order.rs` ports Go's `order.go` handler by handler), transitions → episodes (`episodes.rs`); ordering on a helper thread for large traces | decode generations in parallel (yet); reorder Go's order |
+//! | `episodes` (the core) | one per-goroutine state machine for both formats: goroutine changes in Go's model (`GoState` transitions) → [`Episode`]s; categories, which reach the sink, the episodes open at the end | read bytes, order events, resolve ids |
+//! | [`v1`] (Go 1.11–1.21) | two passes over the file: index (batches per P, strings, stack table at the end), Go's causal merge of the P streams, translation of old events into the core's goroutine changes, as Go's reader converts old traces ([`v1`]'s README) | hold the events in memory; decide what opens or closes an episode |
+//! | [`v2`] (Go 1.22+) | one generation at a time: batch framing, per-generation tables, Go's reader order (`order.rs` ports Go's `order.go` handler by handler), transitions translated into the core's changes (`translate.rs`); ordering on a helper thread for large traces | decode generations in parallel (yet); reorder Go's order; decide what opens or closes an episode |
 //! | [`model`] | the output: [`Episode`], interned [`Tables`] of strings, frames and stacks, [`Category`] | decode anything |
 //! | [`varint`], `gtable`, [`fxhash`] | LEB128 varints (every reader of the crate, incl. the hot loops' fixed-window variant); per-goroutine state tables; the shared hasher | know what a value means |
 //! | [`error`] | [`DecodeError`] (one line, with offset and event) and [`Warning`] | format for a UI |
@@ -28,6 +29,7 @@
 //! # Ok(()) }
 //! ```
 
+mod episodes;
 pub mod error;
 pub mod fxhash;
 mod gtable;

@@ -6,8 +6,9 @@
 //! batches, the strings and the stack table are (the table and the tick
 //! frequency are written at the end of the file); the stack table is then
 //! interned ([`stacks`]); pass 2 merges the per-P streams in Go's causal
-//! order, decoding one event per P at a time ([`order`]), and runs the
-//! goroutine state machine that produces episodes ([`episodes`]).
+//! order, decoding one event per P at a time ([`order`]), and translates
+//! the events into goroutine changes for the episode core ([`translate`],
+//! `crate::episodes`, shared with the new format).
 //! Memory is proportional to batches, stacks and live goroutines.
 //!
 //! Progress: pass 1 reports byte offsets from 0 to the end, pass 2 starts
@@ -22,18 +23,18 @@
 //! with a warning. Formats before Go 1.11 are not supported (the header
 //! parser rejects them).
 
-pub mod episodes;
 pub mod event;
 pub mod index;
 pub mod order;
 pub mod pipeline;
 pub mod stacks;
+pub mod translate;
 pub mod wire;
 
 use crate::header::HEADER_LEN;
 use crate::{DecodeError, EpisodeSink, Header, Tables, TraceSummary, Warning};
 
-pub use episodes::Options as EpisodeOptions;
+pub use translate::Options as EpisodeOptions;
 
 /// Options of [`decode_with`].
 #[derive(Clone, Copy, Debug)]
@@ -131,19 +132,19 @@ pub fn decode_with(
         (Some(a), Some(b)) => (a, b),
         _ => (0, 0),
     };
-    let clock = episodes::Clock {
+    let clock = translate::Clock {
         first,
         ns_per_tick: 1e9 / frequency as f64,
     };
 
     // Pass 2.
     let lenient = ix.incomplete();
-    let mut builder = episodes::Builder::new(
+    let mut builder = translate::Builder::new(
         tables,
         &stack_map,
         clock,
         ix.streams.len(),
-        episodes::Options {
+        translate::Options {
             nonblocking_syscalls: opts.nonblocking_syscalls,
             categories: sink.categories(),
         },

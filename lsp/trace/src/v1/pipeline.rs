@@ -1,7 +1,7 @@
-//! Runs pass 2: the merge ([`order`]) feeding the goroutine state machine
-//! ([`episodes`]). On large traces the merge runs on a helper thread and
-//! hands over events in bounded chunks (memory stays a few chunks), while
-//! the state machine and the sink run on the caller's thread; small traces,
+//! Runs pass 2: the merge ([`order`]) feeding the translation into the
+//! episode core ([`translate`]). On large traces the merge runs on a helper
+//! thread and hands over events in bounded chunks (memory stays a few chunks), while
+//! the translation and the sink run on the caller's thread; small traces,
 //! or a failure to start the thread, run both on the caller's thread.
 //!
 //! Does not decide what the events mean; only moves them and reports
@@ -10,9 +10,9 @@
 
 use std::sync::mpsc;
 
-use super::episodes::Builder;
 use super::index::Index;
 use super::order::{Event, Merger, Stats};
+use super::translate::Builder;
 use crate::{DecodeError, EpisodeSink};
 
 /// Events per chunk handed between the threads.

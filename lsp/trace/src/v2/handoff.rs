@@ -1,5 +1,5 @@
 //! Carries goroutine transitions from the ordering (`merge.rs` + `order.rs`,
-//! the "front") to the episode builder (`episodes.rs`, the "back"), so that
+//! the "front") to the episode builder (`translate.rs` + the episode core, the "back"), so that
 //! the two halves of decoding can run on two threads: on a large trace the
 //! front runs on a helper thread and sends transitions in chunks over a
 //! channel ([`Forward`] → [`Channel`]) while the back — episodes, and the
@@ -7,7 +7,7 @@
 //! one core, the back is the ordering's consumer and applies each
 //! transition as it is produced, with the same code.
 //!
-//! The per-goroutine episode state ([`GoSlot`]) lives in the ordering's own
+//! The per-goroutine episode state ([`Slot`]) lives in the ordering's own
 //! goroutine state when the back is on the same thread (one lookup serves
 //! both; see [`Consumer::Slot`]). On two threads the back keeps its own,
 //! created on a goroutine's first transition and dropped on its transition
@@ -21,10 +21,11 @@
 use std::ops::ControlFlow;
 use std::sync::Arc;
 
-use super::episodes::{GenEpisodes, GoSlot, Tracker};
 use super::merge::{GenInput, GenStats, Merger};
 use super::order::{Consumer, Ev, GoState, Ordering, Transition};
 use super::tables::{GenTables, Resolver};
+use super::translate::{GenEpisodes, Origin, Tracker};
+use crate::episodes::Slot;
 use crate::gtable::GTable;
 use crate::{DecodeError, EpisodeSink, Tables};
 
@@ -79,7 +80,7 @@ pub(crate) trait Out {
 }
 
 impl Out for Back<'_> {
-    type Slot = GoSlot;
+    type Slot = Slot;
 
     fn send(&mut self, m: Msg) -> ControlFlow<()> {
         self.handle(m).0
@@ -89,7 +90,7 @@ impl Out for Back<'_> {
         &mut self,
         merger: &mut Merger,
         inp: &GenInput<'_>,
-        order: &mut Ordering<GoSlot>,
+        order: &mut Ordering<Slot>,
     ) -> Result<GenStats, DecodeError> {
         merger.run(inp, order, self)
     }
@@ -192,7 +193,7 @@ impl Consumer for Forward<'_> {
 pub(crate) struct Back<'a> {
     pub tracker: Tracker,
     res: Resolver,
-    slots: GTable<GoSlot>,
+    slots: GTable<Slot>,
     gt: Option<Arc<GenTables>>,
     tables: &'a mut Tables,
     sink: &'a mut dyn EpisodeSink,
@@ -205,7 +206,7 @@ pub(crate) struct Back<'a> {
 impl<'a> Back<'a> {
     pub fn new(bytes: &'a [u8], tables: &'a mut Tables, sink: &'a mut dyn EpisodeSink) -> Self {
         Back {
-            tracker: Tracker::new(tables, sink.categories()),
+            tracker: Tracker::new(Origin::default(), tables, sink.categories()),
             res: Resolver::default(),
             slots: GTable::default(),
             gt: None,
@@ -229,7 +230,7 @@ impl<'a> Back<'a> {
                 self.gt = Some(tables);
                 self.res.clear();
                 self.done = start;
-                self.tracker.origin = origin;
+                self.tracker.clock = Origin(origin);
                 (ControlFlow::Continue(()), None)
             }
             Msg::Recs(v) => {
@@ -271,7 +272,7 @@ impl<'a> Back<'a> {
     /// The episode builder of the current generation (none between
     /// generations) and the goroutines' slots.
     #[inline(always)]
-    fn episodes(&mut self) -> Option<(GenEpisodes<'_>, &mut GTable<GoSlot>)> {
+    fn episodes(&mut self) -> Option<(GenEpisodes<'_>, &mut GTable<Slot>)> {
         let gt = self.gt.as_deref()?;
         let ge = GenEpisodes {
             tracker: &mut self.tracker,
@@ -291,15 +292,9 @@ impl<'a> Back<'a> {
 
     /// Emits the episodes still open at `end` (ns) in `slots` (the
     /// ordering's, on one thread), in goroutine order.
-    pub fn finish<'s>(&mut self, end: i64, slots: impl Iterator<Item = (u64, &'s GoSlot)>) {
-        let mut open: Vec<(u64, GoSlot)> = slots
-            .filter(|(_, s)| s.is_open())
-            .map(|(g, s)| (g, *s))
-            .collect();
-        open.sort_unstable_by_key(|&(g, _)| g);
-        for (g, s) in open {
-            self.tracker.finish(g, &s, end, self.tables, self.sink);
-        }
+    pub fn finish<'s>(&mut self, end: i64, slots: impl Iterator<Item = (u64, &'s Slot)>) {
+        let slots = slots.map(|(g, s)| (g, *s));
+        self.tracker.finish(end, slots, self.tables, self.sink);
     }
 
     /// [`Back::finish`] with the back's own slots (two threads).
@@ -313,7 +308,7 @@ impl<'a> Back<'a> {
 /// (two threads; dropped when the goroutine ends, as the ordering drops its
 /// state).
 #[inline(always)]
-fn step(ge: &mut GenEpisodes<'_>, slots: &mut GTable<GoSlot>, t: &Transition<'_>) {
+fn step(ge: &mut GenEpisodes<'_>, slots: &mut GTable<Slot>, t: &Transition<'_>) {
     ge.transition(t, slots.get_mut(t.g));
     if t.to == GoState::NotExist {
         slots.remove(t.g);
@@ -324,14 +319,14 @@ fn step(ge: &mut GenEpisodes<'_>, slots: &mut GTable<GoSlot>, t: &Transition<'_>
 /// transition is applied at once (no chunk, no copy), and progress is
 /// reported at the ordering's ticks.
 impl Consumer for Back<'_> {
-    type Slot = GoSlot;
+    type Slot = Slot;
 
     /// Turns the transition of the goroutine whose episode state is `slot`
     /// into episode state (and episodes, to the sink). Inlined into the
     /// ordering's handlers, where the event type is known: the episode
     /// builder's own `match` on it folds away.
     #[inline(always)]
-    fn transition(&mut self, t: &Transition<'_>, slot: &mut GoSlot) {
+    fn transition(&mut self, t: &Transition<'_>, slot: &mut Slot) {
         if let Some((mut ge, _)) = self.episodes() {
             ge.transition(t, slot);
         }

@@ -4,7 +4,8 @@
 //! Generations are decoded one at a time: split (`batch.rs`), tables built
 //! (`tables.rs`), events put in Go's reader order and validated by the
 //! scheduler state machine (`merge.rs`, `order.rs`, spec in `events.rs`), and
-//! goroutine transitions turned into episodes (`episodes.rs`). The ordering
+//! goroutine transitions translated for the episode core (`translate.rs`,
+//! `crate::episodes`). The ordering
 //! hands transitions to the episode builder (`handoff.rs`): on a trace of
 //! [`THREAD_MIN_BYTES`] or more, with two cores, the ordering runs on a
 //! helper thread and sends them in chunks to the episodes (and the sink) on
@@ -41,19 +42,19 @@
 //! is indexed unchecked or sizes an allocation beyond the format's limits.
 
 mod batch;
-mod episodes;
 mod events;
 mod handoff;
 mod merge;
 mod order;
 mod tables;
+mod translate;
 
+use crate::episodes::Slot;
 use crate::fxhash::FxHashMap;
 use crate::header::HEADER_LEN;
 use crate::varint::read_uvarint;
 use crate::{DecodeError, EpisodeSink, Header, Tables, Threads, TraceSummary, Warning};
 use batch::{GenBatches, GenEnd, Splitter};
-use episodes::GoSlot;
 use events::ev;
 use handoff::{Back, Channel, Msg, Out};
 use merge::{GenInput, MBatches, Merger};
@@ -153,7 +154,7 @@ pub fn decode_detailed(
             (done.summary, done.stats)
         }
         None => {
-            let done = Decoder::<GoSlot>::new(bytes, header.minor, options).run(&mut back)?;
+            let done = Decoder::<Slot>::new(bytes, header.minor, options).run(&mut back)?;
             back.finish(done.end, done.order.slots());
             (done.summary, done.stats)
         }

@@ -18,7 +18,7 @@
 //! from `GoSwitch`) of a goroutine the ordering knows is handed to a
 //! [`Consumer`]; a goroutine's last one is its transition to `NotExist`,
 //! after which Go drops its `gState`. Deciding what a
-//! transition *means* (episodes) is `episodes.rs`' job; ordering events of
+//! transition *means* (episodes) is `translate.rs`' and the episode core's job; ordering events of
 //! different Ms is `merge.rs`'.
 
 use super::events::{self, ev};
