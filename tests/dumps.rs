@@ -37,9 +37,14 @@ fn report(inputs: &[&Path], extra: &[&str]) -> Value {
         "json",
         "--categories",
         "all",
+        "--top",
+        "0",
         "--workspace",
         programs.to_str().unwrap(),
     ];
+    if extra.contains(&"--top") {
+        args.retain(|a| *a != "--top" && *a != "0");
+    }
     args.extend_from_slice(extra);
     for i in inputs {
         args.push(i.to_str().unwrap());
@@ -245,6 +250,92 @@ fn every_parked_line_has_its_goroutines_in_every_dump() {
         }
     }
     assert!(checked > 300, "{checked}");
+}
+
+/// goblock's goroutines per program line of one dump.
+fn dump_lines(path: &Path) -> BTreeMap<(String, u32), u64> {
+    let doc = report(&[path], &["--library"]);
+    let mut got = BTreeMap::new();
+    for l in doc["lines"].as_array().unwrap() {
+        if let Some(file) = program_site(l["file"].as_str().unwrap()) {
+            *got.entry((file, l["line"].as_u64().unwrap() as u32))
+                .or_default() += l["goroutines"].as_u64().unwrap();
+        }
+    }
+    got
+}
+
+/// Position lines of frames (not `created by`) at `/parked/file:line`.
+fn frames_at(text: &str, file: &str, line: u32) -> usize {
+    let site = format!("/parked/{file}:{line} +0x");
+    let mut after_created_by = false;
+    let mut n = 0;
+    for l in text.lines() {
+        if !after_created_by && l.starts_with('\t') && l.contains(&site) {
+            n += 1;
+        }
+        after_created_by = l.starts_with("created by ");
+    }
+    n
+}
+
+/// The same program state in every dump form puts every goroutine on the
+/// same line: SIGQUIT prints every frame (GOTRACEBACK level 2), including
+/// the wrapper of `go io.Copy(io.Discard, pr)`; debug=2 and runtime.Stack
+/// (level 1) hide it (runtime/traceback.go: showfuncinfo). Counted per
+/// marker from the SIGQUIT text.
+#[test]
+fn every_dump_form_puts_a_goroutine_on_the_same_line() {
+    let source = |file: &str, line: u32| -> String {
+        let text =
+            std::fs::read_to_string(root().join("testdata/programs/parked").join(file)).unwrap();
+        text.lines()
+            .nth(line as usize - 1)
+            .unwrap()
+            .trim()
+            .to_owned()
+    };
+    let mut go_statements = 0;
+    for (v, dir) in versions() {
+        let level2 = std::fs::read_to_string(dir.join("sigquit-all.txt")).unwrap();
+        let level1 = std::fs::read_to_string(dir.join("goroutine-debug2.txt")).unwrap();
+        let want = count_from_text(&level2);
+        let forms = [
+            "goroutine-debug2.txt",
+            "runtime-stack.txt",
+            "sigquit-all.txt",
+            "sigquit-system.txt",
+        ];
+        let got: Vec<_> = forms.iter().map(|f| dump_lines(&dir.join(f))).collect();
+        for m in markers("PARK")
+            .iter()
+            .filter(|m| forms.iter().all(|f| expected_in(f, m)))
+        {
+            let key = (m.file.clone(), m.line);
+            let n = want.get(&key).copied().unwrap_or(0);
+            assert!(n > 0, "{v}: SIGQUIT text has nothing at {key:?}");
+            for (f, g) in forms.iter().zip(&got) {
+                assert_eq!(
+                    g.get(&key).copied(),
+                    Some(n),
+                    "{v} {f} {key:?} ({})",
+                    m.what
+                );
+            }
+            if source(&m.file, m.line).starts_with("go ") {
+                // Library code started by the statement: only its wrapper
+                // frame is at this line, printed at level 2 only.
+                assert_eq!(
+                    frames_at(&level2, &m.file, m.line),
+                    n as usize,
+                    "{v} {key:?}"
+                );
+                assert_eq!(frames_at(&level1, &m.file, m.line), 0, "{v} {key:?}");
+                go_statements += 1;
+            }
+        }
+    }
+    assert_eq!(go_statements, 6 * 2, "markers on go statements");
 }
 
 const PROFILES: &[(&str, &str)] = &[
@@ -501,7 +592,15 @@ fn the_table_says_sampled_and_where_mutex_contention_ended() {
         dir.join("mutex.pb.gz").to_str().unwrap(),
     ]);
     assert_eq!(code, 0, "{err}");
-    assert!(out.contains("goroutine dump, 34 goroutines"), "{out}");
+    let text = std::fs::read_to_string(dir.join("goroutine-debug2.txt")).unwrap();
+    let goroutines = text
+        .lines()
+        .filter(|l| l.starts_with("goroutine ") && l.ends_with(':'))
+        .count();
+    assert!(
+        out.contains(&format!("goroutine dump, {goroutines} goroutines")),
+        "{out}"
+    );
     assert!(out.contains("select (no cases) (never wakes)"), "{out}");
     assert!(
         out.contains("mutex profile (sampled; stacks are where contention ended"),

@@ -7,7 +7,7 @@
 # and mutex profiles (net/http/pprof and go test -blockprofile/-mutexprofile)
 # — plus `go tool pprof -raw` of every proto (the oracle).
 #
-# Usage: testdata/dumps/gen.sh [VERSION...]   VERSION in 1.19 1.21 1.22 1.23 1.26 1.27
+# Usage: testdata/dumps/gen.sh [VERSION...]   VERSION in 1.19 1.21 1.22 1.23 1.26 1.27, std
 #        (default: all; ~1 min per version, 1.26: ~5 min). Output: testdata/dumps/go<VERSION>/
 #        (wiped and rewritten) and testdata/dumps/markers.tsv.
 #
@@ -19,7 +19,7 @@ set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 TESTDATA=$(dirname "$HERE")
 FIXTURE_SRC=${FIXTURE_SRC:-/tmp/goblock-fixtures/src}
-ALL_VERSIONS="1.19 1.21 1.22 1.23 1.26 1.27"
+ALL_VERSIONS="1.19 1.21 1.22 1.23 1.26 1.27 std"
 GO127=go1.27.3
 # Versions whose binary is kept (zstd) for the DWARF symbolization tests
 # (the test binary, ~4 MB compressed, is not).
@@ -123,9 +123,33 @@ gen_version() {
 	} >"$out/BUILD"
 }
 
+# std/: a mutex profile of Go's own sync tests (Go 1.26): every line is
+# in the standard library, none in the workspace.
+gen_std() {
+	local out=$HERE/std
+	rm -rf "$out"
+	mkdir -p "$out"
+	echo "gen.sh: std" >&2
+	(
+		cd "$("$GO126" env GOROOT)/src/sync"
+		"$GO126" test -run 'TestMutexFairness|TestRWMutex$|TestCond' -count 1 \
+			-mutexprofile "$out/sync-mutex.pprof" -o "$out/sync.test" . >/dev/null
+	)
+	rm -f "$out/sync.test"
+	"$GO126" tool pprof -raw "$out/sync-mutex.pprof" 2>/dev/null | sed -n '/^Samples:/,/^Mappings/p' >"$out/sync-mutex.raw.txt"
+	{
+		echo "go: $("$GO126" version)"
+		echo "source: \$GOROOT/src/sync (go test -run 'TestMutexFairness|TestRWMutex\$|TestCond' -mutexprofile)"
+		echo "commands: see testdata/dumps/gen.sh"
+	} >"$out/BUILD"
+}
+
 versions=("$@")
 [ ${#versions[@]} -gt 0 ] || read -r -a versions <<<"$ALL_VERSIONS"
 for v in "${versions[@]}"; do
-	gen_version "$v"
+	case $v in
+	std) gen_std ;;
+	*) gen_version "$v" ;;
+	esac
 done
 du -sh "$HERE" >&2

@@ -12,23 +12,32 @@ pub fn program_site(file: &str) -> Option<String> {
 }
 
 /// Counts the dump's goroutines per program line straight from its text:
-/// the first frame position line (`\t…/parked/x.go:N`) of each goroutine,
-/// stopping at `created by`.
+/// the first frame position line (`\t…/parked/x.go:N`) of each goroutine;
+/// a goroutine with none (library code started by a `go` statement of the
+/// program) counts at its `created by` position when that is the program's.
 pub fn count_from_text(text: &str) -> BTreeMap<(String, u32), u64> {
     let mut out = BTreeMap::new();
     let mut in_goroutine = false;
+    let mut creator_next = false;
     let mut found = false;
     for line in text.lines() {
         if line.starts_with("goroutine ") && line.ends_with(':') {
             in_goroutine = true;
+            creator_next = false;
             found = false;
             continue;
         }
-        if line.is_empty() || line.starts_with("created by ") {
+        if line.is_empty() {
             in_goroutine = false;
+            creator_next = false;
             continue;
         }
-        if !in_goroutine || found {
+        if line.starts_with("created by ") {
+            in_goroutine = false;
+            creator_next = !found;
+            continue;
+        }
+        if !(in_goroutine || creator_next) || found {
             continue;
         }
         if let Some(pos) = line.strip_prefix('\t') {
@@ -37,6 +46,10 @@ pub fn count_from_text(text: &str) -> BTreeMap<(String, u32), u64> {
                 && let Some(name) = program_site(file)
             {
                 *out.entry((name, n.parse().unwrap())).or_default() += 1;
+                found = true;
+            }
+            if creator_next {
+                creator_next = false;
                 found = true;
             }
         }

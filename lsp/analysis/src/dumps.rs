@@ -4,6 +4,10 @@
 //! identical stack and status (as panicparse does: one group per (stack,
 //! status, creator)), and attributes each group's stack with the same
 //! [`Attributor`] as traces (innermost workspace frame; same path mapping).
+//! A goroutine whose frames are all library code (`go http.Serve(ln, nil)`
+//! waiting in `net`) is charged to its `created by` line when that is user
+//! code: the `go` statement, which a SIGQUIT dump also names through the
+//! statement's wrapper frame and a debug=2 dump does not.
 //! The frames are the dump's own: it carries file:line already.
 //!
 //! A file with several dumps (snapshots) keeps a per-snapshot count for
@@ -66,6 +70,10 @@ pub struct DumpLine {
     pub in_workspace: bool,
     /// No user frame in these stacks (runtime, library goroutines).
     pub library: bool,
+    /// Goroutines of the last snapshot charged here although every frame
+    /// of theirs is library code: this line is the user's `go` statement
+    /// that started them (their `created by` site).
+    pub started_here: u64,
     /// Goroutines parked here in the last snapshot.
     pub goroutines: u64,
     /// Per snapshot (index → goroutines), when the file has several.
@@ -343,11 +351,32 @@ fn build_table(
     for (key, mut acc) in groups {
         let a = att.attribute(key.stack);
         let status: Arc<str> = tables.str(key.status).into();
-        let Some(flat) = a.flat.clone() else {
+        let creator = key.creator.map(|c| {
+            let fr = tables.frame(c);
+            let site = creators
+                .entry(c)
+                .or_insert_with(|| att.site_of(tables.str(fr.func), tables.str(fr.file), fr.line))
+                .clone();
+            (site, Arc::<str>::from(tables.str(fr.func)))
+        });
+        let Some(mut flat) = a.flat.clone() else {
             if key.snapshot == last {
                 out.unattributed += acc.count;
             }
             continue;
+        };
+        // Only library frames (`go http.Serve(ln, nil)` parked in net):
+        // charged to the user's `go` statement that started them. A
+        // SIGQUIT dump prints that statement's wrapper frame
+        // (`main.main.gowrap1`, `main.main.func5` before Go 1.22) at the
+        // same line, which debug=2 dumps, `runtime.Stack` and panics hide
+        // (runtime/traceback.go: showfuncinfo): every form lands here.
+        let started_here = match &creator {
+            Some((c, _)) if flat.library && !c.library => {
+                flat = c.clone();
+                true
+            }
+            _ => false,
         };
         let lk = LineKey {
             file: flat.file.clone(),
@@ -376,17 +405,11 @@ fn build_table(
         {
             e.primitives.push(p.clone());
         }
-        let (creator, creator_function) = match key.creator {
-            Some(c) => {
-                let fr = tables.frame(c);
-                let site = creators
-                    .entry(c)
-                    .or_insert_with(|| {
-                        att.site_of(tables.str(fr.func), tables.str(fr.file), fr.line)
-                    })
-                    .clone();
-                (Some(site), Some(Arc::<str>::from(tables.str(fr.func))))
-            }
+        if started_here {
+            e.started_here += acc.count;
+        }
+        let (creator, creator_function) = match creator {
+            Some((site, func)) => (Some(site), Some(func)),
             None => (None, None),
         };
         let stack: Vec<Site> = tables

@@ -198,7 +198,20 @@ async fn dumps_and_profiles_on_every_surface() {
     }
     rendered.sort();
     // A nil channel and select {} are flagged whatever the threshold.
-    for line in [84, 90] {
+    let markers =
+        std::fs::read_to_string(common::repo().join("testdata/dumps/markers.tsv")).unwrap();
+    let forever: Vec<u32> = markers
+        .lines()
+        .filter_map(|l| {
+            let f: Vec<&str> = l.split('\t').collect();
+            (f.len() > 3
+                && f[0] == "parked/park.go"
+                && matches!(f[3], "select (no cases)" | "chan receive (nil chan)"))
+            .then(|| f[1].parse().unwrap())
+        })
+        .collect();
+    assert_eq!(forever.len(), 2, "{markers}");
+    for line in forever {
         assert!(
             rendered.iter().any(|r| r.starts_with(&format!(
                 "parked/park.go:{line} [2] goroutine-dump blocked forever"

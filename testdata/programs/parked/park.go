@@ -1,7 +1,9 @@
 package main
 
 import (
+	"io"
 	"net"
+	"net/http"
 	"sync"
 	"time"
 )
@@ -15,6 +17,7 @@ type parked struct {
 	registry *Registry
 	ready    sync.WaitGroup
 	ln       net.Listener
+	pipe     *io.PipeWriter
 }
 
 // Counts of goroutines per kind: distinct so that a wrong line shows up as
@@ -30,6 +33,8 @@ const (
 	nilWaiters    = 1
 	sleepers      = 2
 	acceptors     = 1
+	copiers       = 3
+	servers       = 1
 )
 
 // park starts every kind of parked goroutine and returns once each has
@@ -90,6 +95,14 @@ func park(withTimers bool) *parked {
 			<-never // PARK[chan receive (nil chan)] a nil channel never delivers
 		}()
 	}
+	// Library code started straight from a go statement: no frame of the
+	// program in their stacks, only the statement's wrapper, which SIGQUIT
+	// dumps print and debug=2 dumps hide.
+	pr, pw := io.Pipe()
+	p.pipe = pw
+	for i := 0; i < copiers; i++ {
+		go io.Copy(io.Discard, pr) // PARK[select] copies from a pipe nobody writes to
+	}
 	if withTimers {
 		for i := 0; i < sleepers; i++ {
 			go func() {
@@ -108,6 +121,13 @@ func park(withTimers bool) *parked {
 					c.Close()
 				}
 			}()
+		}
+		srvLn, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			panic(err)
+		}
+		for i := 0; i < servers; i++ {
+			go (&http.Server{}).Serve(srvLn) // PARK[IO wait] a server no client calls
 		}
 	}
 	// Let every goroutine reach its wait.
