@@ -411,6 +411,152 @@ fn profile_lines_equal_go_tool_pprof_raw() {
     assert!(checked >= 6 * 2 * 4, "{checked}");
 }
 
+/// Ranked (file, line, figure) of a report's lines: goroutines for dumps
+/// and goroutine profiles, delay for block and mutex profiles.
+fn ranked(doc: &Value) -> Vec<(String, u32, u64)> {
+    doc["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| {
+            (
+                l["file"].as_str().unwrap().to_owned(),
+                l["line"].as_u64().unwrap() as u32,
+                l["goroutines"]
+                    .as_u64()
+                    .or(l["flat"]["total_ns"].as_u64())
+                    .unwrap(),
+            )
+        })
+        .collect()
+}
+
+/// `--top` and `--library` cut the JSON of dumps and profiles as the
+/// table: the lines kept without `--library` are exactly the program's
+/// (the oracles' lines: the dump's text, `go tool pprof -raw`), `--top N`
+/// keeps the N largest of them, and `not_shown` counts the rest.
+#[test]
+fn json_of_dumps_and_profiles_follows_top_and_library() {
+    const TOP: usize = 3;
+    let (mut checked, mut hidden) = (0, 0);
+    for (v, dir) in versions() {
+        let inputs = PROFILES
+            .iter()
+            .map(|(name, _)| *name)
+            .chain(["goroutine-debug2.txt", "sigquit-all.txt"]);
+        for name in inputs {
+            let path = dir.join(name);
+            // The oracle: per program line, goroutines or delay.
+            let oracle: BTreeMap<(String, u32), u64> = if name.ends_with(".txt") {
+                count_from_text(&std::fs::read_to_string(&path).unwrap())
+            } else {
+                let stem = name.split('.').next().unwrap();
+                let raw = std::fs::read_to_string(dir.join(format!(
+                    "{stem}{}.raw.txt",
+                    if name.ends_with(".pb.gz") { ".pb" } else { "" }
+                )))
+                .unwrap();
+                let goroutines = name.starts_with("goroutine");
+                raw_oracle(&raw)
+                    .into_iter()
+                    .map(|(k, (n, ns))| (k, if goroutines { n } else { ns }))
+                    .collect()
+            };
+            let all = report(&[&path], &["--library"]);
+            let all_lines = ranked(&all);
+            assert_eq!(
+                all["not_shown"],
+                serde_json::json!({"library": 0, "top": 0})
+            );
+
+            let user = report(&[&path], &[]);
+            let user_lines = ranked(&user);
+            let mut got: BTreeMap<(String, u32), u64> = BTreeMap::new();
+            for (f, l, n) in &user_lines {
+                let site = program_site(f).unwrap_or_else(|| {
+                    panic!("{v} {name}: a library line without --library: {f}:{l}")
+                });
+                *got.entry((site, *l)).or_default() += n;
+            }
+            assert_eq!(
+                got, oracle,
+                "{v} {name}: lines without --library vs the oracle"
+            );
+            assert_eq!(
+                user["not_shown"]["library"].as_u64().unwrap() as usize,
+                all_lines.len() - user_lines.len(),
+                "{v} {name}"
+            );
+            hidden += usize::from(all_lines.len() > user_lines.len());
+
+            let top = report(&[&path], &["--top", &TOP.to_string()]);
+            let top_lines = ranked(&top);
+            assert_eq!(
+                top_lines,
+                user_lines[..TOP.min(user_lines.len())],
+                "{v} {name}"
+            );
+            assert_eq!(
+                top["not_shown"]["top"].as_u64().unwrap() as usize,
+                user_lines.len().saturating_sub(TOP),
+                "{v} {name}"
+            );
+            // The N kept are the N largest of the oracle's figures.
+            let mut want: Vec<u64> = oracle.values().copied().collect();
+            want.sort_unstable_by(|a, b| b.cmp(a));
+            let mut kept: Vec<u64> = top_lines.iter().map(|x| x.2).collect();
+            kept.sort_unstable_by(|a, b| b.cmp(a));
+            assert_eq!(
+                kept,
+                want[..TOP.min(want.len())],
+                "{v} {name}: --top {TOP} kept"
+            );
+            checked += 1;
+        }
+    }
+    assert_eq!(checked, 6 * (PROFILES.len() + 2));
+    assert!(
+        hidden >= 6 * 2,
+        "inputs with library lines to hide: {hidden}"
+    );
+}
+
+/// A mutex profile of Go's own sync tests (testdata/dumps/std): every line
+/// is standard library. The table says so instead of showing nothing, and
+/// `--library` shows those lines, as many as the JSON has.
+#[test]
+fn a_profile_of_library_code_only_says_what_it_holds() {
+    let path = root().join("testdata/dumps/std/sync-mutex.pprof");
+    let all = report(&[&path], &["--library"]);
+    let n = all["lines"].as_array().unwrap().len();
+    assert!(n > 1, "{all:#}");
+    let user = report(&[&path], &[]);
+    assert_eq!(user["lines"], serde_json::json!([]));
+    assert_eq!(user["not_shown"]["library"].as_u64(), Some(n as u64));
+
+    let programs = root().join("testdata/programs");
+    let table = |extra: &[&str]| {
+        let mut args = vec!["report", "--workspace", programs.to_str().unwrap()];
+        args.extend_from_slice(extra);
+        args.push(path.to_str().unwrap());
+        let (code, out, err) = goblock(&args);
+        assert_eq!(code, 0, "{err}");
+        out
+    };
+    let out = table(&[]);
+    assert!(
+        out.contains(&format!(
+            "all {n} lines are in library code (runtime, standard library, dependencies); --library shows them"
+        )),
+        "{out}"
+    );
+    assert!(!out.contains("categories"), "{out}");
+    assert!(!out.contains("LOCATION"), "{out}");
+    let out = table(&["--library", "--top", "0"]);
+    let rows = out.lines().filter(|l| l.contains(".go:")).count();
+    assert_eq!(rows, n, "{out}");
+}
+
 fn unpack(zst: &Path) -> PathBuf {
     let out = std::env::temp_dir().join(format!(
         "goblock-dumps-test-{}-{}",

@@ -592,12 +592,18 @@ fn json_document<'a>(
         .iter()
         .map(|(k, s)| JsonAnyLine::Trace(json_line(k, s)))
         .collect();
+    let (mut hidden_library, mut beyond_top) = (sel.hidden_library, sel.beyond_top);
     for (j, a) in others.iter().enumerate() {
-        lines.extend(
-            report_inputs::json_lines(a, analyses.len() + j, &args.categories)
-                .into_iter()
-                .map(JsonAnyLine::Other),
+        let l = report_inputs::json_lines(
+            a,
+            analyses.len() + j,
+            &args.categories,
+            args.library,
+            args.top,
         );
+        hidden_library += l.hidden_library;
+        beyond_top += l.beyond_top;
+        lines.extend(l.lines.into_iter().map(JsonAnyLine::Other));
     }
     JsonDoc {
         traces,
@@ -609,8 +615,8 @@ fn json_document<'a>(
             .collect(),
         unmapped,
         not_shown: JsonNotShown {
-            library: sel.hidden_library,
-            top: sel.beyond_top,
+            library: hidden_library,
+            top: beyond_top,
         },
         hints,
     }

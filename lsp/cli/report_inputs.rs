@@ -7,9 +7,12 @@
 
 use std::fmt::Write as _;
 
-use goblock_analysis::dumps::{DumpAnalysis, analyze_dump_input};
+use goblock_analysis::dumps::{DumpAnalysis, DumpLine, analyze_dump_input};
 use goblock_analysis::input::{Input, Kind};
-use goblock_analysis::profiles::{ProfileAnalysis, analyze_profile_input};
+use goblock_analysis::lines::LineKey;
+use goblock_analysis::profiles::{
+    ProfileAnalysis, ProfileLine, ProfileLineKey, analyze_profile_input,
+};
 use goblock_analysis::{BinaryChoice, Workspace};
 use goblock_dumps::ProfileKind;
 use goblock_trace::Category;
@@ -137,6 +140,148 @@ pub struct JsonLine {
     sampled: Option<bool>,
 }
 
+/// The lines of one dump or profile after `--categories`, `--library`
+/// and `--top`, ranked as shown; shared by the table and the JSON.
+struct Selection<'a> {
+    /// Dump lines shown: most goroutines first.
+    dump: Vec<(&'a LineKey, &'a DumpLine)>,
+    /// Profile lines shown: largest delay (goroutines) first.
+    profile: Vec<(&'a ProfileLineKey, &'a ProfileLine)>,
+    /// Lines left out as runtime, standard library or dependency code
+    /// (`--library` shows them).
+    hidden_library: usize,
+    /// Dump lines of categories not asked for (`--categories`).
+    other_categories: usize,
+    /// Lines left out by `--top` (0 = all).
+    beyond_top: usize,
+}
+
+impl Selection<'_> {
+    fn shown(&self) -> usize {
+        self.dump.len() + self.profile.len()
+    }
+
+    /// Why nothing is shown, or what is not: one sentence per reason.
+    fn not_shown(&self, top: usize) -> Vec<String> {
+        const LIBRARY: &str = "library code (runtime, standard library, dependencies)";
+        let mut v = Vec::new();
+        let everything = self.shown() == 0 && self.beyond_top == 0;
+        let n = self.hidden_library;
+        if n > 0 && everything && self.other_categories == 0 {
+            v.push(if n == 1 {
+                format!("the only line is in {LIBRARY}; --library shows it")
+            } else {
+                format!("all {n} lines are in {LIBRARY}; --library shows them")
+            });
+        } else if n > 0 {
+            v.push(format!(
+                "{} of {LIBRARY} not shown; --library shows {}",
+                plural(n, "line"),
+                if n == 1 { "it" } else { "them" }
+            ));
+        }
+        if self.other_categories > 0 {
+            v.push(format!(
+                "{} of other categories not shown; --categories all shows {}",
+                plural(self.other_categories, "line"),
+                if self.other_categories == 1 {
+                    "it"
+                } else {
+                    "them"
+                }
+            ));
+        }
+        if self.beyond_top > 0 {
+            v.push(format!(
+                "{} beyond --top {top}; --top 0 shows all",
+                plural(self.beyond_top, "more line")
+            ));
+        }
+        if everything && v.is_empty() {
+            v.push("nothing to show: no goroutine or sample has a stack".into());
+        }
+        v
+    }
+}
+
+fn plural(n: usize, what: &str) -> String {
+    if n == 1 {
+        format!("1 {what}")
+    } else {
+        format!("{n} {what}s")
+    }
+}
+
+/// `--top N`: the first N; 0 = all.
+fn take_top<T>(mut v: Vec<T>, top: usize) -> (Vec<T>, usize) {
+    if top == 0 || v.len() <= top {
+        return (v, 0);
+    }
+    let beyond = v.len() - top;
+    v.truncate(top);
+    (v, beyond)
+}
+
+/// Selects what is shown of `a`. `earlier`: keep dump lines that only had
+/// goroutines in an earlier dump of the file (the JSON's `per_snapshot`).
+fn select<'a>(
+    a: &'a Analysed,
+    cats: &[Category],
+    library: bool,
+    top: usize,
+    earlier: bool,
+) -> Selection<'a> {
+    let mut sel = Selection {
+        dump: Vec::new(),
+        profile: Vec::new(),
+        hidden_library: 0,
+        other_categories: 0,
+        beyond_top: 0,
+    };
+    match a {
+        Analysed::Dump(d) => {
+            let several = earlier && d.snapshots.len() > 1;
+            let mut rows = Vec::new();
+            for (k, l) in &d.table.lines {
+                if !(l.goroutines > 0 || several) {
+                    continue;
+                }
+                if !cats.contains(&k.category) {
+                    sel.other_categories += 1;
+                } else if l.library && !library {
+                    sel.hidden_library += 1;
+                } else {
+                    rows.push((k, l));
+                }
+            }
+            rows.sort_by(|a, b| b.1.goroutines.cmp(&a.1.goroutines).then(a.0.cmp(b.0)));
+            (sel.dump, sel.beyond_top) = take_top(rows, top);
+        }
+        Analysed::Profile(p) => {
+            let mut rows = Vec::new();
+            for (k, l) in p.table.hottest() {
+                if l.library && !library {
+                    sel.hidden_library += 1;
+                } else {
+                    rows.push((k, l));
+                }
+            }
+            (sel.profile, sel.beyond_top) = take_top(rows, top);
+        }
+    }
+    sel
+}
+
+/// The JSON lines of one dump or profile, and what was left out.
+pub struct InputLines {
+    /// The lines, ranked.
+    pub lines: Vec<JsonLine>,
+    /// Library lines left out (`--library` shows them).
+    pub hidden_library: usize,
+    /// Lines beyond `--top`.
+    pub beyond_top: usize,
+}
+
 /// The JSON input entry of an analysed dump or profile.
 pub fn json_input(a: &Analysed) -> JsonInput {
     match a {
@@ -193,19 +338,21 @@ pub fn json_input(a: &Analysed) -> JsonInput {
     }
 }
 
-/// The JSON lines of an analysed dump or profile (input index `input`).
-pub fn json_lines(a: &Analysed, input: usize, cats: &[Category]) -> Vec<JsonLine> {
-    match a {
+/// The JSON lines of an analysed dump or profile (input index `input`),
+/// after `--categories`, `--library` and `--top` as the table.
+pub fn json_lines(
+    a: &Analysed,
+    input: usize,
+    cats: &[Category],
+    library: bool,
+    top: usize,
+) -> InputLines {
+    let sel = select(a, cats, library, top, true);
+    let lines = match a {
         Analysed::Dump(d) => {
             let several = d.snapshots.len() > 1;
-            let mut v: Vec<_> = d
-                .table
-                .lines
+            sel.dump
                 .iter()
-                .filter(|(k, l)| cats.contains(&k.category) && (l.goroutines > 0 || several))
-                .collect();
-            v.sort_by(|a, b| b.1.goroutines.cmp(&a.1.goroutines).then(a.0.cmp(b.0)));
-            v.into_iter()
                 .map(|(k, l)| JsonLine {
                     kind: "goroutine-dump",
                     input,
@@ -251,9 +398,8 @@ pub fn json_lines(a: &Analysed, input: usize, cats: &[Category]) -> Vec<JsonLine
         }
         Analysed::Profile(p) => {
             let goroutines = p.kind == ProfileKind::Goroutine;
-            p.table
-                .hottest()
-                .into_iter()
+            sel.profile
+                .iter()
                 .map(|(k, l)| JsonLine {
                     kind: profile_kind(&p.kind),
                     input,
@@ -279,6 +425,11 @@ pub fn json_lines(a: &Analysed, input: usize, cats: &[Category]) -> Vec<JsonLine
                 })
                 .collect()
         }
+    };
+    InputLines {
+        lines,
+        hidden_library: sel.hidden_library,
+        beyond_top: sel.beyond_top,
     }
 }
 
@@ -292,6 +443,7 @@ pub fn render(
     sources: &mut SourceCache,
 ) -> String {
     let mut o = String::new();
+    let sel = select(a, cats, library, top, false);
     match a {
         Analysed::Dump(d) => {
             let last = d.last();
@@ -321,15 +473,6 @@ pub fn render(
             for w in &d.summary.warnings {
                 let _ = writeln!(o, "  warning: {w}");
             }
-            let mut rows: Vec<_> = d
-                .table
-                .lines
-                .iter()
-                .filter(|(k, l)| {
-                    cats.contains(&k.category) && l.goroutines > 0 && (library || !l.library)
-                })
-                .collect();
-            rows.sort_by(|a, b| b.1.goroutines.cmp(&a.1.goroutines).then(a.0.cmp(b.0)));
             let mut grid = vec![[
                 "GOROUTINES".to_owned(),
                 "STATUS".into(),
@@ -337,7 +480,7 @@ pub fn render(
                 "LOCATION".into(),
                 "SOURCE".into(),
             ]];
-            for (k, l) in rows.iter().take(top) {
+            for (k, l) in &sel.dump {
                 grid.push([
                     l.goroutines.to_string(),
                     if l.forever {
@@ -392,13 +535,6 @@ pub fn render(
             if let Some(n) = p.symbolization.passed_over_summary() {
                 let _ = writeln!(o, "  note: {n}; --format json says why");
             }
-            let rows: Vec<_> = p
-                .table
-                .hottest()
-                .into_iter()
-                .filter(|(_, l)| library || !l.library)
-                .take(top)
-                .collect();
             let mut grid = if goroutines {
                 vec![[
                     "GOROUTINES".to_owned(),
@@ -418,7 +554,7 @@ pub fn render(
                     "SOURCE".into(),
                 ]]
             };
-            for (k, l) in rows {
+            for (k, l) in &sel.profile {
                 let loc = format!("{}:{}", display(&k.file), k.line);
                 let src = sources.line(&k.file, k.line).unwrap_or_default();
                 grid.push(if goroutines {
@@ -435,6 +571,9 @@ pub fn render(
             o.push_str(&grid_text(&grid, 2));
         }
     }
+    for n in sel.not_shown(top) {
+        let _ = writeln!(o, "  {n}");
+    }
     o
 }
 
@@ -442,7 +581,7 @@ pub fn render(
 /// (source text) unpadded.
 fn grid_text<const N: usize>(grid: &[[String; N]], right: usize) -> String {
     if grid.len() <= 1 {
-        return "  (no lines in the selected categories)\n".into();
+        return String::new();
     }
     let mut widths = [0usize; N];
     for r in grid {

@@ -111,6 +111,38 @@ pub struct DumpTable {
     pub unattributed: u64,
 }
 
+/// How many lines of a dump or profile have something, by kind of code.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct LineCounts {
+    /// Lines in user code (the workspace, or other code that is no library).
+    pub user: usize,
+    /// Lines of the runtime, the standard library and dependencies: stacks
+    /// without user code.
+    pub library: usize,
+}
+
+impl LineCounts {
+    /// Lines exist but all are library code: nothing lands in user code.
+    pub fn only_library(&self) -> bool {
+        self.user == 0 && self.library > 0
+    }
+}
+
+impl DumpTable {
+    /// Lines with goroutines in the last snapshot, by kind of code.
+    pub fn line_counts(&self) -> LineCounts {
+        let mut c = LineCounts::default();
+        for l in self.lines.values().filter(|l| l.goroutines > 0) {
+            if l.library {
+                c.library += 1;
+            } else {
+                c.user += 1;
+            }
+        }
+        c
+    }
+}
+
 /// An analysed dump file.
 #[derive(Debug)]
 pub struct DumpAnalysis {

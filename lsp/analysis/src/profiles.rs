@@ -418,6 +418,19 @@ pub fn analyze_profile_bytes(
 }
 
 impl ProfileTable {
+    /// Lines with samples charged flat, by kind of code.
+    pub fn line_counts(&self) -> crate::dumps::LineCounts {
+        let mut c = crate::dumps::LineCounts::default();
+        for l in self.lines.values().filter(|l| l.flat.count > 0) {
+            if l.library {
+                c.library += 1;
+            } else {
+                c.user += 1;
+            }
+        }
+        c
+    }
+
     /// Lines with something charged flat, by delay then count (largest
     /// first), ties by key.
     pub fn hottest(&self) -> Vec<(&ProfileLineKey, &ProfileLine)> {

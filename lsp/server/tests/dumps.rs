@@ -351,3 +351,60 @@ async fn a_deadlock_flags_every_parked_line_and_a_test_timeout_shows_its_panic()
         c.shutdown().await;
     }
 }
+
+/// A mutex profile of Go's own sync tests (testdata/dumps/std) has only
+/// standard-library lines: nothing to annotate in the workspace, and the
+/// status says so (`lines`, the label) instead of showing nothing without a
+/// word. The program's own block profile beside it is the control.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_profile_of_library_code_only_says_so() {
+    let std_mutex = common::repo().join("testdata/dumps/std/sync-mutex.pprof");
+    let block = dumps_dir("go1.26").join("block.pb.gz");
+    let wsp = Workspace::new(
+        "library-only",
+        &[
+            (&std_mutex, "profiles/sync-mutex.pprof"),
+            (&block, "profiles/block.pb.gz"),
+        ],
+    );
+    let mut c = Client::start();
+    c.initialize(
+        &wsp.ws,
+        json!({"goblock": {"debounceMs": 100, "categories": ALL_CATEGORIES}}),
+    )
+    .await;
+    c.loaded().await;
+    let hot = c
+        .command("goblock.hotLines", json!([{"limit": 1000}]))
+        .await;
+    let inputs = hot["inputs"].as_array().unwrap();
+    let input = |kind: &str| {
+        inputs
+            .iter()
+            .find(|i| i["kind"] == kind)
+            .unwrap_or_else(|| panic!("no {kind}: {hot:#}"))
+    };
+    let m = input("mutex-profile");
+    assert_eq!(m["lines"]["user"], 0, "{m:#}");
+    assert!(m["lines"]["library"].as_u64().unwrap() > 1, "{m:#}");
+    assert!(
+        m["label"]
+            .as_str()
+            .unwrap()
+            .ends_with(" · all in library code"),
+        "{m:#}"
+    );
+    let b = input("block-profile");
+    assert!(b["lines"]["user"].as_u64().unwrap() > 0, "{b:#}");
+    assert!(!b["label"].as_str().unwrap().contains("library"), "{b:#}");
+    // Nothing of the mutex profile is annotated in the workspace.
+    assert!(
+        hot["parked"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|l| l["mutex"].is_null() || l["inWorkspace"] == false),
+        "{hot:#}"
+    );
+    c.shutdown().await;
+}

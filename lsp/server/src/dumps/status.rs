@@ -74,7 +74,40 @@ pub fn load_notes(path: &Path, analysis: &Analysis) -> String {
             );
         }
     }
+    if let Some(n) = only_library(analysis) {
+        notes.push(format!("goblock:   {n}"));
+    }
     notes.join("\n")
+}
+
+/// "all N lines are in library code …" when nothing of the input lands in
+/// user code (a mutex profile of net/http's locks): said instead of
+/// showing nothing without a word.
+pub fn only_library(analysis: &Analysis) -> Option<String> {
+    let c = match analysis {
+        Analysis::Trace(_) => return None,
+        Analysis::Dump(d) => d.table.line_counts(),
+        Analysis::Profile(p) => p.table.line_counts(),
+    };
+    c.only_library().then(|| {
+        if c.library == 1 {
+            "the only line is in library code (runtime, standard library, dependencies): nothing to show in your code".to_owned()
+        } else {
+            format!(
+                "all {} lines are in library code (runtime, standard library, dependencies): nothing to show in your code",
+                c.library
+            )
+        }
+    })
+}
+
+fn line_counts(analysis: &Analysis) -> Value {
+    let c = match analysis {
+        Analysis::Trace(_) => return Value::Null,
+        Analysis::Dump(d) => d.table.line_counts(),
+        Analysis::Profile(p) => p.table.line_counts(),
+    };
+    json!({"user": c.user, "library": c.library})
 }
 
 fn first_line(s: &str) -> &str {
@@ -99,6 +132,7 @@ pub fn inputs_json(snap: &Snapshot) -> Value {
                     "message": last.and_then(|s| s.message.clone()),
                     "deadlock": last.is_some_and(|s| s.deadlock),
                     "warnings": d.summary.warnings.iter().map(|w| w.to_string()).collect::<Vec<_>>(),
+                    "lines": line_counts(&t.loaded.analysis),
                     "label": render::dumps::input_label(&t.loaded.analysis),
                 }))
             }
@@ -113,6 +147,7 @@ pub fn inputs_json(snap: &Snapshot) -> Value {
                 "binary": p.symbolization.binary,
                 "notes": p.symbolization.notes,
                 "warnings": p.warnings,
+                "lines": line_counts(&t.loaded.analysis),
                 "label": render::dumps::input_label(&t.loaded.analysis),
             })),
         })

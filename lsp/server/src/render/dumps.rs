@@ -311,6 +311,14 @@ pub fn list_label(a: &Annotation) -> String {
 
 /// The one-line description of a loaded dump or profile for the status.
 pub fn input_label(analysis: &Analysis) -> String {
+    let mut t = input_label_figures(analysis);
+    if crate::dumps::status::only_library(analysis).is_some() {
+        t.push_str(" · all in library code");
+    }
+    t
+}
+
+fn input_label_figures(analysis: &Analysis) -> String {
     match analysis {
         Analysis::Trace(_) => String::new(),
         Analysis::Dump(d) => {
