@@ -585,18 +585,49 @@ fn profiles_symbolize_through_the_binary_that_wrote_them() {
         profile_lines(&plain, "block-profile")
     );
     // Another build (Go 1.23's profile) is refused by its GNU build ID or
-    // its frames, and its own lines are used.
-    let other = report(
-        &[&root().join("testdata/dumps/go1.23/block.pb.gz")],
-        &["--binary", bin.to_str().unwrap()],
-    );
-    let t = &other["traces"][0];
-    assert_eq!(t["symbolization"], "trace", "{t}");
+    // its frames: the user named that binary, so the report stops there
+    // (exit 2, one line naming both files); discovered, it is only noted.
+    let other = root().join("testdata/dumps/go1.23/block.pb.gz");
+    let (code, out, err) = goblock(&[
+        "report",
+        "--binary",
+        bin.to_str().unwrap(),
+        other.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(out.is_empty(), "{out}");
+    assert_eq!(err.lines().count(), 1, "{err}");
     assert!(
-        t["warnings"].to_string().contains("refused"),
-        "{}",
-        t["warnings"]
+        err.starts_with(&format!(
+            "goblock: --binary {}: did not write {}: ",
+            bin.display(),
+            other.display()
+        )) && err.contains("--no-binary"),
+        "{err}"
     );
+    let ws = std::env::temp_dir().join(format!("goblock-dumps-discover-{}", std::process::id()));
+    std::fs::create_dir_all(&ws).unwrap();
+    std::fs::copy(&bin, ws.join("parked")).unwrap();
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::set_permissions(ws.join("parked"), std::fs::Permissions::from_mode(0o755))
+            .unwrap();
+    }
+    std::fs::copy(&other, ws.join("block.pb.gz")).unwrap();
+    let (code, out, err) = goblock(&[
+        "report",
+        "--format",
+        "json",
+        "--workspace",
+        ws.to_str().unwrap(),
+        ws.join("block.pb.gz").to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let doc: Value = serde_json::from_str(&out).unwrap();
+    let t = &doc["traces"][0];
+    assert_eq!(t["symbolization"], "trace", "{t}");
+    assert!(t["warnings"].to_string().contains("refused"), "{t}");
+    let _ = std::fs::remove_dir_all(&ws);
     let _ = std::fs::remove_file(bin);
 }
 

@@ -765,7 +765,15 @@ fn missing_workspace_or_binary_is_a_usage_error() {
     let trace = root().join("testdata/linetruth/go1.26/limiter.trace");
     let t = trace.to_str().unwrap();
     let readme = root().join("README.md");
+    // A real Go binary of another program: named, it is refused (exit 2);
+    // discovered, it would only be noted.
+    let other = unpack_binary(&root().join("testdata/dumps/go1.26/parked.bin.zst"));
+    let did_not_write = format!("--binary {}: did not write {t}: ", other.display());
     for (args, want) in [
+        (
+            vec!["report", "--binary", other.to_str().unwrap(), t],
+            did_not_write.as_str(),
+        ),
         (
             vec!["report", "--workspace", "/nonexistent/ws", t],
             "--workspace /nonexistent/ws: no such file or directory",
@@ -793,6 +801,7 @@ fn missing_workspace_or_binary_is_a_usage_error() {
         assert_eq!(err.lines().count(), 1, "one line: {err}");
         assert!(out.is_empty(), "nothing reported: {out}");
     }
+    std::fs::remove_file(&other).ok();
 }
 
 fn flat_ns(l: &Value) -> u64 {

@@ -108,6 +108,45 @@ fn check_args(args: &ReportArgs, cwd: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// A `--binary` the user named that did not write one of the traces or
+/// profiles (another build, another program) is a usage error, said in
+/// one line before anything is printed; a binary found by discovery is
+/// only noted.
+fn refuse_unused_binary(
+    args: &ReportArgs,
+    traces: &[TraceAnalysis],
+    others: &[report_inputs::Analysed],
+) -> anyhow::Result<()> {
+    let BinaryChoice::Path(b) = &args.binary else {
+        return Ok(());
+    };
+    let inputs = traces
+        .iter()
+        .map(|a| (a.path.as_path(), &a.symbolization))
+        .chain(
+            others
+                .iter()
+                .filter_map(report_inputs::Analysed::symbolization),
+        );
+    for (path, s) in inputs {
+        if s.binary.is_some() {
+            continue;
+        }
+        let bin = b.display().to_string();
+        let why = s
+            .notes
+            .iter()
+            .find_map(|n| n.strip_prefix("refused: ").or(n.strip_prefix("not used: ")))
+            .map(|n| n.strip_prefix(&format!("{bin}: ")).unwrap_or(n))
+            .unwrap_or("not used");
+        anyhow::bail!(
+            "--binary {bin}: did not write {}: {why}; give the binary that wrote it, or --no-binary",
+            path.display()
+        );
+    }
+    Ok(())
+}
+
 /// "no such file or directory", "permission denied", … without the OS's
 /// error number.
 fn io_reason(e: &std::io::Error) -> String {
@@ -166,6 +205,7 @@ pub fn run(args: &ReportArgs, out: &mut dyn std::io::Write) -> anyhow::Result<i3
             Err(e) => failures.push(e.to_string()),
         }
     }
+    refuse_unused_binary(args, &analyses, &others)?;
     let mut table = LineTable::default();
     for a in &analyses {
         table.merge(&a.table);

@@ -30,6 +30,17 @@ pub enum Analysed {
     Profile(ProfileAnalysis),
 }
 
+impl Analysed {
+    /// A profile's file and how its frames were resolved (dumps carry
+    /// their lines and use no binary).
+    pub fn symbolization(&self) -> Option<(&std::path::Path, &goblock_analysis::Symbolization)> {
+        match self {
+            Analysed::Dump(_) => None,
+            Analysed::Profile(p) => Some((p.path.as_path(), &p.symbolization)),
+        }
+    }
+}
+
 /// Analyses an opened dump or profile.
 pub fn analyze(input: &Input, ws: &Workspace, binary: &BinaryChoice) -> Result<Analysed, String> {
     let mut go_on = |_, _| std::ops::ControlFlow::Continue(());
