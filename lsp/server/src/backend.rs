@@ -241,7 +241,8 @@ impl LanguageServer for Backend {
                 let view = self.view(None).await?;
                 blocking("hotLines", move || {
                     let reloc = crate::relocate::Relocator::new(&view.snap, &view.open);
-                    Some(commands::hot_lines(&view.snap, limit, view.loading, &reloc))
+                    let r = commands::hot_lines(&view.snap, limit, view.loading, &reloc);
+                    Some(serde_json::json!(r))
                 })
                 .await
             }

@@ -1,30 +1,28 @@
-//! The `workspace/executeCommand` commands: their names, argument parsing
-//! and the JSON result of `goblock.hotLines` (the status: loaded traces,
-//! failures, hottest lines, files that could not be found).
+//! The `workspace/executeCommand` commands: argument parsing and the
+//! result of `goblock.hotLines` (the status: loaded traces, failures,
+//! hottest lines, files that could not be found), as the types of
+//! [`crate::protocol`].
 //!
-//! Works on a [`Snapshot`] and plain JSON; knows no LSP types and runs
-//! nothing (loading is the server's).
+//! Works on a [`Snapshot`]; knows no LSP types and runs nothing (loading
+//! is the server's).
 
 use std::path::PathBuf;
 
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use goblock_analysis::units;
 
+use crate::protocol::{
+    Failure, HotFile, HotLine, HotLinesArg, HotLinesResult, LoadTraceArg, StaleLine, TraceInfo,
+    UnmappedFile,
+};
 use crate::relocate::Relocator;
 use crate::render::{diagnostic_message, duration_label, list_label};
 use crate::snapshot::Snapshot;
 
-/// Load a trace file: `[path]`.
-pub const LOAD_TRACE: &str = "goblock.loadTrace";
-/// Re-discover and reload: no arguments.
-pub const RELOAD: &str = "goblock.reload";
-/// Unload everything: no arguments.
-pub const CLEAR: &str = "goblock.clear";
-/// The N hottest lines: `[n]` or `[{"limit": n}]`.
-pub const HOT_LINES: &str = "goblock.hotLines";
+pub use crate::protocol::{CLEAR, HOT_LINES, LOAD_TRACE, RELOAD};
 
-/// Every command, for the capability.
+/// Every command of this module, for the capability.
 pub const ALL: &[&str] = &[LOAD_TRACE, RELOAD, CLEAR, HOT_LINES];
 
 /// Default number of lines of `goblock.hotLines`.
@@ -33,12 +31,11 @@ pub const DEFAULT_LIMIT: usize = 50;
 /// The path argument of `goblock.loadTrace` (a path or a `file://` URI,
 /// possibly inside `{"path": …}`).
 pub fn load_trace_arg(args: &[Value]) -> Option<PathBuf> {
-    let a = args.first()?;
-    let s = a
-        .as_str()
-        .or_else(|| a.get("path").and_then(Value::as_str))?;
+    let s = match serde_json::from_value::<LoadTraceArg>(args.first()?.clone()).ok()? {
+        LoadTraceArg::Path(s) | LoadTraceArg::Object { path: s } => s,
+    };
     if s.starts_with("file://") {
-        crate::uri::to_path(s)
+        crate::uri::to_path(&s)
     } else {
         Some(PathBuf::from(s))
     }
@@ -46,10 +43,11 @@ pub fn load_trace_arg(args: &[Value]) -> Option<PathBuf> {
 
 /// The limit argument of `goblock.hotLines`.
 pub fn hot_lines_limit(args: &[Value]) -> usize {
-    let a = args.first();
-    a.and_then(Value::as_u64)
-        .or_else(|| a.and_then(|a| a.get("limit")).and_then(Value::as_u64))
-        .map(|n| n as usize)
+    args.first()
+        .and_then(|a| serde_json::from_value::<HotLinesArg>(a.clone()).ok())
+        .map(|a| match a {
+            HotLinesArg::Limit(n) | HotLinesArg::Object { limit: n } => n as usize,
+        })
         .unwrap_or(DEFAULT_LIMIT)
 }
 
@@ -60,30 +58,30 @@ fn ms(ns: u64) -> f64 {
 /// The result of `goblock.hotLines`: lines where they are shown now
 /// (`line`; `recordedLine` as traced), placed by `reloc`; the hottest lines
 /// that cannot be placed in today's text are listed under `stale`.
-pub(crate) fn hot_lines(snap: &Snapshot, limit: usize, loading: bool, reloc: &Relocator) -> Value {
-    let traces: Vec<Value> = snap
+pub(crate) fn hot_lines(
+    snap: &Snapshot,
+    limit: usize,
+    loading: bool,
+    reloc: &Relocator,
+) -> HotLinesResult {
+    let traces: Vec<TraceInfo> = snap
         .traces
         .iter()
         .filter_map(|t| {
             let a = t.loaded.analysis.trace()?;
-            Some(json!({
-                "path": t.path,
-                "goVersion": a.summary.go_version,
-                "bytes": a.summary.bytes,
-                "durationMs": ms(a.summary.duration_ns),
-                "episodes": a.episodes,
-                "symbolization": a.symbolization.kind,
-                "binary": a.symbolization.binary,
-                "notes": a.symbolization.all_notes().collect::<Vec<_>>(),
-                "warnings": a.summary.warnings.iter().map(|w| w.to_string()).collect::<Vec<_>>(),
-                "partial": t.partial,
-            }))
+            Some(TraceInfo {
+                path: t.path.clone(),
+                go_version: a.summary.go_version.clone(),
+                bytes: a.summary.bytes,
+                duration_ms: ms(a.summary.duration_ns),
+                episodes: a.episodes,
+                symbolization: a.symbolization.kind.to_owned(),
+                binary: a.symbolization.binary.clone(),
+                notes: a.symbolization.all_notes().cloned().collect(),
+                warnings: a.summary.warnings.iter().map(|w| w.to_string()).collect(),
+                partial: t.partial,
+            })
         })
-        .collect();
-    let failures: Vec<Value> = snap
-        .failures
-        .iter()
-        .map(|f| json!({"path": f.path, "message": f.message}))
         .collect();
     let mut lines = Vec::new();
     let mut stale = Vec::new();
@@ -95,36 +93,37 @@ pub(crate) fn hot_lines(snap: &Snapshot, limit: usize, loading: bool, reloc: &Re
             continue;
         };
         let Some(a) = fa.at(*line) else { continue };
+        let uri = crate::uri::from_path(std::path::Path::new(&**file));
         let Some(now) = reloc.line(file, *line, &a.function) else {
-            stale.push(json!({
-                "file": &**file,
-                "uri": crate::uri::from_path(std::path::Path::new(&**file)),
-                "recordedLine": line,
-                "function": &*a.function,
-                "totalNs": a.total_ns(),
-                "label": list_label(a),
-            }));
+            stale.push(StaleLine {
+                file: file.to_string(),
+                uri,
+                recorded_line: *line,
+                function: a.function.to_string(),
+                total_ns: a.total_ns(),
+                label: list_label(a),
+            });
             continue;
         };
-        lines.push(json!({
-            "file": &**file,
-            "uri": crate::uri::from_path(std::path::Path::new(&**file)),
-            "line": now,
-            "recordedLine": line,
-            "function": &*a.function,
-            "kind": a.kind,
-            "reasons": a.reasons.iter().map(|r| &*r.0).collect::<Vec<_>>(),
-            "count": a.count(),
-            "totalNs": a.total_ns(),
-            "totalMs": ms(a.total_ns()),
-            "p50Ms": ms(a.hist.quantile(0.5)),
-            "p99Ms": ms(a.hist.quantile(0.99)),
-            "maxMs": ms(a.max_ns),
-            "share": (a.share * 10_000.0).round() / 10_000.0,
-            "inWorkspace": a.in_workspace,
-            "message": diagnostic_message(a),
-            "label": list_label(a),
-        }));
+        lines.push(HotLine {
+            file: file.to_string(),
+            uri,
+            line: now,
+            recorded_line: *line,
+            function: a.function.to_string(),
+            kind: a.kind.to_owned(),
+            reasons: a.reasons.iter().map(|r| r.0.to_string()).collect(),
+            count: a.count(),
+            total_ns: a.total_ns(),
+            total_ms: ms(a.total_ns()),
+            p50_ms: ms(a.hist.quantile(0.5)),
+            p99_ms: ms(a.hist.quantile(0.99)),
+            max_ms: ms(a.max_ns),
+            share: (a.share * 10_000.0).round() / 10_000.0,
+            in_workspace: a.in_workspace,
+            message: diagnostic_message(a),
+            label: list_label(a),
+        });
     }
     // Per file: every annotated line, not only the `limit` hottest.
     let mut files: Vec<(&str, bool, u64, usize)> = snap
@@ -139,47 +138,59 @@ pub(crate) fn hot_lines(snap: &Snapshot, limit: usize, loading: bool, reloc: &Re
         .filter(|f| f.2 > 0)
         .collect();
     files.sort_by(|a, b| b.2.cmp(&a.2).then(a.0.cmp(b.0)));
-    let files: Vec<Value> = files
+    let files: Vec<HotFile> = files
         .into_iter()
-        .map(|(file, in_ws, total, n)| {
-            json!({
-                "file": file,
-                "uri": crate::uri::from_path(std::path::Path::new(file)),
-                "inWorkspace": in_ws,
-                "lines": n,
-                "totalNs": total,
-                "label": duration_label(total),
-            })
+        .map(|(file, in_ws, total, n)| HotFile {
+            file: file.to_owned(),
+            uri: crate::uri::from_path(std::path::Path::new(file)),
+            in_workspace: in_ws,
+            lines: n as u64,
+            total_ns: total,
+            label: duration_label(total),
         })
         .collect();
-    let unmapped: Vec<Value> = snap
+    let unmapped: Vec<UnmappedFile> = snap
         .index
         .unmapped
         .iter()
-        .map(|u| {
-            json!({
-                "recorded": &*u.recorded,
-                "lines": u.lines,
-                "count": u.total.count,
-                "totalMs": ms(u.total.total_ns),
-            })
+        .map(|u| UnmappedFile {
+            recorded: u.recorded.to_string(),
+            lines: u.lines as u64,
+            count: u.total.count,
+            total_ms: ms(u.total.total_ns),
         })
         .collect();
-    json!({
-        "loading": loading,
-        "traces": traces,
-        "inputs": crate::dumps::status::inputs_json(snap),
-        "parked": crate::dumps::status::lines_json(snap, limit),
-        "failures": failures,
-        "totalNs": snap.index.total_ns,
-        "totalMs": ms(snap.index.total_ns),
-        "totalLabel": duration_label(snap.index.total_ns),
-        "categories": snap.settings.categories.iter().map(|c| c.as_str()).collect::<Vec<_>>(),
-        "lines": lines,
-        "stale": stale,
-        "files": files,
-        "unmapped": unmapped,
-    })
+    HotLinesResult {
+        loading,
+        traces,
+        inputs: crate::dumps::status::inputs(snap),
+        parked: crate::dumps::status::parked(snap, limit),
+        failures: failures(snap),
+        total_ns: snap.index.total_ns,
+        total_ms: ms(snap.index.total_ns),
+        total_label: duration_label(snap.index.total_ns),
+        categories: snap
+            .settings
+            .categories
+            .iter()
+            .map(|c| c.as_str().to_owned())
+            .collect(),
+        lines,
+        stale,
+        files,
+        unmapped,
+    }
+}
+
+/// The failures of a snapshot's load.
+pub(crate) fn failures(snap: &Snapshot) -> Vec<Failure> {
+    snap.failures
+        .iter()
+        .map(|f| Failure {
+            path: f.path.clone(),
+            message: f.message.clone(),
+        })
+        .collect()
 }
 
 /// A one-line summary of a snapshot for the log.
@@ -210,6 +221,7 @@ pub fn summary(snap: &Snapshot) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn args() {
@@ -228,6 +240,8 @@ mod tests {
         let snap = Snapshot::default();
         let open = Default::default();
         let empty = hot_lines(&snap, 10, false, &Relocator::new(&snap, &open));
-        assert_eq!(empty["lines"], json!([]));
+        assert_eq!(empty.lines, []);
+        assert_eq!(load_trace_arg(&[json!(7)]), None);
+        assert_eq!(hot_lines_limit(&[json!("x")]), DEFAULT_LIMIT);
     }
 }

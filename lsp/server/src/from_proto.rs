@@ -56,6 +56,8 @@ pub struct ClientFeatures {
     pub inlay_refresh: bool,
     /// How hovers are written for this client ([`hover_format`]).
     pub hover: HoverFormat,
+    /// The client takes `goblock/status` (`experimental.goblockStatus`).
+    pub status: bool,
 }
 
 /// Reads the client capabilities.
@@ -87,6 +89,7 @@ pub fn client_features(caps: &lsp::ClientCapabilities) -> ClientFeatures {
         relative_patterns: flag("/workspace/didChangeWatchedFiles/relativePatternSupport"),
         inlay_refresh: flag("/workspace/inlayHint/refreshSupport"),
         hover: HoverFormat::default(),
+        status: flag("/experimental/goblockStatus"),
     }
 }
 

@@ -12,12 +12,14 @@
 //! * `main_loop` + `session` — the one session value, changed only by the
 //!   loop, one event at a time;
 //! * `load/` — plan, load one input, commit; `publish` — what changed is
-//!   republished; `requests` — hover and inlay hints from a snapshot;
+//!   republished (and `status`, the `goblock/status` notification);
+//!   `requests` — hover and inlay hints from a snapshot;
 //! * [`dumps`] — goroutine dumps and pprof profiles beside traces:
 //!   discovery, loading, per-line models;
 //! * [`snapshot`], [`annotations`], [`render`], [`span`], [`stale`],
 //!   [`gosrc`], [`docs`], [`config`], [`commands`], [`discovery`], [`loader`],
-//!   [`watch`] — the models they work on (no LSP types).
+//!   [`watch`] — the models they work on (no LSP types);
+//! * [`protocol`] — our extensions as they travel (serde types).
 
 pub mod annotations;
 mod backend;
@@ -34,6 +36,7 @@ mod load;
 pub mod loader;
 mod main_loop;
 mod progress;
+pub mod protocol;
 mod publish;
 mod relocate;
 pub mod render;
@@ -42,6 +45,7 @@ mod session;
 pub mod snapshot;
 pub mod span;
 pub mod stale;
+mod status;
 pub mod to_proto;
 pub mod transport;
 pub mod uri;

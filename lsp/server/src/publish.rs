@@ -37,6 +37,17 @@ enum Outgoing {
     Diagnostics(lsp::Uri, Vec<lsp::Diagnostic>, Option<i32>),
     Log(lsp::MessageType, String),
     Show(lsp::MessageType, String),
+    Status(crate::protocol::StatusParams),
+}
+
+/// The `goblock/status` notification (our extension).
+enum GoblockStatus {}
+
+impl lsp::Notification for GoblockStatus {
+    type Params = crate::protocol::StatusParams;
+    const METHOD: lsp::LspNotificationMethod<'static> =
+        lsp::LspNotificationMethod::Custom(crate::protocol::STATUS);
+    const MESSAGE_DIRECTION: lsp::MessageDirection = lsp::MessageDirection::ServerToClient;
 }
 
 /// Sends the session's notifications in the order they were queued.
@@ -53,6 +64,7 @@ impl Outbox {
                     Outgoing::Diagnostics(uri, d, v) => client.publish_diagnostics(uri, d, v).await,
                     Outgoing::Log(k, s) => client.log_message(k, s).await,
                     Outgoing::Show(k, s) => client.show_message(k, s).await,
+                    Outgoing::Status(p) => client.send_notification::<GoblockStatus>(p).await,
                 }
             }
         });
@@ -67,6 +79,11 @@ impl Outbox {
     /// `window/showMessage`.
     pub(crate) fn show(&self, kind: lsp::MessageType, msg: impl Into<String>) {
         let _ = self.0.send(Outgoing::Show(kind, msg.into()));
+    }
+
+    /// `goblock/status`.
+    pub(crate) fn status(&self, p: crate::protocol::StatusParams) {
+        let _ = self.0.send(Outgoing::Status(p));
     }
 
     fn diagnostics(&self, uri: String, d: Vec<lsp::Diagnostic>, version: Option<i32>) {

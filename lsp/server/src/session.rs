@@ -102,6 +102,8 @@ pub(crate) struct Session {
     /// Changed files waiting for the debounce, and the timer's token.
     pending_files: Vec<PathBuf>,
     debounce_token: u64,
+    /// The last `goblock/status` sent.
+    pub(crate) last_status: Option<crate::protocol::StatusParams>,
 }
 
 impl Session {
@@ -130,6 +132,7 @@ impl Session {
             said: HashSet::new(),
             pending_files: Vec::new(),
             debounce_token: 0,
+            last_status: None,
         }
     }
 

@@ -13,7 +13,6 @@
 //! run off the loop by [`run`].
 
 pub(crate) mod lens;
-pub(crate) mod proto;
 mod run;
 
 use std::collections::HashMap;
@@ -29,11 +28,12 @@ use tower_lsp_server::jsonrpc::{Error as RpcError, ErrorCode};
 use crate::config::CaptureLoad;
 use crate::load::{LoadWaiter, Waiter};
 use crate::main_loop::Event;
+use crate::protocol as proto;
 use crate::publish::Scope;
 use crate::session::{Session, canonical};
 use proto::{
-    CaptureInfo, CaptureResult, CaptureServiceParams, CaptureTestParams, CapturesResult,
-    FailReason, LoadCaptureParams,
+    CancelCaptureResult, CaptureErrorData, CaptureInfo, CaptureResult, CaptureServiceParams,
+    CaptureTestParams, CapturesResult, FailReason, LoadCaptureParams, LoadResult,
 };
 pub(crate) use run::{Done, Failure};
 
@@ -111,7 +111,10 @@ fn error(reason: FailReason, message: String, running: Option<&str>) -> RpcError
     RpcError {
         code: ErrorCode::ServerError(-32803),
         message: format!("goblock: {message}").into(),
-        data: Some(json!({"reason": reason, "running": running})),
+        data: Some(json!(CaptureErrorData {
+            reason,
+            running: running.map(str::to_owned),
+        })),
     }
 }
 
@@ -195,7 +198,7 @@ impl Session {
             }
             CaptureCommand::Cancel => {
                 let cancelled = self.cancel_capture();
-                let _ = reply.send(Ok(json!({"cancelled": cancelled})));
+                let _ = reply.send(Ok(json!(CancelCaptureResult { cancelled })));
             }
             CaptureCommand::List => self.list_captures(reply),
             CaptureCommand::Load(p) => self.load_capture_dir(p.dir, reply),
@@ -323,18 +326,17 @@ impl Session {
         let message = done_message(&c);
         let capture = CaptureInfo::of(&c);
         tokio::spawn(async move {
-            let loaded = match rx.await {
-                Ok(Ok(v)) => v,
-                _ => json!({"superseded": true}),
+            // Superseded (or the session stopped): not shown.
+            let loaded: Option<LoadResult> = match rx.await {
+                Ok(Ok(v)) => serde_json::from_value(v).ok(),
+                _ => None,
             };
-            let shown = loaded["loaded"].as_array().is_some_and(|a| {
-                a.iter()
-                    .any(|p| p.as_str().map(PathBuf::from) == Some(trace.clone()))
-            });
-            let failure = loaded["failures"].as_array().and_then(|fs| {
-                fs.iter()
-                    .find(|f| f["path"].as_str().map(PathBuf::from) == Some(trace.clone()))
-                    .and_then(|f| f["message"].as_str().map(str::to_owned))
+            let shown = loaded.as_ref().is_some_and(|l| l.loaded.contains(&trace));
+            let failure = loaded.as_ref().and_then(|l| {
+                l.failures
+                    .iter()
+                    .find(|f| f.path == trace)
+                    .map(|f| f.message.clone())
             });
             let message = match failure {
                 Some(why) => format!("{message}, but it could not be shown: {why}"),

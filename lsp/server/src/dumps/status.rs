@@ -4,13 +4,13 @@
 //! the lines they annotate (`parked`: goroutines parked now, sampled
 //! contention), each with the labels clients show.
 //!
-//! Plain JSON and text; knows no LSP types.
+//! The types of [`crate::protocol`] and text; knows no LSP types.
 
 use std::path::Path;
 
-use serde_json::{Value, json};
-
+use crate::dumps::lines::ProfileFigures;
 use crate::loader::Analysis;
+use crate::protocol::{InputInfo, InputLines, ParkedLine, SampledFigures};
 use crate::render;
 use crate::snapshot::Snapshot;
 
@@ -101,13 +101,16 @@ pub fn only_library(analysis: &Analysis) -> Option<String> {
     })
 }
 
-fn line_counts(analysis: &Analysis) -> Value {
+fn line_counts(analysis: &Analysis) -> Option<InputLines> {
     let c = match analysis {
-        Analysis::Trace(_) => return Value::Null,
+        Analysis::Trace(_) => return None,
         Analysis::Dump(d) => d.table.line_counts(),
         Analysis::Profile(p) => p.table.line_counts(),
     };
-    json!({"user": c.user, "library": c.library})
+    Some(InputLines {
+        user: c.user as u64,
+        library: c.library as u64,
+    })
 }
 
 fn first_line(s: &str) -> &str {
@@ -115,50 +118,50 @@ fn first_line(s: &str) -> &str {
 }
 
 /// The `inputs` of `goblock.hotLines`: every loaded dump and profile.
-pub fn inputs_json(snap: &Snapshot) -> Value {
-    let v: Vec<Value> = snap
-        .traces
+pub fn inputs(snap: &Snapshot) -> Vec<InputInfo> {
+    snap.traces
         .iter()
         .filter_map(|t| match &t.loaded.analysis {
             Analysis::Trace(_) => None,
             Analysis::Dump(d) => {
                 let last = d.last();
-                Some(json!({
-                    "path": t.path,
-                    "kind": "goroutine-dump",
-                    "bytes": d.summary.bytes,
-                    "goroutines": last.map_or(0, |s| s.goroutines),
-                    "snapshots": d.snapshots.len(),
-                    "message": last.and_then(|s| s.message.clone()),
-                    "deadlock": last.is_some_and(|s| s.deadlock),
-                    "warnings": d.summary.warnings.iter().map(|w| w.to_string()).collect::<Vec<_>>(),
-                    "lines": line_counts(&t.loaded.analysis),
-                    "label": render::dumps::input_label(&t.loaded.analysis),
-                }))
+                Some(InputInfo {
+                    path: t.path.clone(),
+                    kind: "goroutine-dump".into(),
+                    bytes: d.summary.bytes,
+                    goroutines: Some(last.map_or(0, |s| s.goroutines)),
+                    snapshots: Some(d.snapshots.len() as u64),
+                    message: last.and_then(|s| s.message.clone()),
+                    deadlock: Some(last.is_some_and(|s| s.deadlock)),
+                    warnings: d.summary.warnings.iter().map(|w| w.to_string()).collect(),
+                    lines: line_counts(&t.loaded.analysis),
+                    label: render::dumps::input_label(&t.loaded.analysis),
+                    ..Default::default()
+                })
             }
-            Analysis::Profile(p) => Some(json!({
-                "path": t.path,
-                "kind": p.kind.name(),
-                "bytes": p.bytes,
-                "format": p.format,
-                "samples": p.samples,
-                "sampled": p.kind != goblock_dumps::ProfileKind::Goroutine,
-                "symbolization": p.symbolization.kind,
-                "binary": p.symbolization.binary,
-                "notes": p.symbolization.notes,
-                "warnings": p.warnings,
-                "lines": line_counts(&t.loaded.analysis),
-                "label": render::dumps::input_label(&t.loaded.analysis),
-            })),
+            Analysis::Profile(p) => Some(InputInfo {
+                path: t.path.clone(),
+                kind: p.kind.name().into(),
+                bytes: p.bytes,
+                format: Some(p.format.into()),
+                samples: Some(p.samples),
+                sampled: Some(p.kind != goblock_dumps::ProfileKind::Goroutine),
+                symbolization: Some(p.symbolization.kind.into()),
+                binary: p.symbolization.binary.clone(),
+                notes: Some(p.symbolization.notes.clone()),
+                warnings: p.warnings.clone(),
+                lines: line_counts(&t.loaded.analysis),
+                label: render::dumps::input_label(&t.loaded.analysis),
+                ..Default::default()
+            }),
         })
-        .collect();
-    Value::Array(v)
+        .collect()
 }
 
 /// The `parked` lines of `goblock.hotLines`: lines with goroutines parked
 /// now or sampled contention, flagged lines first (deadlock, blocked
 /// forever, likely leak), then by goroutines and delay; at most `limit`.
-pub fn lines_json(snap: &Snapshot, limit: usize) -> Value {
+pub fn parked(snap: &Snapshot, limit: usize) -> Vec<ParkedLine> {
     let mut rows = Vec::new();
     for (file, fa) in &snap.index.files {
         for a in &fa.lines {
@@ -181,32 +184,33 @@ pub fn lines_json(snap: &Snapshot, limit: usize) -> Value {
             .then(x.3.cmp(&y.3))
             .then(x.4.line.cmp(&y.4.line))
     });
-    let v: Vec<Value> = rows
-        .into_iter()
+    let figures = |f: &Option<ProfileFigures>| {
+        f.as_ref().map(|f| SampledFigures {
+            count: f.flat.count,
+            total_ns: f.flat.total_ns,
+            sampled: true,
+        })
+    };
+    rows.into_iter()
         .take(limit)
         .map(|(_, _, _, file, a)| {
-            let mut o = json!({
-                "file": &*file,
-                "uri": crate::uri::from_path(Path::new(&*file)),
-                "line": a.line,
-                "function": &*a.function,
-                "inWorkspace": a.in_workspace,
-                "label": render::dumps::list_label(a),
-            });
-            if let Some(p) = &a.parked_now {
-                o["goroutines"] = json!(p.total());
-                o["statuses"] = json!(p.statuses.iter().map(|s| &*s.0).collect::<Vec<_>>());
-                o["flag"] = json!(p.level.map(render::dumps::flag_name));
+            let p = a.parked_now.as_ref();
+            let s = a.sampled.as_ref();
+            ParkedLine {
+                file: file.to_string(),
+                uri: crate::uri::from_path(Path::new(&*file)),
+                line: a.line,
+                function: a.function.to_string(),
+                in_workspace: a.in_workspace,
+                goroutines: p.map(|p| p.total()),
+                statuses: p.map(|p| p.statuses.iter().map(|s| s.0.to_string()).collect()),
+                flag: p
+                    .and_then(|p| p.level)
+                    .map(|l| render::dumps::flag_name(l).to_owned()),
+                block: s.and_then(|s| figures(&s.block)),
+                mutex: s.and_then(|s| figures(&s.mutex)),
+                label: render::dumps::list_label(a),
             }
-            if let Some(s) = &a.sampled {
-                for (key, f) in [("block", &s.block), ("mutex", &s.mutex)] {
-                    if let Some(f) = f {
-                        o[key] = json!({"count": f.flat.count, "totalNs": f.flat.total_ns, "sampled": true});
-                    }
-                }
-            }
-            o
         })
-        .collect();
-    Value::Array(v)
+        .collect()
 }

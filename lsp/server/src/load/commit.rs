@@ -16,6 +16,7 @@ use crate::commands;
 use crate::loader::{LoadError, Loaded, Outcome};
 use crate::main_loop::{Built, Event};
 use crate::progress::Progress;
+use crate::protocol::LoadResult;
 use crate::publish::Scope;
 use crate::session::Session;
 use crate::snapshot::{LoadFailure, Snapshot, TraceEntry};
@@ -252,13 +253,18 @@ impl Session {
                 let summary = commands::summary(&snap);
                 // Each command hears the failures of what it asked for
                 // (the session's others are in the status).
+                let failures = commands::failures(&snap);
                 for w in r.waiters {
-                    let result = json!({
-                        "loaded": snap.traces.iter().map(|t| &t.path).collect::<Vec<_>>(),
-                        "failures": snap.failures.iter().filter(|f| w.covers(&f.path)).map(|f| json!({"path": f.path, "message": f.message})).collect::<Vec<_>>(),
-                        "summary": summary,
-                    });
-                    let _ = w.reply.send(Ok(result));
+                    let result = LoadResult {
+                        loaded: snap.traces.iter().map(|t| t.path.clone()).collect(),
+                        failures: failures
+                            .iter()
+                            .filter(|f| w.covers(&f.path))
+                            .cloned()
+                            .collect(),
+                        summary: summary.clone(),
+                    };
+                    let _ = w.reply.send(Ok(json!(result)));
                 }
                 self.swap(snap);
                 self.out
@@ -277,6 +283,7 @@ impl Session {
     fn swap(&mut self, snap: Arc<Snapshot>) {
         self.snapshot = snap;
         self.annotations_changed(Scope::All);
+        self.send_status(None);
     }
 }
 

@@ -12,7 +12,7 @@
 //!
 //! A newer load supersedes a running one (generation counter, polled by
 //! the loaders); commands waiting for a superseded load get
-//! `{"superseded": true}`.
+//! [`Superseded`].
 
 pub(crate) mod commit;
 pub(crate) mod one;
@@ -32,6 +32,7 @@ use tower_lsp_server::jsonrpc::Error as RpcError;
 pub(crate) use plan::Planned;
 
 use crate::main_loop::{Event, LoadCommand};
+use crate::protocol::Superseded;
 use crate::session::{Session, canonical};
 use crate::snapshot::TraceEntry;
 
@@ -74,7 +75,7 @@ pub(crate) struct Running {
 impl Running {
     fn superseded(self) {
         for w in self.waiters {
-            let _ = w.reply.send(Ok(json!({"superseded": true})));
+            let _ = w.reply.send(Ok(json!(Superseded::new())));
         }
     }
 }
@@ -177,6 +178,7 @@ impl Session {
             settings: self.settings.clone(),
             workspace: self.loads.workspace.clone(),
         };
+        self.send_status(None);
         let tx = self.tx.clone();
         tokio::task::spawn_blocking(move || {
             let (planned, workspace) = plan::discover(&req);
@@ -215,10 +217,10 @@ impl Session {
             return;
         }
         self.cancel_load("cancelled");
-        self.out.log(
-            lsp::MessageType::Info,
-            "goblock: loading cancelled; the traces shown so far stay (goblock.reload loads again)",
-        );
+        let msg = "loading cancelled; the traces shown so far stay (goblock.reload loads again)";
+        self.out
+            .log(lsp::MessageType::Info, format!("goblock: {msg}"));
+        self.send_status(Some(msg.to_owned()));
     }
 
     pub(crate) fn progress_token(&mut self, generation: u64, token: lsp::ProgressToken) {
