@@ -62,6 +62,24 @@ pub mod ev {
     pub const COUNT: u8 = 50;
 }
 
+/// The pattern of the events that park a running goroutine with a reason
+/// (`GoBlock*`, `GoSleep`); `GoStop` (park forever) and `GoSysBlock` are
+/// not in it. One list for the merge (`order`) and the translation.
+macro_rules! go_park_events {
+    () => {
+        $crate::v1::event::ev::GO_BLOCK
+            | $crate::v1::event::ev::GO_BLOCK_SEND
+            | $crate::v1::event::ev::GO_BLOCK_RECV
+            | $crate::v1::event::ev::GO_BLOCK_SELECT
+            | $crate::v1::event::ev::GO_BLOCK_SYNC
+            | $crate::v1::event::ev::GO_BLOCK_COND
+            | $crate::v1::event::ev::GO_BLOCK_NET
+            | $crate::v1::event::ev::GO_BLOCK_GC
+            | $crate::v1::event::ev::GO_SLEEP
+    };
+}
+pub(crate) use go_park_events;
+
 /// Wire description of one event type.
 #[derive(Clone, Copy, Debug)]
 pub struct Spec {

@@ -18,7 +18,7 @@
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
-use super::event::{self, ev};
+use super::event::{self, ev, go_park_events};
 use super::index::{Batch, Index};
 use super::wire::{self, WireError};
 use crate::gtable::GTable;
@@ -80,16 +80,7 @@ fn transition_of(e: &Event) -> (u64, GState, GState) {
             st(e.args[1].wrapping_add(1), Running),
         ),
         ev::GO_START_LOCAL => (e.g, st(NOSEQ, Runnable), st(SEQINC, Running)),
-        ev::GO_BLOCK
-        | ev::GO_BLOCK_SEND
-        | ev::GO_BLOCK_RECV
-        | ev::GO_BLOCK_SELECT
-        | ev::GO_BLOCK_SYNC
-        | ev::GO_BLOCK_COND
-        | ev::GO_BLOCK_NET
-        | ev::GO_SLEEP
-        | ev::GO_SYS_BLOCK
-        | ev::GO_BLOCK_GC => (e.g, st(NOSEQ, Running), st(NOSEQ, Waiting)),
+        go_park_events!() | ev::GO_SYS_BLOCK => (e.g, st(NOSEQ, Running), st(NOSEQ, Waiting)),
         ev::GO_SCHED | ev::GO_PREEMPT => (e.g, st(NOSEQ, Running), st(NOSEQ, Runnable)),
         ev::GO_UNBLOCK | ev::GO_SYS_EXIT => (
             e.args[0],
@@ -148,20 +139,12 @@ static FLAGS: [u8; 64] = {
         }
         f[t] |= match typ {
             ev::GO_START | ev::GO_START_LOCAL | ev::GO_START_LABEL => F_START,
-            ev::GO_END
+            go_park_events!()
+            | ev::GO_END
             | ev::GO_STOP
             | ev::GO_SCHED
             | ev::GO_PREEMPT
-            | ev::GO_SLEEP
-            | ev::GO_BLOCK
-            | ev::GO_BLOCK_SEND
-            | ev::GO_BLOCK_RECV
-            | ev::GO_BLOCK_SELECT
-            | ev::GO_BLOCK_SYNC
-            | ev::GO_BLOCK_COND
-            | ev::GO_BLOCK_NET
-            | ev::GO_SYS_BLOCK
-            | ev::GO_BLOCK_GC => F_CLEAR,
+            | ev::GO_SYS_BLOCK => F_CLEAR,
             ev::GO_SYS_EXIT | ev::GO_WAITING | ev::GO_IN_SYSCALL | ev::GO_SYS_EXIT_LOCAL => {
                 F_EXPLICIT
             }

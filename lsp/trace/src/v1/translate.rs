@@ -26,7 +26,7 @@
 //! order events (see `order`) or validate goroutine transitions beyond what
 //! it needs; state of ended goroutines is dropped at `GoEnd`.
 
-use super::event::ev;
+use super::event::{ev, go_park_events};
 use super::order::Event;
 use super::stacks::StackMap;
 use crate::episodes::{self, Change, Core, Found, Slot};
@@ -285,16 +285,7 @@ impl<'t> Builder<'t> {
                 let reason = self.core.names.runnable;
                 self.apply(e.g, e.ts, Change::Stop { reason, stack }, sink);
             }
-            ev::GO_STOP
-            | ev::GO_SLEEP
-            | ev::GO_BLOCK
-            | ev::GO_BLOCK_SEND
-            | ev::GO_BLOCK_RECV
-            | ev::GO_BLOCK_SELECT
-            | ev::GO_BLOCK_SYNC
-            | ev::GO_BLOCK_COND
-            | ev::GO_BLOCK_NET
-            | ev::GO_BLOCK_GC => {
+            go_park_events!() | ev::GO_STOP => {
                 let reason = self.wait_reason(e.typ);
                 let stack = self.stack(e.stk);
                 self.apply(e.g, e.ts, Change::Block { reason, stack }, sink);
