@@ -467,3 +467,323 @@ fn forget(s: &mut Slot) {
     s.began_before = false;
     s.has_waker = false;
 }
+
+#[cfg(test)]
+mod tests {
+    //! The core's rules, one change at a time (the front ends' translations
+    //! are checked against Go's tools by the oracle tests).
+
+    use super::*;
+
+    /// Times are ns already; origin 100.
+    struct Plain;
+    impl Clock for Plain {
+        fn ns(&self, t: i64) -> u64 {
+            u64::try_from(t - 100).unwrap_or(0)
+        }
+    }
+
+    struct Run {
+        core: Core<Plain>,
+        tables: Tables,
+        out: Vec<Episode>,
+        slot: Slot,
+    }
+
+    impl Run {
+        fn new(wanted: Categories) -> Self {
+            let mut tables = Tables::new();
+            let core = Core::new(Plain, &mut tables, wanted);
+            Run {
+                core,
+                tables,
+                out: Vec::new(),
+                slot: Slot::default(),
+            }
+        }
+
+        fn apply(&mut self, time: i64, change: Change) {
+            let out = &mut self.out;
+            let mut sink = |ep: &Episode, _: &Tables| out.push(*ep);
+            self.core
+                .apply(7, &mut self.slot, time, change, &self.tables, &mut sink);
+        }
+
+        fn sym(&mut self, s: &str) -> Sym {
+            self.tables.intern_str(s)
+        }
+
+        fn stack(&mut self, pc: u64) -> StackId {
+            let f = self.tables.intern_frame(crate::Frame {
+                pc,
+                func: Sym(0),
+                file: Sym(0),
+                line: 1,
+            });
+            self.tables.intern_stack(&[f])
+        }
+    }
+
+    #[test]
+    fn block_then_unblock_gives_a_wait_and_a_runnable_episode_with_the_waker() {
+        let mut r = Run::new(Categories::ALL);
+        let (reason, stack, wstack) = (r.sym("chan receive"), r.stack(1), r.stack(2));
+        let waker = Waker {
+            goroutine: Some(3),
+            stack: wstack,
+        };
+        r.apply(110, Change::Block { reason, stack });
+        r.apply(150, Change::Unblock { waker });
+        r.apply(170, Change::Start);
+        let [wait, sched] = r.out[..] else {
+            panic!("two episodes expected, got {:?}", r.out)
+        };
+        assert_eq!(
+            (wait.category, wait.reason, wait.stack),
+            (Category::Sync, reason, stack)
+        );
+        assert_eq!(
+            (wait.start_ns, wait.end_ns, wait.waker),
+            (10, 50, Some(waker))
+        );
+        assert!(wait.is_closed());
+        // Runnable until it runs: the goroutine's own stack, the same waker.
+        assert_eq!(
+            (sched.category, sched.reason),
+            (Category::Sched, r.core.names.runnable)
+        );
+        assert_eq!((sched.start_ns, sched.end_ns, sched.stack), (50, 70, stack));
+        assert_eq!(sched.waker, Some(waker));
+        assert!(!r.slot.is_open());
+    }
+
+    #[test]
+    fn a_switch_closes_the_wait_and_opens_nothing() {
+        let mut r = Run::new(Categories::ALL);
+        let reason = r.core.names.coroutine;
+        r.apply(
+            110,
+            Change::Block {
+                reason,
+                stack: StackId::EMPTY,
+            },
+        );
+        let waker = Waker {
+            goroutine: Some(9),
+            stack: StackId::EMPTY,
+        };
+        r.apply(120, Change::Switch { waker });
+        assert_eq!(r.out.len(), 1);
+        assert_eq!(
+            (r.out[0].category, r.out[0].waker),
+            (Category::Other, Some(waker))
+        );
+        assert!(!r.slot.is_open());
+    }
+
+    #[test]
+    fn a_blocking_syscall_starts_when_the_call_began_and_ends_waiting_for_a_p() {
+        let mut r = Run::new(Categories::ALL);
+        let stack = r.stack(5);
+        let exit = r.core.names.syscall_exit;
+        r.apply(140, Change::SyscallBegin { start: 120, stack });
+        r.apply(200, Change::SyscallEndBlocked { reason: exit });
+        r.apply(230, Change::Start);
+        let [sys, sched] = r.out[..] else {
+            panic!("two episodes expected, got {:?}", r.out)
+        };
+        assert_eq!(
+            (sys.category, sys.start_ns, sys.end_ns),
+            (Category::Syscall, 20, 100)
+        );
+        assert_eq!((sys.stack, sys.waker), (stack, None));
+        assert_eq!(
+            (sched.reason, sched.stack, sched.start_ns, sched.end_ns),
+            (exit, stack, 100, 130)
+        );
+    }
+
+    #[test]
+    fn found_replaces_the_state_without_an_episode_and_marks_it_began_before() {
+        let mut r = Run::new(Categories::ALL);
+        let stack = r.stack(4);
+        r.apply(
+            130,
+            Change::Found {
+                state: Found::Runnable,
+                stack: StackId::EMPTY,
+            },
+        );
+        r.apply(
+            130,
+            Change::Found {
+                state: Found::Waiting,
+                stack,
+            },
+        );
+        assert!(r.out.is_empty());
+        let waker = Waker {
+            goroutine: None,
+            stack: StackId::EMPTY,
+        };
+        r.apply(160, Change::Unblock { waker });
+        assert_eq!(r.out.len(), 1);
+        let ep = r.out[0];
+        assert!(ep.began_before_trace && !ep.is_closed());
+        assert_eq!(
+            (ep.reason, ep.stack, ep.start_ns, ep.end_ns),
+            (Sym(0), stack, 30, 60)
+        );
+        // Running when first seen: nothing open, nothing emitted.
+        r.apply(
+            170,
+            Change::Found {
+                state: Found::Running,
+                stack: StackId::EMPTY,
+            },
+        );
+        assert!(!r.slot.is_open() && r.out.len() == 1);
+    }
+
+    #[test]
+    fn a_later_stack_fills_only_a_missing_one() {
+        let mut r = Run::new(Categories::ALL);
+        let (a, b) = (r.stack(10), r.stack(11));
+        r.apply(
+            100,
+            Change::Found {
+                state: Found::Waiting,
+                stack: StackId::EMPTY,
+            },
+        );
+        r.apply(120, Change::StackSeen { stack: a });
+        r.apply(130, Change::StackSeen { stack: b });
+        r.apply(140, Change::End);
+        assert_eq!(r.out.len(), 1);
+        assert_eq!(r.out[0].stack, a);
+    }
+
+    #[test]
+    fn create_sets_the_creator_and_skew_gives_a_zero_duration() {
+        let mut r = Run::new(Categories::ALL);
+        let (creator, start_pc) = (r.stack(20), r.stack(21));
+        let reason = r.core.names.created;
+        r.apply(
+            150,
+            Change::Create {
+                creator: Some(creator),
+                stack: start_pc,
+                reason,
+                waker: None,
+                blocked: false,
+            },
+        );
+        // Stamped by another M, earlier: clamped, not negative.
+        r.apply(140, Change::Start);
+        let ep = r.out[0];
+        assert_eq!(
+            (ep.creator, ep.stack, ep.reason),
+            (Some(creator), start_pc, reason)
+        );
+        assert_eq!((ep.start_ns, ep.end_ns), (50, 50));
+        // A creator the trace did not record stays unknown.
+        r.apply(
+            160,
+            Change::Create {
+                creator: None,
+                stack: start_pc,
+                reason,
+                waker: None,
+                blocked: true,
+            },
+        );
+        r.apply(170, Change::End);
+        assert_eq!(
+            (r.out[1].creator, r.out[1].category),
+            (None, Category::Other)
+        );
+    }
+
+    #[test]
+    fn unwanted_categories_are_tracked_but_not_emitted() {
+        let wanted = Categories::NONE.with(Category::Sync);
+        let mut r = Run::new(wanted);
+        let (sleep, recv) = (r.sym("sleep"), r.sym("chan receive"));
+        let stack = StackId::EMPTY;
+        r.apply(
+            110,
+            Change::Block {
+                reason: sleep,
+                stack,
+            },
+        );
+        r.apply(
+            120,
+            Change::Unblock {
+                waker: Waker {
+                    goroutine: None,
+                    stack,
+                },
+            },
+        );
+        r.apply(130, Change::Start);
+        r.apply(
+            140,
+            Change::Block {
+                reason: recv,
+                stack,
+            },
+        );
+        r.apply(150, Change::End);
+        assert_eq!(r.out.len(), 1);
+        assert_eq!((r.out[0].reason, r.out[0].start_ns), (recv, 40));
+        assert_eq!(r.core.episodes, 1);
+    }
+
+    #[test]
+    fn finish_emits_open_episodes_by_goroutine_then_start() {
+        let mut r = Run::new(Categories::ALL);
+        let stack = StackId::EMPTY;
+        let reason = r.sym("select");
+        let mut waiting = Slot::default();
+        let mut none = Slot::default();
+        let out = &mut r.out;
+        let mut sink = |ep: &Episode, _: &Tables| out.push(*ep);
+        r.core.apply(
+            9,
+            &mut waiting,
+            130,
+            Change::Block { reason, stack },
+            &r.tables,
+            &mut sink,
+        );
+        r.core.apply(
+            2,
+            &mut none,
+            130,
+            Change::Found {
+                state: Found::Running,
+                stack,
+            },
+            &r.tables,
+            &mut sink,
+        );
+        let early = r.core.pending_syscall(110, stack, None);
+        let late = r.core.pending_syscall(120, stack, None);
+        let slots = [(9, late), (9, waiting), (2, none), (9, early)];
+        r.core.finish(200, slots.into_iter(), &r.tables, &mut sink);
+        let got: Vec<_> = r
+            .out
+            .iter()
+            .map(|e| (e.goroutine, e.start_ns, e.category, e.open_at_end, e.end_ns))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (9, 10, Category::Syscall, true, 100),
+                (9, 20, Category::Syscall, true, 100),
+                (9, 30, Category::Sync, true, 100),
+            ]
+        );
+    }
+}
