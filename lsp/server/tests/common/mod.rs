@@ -282,6 +282,14 @@ impl Client {
         ));
     }
 
+    /// Sends `body` as one framed message, whatever it holds (malformed
+    /// JSON, a JSON array, non-UTF-8 bytes).
+    pub fn send_body(&self, body: &[u8]) {
+        let mut out = format!("Content-Length: {}\r\n\r\n", body.len()).into_bytes();
+        out.extend_from_slice(body);
+        let _ = self.tx.send(out);
+    }
+
     /// Sends a request without waiting; returns its id.
     pub fn send_request(&mut self, method: &str, params: Value) -> i64 {
         let id = self.next_id;
