@@ -191,6 +191,36 @@ T.check('commands without a server say so instead of failing silently', function
   assert(msgs[2] and msgs[2]:find('cannot read', 1, true), vim.inspect(msgs))
 end)
 
+T.check('goblock/status: parsed, described, kept per client, announced', function()
+  local st = require('goblock.status')
+  local s = assert(st.parse({
+    state = 'failed', inputs = { { path = '/ws/a.trace', kind = 'trace', goVersion = '1.26', count = 12 } },
+    failures = { { path = '/ws/b.trace', message = 'b.trace: an empty file' } },
+    lines = 3, files = 1, unmapped = 0, totalNs = 3.41e9, totalLabel = '3.41 s', message = 'm',
+  }))
+  T.eq(s.inputs[1].go_version, '1.26', 'goVersion')
+  T.eq(st.describe(s), 'goblock: 1 input · 3.41 s · 1 failed', 'describe')
+  T.eq(st.describe(st.parse({ state = 'loading' })), 'goblock: loading…', 'loading')
+  local bad, why = st.parse({ inputs = {} })
+  assert(bad == nil and why:find('without a state'), why)
+  local seen
+  local id = vim.api.nvim_create_autocmd('User', {
+    pattern = 'GoblockStatus',
+    callback = function(ev) seen = ev.data end,
+  })
+  st.handler(nil, { state = 'loaded', inputs = {}, failures = {} }, { client_id = 4242 })
+  vim.api.nvim_del_autocmd(id)
+  T.eq(st.by_client[4242].state, 'loaded', 'kept')
+  T.eq(seen and seen.state, 'loaded', 'User GoblockStatus')
+end)
+
+T.check('setup asks the server for goblock/status', function()
+  local sc = vim.lsp.config and vim.lsp.config.goblock
+  if not sc then return 'skipped: no vim.lsp.config (Neovim < 0.11)' end
+  T.eq(sc.capabilities.experimental.goblockStatus, true, 'capability')
+  assert(type(sc.handlers['goblock/status']) == 'function', 'handler')
+end)
+
 T.check('load failures become one message', function()
   local f = require('goblock')._failures
   T.eq(f({ loaded = { '/a' }, failures = {} }), nil, 'no failures')

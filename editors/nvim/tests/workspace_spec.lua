@@ -238,6 +238,23 @@ T.check(':Goblock status says what is loaded and the categories shown', function
   return m
 end)
 
+T.check('goblock/status says what is loaded (statusline)', function()
+  local st = require('goblock.status')
+  T.wait(LSP_TIMEOUT, function()
+    local s = st.by_client[client.id]
+    return s and s.state ~= 'loading' and #s.inputs > 0
+  end, 'a goblock/status with the trace')
+  local s = st.by_client[client.id]
+  T.eq(s.inputs[1].kind, 'trace', 'input kind')
+  assert(s.inputs[1].path:match('blocking%.trace$'), s.inputs[1].path)
+  assert(s.inputs[1].go_version and s.inputs[1].count > 0, vim.inspect(s.inputs[1]))
+  assert(s.lines > 0 and s.total_label ~= '', vim.inspect(s))
+  vim.lsp.status() -- takes the progress messages, which the statusline shows first
+  local line = g.status()
+  assert(line:match('^goblock: 1 input · '), line)
+  return line
+end)
+
 T.check('the load reported $/progress (vim.lsp.status())', function()
   T.wait(LSP_TIMEOUT, function()
     return vim.tbl_contains(vim.tbl_map(function(p) return p:match('^%a+') end, progress), 'end')

@@ -15,6 +15,7 @@ import {
   State,
 } from 'vscode-languageclient/node';
 import { serverSettings, ServerSettings } from './config';
+import { parseStatus, ServerStatus, STATUS_NOTIFICATION } from './protocol';
 import { resolveServer } from './serverPath';
 
 function isExecutable(p: string): boolean {
@@ -51,6 +52,11 @@ export class GoblockClient implements vscode.Disposable {
   private readonly stateEmitter = new vscode.EventEmitter<ServerState>();
   /** Fires when the server's state changes. */
   readonly onDidChangeState = this.stateEmitter.event;
+  private readonly statusEmitter = new vscode.EventEmitter<ServerStatus>();
+  /** Fires on the server's goblock/status: a load started, what is shown changed. */
+  readonly onDidChangeStatus = this.statusEmitter.event;
+  /** The last goblock/status. */
+  status: ServerStatus | undefined;
   /** Runs a server command that VS Code invokes itself (a code lens's): returns undefined to
    *  let it through unchanged, or a promise that does it (`next` sends it). */
   onServerCommand?: (command: string, args: unknown[], next: () => Promise<unknown>) => Promise<unknown> | undefined;
@@ -137,6 +143,24 @@ export class GoblockClient implements vscode.Disposable {
       },
     };
     const client = new LanguageClient('goblock', 'goblock', serverOptions, clientOptions);
+    // Ask for goblock/status (docs/lsp.md, "Protocol extensions").
+    client.registerFeature({
+      fillClientCapabilities: (caps) => {
+        caps.experimental = { ...((caps.experimental as object | undefined) ?? {}), goblockStatus: true };
+      },
+      initialize: () => undefined,
+      getState: () => ({ kind: 'static' }),
+      clear: () => undefined,
+    });
+    client.onNotification(STATUS_NOTIFICATION, (p: unknown) => {
+      if (this.client !== client) return;
+      try {
+        this.status = parseStatus(p);
+        this.statusEmitter.fire(this.status);
+      } catch (e) {
+        this.output.appendLine(`goblock: ${e instanceof Error ? e.message : e}`);
+      }
+    });
     client.onDidChangeState((e) => {
       if (this.client !== client) return;
       if (e.newState === State.Running) this.setState({ kind: 'running' });
@@ -177,6 +201,7 @@ export class GoblockClient implements vscode.Disposable {
 
   async dispose(): Promise<void> {
     this.stateEmitter.dispose();
+    this.statusEmitter.dispose();
     if (this.client) await this.client.stop();
   }
 }

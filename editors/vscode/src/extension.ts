@@ -106,39 +106,24 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     }
   };
 
-  // Diagnostics change when the server (re)loads a trace, also on its own (file watcher):
-  // refresh when a file gains or loses goblock diagnostics, not on every gopls update.
-  const withOurs = new Set<string>();
-  const ours = (uri: vscode.Uri): boolean => vscode.languages.getDiagnostics(uri).some((d) => d.source === 'goblock');
-  const onDiagnostics = (e: vscode.DiagnosticChangeEvent): void => {
-    let changed = false;
-    for (const uri of e.uris) {
-      const key = uri.toString();
-      const now = ours(uri);
-      if (now || withOurs.has(key)) changed = true;
-      if (now) withOurs.add(key);
-      else withOurs.delete(key);
-    }
-    if (changed) soon();
-  };
+  // The server says when a load starts and when what it shows changes (goblock/status, also
+  // for loads of its own: file watcher, settings): refresh the view and the status then.
   let timer: NodeJS.Timeout | undefined;
   const soon = (): void => {
     if (timer) clearTimeout(timer);
     timer = setTimeout(() => void app.refresh(), 400);
   };
-  const traceWatcher = vscode.workspace.createFileSystemWatcher('**/*{.trace,trace.out}');
   context.subscriptions.push(
     output,
     status,
     captures,
     tree,
     view,
-    traceWatcher,
     ...registerCommands(app),
-    vscode.languages.onDidChangeDiagnostics(onDiagnostics),
-    traceWatcher.onDidCreate(soon),
-    traceWatcher.onDidChange(soon),
-    traceWatcher.onDidDelete(soon),
+    c.onDidChangeStatus((s) => {
+      status.busy = s.state === 'loading';
+      soon();
+    }),
     c.onDidChangeState((s) => {
       setContext('goblock.server', s.kind);
       void refresh();

@@ -195,13 +195,17 @@ function M.set_settings(settings)
   end
 end
 
---- For a statusline: the server's progress (vim.lsp.status()) when there is some, else
---- 'goblock' while a client runs, else ''.
+--- For a statusline: the server's progress (vim.lsp.status()) when there is some, else what
+--- the server's last goblock/status says ("goblock: 1 input · 3.41 s"), else 'goblock' while a
+--- client runs, else ''.
 ---@return string
 function M.status()
-  if not M.client() then return '' end
+  local c = M.client()
+  if not c then return '' end
   local s = vim.lsp.status()
-  return s ~= '' and s or 'goblock'
+  if s ~= '' then return s end
+  local st = require('goblock.status').by_client[c.id]
+  return st and require('goblock.status').describe(st) or 'goblock'
 end
 
 local function on_attach(client, bufnr)
@@ -223,7 +227,9 @@ local function server_config(o)
     root_markers = o.root_markers,
     settings = { goblock = settings },
     init_options = settings,
-    capabilities = o.capabilities,
+    -- goblock/status: what is loaded, sent when it changes (goblock.status).
+    capabilities = vim.tbl_deep_extend('force', o.capabilities or {}, { experimental = { goblockStatus = true } }),
+    handlers = { ['goblock/status'] = require('goblock.status').handler },
     on_attach = on_attach,
   }
 end
