@@ -86,7 +86,9 @@ enum CaptureCommand {
     /// (`-bench`) or all of them; the trace and the binary are kept in
     /// .goblock/captures.
     Test(cli::capture::TestArgs),
-    /// Fetch /debug/pprof/trace from a running service (net/http/pprof).
+    /// Fetch an execution trace (/debug/pprof/trace), a goroutine dump or a
+    /// block or mutex profile from a running service (net/http/pprof).
+    #[command(visible_alias = "service")]
     Url(cli::capture::UrlArgs),
     /// List the captures of the workspace, newest first.
     List(cli::capture::Common),

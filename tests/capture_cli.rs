@@ -6,6 +6,9 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+#[path = "../lsp/capture/tests/support/service.rs"]
+mod service;
+
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
@@ -161,4 +164,78 @@ fn no_go_on_path_and_no_service_say_so() {
         err.contains("only http:// and https:// URLs are fetched"),
         "{err}"
     );
+}
+
+#[test]
+fn capture_service_block_profile_and_dump_are_reported() {
+    if !have_go() {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let bin = tmp.path().join("service");
+    service::build(&service::source(), &bin);
+    let svc = service::Service::start(&bin, &["-block-rate", "1"]);
+    let ws = tmp.path().join("ws");
+    std::fs::create_dir_all(&ws).unwrap();
+    let (code, out, err) = goblock(
+        &ws,
+        &[
+            "capture",
+            "service",
+            &svc.url,
+            "--what",
+            "block",
+            "--seconds",
+            "1",
+            "--report",
+            "json",
+        ],
+        None,
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        err.contains("goblock: captured a block profile of 127.0.0.1:"),
+        "{err}"
+    );
+    let doc: serde_json::Value =
+        serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"));
+    assert_eq!(doc["traces"][0]["kind"], "block-profile", "{out}");
+    let (code, _, err) = goblock(
+        &ws,
+        &[
+            "capture",
+            "url",
+            &svc.url,
+            "--what",
+            "mutex",
+            "--seconds",
+            "1",
+        ],
+        None,
+    );
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("mutex profiling is off in this service (runtime.SetMutexProfileFraction)"),
+        "{err}"
+    );
+    let (code, _, err) = goblock(
+        &ws,
+        &[
+            "capture",
+            "url",
+            &svc.url,
+            "--what",
+            "goroutines",
+            "--report",
+            "none",
+        ],
+        None,
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains("goblock: captured a goroutine dump of 127.0.0.1:"),
+        "{err}"
+    );
+    let (_, out, _) = goblock(&ws, &["capture", "list"], None);
+    assert_eq!(out.lines().count(), 2, "{out}");
 }

@@ -1,7 +1,8 @@
 //! `goblock capture test|url|list`: runs a capture of goblock-capture from
 //! the command line — the test's output and the progress go to standard
 //! error, Ctrl-C cancels (the test's process group is killed, nothing is
-//! kept) — then prints the report of the new trace like `goblock report`.
+//! kept) — then prints the report of the new trace, dump or profile like
+//! `goblock report`.
 //! Argument handling and printing only; the capture is the crate's.
 
 use std::ffi::OsString;
@@ -13,7 +14,7 @@ use anyhow::Context as _;
 use goblock_analysis::BinaryChoice;
 use goblock_capture::store::{self, workspace_root};
 use goblock_capture::{
-    Cancel, Capture, CaptureError, Event, Selection, ServiceRequest, Store, TestRequest,
+    Cancel, Capture, CaptureError, Event, Selection, ServiceRequest, Store, TestRequest, What,
 };
 
 use super::report::{self, Format, ReportArgs};
@@ -72,12 +73,40 @@ pub struct TestArgs {
     pub build_flags: Vec<String>,
 }
 
-/// `goblock capture url`.
+/// What `goblock capture url` fetches (`--what`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum WhatArg {
+    /// An execution trace of the seconds: /debug/pprof/trace?seconds=N.
+    Trace,
+    /// Every goroutine's stack now: /debug/pprof/goroutine?debug=2.
+    Goroutines,
+    /// The block profile of the seconds: /debug/pprof/block?seconds=N.
+    Block,
+    /// The mutex profile of the seconds: /debug/pprof/mutex?seconds=N.
+    Mutex,
+}
+
+impl From<WhatArg> for What {
+    fn from(w: WhatArg) -> What {
+        match w {
+            WhatArg::Trace => What::Trace,
+            WhatArg::Goroutines => What::Goroutines,
+            WhatArg::Block => What::Block,
+            WhatArg::Mutex => What::Mutex,
+        }
+    }
+}
+
+/// `goblock capture url` (alias `service`).
 #[derive(clap::Args, Debug)]
 pub struct UrlArgs {
-    /// The service: http://host:port, a path prefix, or …/debug/pprof/trace.
+    /// The service: http://host:port, a path prefix, or …/debug/pprof/<endpoint>.
     pub url: String,
-    /// Seconds to trace.
+    /// What to capture.
+    #[arg(long, value_enum, default_value = "trace")]
+    pub what: WhatArg,
+    /// Seconds to trace or profile (whole seconds for a profile; a dump is
+    /// taken at once).
     #[arg(long, default_value_t = 5.0)]
     pub seconds: f64,
     /// The service's binary, for exact lines (default: look for one in the workspace).
@@ -86,7 +115,7 @@ pub struct UrlArgs {
     /// Give up after this long (default: the seconds + 30 s).
     #[arg(long, value_name = "D", value_parser = humantime::parse_duration)]
     pub timeout: Option<Duration>,
-    /// Refuse a trace larger than this many MiB.
+    /// Refuse a trace, dump or profile larger than this many MiB.
     #[arg(long, default_value_t = goblock_capture::fetch::DEFAULT_MAX_BYTES >> 20)]
     pub max_mib: u64,
     #[command(flatten)]
@@ -204,8 +233,10 @@ pub fn test(args: TestArgs) -> anyhow::Result<i32> {
 /// Runs `goblock capture url`.
 pub fn url(args: UrlArgs) -> anyhow::Result<i32> {
     let (ws, store) = open_store(&args.common)?;
+    let what = What::from(args.what);
     let req = ServiceRequest {
         url: args.url,
+        what,
         seconds: args.seconds,
         timeout: args.timeout,
         max_bytes: Some(args.max_mib << 20),
@@ -224,12 +255,20 @@ pub fn url(args: UrlArgs) -> anyhow::Result<i32> {
                 seconds,
                 bytes,
             } => {
-                let line = format!(
-                    "goblock: capturing {:.1}/{} s, {}",
-                    elapsed.as_secs_f64(),
-                    seconds,
-                    size(bytes)
-                );
+                let line = if seconds > 0.0 {
+                    format!(
+                        "goblock: capturing {:.1}/{} s, {}",
+                        elapsed.as_secs_f64(),
+                        seconds,
+                        size(bytes)
+                    )
+                } else {
+                    format!(
+                        "goblock: fetching, {:.1} s, {}",
+                        elapsed.as_secs_f64(),
+                        size(bytes)
+                    )
+                };
                 // On a terminal one line that updates; in a log one a second.
                 if tty {
                     let _ = write!(err, "\r{line}   ");
@@ -298,8 +337,12 @@ fn finish(
     for w in &c.meta.warnings {
         eprintln!("goblock: warning: {w}");
     }
+    let what = match c.meta.what {
+        What::Trace => String::new(),
+        w => format!("{} of ", w.with_article()),
+    };
     eprintln!(
-        "goblock: captured {} ({}) in {}",
+        "goblock: captured {what}{} ({}) in {}",
         c.meta.name,
         size(c.meta.trace_bytes),
         c.dir.display()

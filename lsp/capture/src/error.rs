@@ -100,13 +100,25 @@ pub enum CaptureError {
         /// What the body says / looks like.
         what: String,
     },
-    /// The service answered 200 with something that is not a Go trace.
-    #[error("{url}: not a Go execution trace: {what}")]
-    NotATrace {
+    /// The service answered 200 with something other than what was asked
+    /// for (a trace, a goroutine dump, a profile).
+    #[error("{url}: not {}: {what}", article(wanted))]
+    NotWanted {
         /// The URL fetched.
         url: String,
+        /// What was asked for ("execution trace", "block profile").
+        wanted: &'static str,
         /// What came back.
         what: String,
+    },
+    /// A block or mutex profile with no stack: its profiling is off in the
+    /// service, or nothing contended (the message says which).
+    #[error("{url}: {why}")]
+    EmptyProfile {
+        /// The URL fetched.
+        url: String,
+        /// Why it is empty.
+        why: String,
     },
     /// A redirect to another host, not followed.
     #[error(
@@ -120,11 +132,13 @@ pub enum CaptureError {
     },
     /// The body grew past the size cap.
     #[error(
-        "{url}: the trace passed the size cap of {cap_mib} MiB after {elapsed}: capture fewer seconds or raise goblock.capture.maxMiB"
+        "{url}: the {wanted} passed the size cap of {cap_mib} MiB after {elapsed}: capture fewer seconds or raise goblock.capture.maxMiB"
     )]
     TooLarge {
         /// The URL fetched.
         url: String,
+        /// What was asked for.
+        wanted: &'static str,
         /// The cap in MiB.
         cap_mib: u64,
         /// When it was reached.
@@ -132,11 +146,13 @@ pub enum CaptureError {
     },
     /// The body ended before the response was complete.
     #[error(
-        "{url}: the response ended early after {bytes} bytes ({why}): the trace is truncated (did the service stop?)"
+        "{url}: the response ended early after {bytes} bytes ({why}): the {wanted} is truncated (did the service stop?)"
     )]
     Truncated {
         /// The URL fetched.
         url: String,
+        /// What was asked for.
+        wanted: &'static str,
         /// Bytes received.
         bytes: u64,
         /// The transport's error.
@@ -150,6 +166,14 @@ pub enum CaptureError {
         /// The cause.
         source: std::io::Error,
     },
+}
+
+/// "a Go execution trace", "a goroutine dump", …
+fn article(wanted: &str) -> String {
+    match wanted {
+        "execution trace" => "a Go execution trace".to_owned(),
+        w => format!("a {w}"),
+    }
 }
 
 impl CaptureError {

@@ -1,18 +1,25 @@
-//! Captures a running service's execution trace: `GET
-//! <url>/debug/pprof/trace?seconds=N` (net/http/pprof) into a new capture
-//! directory, reporting elapsed seconds and bytes as they arrive.
+//! Captures from a running service's net/http/pprof into a new capture
+//! directory, reporting elapsed seconds and bytes as they arrive: an
+//! execution trace (`GET <url>/debug/pprof/trace?seconds=N`), a goroutine
+//! dump (`/debug/pprof/goroutine?debug=2`), or the block or mutex profile
+//! of N seconds (`/debug/pprof/block?seconds=N`, `/debug/pprof/mutex?seconds=N`:
+//! net/http/pprof's delta of two snapshots, whole seconds).
 //!
 //! Safety rules: only the http/https URL the user gave is fetched (a base
-//! URL, a path prefix or the trace endpoint itself); redirects are followed
+//! URL, a path prefix or the endpoint itself); redirects are followed
 //! only to the same scheme, host and port (each one noted in the capture's
 //! warnings), never elsewhere; the body is kept only if its first bytes are
-//! a Go trace header (`sniff` names what came back otherwise); a size cap,
-//! an overall deadline and a cancel stop it at once (the connection is shut
-//! down, which makes the service stop tracing). Proxies from the
-//! environment apply except to loopback addresses.
+//! what was asked for (`sniff` names what came back otherwise; a profile's
+//! kind is checked once it has arrived); a size cap, an overall deadline
+//! and a cancel stop it at once (the connection is shut down, which makes
+//! the service stop tracing). Proxies from the environment apply except to
+//! loopback addresses. An empty block or mutex profile is not kept: the
+//! service's profile since its start says whether that profiling is off
+//! (`runtime.SetBlockProfileRate`, `runtime.SetMutexProfileFraction`) or
+//! nothing contended in those seconds.
 //!
-//! Does not decode the trace, nor find the service's binary (the caller's
-//! binary settings and discovery do).
+//! Does not decode the trace or the profile's stacks, nor find the
+//! service's binary (the caller's binary settings and discovery do).
 
 use std::io::{Read, Write};
 use std::sync::mpsc;
@@ -21,7 +28,7 @@ use std::time::{Duration, Instant, SystemTime};
 use ureq::Agent;
 use ureq::http::Uri;
 
-use crate::meta::{Capture, Kind, META_VERSION, Meta, Outcome};
+use crate::meta::{Capture, Kind, META_VERSION, Meta, Outcome, What};
 use crate::sniff::{self, HEAD};
 use crate::{Cancel, CaptureError, Event, Store};
 
@@ -38,9 +45,12 @@ const TICK: Duration = Duration::from_millis(200);
 /// A service capture.
 #[derive(Clone, Debug)]
 pub struct ServiceRequest {
-    /// The URL as the user typed it (see [`trace_url`]).
+    /// The URL as the user typed it (see [`service_url`]).
     pub url: String,
-    /// Seconds to trace.
+    /// What to fetch.
+    pub what: What,
+    /// Seconds to trace or profile (not used for a goroutine dump; a
+    /// profile's are rounded up to whole seconds).
     pub seconds: f64,
     /// Overall limit; default `seconds` + [`GRACE`].
     pub timeout: Option<Duration>,
@@ -48,17 +58,18 @@ pub struct ServiceRequest {
     pub max_bytes: Option<u64>,
 }
 
-/// The trace endpoint for what the user typed: `host:port`,
+/// The endpoint of `what` for what the user typed: `host:port`,
 /// `http://host:port`, a path prefix (`https://host/admin` →
 /// `/admin/debug/pprof/trace`), `…/debug/pprof/` or the endpoint itself;
-/// with `seconds=N` set in the query. Refuses other schemes, credentials in
-/// the URL and other pprof endpoints.
-pub fn trace_url(input: &str, seconds: f64) -> Result<String, CaptureError> {
+/// with the query set for `what` (`seconds=N`, or `debug=2` for a
+/// goroutine dump). Refuses other schemes, credentials in the URL and
+/// other pprof endpoints.
+pub fn service_url(input: &str, what: What, seconds: f64) -> Result<String, CaptureError> {
     let bad = |why: &str| CaptureError::Url {
         url: input.to_owned(),
         why: why.to_owned(),
     };
-    if !(seconds.is_finite() && seconds > 0.0 && seconds <= MAX_SECONDS) {
+    if what.timed() && !(seconds.is_finite() && seconds > 0.0 && seconds <= MAX_SECONDS) {
         return Err(bad(&format!(
             "seconds must be more than 0 and at most {MAX_SECONDS}, not {seconds}"
         )));
@@ -90,28 +101,53 @@ pub fn trace_url(input: &str, seconds: f64) -> Result<String, CaptureError> {
     if auth.host().is_empty() {
         return Err(bad("no host"));
     }
+    let endpoint = format!("/debug/pprof/{}", what.endpoint());
     let path = uri.path().trim_end_matches('/');
-    let path = if path.ends_with("/debug/pprof/trace") {
+    let path = if path.ends_with(&endpoint) {
         path.to_owned()
     } else if path.ends_with("/debug/pprof") {
-        format!("{path}/trace")
+        format!("{path}/{}", what.endpoint())
     } else if let Some(i) = path.rfind("/debug/pprof/") {
         let name = &path[i + "/debug/pprof/".len()..];
-        return Err(bad(&format!(
-            "that is the {name:?} pprof endpoint; goblock captures execution traces from …/debug/pprof/trace (give the service's base URL)"
-        )));
+        return Err(bad(
+            &match What::ALL.into_iter().find(|w| w.endpoint() == name) {
+                Some(other) => format!(
+                    "that is the {name:?} pprof endpoint ({}), but {} was asked for: give the service's base URL",
+                    other.with_article(),
+                    what.with_article()
+                ),
+                None => format!(
+                    "that is the {name:?} pprof endpoint; goblock captures execution traces, goroutine dumps and block and mutex profiles (give the service's base URL)"
+                ),
+            },
+        ));
     } else {
-        format!("{path}/debug/pprof/trace")
+        format!("{path}{endpoint}")
     };
     let mut query: Vec<&str> = uri
         .query()
         .unwrap_or("")
         .split('&')
-        .filter(|kv| !kv.is_empty() && !kv.starts_with("seconds="))
+        .filter(|kv| {
+            !kv.is_empty()
+                && !kv.starts_with("seconds=")
+                // A profile's text form is not what goblock keeps.
+                && (what == What::Trace || !kv.starts_with("debug="))
+        })
         .collect();
-    let secs = format!("seconds={}", fmt_seconds(seconds));
-    query.push(&secs);
+    let param = match what {
+        What::Trace => format!("seconds={}", fmt_seconds(seconds)),
+        What::Goroutines => "debug=2".to_owned(),
+        // net/http/pprof takes whole seconds for a delta profile.
+        What::Block | What::Mutex => format!("seconds={}", whole_seconds(seconds)),
+    };
+    query.push(&param);
     Ok(format!("{scheme}://{auth}{path}?{}", query.join("&")))
+}
+
+/// The seconds a profile covers: `seconds` rounded up, at least 1.
+pub fn whole_seconds(seconds: f64) -> u64 {
+    (seconds.ceil() as u64).max(1)
 }
 
 fn fmt_seconds(s: f64) -> String {
@@ -262,29 +298,113 @@ fn same_origin(from: &str, location: &str) -> Result<String, String> {
     if same { Ok(target) } else { Err(target) }
 }
 
-/// Fetches the trace as described in the module doc; `on` receives a
-/// [`Event::Fetch`] about five times a second.
+/// How long the probe of an empty profile's service may take.
+const PROBE_TIMEOUT: Duration = Duration::from_secs(15);
+
+/// `GET url` at once, the whole body (up to `max` bytes): for small
+/// answers that need no progress (the profile since start).
+fn get_small(url: &str, max: u64) -> Result<(u16, Vec<u8>), String> {
+    let uri: Uri = url.parse().map_err(|e| format!("{e}"))?;
+    let resp = agent(&uri)
+        .get(url)
+        .config()
+        .timeout_global(Some(PROBE_TIMEOUT))
+        .build()
+        .call()
+        .map_err(|e| e.to_string())?;
+    let status = resp.status().as_u16();
+    let mut body = Vec::new();
+    resp.into_body()
+        .into_reader()
+        .take(max)
+        .read_to_end(&mut body)
+        .map_err(|e| e.to_string())?;
+    Ok((status, body))
+}
+
+/// Why a block or mutex profile of `seconds` at `url` is empty: its
+/// profiling is off (the profile since the service started is empty too),
+/// or nothing contended in those seconds.
+fn why_empty(url: &str, what: What, seconds: u64, max: u64) -> String {
+    let (setting, example) = match what {
+        What::Mutex => (
+            "runtime.SetMutexProfileFraction",
+            "runtime.SetMutexProfileFraction(100) reports one contention in 100",
+        ),
+        _ => (
+            "runtime.SetBlockProfileRate",
+            "runtime.SetBlockProfileRate(10000) samples one event per 10 µs blocked",
+        ),
+    };
+    let kind = if what == What::Mutex {
+        "mutex"
+    } else {
+        "block"
+    };
+    // The same endpoint without `seconds`: everything since the start.
+    let since_start = match url.split_once('?') {
+        Some((path, q)) => {
+            let rest: Vec<&str> = q
+                .split('&')
+                .filter(|kv| !kv.starts_with("seconds="))
+                .collect();
+            if rest.is_empty() {
+                path.to_owned()
+            } else {
+                format!("{path}?{}", rest.join("&"))
+            }
+        }
+        None => url.to_owned(),
+    };
+    let stacks = get_small(&since_start, max)
+        .ok()
+        .filter(|(status, _)| *status == 200)
+        .and_then(|(_, body)| sniff::check_profile(what, &body).ok());
+    match stacks {
+        Some(0) => format!(
+            "{kind} profiling is off in this service ({setting}): its {kind} profile is empty, also since it started; the service must turn it on ({example})"
+        ),
+        Some(n) => format!(
+            "nothing contended during the {seconds} s ({kind} profiling is on: {n} stacks since the service started); capture longer, or while the service is busy"
+        ),
+        None => format!(
+            "the {kind} profile of these {seconds} s is empty: {kind} profiling is off in this service ({setting}), or nothing contended"
+        ),
+    }
+}
+
+/// Fetches what `req` asks for, as described in the module doc; `on`
+/// receives a [`Event::Fetch`] about five times a second.
 pub fn capture_service(
     store: &Store,
     req: &ServiceRequest,
     cancel: &Cancel,
     on: &mut dyn FnMut(Event),
 ) -> Result<Capture, CaptureError> {
-    let mut url = trace_url(&req.url, req.seconds)?;
+    let what = req.what;
+    let mut url = service_url(&req.url, what, req.seconds)?;
     let host = url
         .parse::<Uri>()
         .ok()
         .and_then(|u| u.authority().map(|a| a.to_string()))
         .unwrap_or_default();
+    // The seconds the service takes before it answers.
+    let span = match what {
+        What::Trace => req.seconds,
+        What::Goroutines => 0.0,
+        What::Block | What::Mutex => whole_seconds(req.seconds) as f64,
+    };
     let max = req.max_bytes.unwrap_or(DEFAULT_MAX_BYTES);
-    let limit = req
-        .timeout
-        .unwrap_or(Duration::from_secs_f64(req.seconds) + GRACE);
+    let limit = req.timeout.unwrap_or(Duration::from_secs_f64(span) + GRACE);
     let started = SystemTime::now();
     let t0 = Instant::now();
     let deadline = t0 + limit;
-    let pending = store.begin(&host)?;
-    let trace_path = pending.path("trace");
+    let label = match what {
+        What::Trace => host.clone(),
+        w => format!("{host}-{}", w.as_str()),
+    };
+    let pending = store.begin(&label)?;
+    let file_path = pending.path(what.file_name());
     let mut warnings = Vec::new();
     on(Event::Step(format!("GET {url}")));
     let (mut agent, mut rx) = start(&url).map_err(|why| CaptureError::Url {
@@ -294,15 +414,21 @@ pub fn capture_service(
     let mut redirects = 0;
     let mut file: Option<std::fs::File> = None;
     let mut head: Vec<u8> = Vec::new();
+    let mut checked = false;
     let mut content_type: Option<String> = None;
     let mut bytes = 0u64;
     let mut last_tick = Instant::now();
     let report = |bytes: u64, on: &mut dyn FnMut(Event)| {
         on(Event::Fetch {
             elapsed: t0.elapsed(),
-            seconds: req.seconds,
+            seconds: span,
             bytes,
         })
+    };
+    let not_wanted = |url: String, why: String| CaptureError::NotWanted {
+        url,
+        wanted: what.describe(),
+        what: why,
     };
     loop {
         if cancel.is_cancelled() {
@@ -376,20 +502,20 @@ pub fn capture_service(
                     });
                 }
                 content_type = ct;
-                file = Some(
-                    std::fs::File::create(&trace_path).map_err(CaptureError::io(&trace_path))?,
-                );
+                file =
+                    Some(std::fs::File::create(&file_path).map_err(CaptureError::io(&file_path))?);
             }
             Msg::Chunk(data) => {
                 let Some(f) = file.as_mut() else { continue };
-                if head.len() < HEAD {
+                if !checked {
                     let take = (HEAD - head.len()).min(data.len());
                     head.extend_from_slice(&data[..take]);
-                    if head.len() >= 16
-                        && let Err(what) = sniff::check_trace(&head, content_type.as_deref())
-                    {
-                        agent.shutdown();
-                        return Err(CaptureError::NotATrace { url, what });
+                    if head.len() >= sniff::enough(what) {
+                        checked = true;
+                        if let Err(why) = sniff::check_body(what, &head, content_type.as_deref()) {
+                            agent.shutdown();
+                            return Err(not_wanted(url, why));
+                        }
                     }
                 }
                 bytes += data.len() as u64;
@@ -397,19 +523,34 @@ pub fn capture_service(
                     agent.shutdown();
                     return Err(CaptureError::TooLarge {
                         url,
+                        wanted: what.describe(),
                         cap_mib: max >> 20,
                         elapsed: format!("{:.1} s", t0.elapsed().as_secs_f64()),
                     });
                 }
-                f.write_all(&data).map_err(CaptureError::io(&trace_path))?;
+                f.write_all(&data).map_err(CaptureError::io(&file_path))?;
             }
             Msg::End => {
-                if let Err(what) = sniff::check_trace(&head, content_type.as_deref()) {
-                    return Err(CaptureError::NotATrace { url, what });
+                if !checked
+                    && let Err(why) = sniff::check_body(what, &head, content_type.as_deref())
+                {
+                    return Err(not_wanted(url, why));
                 }
                 let f = file.take();
                 if let Some(f) = f {
-                    f.sync_all().map_err(CaptureError::io(&trace_path))?;
+                    f.sync_all().map_err(CaptureError::io(&file_path))?;
+                }
+                if matches!(what, What::Block | What::Mutex) {
+                    // Profiles are small (and capped): read back whole.
+                    let body = std::fs::read(&file_path).map_err(CaptureError::io(&file_path))?;
+                    match sniff::check_profile(what, &body) {
+                        Err(why) => return Err(not_wanted(url, why)),
+                        Ok(0) => {
+                            let why = why_empty(&url, what, span as u64, max);
+                            return Err(CaptureError::EmptyProfile { url, why });
+                        }
+                        Ok(_) => {}
+                    }
                 }
                 report(bytes, on);
                 let meta = Meta {
@@ -428,14 +569,20 @@ pub fn capture_service(
                     go: None,
                     build: None,
                     run: None,
+                    what,
                     url: Some(url),
-                    seconds: Some(req.seconds),
+                    seconds: what.timed().then_some(span),
                 };
                 return pending.commit(meta);
             }
             Msg::Failed(why) => {
                 return Err(if file.is_some() {
-                    CaptureError::Truncated { url, bytes, why }
+                    CaptureError::Truncated {
+                        url,
+                        wanted: what.describe(),
+                        bytes,
+                        why,
+                    }
                 } else {
                     CaptureError::Http { url, why }
                 });
@@ -450,6 +597,7 @@ mod tests {
 
     #[test]
     fn urls() {
+        let trace_url = |s: &str, n: f64| service_url(s, What::Trace, n);
         let u = |s: &str| trace_url(s, 2.0).unwrap();
         assert_eq!(
             u("localhost:6060"),
@@ -486,6 +634,36 @@ mod tests {
         }
         assert!(trace_url("http://h", 0.0).is_err());
         assert!(trace_url("http://h", f64::NAN).is_err());
+
+        // Dumps and profiles: their endpoint and query.
+        let g = service_url("localhost:6060", What::Goroutines, 0.0).unwrap();
+        assert_eq!(g, "http://localhost:6060/debug/pprof/goroutine?debug=2");
+        assert_eq!(
+            service_url(
+                "http://h/debug/pprof/goroutine?debug=1",
+                What::Goroutines,
+                5.0
+            )
+            .unwrap(),
+            "http://h/debug/pprof/goroutine?debug=2"
+        );
+        assert_eq!(
+            service_url("http://h/admin/", What::Block, 1.5).unwrap(),
+            "http://h/admin/debug/pprof/block?seconds=2"
+        );
+        assert_eq!(
+            service_url("http://h/debug/pprof/mutex", What::Mutex, 0.2).unwrap(),
+            "http://h/debug/pprof/mutex?seconds=1"
+        );
+        let e = service_url("http://h/debug/pprof/block", What::Trace, 1.0)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains(
+                "the \"block\" pprof endpoint (a block profile), but an execution trace was"
+            ),
+            "{e}"
+        );
     }
 
     #[test]

@@ -422,6 +422,7 @@ pub fn capture_test(
         }),
         build: Some(build_line),
         run: Some(run_line),
+        what: Default::default(),
         url: None,
         seconds: None,
     };

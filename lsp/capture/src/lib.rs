@@ -10,9 +10,10 @@
 //!   package with `-test.trace`, streaming its output, in its own process
 //!   group (killed as a whole on cancel or timeout);
 //! * [`fetch`]: fetch `<url>/debug/pprof/trace?seconds=N` from a running
-//!   service (http/https URLs the user gave, same-host redirects only, a
-//!   size cap, a timeout, cancel), keeping the body only if it is a Go
-//!   trace ([`sniff`] names what came back otherwise);
+//!   service — or its goroutine dump or block/mutex profile — (http/https
+//!   URLs the user gave, same-host redirects only, a size cap, a timeout,
+//!   cancel), keeping the body only if it is what was asked for
+//!   ([`sniff`] names what came back otherwise);
 //! * [`store`]: write each capture to its own directory
 //!   `.goblock/captures/<timestamp>-<name>/{trace,bin,meta.json}` (or under
 //!   the user cache directory when the workspace is read-only), keep the
@@ -40,9 +41,9 @@ pub mod toolchain;
 pub use cancel::Cancel;
 pub use compiler::CompilerMessage;
 pub use error::CaptureError;
-pub use fetch::{ServiceRequest, capture_service, trace_url};
+pub use fetch::{ServiceRequest, capture_service, service_url};
 pub use gotest::{Selection, TestRequest, capture_test};
-pub use meta::{Capture, Meta, Outcome};
+pub use meta::{Capture, Meta, Outcome, What};
 pub use store::Store;
 pub use testfuncs::{TestFunc, TestKind, run_pattern, test_functions};
 pub use toolchain::Toolchain;
@@ -65,7 +66,8 @@ pub enum Event {
     Fetch {
         /// Time since the request was sent.
         elapsed: Duration,
-        /// Seconds asked for.
+        /// Seconds the service takes before it answers (0: at once, a
+        /// goroutine dump).
         seconds: f64,
         /// Body bytes received so far.
         bytes: u64,

@@ -1,4 +1,5 @@
-//! Names what a service sent back when it is not a Go execution trace: an
+//! Names what a service sent back when it is not what was asked for (a Go
+//! execution trace, a goroutine dump, a block or mutex profile): an
 //! error status (404 without `net/http/pprof`, 500 "tracing already
 //! enabled", 401/403), an HTML page (a login page of a proxy), a pprof
 //! profile, text, or another binary format — from the status, the
@@ -15,6 +16,8 @@
 use goblock_analysis::input::{self, Kind};
 use goblock_trace::DecodeError;
 use goblock_trace::header::{self, HEADER_LEN};
+
+use crate::meta::What;
 
 /// Bytes of an error body worth reading to describe it.
 pub const HEAD: usize = 4096;
@@ -49,6 +52,72 @@ pub fn check_trace(head: &[u8], content_type: Option<&str>) -> Result<(), String
         Ok(_) => Ok(()),
         Err(DecodeError::NotATrace { .. }) => Err(describe(head, content_type)),
         Err(e) => Err(e.to_string()),
+    }
+}
+
+/// How many bytes [`check_body`] needs to judge a body (less when the body
+/// is shorter).
+pub fn enough(what: What) -> usize {
+    match what {
+        What::Trace => HEADER_LEN,
+        // "goroutine 1 [running]:\n" and a frame line.
+        What::Goroutines => 256,
+        What::Block | What::Mutex => 2,
+    }
+}
+
+/// Checks that a body starting with `head` is what was asked for (a
+/// trace, a goroutine dump, a pprof profile); otherwise says what it is.
+/// A profile's kind (block or mutex, not a CPU profile) is checked on the
+/// whole body, once it has arrived (`check_profile`).
+pub fn check_body(what: What, head: &[u8], content_type: Option<&str>) -> Result<(), String> {
+    match what {
+        What::Trace => check_trace(head, content_type),
+        What::Goroutines => match input::sniff(head) {
+            Kind::GoroutineDump => Ok(()),
+            Kind::Empty => Err("an empty body".into()),
+            _ => Err(describe_other(head, content_type, what)),
+        },
+        What::Block | What::Mutex => match input::sniff(head) {
+            Kind::Gzip | Kind::Pprof => Ok(()),
+            Kind::Empty => Err("an empty body".into()),
+            _ => Err(describe_other(head, content_type, what)),
+        },
+    }
+}
+
+/// What a whole profile body holds, when it is a profile: its kind must be
+/// `what`'s; returns the number of stacks (samples) in it.
+pub fn check_profile(what: What, body: &[u8]) -> Result<usize, String> {
+    let p = goblock_dumps::read_profile(body, what.file_name())
+        .map_err(|e| format!("not a readable pprof profile: {e}"))?;
+    let want = match what {
+        What::Mutex => goblock_dumps::ProfileKind::Mutex,
+        _ => goblock_dumps::ProfileKind::Block,
+    };
+    if p.kind != want {
+        return Err(format!(
+            "{}, not {}",
+            p.kind.describe(),
+            what.with_article()
+        ));
+    }
+    Ok(p.profile.sample.len())
+}
+
+/// [`describe`] for a body that should have been a dump or a profile.
+fn describe_other(head: &[u8], content_type: Option<&str>, what: What) -> String {
+    let d = describe(head, content_type);
+    match input::sniff(head) {
+        Kind::GoTrace => format!(
+            "a Go execution trace, not {} (the URL serves /debug/pprof/trace)",
+            what.with_article()
+        ),
+        Kind::Gzip | Kind::Pprof => format!(
+            "a gzip-compressed pprof profile, not {}",
+            what.with_article()
+        ),
+        _ => d,
     }
 }
 

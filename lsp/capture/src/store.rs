@@ -1,5 +1,7 @@
 //! Where captures live: one directory per capture,
 //! `<workspace>/.goblock/captures/<timestamp>-<name>/{trace,bin,meta.json}`
+//! (a service's goroutine dump or profile in place of `trace`:
+//! `goroutines.txt`, `block.pb.gz`, `mutex.pb.gz`)
 //! (`.goblock/` gets a `.gitignore` of its own, so nothing shows up in
 //! `git status`), or `<user cache>/goblock/captures/<workspace>-<hash>/`
 //! when the workspace cannot be written. A capture is written into
@@ -283,7 +285,7 @@ fn read_capture(dir: &Path) -> Option<Capture> {
     let bin = dir.join("bin");
     Some(Capture {
         dir: dir.to_path_buf(),
-        file: dir.join("trace"),
+        file: dir.join(meta.what.file_name()),
         binary: bin.is_file().then_some(bin),
         meta,
     })
@@ -339,7 +341,7 @@ impl Pending {
         self.committed = true;
         let bin = self.done.join("bin");
         Ok(Capture {
-            file: self.done.join("trace"),
+            file: self.done.join(meta.what.file_name()),
             binary: bin.is_file().then_some(bin),
             dir: self.done.clone(),
             meta,
@@ -378,6 +380,7 @@ mod tests {
             go: None,
             build: None,
             run: None,
+            what: Default::default(),
             url: None,
             seconds: None,
         }

@@ -10,14 +10,14 @@
 
 mod support;
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use goblock_capture::meta::Outcome;
-use goblock_capture::{Cancel, CaptureError, Event, ServiceRequest, Store, capture_service};
+use goblock_capture::{Cancel, CaptureError, Event, ServiceRequest, Store, What, capture_service};
+use support::service::{self, Service};
 use support::{assert_markers, blocked_lines, entries, have_go, repo};
 
 /// The service binary, built once per test process.
@@ -26,61 +26,21 @@ fn binary() -> &'static Path {
     &BIN.get_or_init(|| {
         let dir = tempfile::tempdir().unwrap();
         let bin = dir.path().join("service");
-        let out = Command::new("go")
-            .args(["build", "-buildvcs=false", "-o"])
-            .arg(&bin)
-            .arg(".")
-            .current_dir(repo().join("testdata/capture/service"))
-            .output()
-            .expect("go build");
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        service::build(&service::source(), &bin);
         (dir, bin)
     })
     .1
 }
 
-/// A running service; killed on drop (it also exits when its stdin closes).
-struct Service {
-    child: Child,
-    url: String,
-}
-
-impl Service {
-    fn start() -> Service {
-        let mut child = Command::new(binary())
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let url = line
-            .trim()
-            .strip_prefix("listening on ")
-            .unwrap_or_else(|| panic!("service said {line:?}"))
-            .to_owned();
-        // Let the load generators reach a steady state.
-        std::thread::sleep(Duration::from_millis(100));
-        Service { child, url }
-    }
-}
-
-impl Drop for Service {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// The service with block and mutex profiling off (as most services).
+fn start() -> Service {
+    Service::start(binary(), &[])
 }
 
 fn req(url: &str, seconds: f64) -> ServiceRequest {
     ServiceRequest {
         url: url.to_owned(),
+        what: What::Trace,
         seconds,
         timeout: None,
         max_bytes: None,
@@ -98,7 +58,7 @@ fn captures_two_seconds_of_a_running_service() {
     if !have_go("captures_two_seconds") {
         return;
     }
-    let svc = Service::start();
+    let svc = start();
     let (_ws, store) = store();
     let mut ticks: Vec<(Duration, u64)> = Vec::new();
     let t0 = Instant::now();
@@ -164,7 +124,7 @@ fn cancel_mid_capture_leaves_no_partial_file_and_stops_the_tracing() {
     if !have_go("cancel_mid_capture") {
         return;
     }
-    let svc = Service::start();
+    let svc = start();
     let (_ws, store) = store();
     let cancel = Cancel::new();
     let mut at = None;
@@ -220,7 +180,7 @@ fn bad_answers_are_named() {
     if !have_go("bad_answers") {
         return;
     }
-    let svc = Service::start();
+    let svc = start();
     let one = req("", 1.0);
 
     let e = fails(&svc, "/bad/none", one.clone());
@@ -246,7 +206,10 @@ fn bad_answers_are_named() {
         matches!(e, CaptureError::Truncated { bytes, .. } if bytes > 1000),
         "{e}"
     );
-    assert!(e.to_string().contains("the trace is truncated"), "{e}");
+    assert!(
+        e.to_string().contains("the execution trace is truncated"),
+        "{e}"
+    );
     let e = fails(&svc, "/bad/elsewhere", one.clone());
     let port = svc.url.rsplit(':').next().unwrap();
     assert!(
@@ -299,7 +262,7 @@ fn a_service_already_tracing_and_a_closed_port() {
     if !have_go("already_tracing") {
         return;
     }
-    let svc = Service::start();
+    let svc = start();
     let url = svc.url.clone();
     let first = std::thread::spawn(move || {
         let (_ws, store) = store();
@@ -333,4 +296,146 @@ fn a_service_already_tracing_and_a_closed_port() {
         )),
         "{e}"
     );
+}
+
+fn fetch(
+    svc: &Service,
+    what: What,
+    seconds: f64,
+) -> (
+    tempfile::TempDir,
+    Store,
+    Result<goblock_capture::Capture, CaptureError>,
+) {
+    let (ws, store) = store();
+    let r = ServiceRequest {
+        what,
+        ..req(&svc.url, seconds)
+    };
+    let c = capture_service(&store, &r, &Cancel::new(), &mut |_| {});
+    (ws, store, c)
+}
+
+/// `go tool pprof -raw` of a profile: Go's own reader accepts it.
+fn pprof_raw(file: &Path) -> String {
+    let out = Command::new("go")
+        .args(["tool", "pprof", "-raw"])
+        .arg(file)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "go tool pprof -raw {}: {}",
+        file.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn goroutine_dump_block_and_mutex_profiles_of_a_running_service() {
+    if !have_go("dump_and_profiles") {
+        return;
+    }
+    let svc = Service::start(binary(), &["-block-rate", "1", "-mutex-fraction", "1"]);
+    let main = std::fs::canonicalize(service::source().join("main.go")).unwrap();
+    let marker = |reason: &str| {
+        support::markers(&main)
+            .into_iter()
+            .find(|m| m.reason == reason)
+            .unwrap_or_else(|| panic!("no BLOCK[{reason}] marker"))
+            .line
+    };
+
+    // A goroutine dump: at once, kept as goroutines.txt, read by content as
+    // the server's dump loader does.
+    let t0 = Instant::now();
+    let (_ws, _store, c) = fetch(&svc, What::Goroutines, 5.0);
+    let c = c.unwrap();
+    assert!(t0.elapsed() < Duration::from_secs(3), "{:?}", t0.elapsed());
+    assert_eq!(c.file, c.dir.join("goroutines.txt"));
+    assert_eq!(c.meta.what, What::Goroutines);
+    assert_eq!(c.meta.seconds, None);
+    assert_eq!(
+        c.meta.url.as_deref(),
+        Some(format!("{}/debug/pprof/goroutine?debug=2", svc.url).as_str())
+    );
+    let input = goblock_analysis::input::open(&c.file, &Default::default()).unwrap();
+    assert_eq!(input.kind(), goblock_analysis::input::Kind::GoroutineDump);
+    // Counted in the text itself: the six load generators (main.load).
+    let text = std::fs::read_to_string(&c.file).unwrap();
+    let loaders = text
+        .split("\n\n")
+        .filter(|g| g.lines().any(|l| l.starts_with("main.load(")))
+        .count();
+    assert_eq!(loaders, 6, "{text}");
+
+    // The block profile of 1 s: contentions on the marker lines of the
+    // price cache's lock and the workers' channel, as Go's pprof reads them.
+    let (_ws, _store, c) = fetch(&svc, What::Block, 1.0);
+    let c = c.unwrap();
+    assert_eq!(c.file, c.dir.join("block.pb.gz"));
+    assert_eq!(c.meta.seconds, Some(1.0));
+    let bytes = std::fs::read(&c.file).unwrap();
+    assert_eq!(
+        goblock_analysis::profiles::profile_kind(&bytes, "block.pb.gz").unwrap(),
+        goblock_dumps::ProfileKind::Block
+    );
+    let raw = pprof_raw(&c.file);
+    for reason in ["sync", "chan receive"] {
+        let at = format!("main.go:{}", marker(reason));
+        assert!(raw.contains(&at), "{at} not in the block profile:\n{raw}");
+    }
+
+    // The mutex profile: where the contention ended (the unlock).
+    let (_ws, _store, c) = fetch(&svc, What::Mutex, 1.0);
+    let c = c.unwrap();
+    assert_eq!(c.file, c.dir.join("mutex.pb.gz"));
+    let bytes = std::fs::read(&c.file).unwrap();
+    assert_eq!(
+        goblock_analysis::profiles::profile_kind(&bytes, "mutex.pb.gz").unwrap(),
+        goblock_dumps::ProfileKind::Mutex
+    );
+    let raw = pprof_raw(&c.file);
+    assert!(
+        raw.contains("sync.(*RWMutex).Unlock") && raw.contains("main.(*server).price"),
+        "{raw}"
+    );
+}
+
+#[test]
+fn profiling_off_and_wrong_endpoints_are_named() {
+    if !have_go("profiling_off") {
+        return;
+    }
+    let svc = start();
+    for (what, says) in [
+        (
+            What::Block,
+            "block profiling is off in this service (runtime.SetBlockProfileRate)",
+        ),
+        (
+            What::Mutex,
+            "mutex profiling is off in this service (runtime.SetMutexProfileFraction)",
+        ),
+    ] {
+        let (_ws, store, c) = fetch(&svc, what, 1.0);
+        let e = c.unwrap_err();
+        assert!(matches!(e, CaptureError::EmptyProfile { .. }), "{e}");
+        assert!(e.to_string().contains(says), "{e}");
+        assert_eq!(entries(store.root()), Vec::<String>::new());
+    }
+    // A login page where the dump should be: named, nothing kept.
+    let (_ws, store) = store();
+    let r = ServiceRequest {
+        what: What::Goroutines,
+        ..req(&format!("{}/bad/login/debug/pprof/trace", svc.url), 1.0)
+    };
+    let e = capture_service(&store, &r, &Cancel::new(), &mut |_| {}).unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("(an execution trace), but a goroutine dump was asked for"),
+        "{e}"
+    );
+    assert_eq!(entries(store.root()), Vec::<String>::new());
 }

@@ -18,6 +18,8 @@
 
 #[path = "../tests/common/mod.rs"]
 mod common;
+#[path = "../../capture/tests/support/service.rs"]
+mod service;
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -143,47 +145,24 @@ async fn small_test() {
 async fn service() {
     let dir = tempfile::tempdir().unwrap();
     let bin = dir.path().join("service");
-    let out = std::process::Command::new("go")
-        .args(["build", "-buildvcs=false", "-o"])
-        .arg(&bin)
-        .arg(".")
-        .current_dir(common::repo().join("testdata/capture/service"))
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    service::build(&service::source(), &bin);
     let mut runs = Vec::new();
     for n in 0..RUNS {
         let ws = workspace("service", n);
         std::fs::copy(&bin, ws.join("service")).unwrap();
-        let mut svc = std::process::Command::new(ws.join("service"))
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut line = String::new();
-        std::io::BufRead::read_line(
-            &mut std::io::BufReader::new(svc.stdout.take().unwrap()),
-            &mut line,
-        )
-        .unwrap();
-        let url = line.trim().trim_start_matches("listening on ").to_owned();
+        let svc = service::Service::start(&ws.join("service"), &[]);
         let (mut c, _) = server();
         c.initialize(&ws, json!({})).await;
         let r = timed(
             &mut c,
             "goblock.captureService",
-            json!({"url": url, "seconds": 2}),
+            json!({"url": svc.url, "seconds": 2}),
             &ws.join("main.go"),
         )
         .await;
         runs.push(r);
         c.shutdown().await;
-        let _ = svc.kill();
-        let _ = svc.wait();
+        drop(svc);
         let _ = std::fs::remove_dir_all(ws.parent().unwrap());
     }
     stats("2 s service capture", &mut runs);

@@ -397,16 +397,20 @@ pub struct CaptureTestParams {
     pub line: Option<u32>,
 }
 
-/// `goblock.captureService {url, seconds}`.
+/// `goblock.captureService {url, seconds, what?}`.
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct CaptureServiceParams {
     /// What the user typed: `host:port`, `http://host:port`, a path prefix
-    /// or the `/debug/pprof/trace` endpoint.
+    /// or the endpoint itself.
     pub url: String,
-    /// Seconds to trace (default 5).
+    /// Seconds to trace or profile (default 5; whole seconds for a
+    /// profile; not used for a goroutine dump).
     #[serde(default = "default_seconds")]
     pub seconds: f64,
+    /// `trace` (default), `goroutines`, `block` or `mutex`.
+    #[serde(default)]
+    pub what: goblock_capture::What,
 }
 
 fn default_seconds() -> f64 {
@@ -431,6 +435,10 @@ pub struct CaptureInfo {
     pub binary: Option<PathBuf>,
     pub name: String,
     pub kind: goblock_capture::meta::Kind,
+    /// What the file `trace` names holds: `trace`, `goroutines`, `block`,
+    /// `mutex`.
+    #[serde(default)]
+    pub what: goblock_capture::What,
     pub outcome: goblock_capture::Outcome,
     pub started: String,
     pub duration_ms: u64,
@@ -450,6 +458,7 @@ impl CaptureInfo {
             binary: c.binary.clone(),
             name: c.meta.name.clone(),
             kind: c.meta.kind,
+            what: c.meta.what,
             outcome: c.meta.outcome,
             started: c.meta.started.clone(),
             duration_ms: c.meta.duration_ms,

@@ -10,6 +10,8 @@
 //! Needs `go` on PATH; `GOBLOCK_SKIP_GO_TESTS=1` skips.
 
 mod common;
+#[path = "../../capture/tests/support/service.rs"]
+mod service;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -412,46 +414,19 @@ async fn a_service_is_captured_for_two_seconds() {
     }
     let (_tmp, ws) = workspace("service");
     let bin = ws.join("service");
-    let out = std::process::Command::new("go")
-        .args(["build", "-buildvcs=false", "-o"])
-        .arg(&bin)
-        .arg(".")
-        .current_dir(&ws)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let mut svc = std::process::Command::new(&bin)
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut first = String::new();
-    std::io::BufRead::read_line(
-        &mut std::io::BufReader::new(svc.stdout.take().unwrap()),
-        &mut first,
-    )
-    .unwrap();
-    let url = first
-        .trim()
-        .strip_prefix("listening on ")
-        .unwrap()
-        .to_owned();
+    service::build(&ws, &bin);
+    let svc = service::Service::start(&bin, &["-block-rate", "1"]);
     let mut c = Client::start();
     c.initialize(&ws, options()).await;
     let r = c
         .command(
             "goblock.captureService",
-            json!([{"url": url, "seconds": 2}]),
+            json!([{"url": svc.url, "seconds": 2}]),
         )
         .await;
-    let _ = svc.kill();
-    let _ = svc.wait();
     assert_eq!(r["loaded"], true, "{r}");
     assert_eq!(r["capture"]["kind"], "service");
+    assert_eq!(r["capture"]["what"], "trace");
     let log = c.log.lock().unwrap().clone();
     let reports: Vec<String> = log
         .iter()
@@ -482,5 +457,100 @@ async fn a_service_is_captured_for_two_seconds() {
             .contains("only http:// and https:// URLs"),
         "{e}"
     );
+
+    // Its block profile of 1 s, shown by the dump loader: contentions on
+    // the marker lines of the lock and the channel, marked as sampled.
+    let r = c
+        .command(
+            "goblock.captureService",
+            json!([{"url": svc.url, "seconds": 1, "what": "block"}]),
+        )
+        .await;
+    assert_eq!(r["loaded"], true, "{r}");
+    assert_eq!(r["capture"]["what"], "block");
+    assert!(
+        r["capture"]["trace"]
+            .as_str()
+            .unwrap()
+            .ends_with("/block.pb.gz"),
+        "{r}"
+    );
+    let msg = r["message"].as_str().unwrap();
+    assert!(
+        msg.starts_with("captured a block profile of 1 s of 127.0.0.1:"),
+        "{msg}"
+    );
+    let marked: Vec<u32> = markers(&main)
+        .into_iter()
+        .filter(|m| m.1 == "sync" || m.1 == "chan receive")
+        .map(|m| m.0)
+        .collect();
+    let hot = c.command("goblock.hotLines", json!([50])).await;
+    assert_eq!(hot["inputs"][0]["kind"], "block-profile", "{hot}");
+    for line in &marked {
+        assert!(
+            hot["parked"].as_array().unwrap().iter().any(|p| {
+                p["file"].as_str().is_some_and(|f| f.ends_with("/main.go"))
+                    && p["line"] == *line
+                    && p["block"]["count"].as_u64().is_some_and(|n| n > 0)
+            }),
+            "main.go:{line} has no contentions: {hot}"
+        );
+    }
+
+    // A goroutine dump: taken at once, its goroutines on main.go's lines.
+    let r = c
+        .command(
+            "goblock.captureService",
+            json!([{"url": svc.url, "what": "goroutines"}]),
+        )
+        .await;
+    assert_eq!(r["loaded"], true, "{r}");
+    let hot = c.command("goblock.hotLines", json!([50])).await;
+    assert_eq!(hot["inputs"][0]["kind"], "goroutine-dump", "{hot}");
+    let parked_in_main: u64 = hot["parked"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["file"].as_str().is_some_and(|f| f.ends_with("/main.go")))
+        .filter_map(|p| p["goroutines"].as_u64())
+        .sum();
+    // The six load generators, and the handlers waiting for a worker.
+    assert!(parked_in_main >= 6, "{hot}");
+
+    // Mutex profiling is off in this service: said, and nothing shown changes.
+    let id = c.send_request(
+        "workspace/executeCommand",
+        json!({"command": "goblock.captureService", "arguments": [{"url": svc.url, "seconds": 1, "what": "mutex"}]}),
+    );
+    let e = c.response(id).await;
+    assert!(
+        e["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("mutex profiling is off in this service (runtime.SetMutexProfileFraction)"),
+        "{e}"
+    );
+    let hot = c.command("goblock.hotLines", json!([50])).await;
+    assert_eq!(hot["inputs"][0]["kind"], "goroutine-dump", "{hot}");
+
+    // goblock.capture.serviceTimeout bounds a capture.
+    c.notify(
+        "workspace/didChangeConfiguration",
+        json!({"settings": {"goblock": {"capture": {"serviceTimeout": "1s"}}}}),
+    );
+    let id = c.send_request(
+        "workspace/executeCommand",
+        json!({"command": "goblock.captureService", "arguments": [{"url": svc.url, "seconds": 5}]}),
+    );
+    let e = c.response(id).await;
+    assert!(
+        e["error"]["message"]
+            .as_str()
+            .unwrap()
+            .ends_with("/debug/pprof/trace?seconds=5 timed out after 1s"),
+        "{e}"
+    );
+    drop(svc);
     c.shutdown().await;
 }

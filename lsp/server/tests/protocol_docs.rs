@@ -146,6 +146,7 @@ fn samples() -> BTreeMap<&'static str, Value> {
         binary: some("/ws/c/bin".into()),
         name: "TestX".into(),
         kind: goblock_capture::meta::Kind::Test,
+        what: goblock_capture::What::Trace,
         outcome: goblock_capture::Outcome::Passed,
         started: "2026-12-01T21:51:01Z".into(),
         duration_ms: 1,
@@ -188,6 +189,7 @@ fn samples() -> BTreeMap<&'static str, Value> {
             json!(CaptureServiceParams {
                 url: "h:1".into(),
                 seconds: 1.0,
+                what: goblock_capture::What::Block,
             }),
         ),
         (

@@ -9,8 +9,13 @@
 // /debug/pprof/trace: a login page, a pprof profile, a response cut short,
 // one that never comes, and redirects to the same and to another host.
 //
-// Usage: service [-addr 127.0.0.1:0]. It prints "listening on http://ADDR"
-// and serves until its standard input is closed.
+// Block and mutex profiling are off unless asked for, as in most
+// services: -block-rate N calls runtime.SetBlockProfileRate(N),
+// -mutex-fraction N runtime.SetMutexProfileFraction(N).
+//
+// Usage: service [-addr 127.0.0.1:0] [-block-rate N] [-mutex-fraction N].
+// It prints "listening on http://ADDR" and serves until its standard input
+// is closed.
 package main
 
 import (
@@ -24,6 +29,7 @@ import (
 	"net/http"
 	_ "net/http/pprof"
 	"os"
+	"runtime"
 	"runtime/pprof"
 	"runtime/trace"
 	"strconv"
@@ -117,7 +123,11 @@ func bad(mux *http.ServeMux) {
 
 func main() {
 	addr := flag.String("addr", "127.0.0.1:0", "listen address")
+	blockRate := flag.Int("block-rate", 0, "runtime.SetBlockProfileRate (0: off)")
+	mutexFraction := flag.Int("mutex-fraction", 0, "runtime.SetMutexProfileFraction (0: off)")
 	flag.Parse()
+	runtime.SetBlockProfileRate(*blockRate)
+	runtime.SetMutexProfileFraction(*mutexFraction)
 	s := &server{workers: make(chan int, 2), prices: map[string]float64{}}
 	s.workers <- 1
 	s.workers <- 2

@@ -8,6 +8,8 @@
 
 #![allow(dead_code)]
 
+pub mod service;
+
 use std::path::{Path, PathBuf};
 
 use goblock_analysis::{BinaryChoice, Options, Workspace};

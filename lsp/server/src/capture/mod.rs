@@ -19,8 +19,9 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 
 use goblock_analysis::units;
+use goblock_capture::meta::Kind;
 use goblock_capture::store::{self, Store};
-use goblock_capture::{Cancel, Capture, Outcome};
+use goblock_capture::{Cancel, Capture, Outcome, What};
 use serde_json::{Value, json};
 use tower_lsp_server::gen_lsp_types as lsp;
 use tower_lsp_server::jsonrpc::{Error as RpcError, ErrorCode};
@@ -65,7 +66,7 @@ impl CaptureCommand {
                 arg(name, args, "{\"uri\", \"name\"?, \"line\"?}").map(CaptureCommand::Test)
             }
             proto::CAPTURE_SERVICE => {
-                arg(name, args, "{\"url\", \"seconds\"}").map(CaptureCommand::Service)
+                arg(name, args, "{\"url\", \"seconds\", \"what\"?}").map(CaptureCommand::Service)
             }
             proto::LOAD_CAPTURE => arg(name, args, "{\"dir\"}").map(CaptureCommand::Load),
             proto::CAPTURES => Ok(CaptureCommand::List),
@@ -136,19 +137,30 @@ fn done_message(c: &Capture) -> String {
         Outcome::Killed => "killed after its timeout",
         Outcome::Complete => "complete",
     };
-    match c.meta.seconds {
-        Some(s) => format!(
-            "captured {} s of {}: {} in {took}",
-            s,
-            c.meta.name,
-            size(c.meta.trace_bytes)
-        ),
-        None => format!(
-            "traced {}: {outcome} · {} in {took}",
-            c.meta.name,
-            size(c.meta.trace_bytes)
-        ),
+    if c.meta.kind == Kind::Service {
+        let size = size(c.meta.trace_bytes);
+        return match (c.meta.what, c.meta.seconds) {
+            (What::Trace, Some(s)) => {
+                format!("captured {s} s of {}: {size} in {took}", c.meta.name)
+            }
+            (w, Some(s)) => format!(
+                "captured {} of {} s of {}: {size} in {took}",
+                w.with_article(),
+                s,
+                c.meta.name
+            ),
+            (w, None) => format!(
+                "captured {} of {}: {size} in {took}",
+                w.with_article(),
+                c.meta.name
+            ),
+        };
     }
+    format!(
+        "traced {}: {outcome} · {} in {took}",
+        c.meta.name,
+        size(c.meta.trace_bytes)
+    )
 }
 
 impl Session {
@@ -182,7 +194,7 @@ impl Session {
                 );
             }
             CaptureCommand::Service(p) => {
-                if let Err(e) = goblock_capture::trace_url(&p.url, p.seconds) {
+                if let Err(e) = goblock_capture::service_url(&p.url, p.what, p.seconds) {
                     let _ = reply.send(Err(error(FailReason::Failed, e.to_string(), None)));
                     return;
                 }
@@ -190,6 +202,7 @@ impl Session {
                 self.start_capture(
                     run::Target::Service {
                         url: p.url,
+                        what: p.what,
                         seconds: p.seconds,
                     },
                     name,

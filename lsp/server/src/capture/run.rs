@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use goblock_capture::store::{self, Store};
 use goblock_capture::{
     Cancel, Capture, CaptureError, CompilerMessage, Event as CaptureEvent, Selection,
-    ServiceRequest, TestKind, TestRequest, run_pattern, test_functions,
+    ServiceRequest, TestKind, TestRequest, What, run_pattern, test_functions,
 };
 use tokio::sync::mpsc;
 use tower_lsp_server::Client;
@@ -37,7 +37,11 @@ pub(crate) enum Target {
         text: Option<String>,
     },
     /// A running service.
-    Service { url: String, seconds: f64 },
+    Service {
+        url: String,
+        what: What,
+        seconds: f64,
+    },
 }
 
 /// Why a capture produced nothing.
@@ -211,10 +215,10 @@ fn diagnostics(messages: &[CompilerMessage], enc: Encoding) -> Vec<(String, Vec<
 /// read from the file; the capture directory prepared).
 pub(crate) struct Resolved {
     store: Store,
-    what: What,
+    what: Request,
 }
 
-enum What {
+enum Request {
     Test(TestRequest),
     Service(ServiceRequest),
 }
@@ -224,7 +228,7 @@ impl Resolved {
     /// package's tests, or the service.
     pub(crate) fn name(&self) -> String {
         match &self.what {
-            What::Test(r) => match &r.label {
+            Request::Test(r) => match &r.label {
                 Some(l) => l.clone(),
                 None => format!(
                     "the tests of {}",
@@ -234,14 +238,23 @@ impl Resolved {
                     )
                 ),
             },
-            What::Service(r) => r.url.clone(),
+            Request::Service(r) => r.url.clone(),
         }
     }
 
     fn title(&self) -> String {
         match &self.what {
-            What::Test(_) => format!("goblock: tracing {}", self.name()),
-            What::Service(r) => format!("goblock: capturing {} s of {}", r.seconds, r.url),
+            Request::Test(_) => format!("goblock: tracing {}", self.name()),
+            Request::Service(r) => match r.what {
+                What::Trace => format!("goblock: capturing {} s of {}", r.seconds, r.url),
+                What::Goroutines => format!("goblock: capturing a goroutine dump of {}", r.url),
+                w => format!(
+                    "goblock: capturing {} of {} s of {}",
+                    w.with_article(),
+                    goblock_capture::fetch::whole_seconds(r.seconds),
+                    r.url
+                ),
+            },
         }
     }
 }
@@ -259,10 +272,10 @@ fn resolve(target: Target, roots: &[PathBuf], settings: &Settings) -> Result<Res
             let req = test_request(&path, name, line, text, settings)?;
             Ok(Resolved {
                 store: open_store(&root)?,
-                what: What::Test(req),
+                what: Request::Test(req),
             })
         }
-        Target::Service { url, seconds } => {
+        Target::Service { url, what, seconds } => {
             let root = roots
                 .first()
                 .cloned()
@@ -270,8 +283,9 @@ fn resolve(target: Target, roots: &[PathBuf], settings: &Settings) -> Result<Res
                 .ok_or_else(|| Failure::failed("no workspace folder to keep the capture in"))?;
             Ok(Resolved {
                 store: open_store(&root)?,
-                what: What::Service(ServiceRequest {
+                what: Request::Service(ServiceRequest {
                     url,
+                    what,
                     seconds,
                     timeout: humantime::parse_duration(&settings.capture.service_timeout).ok(),
                     max_bytes: Some(settings.capture.max_mib << 20),
@@ -290,8 +304,8 @@ fn capture(
 ) -> Result<Done, Failure> {
     let Resolved { store, what } = resolved;
     let result = match &what {
-        What::Test(req) => goblock_capture::capture_test(&store, req, cancel, emit),
-        What::Service(req) => goblock_capture::capture_service(&store, req, cancel, emit),
+        Request::Test(req) => goblock_capture::capture_test(&store, req, cancel, emit),
+        Request::Service(req) => goblock_capture::capture_service(&store, req, cancel, emit),
     };
     match result {
         Ok(capture) => {
@@ -385,9 +399,13 @@ pub(crate) async fn run(job: Job) {
                         out.log(lsp::MessageType::Log, line.clone());
                         line
                     }
-                    CaptureEvent::Fetch { elapsed, seconds, bytes } => {
+                    CaptureEvent::Fetch { elapsed, seconds, bytes } if seconds > 0.0 => {
                         percentage = ((elapsed.as_secs_f64() / seconds) * 100.0).min(99.0) as u32;
                         format!("{:.1}/{seconds} s · {}", elapsed.as_secs_f64(), super::size(bytes))
+                    }
+                    // A goroutine dump: no seconds to count.
+                    CaptureEvent::Fetch { elapsed, bytes, .. } => {
+                        format!("{:.1} s · {}", elapsed.as_secs_f64(), super::size(bytes))
                     }
                 };
                 // At most five reports a second.
