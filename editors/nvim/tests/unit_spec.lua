@@ -221,6 +221,30 @@ T.check('setup asks the server for goblock/status', function()
   assert(type(sc.handlers['goblock/status']) == 'function', 'handler')
 end)
 
+T.check(':Goblock capture sends what to capture and the seconds, in any order', function()
+  local g = require('goblock')
+  local sent, msgs = {}, {}
+  local exec, notify = g.exec, vim.notify
+  g.exec = function(command, args) sent[#sent + 1] = { command, args[1] } end
+  vim.notify = function(m) msgs[#msgs + 1] = m end
+  vim.cmd('Goblock capture localhost:6060')
+  vim.cmd('Goblock capture localhost:6060 2 block')
+  vim.cmd('Goblock capture localhost:6060 goroutines')
+  vim.cmd('Goblock capture localhost:6060 heap 2')
+  vim.cmd('Goblock capture localhost:6060 1 2')
+  g.exec, vim.notify = exec, notify
+  local svc = 'goblock.captureService'
+  T.eq(sent, {
+    { svc, { url = 'localhost:6060', seconds = 5, what = 'trace' } },
+    { svc, { url = 'localhost:6060', seconds = 2, what = 'block' } },
+    { svc, { url = 'localhost:6060', what = 'goroutines' } },
+  }, 'sent')
+  T.eq(msgs[#msgs - 1]:find('cannot capture "heap"', 1, true) ~= nil, true, vim.inspect(msgs))
+  T.eq(msgs[#msgs]:find('usage: :Goblock capture', 1, true) ~= nil, true, vim.inspect(msgs))
+  local c = function(line) return vim.fn.getcompletion(line, 'cmdline') end
+  T.eq(c('Goblock capture localhost:6060 g'), { 'goroutines' }, 'completion')
+end)
+
 T.check('load failures become one message', function()
   local f = require('goblock')._failures
   T.eq(f({ loaded = { '/a' }, failures = {} }), nil, 'no failures')

@@ -9,7 +9,7 @@
 import * as path from 'path';
 import * as vscode from 'vscode';
 import {
-  busyWith, captureRow, CaptureInfo, doneMessage, parseCaptureResult, parseCaptures, serviceArgs, wasCancelled,
+  busyWith, captureRow, CaptureInfo, doneMessage, parseCaptureResult, parseCaptures, serviceArgs, SERVICE_CAPTURES, wasCancelled,
 } from './captureResult';
 import type { GoblockClient } from './client';
 import { SERVER } from './protocol';
@@ -133,10 +133,10 @@ export class Captures implements vscode.Disposable {
     await this.run(`tracing the tests of ${pkg}`, SERVER.captureTest, [{ uri: ed.document.uri.toString() }]);
   }
 
-  /** goblock: Capture from Service… */
+  /** goblock: Capture from Service… — the URL, what to capture, and (but for a dump) the seconds. */
   async fromService(): Promise<void> {
     const url = await vscode.window.showInputBox({
-      title: 'goblock: Capture from Service (1/2)',
+      title: 'goblock: Capture from Service (1/3)',
       prompt: 'Base URL of a running service that serves net/http/pprof',
       placeHolder: 'http://127.0.0.1:6060',
       value: this.state.get<string>(URL_KEY, ''),
@@ -147,22 +147,35 @@ export class Captures implements vscode.Disposable {
       },
     });
     if (url === undefined) return;
-    const seconds = await vscode.window.showInputBox({
-      title: 'goblock: Capture from Service (2/2)',
-      prompt: `Seconds to trace ${url.trim()}`,
-      value: this.state.get<string>(SECONDS_KEY, '5'),
-      ignoreFocusOut: true,
-      validateInput: (v) => {
-        const r = serviceArgs(url, v);
-        return 'error' in r ? r.error : undefined;
-      },
-    });
-    if (seconds === undefined) return;
-    const r = serviceArgs(url, seconds);
+    const kind = await vscode.window.showQuickPick(
+      SERVICE_CAPTURES.map((c) => ({ label: c.label, detail: c.detail, capture: c })),
+      { title: 'goblock: Capture from Service (2/3)', placeHolder: `What to capture from ${url.trim()}`, ignoreFocusOut: true },
+    );
+    if (!kind) return;
+    const what = kind.capture.what;
+    let seconds = '';
+    if (kind.capture.timed) {
+      const s = await vscode.window.showInputBox({
+        title: 'goblock: Capture from Service (3/3)',
+        prompt: `Seconds to ${what === 'trace' ? 'trace' : 'profile'} ${url.trim()}`,
+        value: this.state.get<string>(SECONDS_KEY, '5'),
+        ignoreFocusOut: true,
+        validateInput: (v) => {
+          const r = serviceArgs(url, v, what);
+          return 'error' in r ? r.error : undefined;
+        },
+      });
+      if (s === undefined) return;
+      seconds = s;
+    }
+    const r = serviceArgs(url, seconds, what);
     if ('error' in r) return;
     await this.state.update(URL_KEY, url.trim());
-    await this.state.update(SECONDS_KEY, seconds.trim());
-    await this.run(`capturing ${seconds.trim()} s of ${url.trim()}`, SERVER.captureService, r.args);
+    if (kind.capture.timed) await this.state.update(SECONDS_KEY, seconds.trim());
+    const title = kind.capture.timed
+      ? `capturing ${what === 'trace' ? '' : `${kind.capture.label.toLowerCase()} of `}${seconds.trim()} s of ${url.trim()}`
+      : `capturing a goroutine dump of ${url.trim()}`;
+    await this.run(title, SERVER.captureService, r.args);
   }
 
   /** goblock: Show Captures — picks one to show again. */

@@ -11,6 +11,8 @@ export interface CaptureInfo {
   /** The test, the package or the service's host:port. */
   name: string;
   kind: string;
+  /** What the file holds: trace, or for a service goroutines, block, mutex. */
+  what: string;
   /** passed, failed, timedOut, killed, complete. */
   outcome: string;
   started: string;
@@ -55,6 +57,7 @@ function info(v: unknown): CaptureInfo {
     binary: typeof o.binary === 'string' ? o.binary : undefined,
     name: str(o.name, 'name'),
     kind: str(o.kind, 'kind'),
+    what: typeof o.what === 'string' ? o.what : 'trace',
     outcome: str(o.outcome, 'outcome'),
     started: typeof o.started === 'string' ? o.started : '',
     traceBytes: typeof o.traceBytes === 'number' ? o.traceBytes : 0,
@@ -102,16 +105,42 @@ export function doneMessage(r: CaptureResult): { text: string; warn: boolean } {
   return { text: `goblock: ${r.message}${superseded}${extra}`, warn };
 }
 
-/** The arguments of goblock.captureService, or why the input is refused before asking. */
-export function serviceArgs(url: string, seconds: string): { args: unknown[] } | { error: string } {
+/** What "Capture from Service…" can fetch (goblock.captureService's `what`), as the picker offers it. */
+export const SERVICE_CAPTURES: { what: string; label: string; detail: string; timed: boolean }[] = [
+  {
+    what: 'trace', label: 'Execution trace', timed: true,
+    detail: '/debug/pprof/trace for N seconds: every blocking event, with its duration',
+  },
+  {
+    what: 'goroutines', label: 'Goroutine dump', timed: false,
+    detail: '/debug/pprof/goroutine?debug=2: where every goroutine is parked now (a hang, a leak)',
+  },
+  {
+    what: 'block', label: 'Block profile', timed: true,
+    detail: '/debug/pprof/block for N seconds: sampled contentions (the service sets runtime.SetBlockProfileRate)',
+  },
+  {
+    what: 'mutex', label: 'Mutex profile', timed: true,
+    detail: '/debug/pprof/mutex for N seconds: sampled lock contention (the service sets runtime.SetMutexProfileFraction)',
+  },
+];
+
+/**
+ * The arguments of goblock.captureService, or why the input is refused before asking.
+ * `seconds` is not read for a goroutine dump.
+ */
+export function serviceArgs(url: string, seconds: string, what = 'trace'): { args: unknown[] } | { error: string } {
   const u = url.trim();
   if (u === '') return { error: 'a URL is needed (http://host:port of a service with net/http/pprof)' };
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(u) && !/^https?:\/\//i.test(u)) {
     return { error: 'only http:// and https:// URLs are fetched' };
   }
+  const kind = SERVICE_CAPTURES.find((c) => c.what === what);
+  if (!kind) return { error: `cannot capture "${what}" (trace, goroutines, block, mutex)` };
+  if (!kind.timed) return { args: [{ url: u, what }] };
   const s = Number(seconds.trim());
   if (!Number.isFinite(s) || s <= 0 || s > 3600) return { error: 'seconds: a number above 0, at most 3600' };
-  return { args: [{ url: u, seconds: s }] };
+  return { args: [what === 'trace' ? { url: u, seconds: s } : { url: u, seconds: s, what }] };
 }
 
 /** A row of the captures quick pick. */
@@ -119,7 +148,7 @@ export function captureRow(c: CaptureInfo): { label: string; description: string
   const size = c.traceBytes >= 1 << 20 ? `${(c.traceBytes / (1 << 20)).toFixed(1)} MiB` : `${Math.round(c.traceBytes / 1024)} KiB`;
   return {
     label: `${c.loaded ? '$(eye) ' : ''}${c.name}`,
-    description: `${c.kind} · ${c.outcome} · ${size}`,
+    description: `${c.kind}${c.what !== 'trace' ? ` ${c.what}` : ''} · ${c.outcome} · ${size}`,
     detail: `${c.started}${c.warnings.length ? ` — ${c.warnings[0]}` : ''}`,
   };
 }

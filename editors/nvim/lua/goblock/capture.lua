@@ -1,6 +1,7 @@
 -- goblock.capture: tracing from Neovim (docs/capture.md): the test under the cursor or the whole
 -- package (:Goblock trace, :Goblock! trace; :GoblockTrace[!]), a running service (:Goblock
--- capture {url} [seconds]; :GoblockCapture), the captures made so far (:Goblock captures;
+-- capture {url} [what] [seconds]; :GoblockCapture: a trace, a goroutine dump, a block or mutex
+-- profile), the captures made so far (:Goblock captures;
 -- :GoblockCaptures), cancelling the one running (:Goblock cancel), and the server's
 -- "goblock: trace" code lenses (vim.lsp.codelens; running one runs goblock.captureTest through
 -- the handler registered here). The server's $/progress shows the capture (vim.lsp.status());
@@ -109,20 +110,41 @@ function M.trace(opts, cb)
   M.run(M.server_commands.test, { args }, label, cb)
 end
 
---- :Goblock capture {url} [seconds]
+--- What :Goblock capture can fetch (goblock.captureService's `what`), and what each is.
+M.service_kinds = {
+  trace = 'an execution trace of N seconds (/debug/pprof/trace)',
+  goroutines = 'a goroutine dump, now (/debug/pprof/goroutine?debug=2)',
+  block = 'the block profile of N seconds (/debug/pprof/block; runtime.SetBlockProfileRate)',
+  mutex = 'the mutex profile of N seconds (/debug/pprof/mutex; runtime.SetMutexProfileFraction)',
+}
+
+--- :Goblock capture {url} [trace|goroutines|block|mutex] [seconds]
 ---@param url string
----@param seconds? number Default 5.
+---@param seconds? number Default 5 (not used for a goroutine dump).
 ---@param cb? goblock.Callback
-function M.capture(url, seconds, cb)
+---@param what? string 'trace' (default), 'goroutines', 'block' or 'mutex'.
+function M.capture(url, seconds, cb, what)
+  local usage = 'usage: :Goblock capture {url} [trace|goroutines|block|mutex] [seconds]'
   if not url or url == '' then
-    return notify('usage: :Goblock capture {url} [seconds]', vim.log.levels.ERROR)
+    return notify(usage, vim.log.levels.ERROR)
+  end
+  what = what or 'trace'
+  if not M.service_kinds[what] then
+    return notify(('cannot capture %q: %s'):format(what, usage), vim.log.levels.ERROR)
   end
   seconds = tonumber(seconds or 5)
   if not seconds or seconds <= 0 then
     return notify('seconds: a number above 0', vim.log.levels.ERROR)
   end
-  M.run(M.server_commands.service, { { url = url, seconds = seconds } },
-    ('capturing %s s of %s'):format(seconds, url), cb)
+  local args = { url = url, seconds = seconds, what = what }
+  local label = ('capturing %s s of %s'):format(seconds, url)
+  if what == 'goroutines' then
+    args.seconds = nil
+    label = 'capturing a goroutine dump of ' .. url
+  elseif what ~= 'trace' then
+    label = ('capturing the %s profile of %s s of %s'):format(what, math.ceil(seconds), url)
+  end
+  M.run(M.server_commands.service, { args }, label, cb)
 end
 
 --- :Goblock captures — the captures, newest first, in vim.ui.select; the one picked is shown.

@@ -91,14 +91,25 @@ M.subcommands = {
     end,
   },
   capture = {
-    desc = 'capture a running service: :Goblock capture {url} [seconds] (net/http/pprof)',
+    desc = 'capture a running service (net/http/pprof): :Goblock capture {url} [trace|goroutines|block|mutex] [seconds]',
     run = function(args)
-      if #args < 1 or #args > 2 then
-        return notify('usage: :Goblock capture {url} [seconds]', vim.log.levels.ERROR)
+      local usage = 'usage: :Goblock capture {url} [trace|goroutines|block|mutex] [seconds]'
+      if #args < 1 or #args > 3 then return notify(usage, vim.log.levels.ERROR) end
+      -- After the URL, in any order: what to capture and the seconds.
+      local what, seconds
+      for i = 2, #args do
+        if tonumber(args[i]) and not seconds then
+          seconds = args[i]
+        elseif not tonumber(args[i]) and not what then
+          what = args[i]
+        else
+          return notify(usage, vim.log.levels.ERROR)
+        end
       end
       goblock()
-      require('goblock.capture').capture(args[1], args[2])
+      require('goblock.capture').capture(args[1], seconds, nil, what)
     end,
+    complete = function() return { 'trace', 'goroutines', 'block', 'mutex' } end,
   },
   captures = {
     desc = 'the captures made so far; the one picked is shown',

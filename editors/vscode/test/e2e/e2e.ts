@@ -467,6 +467,9 @@ async function main(): Promise<void> {
       await input.waitFor({ timeout: T });
       await input.fill(service);
       await page.keyboard.press('Enter');
+      // What to capture: the first row, an execution trace.
+      await page.locator('.quick-input-widget', { hasText: 'Goroutine dump' }).first().waitFor({ timeout: 15_000 });
+      await page.keyboard.press('Enter');
       await page.locator('.quick-input-widget', { hasText: 'Seconds to trace' }).first().waitFor({ timeout: 15_000 });
       await input.fill('2');
       await page.keyboard.press('Enter');

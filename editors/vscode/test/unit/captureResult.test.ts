@@ -54,4 +54,20 @@ test('service input', () => {
   assert.ok('error' in serviceArgs('', '2'));
   assert.ok('error' in serviceArgs('http://h', '0'));
   assert.ok('error' in serviceArgs('http://h', 'ten'));
+  // A dump asks for no seconds; profiles take them; nothing else is asked for.
+  assert.deepEqual(serviceArgs('http://h', '', 'goroutines'), { args: [{ url: 'http://h', what: 'goroutines' }] });
+  assert.deepEqual(serviceArgs('http://h', '3', 'block'), { args: [{ url: 'http://h', seconds: 3, what: 'block' }] });
+  assert.ok('error' in serviceArgs('http://h', '0', 'mutex'));
+  assert.ok('error' in serviceArgs('http://h', '2', 'heap'));
+});
+
+test('a service capture other than a trace', () => {
+  const dump = parseCaptureResult({
+    capture: { ...capture, kind: 'service', what: 'goroutines', name: '127.0.0.1:6060', trace: '/c/goroutines.txt' },
+    message: 'captured a goroutine dump of 127.0.0.1:6060: 14 KiB in 12 ms', loaded: true,
+  });
+  assert.equal(dump.capture.what, 'goroutines');
+  assert.equal(captureRow(dump.capture).description, 'service goroutines · passed · 29 KiB');
+  // Older servers send no `what`: a trace.
+  assert.equal(parseCaptureResult({ capture, message: 'm', loaded: true }).capture.what, 'trace');
 });
