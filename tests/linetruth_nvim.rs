@@ -18,8 +18,8 @@
 //! corpus keeps it): 32 Neovim sessions, run once per test binary (`JOBS` at a time; most of a session is
 //! waiting for the server) and shared by the tests below, each of which
 //! asserts one or more groups of checks (the groups are listed at the top of
-//! the Lua script). The ignored tests hold the assertions that fail because
-//! of open bugs, each named with its `findings.md` entry; run them with
+//! the Lua script). A test for a known open bug is `#[ignore]`d with its
+//! `findings.md` entry (none today); run those with
 //! `cargo test --test linetruth_nvim -- --include-ignored`.
 //! `GOBLOCK_LINETRUTH_ONLY="go1.26 shopd (binary)"` runs the sessions whose
 //! label contains that text, and `--nocapture` prints every check.
@@ -401,10 +401,10 @@ fn neovim_go119_binary_shows_unedited_closures() {
     assert_groups(&["shown"], &[], GO119_BINARY);
 }
 
+/// After edits (unsaved and saved, with the binary and without it): every
+/// line named by a link, by `goblock.hotLines` and by `:Goblock hot` holds
+/// the text it held, or is not named.
 #[test]
-#[ignore = "server (issue 13 §4): after a saved edit without the binary (trace frames), \
-            goblock.hotLines and :Goblock hot keep the recorded lines (6 of 480 checks); \
-            findings.md 2026-12-02 02:55 server → linetruth"]
 fn neovim_named_lines_follow_edits() {
     assert_groups(&["edit-links", "edit-hot"], &[], &[]);
 }

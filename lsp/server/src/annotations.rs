@@ -512,9 +512,6 @@ pub enum Freshness {
     Moved(i64),
     /// The source changed and the line could not be re-anchored.
     Stale(String),
-    /// Shown, but the file changed after the trace was recorded and no
-    /// declaration lines of the build are known to check it.
-    Unverified,
 }
 
 #[cfg(test)]

@@ -202,7 +202,12 @@ impl LineMap {
 fn diff_lines(old: &Rope, new: &Rope) -> LineMap {
     let old_lines: Vec<Cow<str>> = old.lines().map(Cow::from).collect();
     let new_lines: Vec<Cow<str>> = new.lines().map(Cow::from).collect();
-    let (o, n) = (&old_lines, &new_lines);
+    diff_slices(&old_lines, &new_lines)
+}
+
+/// Maps the items (lines) of `o` onto those of `n`: the common prefix and
+/// suffix, then Myers between them; only equal runs are mapped.
+fn diff_slices<T: std::hash::Hash + Eq + Ord>(o: &[T], n: &[T]) -> LineMap {
     let pre = o.iter().zip(n).take_while(|(a, b)| a == b).count();
     let max_suf = o.len().min(n.len()) - pre;
     let suf = o
@@ -234,6 +239,33 @@ fn diff_lines(old: &Rope, new: &Rope) -> LineMap {
     }
     map.push((o.len() - suf) as u32, (n.len() - suf) as u32, suf as u32);
     map
+}
+
+/// The lines of one text mapped onto those of a later one by a line diff
+/// (the same diff as a whole-document change): lines kept follow, changed
+/// lines are unmapped. Compares lines by a 64-bit hash of their text
+/// ([`line_hashes`]), so an old text can be kept as hashes only.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LineDiff(LineMap);
+
+impl LineDiff {
+    /// The diff from `old` to `new` (line hashes, [`line_hashes`]).
+    pub fn new(old: &[u64], new: &[u64]) -> LineDiff {
+        LineDiff(diff_slices(old, new))
+    }
+
+    /// The line of the new text that was 0-based line `old`, if kept.
+    pub fn line(&self, old: u32) -> Option<u32> {
+        self.0.current(old)
+    }
+}
+
+/// A hash of each line of `text` (split at `\n`; a last line without a
+/// break counts, as in a rope), for [`LineDiff`].
+pub fn line_hashes(text: &str) -> Vec<u64> {
+    use std::hash::{BuildHasher, BuildHasherDefault};
+    let h = BuildHasherDefault::<std::collections::hash_map::DefaultHasher>::default();
+    text.split('\n').map(|l| h.hash_one(l)).collect()
 }
 
 /// An open document.

@@ -35,6 +35,7 @@ pub mod gosrc;
 mod load;
 pub mod loader;
 mod main_loop;
+pub mod origins;
 mod progress;
 pub mod protocol;
 mod publish;

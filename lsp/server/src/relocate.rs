@@ -21,7 +21,7 @@ use crate::annotations::Annotation;
 use crate::docs::Document;
 use crate::gosrc::Outline;
 use crate::snapshot::Snapshot;
-use crate::stale;
+use crate::stale::{self, SinceTrace};
 
 /// Open documents by local path (as the session keys them).
 pub(crate) type OpenDocs = HashMap<Arc<str>, Arc<Document>>;
@@ -30,8 +30,8 @@ pub(crate) type OpenDocs = HashMap<Arc<str>, Arc<Document>>;
 struct FileNow {
     /// Outline of the file as saved.
     outline: Outline,
-    /// Saved after the trace was recorded.
-    changed: bool,
+    /// How the saved text relates to the text at the trace.
+    since: SinceTrace,
     /// The open document, its lines mapped from the saved text.
     doc: Option<Document>,
 }
@@ -58,13 +58,7 @@ impl<'a> Relocator<'a> {
             return f.clone();
         }
         let f = std::fs::read_to_string(&**path).ok().map(|text| {
-            let changed = match (
-                std::fs::metadata(&**path).and_then(|m| m.modified()).ok(),
-                self.snap.traced_at,
-            ) {
-                (Some(src), Some(traced)) => src > traced,
-                _ => false,
-            };
+            let since = self.snap.origins.since(path, &text);
             let doc = self.open.get(path).map(|d| {
                 let mut d = (**d).clone();
                 d.rebase(&text);
@@ -72,7 +66,7 @@ impl<'a> Relocator<'a> {
             });
             Rc::new(FileNow {
                 outline: Outline::new(&text),
-                changed,
+                since,
                 doc,
             })
         });
@@ -89,7 +83,7 @@ impl<'a> Relocator<'a> {
             function: function.clone(),
             ..Default::default()
         };
-        let saved = stale::anchor_one(&f.outline, &probe, &self.snap.built_decls, f.changed).line?;
+        let saved = stale::anchor_one(&f.outline, &probe, &self.snap.built_decls, &f.since).line?;
         match &f.doc {
             Some(d) => d.current_line(saved - 1).map(|l| l + 1),
             None => Some(saved),

@@ -275,15 +275,6 @@ pub fn inlay_label(a: &Annotation) -> Vec<LabelPart> {
     parts
 }
 
-/// The label part marking a hint whose line could not be verified.
-pub fn unverified_part() -> LabelPart {
-    LabelPart {
-        text: " ?".into(),
-        tooltip: Some("the file changed after the trace was recorded; this line may be off".into()),
-        target: None,
-    }
-}
-
 fn inlay_tooltip(a: &Annotation) -> String {
     let mut t = format!(
         "goblock: {} block{}, {} total",
@@ -582,9 +573,6 @@ fn notes(traces: &[TraceMeta], fresh: &Freshness, line: u32) -> Vec<Block> {
                 ": {why}; this line's numbers are not shown in the editor."
             )),
         ])),
-        Freshness::Unverified => out.push(Block::Para(vec![Span::Em(
-            "This file changed after the trace was recorded and the binary's declaration lines are unknown: the line may be off.".into(),
-        )])),
         Freshness::Moved(d) => out.push(Block::Para(vec![Span::Em(format!(
             "The source moved since the build: shown {} {} the recorded line {}.",
             plural(d.unsigned_abs(), "line", "lines"),

@@ -14,6 +14,7 @@ use crate::annotations::{self, AnnotationIndex, FileAnnotations, TraceMeta};
 use crate::client_paths::ClientPaths;
 use crate::config::Settings;
 use crate::loader::{Analysis, Loaded};
+use crate::origins::Origins;
 use crate::stale::{self, BuiltDecls};
 
 /// One loaded trace file.
@@ -82,16 +83,21 @@ pub struct Snapshot {
     pub traced_at: Option<std::time::SystemTime>,
     /// How the client names files (the index is keyed by those names).
     pub client_paths: Arc<ClientPaths>,
+    /// The workspace files' texts at `traced_at`, when seen.
+    pub origins: Arc<Origins>,
 }
 
 impl Snapshot {
-    /// Builds a snapshot of `traces` (merging their tables).
+    /// Builds a snapshot of `traces` (merging their tables); the files'
+    /// texts at the trace are kept from `prev` (the snapshot it replaces)
+    /// when its inputs were recorded at the same time.
     pub fn build(
         generation: u64,
         settings: Arc<Settings>,
         traces: Vec<Arc<TraceEntry>>,
         failures: Vec<LoadFailure>,
         client_paths: Arc<ClientPaths>,
+        prev: &Origins,
     ) -> Snapshot {
         let table = match traces.as_slice() {
             [one] => one.table.clone(),
@@ -103,7 +109,15 @@ impl Snapshot {
                 Arc::new(t)
             }
         };
-        Self::with_table(generation, settings, traces, failures, table, client_paths)
+        Self::with_table(
+            generation,
+            settings,
+            traces,
+            failures,
+            table,
+            client_paths,
+            prev,
+        )
     }
 
     /// The annotations of a file, by the client's name of it or any other
@@ -122,6 +136,7 @@ impl Snapshot {
         failures: Vec<LoadFailure>,
         table: Arc<LineTable>,
         client_paths: Arc<ClientPaths>,
+        prev: &Origins,
     ) -> Snapshot {
         let mut index = annotations::build(&table, &settings);
         crate::dumps::lines::add(&mut index, &traces, &settings);
@@ -143,6 +158,7 @@ impl Snapshot {
         let built = BuiltDecls::new(built, old_naming);
         // The oldest input: a source changed after it may not match its lines.
         let traced_at = traces.iter().map(|t| t.loaded.stamp.mtime).min();
+        let origins = Origins::collect(&index, traced_at, &client_paths, prev);
         let metas = traces
             .iter()
             .map(|t| TraceMeta {
@@ -166,6 +182,7 @@ impl Snapshot {
             built_decls: Arc::new(built),
             traced_at,
             client_paths,
+            origins: Arc::new(origins),
         }
     }
 
@@ -178,6 +195,7 @@ impl Snapshot {
             self.failures.clone(),
             self.table.clone(),
             self.client_paths.clone(),
+            &self.origins,
         )
     }
 }

@@ -13,7 +13,7 @@
 //! | closure, `go`/`defer` wrapper, range-over-func body (nested or deferred alike) | the enclosing declared function's `func` line and the literal's own line | moved by the enclosing function's offset, only when the literal (`func(`, `go`, `defer`, `for … range`) is at its built line + that offset; else stale |
 //! | Go ≤ 1.20 `funcN` / `funcN.M` (a literal, or the wrapper of `go f(x)` / `defer x.Close()`, named alike) | as above | as above, the opener being a `func(` literal, a `go` or a `defer` statement |
 //! | closure, enclosing line unknown (e.g. made in an inlined call) | the literal's own line | the recorded line, only when the literal is still on its built line |
-//! | any, no DWARF | — | the recorded line (`Unverified` when the file changed after the trace) |
+//! | any, no DWARF | the text the trace's lines were recorded in ([`SinceTrace`]) | the recorded line when the file is unchanged; else where a line diff against that text puts it; stale when the line was edited, or when that text is unknown |
 //!
 //! The two kinds of declaration lines are never mixed: a closure's literal
 //! line is compared with a literal, a function's `func` line with a `func`
@@ -29,7 +29,40 @@ use std::sync::Arc;
 use goblock_symbols::funcname::{self, ClosureKind, FuncName};
 
 use crate::annotations::{Annotation, FileAnnotations, Freshness};
+use crate::docs::LineDiff;
 use crate::gosrc::{Extent, Opener, Outline};
+
+/// How a text relates to the text the trace's lines were recorded in: the
+/// evidence for a line when the build's declaration lines say nothing
+/// (see `crate::origins`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SinceTrace {
+    /// The same text: not modified since the trace, or equal to it.
+    Unchanged,
+    /// Changed since the trace, whose text is known: its lines map onto
+    /// this text by this diff.
+    Diffed(LineDiff),
+    /// Changed since the trace, and its text from then is unknown.
+    Unknown,
+}
+
+impl SinceTrace {
+    /// Where recorded `line` is in the text without other evidence: the
+    /// line itself, its line after the diff, or why it cannot be placed.
+    fn place(&self, line: u32) -> Result<(u32, Freshness), String> {
+        match self {
+            SinceTrace::Unchanged => Ok((line, Freshness::Fresh)),
+            SinceTrace::Diffed(d) => match line.checked_sub(1).and_then(|l| d.line(l)) {
+                Some(now) => Ok((now + 1, moved(i64::from(now + 1) - i64::from(line)))),
+                None => Err(format!("line {line} was edited since the trace")),
+            },
+            SinceTrace::Unknown => Err(format!(
+                "the file changed after the trace, and neither the traced binary (its \
+                 declaration lines) nor the file's text at the trace says where line {line} is now"
+            )),
+        }
+    }
+}
 
 /// Declaration lines of functions as built (from DWARF): by full function
 /// name (trace spelling), including the declared functions that closures
@@ -212,25 +245,23 @@ fn place(
     a: &Annotation,
     outline: &Outline,
     built: &BuiltDecls,
-    changed_since_trace: bool,
+    since: &SinceTrace,
 ) -> Result<Placed, String> {
-    let unverified = || {
-        if changed_since_trace {
-            Freshness::Unverified
-        } else {
-            Freshness::Fresh
-        }
-    };
-    let recorded = Placed {
-        line: a.line,
-        freshness: unverified(),
-        within: Vec::new(),
+    // Without the build's declaration lines: the text's own evidence.
+    let by_text = |line: u32| since.place(line);
+    let recorded = || -> Result<Placed, String> {
+        let (line, freshness) = by_text(a.line)?;
+        Ok(Placed {
+            line,
+            freshness,
+            within: Vec::new(),
+        })
     };
     let Some(name) = funcname::parse(&a.function) else {
-        return Ok(recorded);
+        return recorded();
     };
     if !outline.is_go() {
-        return Ok(recorded);
+        return recorded();
     }
     let exts = name
         .keys()
@@ -260,7 +291,7 @@ fn place(
             }
             None => Placed {
                 within: vec![ext],
-                ..recorded
+                ..recorded()?
             },
         });
     };
@@ -285,17 +316,36 @@ fn place(
         _ => 0,
     };
     let evidence = decl_built.is_some() && enclosing.is_some();
+    // The annotation's line and freshness: by the enclosing function's
+    // offset, else by the text.
+    let (line, freshness) = if evidence {
+        (shifted(a.line, d), moved(d))
+    } else {
+        by_text(a.line)?
+    };
     let Some(lit) = lit_built else {
         // No literal line known: the enclosing function's offset alone.
         let mut p = Placed {
-            line: shifted(a.line, d),
-            freshness: if evidence { moved(d) } else { unverified() },
+            line,
+            freshness,
             within: Vec::new(),
         };
         p.within.extend(enclosing);
         return Ok(p);
     };
-    let expect = shifted(lit, d);
+    let expect = if evidence {
+        shifted(lit, d)
+    } else {
+        match by_text(lit) {
+            Ok((l, _)) => l,
+            Err(_) => {
+                return Err(format!(
+                    "the line of `{}`'s literal (built at line {lit}) was edited since the trace",
+                    a.function
+                ));
+            }
+        }
+    };
     let openers = built.openers(&a.function, kind);
     let Some(lit_ext) = openers.at(outline, expect) else {
         return Err(format!(
@@ -321,8 +371,8 @@ fn place(
     let mut within = vec![lit_ext];
     within.extend(enclosing);
     Ok(Placed {
-        line: shifted(a.line, d),
-        freshness: if evidence { moved(d) } else { unverified() },
+        line,
+        freshness,
         within,
     })
 }
@@ -371,19 +421,19 @@ fn moved(d: i64) -> Freshness {
     }
 }
 
-/// Anchors every annotation of `fa` onto `text`. `changed_since_trace`: the
-/// text's file was modified after the trace was recorded (annotations
-/// without a known build declaration are then `Unverified`).
+/// Anchors every annotation of `fa` onto `text`; `since`: how `text`
+/// relates to the text at the trace (the evidence without a build
+/// declaration).
 pub fn anchor(
     fa: &FileAnnotations,
     text: &str,
     built: &BuiltDecls,
-    changed_since_trace: bool,
+    since: &SinceTrace,
 ) -> Vec<Anchor> {
     let outline = Outline::new(text);
     fa.lines
         .iter()
-        .map(|a| anchor_one(&outline, a, built, changed_since_trace))
+        .map(|a| anchor_one(&outline, a, built, since))
         .collect()
 }
 
@@ -393,9 +443,9 @@ pub fn anchor_one(
     outline: &Outline,
     a: &Annotation,
     built: &BuiltDecls,
-    changed_since_trace: bool,
+    since: &SinceTrace,
 ) -> Anchor {
-    let p = match place(a, outline, built, changed_since_trace) {
+    let p = match place(a, outline, built, since) {
         Ok(p) => p,
         Err(why) => return Anchor::stale(why),
     };
@@ -430,14 +480,25 @@ mod tests {
         }
     }
 
+    /// Anchors onto `src`, a file changed since the trace whose text then
+    /// is unknown (the build's declaration lines are the only evidence).
     fn run(src: &str, anns: &[(&str, u32)], built: &[(&str, u32)]) -> Vec<Option<u32>> {
+        run_since(src, anns, built, &SinceTrace::Unknown)
+    }
+
+    fn run_since(
+        src: &str,
+        anns: &[(&str, u32)],
+        built: &[(&str, u32)],
+        since: &SinceTrace,
+    ) -> Vec<Option<u32>> {
         let fa = FileAnnotations {
             path: "/x/main.go".into(),
             in_workspace: true,
             lines: anns.iter().map(|(f, l)| ann(f, *l)).collect(),
         };
         let built: BuiltDecls = built.iter().map(|(f, l)| (Arc::from(*f), *l)).collect();
-        anchor(&fa, src, &built, true)
+        anchor(&fa, src, &built, since)
             .into_iter()
             .map(|a| a.line)
             .collect()
@@ -474,9 +535,19 @@ func main() {
             &built,
         );
         assert_eq!(got, [Some(11), Some(14), Some(4)]);
-        // Without the enclosing function's line: the literal's own line.
-        let got = run(SRC, &[("main.main.func1", 11)], &[("main.main.func1", 9)]);
+        // Without the enclosing function's line: the literal's own line,
+        // in a text as traced.
+        let lit = [("main.main.func1", 9)];
+        let got = run_since(
+            SRC,
+            &[("main.main.func1", 11)],
+            &lit,
+            &SinceTrace::Unchanged,
+        );
         assert_eq!(got, [Some(11)]);
+        // Changed since, its text then unknown: the literal's line alone
+        // does not place the lines inside it.
+        assert_eq!(run(SRC, &[("main.main.func1", 11)], &lit), [None]);
     }
 
     #[test]
@@ -497,9 +568,64 @@ func main() {
         );
         // The literal deleted.
         let src = SRC.replace("go func() {", "go (func() {");
-        assert_eq!(run(&src, &[("main.main.func1", 11)], &[]), [Some(11)]);
+        assert_eq!(run(&src, &[("main.main.func1", 11)], &[]), [None]);
         let src = SRC.replace("\tgo func() {\n", "\t{\n");
         assert_eq!(run(&src, &[("main.main.func1", 11)], &built), [None]);
+    }
+
+    /// Without the build's declaration lines, the text at the trace is the
+    /// evidence: a line diff places kept lines and hides edited ones;
+    /// without that text a changed file shows nothing.
+    #[test]
+    fn without_declaration_lines_the_text_at_the_trace_places_lines() {
+        let fa = FileAnnotations {
+            path: "/x/main.go".into(),
+            in_workspace: true,
+            lines: [
+                ("main.helper", 4),
+                ("main.main.func1", 11),
+                ("main.main", 14),
+            ]
+            .iter()
+            .map(|(f, l)| ann(f, *l))
+            .collect(),
+        };
+        let none = BuiltDecls::default();
+        let lines = |text: &str, since: &SinceTrace| -> Vec<Option<u32>> {
+            anchor(&fa, text, &none, since)
+                .into_iter()
+                .map(|a| a.line)
+                .collect()
+        };
+        let diffed = |now: &str| {
+            SinceTrace::Diffed(LineDiff::new(
+                &crate::docs::line_hashes(SRC),
+                &crate::docs::line_hashes(now),
+            ))
+        };
+        assert_eq!(
+            lines(SRC, &SinceTrace::Unchanged),
+            [Some(4), Some(11), Some(14)]
+        );
+        // Three lines above main: main's lines follow, helper stays.
+        let src = SRC.replace("func main() {", "// a\n// b\n// c\nfunc main() {");
+        assert_eq!(lines(&src, &diffed(&src)), [Some(4), Some(14), Some(17)]);
+        let a = anchor(&fa, &src, &none, &diffed(&src));
+        assert_eq!(a[1].freshness, Freshness::Moved(3));
+        assert_eq!(a[0].freshness, Freshness::Fresh);
+        // The receive itself rewritten: hidden, not shown on a neighbour.
+        let src = SRC.replace("\t\t<-ch\n", "\t\t<-other\n");
+        let a = anchor(&fa, &src, &none, &diffed(&src));
+        assert_eq!(a[1].line, None);
+        assert!(
+            matches!(&a[1].freshness, Freshness::Stale(w) if w.contains("line 11 was edited")),
+            "{:?}",
+            a[1].freshness
+        );
+        // The same file saved again: an identity diff.
+        assert_eq!(lines(SRC, &diffed(SRC)), [Some(4), Some(11), Some(14)]);
+        // Changed, and the text at the trace unknown: nothing is shown.
+        assert_eq!(lines(SRC, &SinceTrace::Unknown), [None, None, None]);
     }
 
     #[test]
@@ -545,17 +671,21 @@ func main() {
             &built,
         );
         assert_eq!(got, [Some(6), Some(11), Some(12)]);
-        // A closure of an inlined call: its literal line is the evidence.
-        let got = run(
+        // A closure of an inlined call, in a text as traced: its literal
+        // line is checked too.
+        let unchanged = &SinceTrace::Unchanged;
+        let got = run_since(
             src,
             &[("main.other.func2.Map.1", 11)],
             &[("main.other.func2.Map.1", 10)],
+            unchanged,
         );
         assert_eq!(got, [Some(11)]);
-        let got = run(
+        let got = run_since(
             src,
             &[("main.other.func2.Map.1", 11)],
             &[("main.other.func2.Map.1", 9)],
+            unchanged,
         );
         assert_eq!(got, [None]);
     }
@@ -587,7 +717,7 @@ func main() {
             ("main.load.func2.1", 7),
         ];
         let got = |src: &str, built: &BuiltDecls| -> Vec<Option<u32>> {
-            anchor(&fa(&anns), src, built, true)
+            anchor(&fa(&anns), src, built, &SinceTrace::Unknown)
                 .into_iter()
                 .map(|a| a.line)
                 .collect()

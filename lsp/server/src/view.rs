@@ -5,14 +5,14 @@
 //! placed by a [`Relocator`].
 //!
 //! Reads a [`Snapshot`] and a [`Document`]; mutates nothing and does no I/O
-//! beyond the file's modification time.
+//! beyond the file's modification time (and what the relocator reads).
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
 use tower_lsp_server::gen_lsp_types as lsp;
 
-use crate::annotations::{Annotation, FileAnnotations, Freshness, Level};
+use crate::annotations::{Annotation, FileAnnotations, Level};
 use crate::config::{Settings, Severity};
 use crate::docs::{Document, encoded_len};
 use crate::relocate::Relocator;
@@ -41,14 +41,8 @@ impl Anchors {
         let Some(fa) = file else {
             return Anchors::default();
         };
-        let changed = match (
-            std::fs::metadata(&*fa.path).and_then(|m| m.modified()).ok(),
-            snap.traced_at,
-        ) {
-            (Some(src), Some(traced)) => src > traced,
-            _ => false,
-        };
-        let anchors = stale::anchor(&fa, base, &snap.built_decls, changed);
+        let since = snap.origins.since(&fa.path, base);
+        let anchors = stale::anchor(&fa, base, &snap.built_decls, &since);
         let mut by_line = HashMap::new();
         for (i, an) in anchors.iter().enumerate() {
             if let Some(l) = an.line {
@@ -89,17 +83,13 @@ pub(crate) fn diagnostics_for(
             continue;
         };
         let a = &reloc.annotation(a);
-        let unverified = an.freshness == Freshness::Unverified;
         let (start, end) = statement_span(doc, cur);
         if let Some(level) = a.level {
             let sev = match level {
                 Level::Hot => settings.diagnostics.severity,
                 Level::Normal => Severity::Hint,
             };
-            let mut msg = render::diagnostic_message(a);
-            if unverified {
-                msg.push_str(UNVERIFIED);
-            }
+            let msg = render::diagnostic_message(a);
             out.push(to_proto::diagnostic(
                 cur,
                 start,
@@ -112,20 +102,13 @@ pub(crate) fn diagnostics_for(
         }
         // Goroutine dumps and profiles: one diagnostic per kind.
         for d in render::dumps::diagnostics(a, settings) {
-            let mut msg = d.message;
-            if unverified {
-                msg.push_str(UNVERIFIED);
-            }
             out.push(to_proto::diagnostic(
-                cur, start, end, d.severity, d.code, msg, &d.related,
+                cur, start, end, d.severity, d.code, d.message, &d.related,
             ));
         }
     }
     out
 }
-
-/// The end of the message of a diagnostic whose line may be off.
-const UNVERIFIED: &str = " · the file changed after the trace (line unverified)";
 
 /// Where a diagnostic underlines a line: its statement, from the first
 /// non-blank character to the end of the code (a trailing comment and
@@ -182,9 +165,6 @@ pub(crate) fn inlay_for(
                 });
             }
             parts.push(d);
-        }
-        if !parts.is_empty() && an.freshness == Freshness::Unverified {
-            parts.push(render::unverified_part());
         }
         if parts.is_empty() {
             continue;

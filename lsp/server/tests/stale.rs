@@ -7,7 +7,7 @@ mod common;
 use std::path::Path;
 
 use common::{Client, Fixture};
-use serde_json::json;
+use serde_json::{Value, json};
 
 /// Decompresses `blocking.bin.zst` into the fixture (needs the `zstd` tool).
 fn with_binary(fx: &Fixture, dir: &Path) -> bool {
@@ -119,8 +119,11 @@ async fn moved_functions_are_reanchored_and_deleted_ones_are_stale() {
     c.shutdown().await;
 }
 
+/// Without the binary, a file changed after the trace before the server
+/// saw it has no evidence of where its lines are: every surface hides them
+/// (stale), none shows a recorded line that may now be another.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn without_binary_a_changed_file_is_flagged() {
+async fn without_binary_a_file_changed_before_loading_is_stale() {
     let Some(dir) = common::fixture_dirs().into_iter().next() else {
         return;
     };
@@ -128,7 +131,7 @@ async fn without_binary_a_changed_file_is_flagged() {
         "unverified",
         &[(&dir.join("blocking.trace"), "blocking.trace")],
     );
-    // Touch the source after the trace: it may not match any more.
+    // Rewritten after the trace (the same text: nothing can tell).
     std::thread::sleep(std::time::Duration::from_millis(20));
     let text = std::fs::read_to_string(fx.path("blocking/main.go")).unwrap();
     std::fs::write(fx.path("blocking/main.go"), &text).unwrap();
@@ -138,14 +141,106 @@ async fn without_binary_a_changed_file_is_flagged() {
     c.loaded().await;
     let uri = fx.uri("blocking/main.go");
     c.open(&uri, &text, 1);
-    let hints = c.inlay_hints(&uri).await;
-    assert!(!hints.is_empty());
-    for h in &hints {
-        assert!(common::label(h).ends_with(" ?"), "{h}");
+    assert_eq!(hint_lines(&mut c, &uri).await, Vec::<u64>::new());
+    let d = c.diagnostics(&uri, |p| p["version"] == 1).await;
+    assert_eq!(d["diagnostics"], json!([]), "{d}");
+    let s = c.command("goblock.hotLines", json!([100])).await;
+    let main_go = |rows: &Value| -> Vec<u64> {
+        rows.as_array()
+            .unwrap()
+            .iter()
+            .filter(|r| r["file"].as_str().unwrap().ends_with("blocking/main.go"))
+            .map(|r| r["recordedLine"].as_u64().unwrap())
+            .collect()
+    };
+    assert_eq!(main_go(&s["lines"]), Vec::<u64>::new(), "{s}");
+    let stale = main_go(&s["stale"]);
+    assert!(!stale.is_empty(), "{s}");
+    let h = c.hover(&uri, stale[0] as u32 - 1).await;
+    let md = h["contents"]["value"].as_str().unwrap_or_default();
+    assert!(
+        md.contains("stale") && md.contains("changed after the trace"),
+        "{h}"
+    );
+    c.shutdown().await;
+}
+
+/// Without the binary, a file the server saw unchanged since the trace
+/// and then edited and saved: its lines follow a diff against the text it
+/// had, in the diagnostics, the hints and `goblock.hotLines` alike; the
+/// edited line itself is stale.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_binary_a_saved_edit_is_followed_by_a_diff() {
+    let Some(dir) = common::fixture_dirs().into_iter().next() else {
+        return;
+    };
+    let fx = Fixture::new("saved", &[(&dir.join("blocking.trace"), "blocking.trace")]);
+    let path = fx.path("blocking/main.go");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let mut c = Client::start();
+    c.initialize(&fx.ws, json!({"goblock": {"binaries": ["/nonexistent"]}}))
+        .await;
+    c.loaded().await;
+    let uri = fx.uri("blocking/main.go");
+    let hot = |s: &Value| -> Vec<(u64, u64)> {
+        let mut v: Vec<(u64, u64)> = s["lines"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|r| r["file"].as_str().unwrap().ends_with("blocking/main.go"))
+            .map(|r| {
+                (
+                    r["recordedLine"].as_u64().unwrap(),
+                    r["line"].as_u64().unwrap(),
+                )
+            })
+            .collect();
+        v.sort();
+        v
+    };
+    let before = hot(&c.command("goblock.hotLines", json!([100])).await);
+    assert!(before.len() >= 2, "{before:?}");
+    assert!(before.iter().all(|(r, l)| r == l), "{before:?}");
+    // The first annotated line's statement rewritten, two lines inserted
+    // at the top: saved to disk (as an editor does) while open.
+    let first = before[0].0 as usize;
+    let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
+    lines[first - 1] = format!("{} // edited", lines[first - 1]);
+    let edited = format!("// one\n// two\n{}\n", lines.join("\n"));
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    std::fs::write(&path, &edited).unwrap();
+    c.open(&uri, &edited, 1);
+    let want: Vec<u64> = before.iter().skip(1).map(|(r, _)| r + 2).collect();
+    let after = c.command("goblock.hotLines", json!([100])).await;
+    assert_eq!(
+        hot(&after).iter().map(|x| x.1).collect::<Vec<_>>(),
+        want,
+        "{after}"
+    );
+    assert!(
+        after["stale"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["recordedLine"].as_u64() == Some(before[0].0)),
+        "{after}"
+    );
+    let hints = hint_lines(&mut c, &uri).await;
+    let hinted: Vec<u64> = hints.iter().map(|l| l + 1).collect();
+    assert!(!hinted.contains(&(before[0].0 + 2)), "{hinted:?}");
+    for l in &hinted {
+        assert!(
+            want.contains(l),
+            "hint at {l}, annotated lines now {want:?}"
+        );
     }
     let d = c.diagnostics(&uri, |p| p["version"] == 1).await;
     for dg in d["diagnostics"].as_array().unwrap() {
-        assert!(dg["message"].as_str().unwrap().contains("unverified"));
+        let l = dg["range"]["start"]["line"].as_u64().unwrap() + 1;
+        assert!(
+            want.contains(&l),
+            "diagnostic at {l}, annotated lines now {want:?}"
+        );
     }
     c.shutdown().await;
 }

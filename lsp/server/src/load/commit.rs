@@ -218,9 +218,11 @@ impl Session {
         let generation = self.snap_gen;
         let settings = self.settings.clone();
         let client_paths = self.client_paths.clone();
+        let prev = self.snapshot.origins.clone();
         let tx = self.tx.clone();
         tokio::task::spawn_blocking(move || {
-            let snap = Snapshot::build(generation, settings, entries, failures, client_paths);
+            let snap =
+                Snapshot::build(generation, settings, entries, failures, client_paths, &prev);
             let _ = tx.send(Event::SnapshotBuilt(why, Arc::new(snap)));
         });
     }

@@ -103,8 +103,18 @@ impl Fixture {
         let prog = ws.join("blocking");
         std::fs::create_dir_all(&prog).unwrap();
         let src = repo().join("testdata/programs/blocking");
+        // The sources are older than any trace, as when a program is built
+        // and then traced: a file is "changed since the trace" only when a
+        // test writes it.
+        let built = std::time::UNIX_EPOCH + Duration::from_secs(1_000_000_000);
         for e in std::fs::read_dir(&src).unwrap().flatten() {
-            std::fs::copy(e.path(), prog.join(e.file_name())).unwrap();
+            let to = prog.join(e.file_name());
+            std::fs::copy(e.path(), &to).unwrap();
+            std::fs::File::options()
+                .write(true)
+                .open(&to)
+                .and_then(|f| f.set_modified(built))
+                .unwrap();
         }
         for (from, to) in traces {
             std::fs::copy(from, ws.join(to)).unwrap();
