@@ -176,7 +176,10 @@ impl FileAnnotations {
     /// Whether an annotation links to a line of `path` (a waker's or a
     /// creation site's).
     pub fn links_into(&self, path: &str) -> bool {
-        let is = |s: &Option<Site>| s.as_ref().is_some_and(|s| &*s.file == path);
+        let is = |s: &Option<Site>| {
+            s.as_ref()
+                .is_some_and(|s| &*s.file == path || &*s.canonical == path)
+        };
         self.lines.iter().any(|a| {
             a.wakers.iter().any(|w| is(&w.site))
                 || a.parked

@@ -106,6 +106,13 @@ pub(crate) enum Event {
         complete: bool,
     },
     PublishDue(String),
+    /// Time to republish the closed files linking into edited documents.
+    ClosedLinkingDue,
+    /// Their diagnostics, computed.
+    ClosedLinkingDone {
+        generation: u64,
+        items: Vec<(String, Vec<lsp::Diagnostic>)>,
+    },
     Planned {
         generation: u64,
         planned: Planned,
@@ -223,6 +230,10 @@ impl Session {
                 complete,
             } => self.closed_diagnostics(generation, items, complete),
             Event::PublishDue(uri) => self.publish_due(&uri),
+            Event::ClosedLinkingDue => self.closed_linking_due(),
+            Event::ClosedLinkingDone { generation, items } => {
+                self.closed_linking_done(generation, items)
+            }
             Event::Planned {
                 generation,
                 planned,

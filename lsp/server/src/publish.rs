@@ -8,6 +8,9 @@
 //! still at that version; closed workspace files are read and published
 //! the same way, and files published before that have nothing now are
 //! cleared. A burst of edits is coalesced (one publication per 20 ms).
+//! An edit also republishes the documents and closed files whose
+//! diagnostics link into the edited one (wakers, creation sites in their
+//! related information), coalesced the same way, one computation at a time.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -91,6 +94,17 @@ impl Outbox {
             .0
             .send(Outgoing::Diagnostics(lsp::Uri(uri), d, version));
     }
+}
+
+/// Closed files waiting to be republished because a document they link
+/// into changed ([`Session::republish_closed_linking`]).
+#[derive(Debug, Default)]
+pub(crate) struct ClosedLinking {
+    due: std::collections::BTreeSet<Arc<str>>,
+    /// A timer is set.
+    scheduled: bool,
+    /// A computation is running (its results come back in order).
+    running: bool,
 }
 
 /// Diagnostics of a file that is not open, from its text on disk.
@@ -220,6 +234,79 @@ impl Session {
                 complete: true,
             });
         });
+    }
+
+    /// The document at `path` changed (edited, or closed): the closed
+    /// workspace files whose diagnostics link into it are republished soon.
+    pub(crate) fn republish_closed_linking(&mut self, path: &str) {
+        if !self.snapshot.settings.diagnostics.enable {
+            return;
+        }
+        let open = self.open_docs();
+        let name = self.client_paths.name(path);
+        let linking: Vec<Arc<str>> = self
+            .snapshot
+            .index
+            .files
+            .iter()
+            .filter(|(p, fa)| {
+                fa.in_workspace
+                    && !open.contains_key(*p)
+                    && fa.lines.iter().any(|a| a.has_diagnostic())
+                    && (fa.links_into(path) || fa.links_into(&name))
+            })
+            .map(|(p, _)| p.clone())
+            .collect();
+        if linking.is_empty() {
+            return;
+        }
+        self.closed_linking.due.extend(linking);
+        if !self.closed_linking.scheduled {
+            self.closed_linking.scheduled = true;
+            self.post_after(Duration::from_millis(20), Event::ClosedLinkingDue);
+        }
+    }
+
+    pub(crate) fn closed_linking_due(&mut self) {
+        self.closed_linking.scheduled = false;
+        if self.closed_linking.running {
+            // After the running one: its results must not overtake ours.
+            self.closed_linking.scheduled = true;
+            self.post_after(Duration::from_millis(20), Event::ClosedLinkingDue);
+            return;
+        }
+        let paths = std::mem::take(&mut self.closed_linking.due);
+        if paths.is_empty() {
+            return;
+        }
+        self.closed_linking.running = true;
+        let snap = self.snapshot.clone();
+        let open = self.open_docs();
+        let enc = self.features.encoding;
+        let tx = self.tx.clone();
+        tokio::task::spawn_blocking(move || {
+            let items = paths
+                .iter()
+                .filter(|p| !open.contains_key(*p))
+                .map(|p| {
+                    let diags = closed_file_diagnostics(p, &snap, enc, &open);
+                    (crate::uri::from_path(Path::new(&**p)), diags)
+                })
+                .collect();
+            let _ = tx.send(Event::ClosedLinkingDone {
+                generation: snap.generation,
+                items,
+            });
+        });
+    }
+
+    pub(crate) fn closed_linking_done(
+        &mut self,
+        generation: u64,
+        items: Vec<(String, Vec<lsp::Diagnostic>)>,
+    ) {
+        self.closed_linking.running = false;
+        self.closed_diagnostics(generation, items, false);
     }
 
     /// A document was closed: its diagnostics are those of the file on disk.

@@ -96,6 +96,8 @@ pub(crate) struct Session {
     pub(crate) captures: Captures,
     /// URIs with diagnostics published (to clear them later).
     pub(crate) published: HashSet<String>,
+    /// Closed files to republish because a document they link into changed.
+    pub(crate) closed_linking: crate::publish::ClosedLinking,
     pub(crate) watcher: Option<watch::FallbackWatcher>,
     /// Messages logged once per session (skipped directories, unused paths).
     said: HashSet<String>,
@@ -128,6 +130,7 @@ impl Session {
             loads: Loads::default(),
             captures: Captures::default(),
             published: HashSet::new(),
+            closed_linking: Default::default(),
             watcher: None,
             said: HashSet::new(),
             pending_files: Vec::new(),
@@ -239,10 +242,14 @@ impl Session {
         for u in linking {
             self.schedule_publish(&u);
         }
+        // And closed files' diagnostics (their related information).
+        self.republish_closed_linking(&path);
     }
 
     pub(crate) fn did_close(&mut self, uri: &str) {
         if let Some(d) = self.docs.remove(uri) {
+            // Its lines are the saved file's again, for the links into it.
+            self.republish_closed_linking(&d.path);
             self.publish_closed(uri.to_owned(), d.path);
         }
     }

@@ -442,6 +442,71 @@ async fn links_and_hot_lines_follow_unsaved_edits() {
     c.shutdown().await;
 }
 
+/// Issue 13 §4: a closed file's diagnostics whose related information
+/// links into another file (a waker, a creation site) are republished when
+/// that file is edited in the editor, with the links on today's lines.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn closed_files_links_follow_an_edited_open_file() {
+    let Some(ws) = Ws::new("go1.26/crawl", |_, t| t) else {
+        return;
+    };
+    let Some(c) = start(&ws).await else {
+        return;
+    };
+    // (closed file, linked file, 0-based linked line) of every related
+    // location between two files, as published for the closed files.
+    let related = |f: &str, d: &Value| -> Vec<(String, String, u64)> {
+        let mut out = Vec::new();
+        for d in d["diagnostics"].as_array().into_iter().flatten() {
+            for r in d["relatedInformation"].as_array().into_iter().flatten() {
+                let to = r["location"]["uri"].as_str().unwrap();
+                if let Some(g) = FILES.iter().find(|g| ws.uri(g) == to && **g != f) {
+                    let l = r["location"]["range"]["start"]["line"].as_u64().unwrap();
+                    out.push((f.to_string(), g.to_string(), l));
+                }
+            }
+        }
+        out
+    };
+    let mut links = Vec::new();
+    for f in FILES {
+        let d = c.diagnostics(&ws.uri(f), |p| p["version"].is_null()).await;
+        links.extend(related(f, &d));
+    }
+    let Some((f, g, line)) = links.first().cloned() else {
+        panic!("the fixture must link one file's lines from another's diagnostics");
+    };
+    let g_text = std::fs::read_to_string(ws.dir.join(&g)).unwrap();
+    c.open(&ws.uri(&g), &g_text, 1);
+    c.drain();
+    c.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": ws.uri(&g), "version": 2}, "contentChanges": [
+            {"range": {"start": {"line": 0, "character": 0}, "end": {"line": 0, "character": 0}},
+             "text": "// Copyright the crawl authors.\n\n"},
+        ]}),
+    );
+    let d = c.diagnostics(&ws.uri(&f), |p| p["version"].is_null()).await;
+    let now: Vec<u64> = related(&f, &d)
+        .into_iter()
+        .filter(|l| l.1 == g)
+        .map(|l| l.2)
+        .collect();
+    assert!(
+        now.contains(&(line + 2)),
+        "{f} → {g}:{} now {now:?}",
+        line + 1
+    );
+    let was: Vec<u64> = links
+        .iter()
+        .filter(|l| l.0 == f && l.1 == g)
+        .map(|l| l.2)
+        .collect();
+    let moved: Vec<u64> = was.iter().map(|l| l + 2).collect();
+    assert_eq!(now, moved, "every link into {g} moves by the two lines");
+    c.shutdown().await;
+}
+
 /// Issue 13 §3 (server URIs): a workspace the client opened through a
 /// symlink gets every file under the link's name — closed files'
 /// diagnostics, `goblock.hotLines`, hover links — never a second name for
