@@ -9,7 +9,6 @@
 //! `render`'s. Knows no LSP types; line numbers are 1-based as in the analysis.
 
 use std::collections::{BTreeMap, HashMap};
-use std::path::Path;
 use std::sync::Arc;
 
 use goblock_analysis::histogram::Histogram;
@@ -280,13 +279,6 @@ pub fn waker_action(primitive: Option<&str>) -> String {
             last.replace("(*", "").replace(')', "")
         }
     }
-}
-
-pub(crate) fn base_name(path: &str) -> &str {
-    Path::new(path)
-        .file_name()
-        .and_then(|s| s.to_str())
-        .unwrap_or(path)
 }
 
 /// `file.go:12` of a site (`testing/testing.go:2101` outside the

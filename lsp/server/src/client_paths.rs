@@ -4,7 +4,9 @@
 //! path used (`/data/ws/main.go`, a recorded path that exists). Diagnostics
 //! of closed files, `goblock.hotLines` and links are published under these
 //! names so that the editor does not open a second buffer for the same
-//! file; canonical paths are used only to compare.
+//! file; canonical paths are used only to compare. Labels name a
+//! workspace file by its path below its root (`shopd/pipeline.go`), as the
+//! editor's explorer does, not by a base name another file may share.
 //!
 //! Reads the file system (canonical forms); knows no LSP types.
 
@@ -15,19 +17,22 @@ use std::path::{Path, PathBuf};
 pub struct ClientPaths {
     /// (as given, canonical) of each root whose two forms differ.
     roots: Vec<(PathBuf, PathBuf)>,
+    /// (as given, canonical) of every root.
+    all: Vec<(PathBuf, PathBuf)>,
 }
 
 impl ClientPaths {
     /// The mapping for roots as the client gave them.
     pub fn new(given: &[PathBuf]) -> ClientPaths {
-        let roots = given
+        let all: Vec<(PathBuf, PathBuf)> = given
             .iter()
-            .filter_map(|g| {
-                let c = std::fs::canonicalize(g).ok()?;
-                (c != *g).then(|| (g.clone(), c))
+            .map(|g| {
+                let c = std::fs::canonicalize(g).unwrap_or_else(|_| g.clone());
+                (g.clone(), c)
             })
             .collect();
-        ClientPaths { roots }
+        let roots = all.iter().filter(|(g, c)| g != c).cloned().collect();
+        ClientPaths { roots, all }
     }
 
     /// The client's name of `path` when it differs from `path`: under a
@@ -57,6 +62,19 @@ impl ClientPaths {
     pub fn name(&self, path: &str) -> String {
         self.display(path).unwrap_or_else(|| path.to_owned())
     }
+
+    /// The client's name of `path` below the workspace root that holds it
+    /// (the innermost one): `shopd/pipeline.go`; `None` outside every root.
+    pub fn relative(&self, path: &str) -> Option<String> {
+        let name = self.name(path);
+        let p = Path::new(&name);
+        self.all
+            .iter()
+            .filter_map(|(g, c)| p.strip_prefix(g).or_else(|_| p.strip_prefix(c)).ok())
+            .filter(|r| !r.as_os_str().is_empty())
+            .min_by_key(|r| r.components().count())
+            .map(|r| r.to_string_lossy().into_owned())
+    }
 }
 
 #[cfg(test)]
@@ -83,6 +101,13 @@ mod tests {
         // Roots given without a link change nothing.
         let same = ClientPaths::new(std::slice::from_ref(&real));
         assert_eq!(same.display(&a), None);
+        // Below its root, under either name; the innermost root counts.
+        assert_eq!(paths.relative(&a).as_deref(), Some("pkg/a.go"));
+        assert_eq!(paths.relative(&want).as_deref(), Some("pkg/a.go"));
+        assert_eq!(same.relative(&a).as_deref(), Some("pkg/a.go"));
+        let nested = ClientPaths::new(&[real.clone(), real.join("pkg")]);
+        assert_eq!(nested.relative(&a).as_deref(), Some("a.go"));
+        assert_eq!(paths.relative("/usr/lib/go/src/sync/mutex.go"), None);
         let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -90,15 +90,20 @@ impl<'a> Relocator<'a> {
         }
     }
 
-    /// A site placed now: named as the client names its file, its line
-    /// moved to where it is shown, or, when it cannot be placed, marked not
-    /// found with line 0 (rendered without a link and without a line
-    /// number).
+    /// A site placed now: named as the client names its file (a workspace
+    /// file's label by its path below the root), its line moved to where
+    /// it is shown, or, when it cannot be placed, marked not found with
+    /// line 0 (rendered without a link and without a line number).
     pub(crate) fn site(&self, s: &Site) -> Site {
         let mut s = s.clone();
         if s.found {
             if let Some(n) = self.snap.client_paths.display(&s.file) {
                 s.file = n.into();
+            }
+            if s.in_workspace
+                && let Some(r) = self.snap.client_paths.relative(&s.file)
+            {
+                s.name = r.into();
             }
             match self.line(&s.file, s.line, &s.function) {
                 Some(l) => s.line = l,

@@ -16,9 +16,7 @@ use std::sync::Arc;
 use goblock_analysis::Site;
 use goblock_analysis::units::{count, count_short, duration, share};
 
-use crate::annotations::{
-    Annotation, Freshness, TraceMeta, base_name, short_kind, short_site, waker_action,
-};
+use crate::annotations::{Annotation, Freshness, TraceMeta, short_kind, short_site, waker_action};
 
 pub mod dumps;
 
@@ -201,30 +199,29 @@ pub fn related(a: &Annotation) -> Vec<Related> {
             found: site.found,
         });
     }
-    let mut creators: BTreeMap<(bool, Arc<str>, u32), (u64, bool)> = BTreeMap::new();
+    let mut creators: BTreeMap<(bool, Arc<str>, u32), (u64, &Site)> = BTreeMap::new();
     for p in a.parked.iter().filter(|p| p.parked.open_at_end) {
         if let Some(c) = p.parked.creator_site.as_ref().filter(|c| !c.library) {
             let e = creators
                 .entry((!c.in_workspace, c.file.clone(), c.line))
-                .or_insert((0, c.found));
+                .or_insert((0, c));
             e.0 += 1;
         }
     }
-    for ((_, file, line), (n, found)) in creators
+    for ((_, file, line), (n, site)) in creators
         .into_iter()
         .take(RELATED_MAX.saturating_sub(out.len()))
     {
         out.push(Related {
             message: format!(
-                "{} goroutine{} still blocked at end of trace, created at {}:{}",
+                "{} goroutine{} still blocked at end of trace, created at {}",
                 n,
                 if n == 1 { "" } else { "s" },
-                base_name(&file),
-                line
+                short_site(site)
             ),
             file,
             line,
-            found,
+            found: site.found,
         });
     }
     out

@@ -17,10 +17,11 @@ use std::sync::Arc;
 use goblock_analysis::units::{count, count_short, duration, minutes, share};
 
 use super::{Block, LabelPart, Related, Span, Table, reason_span};
-use crate::annotations::{Annotation, Level, TraceMeta, base_name};
+use crate::annotations::{Annotation, Level, TraceMeta, short_site};
 use crate::config::{Settings, Severity};
 use crate::dumps::lines::{GroupRow, ParkedLevel, ParkedNow, ProfileFigures};
 use crate::loader::Analysis;
+use goblock_analysis::Site;
 
 /// How many groups the hover lists.
 pub const HOVER_GROUPS: usize = 8;
@@ -253,36 +254,29 @@ pub fn diagnostics(a: &Annotation, settings: &Settings) -> Vec<DumpDiagnostic> {
 /// Where the parked goroutines were created: lines you can change, at most
 /// [`super::RELATED_MAX`], workspace lines and larger groups first.
 fn creators(p: &ParkedNow) -> Vec<Related> {
-    let mut by_site: Vec<(bool, Arc<str>, u32, u64, bool)> = Vec::new();
+    let mut by_site: Vec<(bool, Arc<str>, u32, u64, &Site)> = Vec::new();
     for g in &p.groups {
         let Some(c) = g.group.creator.as_ref().filter(|c| !c.library) else {
             continue;
         };
         match by_site.iter_mut().find(|x| x.1 == c.file && x.2 == c.line) {
             Some(x) => x.3 += g.group.count,
-            None => by_site.push((
-                !c.in_workspace,
-                c.file.clone(),
-                c.line,
-                g.group.count,
-                c.found,
-            )),
+            None => by_site.push((!c.in_workspace, c.file.clone(), c.line, g.group.count, c)),
         }
     }
     by_site.sort_by(|a, b| a.0.cmp(&b.0).then(b.3.cmp(&a.3)).then(a.1.cmp(&b.1)));
     by_site
         .into_iter()
         .take(super::RELATED_MAX)
-        .map(|(_, file, line, n, found)| Related {
+        .map(|(_, file, line, n, site)| Related {
             message: format!(
-                "{} parked here created at {}:{}",
+                "{} parked here created at {}",
                 goroutines(n),
-                base_name(&file),
-                line
+                short_site(site)
             ),
             file,
             line,
-            found,
+            found: site.found,
         })
         .collect()
 }

@@ -48,7 +48,7 @@ io.stdout:write("hover:\n" .. md .. "\n")
 check("hover summary", md:find("parked now: **" .. n .. "** goroutines", 1, true) ~= nil, md:sub(1, 120))
 -- The group, panicparse style: count × ids [status, minutes], creator.
 check("hover group", md:find("**" .. n .. "** × goroutines " .. ids .. " (chan receive, ≥ ", 1, true) ~= nil)
-check("hover creator", md:find("created by `main.NewPool` at [pool.go:25]", 1, true) ~= nil)
+check("hover creator", md:find("created by `main.NewPool` at [parked/pool.go:25]", 1, true) ~= nil)
 check("hover flag", md:find("likely leak", 1, true) ~= nil)
 check("hover panic message", md:find("SIGQUIT: quit", 1, true) ~= nil)
 
