@@ -184,6 +184,10 @@ impl FileAnnotations {
                 || a.parked
                     .iter()
                     .any(|p| is(&p.parked.waker_site) || is(&p.parked.creator_site))
+                || a.parked_now
+                    .iter()
+                    .flat_map(|p| &p.groups)
+                    .any(|g| is(&g.group.creator))
         })
     }
 

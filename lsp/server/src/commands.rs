@@ -160,11 +160,13 @@ pub(crate) fn hot_lines(
             total_ms: ms(u.total.total_ns),
         })
         .collect();
+    let (parked, parked_stale) = crate::dumps::status::parked(snap, limit, reloc);
+    stale.extend(parked_stale);
     HotLinesResult {
         loading,
         traces,
         inputs: crate::dumps::status::inputs(snap),
-        parked: crate::dumps::status::parked(snap, limit),
+        parked,
         failures: failures(snap),
         total_ns: snap.index.total_ns,
         total_ms: ms(snap.index.total_ns),

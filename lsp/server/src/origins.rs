@@ -71,12 +71,22 @@ impl Origins {
                 paths.push(path.clone());
             }
             for a in &fa.lines {
-                let sites = a.wakers.iter().filter_map(|w| w.site.as_ref()).chain(
-                    a.parked
-                        .iter()
-                        .flat_map(|p| [&p.parked.waker_site, &p.parked.creator_site])
-                        .flatten(),
-                );
+                let sites = a
+                    .wakers
+                    .iter()
+                    .filter_map(|w| w.site.as_ref())
+                    .chain(
+                        a.parked
+                            .iter()
+                            .flat_map(|p| [&p.parked.waker_site, &p.parked.creator_site])
+                            .flatten(),
+                    )
+                    .chain(
+                        a.parked_now
+                            .iter()
+                            .flat_map(|p| &p.groups)
+                            .filter_map(|g| g.group.creator.as_ref()),
+                    );
                 for s in sites.filter(|s| s.found && s.in_workspace) {
                     paths.push(client_paths.name(&s.file).into());
                 }

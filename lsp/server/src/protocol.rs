@@ -290,8 +290,10 @@ pub struct UnmappedFile {
 pub struct ParkedLine {
     pub file: String,
     pub uri: String,
-    /// 1-based.
+    /// 1-based, where it is shown now.
     pub line: u32,
+    /// 1-based, as dumped.
+    pub recorded_line: u32,
     pub function: String,
     pub in_workspace: bool,
     /// Goroutines parked there now (dumps, goroutine profiles).

@@ -116,8 +116,8 @@ impl<'a> Relocator<'a> {
         s
     }
 
-    /// An annotation whose linked sites (wakers, creation sites) are placed
-    /// now.
+    /// An annotation whose linked sites (wakers, creation sites of traced
+    /// and of dumped goroutines) are placed now.
     pub(crate) fn annotation(&self, a: &Annotation) -> Annotation {
         let mut a = a.clone();
         for w in &mut a.wakers {
@@ -131,6 +131,16 @@ impl<'a> Relocator<'a> {
             }
             if let Some(s) = &p.parked.creator_site {
                 p.parked.creator_site = Some(self.site(s));
+            }
+        }
+        // Goroutine dumps: where each group was created.
+        if let Some(p) = &mut a.parked_now {
+            for g in &mut p.groups {
+                if let Some(c) = &g.group.creator {
+                    let mut group = (*g.group).clone();
+                    group.creator = Some(self.site(c));
+                    g.group = Arc::new(group);
+                }
             }
         }
         a

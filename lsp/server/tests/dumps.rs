@@ -408,3 +408,107 @@ async fn a_profile_of_library_code_only_says_so() {
     );
     c.shutdown().await;
 }
+
+/// A dump's `parked` rows in `goblock.hotLines` name files as the client
+/// does (a workspace opened through a symlink keeps the link's name) and
+/// follow unsaved edits like the trace's rows: `line` now, `recordedLine`
+/// as dumped; a row whose line was edited goes to `stale`. The hover's
+/// "created at" names the workspace file by its path below the root.
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn parked_rows_follow_edits_and_the_clients_names() {
+    let d = dumps_dir("go1.26");
+    let wsp = Workspace::new(
+        "parked-rows",
+        &[(&d.join("goroutine-debug2.txt"), "hang/goroutine-debug2.txt")],
+    );
+    let link = wsp.dir.join("link");
+    std::os::unix::fs::symlink(&wsp.ws, &link).unwrap();
+    let mut c = Client::start();
+    c.initialize(
+        &link,
+        json!({"goblock": {"debounceMs": 100, "categories": ALL_CATEGORIES}}),
+    )
+    .await;
+    c.loaded().await;
+    let rows = |hot: &Value, key: &str| -> Vec<(String, String, u64, u64)> {
+        let mut v: Vec<(String, String, u64, u64)> = hot[key]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| {
+                (
+                    r["file"].as_str().unwrap().to_owned(),
+                    r["uri"].as_str().unwrap().to_owned(),
+                    r["recordedLine"].as_u64().unwrap(),
+                    r["line"].as_u64().unwrap_or(0),
+                )
+            })
+            .collect();
+        v.sort();
+        v
+    };
+    let hot = c
+        .command("goblock.hotLines", json!([{"limit": 1000}]))
+        .await;
+    let before = rows(&hot, "parked");
+    let pool: Vec<&(String, String, u64, u64)> = before
+        .iter()
+        .filter(|r| r.0.ends_with("/parked/pool.go"))
+        .collect();
+    assert!(pool.len() >= 2, "{hot:#}");
+    let link_s = link.to_string_lossy().into_owned();
+    for (file, uri, recorded, line) in &before {
+        if file.contains("/parked/") {
+            assert!(
+                file.starts_with(&link_s),
+                "{file} not named through {link_s}"
+            );
+            assert_eq!(*uri, goblock_server::uri::from_path(Path::new(file)));
+        }
+        assert_eq!(recorded, line, "unedited: {file}");
+    }
+    // Unsaved: two lines at the top of pool.go, and the first parked line
+    // of pool.go rewritten.
+    let uri = goblock_server::uri::from_path(&link.join("parked/pool.go"));
+    let text = std::fs::read_to_string(link.join("parked/pool.go")).unwrap();
+    c.open(&uri, &text, 1);
+    // The pool's workers, created by NewPool (as in the hover snapshot).
+    let hover = c.hover(&uri, 26).await;
+    let md = hover["contents"]["value"].as_str().unwrap_or_default();
+    assert!(
+        md.contains("created by `main.NewPool` at [parked/pool.go:25]("),
+        "a workspace creator is named below the root: {md}"
+    );
+    let edited = pool[0].2 as u32 - 1;
+    c.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": uri, "version": 2}, "contentChanges": [
+            {"range": {"start": {"line": edited, "character": 0}, "end": {"line": edited + 1, "character": 0}},
+             "text": "\t// rewritten\n"},
+            {"range": {"start": {"line": 0, "character": 0}, "end": {"line": 0, "character": 0}},
+             "text": "// one\n// two\n"},
+        ]}),
+    );
+    let hot = c
+        .command("goblock.hotLines", json!([{"limit": 1000}]))
+        .await;
+    let after = rows(&hot, "parked");
+    for (file, _, recorded, line) in &after {
+        let want = if file.ends_with("/parked/pool.go") {
+            recorded + 2
+        } else {
+            *recorded
+        };
+        assert_eq!(*line, want, "{file}:{recorded}");
+    }
+    assert_eq!(after.len() + 1, before.len(), "{hot:#}");
+    let stale = rows(&hot, "stale");
+    assert!(
+        stale
+            .iter()
+            .any(|r| r.0.ends_with("/parked/pool.go") && r.2 == pool[0].2),
+        "{hot:#}"
+    );
+    c.shutdown().await;
+}

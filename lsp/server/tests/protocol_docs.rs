@@ -106,6 +106,7 @@ fn samples() -> BTreeMap<&'static str, Value> {
             file: "/ws/a.go".into(),
             uri: "file:///ws/a.go".into(),
             line: 1,
+            recorded_line: 1,
             function: "main.f".into(),
             in_workspace: true,
             goroutines: some(1),

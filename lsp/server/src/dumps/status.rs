@@ -10,7 +10,8 @@ use std::path::Path;
 
 use crate::dumps::lines::ProfileFigures;
 use crate::loader::Analysis;
-use crate::protocol::{InputInfo, InputLines, ParkedLine, SampledFigures};
+use crate::protocol::{InputInfo, InputLines, ParkedLine, SampledFigures, StaleLine};
+use crate::relocate::Relocator;
 use crate::render;
 use crate::snapshot::Snapshot;
 
@@ -161,7 +162,14 @@ pub fn inputs(snap: &Snapshot) -> Vec<InputInfo> {
 /// The `parked` lines of `goblock.hotLines`: lines with goroutines parked
 /// now or sampled contention, flagged lines first (deadlock, blocked
 /// forever, likely leak), then by goroutines and delay; at most `limit`.
-pub fn parked(snap: &Snapshot, limit: usize) -> Vec<ParkedLine> {
+/// Each is where it is shown now (`line`; `recordedLine` as dumped),
+/// placed by `reloc` like every other surface; the rows that cannot be
+/// placed in today's text are returned second, as rows of `stale`.
+pub(crate) fn parked(
+    snap: &Snapshot,
+    limit: usize,
+    reloc: &Relocator,
+) -> (Vec<ParkedLine>, Vec<StaleLine>) {
     let mut rows = Vec::new();
     for (file, fa) in &snap.index.files {
         for a in &fa.lines {
@@ -191,15 +199,30 @@ pub fn parked(snap: &Snapshot, limit: usize) -> Vec<ParkedLine> {
             sampled: true,
         })
     };
-    rows.into_iter()
+    let mut stale = Vec::new();
+    let parked = rows
+        .into_iter()
         .take(limit)
-        .map(|(_, _, _, file, a)| {
+        .filter_map(|(_, _, _, file, a)| {
+            let uri = crate::uri::from_path(Path::new(&*file));
+            let Some(line) = reloc.line(&file, a.line, &a.function) else {
+                stale.push(StaleLine {
+                    file: file.to_string(),
+                    uri,
+                    recorded_line: a.line,
+                    function: a.function.to_string(),
+                    total_ns: a.total_ns(),
+                    label: render::dumps::list_label(a),
+                });
+                return None;
+            };
             let p = a.parked_now.as_ref();
             let s = a.sampled.as_ref();
-            ParkedLine {
+            Some(ParkedLine {
                 file: file.to_string(),
-                uri: crate::uri::from_path(Path::new(&*file)),
-                line: a.line,
+                uri,
+                line,
+                recorded_line: a.line,
                 function: a.function.to_string(),
                 in_workspace: a.in_workspace,
                 goroutines: p.map(|p| p.total()),
@@ -210,7 +233,8 @@ pub fn parked(snap: &Snapshot, limit: usize) -> Vec<ParkedLine> {
                 block: s.and_then(|s| figures(&s.block)),
                 mutex: s.and_then(|s| figures(&s.mutex)),
                 label: render::dumps::list_label(a),
-            }
+            })
         })
-        .collect()
+        .collect();
+    (parked, stale)
 }
