@@ -109,6 +109,8 @@ fn report(p: &Program, v: &Version, binary: bool) -> Value {
 }
 
 fn run_report(p: &Program, v: &Version, binary: bool) -> Value {
+    let what = format!("go{} {} (binary: {binary})", v.name, p.base);
+    linetruth::assert_no_build_dir(&what);
     let exe = binary.then(|| unpack(&v.dir.join(p.binary), &v.name));
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_goblock"));
     cmd.args(["report", "--format", "json", "--top", "0", "--workspace"])
@@ -121,6 +123,7 @@ fn run_report(p: &Program, v: &Version, binary: bool) -> Value {
     if let Some(exe) = &exe {
         std::fs::remove_file(exe).ok();
     }
+    linetruth::assert_no_build_dir(&what);
     assert!(
         out.status.success(),
         "goblock report {}: {}",

@@ -263,6 +263,7 @@ fn run_session(nvim: &Path, label: String, p: &Program, v: &Version, binary: boo
         p.base
     ));
     let _ = std::fs::remove_dir_all(&root);
+    linetruth::assert_no_build_dir(&label);
     let ws = workspace(p, v, binary, &root);
     let xdg = root.join("xdg");
     let t0 = std::time::Instant::now();
@@ -281,6 +282,7 @@ fn run_session(nvim: &Path, label: String, p: &Program, v: &Version, binary: boo
         .output()
         .expect("run nvim");
     std::fs::remove_dir_all(&root).ok();
+    linetruth::assert_no_build_dir(&label);
     let stdout = String::from_utf8_lossy(&out.stdout);
     if std::env::var_os("GOBLOCK_LINETRUTH_VERBOSE").is_some() {
         println!("== {label}\n{stdout}");

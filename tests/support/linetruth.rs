@@ -16,6 +16,28 @@ pub fn corpus() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("testdata/linetruth")
 }
 
+/// Where `testdata/linetruth/gen.sh` builds the programs, and so the
+/// directory recorded in the traces and the binaries' DWARF (shopd, webd;
+/// limiter is built with `-trimpath`).
+pub const BUILD_DIR: &str = "/tmp/goblock-linetruth/src";
+
+/// Panics, naming the cause, when [`BUILD_DIR`] exists: the recorded paths
+/// then exist on this machine and are used as recorded (issue 13 §1), so
+/// nothing is mapped onto the workspace and every shopd/webd group reports
+/// no workspace line. It exists while `gen.sh` runs (or after an
+/// interrupted run); checked before and after each goblock run, since the
+/// directory may appear in between (the go1.27 shopd flake of 01:40 on
+/// 2026-12-02: it appeared between two reports).
+pub fn assert_no_build_dir(what: &str) {
+    assert!(
+        !Path::new(BUILD_DIR).exists(),
+        "{what}: {BUILD_DIR} exists (testdata/linetruth/gen.sh is running, or an interrupted \
+         run left it): the traces' recorded paths exist on this machine and are used as \
+         recorded, so nothing maps onto the workspace. Wait for gen.sh, or remove the \
+         directory, and run again."
+    );
+}
+
 /// One program of the corpus: a workspace (what a user opens) with one
 /// traced binary.
 pub struct Program {
