@@ -464,6 +464,21 @@ fn json_of_dumps_and_profiles_follows_top_and_library() {
             };
             let all = report(&[&path], &["--library"]);
             let all_lines = ranked(&all);
+            // Each line's class, as for traces: the program's lines are the
+            // workspace, the others library code (std, dependency, generated).
+            for l in all["lines"].as_array().unwrap() {
+                let class = l["class"]
+                    .as_str()
+                    .unwrap_or_else(|| panic!("{v} {name}: no class: {l}"));
+                if program_site(l["file"].as_str().unwrap()).is_some() {
+                    assert_eq!(class, "workspace", "{v} {name}: {l}");
+                } else {
+                    assert!(
+                        matches!(class, "std" | "dependency" | "generated"),
+                        "{v} {name}: {l}"
+                    );
+                }
+            }
             assert_eq!(
                 all["not_shown"],
                 serde_json::json!({"library": 0, "top": 0})

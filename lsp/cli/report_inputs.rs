@@ -129,6 +129,8 @@ pub struct JsonLine {
     file: String,
     line: u32,
     function: String,
+    /// `workspace`, `dependency`, `std`, `generated` or `other`, as for traces.
+    class: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     category: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -370,6 +372,7 @@ pub fn json_lines(
                     file: k.file.to_string(),
                     line: k.line,
                     function: l.function.to_string(),
+                    class: l.class.as_str(),
                     category: Some(k.category.as_str()),
                     reason: Some(k.reason.to_string()),
                     goroutines: Some(l.goroutines),
@@ -417,6 +420,7 @@ pub fn json_lines(
                     file: k.file.to_string(),
                     line: k.line,
                     function: l.function.to_string(),
+                    class: l.class.as_str(),
                     category: None,
                     reason: None,
                     goroutines: goroutines.then_some(l.flat.count),

@@ -70,6 +70,8 @@ pub struct DumpLine {
     pub in_workspace: bool,
     /// No user frame in these stacks (runtime, library goroutines).
     pub library: bool,
+    /// What kind of code the line is (as for traces' lines).
+    pub class: crate::paths::CodeClass,
     /// Goroutines of the last snapshot charged here although every frame
     /// of theirs is library code: this line is the user's `go` statement
     /// that started them (their `created by` site).
@@ -421,6 +423,7 @@ fn build_table(
             found: flat.found,
             in_workspace: flat.in_workspace,
             library: flat.library,
+            class: flat.class,
             ..Default::default()
         });
         *e.per_snapshot.entry(key.snapshot).or_default() += acc.count;

@@ -54,6 +54,8 @@ pub struct ProfileLine {
     pub in_workspace: bool,
     /// No user frame in these stacks.
     pub library: bool,
+    /// What kind of code the line is (as for traces' lines).
+    pub class: crate::paths::CodeClass,
     /// Charged here (innermost workspace frame): goroutines (goroutine
     /// profile) or contentions and delay ns (block/mutex).
     pub flat: Totals,
@@ -371,6 +373,7 @@ pub fn analyze_profile_bytes(
                 found: flat.found,
                 in_workspace: flat.in_workspace,
                 library: flat.library,
+                class: flat.class,
                 ..Default::default()
             });
         e.flat.count += s.count;
@@ -398,6 +401,7 @@ pub fn analyze_profile_bytes(
                     found: c.found,
                     in_workspace: c.in_workspace,
                     library: c.library,
+                    class: c.class,
                     ..Default::default()
                 });
             e.cum.count += s.count;
