@@ -14,9 +14,9 @@
 //! every line; the figures shown are the **last** snapshot's (the latest
 //! state), so goroutines are never counted twice.
 //!
-//! Memory follows distinct stacks and the goroutine ids (8 bytes each),
-//! not the file: the file is memory-mapped and pages already parsed are
-//! released. Knows nothing of LSP or output formats.
+//! Memory follows distinct stacks and the goroutines (id, parent and
+//! minutes: 20 bytes each), not the file: the file is memory-mapped and
+//! pages already parsed are released. Knows nothing of LSP or output formats.
 
 use std::collections::{BTreeMap, HashMap};
 use std::ops::ControlFlow;
@@ -38,6 +38,12 @@ pub struct Group {
     pub count: u64,
     /// Their ids, ascending.
     pub ids: Vec<u64>,
+    /// Per goroutine (parallel to `ids`): its `N minutes`, 0 when none
+    /// was printed (waiting < 1 min, or a dump that does not say).
+    pub minutes_each: Vec<u32>,
+    /// Per goroutine (parallel to `ids`): the goroutine that created it
+    /// (`created by … in goroutine N`, Go 1.21+), 0 when not printed.
+    pub parents: Vec<u64>,
     /// Status / wait reason as printed.
     pub status: Arc<str>,
     /// Shortest and longest `N minutes` printed (None: none printed).
@@ -189,7 +195,8 @@ struct GroupKey {
 #[derive(Default)]
 struct Acc {
     count: u64,
-    ids: Vec<u64>,
+    /// (id, minutes or 0, parent or 0) per goroutine.
+    members: Vec<(u64, u32, u64)>,
     minutes: Option<(u32, u32)>,
     waited_minutes: u64,
     locked: u64,
@@ -270,7 +277,8 @@ impl<'a> DumpSink<'a> for Folder<'a, '_> {
             })
             .or_default();
         acc.count += 1;
-        acc.ids.push(g.id);
+        acc.members
+            .push((g.id, g.minutes.unwrap_or(0), g.parent.unwrap_or(0)));
         if let Some(m) = g.minutes {
             acc.waited_minutes += 1;
             acc.minutes = Some(match acc.minutes {
@@ -455,10 +463,12 @@ fn build_table(
                 att.site_of(tables.str(fr.func), tables.str(fr.file), fr.line)
             })
             .collect();
-        acc.ids.sort_unstable();
+        acc.members.sort_unstable();
         e.groups.push(Arc::new(Group {
             count: acc.count,
-            ids: acc.ids,
+            ids: acc.members.iter().map(|m| m.0).collect(),
+            minutes_each: acc.members.iter().map(|m| m.1).collect(),
+            parents: acc.members.iter().map(|m| m.2).collect(),
             status,
             minutes: acc.minutes,
             waited_minutes: acc.waited_minutes,

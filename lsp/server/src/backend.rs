@@ -246,6 +246,27 @@ impl LanguageServer for Backend {
                 })
                 .await
             }
+            commands::GOROUTINES => {
+                let Some((uri, line)) = commands::goroutines_arg(&args) else {
+                    return Err(RpcError::invalid_params(
+                        "goblock.goroutines expects [{\"uri\": …, \"line\": n}] (line 0-based)",
+                    ));
+                };
+                let Some(path) = crate::uri::to_path(&uri) else {
+                    return Err(RpcError::invalid_params(format!(
+                        "goblock.goroutines: {uri} is not a file URI"
+                    )));
+                };
+                let path = crate::session::canonical(&path)
+                    .to_string_lossy()
+                    .into_owned();
+                let view = self.view(Some(uri.clone())).await?;
+                let tx = self.tx.clone();
+                blocking("goroutines", move || {
+                    Some(requests::goroutines(&view, &tx, &uri, &path, line))
+                })
+                .await
+            }
             "goblock.test.panic" if std::env::var_os("GOBLOCK_TEST_HOOKS").is_some() => {
                 blocking("goblock.test.panic", || -> Option<Value> {
                     panic!("test panic")

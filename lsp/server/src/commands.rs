@@ -20,10 +20,10 @@ use crate::relocate::Relocator;
 use crate::render::{diagnostic_message, duration_label, list_label};
 use crate::snapshot::Snapshot;
 
-pub use crate::protocol::{CLEAR, HOT_LINES, LOAD_TRACE, RELOAD};
+pub use crate::protocol::{CLEAR, GOROUTINES, HOT_LINES, LOAD_TRACE, RELOAD};
 
 /// Every command of this module, for the capability.
-pub const ALL: &[&str] = &[LOAD_TRACE, RELOAD, CLEAR, HOT_LINES];
+pub const ALL: &[&str] = &[LOAD_TRACE, RELOAD, CLEAR, HOT_LINES, GOROUTINES];
 
 /// Default number of lines of `goblock.hotLines`.
 pub const DEFAULT_LIMIT: usize = 50;
@@ -39,6 +39,14 @@ pub fn load_trace_arg(args: &[Value]) -> Option<PathBuf> {
     } else {
         Some(PathBuf::from(s))
     }
+}
+
+/// The `{uri, line}` argument of `goblock.goroutines` (line 0-based).
+pub fn goroutines_arg(args: &[Value]) -> Option<(String, u32)> {
+    let a = args.first()?;
+    let uri = a.get("uri")?.as_str()?.to_owned();
+    let line = u32::try_from(a.get("line")?.as_u64()?).ok()?;
+    Some((uri, line))
 }
 
 /// The limit argument of `goblock.hotLines`.
@@ -236,6 +244,15 @@ mod tests {
             Some(PathBuf::from("/a/b c.trace"))
         );
         assert_eq!(load_trace_arg(&[]), None);
+        assert_eq!(
+            goroutines_arg(&[json!({"uri": "file:///a/b.go", "line": 26})]),
+            Some(("file:///a/b.go".to_owned(), 26))
+        );
+        assert_eq!(goroutines_arg(&[json!({"uri": "file:///a/b.go"})]), None);
+        assert_eq!(
+            goroutines_arg(&[json!({"uri": "file:///a", "line": -1})]),
+            None
+        );
         assert_eq!(hot_lines_limit(&[json!(5)]), 5);
         assert_eq!(hot_lines_limit(&[json!({"limit": 7})]), 7);
         assert_eq!(hot_lines_limit(&[]), DEFAULT_LIMIT);

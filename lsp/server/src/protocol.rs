@@ -22,6 +22,10 @@ pub const RELOAD: &str = "goblock.reload";
 pub const CLEAR: &str = "goblock.clear";
 /// The status and the N hottest lines: `[n]` or `[{"limit": n}]`.
 pub const HOT_LINES: &str = "goblock.hotLines";
+/// Every goroutine the dumps have parked at a line: `[{"uri": …, "line":
+/// n}]` (0-based, as LSP positions); the result is
+/// `dumps::goroutines::goroutines_json` (docs/lsp.md).
+pub const GOROUTINES: &str = "goblock.goroutines";
 /// Trace one test, benchmark or fuzz test (`goblock.captureTest`).
 pub const CAPTURE_TEST: &str = "goblock.captureTest";
 /// Capture a running service (`goblock.captureService`).

@@ -67,3 +67,35 @@ pub(crate) fn hover(view: &View, tx: &EventSender, line: u32) -> Option<lsp::Hov
     let reloc = Relocator::new(&view.snap, &view.open);
     hover_for(&anchors, &doc, &view.snap, &reloc, line, view.hover)
 }
+
+/// `goblock.goroutines`: every goroutine parked at 0-based `line` of the
+/// view's document as shown now (the line the hover shows), or, for a file
+/// that is not open, at that line of the saved file.
+pub(crate) fn goroutines(
+    view: &View,
+    tx: &EventSender,
+    uri: &str,
+    path: &str,
+    line: u32,
+) -> serde_json::Value {
+    let reloc = Relocator::new(&view.snap, &view.open);
+    let a = if view.doc.is_some() {
+        let (anchors, doc) = anchors_of(view, tx);
+        doc.base_line(line)
+            .and_then(|base| anchors.by_line.get(&base).copied())
+            .and_then(|i| anchors.file.as_ref()?.lines.get(i).cloned())
+    } else {
+        view.snap
+            .file_of(path)
+            .and_then(|f| f.at(line + 1))
+            .cloned()
+    };
+    crate::dumps::goroutines::goroutines_json(
+        path,
+        uri,
+        line + 1,
+        a.as_ref(),
+        &view.snap.metas,
+        &reloc,
+    )
+}

@@ -36,13 +36,18 @@ struct Workspace {
 
 impl Workspace {
     fn new(name: &str, inputs: &[(&Path, &str)]) -> Workspace {
+        Workspace::of("parked", name, inputs)
+    }
+
+    /// `<tmp>/ws/<program>/*.go` (a program of testdata/programs) + inputs.
+    fn of(program: &str, name: &str, inputs: &[(&Path, &str)]) -> Workspace {
         let dir =
             std::env::temp_dir().join(format!("goblock-lsp-dumps-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         let ws = dir.join("ws");
-        let prog = ws.join("parked");
+        let prog = ws.join(program);
         std::fs::create_dir_all(&prog).unwrap();
-        let src = common::repo().join("testdata/programs/parked");
+        let src = common::repo().join("testdata/programs").join(program);
         for e in std::fs::read_dir(&src).unwrap().flatten() {
             std::fs::copy(e.path(), prog.join(e.file_name())).unwrap();
         }
@@ -510,5 +515,193 @@ async fn parked_rows_follow_edits_and_the_clients_names() {
             .any(|r| r.0.ends_with("/parked/pool.go") && r.2 == pool[0].2),
         "{hot:#}"
     );
+    c.shutdown().await;
+}
+
+/// One goroutine of a dump's text, read independently of goblock: its id,
+/// status, `N minutes`, parent (`in goroutine N`) and the first frame of
+/// the program (`main.go:20`, files under `/<program>/`).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+struct TextGoroutine {
+    site: String,
+    id: u64,
+    status: String,
+    minutes: Option<u64>,
+    parent: Option<u64>,
+}
+
+fn goroutines_from_text(text: &str, program: &str) -> Vec<TextGoroutine> {
+    let mut out = Vec::new();
+    let mut cur: Option<TextGoroutine> = None;
+    let mut creator_next = false;
+    let dir = format!("/{program}/");
+    for line in text.lines() {
+        // `goroutine 18 [chan receive, 3 minutes]:`, with `gp=… m=… ` before
+        // the bracket under GOTRACEBACK=system/crash and in SIGQUIT dumps.
+        if let Some(rest) = line.strip_prefix("goroutine ")
+            && let Some((id, head)) = rest.split_once(" [")
+            && let Ok(id) = id.split(' ').next().unwrap_or("").parse::<u64>()
+        {
+            out.extend(cur.take().filter(|g| !g.site.is_empty()));
+            let head = head.trim_end_matches("]:");
+            let mut parts = head.split(", ");
+            let status = parts.next().unwrap_or("").to_owned();
+            let minutes = parts
+                .find_map(|p| p.strip_suffix(" minutes"))
+                .and_then(|m| m.parse().ok());
+            cur = Some(TextGoroutine {
+                site: String::new(),
+                id,
+                status,
+                minutes,
+                parent: None,
+            });
+            continue;
+        }
+        let Some(g) = cur.as_mut() else { continue };
+        if let Some(c) = line.strip_prefix("created by ") {
+            g.parent = c
+                .split_once(" in goroutine ")
+                .and_then(|(_, n)| n.trim().parse().ok());
+            creator_next = true;
+            continue;
+        }
+        if let Some(pos) = line.strip_prefix('\t') {
+            if std::mem::take(&mut creator_next) || !g.site.is_empty() {
+                continue;
+            }
+            let pos = pos.split(' ').next().unwrap_or(pos);
+            if let Some((_, site)) = pos.split_once(&dir) {
+                g.site = site.to_owned();
+            }
+        }
+    }
+    out.extend(cur.filter(|g| !g.site.is_empty()));
+    out
+}
+
+/// `goblock.goroutines` rows as `TextGoroutine`s of `site`.
+fn rows_of(r: &Value, site: &str) -> Vec<TextGoroutine> {
+    let mut v: Vec<TextGoroutine> = r["rows"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no rows: {r:#}"))
+        .iter()
+        .map(|row| TextGoroutine {
+            site: site.to_owned(),
+            id: row["id"].as_u64().unwrap(),
+            status: row["status"].as_str().unwrap().to_owned(),
+            minutes: row["minutes"].as_u64(),
+            parent: row["parent"].as_u64(),
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn goroutines_lists_every_goroutine_of_a_line_where_the_hover_stops() {
+    // runtime.Stack(all) of testdata/programs/manyparked: 240 goroutines
+    // in four groups of 60 whose ids interleave (60 id ranges each).
+    let dump = common::repo().join("testdata/dumps/manyparked/runtime-stack.txt");
+    let text = std::fs::read_to_string(&dump).unwrap();
+    let wsp = Workspace::of("manyparked", "many", &[(&dump, "hang.txt")]);
+    let mut c = Client::start();
+    c.initialize(
+        &wsp.ws,
+        json!({"goblock": {"debounceMs": 100, "categories": ALL_CATEGORIES}}),
+    )
+    .await;
+    c.loaded().await;
+    let want = goroutines_from_text(&text, "manyparked");
+    let mut by_site: BTreeMap<String, Vec<TextGoroutine>> = BTreeMap::new();
+    for g in &want {
+        by_site.entry(g.site.clone()).or_default().push(g.clone());
+    }
+    assert!(
+        by_site.values().filter(|v| v.len() >= 60).count() >= 4,
+        "{by_site:#?}"
+    );
+    let uri = wsp.uri("manyparked/main.go");
+    let mut listed = 0;
+    for (site, gs) in &by_site {
+        let line: u64 = site.strip_prefix("main.go:").unwrap().parse().unwrap();
+        if gs.iter().all(|g| g.status == "running") {
+            continue; // main itself, writing the dump: not parked
+        }
+        // The file is not open: the line of the saved file.
+        let r = c
+            .command(
+                "goblock.goroutines",
+                json!([{"uri": uri, "line": line - 1}]),
+            )
+            .await;
+        assert_eq!(r["goroutines"], gs.len() as u64, "{site}: {r:#}");
+        assert_eq!(rows_of(&r, site), *gs, "{site}: rows vs the dump's text");
+        for row in r["rows"].as_array().unwrap() {
+            let l = row["label"].as_str().unwrap();
+            assert!(l.starts_with(&format!("goroutine {} · ", row["id"])), "{l}");
+            assert!(l.contains("created by main.main at manyparked/main.go:"), "{l}");
+            assert!(l.ends_with("(in goroutine 1)"), "{l}");
+        }
+        listed += gs.len();
+    }
+    assert_eq!(listed, 240, "every parked goroutine is listed once");
+
+    // Open and edited (3 lines above): the line shown now, as the hover.
+    let src = std::fs::read_to_string(wsp.ws.join("manyparked/main.go")).unwrap();
+    c.open(&uri, &format!("// a\n// b\n// c\n{src}"), 1);
+    let workers = &by_site["main.go:20"];
+    let r = c
+        .command("goblock.goroutines", json!([{"uri": uri, "line": 19 + 3}]))
+        .await;
+    assert_eq!(rows_of(&r, "main.go:20"), *workers, "{r:#}");
+    assert_eq!(r["line"], 23);
+    let hover = c.hover(&uri, 19 + 3).await;
+    let hover = hover["contents"]["value"].as_str().unwrap_or("").to_owned();
+    // The hover shows 16 id ranges and stops: the command has them all.
+    let last = workers.last().unwrap().id;
+    assert!(
+        hover.contains('…') && !hover.contains(&last.to_string()),
+        "{hover}"
+    );
+    let nothing = c
+        .command("goblock.goroutines", json!([{"uri": uri, "line": 0}]))
+        .await;
+    assert_eq!(nothing["goroutines"], 0, "{nothing:#}");
+    assert_eq!(nothing["rows"], json!([]));
+    c.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn goroutines_gives_each_goroutine_its_minutes() {
+    // A SIGQUIT after 210 s: waits of 3 minutes (and shorter ones).
+    let dump = dumps_dir("go1.26").join("sigquit-minutes.txt");
+    let text = std::fs::read_to_string(&dump).unwrap();
+    let wsp = Workspace::new("minutes", &[(&dump, "hang.txt")]);
+    let mut c = Client::start();
+    c.initialize(
+        &wsp.ws,
+        json!({"goblock": {"debounceMs": 100, "categories": ALL_CATEGORIES}}),
+    )
+    .await;
+    c.loaded().await;
+    let want: Vec<TextGoroutine> = goroutines_from_text(&text, "parked")
+        .into_iter()
+        .filter(|g| g.site == "pool.go:27")
+        .collect();
+    assert!(want.iter().any(|g| g.minutes.is_some()), "{want:#?}");
+    let r = c
+        .command(
+            "goblock.goroutines",
+            json!([{"uri": wsp.uri("parked/pool.go"), "line": 26}]),
+        )
+        .await;
+    assert_eq!(rows_of(&r, "pool.go:27"), want, "{r:#}");
+    for row in r["rows"].as_array().unwrap() {
+        if let Some(m) = row["minutes"].as_u64() {
+            let l = row["label"].as_str().unwrap();
+            assert!(l.contains(&format!(" · {m} min")), "{l}");
+        }
+    }
     c.shutdown().await;
 }

@@ -2,7 +2,8 @@
 //! beside traces: which files of the workspace to load ([`discover`]),
 //! loading one ([`load`], called by the loader for inputs sniffed as a dump
 //! or profile), their per-line models merged into the annotations
-//! ([`lines`]), and what the status says about them ([`status`]). The text
+//! ([`lines`]), what the status says about them ([`status`]) and every
+//! goroutine parked at a line ([`goroutines`], `goblock.goroutines`). The text
 //! of their diagnostics, hints and hovers is `render::dumps`'s.
 //!
 //! Dumps and profiles go through the same plan → load one → commit steps
@@ -10,6 +11,7 @@
 //! (`crate::stale`) and the same publishing. Knows no LSP types.
 
 pub mod discover;
+pub mod goroutines;
 pub mod lines;
 pub mod load;
 pub mod status;
