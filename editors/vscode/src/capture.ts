@@ -204,6 +204,11 @@ export class Captures implements vscode.Disposable {
     await this.run(`showing ${picked.capture.name}`, SERVER.loadCapture, [{ dir: picked.capture.dir }]);
   }
 
+  /** Shows one capture (a row of the hot-spots tree). */
+  async showOne(c: CaptureInfo): Promise<void> {
+    await this.run(`showing ${c.name}`, SERVER.loadCapture, [{ dir: c.dir }]);
+  }
+
   /** goblock: Cancel Capture. */
   async cancel(): Promise<void> {
     const r = (await this.client.execute(SERVER.cancelCapture)) as { cancelled?: boolean } | undefined;

@@ -8,7 +8,9 @@ import { EXCLUDE_GLOB, shouldAutoStart, unionGlob, WorkspaceFacts } from './acti
 import { Captures } from './capture';
 import { GoblockClient } from './client';
 import { App, openServerSettings, registerCommands } from './commands';
-import { parseHotLines, visibleLines } from './hotLines';
+import { parseCaptures } from './captureResult';
+import type { CaptureInfo } from './captureResult';
+import { parkedSections, parseHotLines, parseParked, visibleLines } from './hotLines';
 import { HotSpotsTree } from './hotSpotsTree';
 import { hotLinesArgs, SERVER } from './protocol';
 import { TraceStatus } from './status';
@@ -74,10 +76,19 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
       return;
     }
     try {
-      const r = parseHotLines(await c.execute(SERVER.hotLines, hotLinesArgs(FETCH_LIMIT)));
+      const result = await c.execute(SERVER.hotLines, hotLinesArgs(FETCH_LIMIT));
+      const r = parseHotLines(result);
+      const { inputs, parked } = parseParked(result);
       const libraries = vscode.workspace.getConfiguration('goblock').get<boolean>('hotSpots.showLibraryLines', false);
-      tree.set(visibleLines(r.lines, libraries, TREE_LIMIT), r.files);
-      setContext('goblock.traces', r.traces.length);
+      // The workspace's captures, listed under the lines (the title button picks one too).
+      let captures: CaptureInfo[] = [];
+      try {
+        captures = parseCaptures(await c.execute(SERVER.captures)).captures;
+      } catch (e) {
+        output.appendLine(`goblock: listing the captures failed: ${e instanceof Error ? e.message : e}`);
+      }
+      tree.set(visibleLines(r.lines, libraries, TREE_LIMIT), r.files, parkedSections(inputs, parked, libraries, TREE_LIMIT), captures);
+      setContext('goblock.traces', r.traces.length + inputs.length);
       // The view's header names what is shown: the trace, or the test a capture traced.
       view.title = viewTitle(r.traces.map((t) => t.path));
       view.message = r.unmapped.length

@@ -215,3 +215,179 @@ export function quickPickRows(lines: HotLine[]): { label: string; description: s
       line: l,
     }));
 }
+
+// ---------------------------------------------------------------- goroutine dumps and profiles
+
+/** The input kinds of goroutine dumps and pprof profiles, as the report's JSON names them. */
+export type InputKind = 'goroutine-dump' | 'goroutine-profile' | 'block-profile' | 'mutex-profile';
+
+/** A loaded goroutine dump or profile (`inputs` of goblock.hotLines). */
+export interface DumpInput {
+  path: string;
+  kind: string;
+  /** The server's one-line description ("goroutine dump · 37 goroutines · SIGQUIT: quit"). */
+  label: string;
+}
+
+/** A line annotated by dumps or profiles (`parked` of goblock.hotLines). `line` is 0-based. */
+export interface ParkedLine {
+  uri: string;
+  line: number;
+  function?: string;
+  inWorkspace: boolean;
+  /** Goroutines parked now (dumps and goroutine profiles), with the server's row text. */
+  goroutines?: number;
+  parkedLabel?: string;
+  /** deadlock, blocked-forever, likely-leak, parked. */
+  flag?: string;
+  block?: { count: number; totalNs: number; label: string };
+  mutex?: { count: number; totalNs: number; label: string };
+  /** The whole row text (every kind). */
+  label: string;
+}
+
+function figures(v: unknown): { count: number; totalNs: number; label: string } | undefined {
+  if (!isObj(v)) return undefined;
+  return { count: num(v.count) ?? 0, totalNs: num(v.totalNs) ?? 0, label: str(v.label) ?? '' };
+}
+
+/** The `inputs` and `parked` parts of a goblock.hotLines result (empty from an older server). */
+export function parseParked(result: unknown): { inputs: DumpInput[]; parked: ParkedLine[] } {
+  if (!isObj(result)) return { inputs: [], parked: [] };
+  const inputs = list(result.inputs).filter(isObj).map((i) => ({
+    path: str(i.path) ?? '?',
+    kind: str(i.kind) ?? '?',
+    label: str(i.label) ?? str(i.kind) ?? '',
+  }));
+  const parked = list(result.parked).filter(isObj).flatMap((e): ParkedLine[] => {
+    const uri = str(e.uri);
+    const line = num(e.line);
+    if (uri === undefined || line === undefined || line < 1) return [];
+    return [{
+      uri,
+      line: line - 1,
+      function: str(e.function),
+      inWorkspace: e.inWorkspace !== false,
+      goroutines: num(e.goroutines),
+      parkedLabel: str(e.parkedLabel),
+      flag: str(e.flag),
+      block: figures(e.block),
+      mutex: figures(e.mutex),
+      label: str(e.label) ?? '',
+    }];
+  });
+  return { inputs, parked };
+}
+
+/** One list of parked lines: what an input kind says about them. */
+export interface ParkedSection {
+  /** 'parked' (goroutine dumps and profiles), 'block' or 'mutex'. */
+  kind: 'parked' | 'block' | 'mutex';
+  /** The section's title ("Parked now", "Block profile (sampled)", …). */
+  title: string;
+  /** The loaded inputs of this kind, by their server labels. */
+  inputs: string[];
+  /** Rows in the server's order (flagged first, then goroutines, delay), each with its kind's text. */
+  rows: { line: ParkedLine; text: string }[];
+}
+
+const SECTIONS: { kind: ParkedSection['kind']; title: string; inputs: string[] }[] = [
+  { kind: 'parked', title: 'Parked now', inputs: ['goroutine-dump', 'goroutine-profile'] },
+  { kind: 'block', title: 'Block profile (sampled)', inputs: ['block-profile'] },
+  { kind: 'mutex', title: 'Mutex profile (sampled): where contention ended', inputs: ['mutex-profile'] },
+];
+
+/**
+ * The parked lines by input kind: goroutines parked now, block contention, mutex contention (a
+ * line with several kinds is listed under each, with that kind's text); library lines only with
+ * `libraries`; at most `limit` rows per section. Sections without rows are left out.
+ */
+export function parkedSections(inputs: DumpInput[], parked: ParkedLine[], libraries: boolean, limit: number): ParkedSection[] {
+  const out: ParkedSection[] = [];
+  for (const s of SECTIONS) {
+    const rows = parked
+      .filter((l) => libraries || l.inWorkspace)
+      .flatMap((l) => {
+        const text = s.kind === 'parked' ? l.parkedLabel : s.kind === 'block' ? l.block?.label : l.mutex?.label;
+        return text ? [{ line: l, text }] : [];
+      })
+      .slice(0, limit);
+    if (rows.length === 0) continue;
+    out.push({ kind: s.kind, title: s.title, inputs: inputs.filter((i) => s.inputs.includes(i.kind)).map((i) => i.label), rows });
+  }
+  return out;
+}
+
+/** Quick-pick rows of the parked sections: a separator per section, then "pool.go:27" + its text. */
+export function parkedPickRows(sections: ParkedSection[]): ({ label: string; description?: string; detail?: string; separator: true } | { label: string; description: string; detail?: string; line: ParkedLine; separator?: false })[] {
+  return sections.flatMap((s) => [
+    { label: s.title, separator: true as const },
+    ...s.rows.map((r) => ({
+      label: `${uriBasename(r.line.uri)}:${r.line.line + 1}`,
+      description: r.text,
+      detail: r.line.function,
+      line: r.line,
+    })),
+  ]);
+}
+
+// ---------------------------------------------------------------- goblock.goroutines
+
+/** One goroutine of goblock.goroutines. */
+export interface GoroutineRow {
+  id: number;
+  status: string;
+  minutes?: number;
+  parent?: number;
+  group: number;
+  label: string;
+}
+
+export interface GoroutinesResult {
+  uri: string;
+  /** 1-based, as shown now. */
+  line: number;
+  function?: string;
+  goroutines: number;
+  profiled: number;
+  label: string;
+  groups: { count: number; status: string; input: string; label: string }[];
+  rows: GoroutineRow[];
+}
+
+/** Checks goblock.goroutines' answer (docs/lsp.md, "goblock.goroutines result"). */
+export function parseGoroutines(result: unknown): GoroutinesResult {
+  if (!isObj(result) || !Array.isArray(result.rows) || !Array.isArray(result.groups)) {
+    throw new Error(`goblock.goroutines returned ${JSON.stringify(result)?.slice(0, 200)}, not {groups, rows}`);
+  }
+  return {
+    uri: str(result.uri) ?? '',
+    line: num(result.line) ?? 0,
+    function: str(result.function),
+    goroutines: num(result.goroutines) ?? 0,
+    profiled: num(result.profiled) ?? 0,
+    label: str(result.label) ?? '',
+    groups: result.groups.filter(isObj).map((g) => ({
+      count: num(g.count) ?? 0, status: str(g.status) ?? '', input: str(g.input) ?? '', label: str(g.label) ?? '',
+    })),
+    rows: result.rows.filter(isObj).map((r, i) => {
+      const id = num(r.id);
+      if (id === undefined) throw new Error(`goblock.goroutines row ${i} has no id`);
+      return {
+        id, status: str(r.status) ?? '', minutes: num(r.minutes), parent: num(r.parent), group: num(r.group) ?? 0,
+        label: str(r.label) ?? `goroutine ${id}`,
+      };
+    }),
+  };
+}
+
+/** The text of the goroutines document: a heading, then each group's label and its rows. */
+export function goroutinesText(r: GoroutinesResult): string {
+  const out = [`${uriBasename(r.uri)}:${r.line}${r.function ? ` · ${r.function}` : ''}`, r.label, ''];
+  r.groups.forEach((g, gi) => {
+    out.push(g.label);
+    for (const row of r.rows) if (row.group === gi) out.push(`  ${row.label}`);
+    out.push('');
+  });
+  return out.join('\n');
+}

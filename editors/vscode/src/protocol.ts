@@ -7,6 +7,7 @@ export const SERVER = {
   reload: 'goblock.reload',
   clear: 'goblock.clear',
   hotLines: 'goblock.hotLines',
+  goroutines: 'goblock.goroutines',
   captureTest: 'goblock.captureTest',
   captureService: 'goblock.captureService',
   captures: 'goblock.captures',
@@ -77,4 +78,9 @@ export function loadTraceArgs(fsPath: string): unknown[] {
 /** Arguments of goblock.hotLines: how many lines to return. */
 export function hotLinesArgs(limit: number): unknown[] {
   return [limit];
+}
+
+/** Arguments of goblock.goroutines: a file and a 0-based line (as shown now). */
+export function goroutinesArgs(uri: string, line: number): unknown[] {
+  return [{ uri, line }];
 }

@@ -309,6 +309,11 @@ pub struct ParkedLine {
     /// `deadlock`, `blocked-forever`, `likely-leak`, `parked`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub flag: Option<String>,
+    /// The row text of the goroutines parked there (`likely leak · parked
+    /// now: 212 goroutines · chan receive · longest ≥ 17 min`), for lists
+    /// by input kind.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parked_label: Option<String>,
     /// Block-profile figures.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub block: Option<SampledFigures>,
@@ -327,6 +332,8 @@ pub struct SampledFigures {
     pub total_ns: u64,
     /// Always true: profiles sample.
     pub sampled: bool,
+    /// The row text of this kind (`79 contentions · 1.76 s delay (sampled)`).
+    pub label: String,
 }
 
 // --------------------------------------------------------- goblock/status

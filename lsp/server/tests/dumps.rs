@@ -156,6 +156,18 @@ async fn dumps_and_profiles_on_every_surface() {
         );
         if let Some(n) = l["goroutines"].as_u64() {
             got_parked.insert(key.clone(), n);
+            // The row text of each input kind, for clients listing by kind.
+            let pl = l["parkedLabel"].as_str().unwrap_or_else(|| panic!("{l:#}"));
+            assert!(pl.contains(&format!("parked now: {n} goroutine")), "{l:#}");
+        }
+        for k in ["block", "mutex"] {
+            if l[k].is_object() {
+                let t = l[k]["label"].as_str().unwrap_or_else(|| panic!("{l:#}"));
+                assert!(
+                    t.ends_with("(sampled)") && l["label"].as_str().unwrap().contains(t),
+                    "{l:#}"
+                );
+            }
         }
         for (k, into) in [("block", &mut got_block), ("mutex", &mut got_mutex)] {
             if l[k].is_object() {

@@ -66,6 +66,7 @@ fn samples() -> BTreeMap<&'static str, Value> {
         count: 1,
         total_ns: 2,
         sampled: true,
+        label: "l".into(),
     };
     let hot = HotLinesResult {
         loading: true,
@@ -112,6 +113,7 @@ fn samples() -> BTreeMap<&'static str, Value> {
             goroutines: some(1),
             statuses: some(vec!["chan receive".into()]),
             flag: some("parked".into()),
+            parked_label: some("p".into()),
             block: some(figures.clone()),
             mutex: some(figures),
             label: "l".into(),

@@ -1,9 +1,11 @@
 // hotLines.test.ts: checking the server's goblock.hotLines result (the shape documented in
-// docs/lsp.md ("goblock.hotLines result")) and turning it into tree and quick-pick rows.
+// docs/lsp.md ("goblock.hotLines result")) and turning it into tree and quick-pick rows; the
+// dumps' and profiles' lines by input kind; goblock.goroutines' document.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
-  groupByFile, hiddenCategories, loadFailures, parseHotLines, quickPickRows, uriBasename, visibleLines,
+  goroutinesText, groupByFile, hiddenCategories, loadFailures, parkedPickRows, parkedSections, parseGoroutines,
+  parseHotLines, parseParked, quickPickRows, uriBasename, visibleLines,
 } from '../../src/hotLines';
 
 const A = 'file:///ws/main.go';
@@ -115,4 +117,84 @@ test('the categories the report shows and the editor does not', () => {
   assert.deepEqual(hiddenCategories(['sync', 'net', 'syscall']), ['sleep', 'gc', 'other']);
   assert.deepEqual(hiddenCategories(['sync', 'net', 'syscall', 'sleep', 'gc', 'other', 'sched']), []);
   assert.deepEqual(hiddenCategories([]), [], 'an older server that sends none: say nothing');
+});
+
+// ------------------------------------------------ goroutine dumps and profiles (docs/lsp.md)
+
+const P = 'file:///ws/parked/pool.go';
+const C = 'file:///ws/parked/contend.go';
+const dumpResult = {
+  ...result,
+  inputs: [
+    { path: '/ws/hang.txt', kind: 'goroutine-dump', goroutines: 37, snapshots: 1, message: 'SIGQUIT: quit',
+      deadlock: false, warnings: [], label: 'goroutine dump · 37 goroutines · SIGQUIT: quit' },
+    { path: '/ws/block.pb.gz', kind: 'block-profile', samples: 9, sampled: true, label: 'block profile (sampled) · 79 contentions · 1.76 s delay' },
+  ],
+  parked: [
+    { file: '/ws/parked/pool.go', uri: P, line: 27, function: 'main.(*Pool).worker', inWorkspace: true, goroutines: 5,
+      statuses: ['chan receive'], flag: 'parked', parkedLabel: 'parked now: 5 goroutines · chan receive · longest 3 min',
+      label: 'parked now: 5 goroutines · chan receive · longest 3 min' },
+    { file: '/ws/parked/contend.go', uri: C, line: 17, function: 'main.deposit', inWorkspace: true,
+      block: { count: 79, totalNs: 1.76e9, sampled: true, label: '79 contentions · 1.76 s delay (sampled)' },
+      label: 'block: 79 contentions · 1.76 s delay (sampled)' },
+    { file: '/usr/local/go/src/net/fd_unix.go', uri: 'file:///usr/local/go/src/net/fd_unix.go', line: 172, inWorkspace: false,
+      goroutines: 1, parkedLabel: 'parked now: 1 goroutine · IO wait', label: 'parked now: 1 goroutine · IO wait' },
+  ],
+};
+
+test('dump and profile lines parse, 0-based, with each kind\'s text', () => {
+  const { inputs, parked } = parseParked(dumpResult);
+  assert.deepEqual(inputs.map((i) => [i.kind, i.label]), [
+    ['goroutine-dump', 'goroutine dump · 37 goroutines · SIGQUIT: quit'],
+    ['block-profile', 'block profile (sampled) · 79 contentions · 1.76 s delay'],
+  ]);
+  assert.equal(parked[0].line, 26);
+  assert.equal(parked[0].parkedLabel, 'parked now: 5 goroutines · chan receive · longest 3 min');
+  assert.deepEqual(parked[1].block, { count: 79, totalNs: 1.76e9, label: '79 contentions · 1.76 s delay (sampled)' });
+  assert.equal(parked[1].goroutines, undefined);
+  // An older server without dumps: nothing, no error.
+  assert.deepEqual(parseParked(result), { inputs: [], parked: [] });
+});
+
+test('parked lines are listed by input kind, library lines on request', () => {
+  const { inputs, parked } = parseParked(dumpResult);
+  const s = parkedSections(inputs, parked, false, 10);
+  assert.deepEqual(s.map((x) => [x.kind, x.title, x.inputs, x.rows.map((r) => `${uriBasename(r.line.uri)}:${r.line.line + 1} ${r.text}`)]), [
+    ['parked', 'Parked now', ['goroutine dump · 37 goroutines · SIGQUIT: quit'], ['pool.go:27 parked now: 5 goroutines · chan receive · longest 3 min']],
+    ['block', 'Block profile (sampled)', ['block profile (sampled) · 79 contentions · 1.76 s delay'], ['contend.go:17 79 contentions · 1.76 s delay (sampled)']],
+  ]);
+  assert.equal(parkedSections(inputs, parked, true, 10)[0].rows.length, 2);
+  assert.equal(parkedSections(inputs, parked, true, 1)[0].rows.length, 1);
+  const rows = parkedPickRows(s);
+  assert.deepEqual(rows.map((r) => [r.separator === true, r.label, r.description]), [
+    [true, 'Parked now', undefined],
+    [false, 'pool.go:27', 'parked now: 5 goroutines · chan receive · longest 3 min'],
+    [true, 'Block profile (sampled)', undefined],
+    [false, 'contend.go:17', '79 contentions · 1.76 s delay (sampled)'],
+  ]);
+});
+
+test('goblock.goroutines: every row in the document, under its group', () => {
+  const r = parseGoroutines({
+    file: '/ws/parked/pool.go', uri: P, line: 27, function: 'main.(*Pool).worker', goroutines: 3, profiled: 0,
+    label: '3 goroutines in 2 groups',
+    groups: [
+      { count: 2, status: 'chan receive', input: 'hang.txt', label: '2 × chan receive, created by main.NewPool at pool.go:30' },
+      { count: 1, status: 'select', input: 'hang.txt', label: '1 × select' },
+    ],
+    rows: [
+      { id: 8, status: 'chan receive', minutes: 3, parent: 1, group: 0, label: 'goroutine 8 · chan receive · 3 min' },
+      { id: 12, status: 'chan receive', group: 0, label: 'goroutine 12 · chan receive' },
+      { id: 40, status: 'select', group: 1, label: 'goroutine 40 · select' },
+    ],
+  });
+  assert.equal(r.rows[0].minutes, 3);
+  assert.equal(r.rows[1].minutes, undefined);
+  assert.equal(goroutinesText(r), [
+    'pool.go:27 · main.(*Pool).worker', '3 goroutines in 2 groups', '',
+    '2 × chan receive, created by main.NewPool at pool.go:30', '  goroutine 8 · chan receive · 3 min', '  goroutine 12 · chan receive', '',
+    '1 × select', '  goroutine 40 · select', '',
+  ].join('\n'));
+  assert.throws(() => parseGoroutines({ rows: 'no' }), /goblock.goroutines returned/);
+  assert.throws(() => parseGoroutines({ groups: [], rows: [{ status: 'x' }] }), /row 0 has no id/);
 });

@@ -192,11 +192,12 @@ pub(crate) fn parked(
             .then(x.3.cmp(&y.3))
             .then(x.4.line.cmp(&y.4.line))
     });
-    let figures = |f: &Option<ProfileFigures>| {
+    let figures = |f: &Option<ProfileFigures>, label: Option<String>| {
         f.as_ref().map(|f| SampledFigures {
             count: f.flat.count,
             total_ns: f.flat.total_ns,
             sampled: true,
+            label: label.unwrap_or_default(),
         })
     };
     let mut stale = Vec::new();
@@ -218,6 +219,7 @@ pub(crate) fn parked(
             };
             let p = a.parked_now.as_ref();
             let s = a.sampled.as_ref();
+            let parts = render::dumps::list_parts(a);
             Some(ParkedLine {
                 file: file.to_string(),
                 uri,
@@ -230,8 +232,9 @@ pub(crate) fn parked(
                 flag: p
                     .and_then(|p| p.level)
                     .map(|l| render::dumps::flag_name(l).to_owned()),
-                block: s.and_then(|s| figures(&s.block)),
-                mutex: s.and_then(|s| figures(&s.mutex)),
+                parked_label: p.and(parts.parked),
+                block: s.and_then(|s| figures(&s.block, parts.block)),
+                mutex: s.and_then(|s| figures(&s.mutex, parts.mutex)),
                 label: render::dumps::list_label(a),
             })
         })

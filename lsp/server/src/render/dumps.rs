@@ -281,25 +281,45 @@ fn creators(p: &ParkedNow) -> Vec<Related> {
         .collect()
 }
 
+/// The row texts of a line in clients' lists, one per input kind: the
+/// flag and the goroutines parked now, the block profile's and the mutex
+/// profile's sampled contention (each when the line has it).
+pub struct ListParts {
+    /// `likely leak · parked now: 212 goroutines · chan receive · …`.
+    pub parked: Option<String>,
+    /// `79 contentions · 1.76 s delay (sampled)`.
+    pub block: Option<String>,
+    /// `critical section delayed others by 2.10 s (sampled)`.
+    pub mutex: Option<String>,
+}
+
+/// The row texts of a line, per input kind.
+pub fn list_parts(a: &Annotation) -> ListParts {
+    let parked = a.parked_now.as_ref().map(|p| {
+        let t = parked_text(p);
+        match flag_text(p) {
+            Some(f) => format!("{f} · {t}"),
+            None => t,
+        }
+    });
+    let s = a.sampled.as_deref();
+    ListParts {
+        parked,
+        block: s
+            .and_then(|s| s.block.as_ref())
+            .map(|f| block_text(f, false)),
+        mutex: s.and_then(|s| s.mutex.as_ref()).map(mutex_text),
+    }
+}
+
 /// The row text of a line in clients' lists: the flag, the goroutines
 /// parked now and the sampled contention, each kind apart.
 pub fn list_label(a: &Annotation) -> String {
+    let p = list_parts(a);
     let mut parts = Vec::new();
-    if let Some(p) = &a.parked_now {
-        let mut t = parked_text(p);
-        if let Some(f) = flag_text(p) {
-            t = format!("{f} · {t}");
-        }
-        parts.push(t);
-    }
-    if let Some(s) = &a.sampled {
-        if let Some(f) = &s.block {
-            parts.push(format!("block: {}", block_text(f, false)));
-        }
-        if let Some(f) = &s.mutex {
-            parts.push(format!("mutex: {}", mutex_text(f)));
-        }
-    }
+    parts.extend(p.parked);
+    parts.extend(p.block.map(|t| format!("block: {t}")));
+    parts.extend(p.mutex.map(|t| format!("mutex: {t}")));
     parts.join(" | ")
 }
 
