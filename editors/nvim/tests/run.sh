@@ -5,13 +5,16 @@
 # and again with vim.lsp.start, and takes the README screenshot (tmux + Chromium).
 # Prints "N passed, N failed" over all specs; exits non-zero when one failed.
 #   GOBLOCK_BIN      the server binary (default: target/release/goblock, else target/debug/goblock)
-#   NVIM_SCREENSHOT  where to write the PNG (default: editors/screenshots/nvim.png; "none" skips it)
+#   NVIM_SCREENSHOT  where to write the PNG ("none" skips it; default: nvim.png in
+#                    $GOBLOCK_SCREENSHOTS, see editors/scripts/screenshots.sh: a temporary dir
+#                    unless GOBLOCK_UPDATE_SCREENSHOTS=1, then editors/screenshots/)
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 PLUGIN=$(cd "$HERE/.." && pwd)
 REPO=$(cd "$PLUGIN/../.." && pwd)
 CACHE=${GOBLOCK_CACHE:-$HOME/.cache/goblock-e2e}
-SHOT=${NVIM_SCREENSHOT:-$REPO/editors/screenshots/nvim.png}
+source "$PLUGIN/../scripts/screenshots.sh"
+SHOT=${NVIM_SCREENSHOT:-$GOBLOCK_SCREENSHOTS/nvim.png}
 t0=$(date +%s)
 log() { echo "nvim [$(( $(date +%s) - t0 ))s] $*" >&2; }
 
@@ -60,6 +63,13 @@ spec() { # NAME ARGS…: runs one spec, adds its counts
 spec unit_spec.lua
 spec workspace_spec.lua "$BIN" "$WS" "$REPO/testdata/markers.tsv"
 spec workspace_spec.lua "$BIN" "$WS" "$REPO/testdata/markers.tsv" legacy
+# A goroutine dump and a block profile: a SIGQUIT dump of testdata/programs/parked whose
+# goroutines waited minutes, saved as hang.txt in the program's module (the plugin's root).
+DUMP_WS=$RUN/dump/parked
+mkdir -p "$RUN/dump" && cp -r "$REPO/testdata/programs/parked" "$RUN/dump/"
+cp "$REPO/testdata/dumps/go1.26/sigquit-minutes.txt" "$DUMP_WS/hang.txt"
+cp "$REPO/testdata/dumps/go1.26/block.pb.gz" "$DUMP_WS/block.pb.gz"
+spec dump_spec.lua "$BIN" "$DUMP_WS" "$REPO/testdata/dumps/markers.tsv"
 # A capture (runs TestBlocking with the Go on PATH) in a copy of the workspace.
 cp -r "$WS" "$RUN/capture" && spec capture_spec.lua "$BIN" "$RUN/capture" "$REPO/testdata/markers.tsv"
 
@@ -69,10 +79,7 @@ if [ "$SHOT" != none ]; then
   else
     failed=$((failed + 1)); echo "  FAIL screenshot" >&2
   fi
-  # A goroutine dump's hover (docs/lsp.md): a SIGQUIT dump of testdata/programs/parked whose
-  # goroutines waited minutes, saved as hang.txt in the program's module (the plugin's root).
-  mkdir -p "$RUN/dump" && cp -r "$REPO/testdata/programs/parked" "$RUN/dump/"
-  cp "$REPO/testdata/dumps/go1.26/sigquit-minutes.txt" "$RUN/dump/parked/hang.txt"
+  # The dump's hover (docs/lsp.md) on the dump workspace.
   DUMP_SHOT="$(dirname "$SHOT")/nvim-dump.png"
   if GOBLOCK_SHOT_FILE=parked/pool.go GOBLOCK_SHOT_LINE=27 GOBLOCK_SHOT_HOT=0 NVIM=$NVIM GOBLOCK_BIN=$BIN \
     "$HERE/screenshot.sh" "$RUN/dump" "$DUMP_SHOT" >/dev/null; then

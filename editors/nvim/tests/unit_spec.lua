@@ -18,7 +18,7 @@ end)
 T.check(':Goblock completes its subcommands and their arguments', function()
   local c = function(line) return vim.fn.getcompletion(line, 'cmdline') end
   T.eq(c('Goblock '), {
-    'cancel', 'capture', 'captures', 'clear', 'health', 'hints', 'hot', 'load', 'reload', 'status', 'trace',
+    'cancel', 'capture', 'captures', 'clear', 'goroutines', 'health', 'hints', 'hot', 'load', 'reload', 'status', 'trace',
   }, 'subcommands')
   T.eq(c('Goblock h'), { 'health', 'hints', 'hot' }, 'prefix')
   T.eq(c('Goblock! hot '), { 'quickfix', 'select' }, 'hot')
@@ -188,7 +188,58 @@ T.check('commands without a server say so instead of failing silently', function
   vim.cmd('GoblockLoad /nonexistent.trace')
   vim.notify = orig
   assert(msgs[1] and msgs[1]:find('no goblock language server', 1, true), vim.inspect(msgs))
-  assert(msgs[2] and msgs[2]:find('cannot read', 1, true), vim.inspect(msgs))
+  T.eq(msgs[2], 'goblock: no such file: /nonexistent.trace', 'a missing file')
+  local dir = vim.fn.tempname()
+  vim.fn.mkdir(dir, 'p')
+  vim.notify = function(m) msgs[#msgs + 1] = m end
+  vim.cmd('Goblock load ' .. vim.fn.fnameescape(dir))
+  vim.notify = orig
+  T.eq(msgs[3], 'goblock: is a directory, not a file: ' .. dir, 'a directory')
+  vim.fn.delete(dir, 'rf')
+end)
+
+-- The dumps' and profiles' part of goblock.hotLines (docs/lsp.md).
+local dumps = vim.tbl_extend('force', vim.deepcopy(sample), {
+  inputs = { { path = '/ws/hang.txt', kind = 'goroutine-dump', label = 'goroutine dump · 37 goroutines · SIGQUIT: quit' } },
+  parked = {
+    { uri = 'file:///ws/parked/pool.go', line = 27, inWorkspace = true, goroutines = 5,
+      parkedLabel = 'parked now: 5 goroutines · chan receive · longest 3 min', label = 'x' },
+    { uri = 'file:///ws/parked/contend.go', line = 17, inWorkspace = true,
+      block = { count = 79, totalNs = 1.76e9, sampled = true, label = '79 contentions · 1.76 s delay (sampled)' },
+      mutex = { count = 2, totalNs = 2.1e9, sampled = true, label = 'critical section delayed others by 2.10 s (sampled)' },
+      label = 'y' },
+    { uri = 'file:///usr/local/go/src/net/fd_unix.go', line = 172, inWorkspace = false, goroutines = 1,
+      parkedLabel = 'parked now: 1 goroutine · IO wait', label = 'z' },
+  },
+})
+
+T.check('hot lines: dump and profile rows by input kind, labelled by it', function()
+  local rows = hot.parked(dumps, false, 10)
+  T.eq(vim.tbl_map(function(r) return ('%s %s:%d %s'):format(r.kind, vim.fs.basename(r.uri), r.line, r.label) end, rows), {
+    'parked pool.go:27 parked now: 5 goroutines · chan receive · longest 3 min',
+    'block contend.go:17 block profile: 79 contentions · 1.76 s delay (sampled)',
+    'mutex contend.go:17 mutex profile (where contention ended): critical section delayed others by 2.10 s (sampled)',
+  }, 'rows')
+  T.eq(#hot.parked(dumps, true, 10), 4, 'with library lines')
+  T.eq(#hot.parked(dumps, true, 1), 3, 'at most 1 per kind')
+  T.eq(hot.parked(sample, false, 10), {}, 'an older server')
+  hot.show(hot.parse(dumps), { picker = 'quickfix', open = false }, rows)
+  local qf = vim.fn.getqflist()
+  T.eq(#qf, 6, 'traces then dumps/profiles')
+  T.eq({ qf[4].lnum, qf[4].type, qf[4].text }, { 27, 'W', 'parked now: 5 goroutines · chan receive · longest 3 min' }, 'a dump row')
+end)
+
+T.check('goroutines: the buffer lists every row under its group', function()
+  local lines = hot.goroutine_lines({
+    uri = 'file:///ws/parked/pool.go', line = 27, ['function'] = 'main.(*Pool).worker', goroutines = 3,
+    label = '3 goroutines in 2 groups',
+    groups = { { label = '2 × chan receive' }, { label = '1 × select' } },
+    rows = { { id = 8, group = 0, label = 'goroutine 8 · chan receive · 3 min' }, { id = 12, group = 0, label = 'goroutine 12 · chan receive' },
+      { id = 40, group = 1, label = 'goroutine 40 · select' } },
+  })
+  T.eq(lines, { 'pool.go:27 · main.(*Pool).worker', '3 goroutines in 2 groups', '', '2 × chan receive',
+    '  goroutine 8 · chan receive · 3 min', '  goroutine 12 · chan receive', '', '1 × select', '  goroutine 40 · select', '' }, 'lines')
+  assert(not pcall(hot.goroutine_lines, { rows = {} }), 'no groups accepted')
 end)
 
 T.check('goblock/status: parsed, described, kept per client, announced', function()

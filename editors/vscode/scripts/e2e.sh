@@ -8,7 +8,9 @@
 # exits non-zero when a check failed.
 #   GOBLOCK_BIN   the goblock binary to ship in the .vsix (default: target/release/goblock,
 #                 else target/debug/goblock; the e2e of editors/test.sh ships the debug build)
-#   E2E_SCREENSHOT where to write the PNG (default: editors/screenshots/vscode.png at the repo root)
+#   E2E_SCREENSHOT where to write the PNG (default: vscode.png in $GOBLOCK_SCREENSHOTS, see
+#                 editors/scripts/screenshots.sh: a temporary dir unless GOBLOCK_UPDATE_SCREENSHOTS=1,
+#                 then editors/screenshots/); vscode-capture.png and vscode-dump.png go beside it
 #   E2E_PORT      code-server port on 127.0.0.1 (default 8765)
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -19,7 +21,8 @@ PORT=${E2E_PORT:-8765}
 if curl -s -o /dev/null "http://127.0.0.1:$PORT/"; then
   PORT=$(python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])')
 fi
-SHOT=${E2E_SCREENSHOT:-$REPO/editors/screenshots/vscode.png}
+source "$EXT/../scripts/screenshots.sh"
+SHOT=${E2E_SCREENSHOT:-$GOBLOCK_SCREENSHOTS/vscode.png}
 t0=$(date +%s)
 log() { echo "e2e [$(( $(date +%s) - t0 ))s] $*" >&2; }
 

@@ -49,7 +49,7 @@ end
 ---@type table<string, goblock.Subcommand>
 M.subcommands = {
   load = {
-    desc = 'load a Go execution trace: :Goblock load {file}',
+    desc = 'load a Go trace, goroutine dump or profile: :Goblock load {file}',
     run = function(args)
       if #args ~= 1 then return notify('usage: :Goblock load {trace file}', vim.log.levels.ERROR) end
       goblock().load(args[1])
@@ -77,6 +77,10 @@ M.subcommands = {
       g.hot(o)
     end,
     complete = function() return { 'quickfix', 'select' } end,
+  },
+  goroutines = {
+    desc = 'every goroutine the dumps have parked at the cursor line, in a scratch buffer',
+    run = function() goblock().goroutines() end,
   },
   hints = {
     desc = 'toggle the inlay hints in this buffer',

@@ -1,5 +1,7 @@
--- goblock.hot: the hottest blocking lines from the server's `goblock.hotLines` command, as
--- quickfix items or vim.ui.select choices. The conversion functions are pure. Formats no
+-- goblock.hot: the hottest blocking lines from the server's `goblock.hotLines` command (the
+-- traces' lines, then the lines of goroutine dumps and profiles labelled by input kind), as
+-- quickfix items or vim.ui.select choices; the text of `goblock.goroutines` (every goroutine
+-- parked at a line). The conversion functions are pure. Formats no
 -- number: the server sends nanoseconds (for ordering) and the labels to show.
 local M = {}
 
@@ -84,15 +86,63 @@ function M.qf_items(lines)
   return items
 end
 
+---@class goblock.ParkedItem
+---@field uri string
+---@field line integer 1-based.
+---@field kind 'parked'|'block'|'mutex' The input kind the row's text is of.
+---@field label string The row text, labelled by its kind.
+---@field in_workspace boolean
+
+-- The input kinds of the `parked` lines, in list order: goroutines parked now (dumps and
+-- goroutine profiles), block profiles, mutex profiles; with the label each row starts with.
+local KINDS = {
+  { kind = 'parked', field = 'parkedLabel', prefix = '' },
+  { kind = 'block', field = 'block', prefix = 'block profile: ' },
+  { kind = 'mutex', field = 'mutex', prefix = 'mutex profile (where contention ended): ' },
+}
+
+--- The dump and profile lines of a goblock.hotLines answer (`parked`, docs/lsp.md), one row per
+--- input kind a line has ("parked now: 5 goroutines · chan receive", "block profile: 79
+--- contentions · 1.76 s delay (sampled)"), kind by kind in the server's order; library lines only
+--- with `library`; at most `limit` per kind. Empty for an older server.
+---@param result table
+---@param library boolean
+---@param limit integer
+---@return goblock.ParkedItem[]
+function M.parked(result, library, limit)
+  local out = {}
+  local rows = type(result) == 'table' and type(result.parked) == 'table' and result.parked or {}
+  for _, k in ipairs(KINDS) do
+    local n = 0
+    for _, e in ipairs(rows) do
+      local v = type(e) == 'table' and e[k.field] or nil
+      local text = type(v) == 'table' and v.label or v
+      if n < limit and type(text) == 'string' and type(e.uri) == 'string' and type(e.line) == 'number'
+        and e.line >= 1 and (library or e.inWorkspace ~= false) then
+        n = n + 1
+        out[#out + 1] = { uri = e.uri, line = e.line, kind = k.kind, label = k.prefix .. text,
+          in_workspace = e.inWorkspace ~= false }
+      end
+    end
+  end
+  return out
+end
+
 --- Fills the quickfix list (and opens it) or asks with vim.ui.select, then jumps.
 ---@param lines goblock.HotLine[]
 ---@param o goblock.HotOptions
-function M.show(lines, o)
-  if #lines == 0 then
-    vim.notify('goblock: no blocking recorded; :Goblock load {trace} first', vim.log.levels.INFO)
+---@param parked? goblock.ParkedItem[] Dump and profile rows, listed after the traces' lines.
+function M.show(lines, o, parked)
+  parked = parked or {}
+  if #lines == 0 and #parked == 0 then
+    vim.notify('goblock: no blocking recorded; :Goblock load {trace, dump or profile} first', vim.log.levels.INFO)
     return
   end
   local items = M.qf_items(lines)
+  for _, p in ipairs(parked) do
+    items[#items + 1] = { filename = vim.uri_to_fname(p.uri), lnum = p.line, col = 1, text = p.label,
+      type = p.kind == 'parked' and 'W' or 'I' }
+  end
   if o.picker == 'select' then
     vim.ui.select(items, {
       prompt = 'Blocking hot spots',
@@ -107,6 +157,28 @@ function M.show(lines, o)
   end
   vim.fn.setqflist({}, ' ', { title = 'goblock: blocking hot spots', items = items })
   if o.open then vim.cmd('botright copen') end
+end
+
+--- The lines of the goroutines buffer from a goblock.goroutines answer (docs/lsp.md): a heading,
+--- then each group's label and its goroutines' rows. Errors on a wrong shape.
+---@param r any
+---@return string[]
+function M.goroutine_lines(r)
+  if type(r) ~= 'table' or type(r.rows) ~= 'table' or type(r.groups) ~= 'table' then
+    error('goblock.goroutines returned ' .. vim.inspect(r):sub(1, 200) .. ', not { groups, rows }')
+  end
+  local name = type(r.uri) == 'string' and vim.fs.basename(vim.uri_to_fname(r.uri)) or '?'
+  local out = { ('%s:%s%s'):format(name, tostring(r.line), type(r['function']) == 'string' and (' · ' .. r['function']) or ''),
+    tostring(r.label or ''), '' }
+  for gi, g in ipairs(r.groups) do
+    out[#out + 1] = tostring(g.label or '')
+    for _, row in ipairs(r.rows) do
+      -- `group` indexes `groups` from 0.
+      if row.group == gi - 1 then out[#out + 1] = '  ' .. tostring(row.label or ('goroutine ' .. tostring(row.id))) end
+    end
+    out[#out + 1] = ''
+  end
+  return out
 end
 
 return M

@@ -16,6 +16,7 @@ M.server_commands = {
   reload = 'goblock.reload',
   clear = 'goblock.clear',
   hot = 'goblock.hotLines',
+  goroutines = 'goblock.goroutines',
 }
 
 --- True when vim.lsp.config/vim.lsp.enable exist (Neovim 0.11+). Tests replace it.
@@ -105,13 +106,30 @@ function M.exec(command, arguments, cb)
   retry()
 end
 
+--- Why `abs` cannot be loaded before asking the server ("no such file: PATH", "is a
+--- directory: PATH", "cannot read PATH"), or nil.
+---@param abs string
+---@return string?
+function M._unloadable(abs)
+  local st = vim.uv.fs_stat(abs)
+  if not st then return 'no such file: ' .. abs end
+  if st.type == 'directory' then return 'is a directory, not a file: ' .. abs:gsub('/$', '') end
+  if vim.fn.filereadable(abs) == 0 then return 'cannot read ' .. abs .. ' (permissions?)' end
+  return nil
+end
+
 --- Loads a trace file (:Goblock load {file}).
 ---@param path string
 ---@param cb? goblock.Callback
 function M.load(path, cb)
   if not path or path == '' then return notify('usage: :Goblock load {trace file}', vim.log.levels.ERROR) end
   local abs = vim.fn.fnamemodify(vim.fn.expand(path), ':p')
-  if vim.fn.filereadable(abs) == 0 then return notify('cannot read ' .. abs, vim.log.levels.ERROR) end
+  local problem = M._unloadable(abs)
+  if problem then
+    notify(problem, vim.log.levels.ERROR)
+    if cb then cb({ message = problem }) end
+    return
+  end
   notify('loading ' .. vim.fn.fnamemodify(abs, ':~:.') .. '…')
   M.exec(M.server_commands.load, { abs }, function(err, result)
     local failed = err and (err.message or vim.inspect(err)) or failures(result)
@@ -167,8 +185,44 @@ function M.hot(opts, cb)
       return
     end
     lines = hot.visible(lines, opts.library, opts.limit)
-    hot.show(lines, opts)
-    if cb then cb(nil, lines) end
+    local parked = hot.parked(result, opts.library, opts.limit)
+    hot.show(lines, opts, parked)
+    if cb then cb(nil, lines, parked) end
+  end)
+end
+
+--- Every goroutine the loaded dumps have parked at the cursor's line (:Goblock goroutines), in a
+--- scratch buffer in a split (q closes it): the hover lists at most 16 id ranges per group.
+---@param cb? fun(err: table?, buf: integer?)
+function M.goroutines(cb)
+  local src = vim.api.nvim_get_current_buf()
+  local line = vim.api.nvim_win_get_cursor(0)[1]
+  local where = ('%s:%d'):format(vim.fs.basename(vim.api.nvim_buf_get_name(src)), line)
+  M.exec(M.server_commands.goroutines, { { uri = vim.uri_from_bufnr(src), line = line - 1 } }, function(err, r)
+    local ok, lines = false, nil
+    if not err then ok, lines = pcall(hot.goroutine_lines, r) end
+    if err or not ok then
+      local msg = err and (err.message or vim.inspect(err)) or lines
+      notify('goroutines failed: ' .. msg, vim.log.levels.ERROR)
+      if cb then cb({ message = msg }) end
+      return
+    end
+    if #r.rows == 0 then
+      notify(where .. ': ' .. tostring(r.label))
+      if cb then cb(nil, nil) end
+      return
+    end
+    vim.cmd('botright new')
+    local buf = vim.api.nvim_get_current_buf()
+    vim.bo[buf].buftype = 'nofile'
+    vim.bo[buf].bufhidden = 'wipe'
+    vim.bo[buf].swapfile = false
+    pcall(vim.api.nvim_buf_set_name, buf, 'goblock://goroutines/' .. where)
+    vim.api.nvim_buf_set_lines(buf, 0, -1, false, lines)
+    vim.bo[buf].modifiable = false
+    vim.bo[buf].filetype = 'goblock-goroutines'
+    vim.keymap.set('n', 'q', '<cmd>close<cr>', { buffer = buf, desc = 'close the goroutines list' })
+    if cb then cb(nil, buf) end
   end)
 end
 
