@@ -676,6 +676,7 @@ async fn goroutines_lists_every_goroutine_of_a_line_where_the_hover_stops() {
         hover.contains('…') && !hover.contains(&last.to_string()),
         "{hover}"
     );
+    assert!(hover.contains("Show Goroutines Parked Here"), "{hover}");
     let nothing = c
         .command("goblock.goroutines", json!([{"uri": uri, "line": 0}]))
         .await;

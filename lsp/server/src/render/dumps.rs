@@ -516,6 +516,12 @@ fn parked_section(a: &Annotation, p: &ParkedNow, traces: &[TraceMeta]) -> Vec<Bl
     for g in p.groups.iter().take(HOVER_GROUPS) {
         out.push(group_para(g, traces, several));
     }
+    // Ids or groups left out: say where every goroutine is listed.
+    let capped = p.groups.len() > HOVER_GROUPS
+        || p.groups
+            .iter()
+            .take(HOVER_GROUPS)
+            .any(|g| id_ranges(&g.group.ids, HOVER_ID_RANGES).ends_with('…'));
     if p.groups.len() > HOVER_GROUPS {
         let rest: u64 = p.groups[HOVER_GROUPS..].iter().map(|g| g.group.count).sum();
         out.push(Block::Para(vec![Span::Text(format!(
@@ -528,6 +534,11 @@ fn parked_section(a: &Annotation, p: &ParkedNow, traces: &[TraceMeta]) -> Vec<Bl
             },
             goroutines(rest)
         ))]));
+    }
+    if capped {
+        out.push(Block::Para(vec![Span::Em(
+            "Every goroutine of this line: goblock: Show Goroutines Parked Here (VS Code), :Goblock goroutines (Neovim).".into(),
+        )]));
     }
     for (id, m) in &p.messages {
         let mut lines: Vec<&str> = m.lines().collect();
