@@ -26,7 +26,12 @@ const URL = env('E2E_URL');
 const SHOT = env('E2E_SCREENSHOT');
 const ARTIFACTS = env('E2E_ARTIFACTS');
 const MARKERS = process.env.E2E_MARKERS;
-const T = 60_000;
+// Timeouts are only how long a wait may take before the check fails: every wait ends on the
+// event it waits for. Generous, scaled by E2E_TIMEOUT_SCALE (default 3): a loaded 2-core CI
+// machine (load average 25) once needed more than the old 15-90 s.
+const SCALE = Number(process.env.E2E_TIMEOUT_SCALE ?? 3) || 3;
+const tm = (ms: number): number => ms * SCALE;
+const T = tm(60_000);
 
 let passed = 0;
 let failed = 0;
@@ -50,7 +55,7 @@ async function runCommand(page: Page, title: string): Promise<void> {
   await input.waitFor({ timeout: T });
   await input.fill(`>${title}`);
   const row = page.locator('.quick-input-widget .monaco-list-row', { hasText: title }).first();
-  await row.waitFor({ timeout: 15_000 });
+  await row.waitFor({ timeout: tm(15_000) });
   await page.keyboard.press('Enter');
 }
 
@@ -59,14 +64,14 @@ async function openFileAt(page: Page, file: string, line: number): Promise<void>
   const input = page.locator('.quick-input-widget input');
   await input.waitFor({ timeout: T });
   await input.fill(`${file}:${line}`);
-  await page.locator('.quick-input-widget .monaco-list-row', { hasText: file }).first().waitFor({ timeout: 15_000 });
+  await page.locator('.quick-input-widget .monaco-list-row', { hasText: file }).first().waitFor({ timeout: tm(15_000) });
   await page.keyboard.press('Enter');
   await page.locator(`.tab.active[data-resource-name="${file}"], .tab.active:has-text("${file}")`).first().waitFor({ timeout: T });
 }
 
 /** The 1-based line of the cursor, from the status bar ("Ln 109, Col 2"). */
 async function cursorLine(page: Page): Promise<number> {
-  const text = await page.locator('#status\\.editor\\.selection').innerText({ timeout: 10_000 });
+  const text = await page.locator('#status\\.editor\\.selection').innerText({ timeout: tm(10_000) });
   const m = /Ln (\d+)/.exec(text);
   if (!m) throw new Error(`status bar selection "${text}"`);
   return Number(m[1]);
@@ -100,11 +105,11 @@ function findFiles(dir: string, re: RegExp): string[] {
 
 /** Opens the language status hover until its text satisfies `ok` (30 s); returns its goblock part. */
 async function languageStatusUntil(page: Page, ok: (text: string) => boolean): Promise<string> {
-  const deadline = Date.now() + 30_000;
+  const deadline = Date.now() + tm(30_000);
   for (;;) {
-    await page.locator('#status\\.languageStatus').click({ timeout: 15_000 });
+    await page.locator('#status\\.languageStatus').click({ timeout: tm(15_000) });
     const hover = page.locator('.hover-language-status, .monaco-hover:not(.hidden)').first();
-    await hover.waitFor({ timeout: 15_000 });
+    await hover.waitFor({ timeout: tm(15_000) });
     const text = (await hover.innerText()).replace(/\s+/g, ' ');
     await page.keyboard.press('Escape');
     if (ok(text)) return text.slice(text.indexOf('goblock'), text.indexOf('goblock') + 60);
@@ -141,15 +146,15 @@ async function main(): Promise<void> {
 
     await check('diagnostic squiggle on a blocking line', async () => {
       await page.locator('.editor-instance .monaco-editor .squiggly-info, .editor-instance .monaco-editor .squiggly-warning, ' +
-        '.editor-instance .monaco-editor .squiggly-error, .editor-instance .monaco-editor .squiggly-hint').first().waitFor({ timeout: 90_000 });
+        '.editor-instance .monaco-editor .squiggly-error, .editor-instance .monaco-editor .squiggly-hint').first().waitFor({ timeout: tm(90_000) });
       return `${await page.locator('.editor-instance .monaco-editor [class*="squiggly-"]').count()} squiggle(s)`;
     });
 
     await check('inlay hint at the end of the blocking line', async () => {
       // Inlay hints are injected text: a non-empty span with a dynamic class inside the line.
       const hint = page.locator('.editor-instance .monaco-editor .view-lines span[class*="dyn-rule"]:not(:empty)').first();
-      await hint.waitFor({ timeout: 30_000 });
-      const deadline = Date.now() + 30_000;
+      await hint.waitFor({ timeout: tm(30_000) });
+      const deadline = Date.now() + tm(30_000);
       for (;;) {
         const text = await renderedLine(page, main.line);
         const source = fs.readFileSync(path.join(env('E2E_WORKSPACE'), main.file), 'utf8').split('\n')[main.line - 1];
@@ -166,9 +171,9 @@ async function main(): Promise<void> {
       await page.keyboard.press('Control+K');
       await page.keyboard.press('Control+I');
       const hover = page.locator('.monaco-hover:not(.hidden) .monaco-hover-content, .monaco-hover .hover-contents').first();
-      await hover.waitFor({ timeout: 30_000 });
+      await hover.waitFor({ timeout: tm(30_000) });
       const table = page.locator('.monaco-hover table').first();
-      await table.waitFor({ timeout: 15_000 });
+      await table.waitFor({ timeout: tm(15_000) });
       const head = (await table.locator('tr').first().innerText()).replace(/\s+/g, ' ').trim();
       if (!/goroutine/i.test(head)) throw new Error(`table header "${head}"`);
       const rows = await table.locator('tr').count();
@@ -182,7 +187,7 @@ async function main(): Promise<void> {
       const fileRow = pane.locator('.monaco-list-row', { hasText: main.file }).first();
       await fileRow.waitFor({ timeout: T });
       const lineRows = pane.locator('.monaco-list-row[aria-level="2"]');
-      await lineRows.first().waitFor({ timeout: 15_000 });
+      await lineRows.first().waitFor({ timeout: tm(15_000) });
       const n = await lineRows.count();
       const first = (await lineRows.first().innerText()).replace(/\s+/g, ' ');
       return `${n} line row(s), first: "${first}"`;
@@ -193,7 +198,7 @@ async function main(): Promise<void> {
       await openFileAt(page, main.file, main.line);
       await page.keyboard.press('Control+K');
       await page.keyboard.press('Control+I');
-      await page.locator('.monaco-hover table').first().waitFor({ timeout: 15_000 });
+      await page.locator('.monaco-hover table').first().waitFor({ timeout: tm(15_000) });
       // The hover leads with its summary and the goroutine table: no scrolling needed.
       await page.waitForTimeout(800);
       await page.screenshot({ path: SHOT });
@@ -207,7 +212,7 @@ async function main(): Promise<void> {
       const label = (await row.innerText()).trim();
       const want = Number(/^(\d+):/.exec(label)?.[1]);
       await row.click();
-      const deadline = Date.now() + 15_000;
+      const deadline = Date.now() + tm(15_000);
       while ((await cursorLine(page)) !== want) {
         if (Date.now() > deadline) throw new Error(`cursor at ${await cursorLine(page)}, want ${want} ("${label}")`);
         await page.waitForTimeout(250);
@@ -218,14 +223,14 @@ async function main(): Promise<void> {
     await check('Show Blocking Hot Spots jumps to the hottest line', async () => {
       await runCommand(page, 'goblock: Show Blocking Hot Spots');
       const row = page.locator('.quick-input-widget .monaco-list-row', { hasText: /\.go:\d+/ }).first();
-      await row.waitFor({ timeout: 30_000 });
+      await row.waitFor({ timeout: tm(30_000) });
       // The row's label ("main.go:573"), without its description ("584 ms · 1 block · …").
       const label = (await row.locator('.label-name').first().innerText()).trim();
       const m = /^(.+):(\d+)$/.exec(label);
       if (!m) throw new Error(`first row "${label}"`);
       await page.keyboard.press('Enter');
-      await page.locator(`.tab.active:has-text("${m[1]}")`).first().waitFor({ timeout: 15_000 });
-      const deadline = Date.now() + 15_000;
+      await page.locator(`.tab.active:has-text("${m[1]}")`).first().waitFor({ timeout: tm(15_000) });
+      const deadline = Date.now() + tm(15_000);
       while ((await cursorLine(page)) !== Number(m[2])) {
         if (Date.now() > deadline) throw new Error(`cursor at ${await cursorLine(page)}, want ${m[2]}`);
         await page.waitForTimeout(250);
@@ -236,7 +241,7 @@ async function main(): Promise<void> {
     await check(`Problems panel lists the goblock diagnostic at ${main.file}:${main.line}`, async () => {
       await page.keyboard.press('Control+Shift+M');
       const rows = page.locator('.markers-panel .monaco-list-row');
-      await rows.first().waitFor({ timeout: 15_000 });
+      await rows.first().waitFor({ timeout: tm(15_000) });
       const texts = (await rows.allInnerTexts()).map((t) => t.replace(/\s+/g, ' '));
       const ours = texts.filter((t) => /goblock/.test(t));
       const at = ours.find((t) => t.includes(`[Ln ${main.line},`));
@@ -247,22 +252,22 @@ async function main(): Promise<void> {
     await check('Clear removes the diagnostics, Load Trace… (file dialog) brings them back', async () => {
       await openFileAt(page, main.file, main.line);
       const squiggles = page.locator('.editor-instance .monaco-editor [class*="squiggly-"]');
-      await squiggles.first().waitFor({ timeout: 15_000 });
+      await squiggles.first().waitFor({ timeout: tm(15_000) });
       await runCommand(page, 'goblock: Clear');
       await page.waitForFunction(
         () => document.querySelectorAll('.editor-instance .monaco-editor [class*="squiggly-"]').length === 0,
-        undefined, { timeout: 30_000 });
+        undefined, { timeout: tm(30_000) });
       await runCommand(page, 'goblock: Load Trace…');
       // code-server's open dialog is VS Code's simple file dialog: a quick input with a path. It
       // reuses the command palette's widget, so wait for the dialog itself (its title), not for
       // any quick input: typing into the closing palette lost the path in one CI run.
       const dialog = page.locator('.quick-input-widget', { hasText: 'Load Go execution trace' });
-      await dialog.waitFor({ timeout: 30_000 });
+      await dialog.waitFor({ timeout: tm(30_000) });
       const input = dialog.locator('input').first();
       const target = path.join(env('E2E_WORKSPACE'), 'blocking.trace');
       // The dialog fills its input with the folder and lists it asynchronously, and may reset the
       // input when the listing arrives: wait for the listing, then type until the path sticks.
-      await dialog.locator('.monaco-list-row', { hasText: 'blocking.trace' }).first().waitFor({ timeout: 30_000 });
+      await dialog.locator('.monaco-list-row', { hasText: 'blocking.trace' }).first().waitFor({ timeout: tm(30_000) });
       const value = () => input.inputValue();
       for (let i = 0; ; i++) {
         await input.fill(target);
@@ -280,7 +285,7 @@ async function main(): Promise<void> {
         await page.waitForTimeout(700);
         await page.keyboard.press('Enter');
       }
-      await squiggles.first().waitFor({ timeout: 60_000 });
+      await squiggles.first().waitFor({ timeout: tm(60_000) });
       return `${await squiggles.count()} squiggle(s) after loading blocking.trace`;
     });
 
@@ -303,7 +308,7 @@ async function main(): Promise<void> {
     const settingsBefore = fs.readFileSync(settingsFile, 'utf8');
     const source = fs.readFileSync(path.join(env('E2E_WORKSPACE'), main.file), 'utf8').split('\n')[main.line - 1];
     const lineShows = async (hint: boolean): Promise<void> => {
-      const deadline = Date.now() + 20_000;
+      const deadline = Date.now() + tm(20_000);
       for (;;) {
         const text = (await renderedLine(page, main.line)).replace(/\u00a0/g, ' ');
         const bare = text.trim() === source.replace(/\t/g, '    ').trim();
@@ -343,7 +348,7 @@ async function main(): Promise<void> {
       withPath['goblock.server.path'] = missing;
       fs.writeFileSync(settingsFile, JSON.stringify(withPath, null, 2));
       const toast = page.locator('.notifications-toasts .notification-toast', { hasText: 'goblock.server.path' });
-      await toast.first().waitFor({ timeout: 60_000 });
+      await toast.first().waitFor({ timeout: tm(60_000) });
       await page.waitForTimeout(2000);
       const toasts = await page.locator('.notifications-toasts .notification-toast', { hasText: 'goblock' }).count();
       if (toasts !== 1) throw new Error(`${toasts} goblock notifications`);
@@ -352,10 +357,10 @@ async function main(): Promise<void> {
       // whose hover would cover the button.
       await page.mouse.move(700, 300);
       await page.waitForTimeout(500);
-      await toast.first().locator('.monaco-button', { hasText: 'Open Settings' }).first().click({ timeout: 15_000 });
+      await toast.first().locator('.monaco-button', { hasText: 'Open Settings' }).first().click({ timeout: tm(15_000) });
       const editor = page.locator('.settings-editor');
-      await editor.waitFor({ timeout: 30_000 });
-      const deadline = Date.now() + 20_000;
+      await editor.waitFor({ timeout: tm(30_000) });
+      const deadline = Date.now() + tm(20_000);
       for (;;) {
         const text = (await editor.innerText()).replace(/\s+/g, ' ');
         if (/Server: Path/.test(text) && !/No Settings Found/.test(text)) break;
@@ -371,7 +376,7 @@ async function main(): Promise<void> {
       await runCommand(page, 'goblock: Focus on Blocking hot spots View');
       const welcome = page.locator('.pane', { has: page.locator('.pane-header', { hasText: /Blocking hot spots/i }) })
         .locator('.welcome-view-content');
-      await welcome.waitFor({ timeout: 15_000 });
+      await welcome.waitFor({ timeout: tm(15_000) });
       const says = (await welcome.innerText()).replace(/\s+/g, ' ');
       if (!/could not start/.test(says) || /No blocking recorded/.test(says)) throw new Error(`view: "${says}"`);
       return `"${message.slice(0, 90)}…"; settings tab "${tab}"`;
@@ -380,7 +385,7 @@ async function main(): Promise<void> {
     await check('clearing goblock.server.path starts the shipped server again', async () => {
       fs.writeFileSync(settingsFile, settingsBefore);
       await openFileAt(page, main.file, main.line);
-      await page.locator('.editor-instance .monaco-editor [class*="squiggly-"]').first().waitFor({ timeout: 60_000 });
+      await page.locator('.editor-instance .monaco-editor [class*="squiggly-"]').first().waitFor({ timeout: tm(60_000) });
       return languageStatusUntil(page, (t) => /blocking\.trace/.test(t) && !/no server/.test(t));
     });
 
@@ -392,20 +397,20 @@ async function main(): Promise<void> {
       const started = Date.now();
       await openFileAt(page, file, at);
       const lens = page.locator('.editor-instance .codelens-decoration a', { hasText: /^goblock: trace$/ }).first();
-      await lens.waitFor({ timeout: 60_000 });
+      await lens.waitFor({ timeout: tm(60_000) });
       await lens.click();
       // The spinner shows while it builds and runs (a few seconds).
       const spinner = page.locator('.statusbar-item', { hasText: 'goblock: tracing TestBlocking' }).first();
       const spun = await spinner.waitFor({ timeout: 10_000 }).then(() => true, () => false);
       const toast = page.locator('.notifications-toasts .notification-toast', { hasText: 'traced TestBlocking' }).first();
-      await toast.waitFor({ timeout: 180_000 });
+      await toast.waitFor({ timeout: tm(180_000) });
       const text = (await toast.locator('.notification-list-item-message').first().innerText()).trim();
       const took = ((Date.now() - started) / 1000).toFixed(1);
       await page.waitForTimeout(500);
       await page.screenshot({ path: path.join(path.dirname(SHOT), 'vscode-capture.png') });
       await toast.locator('a.monaco-button, .monaco-button', { hasText: 'Show Hot Spots' }).first().click();
       const row = page.locator('.quick-input-widget .monaco-list-row', { hasText: /\.go:\d+/ }).first();
-      await row.waitFor({ timeout: 30_000 });
+      await row.waitFor({ timeout: tm(30_000) });
       await page.keyboard.press('Escape');
       return `"${text}"${spun ? ', spinner seen' : ''}; ${took} s from opening the file to the notification`;
     });
@@ -414,7 +419,7 @@ async function main(): Promise<void> {
       // Still in blocking_test.go: only the test's own trace has blocking there (in TestMain).
       const status = await languageStatusUntil(page, (t) => /goblock: TestBlocking \(capture\)/.test(t) && !/blocking\.trace/.test(t));
       const squiggle = page.locator('.editor-instance .monaco-editor [class*="squiggly-"]').first();
-      await squiggle.waitFor({ timeout: 60_000 });
+      await squiggle.waitFor({ timeout: tm(60_000) });
       return `${status}; a diagnostic in blocking_test.go`;
     });
 
@@ -424,15 +429,15 @@ async function main(): Promise<void> {
       const sidebar = page.locator('.part.sidebar').first();
       await sidebar.hover();
       const description = sidebar.locator('.composite.title h2, .pane-header .title', { hasText: 'TestBlocking (capture)' }).first();
-      await description.waitFor({ timeout: 15_000 }).catch(async () => {
+      await description.waitFor({ timeout: tm(15_000) }).catch(async () => {
         const head = await sidebar.locator('.composite.title, .pane-header').first().evaluate((e) => e.outerHTML);
         throw new Error(`no "TestBlocking (capture)" in the sidebar's header: ${head.slice(0, 3000)}`);
       });
       const button = sidebar.locator('.action-label[aria-label="Show Captures"]').first();
-      await button.waitFor({ timeout: 15_000 });
+      await button.waitFor({ timeout: tm(15_000) });
       await button.click();
       const row = page.locator('.quick-input-widget .monaco-list-row', { hasText: 'TestBlocking' }).first();
-      await row.waitFor({ timeout: 15_000 });
+      await row.waitFor({ timeout: tm(15_000) });
       const text = (await row.innerText()).replace(/\s+/g, ' ').trim();
       await page.keyboard.press('Escape');
       return `header "${(await description.innerText()).trim()}"; picker row "${text}"`;
@@ -468,15 +473,15 @@ async function main(): Promise<void> {
       await input.fill(service);
       await page.keyboard.press('Enter');
       // What to capture: the first row, an execution trace.
-      await page.locator('.quick-input-widget', { hasText: 'Goroutine dump' }).first().waitFor({ timeout: 15_000 });
+      await page.locator('.quick-input-widget', { hasText: 'Goroutine dump' }).first().waitFor({ timeout: tm(15_000) });
       await page.keyboard.press('Enter');
-      await page.locator('.quick-input-widget', { hasText: 'Seconds to trace' }).first().waitFor({ timeout: 15_000 });
+      await page.locator('.quick-input-widget', { hasText: 'Seconds to trace' }).first().waitFor({ timeout: tm(15_000) });
       await input.fill('2');
       await page.keyboard.press('Enter');
       const spinner = page.locator('.statusbar-item', { hasText: 'goblock: capturing 2 s of' }).first();
       const spun = await spinner.waitFor({ timeout: 10_000 }).then(() => true, () => false);
       const toast = page.locator('.notifications-toasts .notification-toast', { hasText: 'captured 2 s of' }).first();
-      await toast.waitFor({ timeout: 60_000 });
+      await toast.waitFor({ timeout: tm(60_000) });
       const text = (await toast.locator('.notification-list-item-message').first().innerText()).trim();
       const took = ((Date.now() - started) / 1000).toFixed(1);
       const status = await languageStatusUntil(page, (t) => /127\.0\.0\.1_\d+ \(capture\)/.test(t));
