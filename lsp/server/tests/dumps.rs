@@ -652,7 +652,10 @@ async fn goroutines_lists_every_goroutine_of_a_line_where_the_hover_stops() {
         for row in r["rows"].as_array().unwrap() {
             let l = row["label"].as_str().unwrap();
             assert!(l.starts_with(&format!("goroutine {} · ", row["id"])), "{l}");
-            assert!(l.contains("created by main.main at manyparked/main.go:"), "{l}");
+            assert!(
+                l.contains("created by main.main at manyparked/main.go:"),
+                "{l}"
+            );
             assert!(l.ends_with("(in goroutine 1)"), "{l}");
         }
         listed += gs.len();
