@@ -263,7 +263,9 @@ impl LanguageServer for Backend {
                 let view = self.view(Some(uri.clone())).await?;
                 let tx = self.tx.clone();
                 blocking("goroutines", move || {
-                    Some(requests::goroutines(&view, &tx, &uri, &path, line))
+                    Some(serde_json::json!(requests::goroutines(
+                        &view, &tx, &uri, &path, line
+                    )))
                 })
                 .await
             }

@@ -13,8 +13,8 @@ use serde_json::Value;
 use goblock_analysis::units;
 
 use crate::protocol::{
-    Failure, HotFile, HotLine, HotLinesArg, HotLinesResult, LoadTraceArg, StaleLine, TraceInfo,
-    UnmappedFile,
+    Failure, GoroutinesArg, HotFile, HotLine, HotLinesArg, HotLinesResult, LoadTraceArg, StaleLine,
+    TraceInfo, UnmappedFile,
 };
 use crate::relocate::Relocator;
 use crate::render::{diagnostic_message, duration_label, list_label};
@@ -43,10 +43,8 @@ pub fn load_trace_arg(args: &[Value]) -> Option<PathBuf> {
 
 /// The `{uri, line}` argument of `goblock.goroutines` (line 0-based).
 pub fn goroutines_arg(args: &[Value]) -> Option<(String, u32)> {
-    let a = args.first()?;
-    let uri = a.get("uri")?.as_str()?.to_owned();
-    let line = u32::try_from(a.get("line")?.as_u64()?).ok()?;
-    Some((uri, line))
+    let a = serde_json::from_value::<GoroutinesArg>(args.first()?.clone()).ok()?;
+    Some((a.uri, a.line))
 }
 
 /// The limit argument of `goblock.hotLines`.

@@ -2,7 +2,7 @@
 //! `workspace/executeCommand` (names, arguments, results) and the
 //! `goblock/status` notification. Serde types only — no behaviour, no LSP
 //! types; the values are filled in by `commands`, `load/commit`,
-//! `dumps/status` and `capture`.
+//! `dumps/status`, `dumps/goroutines` and `capture`.
 //!
 //! Documented once, in docs/lsp.md ("Protocol extensions": one table of
 //! every message and field); `tests/protocol_docs.rs` checks that table
@@ -23,8 +23,7 @@ pub const CLEAR: &str = "goblock.clear";
 /// The status and the N hottest lines: `[n]` or `[{"limit": n}]`.
 pub const HOT_LINES: &str = "goblock.hotLines";
 /// Every goroutine the dumps have parked at a line: `[{"uri": …, "line":
-/// n}]` (0-based, as LSP positions); the result is
-/// `dumps::goroutines::goroutines_json` (docs/lsp.md).
+/// n}]` (0-based, as LSP positions); the result is a [`GoroutinesResult`].
 pub const GOROUTINES: &str = "goblock.goroutines";
 /// Trace one test, benchmark or fuzz test (`goblock.captureTest`).
 pub const CAPTURE_TEST: &str = "goblock.captureTest";
@@ -333,6 +332,87 @@ pub struct SampledFigures {
     /// Always true: profiles sample.
     pub sampled: bool,
     /// The row text of this kind (`79 contentions · 1.76 s delay (sampled)`).
+    pub label: String,
+}
+
+// ------------------------------------------------------------- goroutines
+
+/// The argument of `goblock.goroutines`: a file and a line as shown now.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct GoroutinesArg {
+    pub uri: String,
+    /// 0-based, as LSP positions.
+    pub line: u32,
+}
+
+/// The result of `goblock.goroutines`: every goroutine the loaded dumps
+/// have parked at a line, group by group. Without parked goroutines:
+/// `goroutines: 0`, no groups or rows, and no `function`.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct GoroutinesResult {
+    pub file: String,
+    pub uri: String,
+    /// 1-based, as shown now.
+    pub line: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub function: Option<String>,
+    /// Goroutines with ids (dumps).
+    pub goroutines: u64,
+    /// Goroutines of goroutine profiles (no ids, no rows).
+    pub profiled: u64,
+    /// The heading ("212 goroutines in 2 groups").
+    pub label: String,
+    /// Largest first.
+    pub groups: Vec<GoroutineGroup>,
+    /// One per goroutine, by group then id.
+    pub rows: Vec<GoroutineRow>,
+}
+
+/// Goroutines of one dump with the same stack, status and creator.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct GoroutineGroup {
+    pub count: u64,
+    /// The wait reason (`waiting` when the dump has none).
+    pub status: String,
+    /// The dump's name.
+    pub input: String,
+    /// Where they were created; null when the dump does not say.
+    pub creator: Option<GoroutineCreator>,
+    /// Their pprof label sets.
+    pub labels: Vec<String>,
+    /// Its row text.
+    pub label: String,
+}
+
+/// The `created by` of a group.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct GoroutineCreator {
+    pub function: Option<String>,
+    pub file: String,
+    /// Null when the file is not found on this machine.
+    pub uri: Option<String>,
+    /// 1-based; null when the file is not found.
+    pub line: Option<u32>,
+    pub label: String,
+}
+
+/// One goroutine.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct GoroutineRow {
+    pub id: u64,
+    pub status: String,
+    /// The dump's `N minutes`; null under a minute.
+    pub minutes: Option<u32>,
+    /// The `in goroutine N` of its creator (Go 1.21+); null when unknown.
+    pub parent: Option<u64>,
+    /// Its index in `groups`.
+    pub group: usize,
+    /// Its row text.
     pub label: String,
 }
 

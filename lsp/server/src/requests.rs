@@ -77,7 +77,7 @@ pub(crate) fn goroutines(
     uri: &str,
     path: &str,
     line: u32,
-) -> serde_json::Value {
+) -> crate::protocol::GoroutinesResult {
     let reloc = Relocator::new(&view.snap, &view.open);
     let a = if view.doc.is_some() {
         let (anchors, doc) = anchors_of(view, tx);
@@ -90,7 +90,7 @@ pub(crate) fn goroutines(
             .and_then(|f| f.at(line + 1))
             .cloned()
     };
-    crate::dumps::goroutines::goroutines_json(
+    crate::dumps::goroutines::goroutines_result(
         path,
         uri,
         line + 1,

@@ -178,6 +178,47 @@ fn samples() -> BTreeMap<&'static str, Value> {
         ),
         ("superseded", json!(Superseded::new())),
         ("hotLines result", json!(hot)),
+        (
+            "goroutines args",
+            json!(GoroutinesArg {
+                uri: "file:///ws/a.go".into(),
+                line: 1,
+            }),
+        ),
+        (
+            "goroutines result",
+            json!(GoroutinesResult {
+                file: "/ws/a.go".into(),
+                uri: "file:///ws/a.go".into(),
+                line: 2,
+                function: some("main.f".into()),
+                goroutines: 1,
+                profiled: 1,
+                label: "l".into(),
+                groups: vec![GoroutineGroup {
+                    count: 1,
+                    status: "chan receive".into(),
+                    input: "hang.txt".into(),
+                    creator: some(GoroutineCreator {
+                        function: some("main.main".into()),
+                        file: "/ws/a.go".into(),
+                        uri: some("file:///ws/a.go".into()),
+                        line: some(3),
+                        label: "a.go:3".into(),
+                    }),
+                    labels: vec!["k=v".into()],
+                    label: "l".into(),
+                }],
+                rows: vec![GoroutineRow {
+                    id: 18,
+                    status: "chan receive".into(),
+                    minutes: some(3),
+                    parent: some(1),
+                    group: 0,
+                    label: "l".into(),
+                }],
+            }),
+        ),
         ("goblock/status", json!(status)),
         (
             "captureTest args",

@@ -4,16 +4,16 @@
 //! hover shows at most [`crate::render::dumps::HOVER_ID_RANGES`] id
 //! ranges per group.
 //!
-//! Plain JSON with the row labels clients show; knows no LSP types and
-//! finds no line (the caller gives the annotation the hover shows).
+//! Fills [`GoroutinesResult`] with the row labels clients show; knows no
+//! LSP types and finds no line (the caller gives the annotation the hover
+//! shows).
 
 use std::path::Path;
-
-use serde_json::{Value, json};
 
 use goblock_analysis::units::count;
 
 use crate::annotations::{Annotation, TraceMeta};
+use crate::protocol::{GoroutineCreator, GoroutineGroup, GoroutineRow, GoroutinesResult};
 use crate::relocate::Relocator;
 
 fn input_name(traces: &[TraceMeta], id: u32) -> String {
@@ -28,24 +28,25 @@ fn short_func(f: &str) -> &str {
     f.rsplit('/').next().unwrap_or(f)
 }
 
-/// `{file, uri, line, function, goroutines, profiled, label, groups,
-/// rows}` for the annotation `a` shown at 1-based `line` of `file` (named
-/// `uri` by the client) now;
-/// `{goroutines: 0, …}` without rows when no dump has goroutines there.
-pub(crate) fn goroutines_json(
+/// The goroutines of the annotation `a` shown at 1-based `line` of `file`
+/// (named `uri` by the client) now; `goroutines: 0` without rows when no
+/// dump has goroutines there.
+pub(crate) fn goroutines_result(
     file: &str,
     uri: &str,
     line: u32,
     a: Option<&Annotation>,
     traces: &[TraceMeta],
     reloc: &Relocator,
-) -> Value {
+) -> GoroutinesResult {
     let Some(p) = a.and_then(|a| a.parked_now.as_ref()) else {
-        return json!({
-            "file": file, "uri": uri, "line": line, "goroutines": 0, "profiled": 0,
-            "label": "no goroutine of a loaded dump is parked here",
-            "groups": [], "rows": [],
-        });
+        return GoroutinesResult {
+            file: file.to_owned(),
+            uri: uri.to_owned(),
+            line,
+            label: "no goroutine of a loaded dump is parked here".to_owned(),
+            ..Default::default()
+        };
     };
     let several = p.per_input.len() > 1;
     let mut groups = Vec::with_capacity(p.groups.len());
@@ -73,20 +74,20 @@ pub(crate) fn goroutines_json(
         if several {
             glabel.push_str(&format!(" ({input})"));
         }
-        groups.push(json!({
-            "count": gr.count,
-            "status": status,
-            "input": input,
-            "creator": creator.as_ref().map(|s| json!({
-                "function": gr.creator_function.as_deref(),
-                "file": &*s.file,
-                "uri": s.found.then(|| crate::uri::from_path(Path::new(&*s.file))),
-                "line": s.found.then_some(s.line),
-                "label": s.label(),
-            })),
-            "labels": gr.labels.iter().map(|l| &**l).collect::<Vec<_>>(),
-            "label": glabel,
-        }));
+        groups.push(GoroutineGroup {
+            count: gr.count,
+            status: status.to_owned(),
+            input,
+            creator: creator.as_ref().map(|s| GoroutineCreator {
+                function: gr.creator_function.as_deref().map(str::to_owned),
+                file: s.file.to_string(),
+                uri: s.found.then(|| crate::uri::from_path(Path::new(&*s.file))),
+                line: s.found.then_some(s.line),
+                label: s.label(),
+            }),
+            labels: gr.labels.iter().map(|l| l.to_string()).collect(),
+            label: glabel,
+        });
         for (i, &id) in gr.ids.iter().enumerate() {
             let minutes = gr.minutes_each.get(i).copied().filter(|&m| m > 0);
             let parent = gr.parents.get(i).copied().filter(|&p| p > 0);
@@ -100,14 +101,14 @@ pub(crate) fn goroutines_json(
                     label.push_str(&format!(" (in goroutine {pg})"));
                 }
             }
-            rows.push(json!({
-                "id": id,
-                "status": status,
-                "minutes": minutes,
-                "parent": parent,
-                "group": gi,
-                "label": label,
-            }));
+            rows.push(GoroutineRow {
+                id,
+                status: status.to_owned(),
+                minutes,
+                parent,
+                group: gi,
+                label,
+            });
         }
     }
     let mut label = format!(
@@ -123,15 +124,15 @@ pub(crate) fn goroutines_json(
             count(p.profiled)
         ));
     }
-    json!({
-        "file": file,
-        "uri": uri,
-        "line": line,
-        "function": a.map(|a| &*a.function),
-        "goroutines": p.goroutines,
-        "profiled": p.profiled,
-        "label": label,
-        "groups": groups,
-        "rows": rows,
-    })
+    GoroutinesResult {
+        file: file.to_owned(),
+        uri: uri.to_owned(),
+        line,
+        function: a.map(|a| a.function.to_string()),
+        goroutines: p.goroutines,
+        profiled: p.profiled,
+        label,
+        groups,
+        rows,
+    }
 }
