@@ -289,6 +289,68 @@ async fn a_lens_traces_its_test_and_the_trace_is_shown_with_its_binary() {
     c.shutdown().await;
 }
 
+/// `goblock capture test` run in a package directory keeps the capture in
+/// its module root's store; an editor opened on that package directory
+/// lists it and, having no trace of its own, shows it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_package_folder_finds_the_captures_of_its_module() {
+    if !have_go("a_package_folder_finds_the_captures") {
+        return;
+    }
+    let (_tmp, ws) = workspace("shop");
+    let pkg = ws.join("flaky");
+    // What the CLI does from `pkg`: the store of `workspace_root(cwd)`.
+    let owner = goblock_capture::store::workspace_root(&pkg);
+    assert_eq!(owner, ws);
+    let store = goblock_capture::Store::for_workspace(&owner, None).unwrap();
+    let req = goblock_capture::TestRequest::new(
+        &ws,
+        goblock_capture::Selection::Run("^TestReserveOutOfStock$".into()),
+    );
+    let cap =
+        goblock_capture::capture_test(&store, &req, &goblock_capture::Cancel::new(), &mut |_| {})
+            .unwrap();
+    assert!(cap.dir.starts_with(ws.join(".goblock/captures")), "{cap:?}");
+
+    let mut c = Client::start();
+    c.initialize(&pkg, options()).await;
+    c.wait_for("the newest capture said", Duration::from_secs(60), |m| {
+        m["method"] == "window/logMessage"
+            && m["params"]["message"].as_str().is_some_and(|s| {
+                s.starts_with(
+                    "goblock: no trace in the workspace: showing the newest capture, TestReserveOutOfStock (",
+                )
+            })
+    })
+    .await;
+    c.wait_for("the load", Duration::from_secs(60), |m| {
+        m["method"] == "window/logMessage"
+            && m["params"]["message"]
+                .as_str()
+                .is_some_and(|s| s.starts_with("goblock: 1 trace(s) loaded;"))
+    })
+    .await;
+    let hot = c.command("goblock.hotLines", json!([5])).await;
+    assert_eq!(
+        hot["traces"][0]["path"].as_str().map(PathBuf::from),
+        Some(cap.file.clone()),
+        "{hot}"
+    );
+    let list = c.command("goblock.captures", json!([])).await;
+    assert_eq!(
+        list["root"].as_str().map(PathBuf::from),
+        Some(ws.join(".goblock/captures")),
+        "{list}"
+    );
+    let caps = list["captures"].as_array().unwrap();
+    assert_eq!(caps.len(), 1, "{list}");
+    assert_eq!(caps[0]["name"], "TestReserveOutOfStock");
+    assert_eq!(caps[0]["loaded"], true, "{list}");
+    // Nothing was written into the package directory.
+    assert!(!pkg.join(".goblock").exists());
+    c.shutdown().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_capture_at_a_time_cancel_and_build_errors() {
     if !have_go("one_capture_at_a_time") {

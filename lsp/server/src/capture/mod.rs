@@ -413,6 +413,9 @@ impl Session {
                 )));
                 return;
             };
+            // The captures of the folder's module or work root, where
+            // `goblock capture` and the server's own captures go.
+            let root = store::workspace_root(&root);
             let r = match Store::for_workspace(&root, store::default_cache_dir().as_deref()) {
                 Ok(s) => CapturesResult {
                     root: s.root().to_path_buf(),

@@ -83,15 +83,20 @@ pub(crate) struct Job {
     pub(crate) tx: EventSender,
 }
 
-/// The workspace folder holding `path` (the deepest), else the directory
-/// of its `go.work`/`go.mod`.
+/// Where the captures of `path` go: the module or work root
+/// ([`store::workspace_root`]) of the workspace folder holding it (the
+/// deepest), else of its own directory — the root `goblock capture` uses
+/// from any directory of that module, so the CLI, the list and the
+/// newest-capture fallback all find them.
 fn workspace_of(roots: &[PathBuf], path: &Path) -> PathBuf {
-    roots
+    let folder = roots
         .iter()
         .filter(|r| path.starts_with(r))
-        .max_by_key(|r| r.as_os_str().len())
-        .cloned()
-        .unwrap_or_else(|| store::workspace_root(path.parent().unwrap_or(path)))
+        .max_by_key(|r| r.as_os_str().len());
+    match folder {
+        Some(f) => store::workspace_root(f),
+        None => store::workspace_root(path.parent().unwrap_or(path)),
+    }
 }
 
 fn test_request(
@@ -280,6 +285,7 @@ fn resolve(target: Target, roots: &[PathBuf], settings: &Settings) -> Result<Res
                 .first()
                 .cloned()
                 .or_else(|| std::env::current_dir().ok())
+                .map(|f| store::workspace_root(&f))
                 .ok_or_else(|| Failure::failed("no workspace folder to keep the capture in"))?;
             Ok(Resolved {
                 store: open_store(&root)?,

@@ -53,13 +53,17 @@ pub(crate) struct NewestCapture {
     pub(crate) message: String,
 }
 
-/// The newest capture of the first workspace folder that has any (in its
-/// `.goblock/captures` or, for read-only folders such as the module
-/// cache, under the user cache directory).
+/// The newest capture of the first workspace folder that has any. A
+/// folder's captures are those of its module or work root
+/// ([`goblock_capture::store::workspace_root`], as for `goblock capture`
+/// and the server's own captures): in its `.goblock/captures` or, for
+/// read-only roots such as the module cache, under the user cache
+/// directory.
 fn newest_capture(roots: &[PathBuf]) -> Option<NewestCapture> {
     let cache = goblock_capture::store::default_cache_dir();
     roots.iter().find_map(|root| {
-        let store = goblock_capture::Store::existing(root, cache.as_deref())?;
+        let owner = goblock_capture::store::workspace_root(root);
+        let store = goblock_capture::Store::existing(&owner, cache.as_deref())?;
         let all = store.list();
         let c = all.first()?;
         let more = match all.len() - 1 {
