@@ -265,6 +265,22 @@ fn dump_lines(path: &Path) -> BTreeMap<(String, u32), u64> {
     got
 }
 
+/// goblock's `started_here` per program line of one dump: goroutines with
+/// no program frame, shown on their `go` statement.
+fn started_lines(path: &Path) -> BTreeMap<(String, u32), u64> {
+    let doc = report(&[path], &["--library"]);
+    let mut got = BTreeMap::new();
+    for l in doc["lines"].as_array().unwrap() {
+        if let Some(file) = program_site(l["file"].as_str().unwrap())
+            && let Some(n) = l["started_here"].as_u64()
+        {
+            *got.entry((file, l["line"].as_u64().unwrap() as u32))
+                .or_default() += n;
+        }
+    }
+    got
+}
+
 /// Position lines of frames (not `created by`) at `/parked/file:line`.
 fn frames_at(text: &str, file: &str, line: u32) -> usize {
     let site = format!("/parked/{file}:{line} +0x");
@@ -307,6 +323,7 @@ fn every_dump_form_puts_a_goroutine_on_the_same_line() {
             "sigquit-system.txt",
         ];
         let got: Vec<_> = forms.iter().map(|f| dump_lines(&dir.join(f))).collect();
+        let started: Vec<_> = forms.iter().map(|f| started_lines(&dir.join(f))).collect();
         for m in markers("PARK")
             .iter()
             .filter(|m| forms.iter().all(|f| expected_in(f, m)))
@@ -332,6 +349,14 @@ fn every_dump_form_puts_a_goroutine_on_the_same_line() {
                 );
                 assert_eq!(frames_at(&level1, &m.file, m.line), 0, "{v} {key:?}");
                 go_statements += 1;
+                // Said to be started there, not parked there: in every form
+                // but level 2 before Go 1.22, whose wrapper is named like a
+                // closure (`main.park.func12`).
+                for (f, st) in forms.iter().zip(&started) {
+                    let level2 = f.starts_with("sigquit");
+                    let want = (!level2 || minor(&v) >= 22).then_some(n);
+                    assert_eq!(st.get(&key).copied(), want, "{v} {f} {key:?}");
+                }
             }
         }
     }

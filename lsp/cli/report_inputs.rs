@@ -137,6 +137,10 @@ pub struct JsonLine {
     reason: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     goroutines: Option<u64>,
+    /// Of `goroutines`: those with no frame in the program, charged to the
+    /// `go` statement that started them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    started_here: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     max_minutes: Option<u32>,
     #[serde(skip_serializing_if = "std::ops::Not::not")]
@@ -376,6 +380,7 @@ pub fn json_lines(
                     category: Some(k.category.as_str()),
                     reason: Some(k.reason.to_string()),
                     goroutines: Some(l.goroutines),
+                    started_here: (l.started_here > 0).then_some(l.started_here),
                     max_minutes: l.max_minutes,
                     forever: l.forever,
                     per_snapshot: several.then(|| {
@@ -424,6 +429,7 @@ pub fn json_lines(
                     category: None,
                     reason: None,
                     goroutines: goroutines.then_some(l.flat.count),
+                    started_here: None,
                     max_minutes: None,
                     forever: false,
                     per_snapshot: None,
@@ -498,10 +504,18 @@ pub fn render(
             for (k, l) in &sel.dump {
                 grid.push([
                     l.goroutines.to_string(),
-                    if l.forever {
-                        format!("{} (never wakes)", k.reason)
-                    } else {
-                        k.reason.to_string()
+                    {
+                        let mut s = k.reason.to_string();
+                        if l.forever {
+                            s.push_str(" (never wakes)");
+                        }
+                        if l.started_here == l.goroutines && l.started_here > 0 {
+                            s.push_str(" (started here, in library code)");
+                        } else if l.started_here > 0 {
+                            let _ =
+                                write!(s, " ({} started here, in library code)", l.started_here);
+                        }
+                        s
                     },
                     l.max_minutes.map_or("-".into(), |m| units::minutes(m, m)),
                     format!("{}:{}", display(&k.file), k.line),

@@ -16,6 +16,17 @@ pub fn program_site(file: &str) -> Option<String> {
 /// a goroutine with none (library code started by a `go` statement of the
 /// program) counts at its `created by` position when that is the program's.
 pub fn count_from_text(text: &str) -> BTreeMap<(String, u32), u64> {
+    count_text(text, false)
+}
+
+/// Of [`count_from_text`]: only the goroutines with no program frame,
+/// counted at their program's `created by` position (the `go` statement).
+#[allow(dead_code)] // not every includer asks for it
+pub fn started_from_text(text: &str) -> BTreeMap<(String, u32), u64> {
+    count_text(text, true)
+}
+
+fn count_text(text: &str, only_started: bool) -> BTreeMap<(String, u32), u64> {
     let mut out = BTreeMap::new();
     let mut in_goroutine = false;
     let mut creator_next = false;
@@ -45,7 +56,9 @@ pub fn count_from_text(text: &str) -> BTreeMap<(String, u32), u64> {
             if let Some((file, n)) = pos.rsplit_once(':')
                 && let Some(name) = program_site(file)
             {
-                *out.entry((name, n.parse().unwrap())).or_default() += 1;
+                if creator_next || !only_started {
+                    *out.entry((name, n.parse().unwrap())).or_default() += 1;
+                }
                 found = true;
             }
             if creator_next {

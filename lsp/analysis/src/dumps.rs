@@ -62,6 +62,18 @@ pub struct Group {
     pub stack: Vec<Site>,
 }
 
+/// The compiler's wrapper of a `go f(args)` statement (`main.main.gowrap1`,
+/// Go 1.22+), which only GOTRACEBACK level 2 prints. Before 1.22 it is
+/// named like a closure (`main.main.func5`): not told apart, so such a
+/// SIGQUIT dump keeps the goroutines as parked at the statement.
+fn is_go_wrapper(function: &str) -> bool {
+    function
+        .rsplit('.')
+        .next()
+        .and_then(|last| last.strip_prefix("gowrap"))
+        .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+}
+
 /// Label sets kept per group.
 pub const MAX_LABEL_SETS: usize = 8;
 
@@ -413,8 +425,14 @@ fn build_table(
         // (`main.main.gowrap1`, `main.main.func5` before Go 1.22) at the
         // same line, which debug=2 dumps, `runtime.Stack` and panics hide
         // (runtime/traceback.go: showfuncinfo): every form lands here.
+        // A SIGQUIT dump's innermost program frame is that wrapper itself
+        // (Go 1.22+: `gowrapN`), at the creator's line: started there too.
+        let wrapper_only = is_go_wrapper(&flat.function)
+            && creator
+                .as_ref()
+                .is_some_and(|(c, _)| c.file == flat.file && c.line == flat.line);
         let started_here = match &creator {
-            Some((c, _)) if flat.library && !c.library => {
+            Some((c, _)) if (flat.library || wrapper_only) && !c.library => {
                 flat = c.clone();
                 true
             }
@@ -484,4 +502,21 @@ fn build_table(
             .sort_by(|a, b| b.count.cmp(&a.count).then(a.ids.cmp(&b.ids)));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_go_wrapper;
+
+    #[test]
+    fn go_statement_wrappers() {
+        assert!(is_go_wrapper("main.main.gowrap1"));
+        assert!(is_go_wrapper(
+            "example.com/shop/pipeline.(*Stage).Run.gowrap12"
+        ));
+        assert!(!is_go_wrapper("main.main.func5"));
+        assert!(!is_go_wrapper("main.gowrap"));
+        assert!(!is_go_wrapper("main.gowrapper"));
+        assert!(!is_go_wrapper("gowrap1x"));
+    }
 }

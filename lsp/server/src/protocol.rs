@@ -302,6 +302,10 @@ pub struct ParkedLine {
     /// Goroutines parked there now (dumps, goroutine profiles).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub goroutines: Option<u64>,
+    /// Of `goroutines`: those with no frame in the program, shown on the
+    /// `go` statement that started them (absent when none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub started_here: Option<u64>,
     /// Their wait reasons.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub statuses: Option<Vec<String>>,

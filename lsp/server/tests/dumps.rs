@@ -143,6 +143,8 @@ async fn dumps_and_profiles_on_every_surface() {
         oracle::raw_oracle(&std::fs::read_to_string(d.join("block.pb.raw.txt")).unwrap());
     let want_mutex =
         oracle::raw_oracle(&std::fs::read_to_string(d.join("mutex.pb.raw.txt")).unwrap());
+    let want_started = oracle::started_from_text(&text);
+    let mut got_started = BTreeMap::new();
     let mut got_parked = BTreeMap::new();
     let mut got_block = BTreeMap::new();
     let mut got_mutex = BTreeMap::new();
@@ -158,7 +160,21 @@ async fn dumps_and_profiles_on_every_surface() {
             got_parked.insert(key.clone(), n);
             // The row text of each input kind, for clients listing by kind.
             let pl = l["parkedLabel"].as_str().unwrap_or_else(|| panic!("{l:#}"));
-            assert!(pl.contains(&format!("parked now: {n} goroutine")), "{l:#}");
+            // Goroutines with no program frame are not parked at their `go`
+            // statement: the text says where they are.
+            match l["startedHere"].as_u64() {
+                Some(s) => {
+                    got_started.insert(key.clone(), s);
+                    assert_eq!(s, n, "{l:#}");
+                    assert!(
+                        pl.contains(&format!("started here: {n} goroutine"))
+                            && pl.contains("parked in library code")
+                            && !pl.contains("parked now"),
+                        "{l:#}"
+                    );
+                }
+                None => assert!(pl.contains(&format!("parked now: {n} goroutine")), "{l:#}"),
+            }
         }
         for k in ["block", "mutex"] {
             if l[k].is_object() {
@@ -186,6 +202,13 @@ async fn dumps_and_profiles_on_every_surface() {
     assert_eq!(
         got_parked, want_parked,
         "goroutines per line vs the dump's text"
+    );
+    // `go io.Copy(io.Discard, pr)` and `go (&http.Server{}).Serve(srvLn)`
+    // (at least: the text decides which lines).
+    assert!(want_started.len() >= 2, "{want_started:?}");
+    assert_eq!(
+        got_started, want_started,
+        "goroutines started here (no program frame) vs the dump's text"
     );
     assert_eq!(
         got_block, want_block,
@@ -277,6 +300,24 @@ async fn dumps_and_profiles_on_every_surface() {
     assert!(mutex.contains("where contention"), "{mutex}");
     assert!(mutex.contains("sampled"), "{mutex}");
     insta::assert_snapshot!("dumps_hover_mutex", mutex);
+    // The go statement of library code: its goroutines are started there,
+    // not parked there.
+    let park = std::fs::read_to_string(wsp.ws.join("parked/park.go")).unwrap();
+    let copy_line = park
+        .lines()
+        .position(|l| l.contains("go io.Copy(io.Discard, pr)"))
+        .unwrap();
+    let copy = c.hover(&wsp.uri("parked/park.go"), copy_line as u32).await;
+    let copy = hover(&copy);
+    let n = want_started[&("park.go".to_owned(), copy_line as u32 + 1)];
+    assert!(
+        copy.contains(&format!(
+            "started here: **{n}** goroutines parked in library code"
+        )) && copy.contains("no frame in the program")
+            && !copy.contains("parked now"),
+        "{copy}"
+    );
+    insta::assert_snapshot!("dumps_hover_started_here", copy);
     c.shutdown().await;
 }
 

@@ -111,6 +111,7 @@ fn samples() -> BTreeMap<&'static str, Value> {
             function: "main.f".into(),
             in_workspace: true,
             goroutines: some(1),
+            started_here: some(1),
             statuses: some(vec!["chan receive".into()]),
             flag: some("parked".into()),
             parked_label: some("p".into()),

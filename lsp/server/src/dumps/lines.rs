@@ -60,6 +60,10 @@ pub struct ParkedNow {
     pub goroutines: u64,
     /// Goroutines here in goroutine profiles (no ids, statuses or minutes).
     pub profiled: u64,
+    /// Of `goroutines`: those whose frames are all library code, shown on
+    /// the `go` statement that started them (their `created by` line),
+    /// not parked at it.
+    pub started_here: u64,
     /// Statuses with their goroutines (dumps), most first.
     pub statuses: Vec<(Arc<str>, u64)>,
     /// Shortest and longest `N minutes` printed.
@@ -249,6 +253,7 @@ fn add_dump(
             ..Default::default()
         });
         p.goroutines += l.goroutines;
+        p.started_here += l.started_here;
         match p.statuses.iter_mut().find(|s| s.0 == key.reason) {
             Some(s) => s.1 += l.goroutines,
             None => p.statuses.push((key.reason.clone(), l.goroutines)),

@@ -228,6 +228,7 @@ pub(crate) fn parked(
                 function: a.function.to_string(),
                 in_workspace: a.in_workspace,
                 goroutines: p.map(|p| p.total()),
+                started_here: p.map(|p| p.started_here).filter(|&n| n > 0),
                 statuses: p.map(|p| p.statuses.iter().map(|s| s.0.to_string()).collect()),
                 flag: p
                     .and_then(|p| p.level)

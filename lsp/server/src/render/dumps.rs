@@ -50,9 +50,37 @@ fn statuses(p: &ParkedNow) -> String {
         .join(", ")
 }
 
-/// `parked now: 312 goroutines · chan receive · longest ≥ 17 min`.
+/// Every goroutine of the line runs library code only: the line is the
+/// `go` statement that started them, not where they wait.
+fn all_started_here(p: &ParkedNow) -> bool {
+    p.started_here > 0 && p.started_here == p.total()
+}
+
+/// `, 2 of them started here, parked in library code` (or nothing).
+fn some_started_here(p: &ParkedNow) -> Option<String> {
+    (p.started_here > 0 && !all_started_here(p)).then(|| {
+        format!(
+            "{} started here, parked in library code",
+            count(p.started_here)
+        )
+    })
+}
+
+/// `parked now: 312 goroutines · chan receive · longest ≥ 17 min`, or
+/// `started here: 3 goroutines parked in library code · select` on a `go`
+/// statement whose goroutines have no frame of the program.
 fn parked_text(p: &ParkedNow) -> String {
-    let mut t = format!("parked now: {}", goroutines(p.total()));
+    let mut t = if all_started_here(p) {
+        format!(
+            "started here: {} parked in library code",
+            goroutines(p.total())
+        )
+    } else {
+        format!("parked now: {}", goroutines(p.total()))
+    };
+    if let Some(s) = some_started_here(p) {
+        let _ = write!(t, " ({s})");
+    }
     if p.goroutines == 0 {
         t.push_str(" (goroutine profile)");
     } else if !p.statuses.is_empty() {
@@ -105,7 +133,9 @@ pub fn inlay_parts(a: &Annotation, min_ns: u64) -> Vec<LabelPart> {
         if let Some(f) = flag_text(p) {
             text = format!("⚠ {f} · {text}");
         }
-        let mut tip = if p.goroutines > 0 {
+        let mut tip = if all_started_here(p) {
+            "goblock: goroutines started by this go statement, parked in library code when the dump was taken (no frame of theirs is in the program: they are shown on their `created by` line)".to_owned()
+        } else if p.goroutines > 0 {
             "goblock: goroutines parked on this line when the dump was taken".to_owned()
         } else {
             "goblock: goroutines on this line in the goroutine profile (no statuses or times)"
@@ -489,15 +519,31 @@ fn flag_para(p: &ParkedNow) -> Option<Block> {
 /// The hover section of a line's goroutine dumps and goroutine profiles.
 fn parked_section(a: &Annotation, p: &ParkedNow, traces: &[TraceMeta]) -> Vec<Block> {
     let mut out = Vec::new();
+    let all_started = all_started_here(p);
     let mut sum = vec![
         Span::Strong("goblock".into()),
-        Span::Text(" · parked now: ".into()),
+        Span::Text(
+            if all_started {
+                " · started here: "
+            } else {
+                " · parked now: "
+            }
+            .into(),
+        ),
         Span::Strong(count(p.total())),
         Span::Text(format!(
-            " goroutine{}",
-            if p.total() == 1 { "" } else { "s" }
+            " goroutine{}{}",
+            if p.total() == 1 { "" } else { "s" },
+            if all_started {
+                " parked in library code"
+            } else {
+                ""
+            }
         )),
     ];
+    if let Some(s) = some_started_here(p) {
+        sum.push(Span::Text(format!(" ({s})")));
+    }
     if p.goroutines == 0 {
         sum.push(Span::Text(" (goroutine profile)".into()));
     }
@@ -512,6 +558,20 @@ fn parked_section(a: &Annotation, p: &ParkedNow, traces: &[TraceMeta]) -> Vec<Bl
     sum.push(Span::Code(a.function.to_string()));
     out.push(Block::Para(sum));
     out.extend(flag_para(p));
+    if p.started_here > 0 {
+        let (n, are, them) = if p.started_here == 1 {
+            ("1 goroutine here has".to_owned(), "it is", "it")
+        } else {
+            (
+                format!("{} here have", goroutines(p.started_here)),
+                "they are",
+                "them",
+            )
+        };
+        out.push(Block::Para(vec![Span::Em(format!(
+            "{n} no frame in the program: {are} shown on the go statement that started {them} (the dump's \"created by\" line) and wait in library code."
+        ))]));
+    }
     let several = p.per_input.len() > 1;
     for g in p.groups.iter().take(HOVER_GROUPS) {
         out.push(group_para(g, traces, several));
