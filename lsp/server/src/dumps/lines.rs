@@ -137,6 +137,25 @@ struct Acc {
     mutex: Option<ProfileFigures>,
 }
 
+impl Acc {
+    /// The accumulator of `file:line` (made on first use, named after the
+    /// first input's function), marked in the workspace if any input says so.
+    fn at<'m>(
+        by_line: &'m mut HashMap<(Arc<str>, u32), Acc>,
+        file: &Arc<str>,
+        line: u32,
+        function: &Arc<str>,
+        in_workspace: bool,
+    ) -> &'m mut Acc {
+        let acc = by_line.entry((file.clone(), line)).or_insert_with(|| Acc {
+            function: function.clone(),
+            ..Default::default()
+        });
+        acc.in_workspace |= in_workspace;
+        acc
+    }
+}
+
 fn add_unique(v: &mut Vec<Arc<str>>, x: &Arc<str>, max: usize) {
     if v.len() < max && !v.contains(x) {
         v.push(x.clone());
@@ -241,13 +260,7 @@ fn add_dump(
             add_unmapped(unmapped, &key.file, key.line, l.goroutines);
             continue;
         }
-        let acc = by_line
-            .entry((key.file.clone(), key.line))
-            .or_insert_with(|| Acc {
-                function: l.function.clone(),
-                ..Default::default()
-            });
-        acc.in_workspace |= l.in_workspace;
+        let acc = Acc::at(by_line, &key.file, key.line, &l.function, l.in_workspace);
         let p = acc.parked.get_or_insert_with(|| ParkedNow {
             threshold: settings.dumps.parked_threshold,
             ..Default::default()
@@ -303,13 +316,7 @@ fn add_profile(
             add_unmapped(unmapped, &key.file, key.line, l.flat.count);
             continue;
         }
-        let acc = by_line
-            .entry((key.file.clone(), key.line))
-            .or_insert_with(|| Acc {
-                function: l.function.clone(),
-                ..Default::default()
-            });
-        acc.in_workspace |= l.in_workspace;
+        let acc = Acc::at(by_line, &key.file, key.line, &l.function, l.in_workspace);
         if kind == ProfileKind::Goroutine {
             let pn = acc.parked.get_or_insert_with(ParkedNow::default);
             pn.profiled += l.flat.count;
