@@ -221,24 +221,39 @@ fn diff_slices<T: std::hash::Hash + Eq + Ord>(o: &[T], n: &[T]) -> LineMap {
     map.push(0, 0, pre as u32);
     let (om, nm) = (&o[pre..o.len() - suf], &n[pre..n.len() - suf]);
     if !om.is_empty() && !nm.is_empty() {
-        let ops = similar::capture_diff_slices(similar::Algorithm::Myers, om, nm);
-        for op in ops {
-            if let similar::DiffOp::Equal {
-                old_index,
-                new_index,
-                len,
-            } = op
-            {
-                map.push(
-                    (pre + old_index) as u32,
-                    (pre + new_index) as u32,
-                    len as u32,
-                );
-            }
+        for r in equal_runs(om, nm, pre as u32, pre as u32, None) {
+            map.push(r.base, r.cur, r.len);
         }
     }
     map.push((o.len() - suf) as u32, (n.len() - suf) as u32, suf as u32);
     map
+}
+
+/// The equal runs of a Myers diff of `old` and `new` (lines), as runs
+/// whose first lines are at `base` + the index in `old` and `cur` + the
+/// index in `new`. A `deadline` makes the diff settle for fewer runs when
+/// it is passed. Both line diffs (whole document, re-match) walk it.
+fn equal_runs<T: std::hash::Hash + Eq + Ord>(
+    old: &[T],
+    new: &[T],
+    base: u32,
+    cur: u32,
+    deadline: Option<std::time::Instant>,
+) -> impl Iterator<Item = Run> {
+    similar::capture_diff_slices_deadline(similar::Algorithm::Myers, old, new, deadline)
+        .into_iter()
+        .filter_map(move |op| match op {
+            similar::DiffOp::Equal {
+                old_index,
+                new_index,
+                len,
+            } => Some(Run {
+                base: base + old_index as u32,
+                cur: cur + new_index as u32,
+                len: len as u32,
+            }),
+            _ => None,
+        })
 }
 
 /// The lines of one text mapped onto those of a later one by a line diff
@@ -539,25 +554,9 @@ impl Document {
                 continue;
             }
             let deadline = std::time::Instant::now() + REMATCH_TIME;
-            let ops = similar::capture_diff_slices_deadline(
-                similar::Algorithm::Myers,
-                &old,
-                &new,
-                Some(deadline),
-            );
-            for op in ops {
-                if let similar::DiffOp::Equal {
-                    old_index,
-                    new_index,
-                    len,
-                } = op
-                    && len >= MIN_RUN
-                {
-                    self.map.insert(Run {
-                        base: b.start + old_index as u32,
-                        cur: c.start + new_index as u32,
-                        len: len as u32,
-                    });
+            for run in equal_runs(&old, &new, b.start, c.start, Some(deadline)) {
+                if run.len as usize >= MIN_RUN {
+                    self.map.insert(run);
                 }
             }
         }
