@@ -624,6 +624,10 @@ fn profiles_symbolize_through_the_binary_that_wrote_them() {
         profile_lines(&dwarf, "block-profile"),
         profile_lines(&plain, "block-profile")
     );
+    // Notes name a profile's frames "profile frames" (qa 05:21).
+    let notes = dwarf["traces"][0]["warnings"].to_string();
+    assert!(notes.contains(" profile frames identical"), "{notes}");
+    assert!(!notes.contains("trace"), "{notes}");
     // Another build (Go 1.23's profile) is refused by its GNU build ID or
     // its frames: the user named that binary, so the report stops there
     // (exit 2, one line naming both files); discovered, it is only noted.
@@ -643,6 +647,10 @@ fn profiles_symbolize_through_the_binary_that_wrote_them() {
             bin.display(),
             other.display()
         )) && err.contains("--no-binary"),
+        "{err}"
+    );
+    assert!(
+        err.contains(" profile frames") && !err.contains("trace"),
         "{err}"
     );
     let ws = std::env::temp_dir().join(format!("goblock-dumps-discover-{}", std::process::id()));

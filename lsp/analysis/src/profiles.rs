@@ -328,6 +328,7 @@ pub fn analyze_profile_bytes(
                 workspace: ws.roots().to_vec(),
                 options: goblock_symbols::MatchOptions {
                     expected_gnu_build_id: gnu_build_id,
+                    origin: goblock_symbols::FrameOrigin::Profile,
                     ..Default::default()
                 },
             };
@@ -341,11 +342,7 @@ pub fn analyze_profile_bytes(
     let symbolization = Symbolization {
         kind: frames.source.as_str(),
         binary: frames.binary.clone(),
-        notes: frames
-            .notes
-            .iter()
-            .map(|n| n.replace("trace's own frames", "profile's own frames"))
-            .collect(),
+        notes: frames.notes.clone(),
         passed_over: frames.passed_over.clone(),
         passed_over_count: frames.passed_over_count,
     };

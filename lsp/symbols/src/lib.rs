@@ -102,7 +102,7 @@ pub use candidates::find_candidates;
 pub use decls::{Decl, Decls};
 pub use error::{Result, SymbolsError};
 pub use load::BinaryFormat;
-pub use matching::{Match, MatchOptions, Mismatch, match_trace, prefilter};
+pub use matching::{FrameOrigin, Match, MatchOptions, Mismatch, match_trace, prefilter};
 pub use resolve::{Chain, ResolvedFrame};
 pub use symbolize::{
     Disagreement, FuncDecl, Request, Source, Stats, SymbolizedFrames, symbolize, symbolize_trace,

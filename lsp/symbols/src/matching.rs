@@ -21,6 +21,33 @@ use crate::bias::recover_bias;
 use crate::binary::Binary;
 use crate::symtab::{SymbolTable, func_key};
 
+/// What recorded the frames being matched: every message about them
+/// names them by it ("trace frames", "profile frames").
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum FrameOrigin {
+    /// A Go execution trace.
+    #[default]
+    Trace,
+    /// A pprof profile (block, mutex, goroutine).
+    Profile,
+}
+
+impl FrameOrigin {
+    /// The input's name in messages: `trace`, `profile`.
+    pub fn noun(self) -> &'static str {
+        match self {
+            FrameOrigin::Trace => "trace",
+            FrameOrigin::Profile => "profile",
+        }
+    }
+}
+
+impl std::fmt::Display for FrameOrigin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.noun())
+    }
+}
+
 /// Options of [`match_trace`].
 #[derive(Clone, Debug)]
 pub struct MatchOptions {
@@ -32,6 +59,8 @@ pub struct MatchOptions {
     pub expected_gnu_build_id: Option<String>,
     /// Minimum share of distinct frames whose function must agree.
     pub min_share: f64,
+    /// What recorded the frames (for messages).
+    pub origin: FrameOrigin,
 }
 
 impl Default for MatchOptions {
@@ -40,6 +69,7 @@ impl Default for MatchOptions {
             expected_build_id: None,
             expected_gnu_build_id: None,
             min_share: 0.99,
+            origin: FrameOrigin::Trace,
         }
     }
 }
@@ -60,6 +90,8 @@ pub struct Match {
     pub build_id_checked: bool,
     /// A few of the frames that did not agree, `trace → dwarf`.
     pub examples: Vec<String>,
+    /// What recorded the frames (for messages).
+    pub origin: FrameOrigin,
 }
 
 /// Why a binary was refused.
@@ -76,30 +108,36 @@ pub enum Mismatch {
         expected: String,
     },
     /// The trace has no named frames to compare.
-    #[error("{}: the trace records no stack frames to compare with", binary.display())]
+    #[error("{}: the {origin} records no stack frames to compare with", binary.display())]
     NoFrames {
         /// The binary.
         binary: PathBuf,
+        /// What recorded the frames.
+        origin: FrameOrigin,
     },
     /// None of the trace's functions are in the binary's symbol table.
     #[error(
-        "{}: none of the trace's {frames} functions are in this binary's symbol table (another program?)",
+        "{}: none of the {origin}'s {frames} functions are in this binary's symbol table (another program?)",
         binary.display()
     )]
     NoCommonFunctions {
         /// The binary.
         binary: PathBuf,
+        /// What recorded the frames.
+        origin: FrameOrigin,
         /// Distinct frames in the trace.
         frames: usize,
     },
     /// Too few frames resolve to the trace's own frames.
     #[error(
-        "{}: only {matched} of {checked} trace frames ({:.1} %) resolve to the function, file and line the trace records (need {:.0} %); {}; e.g. {}",
+        "{}: only {matched} of {checked} {origin} frames ({:.1} %) resolve to the function, file and line the {origin} records (need {:.0} %); {}; e.g. {}",
         binary.display(), share * 100.0, need * 100.0, hint(*functions_matched, *checked), examples.join("; ")
     )]
     TooFewMatches {
         /// The binary.
         binary: PathBuf,
+        /// What recorded the frames.
+        origin: FrameOrigin,
         /// Agreeing frames (function, file and line).
         matched: usize,
         /// Frames whose function agrees (whatever the file and line).
@@ -116,12 +154,14 @@ pub enum Mismatch {
     /// Under the best load bias, too few frames lie inside their
     /// function's symbol (found without reading DWARF).
     #[error(
-        "{}: only {support} of {usable} trace frames lie in their function's symbol in this binary (another program or build)",
+        "{}: only {support} of {usable} {origin} frames lie in their function's symbol in this binary (another program or build)",
         binary.display()
     )]
     FewFramesInTheirSymbols {
         /// The binary.
         binary: PathBuf,
+        /// What recorded the frames.
+        origin: FrameOrigin,
         /// Frames inside their function's symbol.
         support: usize,
         /// Frames whose function the symbol table has.
@@ -152,6 +192,7 @@ pub fn prefilter(
     binary: &std::path::Path,
     symbols: &SymbolTable,
     tables: &Tables,
+    origin: FrameOrigin,
 ) -> Result<(), Mismatch> {
     if symbols.is_empty() {
         return Ok(());
@@ -164,12 +205,14 @@ pub fn prefilter(
     let Some(est) = recover_bias(symbols, &pairs) else {
         return Err(Mismatch::NoCommonFunctions {
             binary: binary.to_path_buf(),
+            origin,
             frames: pairs.len(),
         });
     };
     if (est.support as f64) < est.usable as f64 * PREFILTER_MIN_SHARE {
         return Err(Mismatch::FewFramesInTheirSymbols {
             binary: binary.to_path_buf(),
+            origin,
             support: est.support,
             usable: est.usable,
         });
@@ -208,6 +251,7 @@ fn hint(functions_matched: usize, checked: usize) -> String {
 /// Decides whether `bin` is the binary that wrote the trace in `tables`.
 pub fn match_trace(bin: &Binary, tables: &Tables, opts: &MatchOptions) -> Result<Match, Mismatch> {
     let binary = bin.path().to_owned();
+    let origin = opts.origin;
     let mut build_id_checked = false;
     if let Some(expected) = &opts.expected_build_id {
         if bin.build_id() != Some(expected.as_str()) {
@@ -233,7 +277,7 @@ pub fn match_trace(bin: &Binary, tables: &Tables, opts: &MatchOptions) -> Result
 
     let frames = distinct_frames(tables);
     if frames.is_empty() {
-        return Err(Mismatch::NoFrames { binary });
+        return Err(Mismatch::NoFrames { binary, origin });
     }
     let pairs: Vec<(&str, u64)> = frames.iter().map(|&(pc, (f, _, _))| (f, pc)).collect();
 
@@ -246,6 +290,7 @@ pub fn match_trace(bin: &Binary, tables: &Tables, opts: &MatchOptions) -> Result
             None => {
                 return Err(Mismatch::NoCommonFunctions {
                     binary,
+                    origin,
                     frames: pairs.len(),
                 });
             }
@@ -266,7 +311,7 @@ pub fn match_trace(bin: &Binary, tables: &Tables, opts: &MatchOptions) -> Result
         matched += usize::from(same);
         if !same && examples.len() < 4 {
             examples.push(format!(
-                "{pc:#x} trace {func} {file}:{line} vs binary {}",
+                "{pc:#x} {origin} {func} {file}:{line} vs binary {}",
                 dwarf.map_or("(nothing)".into(), |d| format!(
                     "{} {}:{}",
                     d.function, d.file, d.line
@@ -279,6 +324,7 @@ pub fn match_trace(bin: &Binary, tables: &Tables, opts: &MatchOptions) -> Result
     if share < opts.min_share {
         return Err(Mismatch::TooFewMatches {
             binary,
+            origin,
             matched,
             functions_matched,
             checked,
@@ -294,5 +340,6 @@ pub fn match_trace(bin: &Binary, tables: &Tables, opts: &MatchOptions) -> Result
         matched_share: share,
         build_id_checked,
         examples,
+        origin,
     })
 }

@@ -324,12 +324,13 @@ fn symbolize_frames(bin: &Binary, m: &Match, tables: &mut Tables) -> Result<Symb
         }
     }
     out.notes.push(format!(
-        "symbolized with DWARF from {} (build ID {}, bias {:#x}; {} of {} trace frames identical)",
+        "symbolized with DWARF from {} (build ID {}, bias {:#x}; {} of {} {} frames identical)",
         bin.path().display(),
         bin.build_id().unwrap_or("none"),
         m.bias,
         m.frames_matched,
-        m.frames_checked
+        m.frames_checked,
+        m.origin
     ));
     Ok(out)
 }
@@ -434,7 +435,7 @@ pub fn symbolize_trace(
         if !symbolizer.is_open(&path) {
             match Binary::read_symbols(&path) {
                 Ok(symbols) => {
-                    if let Err(m) = prefilter(&path, &symbols, tables) {
+                    if let Err(m) = prefilter(&path, &symbols, tables, req.options.origin) {
                         notes.push(format!("refused: {m}"));
                         continue;
                     }
@@ -478,7 +479,7 @@ pub fn symbolize_trace(
         }
     }
     notes.extend(skipped_not_go(not_go));
-    notes.push("using the trace's own frames".into());
+    notes.push(format!("using the {}'s own frames", req.options.origin));
     SymbolizedFrames::trace_only(notes)
 }
 

@@ -284,11 +284,34 @@ fn prefilter_refuses_other_programs_without_dwarf() {
     for v in versions {
         let tables = decode(&format!("{v}/blocking.trace"));
         for (bv, syms) in &bins {
-            let r = goblock_symbols::matching::prefilter(Path::new(bv), syms, &tables);
+            let r = goblock_symbols::matching::prefilter(
+                Path::new(bv),
+                syms,
+                &tables,
+                goblock_symbols::FrameOrigin::Trace,
+            );
             assert_eq!(r.is_ok(), v == *bv, "{v} trace, {bv} binary: {r:?}");
         }
-        let r = goblock_symbols::matching::prefilter(Path::new("shopd"), &shopd, &tables);
+        let r = goblock_symbols::matching::prefilter(
+            Path::new("shopd"),
+            &shopd,
+            &tables,
+            goblock_symbols::FrameOrigin::Trace,
+        );
         assert!(r.is_err(), "{v} trace, shopd binary");
+        // The refusal names the frames by what recorded them.
+        let why = r.unwrap_err().to_string();
+        assert!(why.contains(" trace"), "{why}");
+        let profile = goblock_symbols::matching::prefilter(
+            Path::new("shopd"),
+            &shopd,
+            &tables,
+            goblock_symbols::FrameOrigin::Profile,
+        )
+        .unwrap_err()
+        .to_string();
+        assert_eq!(profile, why.replace(" trace", " profile"), "{v}");
+        assert!(!profile.contains("trace"), "{profile}");
     }
 }
 
