@@ -245,13 +245,15 @@ end)
 T.check('goblock/status: parsed, described, kept per client, announced', function()
   local st = require('goblock.status')
   local s = assert(st.parse({
-    state = 'failed', inputs = { { path = '/ws/a.trace', kind = 'trace', goVersion = '1.26', count = 12 } },
+    state = 'loaded', inputs = { { path = '/ws/a.trace', kind = 'trace', goVersion = '1.26', count = 12 } },
     failures = { { path = '/ws/b.trace', message = 'b.trace: an empty file' } },
     lines = 3, files = 1, unmapped = 0, totalNs = 3.41e9, totalLabel = '3.41 s', message = 'm',
   }))
   T.eq(s.inputs[1].go_version, '1.26', 'goVersion')
   T.eq(st.describe(s), 'goblock: 1 input · 3.41 s · 1 failed', 'describe')
   T.eq(st.describe(st.parse({ state = 'loading' })), 'goblock: loading…', 'loading')
+  T.eq(st.describe(st.parse({ state = 'failed', inputs = {}, failures = { { path = '/b.trace', message = 'm' } } })),
+    'goblock: 0 inputs · 1 failed', 'nothing shown')
   local bad, why = st.parse({ inputs = {} })
   assert(bad == nil and why:find('without a state'), why)
   local seen

@@ -152,6 +152,25 @@ export function hiddenCategories(shown: string[]): string[] {
   return REPORT_CATEGORIES.filter((c) => !shown.includes(c));
 }
 
+/**
+ * The status item with load failures (the rule of goblock/status `state`, docs/lsp.md): with
+ * inputs shown it stays what they are, noting "· N failed" (a warning); with nothing shown the
+ * failures are the whole status (an error). The detail names the first failure.
+ */
+export function statusWithFailures(
+  shown: { text: string; detail: string },
+  inputsShown: number,
+  failures: Failure[],
+  basename: (p: string) => string,
+): { text: string; detail: string; severity: 'warning' | 'error' } {
+  const n = failures.length;
+  const first = n > 0 ? `${basename(failures[0].path)}: ${failures[0].message}${n > 1 ? ` (and ${n - 1} more)` : ''}` : '';
+  if (inputsShown === 0) {
+    return { text: `goblock: ${n} input${n === 1 ? '' : 's'} failed`, detail: first, severity: 'error' };
+  }
+  return { text: `${shown.text} · ${n} failed`, detail: `${shown.detail} · ${first}`, severity: 'warning' };
+}
+
 /** The failures of goblock.loadTrace / reload / clear results ({loaded, failures, summary}). */
 export function loadFailures(result: unknown): Failure[] {
   if (!isObj(result)) return [];

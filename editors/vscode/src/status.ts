@@ -5,7 +5,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
 import { EXCLUDE_GLOB } from './activation';
-import { hiddenCategories, HotLinesResult } from './hotLines';
+import { hiddenCategories, HotLinesResult, statusWithFailures } from './hotLines';
 import { describeTraces, goVersionFromHeader, staleness, traceLabel, TraceFacts } from './traceInfo';
 
 async function readFacts(p: string, goVersion: string | undefined): Promise<TraceFacts | undefined> {
@@ -106,16 +106,21 @@ export class TraceStatus implements vscode.Disposable {
     const hidden = hiddenCategories(r.categories);
     if (facts.length > 0 && hidden.length > 0) detail += ` · not shown: ${hidden.join(', ')}`;
     if (r.unmapped.length > 0) detail += ` · ${r.unmapped.length} file${r.unmapped.length === 1 ? '' : 's'} not found`;
-    if (r.failures.length > 0) {
-      this.item.text = `goblock: ${r.failures.length} trace${r.failures.length === 1 ? '' : 's'} failed`;
-      this.item.detail = `${path.basename(r.failures[0].path)}: ${r.failures[0].message}`;
+    if (r.failures.length > 0 && facts.length === 0) {
+      // Nothing shown: the failures are the status.
+      const f = statusWithFailures(d, 0, r.failures, path.basename);
+      this.item.text = f.text;
+      this.item.detail = f.detail;
       this.item.severity = vscode.LanguageStatusSeverity.Error;
       this.item.command = { title: 'Show Output', command: 'goblock.showOutput' };
       return;
     }
-    this.item.text = d.text;
-    this.item.detail = detail;
-    this.item.severity = d.anyStale ? vscode.LanguageStatusSeverity.Warning : vscode.LanguageStatusSeverity.Information;
+    // Something shown: it stays the status; failures are noted beside it ("· 1 failed").
+    const f = r.failures.length > 0 ? statusWithFailures({ text: d.text, detail }, facts.length, r.failures, path.basename) : undefined;
+    this.item.text = f?.text ?? d.text;
+    this.item.detail = f?.detail ?? detail;
+    this.item.severity =
+      f || d.anyStale ? vscode.LanguageStatusSeverity.Warning : vscode.LanguageStatusSeverity.Information;
     this.item.command =
       facts.length === 0
         ? { title: 'Load Trace…', command: 'goblock.loadTraceFile' }

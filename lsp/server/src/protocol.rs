@@ -428,10 +428,11 @@ pub struct GoroutineRow {
 pub enum LoadState {
     /// A load runs; `inputs` is what is shown meanwhile.
     Loading,
-    /// What `inputs` lists is shown; no input failed.
+    /// What `inputs` lists is shown (maybe nothing, when there is nothing
+    /// to show); `failures` lists any input that could not be used.
     #[default]
     Loaded,
-    /// What `inputs` lists is shown; `failures` says what could not be.
+    /// Nothing is shown, and `failures` says what could not be used.
     Failed,
 }
 

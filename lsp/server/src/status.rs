@@ -1,8 +1,9 @@
 //! The `goblock/status` notification ([`crate::protocol::StatusParams`]):
-//! what is shown, whether a load runs, what failed — sent when a load
-//! starts, when what is shown changes and when a load is cancelled, to
-//! clients that asked for it (`capabilities.experimental.goblockStatus`),
-//! so that they refresh their views instead of guessing from diagnostics.
+//! what is shown, whether a load runs, what failed (the state is `failed`
+//! only when nothing is shown) — sent when a load starts, when what is
+//! shown changes and when a load is cancelled, to clients that asked for
+//! it (`capabilities.experimental.goblockStatus`), so that they refresh
+//! their views instead of guessing from diagnostics.
 //! Identical consecutive statuses are sent once.
 //!
 //! Builds the params from the session; sending is the [`Outbox`]'s.
@@ -19,14 +20,7 @@ use crate::snapshot::Snapshot;
 /// The status of `snap` while a load runs (`loading`) or not.
 pub(crate) fn params(snap: &Snapshot, loading: bool, message: Option<String>) -> StatusParams {
     let failures = crate::commands::failures(snap);
-    let state = if loading {
-        LoadState::Loading
-    } else if failures.is_empty() {
-        LoadState::Loaded
-    } else {
-        LoadState::Failed
-    };
-    let inputs = snap
+    let inputs: Vec<StatusInput> = snap
         .traces
         .iter()
         .map(|t| {
@@ -52,6 +46,15 @@ pub(crate) fn params(snap: &Snapshot, loading: bool, message: Option<String>) ->
             }
         })
         .collect();
+    // Failed only when nothing can be shown: inputs shown beside failures
+    // are a loaded session that also lists what it could not use.
+    let state = if loading {
+        LoadState::Loading
+    } else if inputs.is_empty() && !failures.is_empty() {
+        LoadState::Failed
+    } else {
+        LoadState::Loaded
+    };
     let message = message.unwrap_or_else(|| {
         if loading {
             "loading".to_owned()

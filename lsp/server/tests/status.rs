@@ -76,11 +76,16 @@ async fn status_says_loading_loaded_and_failed() {
     assert!(loaded["lines"].as_u64().unwrap() > 0, "{loaded:#}");
     assert_eq!(loaded["failures"], json!([]));
 
-    // A file that is no trace: the load fails, what is shown stays.
+    // A file that is no trace: the load fails, what is shown stays — still
+    // loaded, with the failure listed.
     let empty = fx.dir.join("empty.trace");
     std::fs::write(&empty, b"").unwrap();
     c.command("goblock.loadTrace", json!([empty])).await;
-    let failed = status(&c, "status failed", |p| p["state"] == "failed").await;
+    let failed = status(&c, "status with a failure", |p| {
+        p["failures"].as_array().is_some_and(|f| !f.is_empty())
+    })
+    .await;
+    assert_eq!(failed["state"], "loaded", "{failed:#}");
     assert_eq!(failed["failures"][0]["path"], json!(empty), "{failed:#}");
     assert_eq!(failed["inputs"], loaded["inputs"], "{failed:#}");
 
@@ -89,6 +94,51 @@ async fn status_says_loading_loaded_and_failed() {
     c.command("goblock.hotLines", json!([1])).await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(statuses(&c).len(), n);
+    c.shutdown().await;
+}
+
+/// qa 05:21: a failed `loadTrace` of a file outside the workspace, then a
+/// successful one: `failed` while nothing is shown, `loaded` (the failure
+/// still listed) once something is — not `failed` for the rest of the
+/// session.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn status_is_failed_only_while_nothing_is_shown() {
+    let Some(dir) = common::fixture_dirs().into_iter().next() else {
+        return;
+    };
+    let fx = Fixture::new("statusfailed", &[]);
+    let bad = fx.dir.join("bad.trace");
+    std::fs::write(&bad, b"go 1.26 trace\0\0\0not a trace").unwrap();
+    let good = fx.dir.join("good.trace");
+    std::fs::copy(dir.join("blocking.trace"), &good).unwrap();
+    let mut c = Client::start();
+    initialize_with_status(&mut c, &fx.ws).await;
+    let empty = status(&c, "status loaded", |p| p["state"] == "loaded").await;
+    assert_eq!(empty["inputs"], json!([]), "{empty:#}");
+    assert_eq!(empty["failures"], json!([]), "{empty:#}");
+
+    let answer = c.command("goblock.loadTrace", json!([bad])).await;
+    assert_eq!(answer["failures"][0]["path"], json!(bad), "{answer:#}");
+    let failed = status(&c, "status failed", |p| p["state"] == "failed").await;
+    assert_eq!(failed["inputs"], json!([]), "{failed:#}");
+    assert_eq!(failed["failures"][0]["path"], json!(bad), "{failed:#}");
+
+    let answer = c.command("goblock.loadTrace", json!([good])).await;
+    assert_eq!(answer["failures"], json!([]), "{answer:#}");
+    let loaded = status(&c, "status loaded with a failure", |p| {
+        p["state"] != "loading" && p["inputs"].as_array().is_some_and(|i| !i.is_empty())
+    })
+    .await;
+    assert_eq!(loaded["state"], "loaded", "{loaded:#}");
+    assert_eq!(loaded["inputs"][0]["path"], json!(good), "{loaded:#}");
+    assert!(loaded["lines"].as_u64().unwrap() > 0, "{loaded:#}");
+    // The failure is still said: the clients show "… · 1 failed".
+    assert_eq!(
+        loaded["failures"].as_array().unwrap().len(),
+        1,
+        "{loaded:#}"
+    );
+    assert_eq!(loaded["failures"][0]["path"], json!(bad), "{loaded:#}");
     c.shutdown().await;
 }
 

@@ -66,14 +66,15 @@ function M.parse(p)
 end
 
 --- One short text for a statusline: "goblock: loading…", "goblock: 2 inputs · 3.41 s",
---- "goblock: 1 failed".
+--- "goblock: 1 input · 3.41 s · 1 failed" (state `loaded`: inputs shown, one could not be
+--- used), "goblock: 0 inputs · 1 failed" (state `failed`: nothing shown).
 ---@param s goblock.Status
 ---@return string
 function M.describe(s)
   if s.state == 'loading' then return 'goblock: loading…' end
   local text = ('goblock: %d input%s'):format(#s.inputs, #s.inputs == 1 and '' or 's')
   if s.total_label ~= '' and #s.inputs > 0 then text = text .. ' · ' .. s.total_label end
-  if s.state == 'failed' then text = text .. (' · %d failed'):format(#s.failures) end
+  if #s.failures > 0 then text = text .. (' · %d failed'):format(#s.failures) end
   return text
 end
 

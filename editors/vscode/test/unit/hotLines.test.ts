@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
   goroutinesText, groupByFile, hiddenCategories, loadFailures, parkedPickRows, parkedSections, parseGoroutines,
-  parseHotLines, parseParked, quickPickRows, uriBasename, visibleLines,
+  parseHotLines, parseParked, quickPickRows, statusWithFailures, uriBasename, visibleLines,
 } from '../../src/hotLines';
 
 const A = 'file:///ws/main.go';
@@ -197,4 +197,21 @@ test('goblock.goroutines: every row in the document, under its group', () => {
   ].join('\n'));
   assert.throws(() => parseGoroutines({ rows: 'no' }), /goblock.goroutines returned/);
   assert.throws(() => parseGoroutines({ groups: [], rows: [{ status: 'x' }] }), /row 0 has no id/);
+});
+
+// qa 05:21: a failed load beside shown inputs is a note, not the status ("failed" until reload).
+test('statusWithFailures: a note beside what is shown, the status when nothing is', () => {
+  const base = (p: string) => p.split('/').pop() ?? p;
+  const bad = [{ path: '/tmp/bad.trace', message: 'bad.trace: not a Go execution trace' }];
+  const shown = { text: 'goblock: good.trace', detail: 'Go 1.26 · 2 min ago' };
+  assert.deepEqual(statusWithFailures(shown, 1, bad, base), {
+    text: 'goblock: good.trace · 1 failed',
+    detail: 'Go 1.26 · 2 min ago · bad.trace: bad.trace: not a Go execution trace',
+    severity: 'warning',
+  });
+  assert.deepEqual(statusWithFailures(shown, 0, [...bad, { path: '/w/b.pb.gz', message: 'x' }], base), {
+    text: 'goblock: 2 inputs failed',
+    detail: 'bad.trace: bad.trace: not a Go execution trace (and 1 more)',
+    severity: 'error',
+  });
 });
