@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
 # Generates a large trace for benchmarks (NOT committed: testdata/large/ is gitignored).
 #
-# Usage: testdata/gen-large.sh [VERSION] [MB]     VERSION: 1.26 (default) or 1.21, 1.22, 1.23, 1.27, 1.19
-#   -> testdata/large/go<VERSION>-large.trace (>= MB MiB, default 220) and the binary that
-#      wrote it, testdata/large/go<VERSION>-largegen.bin.
+# Usage: testdata/gen-large.sh [VERSION] [MB] [OUT]   VERSION: 1.26 (default) or 1.21, 1.22, 1.23, 1.27, 1.19
+#   -> OUT (default testdata/large/go<VERSION>-large.trace, >= MB MiB, default 220) and the
+#      binary that wrote it, testdata/large/go<VERSION>-largegen.bin.
+#   testdata/gen-large.sh 1.26 1950 testdata/large/go1.26-2g.trace   # the 2 GB trace of tests/bench-2g.sh
 # Built like the fixtures of gen.sh: from /tmp/goblock-fixtures/src/largegen, CGO_ENABLED=0, GOMAXPROCS=2.
 # Takes ~45 s for 220 MiB with Go 1.26 on the 2-core machine.
 set -euo pipefail
 TESTDATA=$(cd "$(dirname "$0")" && pwd)
 V=${1:-1.26}
 MB=${2:-220}
+OUT=${3:-$TESTDATA/large/go$V-large.trace}
 FIXTURE_SRC=${FIXTURE_ROOT:-/tmp/goblock-fixtures}/src
 export GOTOOLCHAIN=local GOFLAGS=-buildvcs=false CGO_ENABLED=0 GO111MODULE=on GOMAXPROCS=2
 unset GOOS GOARCH GOROOT GOPATH GOEXPERIMENT GODEBUG GOAMD64 2>/dev/null || true
@@ -27,5 +29,5 @@ rm -rf "$FIXTURE_SRC/largegen"
 cp -a "$TESTDATA/programs/largegen" "$FIXTURE_SRC/largegen"
 BIN=$TESTDATA/large/go$V-largegen.bin
 (cd "$FIXTURE_SRC/largegen" && "$GO" build -o "$BIN" .)
-"$BIN" -mb "$MB" -o "$TESTDATA/large/go$V-large.trace"
+"$BIN" -mb "$MB" -o "$OUT"
 "$GO" version >"$TESTDATA/large/go$V-VERSION"

@@ -7,8 +7,8 @@
 #    encoding/json: ~50 MB of executables, none of which wrote TRACE). The difference is what
 #    discovery costs.
 # 2. The language server loading the bench trace: `goblock lsp` on a workspace holding the trace
-#    and the binary that wrote it, driven over stdio until the load's `$/progress` ends; peak RSS
-#    against the budget of 64 MB + 25 % of the trace.
+#    and the binary that wrote it, driven over stdio by tests/lsp-load-times.py until the whole
+#    trace is shown; peak RSS against the budget of 64 MB + 25 % of the trace.
 #
 #   tests/bench-inputs.sh                    # traces of testdata/gen-large.sh: 1.23 at 69 MiB (1), 1.26 (2)
 #   BIN=path/to/goblock tests/bench-inputs.sh  # another build (e.g. an older one, for before/after)
@@ -85,75 +85,5 @@ rm -f "$ws/large.trace" "$ws/largegen"
 # A hard link (a copy across file systems): a regular file to every version of the server.
 ln -f "$ROOT/$T126" "$ws/large.trace" 2>/dev/null || cp "$ROOT/$T126" "$ws/large.trace"
 cp testdata/large/go1.26-largegen.bin "$ws/largegen"
-python3 - "$BIN" "$ws" "$bytes" "$RUNS" <<'PY'
-import json, os, subprocess, sys, threading, time
-
-binary, ws, size, runs = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
-
-def session():
-    p = subprocess.Popen(["/usr/bin/time", "-v", binary, "lsp"], stdin=subprocess.PIPE,
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    def send(msg):
-        body = json.dumps(msg).encode()
-        p.stdin.write(b"Content-Length: %d\r\n\r\n" % len(body) + body)
-        p.stdin.flush()
-    def recv():
-        n = 0
-        while True:
-            line = p.stdout.readline()
-            if not line:
-                raise SystemExit("the server exited (or no load ended in 600 s)")
-            line = line.strip()
-            if not line:
-                break
-            if line.lower().startswith(b"content-length:"):
-                n = int(line.split(b":")[1])
-        return json.loads(p.stdout.read(n))
-    # A load that never ends (e.g. no trace found) ends the session.
-    watchdog = threading.Timer(600, p.kill)
-    watchdog.start()
-    uri = "file://" + ws
-    t0 = time.monotonic()
-    send({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
-        "processId": None, "rootUri": uri, "workspaceFolders": [{"uri": uri, "name": "ws"}],
-        "capabilities": {"window": {"workDoneProgress": True}}}})
-    first_diag = None
-    while True:
-        m = recv()
-        if m.get("id") == 1 and "result" in m:
-            send({"jsonrpc": "2.0", "method": "initialized", "params": {}})
-        elif "method" in m and "id" in m:
-            send({"jsonrpc": "2.0", "id": m["id"], "result": None})
-        elif m.get("method") == "textDocument/publishDiagnostics" and first_diag is None \
-                and m["params"]["diagnostics"]:
-            first_diag = time.monotonic() - t0
-        elif m.get("method") == "$/progress" and m["params"]["value"].get("kind") == "end":
-            break
-    done = time.monotonic() - t0
-    # Diagnostics published right after the progress ends still count.
-    send({"jsonrpc": "2.0", "id": 2, "method": "shutdown", "params": None})
-    while True:
-        m = recv()
-        if m.get("id") == 2:
-            break
-        if m.get("method") == "textDocument/publishDiagnostics" and first_diag is None \
-                and m["params"]["diagnostics"]:
-            first_diag = time.monotonic() - t0
-    send({"jsonrpc": "2.0", "method": "exit", "params": None})
-    p.stdin.close()
-    err = p.stderr.read().decode()
-    p.wait()
-    watchdog.cancel()
-    rss = next(int(l.split(":")[1]) for l in err.splitlines() if "Maximum resident set size" in l)
-    return first_diag or float("nan"), done, rss
-
-res = [session() for _ in range(runs)]
-first = sorted(r[0] for r in res)[len(res) // 2]
-done = sorted(r[1] for r in res)[len(res) // 2]
-rss = max(r[2] for r in res) / 1024
-budget = 64 + 0.25 * size / 2**20
-print("%-58s %8s %12s" % ("", "wall s", "peak RSS MB"))
-print("%-58s %8.2f %12s" % ("first diagnostics", first, "-"))
-print("%-58s %8.2f %12.1f" % ("load ended ($/progress end)", done, rss))
-print("budget 64 MB + 25 %% of the trace = %.1f MB: %s" % (budget, "within" if rss <= budget else "OVER"))
-PY
+echo "seconds from initialize (tests/lsp-load-times.py); budget of peak RSS: 64 MB + 25 % of the trace = $((64 + bytes / 4 / 1048576)) MB"
+python3 tests/lsp-load-times.py "$BIN" "$ws" "$RUNS"
