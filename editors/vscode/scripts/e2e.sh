@@ -12,6 +12,8 @@
 #                 editors/scripts/screenshots.sh: a temporary dir unless GOBLOCK_UPDATE_SCREENSHOTS=1,
 #                 then editors/screenshots/); vscode-capture.png and vscode-dump.png go beside it
 #   E2E_PORT      code-server port on 127.0.0.1 (default 8765)
+#   E2E_LSP_TRACE goblock.trace.server of the run (default messages; verbose logs every payload
+#                 into the kept run dir's goblock output log)
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 EXT=$(cd "$HERE/.." && pwd)
@@ -58,7 +60,7 @@ mkdir -p "$WS/.vscode" "$RUN/ud/User" "$RUN/exts"
 # reached the server.
 # No goblock.server.path: the extension runs the binary inside the .vsix.
 cat > "$WS/.vscode/settings.json" <<JSON
-{ "goblock.trace.server": "messages",
+{ "goblock.trace.server": "${E2E_LSP_TRACE:-messages}",
   "goblock.diagnostics.minShare": 0.005, "goblock.diagnostics.hottest": 25 }
 JSON
 cat > "$RUN/ud/User/settings.json" <<'JSON'
@@ -99,7 +101,7 @@ fi
 
 mkdir -p "$(dirname "$SHOT")"
 status=0
-E2E_SERVICE_BIN=$SERVICE_BIN E2E_URL="http://127.0.0.1:$PORT/?folder=$WS" E2E_WORKSPACE=$WS E2E_SCREENSHOT=$SHOT E2E_ARTIFACTS=$RUN \
+E2E_REPO=$REPO E2E_SERVICE_BIN=$SERVICE_BIN E2E_URL="http://127.0.0.1:$PORT/?folder=$WS" E2E_WORKSPACE=$WS E2E_SCREENSHOT=$SHOT E2E_ARTIFACTS=$RUN \
   E2E_MARKERS="$REPO/testdata/markers.tsv" node "$EXT/out/test/e2e/e2e.js" || status=$?
 if [ $status -ne 0 ]; then
   echo "--- goblock output (extension host log) ---" >&2

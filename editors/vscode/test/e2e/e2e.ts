@@ -6,11 +6,13 @@
 // alone), a wrong goblock.server.path (one notification, the status and the view say it,
 // Open Settings shows the setting, clearing it restarts the server), and a capture: the
 // "goblock: trace" lens above TestBlocking run by a click (spinner, notification, Show Hot
-// Spots, the captured trace shown). The extension is the platform .vsix with the binary inside
-// and no goblock.server.path. Saves two screenshots (the second beside the first,
-// vscode-capture.png: the lens and the notification).
+// Spots, the captured trace shown); then a goroutine dump dropped into the workspace: its lines
+// under "Parked now" in the hot-spots tree (which also lists the captures), its hover, and Show
+// Goroutines Parked Here. The extension is the platform .vsix with the binary inside and no
+// goblock.server.path. Saves three screenshots (beside the first: vscode-capture.png, the lens
+// and the notification; vscode-dump.png, the dump's hover).
 // Prints one line per check and "N passed, N failed"; exit code 1 when a check failed.
-// Environment: E2E_URL, E2E_WORKSPACE, E2E_SCREENSHOT, E2E_ARTIFACTS (set by scripts/e2e.sh).
+// Environment: E2E_URL, E2E_WORKSPACE, E2E_SCREENSHOT, E2E_ARTIFACTS, E2E_REPO (set by scripts/e2e.sh).
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -35,6 +37,7 @@ const T = tm(60_000);
 
 let passed = 0;
 let failed = 0;
+let shownPage: Page | undefined;
 async function check(name: string, run: () => Promise<string | void>): Promise<boolean> {
   const t = Date.now();
   try {
@@ -44,7 +47,10 @@ async function check(name: string, run: () => Promise<string | void>): Promise<b
     return true;
   } catch (e) {
     failed++;
-    console.log(`FAIL ${name}: ${e instanceof Error ? e.message.split('\n')[0] : e}`);
+    // The screen as the check failed (the run's last screenshot shows only the end).
+    const shot = path.join(ARTIFACTS, `failure-${passed + failed}.png`);
+    const saved = shownPage ? await shownPage.screenshot({ path: shot }).then(() => ` (screen: ${shot})`, () => '') : '';
+    console.log(`FAIL ${name}: ${e instanceof Error ? e.message.split('\n')[0] : e}${saved}`);
     return false;
   }
 }
@@ -91,6 +97,50 @@ async function renderedLine(page: Page, line: number): Promise<string> {
   }, line);
 }
 
+/** Clicks the start of the text of the rendered editor line whose line number is `line`. */
+async function clickLine(page: Page, line: number): Promise<void> {
+  const box = await page.evaluate((ln) => {
+    const editor = document.querySelector('.editor-instance .monaco-editor');
+    if (!editor) return undefined;
+    const nums = [...editor.querySelectorAll('.margin-view-overlays .line-numbers')] as HTMLElement[];
+    const num = nums.find((n) => n.textContent?.trim() === String(ln));
+    if (!num) return undefined;
+    const top = (num.closest('[style*="top"]') as HTMLElement | null)?.style.top ?? num.parentElement?.style.top;
+    const row = ([...editor.querySelectorAll('.view-lines .view-line')] as HTMLElement[]).find((r) => r.style.top === top);
+    const span = row?.querySelector('span span') as HTMLElement | null;
+    const r = (span ?? row)?.getBoundingClientRect();
+    return r ? { x: r.left + Math.min(8, r.width / 2), y: r.top + r.height / 2 } : undefined;
+  }, line);
+  if (!box) throw new Error(`line ${line} is not on screen`);
+  await page.mouse.click(box.x, box.y);
+}
+
+/**
+ * Ids of the goroutines of a dump's text whose first frame in testdata/programs/parked is at
+ * `site` ("pool.go:27"), read without goblock; ascending.
+ */
+function goroutinesAt(text: string, site: string): number[] {
+  const ids: number[] = [];
+  let id: number | undefined;
+  let found = false;
+  for (const line of text.split('\n')) {
+    const head = /^goroutine (\d+) .*\[.*\]:$/.exec(line);
+    if (head) {
+      id = Number(head[1]);
+      found = false;
+    } else if (line.startsWith('created by ')) {
+      id = undefined;
+    } else if (id !== undefined && !found) {
+      const m = /^\t\S+\/parked\/(\S+\.go:\d+)/.exec(line);
+      if (m) {
+        found = true;
+        if (m[1] === site) ids.push(id);
+      }
+    }
+  }
+  return ids.sort((a, b) => a - b);
+}
+
 /** Files under `dir` whose name matches `re` (recursive; none when `dir` is missing). */
 function findFiles(dir: string, re: RegExp): string[] {
   if (!fs.existsSync(dir)) return [];
@@ -129,6 +179,7 @@ async function main(): Promise<void> {
       '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-dev-shm-usage'],
   });
   const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+  shownPage = page;
   const consoleErrors: string[] = [];
   page.on('console', (m) => m.type() === 'error' && consoleErrors.push(m.text()));
   try {
@@ -442,6 +493,128 @@ async function main(): Promise<void> {
       await page.keyboard.press('Escape');
       return `header "${(await description.innerText()).trim()}"; picker row "${text}"`;
     });
+
+    // A goroutine dump: testdata/programs/parked and its Go 1.26 SIGQUIT dump (goroutines parked
+    // for minutes), added to the workspace as a user would drop them there, then Reload.
+    const repo = process.env.E2E_REPO;
+    if (repo) {
+      const dumpDir = path.join(env('E2E_WORKSPACE'), 'parked');
+      const dumpText = fs.readFileSync(path.join(repo, 'testdata/dumps/go1.26/sigquit-minutes.txt'), 'utf8');
+      const workers = goroutinesAt(dumpText, 'pool.go:27');
+      await check('a goroutine dump: the hot-spots tree lists its lines under "Parked now"', async () => {
+        fs.mkdirSync(dumpDir, { recursive: true });
+        for (const f of fs.readdirSync(path.join(repo, 'testdata/programs/parked'))) {
+          fs.copyFileSync(path.join(repo, 'testdata/programs/parked', f), path.join(dumpDir, f));
+        }
+        fs.writeFileSync(path.join(dumpDir, 'hang.txt'), dumpText);
+        // The sources are older than every input, as after a real run (else the hover says the
+        // file changed after the trace).
+        const old = new Date(fs.statSync(path.join(env('E2E_WORKSPACE'), 'blocking.trace')).mtimeMs - 120_000);
+        for (const f of fs.readdirSync(dumpDir)) if (f.endsWith('.go') || f === 'go.mod') fs.utimesSync(path.join(dumpDir, f), old, old);
+        await runCommand(page, 'goblock: Reload');
+        await runCommand(page, 'goblock: Focus on Blocking hot spots View');
+        const pane = page.locator('.pane', { has: page.locator('.pane-header', { hasText: /Blocking hot spots/i }) });
+        // The traces' files come first, expanded: collapse everything (the view's Collapse All)
+        // so that the sections below them are on screen (the tree renders visible rows only).
+        const sidebar = page.locator('.part.sidebar').first();
+        const section = pane.locator('.monaco-list-row[aria-level="1"]', { hasText: 'Parked now' }).first();
+        const deadline = Date.now() + T;
+        while (!(await section.isVisible())) {
+          if (Date.now() > deadline) throw new Error('no "Parked now" row in the hot-spots tree');
+          await sidebar.hover();
+          await sidebar.locator('.action-label[aria-label="Collapse All"]').first().click({ timeout: tm(15_000) });
+          await page.waitForTimeout(1000);
+        }
+        // Expand it (Collapse All collapsed it too): its twistie until the row says expanded.
+        while ((await section.getAttribute('aria-expanded')) !== 'true') {
+          if (Date.now() > deadline) throw new Error('the "Parked now" row does not expand');
+          await section.locator('.monaco-tl-twistie').first().click();
+          await page.waitForTimeout(1000);
+        }
+        const row = pane.locator('.monaco-list-row[aria-level="2"]', { hasText: 'pool.go:27' }).first();
+        await row.waitFor({ timeout: tm(30_000) });
+        const text = (await row.innerText()).replace(/\s+/g, ' ').trim();
+        const want = `parked now: ${workers.length} goroutines`;
+        if (!text.includes(want)) throw new Error(`row "${text}", want "${want}" (the dump's text)`);
+        return `"${(await section.innerText()).replace(/\s+/g, ' ').trim().slice(0, 80)}"; "${text.slice(0, 100)}"`;
+      });
+
+      // pool.go:27 opened from its tree row (the row's own command, as a user would): Quick
+      // Open's file search timed out once on the files just added (05:33 run, 45 s).
+      await check('the dump\'s hover on pool.go:27 (screenshot)', async () => {
+        const pane = page.locator('.pane', { has: page.locator('.pane-header', { hasText: /Blocking hot spots/i }) });
+        const row = pane.locator('.monaco-list-row[aria-level="2"]', { hasText: 'pool.go:27' }).first();
+        await row.click({ timeout: tm(15_000) });
+        await page.locator('.tab.active[data-resource-name="pool.go"], .tab.active:has-text("pool.go")').first().waitFor({ timeout: tm(30_000) });
+        const squiggle = page.locator('.editor-instance .monaco-editor [class*="squiggly-"]').first();
+        await squiggle.waitFor({ timeout: T });
+        // The cursor onto the line's text (the click also gives the editor the focus).
+        await clickLine(page, 27);
+        const ln = await cursorLine(page);
+        if (ln !== 27) throw new Error(`cursor at line ${ln}`);
+        // The markers part of a hover renders first, the server's part when it arrives: wait for
+        // the group's ids, showing the hover again if it closed.
+        const ids = `goroutines ${workers[0]}–${workers[workers.length - 1]}`;
+        const hover = page.locator('.monaco-hover:not(.hidden)', { hasText: 'goroutines' }).first();
+        const deadline = Date.now() + tm(30_000);
+        let text = '';
+        for (;;) {
+          if (!(await hover.isVisible())) {
+            await page.keyboard.press('Control+K');
+            await page.keyboard.press('Control+I');
+            await hover.waitFor({ timeout: tm(15_000) }).catch(() => undefined);
+          }
+          text = (await hover.innerText().catch(() => '')).replace(/\s+/g, ' ');
+          if (text.includes(ids)) break;
+          if (Date.now() > deadline) throw new Error(`hover "${text.slice(0, 300)}" lacks "${ids}"`);
+          await page.waitForTimeout(500);
+        }
+        await page.waitForTimeout(800);
+        const shot = path.join(path.dirname(SHOT), 'vscode-dump.png');
+        await page.screenshot({ path: shot });
+        return `${shot}: "${text.slice(0, 90)}…"`;
+      });
+
+      await check('Show Goroutines Parked Here lists every goroutine of the line', async () => {
+        await page.keyboard.press('Escape');
+        await runCommand(page, 'goblock: Show Goroutines Parked Here');
+        const tab = page.locator('.tab', { hasText: 'pool.go:27 goroutines' }).first();
+        await tab.waitFor({ timeout: T });
+        try {
+          const editor = page.locator('.editor-group-container.active .monaco-editor .view-lines').first();
+          const deadline = Date.now() + tm(15_000);
+          for (;;) {
+            const text = (await editor.innerText()).replace(/\u00a0/g, ' ');
+            const missing = workers.filter((id) => !text.includes(`goroutine ${id} · chan receive`));
+            const extra = [...text.matchAll(/goroutine (\d+) · /g)].map((m) => Number(m[1])).filter((id) => !workers.includes(id));
+            if (missing.length === 0 && extra.length === 0) {
+              return `${workers.length} goroutines listed: ${text.split('\n').find((l) => l.includes('goroutine '))}`;
+            }
+            if (Date.now() > deadline) {
+              throw new Error(`goroutines ${missing.join(', ') || '-'} missing, ${extra.join(', ') || '-'} not in the dump at pool.go:27: "${text.slice(0, 300)}"`);
+            }
+            await page.waitForTimeout(500);
+          }
+        } finally {
+          // Back to pool.go, pass or fail (the language status item of the checks below shows
+          // only for Go files).
+          await tab.click().catch(() => undefined);
+          await page.keyboard.press('Control+W');
+          await page.locator('.tab.active:has-text("pool.go")').first().waitFor({ timeout: tm(15_000) }).catch(() => undefined);
+        }
+      });
+
+      await check('the hot-spots tree lists the captures', async () => {
+        await runCommand(page, 'goblock: Focus on Blocking hot spots View');
+        const pane = page.locator('.pane', { has: page.locator('.pane-header', { hasText: /Blocking hot spots/i }) });
+        const captures = pane.locator('.monaco-list-row[aria-level="1"]', { hasText: 'Captures' }).first();
+        await captures.waitFor({ timeout: tm(30_000) });
+        if ((await captures.getAttribute('aria-expanded')) !== 'true') await captures.click();
+        const row = pane.locator('.monaco-list-row[aria-level="2"]', { hasText: 'TestBlocking' }).first();
+        await row.waitFor({ timeout: tm(15_000) });
+        return `"${(await captures.innerText()).replace(/\s+/g, ' ').trim()}" › "${(await row.innerText()).replace(/\s+/g, ' ').trim()}"`;
+      });
+    }
 
     const serviceBin = process.env.E2E_SERVICE_BIN;
     if (serviceBin) {
