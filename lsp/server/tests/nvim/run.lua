@@ -5,26 +5,10 @@
 -- <line> (1-based) must carry a diagnostic with code <code>.
 -- Prints one "key=value" line per check and "nvim: N passed, N failed".
 local server, ws, file, line, code = _G.arg[1], _G.arg[2], _G.arg[3], tonumber(_G.arg[4]), _G.arg[5]
-local passed, failed = 0, 0
-local function check(name, ok, detail)
-  if ok then passed = passed + 1 else failed = failed + 1 end
-  io.stdout:write((ok and "ok   " or "FAIL ") .. name .. (detail and (" " .. detail) or "") .. "\n")
-end
-local function finish()
-  io.stdout:write(string.format("nvim: %d passed, %d failed\n", passed, failed))
-  os.exit(failed == 0 and 0 or 1)
-end
+local h = dofile(vim.fs.joinpath(vim.fs.dirname(debug.getinfo(1, "S").source:sub(2)), "harness.lua"))
+local check, finish = h.check, h.finish
 
-vim.cmd.edit(file)
-local buf = vim.api.nvim_get_current_buf()
-local id = vim.lsp.start({
-  name = "goblock",
-  cmd = { server, "lsp" },
-  root_dir = ws,
-  init_options = { goblock = { debounceMs = 100 } },
-}, { bufnr = buf })
-check("client started", id ~= nil)
-if not id then finish() end
+local buf, id = h.start(server, ws, file, { goblock = { debounceMs = 100 } })
 check("initialized", vim.wait(20000, function()
   local c = vim.lsp.get_client_by_id(id)
   return c and c.initialized
