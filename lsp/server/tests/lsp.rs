@@ -312,12 +312,40 @@ async fn commands_load_clear_and_errors() {
     let s = c.command("goblock.hotLines", json!([{"limit": 3}])).await;
     assert_eq!(s["lines"].as_array().unwrap().len(), 3);
     assert_eq!(s["failures"].as_array().unwrap().len(), 1);
-    // Missing file argument.
+    // A missing file: invalid params (-32602), one line naming the file
+    // (VS Code checks the path itself first; Neovim shows this message);
+    // what is shown and the failures listed stay as they were.
     let id = c.send_request(
         "workspace/executeCommand",
         json!({"command": "goblock.loadTrace", "arguments": ["/nonexistent/x.trace"]}),
     );
-    assert!(c.response(id).await.get("error").is_some());
+    let r = c.response(id).await;
+    assert_eq!(r["error"]["code"], -32602, "{r}");
+    let m = r["error"]["message"].as_str().unwrap_or_default();
+    assert!(
+        m.starts_with("/nonexistent/x.trace: ") && m.contains("No such file") && !m.contains('\n'),
+        "{r}"
+    );
+    // A relative path is the first workspace folder's, and named so.
+    let id = c.send_request(
+        "workspace/executeCommand",
+        json!({"command": "goblock.loadTrace", "arguments": ["gone.trace"]}),
+    );
+    let r = c.response(id).await;
+    assert_eq!(r["error"]["code"], -32602, "{r}");
+    let m = r["error"]["message"].as_str().unwrap_or_default();
+    assert!(
+        m.starts_with(&format!("{}: ", fx.path("gone.trace").display())),
+        "{r}"
+    );
+    let after = c.command("goblock.hotLines", json!([{"limit": 3}])).await;
+    let paths = |h: &Value| {
+        h["traces"]
+            .as_array()
+            .map(|t| t.iter().map(|t| t["path"].clone()).collect::<Vec<_>>())
+    };
+    assert_eq!(paths(&after), paths(&s), "{after:#}");
+    assert_eq!(after["failures"], s["failures"], "{after:#}");
     // Clear.
     let r = c.command("goblock.clear", json!([])).await;
     assert_eq!(r["loaded"], json!([]));
