@@ -9,7 +9,14 @@
 //! 3. the cost of one-line edits of a 54 MB Go file (issue 16 row 13):
 //!    didChange + a request that reads the document, p50/p99 over 200 edits.
 //!
-//! `GOBLOCK_BENCH=large,10k,edits` picks the parts (default: all).
+//! 4. the snapshot's reading of the workspace files it names when the
+//!    inputs' time is new (`origins.rs`: each file read once, one hash per
+//!    line kept), on every `.go` file of a real module as if each were
+//!    annotated (`GOBLOCK_BENCH_MODULE`, default: the newest
+//!    `golang.org/x/net` in the module cache), and the carry-over to the
+//!    next snapshot of the same inputs.
+//!
+//! `GOBLOCK_BENCH=large,10k,edits,origins` picks the parts (default: all).
 //!
 //! Runs the real `goblock lsp` binary over stdio when `target/release/goblock`
 //! exists (or `GOBLOCK_BIN`), else the server in-process.
@@ -348,6 +355,109 @@ async fn big_file_edits() {
     let _ = std::fs::remove_dir_all(&ws);
 }
 
+/// A real Go module for `origins`: `GOBLOCK_BENCH_MODULE`, else the
+/// newest `golang.org/x/net@*` in `go env GOMODCACHE`.
+fn bench_module() -> Option<PathBuf> {
+    if let Some(p) = std::env::var_os("GOBLOCK_BENCH_MODULE") {
+        return Some(PathBuf::from(p));
+    }
+    let out = std::process::Command::new("go")
+        .args(["env", "GOMODCACHE"])
+        .output()
+        .ok()?;
+    let dir = PathBuf::from(String::from_utf8(out.stdout).ok()?.trim()).join("golang.org/x");
+    let mut nets: Vec<PathBuf> = std::fs::read_dir(dir)
+        .ok()?
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| {
+            p.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with("net@"))
+        })
+        .collect();
+    nets.sort();
+    nets.pop()
+}
+
+fn go_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            go_files(&p, out);
+        } else if p.extension().is_some_and(|x| x == "go") {
+            out.push(p);
+        }
+    }
+}
+
+/// Part 4: `Origins::collect` (run by every snapshot build, off the
+/// message loop) over a real module's files.
+fn origins() {
+    use goblock_server::annotations::{Annotation, AnnotationIndex, FileAnnotations};
+    use goblock_server::client_paths::ClientPaths;
+    use goblock_server::origins::Origins;
+    use std::sync::Arc;
+    let Some(module) = bench_module().filter(|m| m.is_dir()) else {
+        println!("origins: skipped (set GOBLOCK_BENCH_MODULE to a Go module directory)");
+        return;
+    };
+    let mut files = Vec::new();
+    go_files(&module, &mut files);
+    let bytes: u64 = files
+        .iter()
+        .filter_map(|f| f.metadata().ok())
+        .map(|m| m.len())
+        .sum();
+    let mut index = AnnotationIndex::default();
+    for f in &files {
+        let p: Arc<str> = f.to_string_lossy().into();
+        index.files.insert(
+            p.clone(),
+            Arc::new(FileAnnotations {
+                path: p,
+                in_workspace: true,
+                lines: vec![Annotation {
+                    line: 1,
+                    ..Default::default()
+                }],
+            }),
+        );
+    }
+    let paths = ClientPaths::default();
+    // Inputs recorded now: every file is older, so every one is read.
+    let traced_at = Some(std::time::SystemTime::now());
+    let (mut fresh, mut kept) = (Vec::new(), Vec::new());
+    let mut first = None;
+    for _ in 0..20 {
+        let t = Instant::now();
+        let o = Origins::collect(&index, traced_at, &paths, &Origins::default());
+        fresh.push(t.elapsed());
+        first.get_or_insert(fresh[0]);
+        let t = Instant::now();
+        let again = Origins::collect(&index, traced_at, &paths, &o);
+        kept.push(t.elapsed());
+        std::hint::black_box((o, again));
+    }
+    let ms = |d: Duration| format!("{:.1} ms", d.as_secs_f64() * 1e3);
+    println!(
+        "origins: {} ({} .go files, {:.1} MB), each file as if annotated",
+        module.display(),
+        files.len(),
+        bytes as f64 / 1e6
+    );
+    println!(
+        "  new input time (read + hash every file), 20 runs: first {}, p50 {}, max {}",
+        ms(first.unwrap_or_default()),
+        ms(pct(&mut fresh, 0.5)),
+        ms(pct(&mut fresh, 1.0))
+    );
+    println!(
+        "  same inputs (carried over): p50 {}, max {}",
+        ms(pct(&mut kept, 0.5)),
+        ms(pct(&mut kept, 1.0))
+    );
+}
+
 fn wanted(part: &str) -> bool {
     std::env::var("GOBLOCK_BENCH").map_or(true, |v| v.split(',').any(|p| p == part))
 }
@@ -362,6 +472,9 @@ async fn main() {
     }
     if wanted("edits") {
         big_file_edits().await;
+    }
+    if wanted("origins") {
+        origins();
     }
 }
 
