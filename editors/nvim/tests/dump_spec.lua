@@ -39,6 +39,17 @@ do
     end
   end
 end
+-- The directory the dump's program was built in must not exist here: a recorded path that exists
+-- is used as recorded, so no line of this workspace would show and every wait below would time
+-- out (testdata/dumps/gen.sh builds there while it runs).
+for l in io.lines(ws .. '/hang.txt') do
+  local dir = l:match('^\t(/%S-/parked/)%S+%.go:%d+')
+  if dir then
+    assert(not vim.uv.fs_stat(dir), dir .. ' (where the dump was recorded) exists: its files would be'
+      .. ' shown instead of the workspace\'s; delete it (testdata/dumps/gen.sh leaves it while it runs)')
+    break
+  end
+end
 local workers = BY_SITE['pool.go:27']
 assert(workers and next(workers), 'no goroutine at pool.go:27 in hang.txt')
 local n_workers = vim.tbl_count(workers)

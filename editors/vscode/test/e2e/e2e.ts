@@ -502,6 +502,12 @@ async function main(): Promise<void> {
       const dumpText = fs.readFileSync(path.join(repo, 'testdata/dumps/go1.26/sigquit-minutes.txt'), 'utf8');
       const workers = goroutinesAt(dumpText, 'pool.go:27');
       await check('a goroutine dump: the hot-spots tree lists its lines under "Parked now"', async () => {
+        // A recorded path that exists is used as recorded: with the dump's build directory
+        // present (testdata/dumps/gen.sh builds there), no line of the workspace would show.
+        const recorded = /^\t(\/\S*?\/parked\/)\S+\.go:\d+/m.exec(dumpText)?.[1];
+        if (recorded && fs.existsSync(recorded)) {
+          throw new Error(`${recorded} (where the dump was recorded) exists: its files would be shown instead of the workspace's; delete it`);
+        }
         fs.mkdirSync(dumpDir, { recursive: true });
         for (const f of fs.readdirSync(path.join(repo, 'testdata/programs/parked'))) {
           fs.copyFileSync(path.join(repo, 'testdata/programs/parked', f), path.join(dumpDir, f));
