@@ -94,7 +94,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
       view.message = r.unmapped.length
         ? `${r.unmapped.length} recorded file(s) not found in this workspace (see goblock.substitutePath)`
         : undefined;
-      await status.update(r);
+      await status.update(r, inputs);
     } catch (e) {
       output.appendLine(`goblock: reading the hot lines failed: ${e instanceof Error ? e.message : e}`);
     }

@@ -152,6 +152,12 @@ export function hiddenCategories(shown: string[]): string[] {
   return REPORT_CATEGORIES.filter((c) => !shown.includes(c));
 }
 
+/** The status item's text when only goroutine dumps and profiles are shown (no trace). */
+export function describeDumps(inputs: DumpInput[], basename: (p: string) => string): { text: string; detail: string } {
+  const text = `goblock: ${inputs.length === 1 ? basename(inputs[0].path) : `${inputs.length} dumps and profiles`}`;
+  return { text, detail: inputs.map((i) => i.label || basename(i.path)).join(' · ') };
+}
+
 /**
  * The status item with load failures (the rule of goblock/status `state`, docs/lsp.md): with
  * inputs shown it stays what they are, noting "· N failed" (a warning); with nothing shown the

@@ -5,7 +5,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
 import { EXCLUDE_GLOB } from './activation';
-import { hiddenCategories, HotLinesResult, statusWithFailures } from './hotLines';
+import { describeDumps, DumpInput, hiddenCategories, HotLinesResult, statusWithFailures } from './hotLines';
 import { describeTraces, goVersionFromHeader, staleness, traceLabel, TraceFacts } from './traceInfo';
 
 async function readFacts(p: string, goVersion: string | undefined): Promise<TraceFacts | undefined> {
@@ -92,21 +92,26 @@ export class TraceStatus implements vscode.Disposable {
     });
   }
 
-  /** Shows the server's state (the goblock.hotLines result). */
-  async update(r: HotLinesResult): Promise<void> {
+  /** Shows the server's state (the goblock.hotLines result; `dumps`: its dumps and profiles). */
+  async update(r: HotLinesResult, dumps: DumpInput[] = []): Promise<void> {
     const facts = (await Promise.all(r.traces.map((t) => readFacts(t.path, t.goVersion)))).filter(
       (f): f is TraceFacts => f !== undefined,
     );
     const newest = facts.length > 0 ? await newestGoSource() : undefined;
     const stale = facts.map((t) => staleness(t.mtimeMs, newest));
-    const d = describeTraces(facts, Date.now(), stale, traceLabel);
+    // Only dumps or profiles shown: they are the status, not "no trace".
+    const onlyDumps = facts.length === 0 && dumps.length > 0;
+    const d = onlyDumps
+      ? { ...describeDumps(dumps, path.basename), anyStale: false }
+      : describeTraces(facts, Date.now(), stale, traceLabel);
+    const shown = facts.length + dumps.length;
     this.traces = facts;
     this.item.busy = r.loading;
     let detail = d.detail;
     const hidden = hiddenCategories(r.categories);
     if (facts.length > 0 && hidden.length > 0) detail += ` · not shown: ${hidden.join(', ')}`;
     if (r.unmapped.length > 0) detail += ` · ${r.unmapped.length} file${r.unmapped.length === 1 ? '' : 's'} not found`;
-    if (r.failures.length > 0 && facts.length === 0) {
+    if (r.failures.length > 0 && shown === 0) {
       // Nothing shown: the failures are the status.
       const f = statusWithFailures(d, 0, r.failures, path.basename);
       this.item.text = f.text;
@@ -116,17 +121,18 @@ export class TraceStatus implements vscode.Disposable {
       return;
     }
     // Something shown: it stays the status; failures are noted beside it ("· 1 failed").
-    const f = r.failures.length > 0 ? statusWithFailures({ text: d.text, detail }, facts.length, r.failures, path.basename) : undefined;
+    const f = r.failures.length > 0 ? statusWithFailures({ text: d.text, detail }, shown, r.failures, path.basename) : undefined;
     this.item.text = f?.text ?? d.text;
     this.item.detail = f?.detail ?? detail;
     this.item.severity =
       f || d.anyStale ? vscode.LanguageStatusSeverity.Warning : vscode.LanguageStatusSeverity.Information;
     this.item.command =
-      facts.length === 0
+      shown === 0
         ? { title: 'Load Trace…', command: 'goblock.loadTraceFile' }
         : { title: 'Reload', command: 'goblock.reloadTraces' };
     const reasons = stale.filter((s) => s.stale).map((s) => s.reason);
-    this.item.name = `goblock: ${facts.map((f) => vscode.workspace.asRelativePath(f.path)).join(', ') || 'no trace'}${
+    const names = [...facts, ...dumps].map((f) => vscode.workspace.asRelativePath(f.path));
+    this.item.name = `goblock: ${names.join(', ') || 'no trace'}${
       reasons.length ? ` — stale? ${reasons[0]}` : ''
     }`;
   }

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
-  goroutinesText, groupByFile, hiddenCategories, loadFailures, parkedPickRows, parkedSections, parseGoroutines,
+  describeDumps, goroutinesText, groupByFile, hiddenCategories, loadFailures, parkedPickRows, parkedSections, parseGoroutines,
   parseHotLines, parseParked, quickPickRows, statusWithFailures, uriBasename, visibleLines,
 } from '../../src/hotLines';
 
@@ -214,4 +214,19 @@ test('statusWithFailures: a note beside what is shown, the status when nothing i
     detail: 'bad.trace: bad.trace: not a Go execution trace (and 1 more)',
     severity: 'error',
   });
+});
+
+test('describeDumps: the status item when only dumps and profiles are shown', () => {
+  const base = (p: string) => p.split('/').pop() ?? p;
+  const dump = { path: '/w/hang.txt', kind: 'goroutine-dump', label: 'goroutine dump · 37 goroutines' };
+  assert.deepEqual(describeDumps([dump], base), { text: 'goblock: hang.txt', detail: 'goroutine dump · 37 goroutines' });
+  const block = { path: '/w/block.pb.gz', kind: 'block-profile', label: '' };
+  assert.deepEqual(describeDumps([dump, block], base), {
+    text: 'goblock: 2 dumps and profiles',
+    detail: 'goroutine dump · 37 goroutines · block.pb.gz',
+  });
+  // Beside a failure it stays the status (goblock/status: loaded).
+  const failed = statusWithFailures(describeDumps([dump], base), 1, [{ path: '/t/bad.trace', message: 'x' }], base);
+  assert.equal(failed.text, 'goblock: hang.txt · 1 failed');
+  assert.equal(failed.severity, 'warning');
 });
