@@ -6,9 +6,11 @@
 //! gives (see `goblock_trace::v2::Options`).
 //!
 //! With `--threads never|always`, the decoder runs on one thread or with its
-//! helper thread whatever the trace's size (default: as `goblock` does).
+//! helper threads whatever the trace's size (default: as `goblock` does);
+//! `--workers N`: the new-format decoder's worker threads. A parallel decode
+//! that fell back to one thread says so on stderr (`stitch fallback: …`).
 //!
-//! Usage: cargo run --release -p goblock-trace --example episodes -- TRACE [--tsv] [--go-times] [--threads never|always]
+//! Usage: cargo run --release -p goblock-trace --example episodes -- TRACE [--tsv] [--go-times] [--threads never|always] [--workers N]
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -38,6 +40,16 @@ fn main() {
             Some("always") => Threads::Always,
             _ => {
                 eprintln!("--threads takes never or always");
+                std::process::exit(2);
+            }
+        },
+    };
+    let workers = match args.iter().position(|a| a == "--workers") {
+        None => 0,
+        Some(i) => match args.get(i + 1).and_then(|n| n.parse().ok()) {
+            Some(n) => n,
+            None => {
+                eprintln!("--workers takes a number");
                 std::process::exit(2);
             }
         },
@@ -84,8 +96,17 @@ fn main() {
                 let opts = goblock_trace::v2::Options {
                     go_reader_times: go_times,
                     threads,
+                    workers,
+                    ..Default::default()
                 };
-                goblock_trace::v2::decode_with(&bytes, &h, &mut tables, &mut sink, &opts)
+                goblock_trace::v2::decode_detailed(&bytes, &h, &mut tables, &mut sink, &opts).map(
+                    |(s, st)| {
+                        if let Some(g) = st.stitch_fallback {
+                            eprintln!("stitch fallback: generation {g}");
+                        }
+                        s
+                    },
+                )
             }
             Format::V1 => {
                 let opts = goblock_trace::v1::Options {

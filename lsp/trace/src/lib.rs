@@ -10,9 +10,9 @@
 //! | module | does | does not |
 //! |---|---|---|
 //! | [`header`] | reads the 16-byte header: version, format family, what non-trace input looks like | read past the header |
-//! | `episodes` (the core) | one per-goroutine state machine for both formats: goroutine changes in Go's model (`GoState` transitions) → [`Episode`]s; categories, which reach the sink, the episodes open at the end | read bytes, order events, resolve ids |
-//! | [`v1`] (Go 1.11–1.21) | two passes over the file: index (batches per P, strings, stack table at the end), Go's causal merge of the P streams, translation of old events into the core's goroutine changes, as Go's reader converts old traces ([`v1`]'s README) | hold the events in memory; decide what opens or closes an episode |
-//! | [`v2`] (Go 1.22+) | one generation at a time: batch framing, per-generation tables, Go's reader order (`order.rs` ports Go's `order.go` handler by handler), transitions translated into the core's changes (`translate.rs`); ordering on a helper thread for large traces | decode generations in parallel (yet); reorder Go's order; decide what opens or closes an episode |
+//! | `episodes` (the core) | one per-goroutine state machine for both formats: goroutine changes in Go's model (`GoState` transitions) → [`Episode`]s; categories, which reach the sink, the episodes open at the end; always on the caller's thread, in the order the front ends hand changes over | read bytes, order events, resolve ids, use threads |
+//! | [`v1`] (Go 1.11–1.21) | two passes over the file: index (batches per P, strings, stack table at the end), Go's causal merge of the P streams, translation of old events into the core's goroutine changes, as Go's reader converts old traces ([`v1`]'s README); on large traces a pipeline (`v1/pipeline.rs`): the merge on a helper thread, translation and episodes on the caller's (one trace is one causal order: it cannot be cut into independent parts) | hold the events in memory; decide what opens or closes an episode |
+//! | [`v2`] (Go 1.22+) | generation by generation: batch framing, per-generation tables, Go's reader order (`order.rs` ports Go's `order.go` handler by handler), transitions translated into the core's changes (`translate.rs`); on large traces generations are ordered in parallel on worker threads, each later one from scratch, and stitched in file order on the caller's thread after checking the state each assumed against the state the previous one ended in (`parallel.rs`, `order/stitch.rs`; a failed check decodes the rest on one thread) | reorder Go's order; decide what opens or closes an episode; use threads in Go-reader time mode |
 //! | [`model`] | the output: [`Episode`], interned [`Tables`] of strings, frames and stacks, [`Category`] | decode anything |
 //! | [`varint`], `gtable`, [`fxhash`] | LEB128 varints (every reader of the crate, incl. the hot loops' fixed-window variant); per-goroutine state tables; the shared hasher | know what a value means |
 //! | [`error`] | [`DecodeError`] (one line, with offset and event) and [`Warning`] | format for a UI |
@@ -45,8 +45,9 @@ pub use model::{Categories, Category, Episode, Frame, FrameId, StackId, Sym, Tab
 
 use std::ops::ControlFlow;
 
-/// Whether a decoder uses a helper thread (the results are identical): the
-/// old-format decoder for its merge, the new-format one for its ordering.
+/// Whether a decoder uses more threads (the results are identical): the
+/// old-format decoder a helper thread for its merge, the new-format one
+/// worker threads ordering generations in parallel.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum Threads {
     /// For large traces only.
@@ -54,7 +55,7 @@ pub enum Threads {
     Auto,
     /// Always on the caller's thread.
     Never,
-    /// Always with a helper thread (when one can be started).
+    /// Always with helper threads (when they can be started).
     Always,
 }
 

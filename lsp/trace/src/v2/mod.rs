@@ -1,19 +1,22 @@
 //! Decoder for the new trace format (Go 1.22+, headers `go 1.22`, `go 1.23`,
 //! `go 1.25`, `go 1.26`; Go 1.24 writes `go 1.23`, Go 1.27 writes `go 1.26`).
 //!
-//! Generations are decoded one at a time: split (`batch.rs`), tables built
-//! (`tables.rs`), events put in Go's reader order and validated by the
-//! scheduler state machine (`merge.rs`, `order.rs`, spec in `events.rs`), and
-//! goroutine transitions translated for the episode core (`translate.rs`,
-//! `crate::episodes`). The ordering
-//! hands transitions to the episode builder (`handoff.rs`): on a trace of
-//! [`THREAD_MIN_BYTES`] or more, with two cores, the ordering runs on a
-//! helper thread and sends them in chunks to the episodes (and the sink) on
-//! the caller's, with identical results ([`Options::threads`]); otherwise
-//! each transition is applied as it is ordered. Memory holds one or two
-//! generations' tables and batch index (never their events: they are decoded
-//! in place from the input), a few chunks of transitions, and
-//! per-goroutine/P/M state; it does not grow with the number of events.
+//! Each generation is split (`batch.rs`), its tables built (`tables.rs`),
+//! its events put in Go's reader order and validated by the scheduler state
+//! machine (`merge.rs`, `order.rs`, spec in `events.rs`), and goroutine
+//! transitions translated for the episode core (`translate.rs`,
+//! `crate::episodes`). On one thread each transition is applied as it is
+//! ordered. On a trace of [`THREAD_MIN_BYTES`] or more, with two cores
+//! ([`Options::threads`]), generations are ordered in parallel on worker
+//! threads — every later one from scratch, recording what it assumed of the
+//! state the previous one ended in (`order/stitch.rs`) — and the caller's
+//! thread checks those assumptions and applies the transitions in file
+//! order (`parallel.rs`), with identical results; a failed check decodes
+//! the rest on one thread ([`Stats::stitch_fallback`]). Memory holds a few
+//! generations' tables and batch index (never their events: they are
+//! decoded in place from the input), a bounded number of chunks of
+//! transitions, and per-goroutine/P/M state; it does not grow with the
+//! number of events.
 //!
 //! **Fidelity**: the ordering is a port of Go's reader (Go 1.26 = 1.27
 //! `internal/trace`), so a trace decodes, or fails, exactly where Go's does.
@@ -28,7 +31,9 @@
 //! generation (and inside a large one every ~500 000 transitions, or every
 //! 2²⁰ events on one thread), always on the caller's thread; `done` never
 //! exceeds the start of data still needed, so callers may release input
-//! pages before `done`. A `Break` stops decoding with
+//! pages before `done` (after a stitch falls back, the input is read again
+//! from its start: a memory map faults released pages back in). A `Break`
+//! stops decoding (every worker thread too) with
 //! [`DecodeError::Cancelled`].
 //!
 //! **Bad input**: a file cut inside a generation (a 1.26+ generation without
@@ -43,9 +48,9 @@
 
 mod batch;
 mod events;
-mod handoff;
 mod merge;
 mod order;
+mod parallel;
 mod tables;
 mod translate;
 
@@ -56,9 +61,9 @@ use crate::varint::read_uvarint;
 use crate::{DecodeError, EpisodeSink, Header, Tables, Threads, TraceSummary, Warning};
 use batch::{GenBatches, GenEnd, Splitter};
 use events::ev;
-use handoff::{Back, Channel, Msg, Out};
 use merge::{GenInput, MBatches, Merger};
 use order::{GenCtx, Ordering};
+use parallel::{Back, Channel, GenDone, Msg, Out};
 use std::sync::Arc;
 use tables::GenTables;
 
@@ -85,17 +90,25 @@ pub struct Options {
     /// previous one. For reproducing `go tool trace` numbers exactly (tests);
     /// the default raw times are the better measurement.
     pub go_reader_times: bool,
-    /// Whether the ordering runs on a helper thread while episodes are built
-    /// (and the sink called) on the caller's: [`Threads::Auto`] does so for
-    /// traces of [`THREAD_MIN_BYTES`] or more when this process may run on
-    /// two cores or more.
+    /// Whether generations are ordered on worker threads while episodes
+    /// are built (and the sink called) on the caller's, with identical
+    /// results: [`Threads::Auto`] does so for traces of [`THREAD_MIN_BYTES`]
+    /// or more when this process may run on two cores or more,
+    /// [`Threads::Always`] whatever the size. Not in Go-reader time mode
+    /// (each time depends on every earlier event): that decodes on one
+    /// thread.
     pub threads: Threads,
+    /// Worker threads when decoding in parallel (0: as many as the cores
+    /// this process may run on, at least 2 with [`Threads::Always`]).
+    pub workers: usize,
+    /// Tests only: the stitch of this generation (counted from 0) fails as
+    /// if an assumption did not hold, so decoding falls back to one thread.
+    #[doc(hidden)]
+    pub stitch_fails_at: Option<u64>,
 }
 
 /// Smallest trace [`Threads::Auto`] decodes on two threads.
 pub const THREAD_MIN_BYTES: usize = 4 << 20;
-/// Chunks of transitions in flight between the threads.
-const DEPTH: usize = 4;
 
 /// What the v2 decoder saw besides episodes (not part of [`TraceSummary`],
 /// which is shared with the old-format decoder).
@@ -107,6 +120,11 @@ pub struct Stats {
     pub experimental_batches: u64,
     /// Episodes emitted.
     pub episodes: u64,
+    /// Decoding in parallel, the stitch of this generation (counted from 0)
+    /// found the state it started from differ from the state the previous
+    /// one ended in (or the trace broken), and the rest was decoded on one
+    /// thread (the results are the same).
+    pub stitch_fallback: Option<u64>,
 }
 
 /// [`decode`] with [`Options`].
@@ -134,25 +152,26 @@ pub fn decode_detailed(
         });
     }
     let mut back = Back::new(bytes, tables, sink);
-    let threaded = match options.threads {
-        Threads::Auto => {
-            bytes.len() >= THREAD_MIN_BYTES
-                && std::thread::available_parallelism().is_ok_and(|n| n.get() >= 2)
-        }
-        Threads::Never => false,
-        Threads::Always => true,
+    let cores = || std::thread::available_parallelism().map_or(1, |n| n.get());
+    let workers = match options.threads {
+        _ if options.go_reader_times => 0,
+        Threads::Never => 0,
+        Threads::Auto if bytes.len() < THREAD_MIN_BYTES || cores() < 2 => 0,
+        Threads::Auto => cores(),
+        Threads::Always => cores().max(2),
     };
-    let two = if threaded {
-        run_threaded(Decoder::new(bytes, header.minor, options), &mut back)
+    let workers = match options.workers {
+        0 => workers,
+        n if workers > 0 => n,
+        _ => 0,
+    };
+    let parallel = if workers > 0 {
+        parallel::run(bytes, header.minor, options, &mut back, workers)
     } else {
         None
     };
-    let (summary, stats) = match two {
-        Some(done) => {
-            let done = done?;
-            back.finish_own(done.end);
-            (done.summary, done.stats)
-        }
+    let (summary, stats) = match parallel {
+        Some(res) => res?,
         None => {
             let done = Decoder::<Slot>::new(bytes, header.minor, options).run(&mut back)?;
             back.finish(done.end, done.order.slots());
@@ -166,51 +185,6 @@ pub fn decode_detailed(
     Ok((summary, stats))
 }
 
-/// The ordering on a helper thread, episodes on this one; `None` when the
-/// helper cannot be started (nothing was decoded: decode on one thread).
-fn run_threaded(
-    front: Decoder<'_, ()>,
-    back: &mut Back<'_>,
-) -> Option<Result<FrontDone<()>, DecodeError>> {
-    std::thread::scope(|scope| {
-        let (tx, rx) = std::sync::mpsc::sync_channel::<Msg>(DEPTH);
-        let (spare_tx, spare_rx) = std::sync::mpsc::channel();
-        let mut chan = Channel {
-            tx,
-            spare: spare_rx,
-        };
-        let spawned = std::thread::Builder::new()
-            .name("goblock-v2-order".into())
-            .spawn_scoped(scope, move || front.run(&mut chan));
-        let Ok(helper) = spawned else {
-            return None;
-        };
-        let mut cancelled = false;
-        for m in rx.iter() {
-            let (flow, buf) = back.handle(m);
-            if let Some(b) = buf {
-                let _ = spare_tx.send(b);
-            }
-            if flow.is_break() {
-                cancelled = true;
-                break;
-            }
-        }
-        // Unblocks the helper if it is still sending.
-        drop(rx);
-        let res = match helper.join() {
-            Ok(r) => r,
-            Err(_) => Err(DecodeError::Inconsistent {
-                what: "the decoding thread stopped unexpectedly".into(),
-            }),
-        };
-        if cancelled {
-            return Some(Err(DecodeError::Cancelled));
-        }
-        Some(res)
-    })
-}
-
 /// What the front hands back when the input is consumed.
 struct FrontDone<S> {
     summary: TraceSummary,
@@ -219,6 +193,39 @@ struct FrontDone<S> {
     end: i64,
     /// The ordering's final state (the goroutines' slots).
     order: Ordering<S>,
+}
+
+/// The warning for a version no Go release writes.
+fn version_warning(minor: u32) -> Option<Warning> {
+    (minor > events::GO126).then(|| Warning {
+        offset: None,
+        message: format!(
+            "no Go release writes 'go 1.{minor}' traces (Go 1.27 writes 'go 1.26'); decoded with the Go 1.26 format"
+        ),
+    })
+}
+
+/// The warning for generation `generation` (starting at `start`, of an
+/// input of `len` bytes) dropped because of `cut`, after `before` complete
+/// generations.
+fn truncation_warning(generation: u64, start: usize, cut: Cut, len: usize, before: u64) -> Warning {
+    let generation = if generation != 0 {
+        format!("generation {generation}")
+    } else {
+        "the last generation".into()
+    };
+    let after = if before == 0 {
+        "no complete generation precedes it, so the trace yields nothing"
+    } else {
+        "episodes still open at the end of the previous generation are reported as open at the trace end"
+    };
+    Warning {
+        offset: Some(cut.offset as u64),
+        message: format!(
+            "trace truncated: {generation} (bytes {start}..{len}) is incomplete ({}) and was dropped; {after}",
+            cut.what
+        ),
+    }
 }
 
 /// Reusable per-generation state; `S` is what the ordering keeps per
@@ -248,7 +255,7 @@ struct Decoder<'a, S> {
 }
 
 /// Why a generation is unusable because the trace was cut.
-struct Cut {
+pub(crate) struct Cut {
     offset: usize,
     what: String,
 }
@@ -285,24 +292,16 @@ impl<'a, S: Default + Clone> Decoder<'a, S> {
         d
     }
 
-    fn warn(&mut self, offset: Option<usize>, message: String) {
-        self.summary.warnings.push(Warning {
-            offset: offset.map(|o| o as u64),
-            message,
-        });
+    /// The summary before any generation: version, size, and a warning for
+    /// a version no Go release writes.
+    fn summary_start(mut self) -> TraceSummary {
+        self.summary.warnings.extend(version_warning(self.minor));
+        self.summary
     }
 
     /// Decodes every generation, sending transitions to `out`.
     fn run<O: Out<Slot = S>>(mut self, out: &mut O) -> Result<FrontDone<S>, DecodeError> {
-        if self.minor > events::GO126 {
-            self.warn(
-                None,
-                format!(
-                    "no Go release writes 'go 1.{}' traces (Go 1.27 writes 'go 1.26'); decoded with the Go 1.26 format",
-                    self.minor
-                ),
-            );
-        }
+        self.summary.warnings.extend(version_warning(self.minor));
         let mut splitter = Splitter::new(self.minor, HEADER_LEN);
         let mut gb = std::mem::take(&mut self.gb);
         loop {
@@ -339,6 +338,7 @@ impl<'a, S: Default + Clone> Decoder<'a, S> {
                 cpu_samples: self.cpu_samples,
                 experimental_batches: self.experimental_batches,
                 episodes: 0,
+                stitch_fallback: None,
             },
             end,
             order: self.order,
@@ -346,26 +346,14 @@ impl<'a, S: Default + Clone> Decoder<'a, S> {
     }
 
     fn drop_generation(&mut self, gb: &GenBatches, cut: Cut) {
-        let generation = if gb.generation != 0 {
-            format!("generation {}", gb.generation)
-        } else {
-            "the last generation".into()
-        };
-        let after = if self.summary.generations == 0 {
-            "no complete generation precedes it, so the trace yields nothing".to_string()
-        } else {
-            "episodes still open at the end of the previous generation are reported as open at the trace end".to_string()
-        };
-        self.warn(
-            Some(cut.offset),
-            format!(
-                "trace truncated: {} (bytes {}..{}) is incomplete ({}) and was dropped; {after}",
-                generation,
-                gb.start,
-                self.bytes.len(),
-                cut.what
-            ),
+        let w = truncation_warning(
+            gb.generation,
+            gb.start,
+            cut,
+            self.bytes.len(),
+            self.summary.generations,
         );
+        self.summary.warnings.push(w);
     }
 
     /// Classifies the generation's batches and builds its tables (Go's
@@ -554,5 +542,44 @@ impl<'a, S: Default + Clone> Decoder<'a, S> {
             self.last_time = Some(t);
         }
         Ok(gt)
+    }
+}
+
+impl Decoder<'_, ()> {
+    /// One generation for a worker (see `parallel.rs`): builds its tables,
+    /// orders it (the trace's `first` as Go's reader does, a later one from
+    /// scratch) and sends its transitions to `out`. `Ok(Err((cut, cpu
+    /// samples, experimental batches)))` when it turns out to be the last,
+    /// cut short.
+    fn order_job(
+        &mut self,
+        gb: &GenBatches,
+        last: bool,
+        first: bool,
+        out: &mut Channel<'_>,
+    ) -> Result<Result<GenDone, (Cut, u64, u64)>, DecodeError> {
+        (self.cpu_samples, self.experimental_batches) = (0, 0);
+        if let Some(cut) = self.build_tables(gb, last)? {
+            return Ok(Err((cut, self.cpu_samples, self.experimental_batches)));
+        }
+        self.order = if first {
+            Ordering::default()
+        } else {
+            Ordering::fresh()
+        };
+        self.first_gen = first;
+        (self.summary.events, self.last_time) = (0, None);
+        let gt = self.run_generation(gb, out)?;
+        self.gt = Arc::try_unwrap(gt).unwrap_or_default();
+        Ok(Ok(GenDone {
+            order: std::mem::take(&mut self.order),
+            stats: merge::GenStats {
+                events: self.summary.events,
+                max_time: self.last_time,
+            },
+            end: gb.end as u64,
+            cpu_samples: self.cpu_samples,
+            experimental_batches: self.experimental_batches,
+        }))
     }
 }

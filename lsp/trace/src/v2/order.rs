@@ -21,11 +21,14 @@
 //! transition *means* (episodes) is `translate.rs`' and the episode core's job; ordering events of
 //! different Ms is `merge.rs`'.
 
+mod stitch;
+
 use super::events::{self, ev};
 use super::tables::GenTables;
 use crate::DecodeError;
 use crate::fxhash::FxHashMap;
 use crate::gtable::GTable;
+pub(crate) use stitch::{Assume, Owner, Stitch};
 
 /// `NoGoroutine`, `NoProc`, `NoThread` (all −1 in Go).
 pub(crate) const NO_G: u64 = u64::MAX;
@@ -153,6 +156,13 @@ pub(crate) trait Consumer {
     fn tick(&mut self) -> Result<(), DecodeError> {
         Ok(())
     }
+    /// What an ordering of a later generation from scratch
+    /// ([`Ordering::fresh`]) assumed before the transitions that follow
+    /// (handed over before the event's [`Consumer::settled`]).
+    fn assume(&mut self, _: Assume) {}
+    /// An event has been applied (with its transitions and assumptions).
+    #[inline(always)]
+    fn settled(&mut self) {}
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -177,8 +187,8 @@ impl std::fmt::Display for Seq {
 }
 
 /// `rangeType`: a "Begin" event type and an optional string id.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct RangeType {
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(crate) struct RangeType {
     typ: u8,
     desc: u64,
 }
@@ -254,7 +264,7 @@ impl Ranges {
 /// A user region: task id and name (a string's location in the input; names
 /// are compared by content because ids change between generations).
 #[derive(Clone, Copy, Debug)]
-struct Region {
+pub(crate) struct Region {
     task: u64,
     name: (usize, usize),
 }
@@ -366,6 +376,9 @@ struct MState {
     /// Go creates an M's state when it first advances one of its events (or
     /// names it in a GoStatus); a slot handed out earlier is not yet "seen".
     seen: bool,
+    /// Fields not yet known in a generation ordered from scratch
+    /// ([`stitch::UNDEF_G`], [`stitch::UNDEF_P`]; always 0 otherwise).
+    undef: u8,
 }
 
 /// Per-thread states, indexed by a slot the merger caches per M.
@@ -373,6 +386,8 @@ struct MState {
 struct Threads {
     states: Vec<MState>,
     index: FxHashMap<u64, usize>,
+    /// What `undef` a new thread gets.
+    undef: u8,
 }
 
 impl Threads {
@@ -384,6 +399,7 @@ impl Threads {
             g: NO_G,
             p: NO_P,
             seen: false,
+            undef: self.undef,
         });
         self.index.insert(m, self.states.len() - 1);
         self.states.len() - 1
@@ -398,7 +414,13 @@ impl Threads {
     }
     fn insert(&mut self, m: u64, g: u64, p: u64) {
         let i = self.slot(m);
-        self.states[i] = MState { g, p, seen: true };
+        let undef = self.states[i].undef;
+        self.states[i] = MState {
+            g,
+            p,
+            seen: true,
+            undef,
+        };
     }
     fn any_with_p(&self, p: u64) -> bool {
         self.states.iter().any(|s| s.seen && s.p == p)
@@ -416,6 +438,13 @@ struct Procs {
 }
 
 impl Procs {
+    fn get(&self, p: u64) -> Option<&PState> {
+        if p < DENSE_PROCS {
+            self.dense.get(p as usize)?.as_ref()
+        } else {
+            self.sparse.get(&p)
+        }
+    }
     #[inline]
     fn get_mut(&mut self, p: u64) -> Option<&mut PState> {
         if p < DENSE_PROCS {
@@ -617,6 +646,9 @@ pub(crate) struct Ordering<S> {
     clock: Clock,
     /// The state slot of the M whose event is being applied.
     cur_slot: usize,
+    /// Set when this ordering started on a later generation from scratch
+    /// ([`Ordering::fresh`]): what it assumed and touched.
+    fresh: Option<Box<stitch::Fresh>>,
 }
 
 impl<S> Default for Ordering<S> {
@@ -632,6 +664,7 @@ impl<S> Default for Ordering<S> {
             initial_gen: 0,
             clock: Clock::default(),
             cur_slot: usize::MAX,
+            fresh: None,
         }
     }
 }
@@ -723,7 +756,11 @@ impl<S: Default + Clone> Ordering<S> {
                     g: NO_G,
                     p: NO_P,
                     seen: true,
+                    undef: ms.undef,
                 };
+            }
+            if ms.undef != 0 && !stitch::announces(e.typ) {
+                stitch::read_ctx(ms, m, self.fresh.as_deref_mut());
             }
             cur.p = ms.p;
             cur.g = ms.g;
@@ -731,6 +768,10 @@ impl<S: Default + Clone> Ordering<S> {
         self.clock.stamped = 0;
         self.cur_slot = m_slot;
         let res = self.dispatch(e, evt, cur, c);
+        if let Some(f) = self.fresh.as_deref_mut() {
+            f.hand_over(c);
+        }
+        c.settled();
         match res {
             Ok(true) => {
                 if self.clock.last.is_some() && self.clock.stamped == 0 {
@@ -859,6 +900,20 @@ impl<S: Default + Clone> Ordering<S> {
             // Reset seq.
             s.seq = Seq::new(evt.generation, 0);
         } else {
+            let mut status = status;
+            if let Some(f) = self.fresh.as_deref_mut() {
+                if status == ps::ABANDONED {
+                    // A later generation: the runtime announces a P abandoned
+                    // when it was in a syscall — promoted as the sequential
+                    // ordering does (the stitch checks it was).
+                    f.assume(Assume::PSyscall { p: pid });
+                    promoted = true;
+                    e.args[1] = ps::SYSCALL;
+                    status = ps::SYSCALL;
+                } else {
+                    f.assume(Assume::P { p: pid, status });
+                }
+            }
             self.p.insert(
                 pid,
                 PState {
@@ -872,6 +927,7 @@ impl<S: Default + Clone> Ordering<S> {
         // Bind the proc to the new context, if it's running.
         if status == ps::RUNNING || status == ps::SYSCALL {
             new.p = pid;
+            self.define(stitch::UNDEF_P);
         }
         // If we're advancing through ProcSyscallAbandoned *but* oldState is running then we've
         // promoted it to ProcSyscall. However, because it's ProcSyscallAbandoned, we know this
@@ -883,7 +939,10 @@ impl<S: Default + Clone> Ordering<S> {
             // The event is emitted in the context the P is bound to (only
             // the context of the emitted event changes, not any state).
             let found = self.m.any_with_p(pid);
-            if !found {
+            if !found && self.fresh.is_some() {
+                // Threads whose P is not known yet in this generation may.
+                self.fresh_thread_with_p(pid);
+            } else if !found {
                 return Err(cold(format_args!(
                     "failed to find sched context for proc {} that's about to be stolen",
                     pid as i64
@@ -1013,6 +1072,9 @@ impl<S: Default + Clone> Ordering<S> {
             return self.ret(Ctx { p: NO_P, ..cur });
         }
         // We're stealing from some other M.
+        if self.fresh.is_some() {
+            self.fresh_steal(mid, pid);
+        }
         let Some(ms) = self.m.get_mut(mid) else {
             return Err(cold(format_args!(
                 "stole proc from non-existent thread {}",
@@ -1069,7 +1131,19 @@ impl<S: Default + Clone> Ordering<S> {
             // Set the state.
             self.g
                 .insert(gid, GState::new(status, Seq::new(evt.generation, 0)));
-            GoState::Undetermined
+            match self.fresh.as_deref_mut() {
+                // A later generation: the goroutine had this status (the
+                // stitch checks it), as the sequential ordering requires.
+                Some(f) => {
+                    f.touch_g(gid);
+                    f.assume(Assume::G {
+                        g: gid,
+                        status: Some(status),
+                    });
+                    GoState::of_wire(status)
+                }
+                None => GoState::Undetermined,
+            }
         } else {
             return Err(cold(format_args!(
                 "found goroutine status for new goroutine after the first generation: id={} status={}",
@@ -1080,7 +1154,10 @@ impl<S: Default + Clone> Ordering<S> {
         let mut new = cur;
         match status {
             // Bind the goroutine to the new context, since it's running.
-            gs::RUNNING => new.g = gid,
+            gs::RUNNING => {
+                new.g = gid;
+                self.define(stitch::UNDEF_G);
+            }
             gs::SYSCALL => {
                 if mid == NO_M {
                     return Err(cold(format_args!(
@@ -1092,7 +1169,11 @@ impl<S: Default + Clone> Ordering<S> {
                 // Otherwise, we're talking about a G sitting in a syscall on an M.
                 // Validate the named M.
                 if mid == cur.m {
-                    if evt.generation != self.initial_gen && cur.g != gid {
+                    let fresh = self.fresh.is_some();
+                    if fresh && self.undefined(stitch::UNDEF_G) {
+                        // Whether the thread had this goroutine: the stitch checks.
+                        self.assume(Assume::MG { m: mid, g: gid });
+                    } else if (evt.generation != self.initial_gen || fresh) && cur.g != gid {
                         // If this isn't the first generation, we *must* have seen this
                         // binding occur already. Even if the G was blocked in a syscall
                         // for multiple generations since trace start, we would have seen
@@ -1103,12 +1184,16 @@ impl<S: Default + Clone> Ordering<S> {
                         )));
                     }
                     new.g = gid;
+                    self.define(stitch::UNDEF_G);
                 } else {
                     // Now we're talking about a thread and goroutine that have been
                     // blocked on a syscall for the entire generation. This case must
                     // not have a P; the runtime makes sure that all Ps are traced at
                     // the beginning of a generation, which involves taking a P back
                     // from every thread.
+                    if self.fresh.is_some() {
+                        self.fresh_syscall_thread(mid, gid);
+                    }
                     match self.m.get(mid) {
                         Some(ms) => {
                             // This M has been seen. That means we must have seen this
@@ -1178,6 +1263,9 @@ impl<S: Default + Clone> Ordering<S> {
                 "tried to create goroutine ({}) that already exists",
                 newg as i64
             )));
+        }
+        if let Some(f) = self.fresh.as_deref_mut() {
+            f.created(newg);
         }
         let (status, to) = if e.typ == ev::GO_CREATE_BLOCKED {
             (gs::WAITING, GoState::Waiting)
@@ -1509,6 +1597,9 @@ impl<S: Default + Clone> Ordering<S> {
                 newg as i64
             )));
         }
+        if let Some(f) = self.fresh.as_deref_mut() {
+            f.created(newg);
+        }
         self.g
             .insert(newg, GState::new(gs::SYSCALL, Seq::new(evt.generation, 0)));
         self.emit(c, e, e.typ, newg, GoState::NotExist, GoState::Syscall, cur);
@@ -1586,6 +1677,9 @@ impl<S: Default + Clone> Ordering<S> {
         // after it had already begun. Task IDs are allowed to be
         // reused, so we don't care about a Begin after an End.
         let id = e.args[0];
+        if let Some(f) = self.fresh.as_deref_mut() {
+            f.task(id, true);
+        }
         if self.tasks.contains_key(&id) {
             return Err(cold(format_args!("task ID conflict: {id}")));
         }
@@ -1614,6 +1708,9 @@ impl<S: Default + Clone> Ordering<S> {
 
     /// Go: `advanceUserTaskEnd`.
     fn user_task_end(&mut self, e: &Ev, cur: Ctx) -> Step {
+        if let Some(f) = self.fresh.as_deref_mut() {
+            f.task(e.args[0], false);
+        }
         self.tasks.remove(&e.args[0]);
         validate_ctx(cur, USER_GO_REQS)?;
         self.ret(cur)
@@ -1657,6 +1754,15 @@ impl<S: Default + Clone> Ordering<S> {
         let _ = st;
         let regions = &mut self.g_extra.entry(cur.g).or_default().regions;
         // We do not know about regions that began before tracing started.
+        if regions.is_empty()
+            && let Some(f) = self.fresh.as_deref_mut()
+        {
+            // Nor about those open when this generation started.
+            f.assume(Assume::RegionEnd {
+                g: cur.g,
+                region: r,
+            });
+        }
         if let Some(top) = regions.last() {
             let b = evt.bytes;
             let same =
@@ -1690,6 +1796,7 @@ impl<S: Default + Clone> Ordering<S> {
             if self.gc_state != GcState::Undetermined {
                 return Err("GCActive in the first generation isn't first GC event".into());
             }
+            self.fresh_gc(e.typ, seq, cur);
             self.gc_seq = seq;
             self.gc_state = GcState::Running;
             return self.ret(cur);
@@ -1710,6 +1817,7 @@ impl<S: Default + Clone> Ordering<S> {
     fn gc_begin(&mut self, e: &Ev, cur: Ctx) -> Step {
         let seq = e.args[0];
         if self.gc_state == GcState::Undetermined {
+            self.fresh_gc(e.typ, seq, cur);
             self.gc_seq = seq;
             self.gc_state = GcState::Running;
             return self.ret(cur);
@@ -1760,7 +1868,11 @@ impl<S: Default + Clone> Ordering<S> {
         let Some(pst) = self.p.get_mut(cur.p) else {
             return Err(Procs::missing(e, cur.p));
         };
-        pst.ranges.begin(range_type(e.typ, 0))?;
+        let r = range_type(e.typ, 0);
+        if let Some(f) = self.fresh.as_deref_mut() {
+            f.range(Owner::P(cur.p), r, false);
+        }
+        pst.ranges.begin(r)?;
         self.ret(cur)
     }
 
@@ -1778,7 +1890,11 @@ impl<S: Default + Clone> Ordering<S> {
                 pid as i64
             )));
         };
-        pst.ranges.active(range_type(e.typ, 0), initial)?;
+        let r = range_type(e.typ, 0);
+        if let Some(f) = self.fresh.as_deref_mut() {
+            f.range(Owner::P(pid), r, true);
+        }
+        pst.ranges.active(r, initial)?;
         self.ret(cur)
     }
 
@@ -1795,7 +1911,10 @@ impl<S: Default + Clone> Ordering<S> {
         let Some(pst) = self.p.get_mut(cur.p) else {
             return Err(Procs::missing(e, cur.p));
         };
-        pst.ranges.end(e.typ)?;
+        let desc = pst.ranges.end(e.typ)?;
+        if let Some(f) = self.fresh.as_deref_mut() {
+            f.range_end(Owner::P(cur.p), e.typ, desc);
+        }
         self.ret(cur)
     }
 
@@ -1811,11 +1930,11 @@ impl<S: Default + Clone> Ordering<S> {
             )));
         };
         let _ = st;
-        self.g_extra
-            .entry(cur.g)
-            .or_default()
-            .ranges
-            .begin(range_type(e.typ, desc))?;
+        let r = range_type(e.typ, desc);
+        if let Some(f) = self.fresh.as_deref_mut() {
+            f.range(Owner::G(cur.g), r, false);
+        }
+        self.g_extra.entry(cur.g).or_default().ranges.begin(r)?;
         self.ret(cur)
     }
 
@@ -1834,11 +1953,15 @@ impl<S: Default + Clone> Ordering<S> {
             )));
         };
         let _ = st;
+        let r = range_type(e.typ, 0);
+        if let Some(f) = self.fresh.as_deref_mut() {
+            f.range(Owner::G(gid), r, true);
+        }
         self.g_extra
             .entry(gid)
             .or_default()
             .ranges
-            .active(range_type(e.typ, 0), initial)?;
+            .active(r, initial)?;
         self.ret(cur)
     }
 
@@ -1853,6 +1976,9 @@ impl<S: Default + Clone> Ordering<S> {
         };
         let _ = st;
         let desc = self.g_extra.entry(cur.g).or_default().ranges.end(e.typ)?;
+        if let Some(f) = self.fresh.as_deref_mut() {
+            f.range_end(Owner::G(cur.g), e.typ, desc);
+        }
         if e.typ == ev::STW_END {
             // Smuggle the kind into the event.
             // Don't use ev.extra here so we have symmetry with STWBegin.
