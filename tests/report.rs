@@ -804,6 +804,59 @@ fn missing_workspace_or_binary_is_a_usage_error() {
     std::fs::remove_file(&other).ok();
 }
 
+/// An input with nothing to symbolize (a real empty profile: `go test
+/// -blockprofile … -run XXX`, testdata/dumps/gen-empty.sh) does not count
+/// against `--binary`: the report shows the rest (exit 0) and says of the
+/// empty one that it records nothing — it was "did not write", exit 2.
+#[test]
+fn an_input_without_stack_frames_does_not_count_against_binary() {
+    let zst = root().join("testdata/dumps/go1.26/parked.bin.zst");
+    let bin = std::env::temp_dir().join(format!("goblock-report-{}-empty.bin", std::process::id()));
+    std::fs::write(
+        &bin,
+        zstd::decode_all(std::fs::File::open(&zst).unwrap()).unwrap(),
+    )
+    .unwrap();
+    // Relative to the repository (goblock runs there): shown as given.
+    let good = "testdata/dumps/go1.26/block.pb.gz";
+    let empty_block = "testdata/dumps/empty/block.pprof";
+    let empty_mutex = "testdata/dumps/empty/mutex.pprof";
+    let b = bin.to_str().unwrap();
+    let (code, out, err) = goblock(&["report", "--binary", b, good, empty_block, empty_mutex]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(!err.contains("did not write"), "{err}");
+    // The good profile is symbolized with the binary, its lines shown.
+    assert!(
+        out.contains(&format!("frames from the DWARF of {b}")),
+        "{out}"
+    );
+    assert!(
+        out.contains("testdata/programs/parked/contend.go:17"),
+        "{out}"
+    );
+    // Each empty one says it records nothing, and no binary was refused for it.
+    for e in [empty_block, empty_mutex] {
+        let part = out
+            .split(e)
+            .nth(1)
+            .unwrap_or_else(|| panic!("{e} not shown: {out}"));
+        let part = part.split("\n\n").next().unwrap();
+        assert!(
+            part.contains("records no stack frames: nothing to symbolize"),
+            "{part}"
+        );
+        assert!(!part.contains("refused"), "{part}");
+    }
+    // Alone, the same: exit 0, nothing refused.
+    let (code, out, err) = goblock(&["report", "--binary", b, empty_block]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.contains("nothing to symbolize") && !out.contains("refused"),
+        "{out}"
+    );
+    std::fs::remove_file(&bin).ok();
+}
+
 fn flat_ns(l: &Value) -> u64 {
     l["flat"]["total_ns"].as_u64().unwrap()
 }

@@ -129,7 +129,9 @@ fn refuse_unused_binary(
                 .filter_map(report_inputs::Analysed::symbolization),
         );
     for (path, s) in inputs {
-        if s.binary.is_some() {
+        // Used, or nothing to symbolize (an empty profile, a trace cut
+        // before its stacks): not against the binary.
+        if s.binary.is_some() || s.nothing_to_symbolize {
             continue;
         }
         let bin = b.display().to_string();

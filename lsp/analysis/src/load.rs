@@ -71,6 +71,9 @@ pub struct Symbolization {
     pub passed_over: Vec<String>,
     /// How many candidates `passed_over` speaks of.
     pub passed_over_count: usize,
+    /// The input records no stack frame: no binary was tried (one given
+    /// is neither right nor wrong for it).
+    pub nothing_to_symbolize: bool,
 }
 
 impl Symbolization {
@@ -97,6 +100,7 @@ impl Symbolization {
             notes: vec![note.into()],
             passed_over: Vec::new(),
             passed_over_count: 0,
+            nothing_to_symbolize: false,
         }
     }
 }
@@ -279,6 +283,7 @@ fn analyze_bytes_with(
         notes: frames.notes.clone(),
         passed_over: frames.passed_over.clone(),
         passed_over_count: frames.passed_over_count,
+        nothing_to_symbolize: frames.nothing_to_symbolize,
     };
     let mut functions = HashMap::new();
     for (func, decl) in frames.decls() {

@@ -345,6 +345,7 @@ pub fn analyze_profile_bytes(
         notes: frames.notes.clone(),
         passed_over: frames.passed_over.clone(),
         passed_over_count: frames.passed_over_count,
+        nothing_to_symbolize: frames.nothing_to_symbolize,
     };
     let remap = |id: FrameId| frames.frame(id);
     let view = FrameView::remapped(&tables, &remap);

@@ -222,7 +222,7 @@ pub fn prefilter(
 
 /// Distinct frames of the trace by PC, sorted by PC (first seen wins, as
 /// in Go's reader): `(pc, (function, file, line))`.
-fn distinct_frames(tables: &Tables) -> Vec<(u64, (&str, &str, u32))> {
+pub(crate) fn distinct_frames(tables: &Tables) -> Vec<(u64, (&str, &str, u32))> {
     let mut by_pc: HashMap<u64, (&str, &str, u32)> = HashMap::new();
     for (_, f) in tables.frames() {
         let func = tables.str(f.func);

@@ -103,6 +103,10 @@ pub struct SymbolizedFrames {
     /// How many candidates [`SymbolizedFrames::passed_over`] speaks of (one
     /// note may count several executables without a Go build ID).
     pub passed_over_count: usize,
+    /// The trace or profile records no stack frame (an empty profile, a
+    /// trace cut before its stacks): no binary was tried, none can be
+    /// judged right or wrong for it.
+    pub nothing_to_symbolize: bool,
     /// Agreement statistics (zero in trace mode).
     pub stats: Stats,
     /// Trace frames DWARF disagrees with.
@@ -125,6 +129,7 @@ impl SymbolizedFrames {
             notes,
             passed_over: Vec::new(),
             passed_over_count: 0,
+            nothing_to_symbolize: false,
             stats: Stats::default(),
             disagreements: Vec::new(),
             chain_disagreements: Vec::new(),
@@ -374,6 +379,15 @@ pub fn symbolize_trace(
     tables: &mut Tables,
     req: &Request,
 ) -> SymbolizedFrames {
+    if crate::matching::distinct_frames(tables).is_empty() {
+        // No binary can be judged against nothing: none is tried.
+        let mut s = SymbolizedFrames::trace_only(vec![format!(
+            "the {} records no stack frames: nothing to symbolize",
+            req.options.origin
+        )]);
+        s.nothing_to_symbolize = true;
+        return s;
+    }
     let mut notes = Vec::new();
     let explicit = !req.binaries.is_empty();
     let candidates = if explicit {
