@@ -4,7 +4,8 @@
 //! paths; resolves `goblock.binaries`.
 //!
 //! Decides which traces to load (the newest glob match plus every explicit
-//! path that is a regular file) and names what it does not use, with the
+//! path that is a regular file; the older matches, newest first, are the
+//! stand-ins when the newest cannot be shown) and names what it does not use, with the
 //! reason: configured paths that are missing or not regular files, matches
 //! that are FIFOs or broken links, directories it cannot read. Reads only
 //! directory entries and metadata; knows no LSP types and does not load
@@ -159,11 +160,23 @@ impl TracePatterns {
             }
         }
         let found = self.find(roots);
-        if let Some((newest, _)) = found.files.into_iter().next()
-            && !sel.traces.contains(&newest)
-        {
-            sel.traces.push(newest);
+        let mut matches: Vec<PathBuf> = found
+            .files
+            .into_iter()
+            .map(|f| f.0)
+            .take(MAX_STAND_INS + 1)
+            .collect();
+        // The newest already configured explicitly: nothing more.
+        if matches.first().is_some_and(|n| sel.traces.contains(n)) {
+            matches.clear();
         }
+        matches.retain(|p| !sel.traces.contains(p));
+        if !matches.is_empty() {
+            let newest = matches.remove(0);
+            sel.traces.push(newest.clone());
+            sel.newest = Some(newest);
+        }
+        sel.older = matches;
         sel.skipped = found.skipped;
         sel
     }
@@ -206,11 +219,20 @@ impl Found {
     }
 }
 
+/// How many older glob matches may stand in for the newest.
+pub const MAX_STAND_INS: usize = 4;
+
 /// What [`TracePatterns::select`] chose.
 #[derive(Debug, Default)]
 pub struct Selection {
     /// The traces to load.
     pub traces: Vec<PathBuf>,
+    /// The newest glob match (among `traces`).
+    pub newest: Option<PathBuf>,
+    /// The next newest glob matches, newest first (at most
+    /// [`MAX_STAND_INS`]): shown instead of the newest while it cannot be
+    /// (not a trace, or still being written with nothing complete yet).
+    pub older: Vec<PathBuf>,
     /// Configured (explicit) paths that are not used.
     pub unused: Vec<Unused>,
     /// Workspace entries that were skipped (see [`Found::skipped`]).
@@ -311,7 +333,10 @@ mod tests {
         );
         let found: Vec<PathBuf> = pats.find(&roots).files.into_iter().map(|f| f.0).collect();
         assert_eq!(found, vec![dir.join("trace.out"), dir.join("a/old.trace")]);
-        assert_eq!(pats.select(&roots).traces, vec![dir.join("trace.out")]);
+        let sel = pats.select(&roots);
+        assert_eq!(sel.traces, vec![dir.join("trace.out")]);
+        assert_eq!(sel.newest, Some(dir.join("trace.out")));
+        assert_eq!(sel.older, vec![dir.join("a/old.trace")]);
         assert!(pats.matches(&roots, &dir.join("b/c.trace")));
         assert!(!pats.matches(&roots, &dir.join("a/vendor/v.trace")));
         assert!(!pats.matches(&roots, &dir.join("a/x.go")));

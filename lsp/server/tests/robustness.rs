@@ -636,3 +636,144 @@ async fn configured_binaries_are_tried_until_one_matches() {
     );
     c.shutdown().await;
 }
+
+/// The names of the traces shown, from `goblock.hotLines`.
+fn shown(s: &serde_json::Value) -> Vec<String> {
+    s["traces"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|t| std::path::Path::new(t["path"].as_str()?).file_name())
+                .map(|n| n.to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Sets a file's modification time `secs` seconds from now.
+fn touch(p: &std::path::Path, secs: i64) {
+    let now = std::time::SystemTime::now();
+    let t = if secs >= 0 {
+        now + Duration::from_secs(secs as u64)
+    } else {
+        now - Duration::from_secs((-secs) as u64)
+    };
+    std::fs::File::options()
+        .write(true)
+        .open(p)
+        .and_then(|f| f.set_modified(t))
+        .unwrap();
+}
+
+/// docs/lsp.md: "a trace that fails to load never removes previously
+/// loaded data". A newer `*.trace` that is not a trace (a text file)
+/// written beside the trace shown: the shown one stays, the new one is
+/// among the failures, named.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_newer_file_that_is_no_trace_does_not_replace_the_shown_one() {
+    let Some(dir) = common::fixture_dirs().into_iter().next() else {
+        return;
+    };
+    let fx = Fixture::new("newerbad", &[(&dir.join("blocking.trace"), "good.trace")]);
+    touch(&fx.path("good.trace"), -60);
+    let mut c = Client::start();
+    c.initialize(&fx.ws, json!({"goblock": {"debounceMs": 100}}))
+        .await;
+    c.loaded().await;
+    let s0 = c.command("goblock.hotLines", json!([100])).await;
+    assert_eq!(shown(&s0), ["good.trace"]);
+    assert!(!s0["lines"].as_array().unwrap().is_empty());
+
+    std::fs::write(fx.path("bad.trace"), "not a trace: notes of a run\n").unwrap();
+    let s = status_until(&mut c, 30, |s| {
+        failures(s).iter().any(|m| m.contains("bad.trace"))
+    })
+    .await;
+    assert_eq!(shown(&s), ["good.trace"], "{s:#}");
+    assert_eq!(s["lines"], s0["lines"]);
+    let f = failures(&s);
+    assert!(
+        f.iter()
+            .any(|m| m.contains("bad.trace") && m.contains("a text file")),
+        "{f:?}"
+    );
+    c.shutdown().await;
+}
+
+/// The same at startup: the newest match is not a trace, so the next
+/// newest that loads is shown, and the newest is named among the failures.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn at_startup_the_newest_usable_trace_is_shown() {
+    let Some(dir) = common::fixture_dirs().into_iter().next() else {
+        return;
+    };
+    let fx = Fixture::new("startbad", &[(&dir.join("blocking.trace"), "good.trace")]);
+    touch(&fx.path("good.trace"), -60);
+    std::fs::write(fx.path("bad.trace"), "not a trace: notes of a run\n").unwrap();
+    let mut c = Client::start();
+    c.initialize(&fx.ws, json!({"goblock": {"debounceMs": 100}}))
+        .await;
+    c.loaded().await;
+    let s = status_until(&mut c, 30, |s| {
+        !shown(s).is_empty() || !failures(s).is_empty()
+    })
+    .await;
+    assert_eq!(shown(&s), ["good.trace"], "{s:#}");
+    assert!(!s["lines"].as_array().unwrap().is_empty());
+    let f = failures(&s);
+    assert!(
+        f.iter()
+            .any(|m| m.contains("bad.trace") && m.contains("a text file")),
+        "{f:?}"
+    );
+    c.shutdown().await;
+}
+
+/// A new trace starts being written beside the one shown (`go test -trace
+/// new.trace` running: its first 5,000 bytes, nothing complete yet): the
+/// shown one stays, the new one is named "no complete data yet"; once the
+/// new trace is complete it is shown instead.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_trace_being_written_does_not_replace_the_shown_one() {
+    let Some(dir) = common::fixture_dirs().into_iter().next() else {
+        return;
+    };
+    let other = std::fs::read(dir.join("blocking-test.trace")).unwrap();
+    let fx = Fixture::new("newtrace", &[(&dir.join("blocking.trace"), "good.trace")]);
+    touch(&fx.path("good.trace"), -60);
+    let mut c = Client::start();
+    c.initialize(&fx.ws, json!({"goblock": {"debounceMs": 100}}))
+        .await;
+    c.loaded().await;
+    let s0 = c.command("goblock.hotLines", json!([100])).await;
+    assert_eq!(shown(&s0), ["good.trace"]);
+
+    let new = fx.path("new.trace");
+    std::fs::write(&new, &other[..5000]).unwrap();
+    let s = status_until(&mut c, 30, |s| {
+        failures(s).iter().any(|m| m.contains("new.trace")) || shown(s) != ["good.trace"]
+    })
+    .await;
+    assert_eq!(shown(&s), ["good.trace"], "{s:#}");
+    assert_eq!(s["lines"], s0["lines"]);
+    let f = failures(&s);
+    assert!(
+        f.iter()
+            .any(|m| m.contains("new.trace") && m.contains("no complete data yet")),
+        "{f:?}"
+    );
+    // Settled, still nothing complete: the same.
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let s = c.command("goblock.hotLines", json!([100])).await;
+    assert_eq!(shown(&s), ["good.trace"], "{s:#}");
+    assert_eq!(s["loading"], false);
+
+    // Complete: the new trace is shown, nothing left to say.
+    std::fs::write(&new, &other).unwrap();
+    let s = status_until(&mut c, 30, |s| {
+        shown(s) == ["new.trace"] && failures(s).is_empty()
+    })
+    .await;
+    assert!(!s["lines"].as_array().unwrap().is_empty());
+    c.shutdown().await;
+}

@@ -177,6 +177,10 @@ impl Session {
         if !self.is_current(generation) {
             return;
         }
+        let Some(progress) = self.stand_in(generation, progress) else {
+            // A stand-in is being loaded: its runner ends this load.
+            return;
+        };
         let Some(r) = self.loads.running.as_ref() else {
             return;
         };
@@ -206,6 +210,101 @@ impl Session {
             entries,
             failures,
         );
+    }
+
+    /// The newest match of the trace patterns cannot be shown (it failed,
+    /// or it is truncated and yields nothing yet: a trace still being
+    /// written): an older match stands in for it — the one shown before
+    /// if it is unchanged, else the next that loads — and the newest is
+    /// listed among the failures, so that a new file never removes the
+    /// data shown. Returns the load's progress, or `None` when a stand-in
+    /// is being loaded (the load goes on with it; [`Session::loads_done`]
+    /// comes back here).
+    fn stand_in(
+        &mut self,
+        generation: u64,
+        progress: Option<Progress>,
+    ) -> Option<Option<Progress>> {
+        let Some(r) = self.loads.running.as_mut() else {
+            return Some(progress);
+        };
+        let Some(newest) = r.newest.clone() else {
+            return Some(progress);
+        };
+        // A complete trace with no blocking is shown; one cut short with
+        // nothing yet, or none at all (it failed), is not.
+        let shows = |e: &TraceEntry| !(e.loaded.truncated && e.loaded.is_empty());
+        if r.entries.get(&newest).is_some_and(|e| shows(e)) {
+            return Some(progress);
+        }
+        let Some(workspace) = self.loads.workspace.clone() else {
+            return Some(progress);
+        };
+        let mut chosen = None;
+        let mut load = None;
+        for c in r.older.clone() {
+            if let Some(e) = r.entries.get(&c) {
+                if shows(e) {
+                    chosen = Some(c);
+                    break;
+                }
+                continue;
+            }
+            let cached = self.loads.cache.get(&c).filter(|e| {
+                shows(e) && crate::loader::Stamp::of(&c).is_ok_and(|s| s == e.loaded.stamp)
+            });
+            if let Some(e) = cached {
+                r.entries.insert(c.clone(), e.clone());
+                r.wanted.push(c.clone());
+                chosen = Some(c);
+                break;
+            }
+            if !r.stand_ins_tried.contains(&c) {
+                r.stand_ins_tried.push(c.clone());
+                r.wanted.push(c.clone());
+                load = Some(c);
+                break;
+            }
+        }
+        if let Some(c) = load {
+            let id = self.loads.id_of(&c);
+            let r = self.loads.running.as_ref().expect("checked above");
+            let runner = super::one::Runner {
+                generation,
+                cancel: self.loads.generation.clone(),
+                items: vec![super::one::Item {
+                    path: c.clone(),
+                    id,
+                    previous: self.loads.cache.get(&c).cloned(),
+                    binary: self.loads.binaries.get(&c).cloned(),
+                }],
+                workspace,
+                binary: r.binary.clone(),
+                max_bytes: self.settings.max_trace_bytes,
+                debounce_ms: self.settings.debounce_ms,
+                client: self.client.clone(),
+                progress: self.features.work_done_progress,
+                shown: progress,
+                tx: self.tx.clone(),
+            };
+            tokio::spawn(runner.run());
+            return None;
+        }
+        let Some(c) = chosen else {
+            return Some(progress);
+        };
+        // The newest is not shown; said once, as a failure naming it.
+        r.entries.remove(&newest);
+        if !self.loads.failures.contains_key(&newest) {
+            let msg = format!(
+                "{}: no complete data yet (still being written?); showing {}",
+                newest.display(),
+                c.display()
+            );
+            self.say_once(lsp::MessageType::Info, format!("goblock: {msg}"));
+            self.loads.failures.insert(newest, msg);
+        }
+        Some(progress)
     }
 
     fn build_snapshot(

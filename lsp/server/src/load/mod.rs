@@ -23,7 +23,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use goblock_analysis::Workspace;
+use goblock_analysis::{BinaryChoice, Workspace};
 use serde_json::{Value, json};
 use tokio::sync::oneshot;
 use tower_lsp_server::gen_lsp_types as lsp;
@@ -70,6 +70,13 @@ pub(crate) struct Running {
     pub(crate) unused: Vec<PathBuf>,
     /// What each input shows: loaded now, or kept.
     pub(crate) entries: HashMap<PathBuf, Arc<TraceEntry>>,
+    /// The newest match of the trace patterns, and the older matches that
+    /// may stand in for it (newest first); those loaded for that so far.
+    pub(crate) newest: Option<PathBuf>,
+    pub(crate) older: Vec<PathBuf>,
+    pub(crate) stand_ins_tried: Vec<PathBuf>,
+    /// The binary choice of the load (for a stand-in loaded late).
+    pub(crate) binary: BinaryChoice,
 }
 
 impl Running {
@@ -168,6 +175,10 @@ impl Session {
             wanted: Vec::new(),
             unused: Vec::new(),
             entries: HashMap::new(),
+            newest: None,
+            older: Vec::new(),
+            stand_ins_tried: Vec::new(),
+            binary: BinaryChoice::Auto,
         });
         let req = plan::Discover {
             auto: self.loads.auto,

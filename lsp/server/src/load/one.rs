@@ -41,6 +41,8 @@ pub(crate) struct Runner {
     pub(crate) debounce_ms: u64,
     pub(crate) client: Client,
     pub(crate) progress: bool,
+    /// The progress of the load this runner continues (a stand-in's), if any.
+    pub(crate) shown: Option<Progress>,
     pub(crate) tx: EventSender,
 }
 
@@ -55,8 +57,8 @@ impl Runner {
         self.cancel.load(Ordering::SeqCst) != self.generation
     }
 
-    pub(crate) async fn run(self) {
-        let mut progress: Option<Progress> = None;
+    pub(crate) async fn run(mut self) {
+        let mut progress: Option<Progress> = self.shown.take();
         let n = self.items.len().max(1) as u32;
         for (i, item) in self.items.iter().enumerate() {
             if self.cancelled() {

@@ -34,6 +34,11 @@ pub(crate) struct Discover {
 pub(crate) struct Planned {
     /// Inputs in order, with their stamps now (`None`: cannot stat).
     pub(crate) wanted: Vec<(PathBuf, Option<Stamp>)>,
+    /// The newest match of the trace patterns (among `wanted`), and the
+    /// older ones that stand in for it while it cannot be shown
+    /// ([`Session::stand_in`](crate::session::Session)), newest first.
+    pub(crate) newest: Option<PathBuf>,
+    pub(crate) older: Vec<PathBuf>,
     /// Configured paths that are not used, and why.
     pub(crate) unused: Vec<discovery::Unused>,
     /// What the walk skipped (unreadable directories, FIFOs, …) and the
@@ -135,14 +140,16 @@ pub(crate) fn discover(req: &Discover) -> (Planned, Arc<Workspace>) {
         sel.unused.extend(d.unused);
         sel.skipped.extend(d.skipped);
     }
-    let newest = if req.auto && sel.traces.is_empty() {
+    let capture = if req.auto && sel.traces.is_empty() {
         newest_capture(&req.roots)
     } else {
         None
     };
-    if let Some(n) = &newest {
+    if let Some(n) = &capture {
         sel.traces.push(n.file.clone());
     }
+    let newest = sel.newest.take().map(|p| canonical(&p));
+    let older: Vec<PathBuf> = sel.older.iter().map(|p| canonical(p)).collect();
     let mut v = std::mem::take(&mut sel.traces);
     for e in &req.extra {
         if !v.contains(e) {
@@ -178,10 +185,12 @@ pub(crate) fn discover(req: &Discover) -> (Planned, Arc<Workspace>) {
     (
         Planned {
             wanted,
+            newest,
+            older,
             unused: sel.unused,
             skipped: sel.skipped,
             binary,
-            newest_capture: newest,
+            newest_capture: capture,
         },
         workspace,
     )
@@ -236,6 +245,9 @@ impl Session {
         };
         r.wanted = planned.wanted.iter().map(|w| w.0.clone()).collect();
         r.unused = planned.unused.iter().map(|u| u.path.clone()).collect();
+        r.newest = planned.newest.clone();
+        r.older = planned.older.clone();
+        r.binary = planned.binary.clone();
         for k in keep {
             r.entries.insert(k.path.clone(), k);
         }
@@ -253,6 +265,7 @@ impl Session {
             debounce_ms: self.settings.debounce_ms,
             client: self.client.clone(),
             progress: self.features.work_done_progress,
+            shown: None,
             tx: self.tx.clone(),
         };
         tokio::spawn(runner.run());
