@@ -1,6 +1,10 @@
 //! Decoder throughput and memory on one trace of any version (old or new
 //! format), with no consumer work (the sink counts episodes per category):
-//! `cargo run --release -p goblock-trace --example decode_bench -- TRACE [--read]`.
+//! `cargo run --release -p goblock-trace --example decode_bench -- TRACE [--read] [--workers N]`.
+//!
+//! `--workers N` (new format): 0 decodes on one thread, N ≥ 1 orders
+//! generations on N worker threads (a scaling curve); without it, as
+//! `goblock` decides (parallel on two cores or more for large traces).
 //!
 //! By default the file is memory-mapped, the way goblock reads files, and
 //! pages below the decoder's progress are released (`MADV_DONTNEED`, in
@@ -37,10 +41,20 @@ impl EpisodeSink for Counter<'_> {
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let Some(path) = args.first() else {
-        eprintln!("usage: decode_bench TRACE [--read]");
+        eprintln!("usage: decode_bench TRACE [--read] [--workers N]");
         std::process::exit(2);
     };
     let read = args.iter().any(|a| a == "--read");
+    let workers: Option<usize> = match args.iter().position(|a| a == "--workers") {
+        None => None,
+        Some(i) => match args.get(i + 1).and_then(|n| n.parse().ok()) {
+            Some(n) => Some(n),
+            None => {
+                eprintln!("--workers takes a number");
+                std::process::exit(2);
+            }
+        },
+    };
     let file = match std::fs::File::open(path) {
         Ok(f) => f,
         Err(e) => {
@@ -99,7 +113,22 @@ fn main() {
         release: &mut release,
         progress_calls: 0,
     };
-    let summary = match goblock_trace::decode(bytes, &mut tables, &mut sink) {
+    let decoded = match (workers, goblock_trace::header::parse(bytes)) {
+        (Some(n), Ok(h)) if h.format == goblock_trace::Format::V2 => {
+            let opts = goblock_trace::v2::Options {
+                threads: if n == 0 {
+                    goblock_trace::Threads::Never
+                } else {
+                    goblock_trace::Threads::Always
+                },
+                workers: n,
+                ..Default::default()
+            };
+            goblock_trace::v2::decode_with(bytes, &h, &mut tables, &mut sink, &opts)
+        }
+        _ => goblock_trace::decode(bytes, &mut tables, &mut sink),
+    };
+    let summary = match decoded {
         Ok(s) => s,
         Err(e) => {
             eprintln!("{path}: {e}");
