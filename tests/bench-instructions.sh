@@ -4,9 +4,12 @@
 # (--separate-threads=yes): the caller's thread builds episodes and calls the sink, the others
 # order events. Instruction counts do not depend on the machine's load, so this is the figure
 # to compare changes with; the largest thread's share bounds what more cores can give
-# (an upper bound of the speed-up: all instructions / the largest thread's).
+# ("bound": the first row's instructions over this row's largest thread's, an upper bound of
+# the speed-up with a core per thread; with WORKERS="0 …" the first row is one thread).
 #
 #   tests/bench-instructions.sh TRACE...
+#   WORKERS="0 1 2 3 4" tests/bench-instructions.sh TRACE   # a row per worker count (decode_bench
+#                                               # --workers N; 0 = one thread): the scaling bound
 #   tests/bench-instructions.sh                 # the traces of docs/performance.md: the first
 #                                               # 20 MB of testdata/large/go1.26-large.trace,
 #                                               # and Go's own net / net/http suites traced by
@@ -29,20 +32,31 @@ if [ ${#traces[@]} -eq 0 ]; then
     [ -s "$t" ] && traces+=("$t")
   done
 fi
-printf '%-40s %8s %12s %14s %9s  %s\n' trace MB events instructions instr/ev "per thread (% of all)"
+printf '%-40s %8s %12s %14s %9s %7s  %s\n' trace MB events instructions instr/ev bound "per thread (% of all)"
 for t in "${traces[@]}"; do
+for w in ${WORKERS:--}; do
   out=$work/cg.out
-  valgrind --tool=callgrind --separate-threads=yes --callgrind-out-file="$out" "$BENCH" "$t" \
+  flag=()
+  [ "$w" = - ] || flag=(--workers "$w")
+  valgrind --tool=callgrind --separate-threads=yes --callgrind-out-file="$out" "$BENCH" "$t" "${flag[@]}" \
     >"$work/stdout" 2>"$work/stderr" || { cat "$work/stderr" >&2; exit 1; }
   events=$(sed -n 's/.* \([0-9]*\) events,.*/\1/p' "$work/stdout" | head -1)
-  per=() total=0
+  per=() total=0 most=0
   for f in "$out"-*; do
     n=$(awk '/^totals:/ {print $2}' "$f")
     per+=("$n")
     total=$((total + n))
+    [ "$n" -gt "$most" ] && most=$n
   done
   rm -f "$out"-*
   shares=$(for n in "${per[@]}"; do awk -v n="$n" -v t="$total" 'BEGIN {printf "%.0f ", n * 100 / t}'; done)
-  printf '%-40s %8.1f %12d %14d %9.1f  %s\n' "$(basename "$t")" "$(echo "$(stat -L -c %s "$t") / 1000000" | bc -l)" \
-    "$events" "$total" "$(echo "$total / $events" | bc -l)" "$shares"
+  # bound: how much faster than one thread doing all of it this run's largest thread allows
+  # (with a core per thread), the first row of WORKERS being the one-thread reference.
+  [ -z "${ref:-}" ] && ref=$total
+  label=$(basename "$t")
+  [ "$w" = - ] || label="$label --workers $w"
+  printf '%-40s %8.1f %12d %14d %9.1f %6.2fx  %s\n' "$label" "$(echo "$(stat -L -c %s "$t") / 1000000" | bc -l)" \
+    "$events" "$total" "$(echo "$total / $events" | bc -l)" "$(echo "$ref / $most" | bc -l)" "$shares"
+done
+ref=
 done

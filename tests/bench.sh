@@ -11,6 +11,7 @@
 #   TRACE=/tmp/go121-60mb.trace tests/bench.sh 1.21   # an existing trace (of that Go version)
 #   PGO=1 tests/bench.sh          # also the profile-guided build (tests/pgo-build.sh)
 #   BIN=old/goblock tests/bench.sh   # another build (before/after)
+#   WORKERS="0 1 2 3 4" tests/bench.sh   # also the decoder alone with N worker threads
 #   RUNS=5 tests/bench.sh         # runs per row (default 9: median and best)
 #   SKIP_GO_TOOL=1 tests/bench.sh # without Go's tool (Go 1.26's takes ~65 s and 16 GB)
 # Go <= 1.21's tool needs ~100x the trace size in RAM on old-format traces: bench those at
@@ -84,6 +85,14 @@ bench_binary() { # label, binary -> rows
   rows+=("$(series "$1 --categories all" "$2" report --format json --no-binary --categories all "$trace")")
 }
 bench_binary "goblock report" "$BIN"
+# WORKERS="0 1 2 3 4": also the decoder alone (decode_bench, no consumer work) with N worker
+# threads (0 = one thread) on all cores: the scaling curve beyond the cores by thread count.
+if [ -n "${WORKERS:-}" ]; then
+  cargo build --release --quiet -p goblock-trace --example decode_bench
+  for w in $WORKERS; do
+    rows+=("$(series "decode_bench --workers $w" "${CARGO_TARGET_DIR:-target}/release/examples/decode_bench" "$trace" --workers "$w")")
+  done
+fi
 [ -n "$PGO_BIN" ] && bench_binary "goblock report (PGO build)" "$PGO_BIN"
 all=${rows[$(($(nproc) - 1))]}
 gmed=$(echo "$all" | cut -f2); gmin=$(echo "$all" | cut -f3); grss=$(echo "$all" | cut -f4); gcpu=$(echo "$all" | cut -f5)
