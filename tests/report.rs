@@ -792,7 +792,11 @@ fn missing_workspace_or_binary_is_a_usage_error() {
         ),
         (
             vec!["report", "--binary", readme.to_str().unwrap(), t],
-            "not an executable",
+            "a text file, not an executable",
+        ),
+        (
+            vec!["report", "--binary", "testdata/dumps/go1.26/block.pb.gz", t],
+            "--binary testdata/dumps/go1.26/block.pb.gz: a pprof profile, not an executable",
         ),
     ] {
         let (code, out, err) = goblock(&args);

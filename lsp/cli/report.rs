@@ -9,6 +9,7 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
+use goblock_analysis::input::{Kind, io_reason};
 use goblock_analysis::units;
 use goblock_analysis::{
     AnalysisError, BinaryChoice, CodeClass, LineKey, LineStats, LineTable, Options, TraceAnalysis,
@@ -87,21 +88,22 @@ fn check_args(args: &ReportArgs, cwd: &Path) -> anyhow::Result<()> {
         if !m.is_file() {
             anyhow::bail!("--binary {}: not a regular file", b.display());
         }
-        let mut head = [0u8; 4];
-        let n = std::fs::File::open(cwd.join(b))
-            .and_then(|mut f| std::io::Read::read(&mut f, &mut head))
+        // What it is, by its first bytes (as inputs are told apart).
+        let mut head = Vec::new();
+        std::fs::File::open(cwd.join(b))
+            .and_then(|f| {
+                std::io::Read::read_to_end(
+                    &mut std::io::Read::take(f, goblock_analysis::input::SNIFF_BYTES as u64),
+                    &mut head,
+                )
+            })
             .map_err(|e| anyhow::anyhow!("--binary {}: {}", b.display(), io_reason(&e)))?;
-        let executable = n == 4
-            && (head == *b"\x7fELF"
-                || head[..2] == *b"MZ"
-                || matches!(
-                    u32::from_le_bytes(head),
-                    0xfeed_face | 0xfeed_facf | 0xcefa_edfe | 0xcffa_edfe
-                ));
-        if !executable {
+        let kind = goblock_analysis::input::sniff(&head);
+        if !matches!(kind, Kind::Elf | Kind::MachO | Kind::Pe) {
             anyhow::bail!(
-                "--binary {}: not an executable (ELF, Mach-O or PE); give the binary that wrote the trace, or --no-binary",
-                b.display()
+                "--binary {}: {}, not an executable (ELF, Mach-O or PE); give the binary that wrote the trace, or --no-binary",
+                b.display(),
+                kind.describe()
             );
         }
     }
@@ -147,16 +149,6 @@ fn refuse_unused_binary(
         );
     }
     Ok(())
-}
-
-/// "no such file or directory", "permission denied", … without the OS's
-/// error number.
-fn io_reason(e: &std::io::Error) -> String {
-    match e.kind() {
-        std::io::ErrorKind::NotFound => "no such file or directory".into(),
-        std::io::ErrorKind::PermissionDenied => "permission denied".into(),
-        _ => e.to_string(),
-    }
 }
 
 /// Runs the report; returns the process exit code (0, or 1 if no trace

@@ -297,7 +297,7 @@ impl std::fmt::Display for NotRegular {
 #[derive(Debug, thiserror::Error)]
 pub enum InputError {
     /// The file could not be read.
-    #[error("{}: {source}", path.display())]
+    #[error("{}: {}", path.display(), io_reason(source))]
     Io {
         /// File.
         path: PathBuf,
@@ -507,7 +507,7 @@ impl Input {
 
 /// The metadata of `path` (following symlinks) if it is a regular file;
 /// else why not ("is a pipe (FIFO), not a regular file", "a symbolic link
-/// loop", "No such file or directory"), naming the path. Opens nothing.
+/// loop", "no such file or directory"), naming the path. Opens nothing.
 pub fn regular_file(path: &Path) -> Result<std::fs::Metadata, InputError> {
     let meta = std::fs::metadata(path).map_err(|e| classify(path, e))?;
     if let Some(what) = NotRegular::of(meta.file_type()) {
@@ -638,6 +638,23 @@ fn check(path: &Path, meta: &std::fs::Metadata, opts: &OpenOptions) -> Result<()
         });
     }
     Ok(())
+}
+
+/// Why an I/O operation failed, in the words of the CLI and the server
+/// alike: "no such file or directory", "permission denied", else the
+/// system's message without Rust's "(os error N)" tail.
+pub fn io_reason(e: &io::Error) -> String {
+    match e.kind() {
+        io::ErrorKind::NotFound => "no such file or directory".into(),
+        io::ErrorKind::PermissionDenied => "permission denied".into(),
+        _ => {
+            let s = e.to_string();
+            match s.rfind(" (os error ") {
+                Some(i) if s.ends_with(')') => s[..i].to_owned(),
+                _ => s,
+            }
+        }
+    }
 }
 
 fn classify(path: &Path, source: io::Error) -> InputError {

@@ -265,7 +265,14 @@ fn walk_error(err: &walkdir::Error, matcher: &dyn Fn(&Path) -> bool) -> Option<U
     }
     match goblock_analysis::input::regular_file(path) {
         Err(e) => Some(Unused::new(path, &e)),
-        Ok(_) => Some(Unused::new(path, &format!("{}: {io}", path.display()))),
+        Ok(_) => Some(Unused::new(
+            path,
+            &format!(
+                "{}: {}",
+                path.display(),
+                goblock_analysis::input::io_reason(io)
+            ),
+        )),
     }
 }
 

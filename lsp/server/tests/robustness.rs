@@ -555,9 +555,9 @@ async fn symlinked_traces_are_followed_and_unused_paths_named() {
     let said = [failures(&s), messages(&c)].concat();
     for (path, why) in [
         (fx.path("loop.trace"), "a symbolic link loop"),
-        (fx.path("broken.trace"), "No such file"),
+        (fx.path("broken.trace"), "no such file"),
         ("/root".into(), "is a directory"),
-        (missing.clone(), "No such file"),
+        (missing.clone(), "no such file"),
     ] {
         let path = path.display().to_string();
         assert!(
@@ -630,7 +630,7 @@ async fn configured_binaries_are_tried_until_one_matches() {
     assert!(
         messages(&c).iter().any(|m| m.contains("goblock.binaries")
             && m.contains("bin/missing")
-            && m.contains("No such file")),
+            && m.contains("no such file")),
         "{:#?}",
         messages(&c)
     );
@@ -775,5 +775,48 @@ async fn a_new_trace_being_written_does_not_replace_the_shown_one() {
     })
     .await;
     assert!(!s["lines"].as_array().unwrap().is_empty());
+    c.shutdown().await;
+}
+
+/// A truncated profile in the workspace (`head -c 1000 block.pprof`) and
+/// a trace that yields nothing yet (its first 5,000 bytes, through
+/// `goblock.loadTrace`) are said where failures are, one line naming the
+/// file — not only in the log.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_truncated_profile_and_an_empty_cut_trace_are_failures() {
+    let Some(dir) = common::fixture_dirs().into_iter().next() else {
+        return;
+    };
+    let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let block = std::fs::read(repo.join("testdata/dumps/go1.26/block.pb.gz")).unwrap();
+    let fx = Fixture::new("cutprofile", &[(&dir.join("blocking.trace"), "good.trace")]);
+    std::fs::write(fx.path("block.pb.gz"), &block[..1000]).unwrap();
+    let mut c = Client::start();
+    c.initialize(&fx.ws, json!({"goblock": {"debounceMs": 100}}))
+        .await;
+    c.loaded().await;
+    let s = c.command("goblock.hotLines", json!([100])).await;
+    assert_eq!(shown(&s), ["good.trace"], "{s:#}");
+    let f = failures(&s);
+    assert!(
+        f.iter().any(
+            |m| m.starts_with(&fx.path("block.pb.gz").display().to_string())
+                && m.contains("gzip")
+                && !m.contains('\n')
+        ),
+        "{f:?}"
+    );
+
+    let other = std::fs::read(dir.join("blocking-test.trace")).unwrap();
+    let cut = fx.dir.join("cut.trace");
+    std::fs::write(&cut, &other[..5000]).unwrap();
+    let r = c.command("goblock.loadTrace", json!([cut])).await;
+    let f = failures(&r);
+    assert!(
+        f.iter().any(
+            |m| m.starts_with(&cut.display().to_string()) && m.contains("no complete data yet")
+        ),
+        "{r:#}"
+    );
     c.shutdown().await;
 }

@@ -40,8 +40,16 @@ fn not_ours(path: &Path, what: &str) -> String {
     )
 }
 
-/// Why a match is not used: `None` for a text file (no message).
-type NotUsed = Option<String>;
+/// Why a match is not used.
+enum NotUsed {
+    /// A text file that is no dump: skipped silently.
+    Text,
+    /// Something else that is none of ours: named in the log.
+    NotOurs(String),
+    /// A profile that cannot be read (truncated, corrupt): a failure the
+    /// user sees.
+    Broken(String),
+}
 
 /// What `path` holds, as far as discovery needs to know: its slot, or why
 /// it is not used.
@@ -57,9 +65,9 @@ fn slot_of(path: &Path, max_bytes: u64) -> Result<Slot, NotUsed> {
     .map_err(|e| match e {
         InputError::NotATrace {
             kind: Kind::Text, ..
-        } => None,
-        InputError::NotATrace { kind, .. } => Some(not_ours(path, kind.describe())),
-        e => Some(e.to_string()),
+        } => NotUsed::Text,
+        InputError::NotATrace { kind, .. } => NotUsed::NotOurs(not_ours(path, kind.describe())),
+        e => NotUsed::NotOurs(e.to_string()),
     })?;
     let name = path
         .file_name()
@@ -72,16 +80,16 @@ fn slot_of(path: &Path, max_bytes: u64) -> Result<Slot, NotUsed> {
                 Ok(ProfileKind::Goroutine) => Ok(Slot::Goroutines),
                 Ok(ProfileKind::Block) => Ok(Slot::Block),
                 Ok(ProfileKind::Mutex) => Ok(Slot::Mutex),
-                Ok(k) => Err(Some(format!(
+                Ok(k) => Err(NotUsed::NotOurs(format!(
                     "{}: {}: not used (goblock reads goroutine, block and mutex profiles)",
                     path.display(),
                     k.describe()
                 ))),
-                Err(e) => Err(Some(format!("{}: {e}", path.display()))),
+                Err(e) => Err(NotUsed::Broken(format!("{}: {e}", path.display()))),
             }
         }
-        Kind::Text => Err(None),
-        k => Err(Some(not_ours(path, k.describe()))),
+        Kind::Text => Err(NotUsed::Text),
+        k => Err(NotUsed::NotOurs(not_ours(path, k.describe()))),
     }
 }
 
@@ -113,8 +121,11 @@ pub fn select(patterns: &TracePatterns, roots: &[PathBuf], max_bytes: u64) -> Se
                 filled.push(slot);
                 sel.traces.push(path);
             }
-            Ok(_) | Err(None) => {}
-            Err(Some(message)) => {
+            Ok(_) | Err(NotUsed::Text) => {}
+            // A profile newer than those shown that cannot be read: said
+            // where failures are (as a configured path not used is).
+            Err(NotUsed::Broken(message)) => sel.unused.push(Unused { path, message }),
+            Err(NotUsed::NotOurs(message)) => {
                 not_ours += 1;
                 if not_ours <= MAX_NAMED {
                     sel.skipped.push(Unused { path, message });

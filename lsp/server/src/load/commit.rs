@@ -65,6 +65,14 @@ impl Session {
                 let e = Arc::new(TraceEntry::new(id, path.clone(), *loaded));
                 self.loads.cache.insert(path.clone(), e.clone());
                 self.loads.failures.remove(&path);
+                if e.loaded.truncated && e.loaded.is_empty() {
+                    // Cut before anything complete: shown (nothing), and said.
+                    let msg = format!(
+                        "{}: no complete data yet (truncated; still being written?)",
+                        path.display()
+                    );
+                    self.loads.failures.insert(path.clone(), msg);
+                }
                 if let Some(r) = self.loads.running.as_mut() {
                     r.entries.insert(path.clone(), e);
                 }
