@@ -6,8 +6,9 @@
 //! machine (`merge.rs`, `order.rs`, spec in `events.rs`), and goroutine
 //! transitions translated for the episode core (`translate.rs`,
 //! `crate::episodes`). On one thread each transition is applied as it is
-//! ordered. On a trace of [`THREAD_MIN_BYTES`] or more, with two cores
-//! ([`Options::threads`]), generations are ordered in parallel on worker
+//! ordered. On a trace of [`THREAD_MIN_BYTES`] or more, with
+//! [`PARALLEL_MIN_CORES`] cores ([`Options::threads`]), generations are
+//! ordered in parallel on worker
 //! threads — every later one from scratch, recording what it assumed of the
 //! state the previous one ended in (`order/stitch.rs`) — and the caller's
 //! thread checks those assumptions and applies the transitions in file
@@ -93,8 +94,9 @@ pub struct Options {
     /// Whether generations are ordered on worker threads while episodes
     /// are built (and the sink called) on the caller's, with identical
     /// results: [`Threads::Auto`] does so for traces of [`THREAD_MIN_BYTES`]
-    /// or more when this process may run on two cores or more,
-    /// [`Threads::Always`] whatever the size. Not in Go-reader time mode
+    /// or more when this process may run on [`PARALLEL_MIN_CORES`] cores or
+    /// more, with one worker per core but the caller's,
+    /// [`Threads::Always`] whatever the size and the cores. Not in Go-reader time mode
     /// (each time depends on every earlier event): that decodes on one
     /// thread.
     pub threads: Threads,
@@ -107,8 +109,17 @@ pub struct Options {
     pub stitch_fails_at: Option<u64>,
 }
 
-/// Smallest trace [`Threads::Auto`] decodes on two threads.
+/// Smallest trace [`Threads::Auto`] decodes on worker threads.
 pub const THREAD_MIN_BYTES: usize = 4 << 20;
+
+/// Fewest cores on which [`Threads::Auto`] orders generations in parallel.
+/// Ordering a generation from scratch and handing its transitions over
+/// costs 35–45 % more CPU than ordering on one thread (231 MB Go 1.26
+/// trace), so on two cores the parallel path lost wall time whenever the
+/// machine was busy (1.18–1.65× slower at load 5–10) and gained at most
+/// 14 % when idle; with three or more workers beside the caller it can
+/// repay that cost (see docs/performance.md).
+pub const PARALLEL_MIN_CORES: usize = 4;
 
 /// What the v2 decoder saw besides episodes (not part of [`TraceSummary`],
 /// which is shared with the old-format decoder).
@@ -156,8 +167,8 @@ pub fn decode_detailed(
     let workers = match options.threads {
         _ if options.go_reader_times => 0,
         Threads::Never => 0,
-        Threads::Auto if bytes.len() < THREAD_MIN_BYTES || cores() < 2 => 0,
-        Threads::Auto => cores(),
+        Threads::Auto if bytes.len() < THREAD_MIN_BYTES || cores() < PARALLEL_MIN_CORES => 0,
+        Threads::Auto => cores() - 1,
         Threads::Always => cores().max(2),
     };
     let workers = match options.workers {
