@@ -549,22 +549,35 @@ pub(crate) fn func_name(s: &str) -> &str {
     s
 }
 
+/// `s.find(pat)` for a pattern starting with a space, without building a
+/// substring searcher per call: the hot path of a large dump.
+fn find_spaced(s: &str, pat: &[u8]) -> Option<usize> {
+    let b = s.as_bytes();
+    memchr::memchr_iter(b' ', b).find(|&i| b[i..].starts_with(pat))
+}
+
+/// `s.rfind(pat)` for a pattern starting with a space (see [`find_spaced`]).
+fn rfind_spaced(s: &str, pat: &[u8]) -> Option<usize> {
+    let b = s.as_bytes();
+    memchr::memrchr_iter(b' ', b).find(|&i| b[i..].starts_with(pat))
+}
+
 /// `/x/y.go:12 +0x1b fp=0x… sp=0x… pc=0x…` → (`/x/y.go`, 12, Some(0x1b)).
 /// Paths may contain spaces and drive-letter colons (`C:/x/y.go:12`): the
 /// line is split off from the right. A cgo `pc=0x…` alone gives an empty file.
 pub(crate) fn parse_file_line(s: &str) -> Option<(&str, u32, Option<u64>)> {
     let mut s = s;
-    if let Some(i) = s.find(" fp=0x") {
+    if let Some(i) = find_spaced(s, b" fp=0x") {
         s = &s[..i];
     }
     if s.starts_with("pc=0x") {
         return Some(("", 0, None));
     }
-    if let Some(i) = s.rfind(" pc=0x") {
+    if let Some(i) = rfind_spaced(s, b" pc=0x") {
         s = &s[..i];
     }
     let mut pc_offset = None;
-    if let Some(i) = s.rfind(" +0x") {
+    if let Some(i) = rfind_spaced(s, b" +0x") {
         pc_offset = u64::from_str_radix(&s[i + 4..], 16).ok();
         s = &s[..i];
     }
