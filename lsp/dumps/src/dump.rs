@@ -133,6 +133,8 @@ impl<'a, F: FnMut(&Goroutine<'_, 'a>)> DumpSink<'a> for F {
 
 /// How often progress is reported.
 const PROGRESS_EVERY: usize = 4 << 20;
+/// Bytes of whole lines validated as UTF-8 at once.
+const UTF8_BLOCK: usize = 256 << 10;
 /// Warnings about stray lines inside goroutines: the first few are listed.
 const MAX_LINE_WARNINGS: usize = 5;
 
@@ -187,6 +189,13 @@ pub fn parse<'a>(bytes: &'a [u8], sink: &mut dyn DumpSink<'a>) -> Result<DumpSum
         frames_buf: Vec::new(),
     };
     let total = bytes.len() as u64;
+    // UTF-8 is validated a block of whole lines at a time (one call instead
+    // of one per line, close behind the reader so consumed pages can be
+    // released): lines of a valid block are valid. A block with an invalid
+    // byte is validated line by line, as before.
+    let mut block_end = 0usize;
+    let mut block: Option<&'a str> = None;
+    let mut block_start = 0usize;
     let mut pos = 0usize;
     let mut next_progress = PROGRESS_EVERY;
     while pos < bytes.len() {
@@ -201,9 +210,24 @@ pub fn parse<'a>(bytes: &'a [u8], sink: &mut dyn DumpSink<'a>) -> Result<DumpSum
             pos = next;
             break;
         }
-        match std::str::from_utf8(line) {
-            Ok(s) => p.line(s, pos as u64),
-            Err(_) => p.binary_line(pos as u64),
+        if pos >= block_end {
+            let want = (pos + UTF8_BLOCK).min(bytes.len());
+            block_end = match memchr::memchr(b'\n', &bytes[want..]) {
+                Some(i) => want + i + 1,
+                None => bytes.len(),
+            };
+            block_start = pos;
+            block = std::str::from_utf8(&bytes[pos..block_end]).ok();
+        }
+        match block {
+            Some(t) => p.line(
+                &t[pos - block_start..pos - block_start + line.len()],
+                pos as u64,
+            ),
+            None => match std::str::from_utf8(line) {
+                Ok(s) => p.line(s, pos as u64),
+                Err(_) => p.binary_line(pos as u64),
+            },
         }
         pos = next;
         if pos >= next_progress {
@@ -519,10 +543,19 @@ impl<'a> Parser<'a, '_> {
 /// Whether a function line (arguments stripped or not) looks like a Go
 /// frame: a qualified name, no spaces outside brackets.
 fn looks_like_frame(func: &str) -> bool {
-    !func.is_empty()
-        && func.contains('.')
-        && !func.contains('\t')
-        && !func.split('[').next().unwrap_or("").contains(' ')
+    // One pass: a `.` anywhere, no tab anywhere, no space before the first `[`.
+    let mut dot = false;
+    let mut bracket = false;
+    for &b in func.as_bytes() {
+        match b {
+            b'.' => dot = true,
+            b'\t' => return false,
+            b' ' if !bracket => return false,
+            b'[' => bracket = true,
+            _ => {}
+        }
+    }
+    dot
 }
 
 /// Lines that start a dump's message: a panic, a fatal error, a signal.
@@ -804,5 +837,11 @@ exit status 2
         assert_eq!(func_name("main.G[...](0x0?)"), "main.G[...]");
         assert_eq!(func_name("panic({0x1?, 0x2?})"), "panic");
         assert_eq!(func_name("cfunc"), "cfunc");
+        assert!(looks_like_frame("main.G[a b]"));
+        assert!(looks_like_frame("main[x].y"));
+        assert!(!looks_like_frame("main x.y"));
+        assert!(!looks_like_frame("main.x\ty"));
+        assert!(!looks_like_frame("nodot[a b]"));
+        assert!(!looks_like_frame(""));
     }
 }
