@@ -838,8 +838,12 @@ fn an_input_without_stack_frames_does_not_count_against_binary() {
         out.contains("testdata/programs/parked/contend.go:17"),
         "{out}"
     );
-    // Each empty one says it records nothing, and no binary was refused for it.
-    for e in [empty_block, empty_mutex] {
+    // Each empty one says it records nothing (`go test` turned profiling
+    // on: nothing blocked or contended), and no binary was refused for it.
+    for (e, recorded) in [
+        (empty_block, "no blocking was recorded"),
+        (empty_mutex, "no contention was recorded"),
+    ] {
         let part = out
             .split(e)
             .nth(1)
@@ -849,6 +853,8 @@ fn an_input_without_stack_frames_does_not_count_against_binary() {
             part.contains("records no stack frames: nothing to symbolize"),
             "{part}"
         );
+        assert!(part.contains(recorded), "{part}");
+        assert!(!part.contains("profiling is off"), "{part}");
         assert!(!part.contains("refused"), "{part}");
     }
     // Alone, the same: exit 0, nothing refused.

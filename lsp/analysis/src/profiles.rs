@@ -306,11 +306,16 @@ pub fn analyze_profile_bytes(
     }
     if samples.is_empty() {
         warnings.push(match kind {
-            ProfileKind::Block | ProfileKind::Contention => {
-                "the profile has no samples: block profiling is off unless the program calls runtime.SetBlockProfileRate".into()
+            // `go test -blockprofile` / `-mutexprofile` turn profiling on:
+            // empty, they mean that nothing blocked or contended.
+            ProfileKind::Block => {
+                "the profile has no samples: no blocking was recorded (outside `go test -blockprofile`, only once the program calls runtime.SetBlockProfileRate)".into()
             }
             ProfileKind::Mutex => {
-                "the profile has no samples: mutex profiling is off unless the program calls runtime.SetMutexProfileFraction".into()
+                "the profile has no samples: no contention was recorded (outside `go test -mutexprofile`, only once the program calls runtime.SetMutexProfileFraction)".into()
+            }
+            ProfileKind::Contention => {
+                "the profile has no samples: no contention was recorded (outside `go test`, only once the program calls runtime.SetBlockProfileRate or runtime.SetMutexProfileFraction)".into()
             }
             _ => "the profile has no samples".into(),
         });
