@@ -242,7 +242,11 @@ pub struct Selection {
 /// The message for a directory that cannot be read (said by discovery and
 /// by the watcher, in the same words, so that it is said once).
 pub fn unreadable(dir: &Path, e: &std::io::Error) -> String {
-    format!("{}: cannot be read ({e}); skipped", dir.display())
+    format!(
+        "{}: cannot be read ({}); skipped",
+        dir.display(),
+        goblock_analysis::input::io_reason(e)
+    )
 }
 
 /// An error of the walk worth saying: a directory that cannot be read (its

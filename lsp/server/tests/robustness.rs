@@ -511,7 +511,7 @@ async fn unreadable_body(ws: &std::path::Path, fixtures: &std::path::Path) {
         .collect();
     assert_eq!(said.len(), 1, "{said:#?}");
     assert!(
-        said[0].contains("locked: cannot be read (Permission denied"),
+        said[0].contains("locked: cannot be read (permission denied); skipped"),
         "{said:#?}"
     );
     assert!(!messages(&c).iter().any(|m| m.contains("cannot watch")));
