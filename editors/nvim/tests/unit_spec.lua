@@ -302,7 +302,10 @@ T.check('load failures become one message', function()
   local f = require('goblock')._failures
   T.eq(f({ loaded = { '/a' }, failures = {} }), nil, 'no failures')
   T.eq(f({ superseded = true }), nil, 'superseded')
-  T.eq(f({ failures = { { path = '/x/bad.trace', message = 'not a Go trace' } } }), 'bad.trace: not a Go trace', 'one')
+  -- The message names its file: said once.
+  T.eq(f({ failures = { { path = '/x/bad.trace', message = '/x/bad.trace: not a Go trace' } } }),
+    '/x/bad.trace: not a Go trace', 'one')
+  T.eq(f({ failures = { { path = '/a', message = '/a: x' }, { path = '/b', message = '/b: y' } } }), '/a: x; /b: y', 'two')
 end)
 
 T.check('checkhealth goblock runs', function()

@@ -76,7 +76,7 @@ async function loadTrace(app: App, arg: unknown): Promise<void> {
           app.status.busy = true;
           try {
             const failures = loadFailures(await app.client.execute(SERVER.loadTrace, loadTraceArgs(uri.fsPath)));
-            if (failures.length > 0) throw new Error(failures.map((f) => `${path.basename(f.path)}: ${f.message}`).join('; '));
+            if (failures.length > 0) throw new Error(failures.map((f) => f.message).join('; '));
           } finally {
             app.status.busy = false;
           }
@@ -93,7 +93,7 @@ async function simple(app: App, command: string, what: string): Promise<void> {
   app.status.busy = true;
   const ok = await report(app, what, async () => {
     const failures = loadFailures(await app.client.execute(command));
-    if (failures.length > 0) throw new Error(failures.map((f) => `${path.basename(f.path)}: ${f.message}`).join('; '));
+    if (failures.length > 0) throw new Error(failures.map((f) => f.message).join('; '));
     return true;
   });
   app.status.busy = false;

@@ -161,16 +161,16 @@ export function describeDumps(inputs: DumpInput[], basename: (p: string) => stri
 /**
  * The status item with load failures (the rule of goblock/status `state`, docs/lsp.md): with
  * inputs shown it stays what they are, noting "· N failed" (a warning); with nothing shown the
- * failures are the whole status (an error). The detail names the first failure.
+ * failures are the whole status (an error). The detail is the first failure's message, which
+ * names its file.
  */
 export function statusWithFailures(
   shown: { text: string; detail: string },
   inputsShown: number,
   failures: Failure[],
-  basename: (p: string) => string,
 ): { text: string; detail: string; severity: 'warning' | 'error' } {
   const n = failures.length;
-  const first = n > 0 ? `${basename(failures[0].path)}: ${failures[0].message}${n > 1 ? ` (and ${n - 1} more)` : ''}` : '';
+  const first = n > 0 ? `${failures[0].message}${n > 1 ? ` (and ${n - 1} more)` : ''}` : '';
   if (inputsShown === 0) {
     return { text: `goblock: ${n} input${n === 1 ? '' : 's'} failed`, detail: first, severity: 'error' };
   }

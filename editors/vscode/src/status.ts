@@ -113,7 +113,7 @@ export class TraceStatus implements vscode.Disposable {
     if (r.unmapped.length > 0) detail += ` · ${r.unmapped.length} file${r.unmapped.length === 1 ? '' : 's'} not found`;
     if (r.failures.length > 0 && shown === 0) {
       // Nothing shown: the failures are the status.
-      const f = statusWithFailures(d, 0, r.failures, path.basename);
+      const f = statusWithFailures(d, 0, r.failures);
       this.item.text = f.text;
       this.item.detail = f.detail;
       this.item.severity = vscode.LanguageStatusSeverity.Error;
@@ -121,7 +121,7 @@ export class TraceStatus implements vscode.Disposable {
       return;
     }
     // Something shown: it stays the status; failures are noted beside it ("· 1 failed").
-    const f = r.failures.length > 0 ? statusWithFailures({ text: d.text, detail }, shown, r.failures, path.basename) : undefined;
+    const f = r.failures.length > 0 ? statusWithFailures({ text: d.text, detail }, shown, r.failures) : undefined;
     this.item.text = f?.text ?? d.text;
     this.item.detail = f?.detail ?? detail;
     this.item.severity =

@@ -39,7 +39,7 @@ local function status()
       msg = msg .. (' in %s (goblock.categories)'):format(table.concat(r.categories, ', '))
     end
     for _, f in ipairs(r.failures or {}) do
-      msg = msg .. ('\n%s: %s'):format(vim.fn.fnamemodify(tostring(f.path), ':t'), tostring(f.message))
+      msg = msg .. '\n' .. tostring(f.message) -- names its file (docs/lsp.md)
     end
     if r.loading then msg = msg .. ' (loading…)' end
     notify(msg)

@@ -57,11 +57,11 @@ local function notify(msg, level)
 end
 
 --- The failures of a loadTrace/reload/clear result ({ loaded, failures, summary }) as one
---- message, or nil.
+--- message, or nil. Each message names its file (docs/lsp.md).
 local function failures(result)
   if type(result) ~= 'table' or type(result.failures) ~= 'table' or #result.failures == 0 then return nil end
   return table.concat(vim.tbl_map(function(f)
-    return vim.fn.fnamemodify(tostring(f.path), ':t') .. ': ' .. tostring(f.message)
+    return tostring(f.message)
   end, result.failures), '; ')
 end
 M._failures = failures

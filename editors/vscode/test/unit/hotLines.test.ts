@@ -200,18 +200,19 @@ test('goblock.goroutines: every row in the document, under its group', () => {
 });
 
 // qa 05:21: a failed load beside shown inputs is a note, not the status ("failed" until reload).
+// The server's failure messages name their file (docs/lsp.md: "why, one line naming the file"):
+// the detail says it once.
 test('statusWithFailures: a note beside what is shown, the status when nothing is', () => {
-  const base = (p: string) => p.split('/').pop() ?? p;
   const bad = [{ path: '/tmp/bad.trace', message: 'bad.trace: not a Go execution trace' }];
   const shown = { text: 'goblock: good.trace', detail: 'Go 1.26 · 2 min ago' };
-  assert.deepEqual(statusWithFailures(shown, 1, bad, base), {
+  assert.deepEqual(statusWithFailures(shown, 1, bad), {
     text: 'goblock: good.trace · 1 failed',
-    detail: 'Go 1.26 · 2 min ago · bad.trace: bad.trace: not a Go execution trace',
+    detail: 'Go 1.26 · 2 min ago · bad.trace: not a Go execution trace',
     severity: 'warning',
   });
-  assert.deepEqual(statusWithFailures(shown, 0, [...bad, { path: '/w/b.pb.gz', message: 'x' }], base), {
+  assert.deepEqual(statusWithFailures(shown, 0, [...bad, { path: '/w/b.pb.gz', message: 'x' }]), {
     text: 'goblock: 2 inputs failed',
-    detail: 'bad.trace: bad.trace: not a Go execution trace (and 1 more)',
+    detail: 'bad.trace: not a Go execution trace (and 1 more)',
     severity: 'error',
   });
 });
@@ -226,7 +227,7 @@ test('describeDumps: the status item when only dumps and profiles are shown', ()
     detail: 'goroutine dump · 37 goroutines · block.pb.gz',
   });
   // Beside a failure it stays the status (goblock/status: loaded).
-  const failed = statusWithFailures(describeDumps([dump], base), 1, [{ path: '/t/bad.trace', message: 'x' }], base);
+  const failed = statusWithFailures(describeDumps([dump], base), 1, [{ path: '/t/bad.trace', message: 'x' }]);
   assert.equal(failed.text, 'goblock: hang.txt · 1 failed');
   assert.equal(failed.severity, 'warning');
 });
