@@ -158,6 +158,32 @@ export function describeDumps(inputs: DumpInput[], basename: (p: string) => stri
   return { text, detail: inputs.map((i) => i.label || basename(i.path)).join(' · ') };
 }
 
+/** How many goroutine dumps and profiles, in words ("1 dump · 2 profiles"). */
+function countDumps(inputs: DumpInput[]): string {
+  const dumps = inputs.filter((i) => i.kind === 'goroutine-dump').length;
+  const profiles = inputs.length - dumps;
+  const n = (k: number, what: string) => (k === 0 ? [] : [`${k} ${what}${k === 1 ? '' : 's'}`]);
+  return [...n(dumps, 'dump'), ...n(profiles, 'profile')].join(' · ');
+}
+
+/**
+ * The status item when traces and dumps or profiles are both shown: the traces' text and detail
+ * (describeTraces), then how many dumps and profiles ("goblock: 2 traces · 1 dump") and their
+ * labels.
+ */
+export function withDumps<T extends { text: string; detail: string }>(
+  traces: T,
+  inputs: DumpInput[],
+  basename: (p: string) => string,
+): T {
+  if (inputs.length === 0) return traces;
+  return {
+    ...traces,
+    text: `${traces.text} · ${countDumps(inputs)}`,
+    detail: `${traces.detail} · ${describeDumps(inputs, basename).detail}`,
+  };
+}
+
 /**
  * The status item with load failures (the rule of goblock/status `state`, docs/lsp.md): with
  * inputs shown it stays what they are, noting "· N failed" (a warning); with nothing shown the

@@ -5,7 +5,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
 import { EXCLUDE_GLOB } from './activation';
-import { describeDumps, DumpInput, hiddenCategories, HotLinesResult, statusWithFailures } from './hotLines';
+import { describeDumps, DumpInput, hiddenCategories, HotLinesResult, statusWithFailures, withDumps } from './hotLines';
 import { describeTraces, goVersionFromHeader, staleness, traceLabel, TraceFacts } from './traceInfo';
 
 async function readFacts(p: string, goVersion: string | undefined): Promise<TraceFacts | undefined> {
@@ -99,11 +99,11 @@ export class TraceStatus implements vscode.Disposable {
     );
     const newest = facts.length > 0 ? await newestGoSource() : undefined;
     const stale = facts.map((t) => staleness(t.mtimeMs, newest));
-    // Only dumps or profiles shown: they are the status, not "no trace".
+    // Only dumps or profiles shown: they are the status, not "no trace"; beside traces, named too.
     const onlyDumps = facts.length === 0 && dumps.length > 0;
     const d = onlyDumps
       ? { ...describeDumps(dumps, path.basename), anyStale: false }
-      : describeTraces(facts, Date.now(), stale, traceLabel);
+      : withDumps(describeTraces(facts, Date.now(), stale, traceLabel), dumps, path.basename);
     const shown = facts.length + dumps.length;
     this.traces = facts;
     this.item.busy = r.loading;

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
   describeDumps, goroutinesText, groupByFile, hiddenCategories, loadFailures, parkedPickRows, parkedSections, parseGoroutines,
-  parseHotLines, parseParked, quickPickRows, statusWithFailures, uriBasename, visibleLines,
+  parseHotLines, parseParked, quickPickRows, statusWithFailures, uriBasename, visibleLines, withDumps,
 } from '../../src/hotLines';
 
 const A = 'file:///ws/main.go';
@@ -230,4 +230,23 @@ test('describeDumps: the status item when only dumps and profiles are shown', ()
   const failed = statusWithFailures(describeDumps([dump], base), 1, [{ path: '/t/bad.trace', message: 'x' }]);
   assert.equal(failed.text, 'goblock: hang.txt · 1 failed');
   assert.equal(failed.severity, 'warning');
+});
+
+test('withDumps: traces shown with dumps and profiles name both', () => {
+  const base = (p: string) => p.split('/').pop() ?? p;
+  const traces = { text: 'goblock: 2 traces', detail: 'Go 1.26 · 2 min ago', anyStale: false };
+  const dump = { path: '/w/hang.txt', kind: 'goroutine-dump', label: 'goroutine dump · 37 goroutines' };
+  const block = { path: '/w/block.pb.gz', kind: 'block-profile', label: '' };
+  const mutex = { path: '/w/mutex.pb.gz', kind: 'mutex-profile', label: 'mutex profile' };
+  assert.deepEqual(withDumps(traces, [dump], base), {
+    text: 'goblock: 2 traces · 1 dump',
+    detail: 'Go 1.26 · 2 min ago · goroutine dump · 37 goroutines',
+    anyStale: false,
+  });
+  assert.deepEqual(withDumps({ ...traces, text: 'goblock: good.trace' }, [block, dump, mutex], base), {
+    text: 'goblock: good.trace · 1 dump · 2 profiles',
+    detail: 'Go 1.26 · 2 min ago · block.pb.gz · goroutine dump · 37 goroutines · mutex profile',
+    anyStale: false,
+  });
+  assert.equal(withDumps(traces, [], base), traces);
 });
