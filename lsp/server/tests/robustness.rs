@@ -18,10 +18,7 @@ async fn request_storm_while_a_large_trace_loads() {
     // A small trace loads first; then the large one is added (or, without a
     // large trace on this machine, the fixture again under another name).
     let fx = Fixture::new("storm", &[(&dir.join("blocking.trace"), "blocking.trace")]);
-    let mut c = Client::start();
-    c.initialize(&fx.ws, json!({"goblock": {"debounceMs": 50}}))
-        .await;
-    c.loaded().await;
+    let mut c = Client::started(&fx.ws, json!({"goblock": {"debounceMs": 50}})).await;
     let uri = fx.uri("blocking/main.go");
     let text = std::fs::read_to_string(fx.path("blocking/main.go")).unwrap();
     c.open(&uri, &text, 1);
@@ -75,10 +72,7 @@ async fn hundred_rapid_rewrites_end_in_the_final_trace() {
     let a = std::fs::read(dir.join("blocking.trace")).unwrap();
     let b = std::fs::read(dir.join("blocking-test.trace")).unwrap();
     let fx = Fixture::new("rewrites", &[(&dir.join("blocking.trace"), "t.trace")]);
-    let mut c = Client::start();
-    c.initialize(&fx.ws, json!({"goblock": {"debounceMs": 150}}))
-        .await;
-    c.loaded().await;
+    let mut c = Client::started(&fx.ws, json!({"goblock": {"debounceMs": 150}})).await;
     let s0 = c.command("goblock.hotLines", json!([1])).await;
     // 100 rewrites, each in two halves (a reader may see the half-written file).
     let path = fx.path("t.trace");
@@ -124,10 +118,7 @@ async fn did_change_bursts_out_of_order() {
         return;
     };
     let fx = Fixture::new("burst", &[(&dir.join("blocking.trace"), "blocking.trace")]);
-    let mut c = Client::start();
-    c.initialize(&fx.ws, json!({"goblock": {"debounceMs": 100}}))
-        .await;
-    c.loaded().await;
+    let mut c = Client::started(&fx.ws, json!({"goblock": {"debounceMs": 100}})).await;
     let uri = fx.uri("blocking/main.go");
     let text = std::fs::read_to_string(fx.path("blocking/main.go")).unwrap();
     c.open(&uri, &text, 1);
@@ -213,6 +204,23 @@ fn failures(s: &serde_json::Value) -> Vec<String> {
         .unwrap_or_default()
 }
 
+/// Whether a failure of status `s` names `file` and says `reason`.
+fn has_failure(s: &serde_json::Value, file: &str, reason: &str) -> bool {
+    failures(s)
+        .iter()
+        .any(|m| m.contains(file) && m.contains(reason))
+}
+
+/// Asserts [`has_failure`].
+#[track_caller]
+fn assert_failure(s: &serde_json::Value, file: &str, reason: &str) {
+    assert!(
+        has_failure(s, file, reason),
+        "{file}: {reason:?} not among the failures: {:?}",
+        failures(s)
+    );
+}
+
 /// Issue 16 row 5: a complete trace rewritten with its first 5,000 bytes (a
 /// trace being written) keeps the data shown and says "still being
 /// written?", also once the file has settled; the complete file is loaded
@@ -224,10 +232,7 @@ async fn truncated_rewrite_keeps_the_previous_data() {
     };
     let good = std::fs::read(dir.join("blocking.trace")).unwrap();
     let fx = Fixture::new("truncated", &[(&dir.join("blocking.trace"), "t.trace")]);
-    let mut c = Client::start();
-    c.initialize(&fx.ws, json!({"goblock": {"debounceMs": 100}}))
-        .await;
-    c.loaded().await;
+    let mut c = Client::started(&fx.ws, json!({"goblock": {"debounceMs": 100}})).await;
     let uri = fx.uri("blocking/main.go");
     let before = c.diagnostics(&uri, |_| true).await["diagnostics"]
         .as_array()
@@ -244,12 +249,7 @@ async fn truncated_rewrite_keeps_the_previous_data() {
     })
     .await;
     assert_eq!(s["lines"], s0["lines"], "the previous data were replaced");
-    let f = failures(&s);
-    assert!(
-        f.iter()
-            .any(|m| m.contains("t.trace") && m.contains("still being written?")),
-        "{f:?}"
-    );
+    assert_failure(&s, "t.trace", "still being written?");
     // Settled (no change for longer than the settle time): still shown.
     tokio::time::sleep(Duration::from_millis(2500)).await;
     let s = c.command("goblock.hotLines", json!([100])).await;
@@ -299,18 +299,9 @@ async fn huge_sparse_traces_are_refused_without_reading_them() {
         .unwrap()
         .set_len(100 << 30)
         .unwrap();
-    let mut c = Client::start();
-    c.initialize(&fx.ws, json!({"goblock": {"debounceMs": 100}}))
-        .await;
-    c.loaded().await;
+    let mut c = Client::started(&fx.ws, json!({"goblock": {"debounceMs": 100}})).await;
     let s = c.command("goblock.hotLines", json!([10])).await;
-    let f = failures(&s);
-    assert!(
-        f.iter()
-            .any(|m| m.contains("huge.trace")
-                && m.contains("is over the goblock.maxTraceBytes limit")),
-        "{f:?}"
-    );
+    assert_failure(&s, "huge.trace", "is over the goblock.maxTraceBytes limit");
 
     // Not a glob match: huge.trace stays the newest trace of the workspace.
     let zeros = fx.path("zeros.bin");
@@ -320,9 +311,11 @@ async fn huge_sparse_traces_are_refused_without_reading_them() {
         .unwrap();
     c.command("goblock.loadTrace", json!([zeros])).await;
     status_until(&mut c, 30, |s| {
-        failures(s).iter().any(|m| {
-            m.contains("zeros.bin: zero-filled data") && m.contains("(not a Go execution trace)")
-        })
+        has_failure(
+            s,
+            "zeros.bin: zero-filled data",
+            "(not a Go execution trace)",
+        )
     })
     .await;
 
@@ -332,9 +325,7 @@ async fn huge_sparse_traces_are_refused_without_reading_them() {
     );
     c.command("goblock.reload", json!([])).await;
     status_until(&mut c, 30, |s| {
-        failures(s)
-            .iter()
-            .any(|m| m.contains("huge.trace") && m.contains("corrupt trace at byte"))
+        has_failure(s, "huge.trace", "corrupt trace at byte")
     })
     .await;
     c.shutdown().await;
@@ -374,13 +365,11 @@ async fn pipes_directories_devices_and_text_are_named_never_read() {
     ];
     let mut traces = vec!["**/*.trace"];
     traces.extend(configured);
-    let mut c = Client::start();
-    c.initialize(
+    let mut c = Client::started(
         &fx.ws,
         json!({"goblock": {"debounceMs": 100, "traces": traces}}),
     )
     .await;
-    c.loaded().await;
     let s = c.command("goblock.hotLines", json!([10])).await;
     assert_eq!(s["traces"].as_array().unwrap().len(), 1, "{s:#}");
     assert!(
@@ -484,10 +473,7 @@ async fn unreadable_subdirectory_as_nobody() {
 
 #[cfg(unix)]
 async fn unreadable_body(ws: &std::path::Path, fixtures: &std::path::Path) {
-    let mut c = Client::start();
-    c.initialize(ws, json!({"goblock": {"debounceMs": 100}}))
-        .await;
-    c.loaded().await;
+    let mut c = Client::started(ws, json!({"goblock": {"debounceMs": 100}})).await;
     let s0 = c.command("goblock.hotLines", json!([10])).await;
     assert_eq!(s0["traces"].as_array().unwrap().len(), 1, "{s0:#}");
     let e0 = s0["traces"][0]["episodes"].clone();
@@ -541,13 +527,11 @@ async fn symlinked_traces_are_followed_and_unused_paths_named() {
     link(&fx.path("nowhere"), "broken.trace");
     let missing = fx.path("missing.trace");
     let traces = json!(["**/*.trace", "/root", missing]);
-    let mut c = Client::start();
-    c.initialize(
+    let mut c = Client::started(
         &fx.ws,
         json!({"goblock": {"debounceMs": 100, "traces": traces}}),
     )
     .await;
-    c.loaded().await;
     let s = c.command("goblock.hotLines", json!([10])).await;
     let loaded = s["traces"].as_array().unwrap();
     assert_eq!(loaded.len(), 1, "{s:#}");
@@ -601,13 +585,11 @@ async fn configured_binaries_are_tried_until_one_matches() {
     let trimpath = unpack("go1.26/blocking-trimpath.bin.zst", "trimpath");
     let right = unpack("go1.26/blocking.bin.zst", "right");
     let bins = json!(["bin/missing", wrong, trimpath, right]);
-    let mut c = Client::start();
-    c.initialize(
+    let mut c = Client::started(
         &fx.ws,
         json!({"goblock": {"debounceMs": 100, "binaries": bins}}),
     )
     .await;
-    c.loaded().await;
     let s = c.command("goblock.hotLines", json!([10])).await;
     let t = &s["traces"][0];
     assert_eq!(t["symbolization"], "dwarf", "{s:#}");
@@ -676,10 +658,7 @@ async fn a_newer_file_that_is_no_trace_does_not_replace_the_shown_one() {
     };
     let fx = Fixture::new("newerbad", &[(&dir.join("blocking.trace"), "good.trace")]);
     touch(&fx.path("good.trace"), -60);
-    let mut c = Client::start();
-    c.initialize(&fx.ws, json!({"goblock": {"debounceMs": 100}}))
-        .await;
-    c.loaded().await;
+    let mut c = Client::started(&fx.ws, json!({"goblock": {"debounceMs": 100}})).await;
     let s0 = c.command("goblock.hotLines", json!([100])).await;
     assert_eq!(shown(&s0), ["good.trace"]);
     assert!(!s0["lines"].as_array().unwrap().is_empty());
@@ -691,12 +670,7 @@ async fn a_newer_file_that_is_no_trace_does_not_replace_the_shown_one() {
     .await;
     assert_eq!(shown(&s), ["good.trace"], "{s:#}");
     assert_eq!(s["lines"], s0["lines"]);
-    let f = failures(&s);
-    assert!(
-        f.iter()
-            .any(|m| m.contains("bad.trace") && m.contains("a text file")),
-        "{f:?}"
-    );
+    assert_failure(&s, "bad.trace", "a text file");
     c.shutdown().await;
 }
 
@@ -710,22 +684,14 @@ async fn at_startup_the_newest_usable_trace_is_shown() {
     let fx = Fixture::new("startbad", &[(&dir.join("blocking.trace"), "good.trace")]);
     touch(&fx.path("good.trace"), -60);
     std::fs::write(fx.path("bad.trace"), "not a trace: notes of a run\n").unwrap();
-    let mut c = Client::start();
-    c.initialize(&fx.ws, json!({"goblock": {"debounceMs": 100}}))
-        .await;
-    c.loaded().await;
+    let mut c = Client::started(&fx.ws, json!({"goblock": {"debounceMs": 100}})).await;
     let s = status_until(&mut c, 30, |s| {
         !shown(s).is_empty() || !failures(s).is_empty()
     })
     .await;
     assert_eq!(shown(&s), ["good.trace"], "{s:#}");
     assert!(!s["lines"].as_array().unwrap().is_empty());
-    let f = failures(&s);
-    assert!(
-        f.iter()
-            .any(|m| m.contains("bad.trace") && m.contains("a text file")),
-        "{f:?}"
-    );
+    assert_failure(&s, "bad.trace", "a text file");
     c.shutdown().await;
 }
 
@@ -741,10 +707,7 @@ async fn a_new_trace_being_written_does_not_replace_the_shown_one() {
     let other = std::fs::read(dir.join("blocking-test.trace")).unwrap();
     let fx = Fixture::new("newtrace", &[(&dir.join("blocking.trace"), "good.trace")]);
     touch(&fx.path("good.trace"), -60);
-    let mut c = Client::start();
-    c.initialize(&fx.ws, json!({"goblock": {"debounceMs": 100}}))
-        .await;
-    c.loaded().await;
+    let mut c = Client::started(&fx.ws, json!({"goblock": {"debounceMs": 100}})).await;
     let s0 = c.command("goblock.hotLines", json!([100])).await;
     assert_eq!(shown(&s0), ["good.trace"]);
 
@@ -756,12 +719,7 @@ async fn a_new_trace_being_written_does_not_replace_the_shown_one() {
     .await;
     assert_eq!(shown(&s), ["good.trace"], "{s:#}");
     assert_eq!(s["lines"], s0["lines"]);
-    let f = failures(&s);
-    assert!(
-        f.iter()
-            .any(|m| m.contains("new.trace") && m.contains("no complete data yet")),
-        "{f:?}"
-    );
+    assert_failure(&s, "new.trace", "no complete data yet");
     // Settled, still nothing complete: the same.
     tokio::time::sleep(Duration::from_millis(2500)).await;
     let s = c.command("goblock.hotLines", json!([100])).await;
@@ -791,10 +749,7 @@ async fn a_truncated_profile_and_an_empty_cut_trace_are_failures() {
     let block = std::fs::read(repo.join("testdata/dumps/go1.26/block.pb.gz")).unwrap();
     let fx = Fixture::new("cutprofile", &[(&dir.join("blocking.trace"), "good.trace")]);
     std::fs::write(fx.path("block.pb.gz"), &block[..1000]).unwrap();
-    let mut c = Client::start();
-    c.initialize(&fx.ws, json!({"goblock": {"debounceMs": 100}}))
-        .await;
-    c.loaded().await;
+    let mut c = Client::started(&fx.ws, json!({"goblock": {"debounceMs": 100}})).await;
     let s = c.command("goblock.hotLines", json!([100])).await;
     assert_eq!(shown(&s), ["good.trace"], "{s:#}");
     let f = failures(&s);

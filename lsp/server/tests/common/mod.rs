@@ -382,6 +382,14 @@ impl Client {
             .retain(|m| m.get("method").is_none());
     }
 
+    /// A server started on `root` with `options`, its first load ended.
+    pub async fn started(root: &Path, options: Value) -> Client {
+        let mut c = Client::start();
+        c.initialize(root, options).await;
+        c.loaded().await;
+        c
+    }
+
     /// initialize + initialized.
     pub async fn initialize(&mut self, root: &Path, options: Value) -> Value {
         self.initialize_as(root, options, Value::Null, Value::Null)
