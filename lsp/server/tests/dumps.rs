@@ -425,13 +425,11 @@ async fn a_profile_of_library_code_only_says_so() {
             (&block, "profiles/block.pb.gz"),
         ],
     );
-    let mut c = Client::start();
-    c.initialize(
+    let mut c = Client::started(
         &wsp.ws,
         json!({"goblock": {"debounceMs": 100, "categories": ALL_CATEGORIES}}),
     )
     .await;
-    c.loaded().await;
     let hot = c
         .command("goblock.hotLines", json!([{"limit": 1000}]))
         .await;
@@ -482,13 +480,11 @@ async fn parked_rows_follow_edits_and_the_clients_names() {
     );
     let link = wsp.dir.join("link");
     std::os::unix::fs::symlink(&wsp.ws, &link).unwrap();
-    let mut c = Client::start();
-    c.initialize(
+    let mut c = Client::started(
         &link,
         json!({"goblock": {"debounceMs": 100, "categories": ALL_CATEGORIES}}),
     )
     .await;
-    c.loaded().await;
     let rows = |hot: &Value, key: &str| -> Vec<(String, String, u64, u64)> {
         let mut v: Vec<(String, String, u64, u64)> = hot[key]
             .as_array()
@@ -658,13 +654,11 @@ async fn goroutines_lists_every_goroutine_of_a_line_where_the_hover_stops() {
     let dump = common::repo().join("testdata/dumps/manyparked/runtime-stack.txt");
     let text = std::fs::read_to_string(&dump).unwrap();
     let wsp = Workspace::of("manyparked", "many", &[(&dump, "hang.txt")]);
-    let mut c = Client::start();
-    c.initialize(
+    let mut c = Client::started(
         &wsp.ws,
         json!({"goblock": {"debounceMs": 100, "categories": ALL_CATEGORIES}}),
     )
     .await;
-    c.loaded().await;
     let want = goroutines_from_text(&text, "manyparked");
     let mut by_site: BTreeMap<String, Vec<TextGoroutine>> = BTreeMap::new();
     for g in &want {
@@ -737,13 +731,11 @@ async fn goroutines_gives_each_goroutine_its_minutes() {
     let dump = dumps_dir("go1.26").join("sigquit-minutes.txt");
     let text = std::fs::read_to_string(&dump).unwrap();
     let wsp = Workspace::new("minutes", &[(&dump, "hang.txt")]);
-    let mut c = Client::start();
-    c.initialize(
+    let mut c = Client::started(
         &wsp.ws,
         json!({"goblock": {"debounceMs": 100, "categories": ALL_CATEGORIES}}),
     )
     .await;
-    c.loaded().await;
     let want: Vec<TextGoroutine> = goroutines_from_text(&text, "parked")
         .into_iter()
         .filter(|g| g.site == "pool.go:27")
