@@ -204,6 +204,24 @@ fn failures(s: &serde_json::Value) -> Vec<String> {
         .unwrap_or_default()
 }
 
+/// The type of the `window/showMessage` naming `file` (1 error, 2 warning),
+/// waited for.
+async fn popup_type(c: &Client, file: &str) -> serde_json::Value {
+    let m = c
+        .wait_for(
+            &format!("showMessage of {file}"),
+            Duration::from_secs(30),
+            |m| {
+                m["method"] == "window/showMessage"
+                    && m["params"]["message"]
+                        .as_str()
+                        .is_some_and(|s| s.contains(file))
+            },
+        )
+        .await;
+    m["params"]["type"].clone()
+}
+
 /// Whether a failure of status `s` names `file` and says `reason`.
 fn has_failure(s: &serde_json::Value, file: &str, reason: &str) -> bool {
     failures(s)
@@ -671,6 +689,8 @@ async fn a_newer_file_that_is_no_trace_does_not_replace_the_shown_one() {
     assert_eq!(shown(&s), ["good.trace"], "{s:#}");
     assert_eq!(s["lines"], s0["lines"]);
     assert_failure(&s, "bad.trace", "a text file");
+    // Not used beside the trace shown: a warning, as the status notes it.
+    assert_eq!(popup_type(&c, "bad.trace").await, 2);
     c.shutdown().await;
 }
 
@@ -692,6 +712,20 @@ async fn at_startup_the_newest_usable_trace_is_shown() {
     assert_eq!(shown(&s), ["good.trace"], "{s:#}");
     assert!(!s["lines"].as_array().unwrap().is_empty());
     assert_failure(&s, "bad.trace", "a text file");
+    assert_eq!(popup_type(&c, "bad.trace").await, 2);
+    c.shutdown().await;
+}
+
+/// With nothing else to show, a file that is not a trace is the status
+/// (`failed`), and its message an error.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lone_file_that_is_no_trace_is_an_error() {
+    let fx = Fixture::new("lonebad", &[]);
+    std::fs::write(fx.path("bad.trace"), "not a trace: notes of a run\n").unwrap();
+    let mut c = Client::started(&fx.ws, json!({"goblock": {"debounceMs": 100}})).await;
+    let s = status_until(&mut c, 30, |s| has_failure(s, "bad.trace", "a text file")).await;
+    assert!(shown(&s).is_empty(), "{s:#}");
+    assert_eq!(popup_type(&c, "bad.trace").await, 1);
     c.shutdown().await;
 }
 

@@ -115,8 +115,9 @@ impl Session {
         }
     }
 
-    /// Records a failure of `path` and shows it once: by `showMessage`,
-    /// unless a command waiting for this load answers with it.
+    /// Records a failure of `path`, to be shown once by `showMessage` when
+    /// the load ends ([`Session::show_failures`]), unless a command waiting
+    /// for this load answers with it.
     fn failed(&mut self, path: &std::path::Path, msg: String, kept: bool) {
         let new = self.loads.failures.insert(path.to_path_buf(), msg.clone()) != Some(msg.clone());
         let answered = self
@@ -125,15 +126,31 @@ impl Session {
             .as_ref()
             .is_some_and(|r| r.waiters.iter().any(|w| w.covers(path)));
         if new && !answered {
+            self.loads.to_show.push((path.to_path_buf(), msg, kept));
+        }
+    }
+
+    /// Shows the failures recorded since the last load ended that still
+    /// stand, as the status does (docs/lsp.md, goblock/status `state`):
+    /// beside inputs shown, a file that is not used is a warning; with
+    /// nothing shown, an error.
+    fn show_failures(&mut self, snap: &Snapshot) {
+        let kind = if snap.traces.is_empty() {
+            lsp::MessageType::Error
+        } else {
+            lsp::MessageType::Warning
+        };
+        for (path, msg, kept) in std::mem::take(&mut self.loads.to_show) {
+            if self.loads.failures.get(&path) != Some(&msg) {
+                continue;
+            }
             let kept = if kept {
                 " (keeping the previously loaded data)"
             } else {
                 ""
             };
-            self.out.show(
-                lsp::MessageType::Error,
-                format!("goblock: cannot load trace: {msg}{kept}"),
-            );
+            self.out
+                .show(kind, format!("goblock: cannot load trace: {msg}{kept}"));
         }
     }
 
@@ -375,6 +392,7 @@ impl Session {
                     };
                     let _ = w.reply.send(Ok(json!(result)));
                 }
+                self.show_failures(&snap);
                 self.swap(snap);
                 self.out
                     .log(lsp::MessageType::Info, format!("goblock: {summary}"));

@@ -104,6 +104,9 @@ pub(crate) struct Loads {
     pub(crate) cache: HashMap<PathBuf, Arc<TraceEntry>>,
     /// The last error of each input that failed.
     pub(crate) failures: HashMap<PathBuf, String>,
+    /// Failures to show once the load ends (path, message, whether the
+    /// input's previous data is kept): how loud depends on what is shown.
+    pub(crate) to_show: Vec<(PathBuf, String, bool)>,
     /// Retries of inputs that may still be being written.
     pub(crate) retries: HashMap<PathBuf, u32>,
     /// Path mapping for the current roots and settings.
@@ -121,6 +124,7 @@ impl Default for Loads {
             ids: HashMap::new(),
             cache: HashMap::new(),
             failures: HashMap::new(),
+            to_show: Vec::new(),
             retries: HashMap::new(),
             workspace: None,
             running: None,
