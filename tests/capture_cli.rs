@@ -6,23 +6,15 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+#[path = "../lsp/capture/tests/support/fixtures.rs"]
+mod fixtures;
 #[path = "../lsp/capture/tests/support/service.rs"]
 mod service;
 
+use fixtures::{copy_dir, have_go};
+
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap().flatten() {
-        let t = to.join(e.file_name());
-        if e.path().is_dir() {
-            copy_dir(&e.path(), &t);
-        } else {
-            std::fs::copy(e.path(), &t).unwrap();
-        }
-    }
 }
 
 fn goblock(dir: &Path, args: &[&str], path: Option<&str>) -> (i32, String, String) {
@@ -39,20 +31,9 @@ fn goblock(dir: &Path, args: &[&str], path: Option<&str>) -> (i32, String, Strin
     )
 }
 
-fn have_go() -> bool {
-    let found = std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())
-        .any(|d| d.join("go").is_file());
-    if !found && std::env::var_os("GOBLOCK_SKIP_GO_TESTS").is_some() {
-        eprintln!("skipped: no `go` on PATH");
-        return false;
-    }
-    assert!(found, "needs Go on PATH; GOBLOCK_SKIP_GO_TESTS=1 skips");
-    true
-}
-
 #[test]
 fn capture_test_prints_the_report_of_the_new_trace() {
-    if !have_go() {
+    if !have_go("capture_test_prints_the_report_of_the_new_trace") {
         return;
     }
     let tmp = tempfile::tempdir().unwrap();
@@ -168,7 +149,7 @@ fn no_go_on_path_and_no_service_say_so() {
 
 #[test]
 fn capture_service_block_profile_and_dump_are_reported() {
-    if !have_go() {
+    if !have_go("capture_service_block_profile_and_dump_are_reported") {
         return;
     }
     let tmp = tempfile::tempdir().unwrap();

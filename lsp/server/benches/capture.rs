@@ -18,6 +18,8 @@
 
 #[path = "../tests/common/mod.rs"]
 mod common;
+#[path = "../../capture/tests/support/fixtures.rs"]
+mod fixtures;
 #[path = "../../capture/tests/support/service.rs"]
 mod service;
 
@@ -25,6 +27,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use common::Client;
+use fixtures::copy_dir;
 use serde_json::{Value, json};
 
 const RUNS: usize = 5;
@@ -41,18 +44,6 @@ fn server() -> (Client, String) {
             Client::start(),
             "in-process server (debug unless --release)".into(),
         )
-    }
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap().flatten() {
-        let t = to.join(e.file_name());
-        if e.path().is_dir() {
-            copy_dir(&e.path(), &t);
-        } else {
-            std::fs::copy(e.path(), &t).unwrap();
-        }
     }
 }
 

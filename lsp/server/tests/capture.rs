@@ -10,6 +10,8 @@
 //! Needs `go` on PATH; `GOBLOCK_SKIP_GO_TESTS=1` skips.
 
 mod common;
+#[path = "../../capture/tests/support/fixtures.rs"]
+mod fixtures;
 #[path = "../../capture/tests/support/service.rs"]
 mod service;
 
@@ -17,33 +19,8 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use common::Client;
+use fixtures::{copy_dir, have_go};
 use serde_json::{Value, json};
-
-fn have_go(test: &str) -> bool {
-    let found = std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())
-        .any(|d| d.join("go").is_file());
-    if !found && std::env::var_os("GOBLOCK_SKIP_GO_TESTS").is_some() {
-        eprintln!("{test}: skipped: no `go` on PATH");
-        return false;
-    }
-    assert!(
-        found,
-        "{test} needs Go on PATH; GOBLOCK_SKIP_GO_TESTS=1 skips"
-    );
-    true
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap().flatten() {
-        let t = to.join(e.file_name());
-        if e.path().is_dir() {
-            copy_dir(&e.path(), &t);
-        } else {
-            std::fs::copy(e.path(), &t).unwrap();
-        }
-    }
-}
 
 /// A copy of `testdata/capture/<name>` as a workspace folder.
 fn workspace(name: &str) -> (tempfile::TempDir, PathBuf) {

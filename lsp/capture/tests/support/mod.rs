@@ -8,7 +8,10 @@
 
 #![allow(dead_code)]
 
+pub mod fixtures;
 pub mod service;
+
+pub use fixtures::{copy_dir, have_go};
 
 use std::path::{Path, PathBuf};
 
@@ -17,20 +20,6 @@ use goblock_trace::Categories;
 
 pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-/// Whether the Go-backed tests run here (see the module doc).
-pub fn have_go(test: &str) -> bool {
-    let found = goblock_capture::toolchain::locate(None).is_ok();
-    if !found && std::env::var_os("GOBLOCK_SKIP_GO_TESTS").is_some() {
-        eprintln!("{test}: skipped: no `go` on PATH (GOBLOCK_SKIP_GO_TESTS is set)");
-        return false;
-    }
-    assert!(
-        found,
-        "{test} needs Go on PATH (Go 1.26 at /usr/local/go); set GOBLOCK_SKIP_GO_TESTS=1 to skip"
-    );
-    true
 }
 
 /// A temporary workspace holding a copy of `testdata/capture/<name>`,
@@ -59,19 +48,6 @@ impl Ws {
 
     pub fn store(&self) -> goblock_capture::Store {
         goblock_capture::Store::for_workspace(&self.root, None).unwrap()
-    }
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap().flatten() {
-        let p = e.path();
-        let t = to.join(e.file_name());
-        if p.is_dir() {
-            copy_dir(&p, &t);
-        } else {
-            std::fs::copy(&p, &t).unwrap();
-        }
     }
 }
 
