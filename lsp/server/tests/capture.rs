@@ -63,6 +63,27 @@ fn lines_of(diags: &Value) -> Vec<u32> {
         .collect()
 }
 
+/// Waits until a server opened on a workspace with no trace of its own
+/// says it shows the newest capture, of test `name` (its log line ending
+/// with `tail`), and has loaded it.
+async fn shows_the_newest_capture(c: &Client, name: &str, tail: &str) {
+    let said = format!("goblock: no trace in the workspace: showing the newest capture, {name} (");
+    c.wait_for("the newest capture said", Duration::from_secs(60), |m| {
+        m["method"] == "window/logMessage"
+            && m["params"]["message"]
+                .as_str()
+                .is_some_and(|s| s.starts_with(&said) && s.ends_with(tail))
+    })
+    .await;
+    c.wait_for("the load", Duration::from_secs(60), |m| {
+        m["method"] == "window/logMessage"
+            && m["params"]["message"]
+                .as_str()
+                .is_some_and(|s| s.starts_with("goblock: 1 trace(s) loaded;"))
+    })
+    .await;
+}
+
 fn live_processes_with(needle: &str) -> Vec<String> {
     let mut out = Vec::new();
     for e in std::fs::read_dir("/proc").unwrap().flatten() {
@@ -233,21 +254,11 @@ async fn a_lens_traces_its_test_and_the_trace_is_shown_with_its_binary() {
     let mut c = Client::start();
     c.initialize(&ws, options()).await;
     let newest = PathBuf::from(caps[0]["dir"].as_str().unwrap());
-    c.wait_for("the newest capture said", Duration::from_secs(60), |m| {
-        m["method"] == "window/logMessage"
-            && m["params"]["message"].as_str().is_some_and(|s| {
-                s.starts_with(
-                    "goblock: no trace in the workspace: showing the newest capture, TestReserveOutOfStock (",
-                ) && s.ends_with("; 1 older (goblock.captures lists them)")
-            })
-    })
-    .await;
-    c.wait_for("the load", Duration::from_secs(60), |m| {
-        m["method"] == "window/logMessage"
-            && m["params"]["message"]
-                .as_str()
-                .is_some_and(|s| s.starts_with("goblock: 1 trace(s) loaded;"))
-    })
+    shows_the_newest_capture(
+        &c,
+        "TestReserveOutOfStock",
+        "; 1 older (goblock.captures lists them)",
+    )
     .await;
     let hot = c.command("goblock.hotLines", json!([5])).await;
     assert_eq!(
@@ -291,22 +302,7 @@ async fn a_package_folder_finds_the_captures_of_its_module() {
 
     let mut c = Client::start();
     c.initialize(&pkg, options()).await;
-    c.wait_for("the newest capture said", Duration::from_secs(60), |m| {
-        m["method"] == "window/logMessage"
-            && m["params"]["message"].as_str().is_some_and(|s| {
-                s.starts_with(
-                    "goblock: no trace in the workspace: showing the newest capture, TestReserveOutOfStock (",
-                )
-            })
-    })
-    .await;
-    c.wait_for("the load", Duration::from_secs(60), |m| {
-        m["method"] == "window/logMessage"
-            && m["params"]["message"]
-                .as_str()
-                .is_some_and(|s| s.starts_with("goblock: 1 trace(s) loaded;"))
-    })
-    .await;
+    shows_the_newest_capture(&c, "TestReserveOutOfStock", "").await;
     let hot = c.command("goblock.hotLines", json!([5])).await;
     assert_eq!(
         hot["traces"][0]["path"].as_str().map(PathBuf::from),
