@@ -17,9 +17,12 @@ fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-fn goblock(dir: &Path, args: &[&str], path: Option<&str>) -> (i32, String, String) {
+/// Runs `goblock` in `dir` with the arguments of `cmd` (as typed: split at
+/// white space, none has a space), with `path` as PATH when given: (exit
+/// code, stdout, stderr).
+fn goblock(dir: &Path, cmd: &str, path: Option<&str>) -> (i32, String, String) {
     let mut c = Command::new(env!("CARGO_BIN_EXE_goblock"));
-    c.args(args).current_dir(dir);
+    c.args(cmd.split_whitespace()).current_dir(dir);
     if let Some(p) = path {
         c.env("PATH", p);
     }
@@ -41,14 +44,7 @@ fn capture_test_prints_the_report_of_the_new_trace() {
     copy_dir(&root().join("testdata/capture/shop"), &ws);
     let (code, out, err) = goblock(
         &ws,
-        &[
-            "capture",
-            "test",
-            "-run",
-            "^TestProcessOrders$",
-            "--report",
-            "json",
-        ],
+        "capture test -run ^TestProcessOrders$ --report json",
         None,
     );
     assert_eq!(code, 0, "{err}");
@@ -74,19 +70,19 @@ fn capture_test_prints_the_report_of_the_new_trace() {
         "{out}"
     );
 
-    let (code, out, _) = goblock(&ws, &["capture", "list"], None);
+    let (code, out, _) = goblock(&ws, "capture list", None);
     assert_eq!(code, 0);
     assert_eq!(out.lines().count(), 1, "{out}");
     assert!(out.contains("TestProcessOrders\tPassed"), "{out}");
 
     // No test matched: an error, and nothing kept or listed.
-    let (code, out, err) = goblock(&ws, &["capture", "test", ".", "--run", "NONE"], None);
+    let (code, out, err) = goblock(&ws, "capture test . --run NONE", None);
     assert_eq!(code, 2, "{out}{err}");
     assert!(
         err.contains("goblock: goblock.test/shop: no test matched -run NONE; nothing was traced"),
         "{err}"
     );
-    let (_, out, _) = goblock(&ws, &["capture", "list"], None);
+    let (_, out, _) = goblock(&ws, "capture list", None);
     assert_eq!(out.lines().count(), 1, "{out}");
 }
 
@@ -100,7 +96,7 @@ fn no_go_on_path_and_no_service_say_so() {
     let path = std::env::join_paths(path).unwrap();
     let (code, out, err) = goblock(
         tmp.path(),
-        &["capture", "test", "-run=TestX"],
+        "capture test -run=TestX",
         Some(path.to_str().unwrap()),
     );
     assert_eq!(code, 2, "{out}{err}");
@@ -123,13 +119,7 @@ fn no_go_on_path_and_no_service_say_so() {
         .port();
     let (code, _, err) = goblock(
         tmp.path(),
-        &[
-            "capture",
-            "url",
-            &format!("127.0.0.1:{port}"),
-            "--seconds",
-            "1",
-        ],
+        &format!("capture url 127.0.0.1:{port} --seconds 1"),
         None,
     );
     assert_eq!(code, 2);
@@ -139,7 +129,7 @@ fn no_go_on_path_and_no_service_say_so() {
         )),
         "{err}"
     );
-    let (code, _, err) = goblock(tmp.path(), &["capture", "url", "file:///etc/passwd"], None);
+    let (code, _, err) = goblock(tmp.path(), "capture url file:///etc/passwd", None);
     assert_eq!(code, 2);
     assert!(
         err.contains("only http:// and https:// URLs are fetched"),
@@ -156,21 +146,12 @@ fn capture_service_block_profile_and_dump_are_reported() {
     let bin = tmp.path().join("service");
     service::build(&service::source(), &bin);
     let svc = service::Service::start(&bin, &["-block-rate", "1"]);
+    let url = &svc.url;
     let ws = tmp.path().join("ws");
     std::fs::create_dir_all(&ws).unwrap();
     let (code, out, err) = goblock(
         &ws,
-        &[
-            "capture",
-            "service",
-            &svc.url,
-            "--what",
-            "block",
-            "--seconds",
-            "1",
-            "--report",
-            "json",
-        ],
+        &format!("capture service {url} --what block --seconds 1 --report json"),
         None,
     );
     assert_eq!(code, 0, "{out}{err}");
@@ -183,15 +164,7 @@ fn capture_service_block_profile_and_dump_are_reported() {
     assert_eq!(doc["traces"][0]["kind"], "block-profile", "{out}");
     let (code, _, err) = goblock(
         &ws,
-        &[
-            "capture",
-            "url",
-            &svc.url,
-            "--what",
-            "mutex",
-            "--seconds",
-            "1",
-        ],
+        &format!("capture url {url} --what mutex --seconds 1"),
         None,
     );
     assert_eq!(code, 2);
@@ -201,15 +174,7 @@ fn capture_service_block_profile_and_dump_are_reported() {
     );
     let (code, _, err) = goblock(
         &ws,
-        &[
-            "capture",
-            "url",
-            &svc.url,
-            "--what",
-            "goroutines",
-            "--report",
-            "none",
-        ],
+        &format!("capture url {url} --what goroutines --report none"),
         None,
     );
     assert_eq!(code, 0, "{err}");
@@ -217,6 +182,6 @@ fn capture_service_block_profile_and_dump_are_reported() {
         err.contains("goblock: captured a goroutine dump of 127.0.0.1:"),
         "{err}"
     );
-    let (_, out, _) = goblock(&ws, &["capture", "list"], None);
+    let (_, out, _) = goblock(&ws, "capture list", None);
     assert_eq!(out.lines().count(), 2, "{out}");
 }
