@@ -17,13 +17,9 @@ use std::io::Write;
 
 use goblock_trace::{Episode, Format, Tables, Threads};
 
-fn pcs(t: &Tables, s: goblock_trace::StackId) -> String {
-    t.stack(s)
-        .iter()
-        .map(|&f| format!("{:x}", t.frame(f).pc))
-        .collect::<Vec<_>>()
-        .join(",")
-}
+#[path = "../tests/support/episode_tsv.rs"]
+mod episode_tsv;
+use episode_tsv::Tsv;
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -66,29 +62,7 @@ fn main() {
             e.0 += 1;
             e.1 += ep.duration_ns();
             if tsv {
-                let (wg, ws) = match ep.waker {
-                    Some(w) => (
-                        w.goroutine.map_or("-".to_string(), |g| g.to_string()),
-                        pcs(t, w.stack),
-                    ),
-                    None => ("".into(), "".into()),
-                };
-                let creator = ep.creator.map_or("-".to_string(), |c| pcs(t, c));
-                let _ = writeln!(
-                    out,
-                    "{}\t{}\t{:?}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
-                    ep.goroutine,
-                    ep.category,
-                    t.str(ep.reason),
-                    ep.start_ns,
-                    ep.end_ns,
-                    ep.began_before_trace,
-                    ep.open_at_end,
-                    pcs(t, ep.stack),
-                    wg,
-                    ws,
-                    creator
-                );
+                let _ = writeln!(out, "{}", Tsv(ep, t));
             }
         };
         goblock_trace::header::parse(&bytes).and_then(|h| match h.format {

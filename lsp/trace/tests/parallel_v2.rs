@@ -10,6 +10,10 @@ use std::path::{Path, PathBuf};
 use goblock_trace::v2::{Options, Stats};
 use goblock_trace::{Episode, Format, Tables, Threads, header};
 
+#[path = "support/episode_tsv.rs"]
+mod episode_tsv;
+use episode_tsv::Tsv;
+
 fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
@@ -34,15 +38,6 @@ fn v2_traces(dir: &Path, out: &mut Vec<PathBuf>) {
     }
 }
 
-fn pcs(t: &Tables, s: goblock_trace::StackId) -> String {
-    let pcs: Vec<String> = t
-        .stack(s)
-        .iter()
-        .map(|&f| format!("{:x}", t.frame(f).pc))
-        .collect();
-    pcs.join(",")
-}
-
 /// One line per episode, in the order the sink got them, with its stacks'
 /// PCs resolved; then the summary, warnings or error.
 fn decode_tsv(bytes: &[u8], opts: &Options) -> (String, Option<Stats>) {
@@ -54,20 +49,7 @@ fn decode_tsv(bytes: &[u8], opts: &Options) -> (String, Option<Stats>) {
         &h,
         &mut tables,
         &mut |ep: &Episode, t: &Tables| {
-            let waker = ep.waker.map(|w| (w.goroutine, pcs(t, w.stack)));
-            out.push_str(&format!(
-                "{}\t{}\t{:?}\t{}\t{}\t{}\t{}\t{}\t{:?}\t{}\n",
-                ep.goroutine,
-                ep.category,
-                t.str(ep.reason),
-                ep.start_ns,
-                ep.end_ns,
-                ep.began_before_trace,
-                ep.open_at_end,
-                pcs(t, ep.stack),
-                waker,
-                ep.creator.map_or("-".into(), |c| pcs(t, c)),
-            ));
+            out.push_str(&format!("{}\n", Tsv(ep, t)));
         },
         opts,
     );
