@@ -393,10 +393,9 @@ fn go_files(dir: &Path, out: &mut Vec<PathBuf>) {
 /// Part 4: `Origins::collect` (run by every snapshot build, off the
 /// message loop) over a real module's files.
 fn origins() {
-    use goblock_server::annotations::{Annotation, AnnotationIndex, FileAnnotations};
+    use goblock_server::annotations::{Annotation, AnnotationIndex};
     use goblock_server::client_paths::ClientPaths;
     use goblock_server::origins::Origins;
-    use std::sync::Arc;
     let Some(module) = bench_module().filter(|m| m.is_dir()) else {
         println!("origins: skipped (set GOBLOCK_BENCH_MODULE to a Go module directory)");
         return;
@@ -408,21 +407,11 @@ fn origins() {
         .filter_map(|f| f.metadata().ok())
         .map(|m| m.len())
         .sum();
-    let mut index = AnnotationIndex::default();
-    for f in &files {
-        let p: Arc<str> = f.to_string_lossy().into();
-        index.files.insert(
-            p.clone(),
-            Arc::new(FileAnnotations {
-                path: p,
-                in_workspace: true,
-                lines: vec![Annotation {
-                    line: 1,
-                    ..Default::default()
-                }],
-            }),
-        );
-    }
+    let at = Annotation {
+        line: 1,
+        ..Default::default()
+    };
+    let index = AnnotationIndex::of_files(&files, &at);
     let paths = ClientPaths::default();
     // Inputs recorded now: every file is older, so every one is read.
     let traced_at = Some(std::time::SystemTime::now());

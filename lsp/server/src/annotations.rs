@@ -144,6 +144,28 @@ pub struct FileAnnotations {
 }
 
 impl AnnotationIndex {
+    /// An index in which each of `files`, in the workspace, has the one
+    /// annotation `at`: what the tests and benchmarks of the readers of an
+    /// index (`crate::origins`) start from.
+    pub fn of_files<P: AsRef<std::path::Path>>(
+        files: impl IntoIterator<Item = P>,
+        at: &Annotation,
+    ) -> AnnotationIndex {
+        let mut index = AnnotationIndex::default();
+        for f in files {
+            let p: Arc<str> = f.as_ref().to_string_lossy().into();
+            index.files.insert(
+                p.clone(),
+                Arc::new(FileAnnotations {
+                    path: p,
+                    in_workspace: true,
+                    lines: vec![at.clone()],
+                }),
+            );
+        }
+        index
+    }
+
     /// Renames files (`rename` gives the new name, or `None` to keep it):
     /// the index is keyed by the names the client uses.
     pub fn rename_files(&mut self, rename: impl Fn(&str) -> Option<String>) {

@@ -126,7 +126,7 @@ impl Origins {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::annotations::{Annotation, FileAnnotations};
+    use crate::annotations::Annotation;
     use std::time::Duration;
 
     fn set_mtime(p: &std::path::Path, t: SystemTime) {
@@ -150,22 +150,12 @@ mod tests {
         let traced = SystemTime::now() - Duration::from_secs(60);
         set_mtime(&a, traced - Duration::from_secs(60));
         // b saved after the trace, before the server saw it.
-        let mut index = AnnotationIndex::default();
-        for p in [&a, &b] {
-            let p: Arc<str> = p.to_string_lossy().into();
-            index.files.insert(
-                p.clone(),
-                Arc::new(FileAnnotations {
-                    path: p,
-                    in_workspace: true,
-                    lines: vec![Annotation {
-                        line: 4,
-                        function: "a.f".into(),
-                        ..Default::default()
-                    }],
-                }),
-            );
-        }
+        let at = Annotation {
+            line: 4,
+            function: "a.f".into(),
+            ..Default::default()
+        };
+        let index = AnnotationIndex::of_files([&a, &b], &at);
         let paths = ClientPaths::default();
         let o = Origins::collect(&index, Some(traced), &paths, &Origins::default());
         assert_eq!(o.lines.len(), 1, "only a was unchanged since the trace");
