@@ -208,8 +208,13 @@ pub fn run(args: &ReportArgs, out: &mut dyn std::io::Write) -> anyhow::Result<i3
     match args.format {
         Format::Json => {
             let doc = json_document(&analyses, &others, &failures, &table, args, hints);
-            serde_json::to_writer_pretty(&mut *out, &doc)?;
+            // Buffered: stdout is line-buffered, and a dump's groups list
+            // every goroutine id on a line of its own (a write each).
+            use std::io::Write as _;
+            let mut out = std::io::BufWriter::with_capacity(64 << 10, &mut *out);
+            serde_json::to_writer_pretty(&mut out, &doc)?;
             writeln!(out)?;
+            out.flush()?;
         }
         Format::Table => {
             let mut text = if analyses.is_empty() {
