@@ -14,7 +14,7 @@
 //! `,` or ` (` would be wrong. An unknown status is kept as printed, up to
 //! the first suffix. Does not parse frames.
 
-use crate::reasons;
+use crate::reasons::{self, Reason};
 
 /// A parsed header.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -23,6 +23,9 @@ pub struct Header<'a> {
     pub id: u64,
     /// The status or wait reason as printed (`chan receive`, `running`, …).
     pub status: &'a str,
+    /// The known status string `status` is (None: unknown to us, category
+    /// `Other`).
+    pub reason: Option<&'static Reason>,
     /// `, N minutes`: waiting at least this long (a lower bound: counted
     /// from the first GC that saw the goroutine blocked, and only from one
     /// minute on).
@@ -66,7 +69,8 @@ pub fn parse(line: &str) -> Option<Header<'_>> {
             (&inner[..i], Some(labels))
         }
     };
-    let (status, mut suffix) = match reasons::longest_prefix(body) {
+    let reason = reasons::longest_prefix(body);
+    let (status, mut suffix) = match reason {
         Some(r) => (&body[..r.text.len()], &body[r.text.len()..]),
         None => {
             let end = [", ", " labels:{", " (leaked)", " (scan)"]
@@ -80,6 +84,7 @@ pub fn parse(line: &str) -> Option<Header<'_>> {
     let mut h = Header {
         id,
         status,
+        reason,
         minutes: None,
         locked: false,
         leaked: false,
@@ -159,6 +164,37 @@ mod tests {
         assert_eq!((h.status, h.minutes), ("brand new reason", Some(2)));
         let h = p("goroutine 5 [GC worker (idle)]:");
         assert_eq!(h.status, "GC worker (idle)");
+    }
+
+    #[test]
+    fn reason_is_the_status_looked_up() {
+        for s in [
+            "goroutine 18 [chan receive, 17 minutes, locked to thread]:",
+            "goroutine 9 [chan receive (nil chan)]:",
+            "goroutine 10 [select (no cases), 3 minutes]:",
+            "goroutine 7 [sync.Mutex.Lock (leaked)]:",
+            "goroutine 7 [brand new reason, 2 minutes]:",
+            "goroutine 7 [selection, 2 minutes]:",
+            "goroutine 21 [IO wait labels:{\"req\": \"42\"}]:",
+        ] {
+            let h = p(s);
+            assert_eq!(
+                h.reason.map(|r| r.text),
+                reasons::longest_prefix(h.status).map(|r| r.text),
+                "{s}"
+            );
+            assert_eq!(
+                h.reason
+                    .map_or(goblock_trace::Category::Other, |r| r.category),
+                reasons::category_of(h.status),
+                "{s}"
+            );
+            assert_eq!(
+                h.reason.is_some_and(|r| r.forever),
+                reasons::is_forever(h.status),
+                "{s}"
+            );
+        }
     }
 
     #[test]

@@ -111,9 +111,11 @@ pub const REASONS: &[Reason] = &[
 
 /// The longest known status string `s` starts with, if any.
 pub fn longest_prefix(s: &str) -> Option<&'static Reason> {
+    // The first byte rules out most strings without a call to memcmp.
+    let first = s.as_bytes().first()?;
     REASONS
         .iter()
-        .filter(|r| s.starts_with(r.text))
+        .filter(|r| r.text.as_bytes().first() == Some(first) && s.starts_with(r.text))
         // A prefix must end at a word boundary: "select" is not the status
         // of "selectfoo".
         .filter(|r| {
