@@ -26,10 +26,10 @@
 use std::ops::ControlFlow;
 
 use goblock_trace::Category;
-use rustc_hash::FxHashSet;
 
 use crate::error::{DumpError, Warning};
 use crate::header::{self, Header};
+use crate::ids::IdSet;
 
 /// One frame of a goroutine's stack, as printed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -158,7 +158,7 @@ struct Current<'a> {
 struct Parser<'a, 's> {
     sink: &'s mut dyn DumpSink<'a>,
     sum: DumpSummary,
-    ids: FxHashSet<u64>,
+    ids: IdSet,
     cur: Option<Current<'a>>,
     /// Collecting a message (`panic:` …) before goroutines.
     message: Option<String>,
@@ -180,7 +180,7 @@ pub fn parse<'a>(bytes: &'a [u8], sink: &mut dyn DumpSink<'a>) -> Result<DumpSum
             snapshots: vec![Snapshot::default()],
             ..Default::default()
         },
-        ids: FxHashSet::default(),
+        ids: IdSet::default(),
         cur: None,
         message: None,
         message_open: false,

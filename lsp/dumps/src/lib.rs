@@ -20,6 +20,7 @@
 pub mod dump;
 pub mod error;
 pub mod header;
+mod ids;
 pub mod pprof;
 pub mod profile_text;
 pub mod reasons;
