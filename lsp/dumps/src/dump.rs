@@ -325,13 +325,8 @@ impl<'a> Parser<'a, '_> {
             );
             return;
         }
-        let func = func_name(s);
-        let frame_like = looks_like_frame(func)
-            || s.starts_with("created by ")
-            || s.starts_with("non-Go function")
-            || s.starts_with("[originating from goroutine ")
-            || (s.starts_with("...") && s.ends_with("elided..."));
-        if !frame_like && !is_message_start(s) {
+        let kind = FuncLine::of(s);
+        if kind == FuncLine::Other && !looks_like_frame(func_name(s)) {
             // Log output written into the dump: skipped; a frame whose
             // position line follows it is kept.
             cur.loose.push(offset);
@@ -341,40 +336,33 @@ impl<'a> Parser<'a, '_> {
             self.stray(poff, "a function line with no position line after it");
         }
         let Some(cur) = self.cur.as_mut() else { return };
-        if let Some(rest) = s.strip_prefix("created by ") {
-            const IN: &[u8] = b" in goroutine ";
-            let (func, parent) = match find_spaced(rest, IN) {
-                Some(i) => (&rest[..i], rest[i + IN.len()..].parse().ok()),
-                None => (rest, None),
-            };
-            if !cur.ancestors {
-                cur.parent = parent;
+        match kind {
+            FuncLine::CreatedBy(rest) => {
+                const IN: &[u8] = b" in goroutine ";
+                let (func, parent) = match find_spaced(rest, IN) {
+                    Some(i) => (&rest[..i], rest[i + IN.len()..].parse().ok()),
+                    None => (rest, None),
+                };
+                if !cur.ancestors {
+                    cur.parent = parent;
+                }
+                cur.pending = Some((func, offset, true));
             }
-            cur.pending = Some((func, offset, true));
-            return;
-        }
-        if s.starts_with("...") && s.ends_with("elided...") {
-            if !cur.ancestors {
-                cur.elided = true;
+            FuncLine::Elided => {
+                if !cur.ancestors {
+                    cur.elided = true;
+                }
             }
-            return;
-        }
-        if s.starts_with("[originating from goroutine ") {
-            cur.ancestors = true;
-            return;
-        }
-        if s.starts_with("non-Go function") {
+            FuncLine::Ancestors => cur.ancestors = true,
             // An unsymbolized cgo frame: a `\tpc=0x…` line may follow.
-            cur.pending = Some(("", offset, false));
-            return;
+            FuncLine::NonGo => cur.pending = Some(("", offset, false)),
+            FuncLine::Message => {
+                // A new dump begins right after the last goroutine.
+                self.end_goroutine(offset, false);
+                self.outside_line(s, offset);
+            }
+            FuncLine::Other => cur.pending = Some((func_name(s), offset, false)),
         }
-        if is_message_start(s) {
-            // A new dump begins right after the last goroutine.
-            self.end_goroutine(offset, false);
-            self.outside_line(s, offset);
-            return;
-        }
-        cur.pending = Some((func, offset, false));
     }
 
     fn outside_line(&mut self, s: &str, offset: u64) {
@@ -540,6 +528,40 @@ impl<'a> Parser<'a, '_> {
     }
 }
 
+/// What a line inside a goroutine that is no position line can be, besides
+/// a frame's function line.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum FuncLine<'a> {
+    /// `created by F [in goroutine N]`: what follows `created by `.
+    CreatedBy(&'a str),
+    /// `...additional frames elided...`, `...N frames elided...`.
+    Elided,
+    /// `[originating from goroutine N]:`: ancestor frames follow.
+    Ancestors,
+    /// `non-Go function at pc=0x…`.
+    NonGo,
+    /// A dump's message (see [`is_message_start`]).
+    Message,
+    /// A frame's function line, or text that is none.
+    Other,
+}
+
+impl<'a> FuncLine<'a> {
+    fn of(s: &'a str) -> Self {
+        // By the first byte: one comparison for most function lines.
+        match s.as_bytes().first() {
+            Some(b'c') => s
+                .strip_prefix("created by ")
+                .map_or(Self::Other, Self::CreatedBy),
+            Some(b'.') if s.starts_with("...") && s.ends_with("elided...") => Self::Elided,
+            Some(b'[') if s.starts_with("[originating from goroutine ") => Self::Ancestors,
+            Some(b'n') if s.starts_with("non-Go function") => Self::NonGo,
+            Some(b'p' | b'f' | b'S') if is_message_start(s) => Self::Message,
+            _ => Self::Other,
+        }
+    }
+}
+
 /// Whether a function line (arguments stripped or not) looks like a Go
 /// frame: a qualified name, no spaces outside brackets.
 fn looks_like_frame(func: &str) -> bool {
@@ -601,28 +623,70 @@ fn rfind_spaced(s: &str, pat: &[u8]) -> Option<usize> {
 /// Paths may contain spaces and drive-letter colons (`C:/x/y.go:12`): the
 /// line is split off from the right. A cgo `pc=0x…` alone gives an empty file.
 pub(crate) fn parse_file_line(s: &str) -> Option<(&str, u32, Option<u64>)> {
+    let b = s.as_bytes();
+    // The usual line has no space but the one before `+0x…`, if any: then
+    // the searches of the general case find nothing but that one, and two
+    // byte searches tell (a tenth of the parse went into those searches).
+    let last = memchr::memrchr(b' ', b);
+    let usual = last
+        .is_none_or(|k| b[k..].starts_with(b" +0x") && memchr::memrchr(b' ', &b[..k]).is_none());
     let mut s = s;
-    if let Some(i) = find_spaced(s, b" fp=0x") {
-        s = &s[..i];
-    }
-    if s.starts_with("pc=0x") {
-        return Some(("", 0, None));
-    }
-    if let Some(i) = rfind_spaced(s, b" pc=0x") {
-        s = &s[..i];
-    }
     let mut pc_offset = None;
-    if let Some(i) = rfind_spaced(s, b" +0x") {
-        pc_offset = u64::from_str_radix(&s[i + 4..], 16).ok();
-        s = &s[..i];
+    if usual {
+        if s.starts_with("pc=0x") {
+            return Some(("", 0, None));
+        }
+        if let Some(k) = last {
+            pc_offset = parse_hex(&s[k + 4..]);
+            s = &s[..k];
+        }
+    } else {
+        if let Some(i) = find_spaced(s, b" fp=0x") {
+            s = &s[..i];
+        }
+        if s.starts_with("pc=0x") {
+            return Some(("", 0, None));
+        }
+        if let Some(i) = rfind_spaced(s, b" pc=0x") {
+            s = &s[..i];
+        }
+        if let Some(i) = rfind_spaced(s, b" +0x") {
+            pc_offset = parse_hex(&s[i + 4..]);
+            s = &s[..i];
+        }
     }
     let colon = memchr::memrchr(b':', s.as_bytes())?;
     let (file, line) = (&s[..colon], &s[colon + 1..]);
-    let line: u32 = line.parse().ok()?;
+    let line = parse_dec(line)?;
     if file.is_empty() {
         return None;
     }
     Some((file, line, pc_offset))
+}
+
+/// `s.parse::<u32>()` (an optional `+`, decimal digits, no overflow) without
+/// the generic parser's cost: a line number per frame.
+fn parse_dec(s: &str) -> Option<u32> {
+    let digits = s.strip_prefix('+').unwrap_or(s);
+    if digits.is_empty() {
+        return None;
+    }
+    digits.bytes().try_fold(0u32, |n, b| {
+        let d = char::from(b).to_digit(10)?;
+        n.checked_mul(10)?.checked_add(d)
+    })
+}
+
+/// `u64::from_str_radix(s, 16).ok()`, as [`parse_dec`]: a PC offset per frame.
+fn parse_hex(s: &str) -> Option<u64> {
+    let digits = s.strip_prefix('+').unwrap_or(s);
+    if digits.is_empty() {
+        return None;
+    }
+    digits.bytes().try_fold(0u64, |n, b| {
+        let d = char::from(b).to_digit(16)?;
+        n.checked_mul(16)?.checked_add(u64::from(d))
+    })
 }
 
 #[cfg(test)]
@@ -821,6 +885,83 @@ exit status 2
         let e = parse(&[0u8, 159, 146, 150, 1, 2], &mut |_: &Goroutine<'_, '_>| {}).unwrap_err();
         assert!(e.to_string().contains("binary"), "{e}");
         assert!(parse(b"", &mut |_: &Goroutine<'_, '_>| {}).is_err());
+    }
+
+    #[test]
+    fn numbers_as_std_parses_them() {
+        for s in [
+            "",
+            "+",
+            "-",
+            "+1",
+            "-1",
+            "0",
+            "007",
+            "12",
+            "4294967295",
+            "4294967296",
+            "99999999999",
+            "1f",
+            "FF",
+            "aB",
+            "0x1",
+            " 1",
+            "1 ",
+            "++1",
+            "ffffffffffffffff",
+            "10000000000000000",
+            "1_0",
+            "١",
+            "3d9",
+        ] {
+            assert_eq!(parse_dec(s), s.parse::<u32>().ok(), "{s:?}");
+            assert_eq!(parse_hex(s), u64::from_str_radix(s, 16).ok(), "{s:?}");
+        }
+    }
+
+    #[test]
+    fn file_lines_usual_and_general_agree() {
+        // Lines of the general path (more spaces) against the usual one.
+        for s in [
+            "/a/b.go:12 +0x1b",
+            "/a/b.go:12",
+            "/a b/c.go:12 +0x1b",
+            "/a/b.go:12 +0x1b fp=0x1 sp=0x2 pc=0x3",
+            "/a/b.go:12 +0xzz",
+            "/a/b.go:12 +0x",
+            "pc=0x7f00 +0x1",
+            "pc=0x7f00",
+            "/a/b.go:x +0x1",
+            ":12 +0x1",
+            "/a/b.go:12 pc=0x1",
+            "/a fp=0x1/b.go:3 +0x2",
+            "/a/b.go:12  +0x1",
+            " +0x1",
+        ] {
+            let general = {
+                let mut t = s;
+                if let Some(i) = find_spaced(t, b" fp=0x") {
+                    t = &t[..i];
+                }
+                if t.starts_with("pc=0x") {
+                    Some(("", 0, None))
+                } else {
+                    if let Some(i) = rfind_spaced(t, b" pc=0x") {
+                        t = &t[..i];
+                    }
+                    let mut pc = None;
+                    if let Some(i) = rfind_spaced(t, b" +0x") {
+                        pc = u64::from_str_radix(&t[i + 4..], 16).ok();
+                        t = &t[..i];
+                    }
+                    t.rsplit_once(':').and_then(|(f, l)| {
+                        let l: u32 = l.parse().ok()?;
+                        (!f.is_empty()).then_some((f, l, pc))
+                    })
+                }
+            };
+            assert_eq!(parse_file_line(s), general, "{s:?}");
+        }
     }
 
     #[test]
