@@ -48,6 +48,16 @@ impl TraceEntry {
             partial: None,
         }
     }
+
+    /// No line has anything: nothing to show. A trace's lines are in
+    /// [`TraceEntry::table`] (moved out of [`Loaded`]), so
+    /// [`Loaded::is_empty`] cannot tell for a trace once wrapped.
+    pub fn is_empty(&self) -> bool {
+        match &self.loaded.analysis {
+            Analysis::Trace(_) => self.table.lines.is_empty(),
+            _ => self.loaded.is_empty(),
+        }
+    }
 }
 
 /// A trace that failed to load, for the status.

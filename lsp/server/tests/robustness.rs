@@ -809,3 +809,43 @@ async fn a_truncated_profile_and_an_empty_cut_trace_are_failures() {
     );
     c.shutdown().await;
 }
+
+/// A settled trace cut after complete generations (a killed `go test -trace`,
+/// a partial copy: `head -c` half of the multi-generation fixture) has data:
+/// as the newest match it is shown, with the decoder's truncation warning,
+/// not replaced by an older trace and named "no complete data yet"; added
+/// with `goblock.loadTrace`, the same.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_settled_cut_trace_with_data_is_shown() {
+    let Some(dir) = common::fixture_dirs().into_iter().next() else {
+        return;
+    };
+    let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let multigen = std::fs::read(repo.join("testdata/go1.26/blocking-multigen.trace")).unwrap();
+    let fx = Fixture::new("cutdata", &[(&dir.join("blocking.trace"), "old.trace")]);
+    touch(&fx.path("old.trace"), -120);
+    let cut = &multigen[..multigen.len() / 2];
+    std::fs::write(fx.path("new.trace"), cut).unwrap();
+    touch(&fx.path("new.trace"), -60);
+    let side = fx.dir.join("side.trace");
+    std::fs::write(&side, cut).unwrap();
+    touch(&side, -60);
+
+    let mut c = Client::started(&fx.ws, json!({"goblock": {"debounceMs": 100}})).await;
+    let s = status_until(&mut c, 30, |s| {
+        s["loading"] == false && !shown(s).is_empty()
+    })
+    .await;
+    assert_eq!(shown(&s), ["new.trace"], "{s:#}");
+    assert!(failures(&s).is_empty(), "{s:#}");
+    assert!(!s["lines"].as_array().unwrap().is_empty(), "{s:#}");
+    let warned = s["traces"][0]["warnings"].as_array().is_some_and(|w| {
+        w.iter()
+            .any(|w| w.as_str().is_some_and(|w| w.contains("truncated")))
+    });
+    assert!(warned, "{s:#}");
+
+    let r = c.command("goblock.loadTrace", json!([side])).await;
+    assert!(failures(&r).is_empty(), "{r:#}");
+    c.shutdown().await;
+}

@@ -65,7 +65,7 @@ impl Session {
                 let e = Arc::new(TraceEntry::new(id, path.clone(), *loaded));
                 self.loads.cache.insert(path.clone(), e.clone());
                 self.loads.failures.remove(&path);
-                if e.loaded.truncated && e.loaded.is_empty() {
+                if e.loaded.truncated && e.is_empty() {
                     // Cut before anything complete: shown (nothing), and said.
                     let msg = format!(
                         "{}: no complete data yet (truncated; still being written?)",
@@ -258,7 +258,7 @@ impl Session {
         };
         // A complete trace with no blocking is shown; one cut short with
         // nothing yet, or none at all (it failed), is not.
-        let shows = |e: &TraceEntry| !(e.loaded.truncated && e.loaded.is_empty());
+        let shows = |e: &TraceEntry| !(e.loaded.truncated && e.is_empty());
         if r.entries.get(&newest).is_some_and(|e| shows(e)) {
             return Some(progress);
         }
