@@ -80,6 +80,11 @@ fn slot_of(path: &Path, max_bytes: u64) -> Result<Slot, NotUsed> {
                 Ok(ProfileKind::Goroutine) => Ok(Slot::Goroutines),
                 Ok(ProfileKind::Block) => Ok(Slot::Block),
                 Ok(ProfileKind::Mutex) => Ok(Slot::Mutex),
+                // No sample tells block from mutex: empty, nothing to show.
+                Ok(ProfileKind::Contention) => Err(NotUsed::NotOurs(format!(
+                    "{}: a block or mutex profile without samples: no contention was recorded; not loaded",
+                    path.display()
+                ))),
                 Ok(k) => Err(NotUsed::NotOurs(format!(
                     "{}: {}: not used (goblock reads goroutine, block and mutex profiles)",
                     path.display(),
@@ -207,6 +212,36 @@ mod tests {
             skipped
                 .iter()
                 .any(|m| m.contains("cpu.pb.gz: a CPU profile: not used")),
+            "{skipped:?}"
+        );
+        std::fs::remove_dir_all(&dir).ok();
+    }
+
+    /// An empty `go test -blockprofile` profile under a name that does not
+    /// say block or mutex: skipped, and the log says it is empty — not
+    /// "a block or mutex profile: not used (goblock reads … block and mutex
+    /// profiles)".
+    #[test]
+    fn an_empty_contention_profile_is_said_to_be_empty() {
+        let dir = std::env::temp_dir().join(format!("goblock-dumps-empty-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let empty = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("../../testdata/dumps/empty/block.pprof");
+        std::fs::copy(empty, dir.join("profile.pprof")).unwrap();
+        let pats = TracePatterns::new(
+            &crate::config::DEFAULT_DUMP_GLOBS
+                .iter()
+                .map(|s| s.to_string())
+                .collect::<Vec<_>>(),
+        );
+        let sel = select(&pats, std::slice::from_ref(&dir), 0);
+        assert!(sel.traces.is_empty(), "{:?}", sel.traces);
+        let skipped: Vec<&str> = sel.skipped.iter().map(|u| u.message.as_str()).collect();
+        assert!(
+            skipped.iter().any(|m| m.contains("profile.pprof")
+                && m.contains("no contention was recorded")
+                && !m.contains("not used")),
             "{skipped:?}"
         );
         std::fs::remove_dir_all(&dir).ok();
