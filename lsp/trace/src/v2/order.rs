@@ -2041,14 +2041,28 @@ fn string_loc(evt: &GenCtx<'_>, id: u64) -> Option<(usize, usize)> {
 }
 
 /// Go's `Event.validateTableIDs`: stack and string ids of an event exist in
-/// its generation.
+/// its generation. Without a branch per id: the event's largest stack id
+/// and largest string id are compared with the ids all present in the
+/// tables (nearly always enough: the runtime numbers them densely from 1),
+/// else the ids are looked up one by one.
 #[inline(always)]
 fn validate_ids(e: &Ev, evt: &GenCtx<'_>) -> Result<(), Box<DecodeError>> {
-    let bits = events::ID_ARGS[e.typ as usize];
-    if bits == 0 {
+    let sp = events::spec(e.typ);
+    // An absent position (`NO`) reads as id 0, which is always present.
+    let arg = |i: u8| e.args.get(usize::from(i)).copied().unwrap_or(0);
+    let stack = arg(sp.stacks[0]).max(arg(sp.stacks[1]));
+    let string = arg(sp.strings[0]).max(arg(sp.strings[1]));
+    if stack < evt.tables.stacks_below() && string < evt.tables.strings_below() {
         return Ok(());
     }
-    let mut b = bits;
+    validate_ids_one_by_one(e, evt)
+}
+
+/// [`validate_ids`] id by id.
+#[cold]
+#[inline(never)]
+fn validate_ids_one_by_one(e: &Ev, evt: &GenCtx<'_>) -> Result<(), Box<DecodeError>> {
+    let mut b = events::ID_ARGS[e.typ as usize];
     while b != 0 {
         let k = b.trailing_zeros() as usize;
         b &= b - 1;

@@ -34,6 +34,9 @@ const DENSE_IDS: u64 = 1 << 18;
 pub(crate) struct IdTable<T: Copy> {
     dense: Vec<Option<T>>,
     sparse: FxHashMap<u64, T>,
+    /// Every id below this is present (the runtime numbers ids from 1 up,
+    /// so this is usually all of them): see [`IdTable::present_below`].
+    present_below: u64,
 }
 
 impl<T: Copy> Default for IdTable<T> {
@@ -41,6 +44,7 @@ impl<T: Copy> Default for IdTable<T> {
         IdTable {
             dense: Vec::new(),
             sparse: FxHashMap::default(),
+            present_below: 1,
         }
     }
 }
@@ -50,6 +54,7 @@ impl<T: Copy> IdTable<T> {
     pub fn clear(&mut self) {
         self.dense.clear();
         self.sparse.clear();
+        self.present_below = 1;
     }
 
     /// Inserts; `false` if the id is already present.
@@ -63,6 +68,13 @@ impl<T: Copy> IdTable<T> {
                 return false;
             }
             self.dense[i] = Some(v);
+            while self
+                .dense
+                .get(self.present_below as usize)
+                .is_some_and(Option::is_some)
+            {
+                self.present_below += 1;
+            }
         } else {
             if self.sparse.contains_key(&id) {
                 return false;
@@ -86,6 +98,13 @@ impl<T: Copy> IdTable<T> {
     #[inline]
     pub fn has(&self, id: u64) -> bool {
         id == 0 || self.get(id).is_some()
+    }
+
+    /// Every id below this one is present (at least 1: id 0 always is), so
+    /// ids below it need no lookup ([`IdTable::has`] gives the same answer).
+    #[inline(always)]
+    pub fn present_below(&self) -> u64 {
+        self.present_below
     }
 }
 
@@ -176,6 +195,19 @@ impl GenTables {
     #[inline]
     pub fn has_stack(&self, id: u64) -> bool {
         self.stacks.has(id)
+    }
+
+    /// Every stack id below this one is valid here (see
+    /// [`IdTable::present_below`]).
+    #[inline(always)]
+    pub fn stacks_below(&self) -> u64 {
+        self.stacks.present_below()
+    }
+
+    /// Every string id below this one is valid here.
+    #[inline(always)]
+    pub fn strings_below(&self) -> u64 {
+        self.strings.present_below()
     }
 
     /// The PCs of a stack, innermost first (empty for id 0 or unknown ids).
@@ -477,4 +509,27 @@ pub(crate) fn strip_park_frames(tables: &mut Tables, s: StackId) -> StackId {
     }
     let rest: Vec<FrameId> = frames[skip..].to_vec();
     tables.intern_stack(&rest)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `present_below` never passes a missing id, whatever the insertion
+    /// order, and follows the ids as the gaps fill.
+    #[test]
+    fn present_below_stops_at_the_first_missing_id() {
+        let mut t: IdTable<u32> = IdTable::default();
+        assert_eq!(t.present_below(), 1);
+        for (id, below) in [(2, 1), (3, 1), (5, 1), (1, 4), (DENSE_IDS + 1, 4), (4, 6)] {
+            assert!(t.insert(id, 0));
+            assert_eq!(t.present_below(), below, "after inserting {id}");
+            assert!((0..below).all(|i| t.has(i)));
+            assert!(!t.has(below));
+        }
+        assert!(!t.insert(3, 1));
+        t.clear();
+        assert_eq!(t.present_below(), 1);
+        assert!(!t.has(1));
+    }
 }
