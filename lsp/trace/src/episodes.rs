@@ -223,12 +223,19 @@ impl<C: Clock> Core<C> {
     }
 
     /// `Category::of_wait_reason`, cached per reason.
-    #[inline]
+    #[inline(always)]
     fn wait_category(&mut self, reason: Sym, tables: &Tables) -> Category {
-        let i = reason.0 as usize;
-        if let Some(Some(c)) = self.categories.get(i) {
-            return *c;
+        match self.categories.get(reason.0 as usize) {
+            Some(Some(c)) => *c,
+            _ => self.new_wait_category(reason, tables),
         }
+    }
+
+    /// [`Core::wait_category`] of a reason not seen before.
+    #[cold]
+    #[inline(never)]
+    fn new_wait_category(&mut self, reason: Sym, tables: &Tables) -> Category {
+        let i = reason.0 as usize;
         let c = Category::of_wait_reason(tables.str(reason));
         if i >= self.categories.len() {
             self.categories.resize(i + 1, None);

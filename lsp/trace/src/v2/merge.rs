@@ -220,9 +220,10 @@ impl Cursor {
         }
         let at = self.pos;
         // Decode straight into the cursor's event: building it in a local
-        // array and copying it over costs store-forwarding stalls.
+        // array and copying it over costs store-forwarding stalls. Arguments
+        // past the event's own keep an earlier event's values (not cleared:
+        // 1.5 % of the instructions); no handler reads past an event's own.
         let mut dt = 0u64;
-        self.ev.args = [0; MAX_ARGS];
         let mut fast = None;
         if at < self.fast_until
             && let Some(w) = inp.gc.bytes.get(at..).and_then(<[u8]>::first_chunk::<FAST>)
@@ -407,7 +408,8 @@ impl Merger {
         let limit = match self.heap.get(1..3) {
             Some([a, b]) => a.0.min(b.0),
             _ => self.heap.get(1).map_or(i64::MAX, |a| a.0),
-        };
+        }
+        .min(cpu_next);
         let Some(&(_, top)) = self.heap.first() else {
             return Ok(false);
         };
@@ -428,7 +430,7 @@ impl Merger {
             }
             let t = cur.ev.time;
             self.heap[0].0 = t;
-            if t > limit || t > cpu_next {
+            if t > limit {
                 sift_down(&mut self.heap, 0);
                 return Ok(true);
             }

@@ -222,7 +222,7 @@ impl Ranges {
     fn has(&self, r: RangeType) -> bool {
         self.0.contains(&r)
     }
-    fn begin(&mut self, r: RangeType) -> Result<(), String> {
+    fn begin(&mut self, r: RangeType) -> Result<(), Why> {
         if self.has(r) {
             return Err(cold(format_args!(
                 "discovered event already in-flight for when starting event {}",
@@ -232,7 +232,7 @@ impl Ranges {
         self.0.push(r);
         Ok(())
     }
-    fn active(&mut self, r: RangeType, initial_gen: bool) -> Result<(), String> {
+    fn active(&mut self, r: RangeType, initial_gen: bool) -> Result<(), Why> {
         if initial_gen {
             if self.has(r) {
                 return Err(cold(format_args!(
@@ -249,7 +249,7 @@ impl Ranges {
         }
         Ok(())
     }
-    fn end(&mut self, typ: u8) -> Result<u64, String> {
+    fn end(&mut self, typ: u8) -> Result<u64, Why> {
         let st = start_ev(typ);
         match self.0.iter().position(|r| r.typ == st) {
             Some(i) => Ok(self.0.swap_remove(i).desc),
@@ -330,16 +330,17 @@ impl<S: Default + Clone> GStates<S> {
     /// (`not` names the state its message says is missing).
     #[cold]
     #[inline(never)]
-    fn not_in(&self, e: &Ev, g: u64, not: &str) -> String {
+    fn not_in(&self, e: &Ev, g: u64, not: &str) -> Why {
         let name = events::name(e.typ);
-        if self.contains_key(&g) {
+        let why = if self.contains_key(&g) {
             format!("{name} event for goroutine that's not {not}")
         } else {
             format!(
                 "event {name} for goroutine ({}) that doesn't exist",
                 g as i64
             )
-        }
+        };
+        why.into()
     }
     #[inline]
     fn contains_key(&self, g: &u64) -> bool {
@@ -456,12 +457,13 @@ impl Procs {
     /// Go's error when the P of event `e` has no state.
     #[cold]
     #[inline(never)]
-    fn missing(e: &Ev, p: u64) -> String {
+    fn missing(e: &Ev, p: u64) -> Why {
         format!(
             "uninitialized proc {} found during {}",
             p as i64,
             events::name(e.typ)
         )
+        .into()
     }
 
     fn insert(&mut self, p: u64, st: PState) {
@@ -588,7 +590,7 @@ const USER_GO_REQS: SchedReqs = SchedReqs {
 /// Go's `validateCtx`. Always inlined: with the requirements constant at
 /// each call site, it compiles to a few comparisons.
 #[inline(always)]
-fn validate_ctx(ctx: Ctx, reqs: SchedReqs) -> Result<(), String> {
+fn validate_ctx(ctx: Ctx, reqs: SchedReqs) -> Result<(), Why> {
     #[inline(always)]
     fn bad(c: Constraint, have: bool) -> bool {
         (c == MustHave && !have) || (c == MustNotHave && have)
@@ -601,7 +603,7 @@ fn validate_ctx(ctx: Ctx, reqs: SchedReqs) -> Result<(), String> {
 
 #[cold]
 #[inline(never)]
-fn ctx_error(ctx: Ctx, SchedReqs { m, p, g }: SchedReqs) -> String {
+fn ctx_error(ctx: Ctx, SchedReqs { m, p, g }: SchedReqs) -> Why {
     let msg = if m == MustHave && ctx.m == NO_M {
         "expected a thread but didn't have one"
     } else if m == MustNotHave && ctx.m != NO_M {
@@ -615,7 +617,7 @@ fn ctx_error(ctx: Ctx, SchedReqs { m, p, g }: SchedReqs) -> String {
     } else {
         "expected no goroutine but had one"
     };
-    msg.to_string()
+    msg.into()
 }
 
 /// Read-only context of one generation, for the handlers (Go passes `evt
@@ -630,7 +632,12 @@ pub(crate) struct GenCtx<'a> {
 /// applied, and the M's new context was stored by `Ordering::ret` (directly
 /// into the M's state: passing a `Ctx` back by value costs store-forwarding
 /// stalls).
-type Step = Result<bool, String>;
+type Step = Result<bool, Why>;
+
+/// Why an event proves the trace broken (Go's error text). Boxed so that a
+/// [`Step`] fits in two registers: a handler's result is not passed
+/// through memory on every event.
+type Why = Box<str>;
 
 /// The ordering state (Go's `ordering`), generic over the consumer payload.
 pub(crate) struct Ordering<S> {
@@ -1716,7 +1723,7 @@ impl<S: Default + Clone> Ordering<S> {
         self.ret(cur)
     }
 
-    fn region(&self, e: &Ev, evt: &GenCtx<'_>) -> Result<Region, String> {
+    fn region(&self, e: &Ev, evt: &GenCtx<'_>) -> Result<Region, Why> {
         let id = e.args[1];
         let name = string_loc(evt, id)
             .ok_or_else(|| format!("invalid string ID {id} for {} event", events::name(e.typ)))?;
@@ -2022,11 +2029,11 @@ impl<S: Default + Clone> Ordering<S> {
 /// Builds an error message off the hot path.
 #[cold]
 #[inline(never)]
-fn cold(args: std::fmt::Arguments<'_>) -> String {
-    args.to_string()
+fn cold(args: std::fmt::Arguments<'_>) -> Why {
+    args.to_string().into()
 }
 
-fn annotation(cur: Ctx) -> Result<(), String> {
+fn annotation(cur: Ctx) -> Result<(), Why> {
     validate_ctx(cur, USER_GO_REQS)
 }
 
