@@ -161,6 +161,17 @@ mod tests {
             .join(f)
     }
 
+    /// Discovery in `dir` with the default dump patterns.
+    fn select_default(dir: &Path) -> Selection {
+        let pats = TracePatterns::new(
+            &crate::config::DEFAULT_DUMP_GLOBS
+                .iter()
+                .map(|s| s.to_string())
+                .collect::<Vec<_>>(),
+        );
+        select(&pats, std::slice::from_ref(&dir.to_path_buf()), 0)
+    }
+
     #[test]
     fn newest_of_each_kind_by_content() {
         let dir = std::env::temp_dir().join(format!("goblock-dumps-disc-{}", std::process::id()));
@@ -180,13 +191,7 @@ mod tests {
         std::fs::write(dir.join("notes.dump"), "just some text\n").unwrap();
         std::fs::write(dir.join("README.txt"), "how to run the service\n").unwrap();
         std::fs::write(dir.join("blob.dump"), [0u8, 1, 2, 0xfe, 0xff]).unwrap();
-        let pats = TracePatterns::new(
-            &crate::config::DEFAULT_DUMP_GLOBS
-                .iter()
-                .map(|s| s.to_string())
-                .collect::<Vec<_>>(),
-        );
-        let sel = select(&pats, std::slice::from_ref(&dir), 0);
+        let sel = select_default(&dir);
         assert_eq!(
             sel.traces,
             vec![
@@ -229,13 +234,7 @@ mod tests {
         let empty = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
             .join("../../testdata/dumps/empty/block.pprof");
         std::fs::copy(empty, dir.join("profile.pprof")).unwrap();
-        let pats = TracePatterns::new(
-            &crate::config::DEFAULT_DUMP_GLOBS
-                .iter()
-                .map(|s| s.to_string())
-                .collect::<Vec<_>>(),
-        );
-        let sel = select(&pats, std::slice::from_ref(&dir), 0);
+        let sel = select_default(&dir);
         assert!(sel.traces.is_empty(), "{:?}", sel.traces);
         let skipped: Vec<&str> = sel.skipped.iter().map(|u| u.message.as_str()).collect();
         assert!(
