@@ -71,6 +71,9 @@ pub enum Kind {
     Pe,
     /// A goroutine dump (debug=2, panic, SIGQUIT, `go test -timeout`).
     GoroutineDump,
+    /// A goroutine dump with a log collector's prefix on every line: not
+    /// read, named so that the user can remove the prefix.
+    PrefixedDump,
     /// A goroutine profile in debug=1 text.
     GoroutineProfileText,
     /// A block or mutex profile in debug=1 text.
@@ -101,10 +104,22 @@ impl Kind {
             Kind::MachO => "a Mach-O binary",
             Kind::Pe => "a Windows (PE) binary",
             Kind::GoroutineDump => "a goroutine dump",
+            Kind::PrefixedDump => {
+                "a goroutine dump with a prefix on every line (a log collector's timestamps?): \
+                 remove the prefix to read it"
+            }
             Kind::GoroutineProfileText => "a goroutine profile (text)",
             Kind::ContentionProfileText => "a block or mutex profile (text)",
             Kind::Pprof => "a pprof profile",
             Kind::Binary => "binary data of an unknown format",
+        }
+    }
+
+    /// Why an input of this kind is not read, after its file name.
+    pub fn refusal(self) -> String {
+        match self {
+            Kind::PrefixedDump => self.describe().to_owned(),
+            k => format!("{} (not a Go execution trace)", k.describe()),
         }
     }
 
@@ -169,6 +184,9 @@ pub fn sniff(head: &[u8]) -> Kind {
         return Kind::Zeros;
     }
     if is_text(head) {
+        if goblock_dumps::sniff::is_prefixed_dump(head) {
+            return Kind::PrefixedDump;
+        }
         return Kind::Text;
     }
     Kind::Binary
@@ -331,7 +349,7 @@ pub enum InputError {
         setting: &'static str,
     },
     /// Not a Go execution trace.
-    #[error("{}: {} (not a Go execution trace)", path.display(), kind.describe())]
+    #[error("{}: {}", path.display(), kind.refusal())]
     NotATrace {
         /// File.
         path: PathBuf,
@@ -815,6 +833,10 @@ mod tests {
         assert_eq!(sniff(b"go 1.2"), Kind::GoTrace);
         assert_eq!(sniff(b"go 1.99 trace\0\0\0"), Kind::GoTrace);
         assert_eq!(sniff(b"go 1.22 is the version\n"), Kind::Text);
+        assert_eq!(
+            sniff(b"2026-12-02T14:44:58Z stderr F goroutine 1 [running]:\n2026-12-02T14:44:58Z stderr F \t/src/main.go:12 +0x1d\n"),
+            Kind::PrefixedDump
+        );
         assert_eq!(sniff(b"go 1.x"), Kind::Text);
         assert_eq!(sniff(b"root:$6$salt$hash:19000:0:99999:7:::\n"), Kind::Text);
         assert_eq!(sniff("gr\u{fc}n\n".as_bytes()), Kind::Text);

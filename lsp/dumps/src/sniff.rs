@@ -70,6 +70,35 @@ pub fn sniff(prefix: &[u8]) -> Option<InputKind> {
     None
 }
 
+/// A goroutine dump whose every line carries a prefix, as log collectors
+/// write it (`kubectl logs --timestamps`, CRI log files, journald): some
+/// line of the first bytes holds a goroutine header after other text, and
+/// some line a Go source position. Not read as a dump (the prefix varies
+/// from line to line); said so instead of "a text file".
+pub fn is_prefixed_dump(prefix: &[u8]) -> bool {
+    let head = &prefix[..prefix.len().min(SNIFF_BYTES)];
+    if looks_binary(head) {
+        return false;
+    }
+    let mut header = false;
+    let mut position = false;
+    for line in head.split(|&b| b == b'\n') {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        position |= memchr::memmem::find(line, b".go:").is_some();
+        header |= memchr::memmem::find_iter(line, b"goroutine ").any(|at| {
+            at > 0
+                && std::str::from_utf8(&line[at..])
+                    .ok()
+                    .and_then(crate::header::parse)
+                    .is_some()
+        });
+        if header && position {
+            return true;
+        }
+    }
+    false
+}
+
 /// The first byte of a profile.proto: the key of one of its fields 1–15
 /// with that field's wire type (Go writes period_type, field 11, first).
 fn is_proto_start(b: u8) -> bool {
@@ -145,5 +174,30 @@ mod tests {
         assert_eq!(sniff(b"hello"), None);
         assert_eq!(describe(b""), "an empty file");
         assert_eq!(describe(&[0, 1, 2]), "binary data");
+    }
+
+    /// A real dump with `kubectl logs --timestamps`' prefix on each line.
+    #[test]
+    fn a_dump_with_a_log_prefix_is_told_apart() {
+        let dump = std::fs::read(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../../testdata/dumps/go1.26/sigquit-minutes.txt"),
+        )
+        .unwrap();
+        assert!(!is_prefixed_dump(&dump));
+        let mut prefixed = Vec::new();
+        for (i, line) in dump.split(|&b| b == b'\n').enumerate() {
+            prefixed.extend_from_slice(
+                format!("2026-12-02T14:44:{:02}.{i:06}Z stderr F ", i % 60).as_bytes(),
+            );
+            prefixed.extend_from_slice(line);
+            prefixed.push(b'\n');
+        }
+        assert_eq!(sniff(&prefixed), None);
+        assert!(is_prefixed_dump(&prefixed));
+        assert!(!is_prefixed_dump(
+            b"log: worker goroutine 5 started\nmain.go:12 ok\n"
+        ));
+        assert!(!is_prefixed_dump(b"hello\n"));
     }
 }

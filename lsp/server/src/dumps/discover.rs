@@ -66,6 +66,14 @@ fn slot_of(path: &Path, max_bytes: u64) -> Result<Slot, NotUsed> {
         InputError::NotATrace {
             kind: Kind::Text, ..
         } => NotUsed::Text,
+        InputError::NotATrace {
+            kind: Kind::PrefixedDump,
+            ..
+        } => NotUsed::NotOurs(format!(
+            "{}: {}; not loaded",
+            path.display(),
+            Kind::PrefixedDump.describe()
+        )),
         InputError::NotATrace { kind, .. } => NotUsed::NotOurs(not_ours(path, kind.describe())),
         e => NotUsed::NotOurs(e.to_string()),
     })?;
@@ -217,6 +225,32 @@ mod tests {
             skipped
                 .iter()
                 .any(|m| m.contains("cpu.pb.gz: a CPU profile: not used")),
+            "{skipped:?}"
+        );
+        std::fs::remove_dir_all(&dir).ok();
+    }
+
+    /// A dump copied from a log collector (a timestamp on every line) is
+    /// named as such, with what to do, not skipped as any text file.
+    #[test]
+    fn a_dump_with_a_log_prefix_is_named() {
+        let dir =
+            std::env::temp_dir().join(format!("goblock-dumps-prefixed-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let dump = std::fs::read_to_string(fixture("go1.26", "sigquit-minutes.txt")).unwrap();
+        let logged: String = dump
+            .lines()
+            .map(|l| format!("2026-12-02T14:44:58.1Z stderr F {l}\n"))
+            .collect();
+        std::fs::write(dir.join("goroutines.txt"), logged).unwrap();
+        let sel = select_default(&dir);
+        assert!(sel.traces.is_empty(), "{:?}", sel.traces);
+        let skipped: Vec<&str> = sel.skipped.iter().map(|u| u.message.as_str()).collect();
+        assert!(
+            skipped.iter().any(|m| m
+                .contains("goroutines.txt: a goroutine dump with a prefix on every line")
+                && m.ends_with("remove the prefix to read it; not loaded")),
             "{skipped:?}"
         );
         std::fs::remove_dir_all(&dir).ok();
