@@ -77,7 +77,13 @@ fn check_args(args: &ReportArgs, cwd: &Path) -> anyhow::Result<()> {
     for w in &args.workspaces {
         let p = cwd.join(w);
         match std::fs::metadata(&p) {
-            Ok(m) if m.is_dir() => {}
+            Ok(m) if m.is_dir() => {
+                // Its files are searched: a directory that cannot be
+                // listed would map nothing, silently.
+                if let Err(e) = std::fs::read_dir(&p) {
+                    anyhow::bail!("--workspace {}: {}", w.display(), io_reason(&e));
+                }
+            }
             Ok(_) => anyhow::bail!("--workspace {}: not a directory", w.display()),
             Err(e) => anyhow::bail!("--workspace {}: {}", w.display(), io_reason(&e)),
         }

@@ -134,6 +134,8 @@ pub enum Unmapped {
     Unreadable {
         /// The file the path mapped to.
         candidate: Arc<str>,
+        /// Why, in plain words ("permission denied").
+        reason: Arc<str>,
     },
 }
 
@@ -157,7 +159,7 @@ impl Unmapped {
             Unmapped::PastEnd { candidate, .. }
             | Unmapped::FunctionMissing { candidate }
             | Unmapped::OtherFunction { candidate }
-            | Unmapped::Unreadable { candidate } => Some(candidate),
+            | Unmapped::Unreadable { candidate, .. } => Some(candidate),
         }
     }
 }
@@ -175,7 +177,9 @@ impl fmt::Display for Unmapped {
             Unmapped::OtherFunction { candidate } => {
                 write!(f, "the line is in another function of {candidate}")
             }
-            Unmapped::Unreadable { candidate } => write!(f, "{candidate} could not be read"),
+            Unmapped::Unreadable { candidate, reason } => {
+                write!(f, "{candidate} could not be read ({reason})")
+            }
         }
     }
 }
@@ -395,7 +399,10 @@ impl Workspace {
         let local = self.local(p);
         let shown: Arc<str> = normalize(p).to_string_lossy().into();
         let Some(facts) = &local.facts else {
-            return Err(Unmapped::Unreadable { candidate: shown });
+            return Err(Unmapped::Unreadable {
+                candidate: shown,
+                reason: SourceFacts::unreadable_reason(&local.canonical).into(),
+            });
         };
         if line > facts.lines {
             return Err(Unmapped::PastEnd {

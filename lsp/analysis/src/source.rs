@@ -44,6 +44,22 @@ impl SourceFacts {
         Some(Self::parse(&String::from_utf8_lossy(&bytes)))
     }
 
+    /// Why [`SourceFacts::read`] gave nothing for `path`, in plain words
+    /// (opens the file, never reads it).
+    pub fn unreadable_reason(path: &Path) -> String {
+        match std::fs::metadata(path) {
+            Err(e) => crate::input::io_reason(&e),
+            Ok(m) if !m.is_file() => "not a regular file".into(),
+            Ok(m) if m.len() > MAX_SOURCE_BYTES => {
+                format!("larger than {} MiB", MAX_SOURCE_BYTES >> 20)
+            }
+            Ok(_) => match std::fs::File::open(path) {
+                Err(e) => crate::input::io_reason(&e),
+                Ok(_) => "a read error".into(),
+            },
+        }
+    }
+
     /// Facts of a source text.
     pub fn parse(text: &str) -> SourceFacts {
         let mut f = SourceFacts::default();
@@ -222,6 +238,30 @@ fn receiver_type(recv: &str) -> Option<String> {
 mod tests {
     use super::*;
     use goblock_symbols::funcname::parse;
+
+    /// Each way `read` gives nothing has its reason in plain words.
+    #[test]
+    fn unreadable_sources_say_why() {
+        let dir = std::env::temp_dir().join(format!("goblock-unreadable-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let missing = dir.join("gone.go");
+        assert!(SourceFacts::read(&missing).is_none());
+        assert_eq!(
+            SourceFacts::unreadable_reason(&missing),
+            "no such file or directory"
+        );
+        assert!(SourceFacts::read(&dir).is_none());
+        assert_eq!(SourceFacts::unreadable_reason(&dir), "not a regular file");
+        let big = dir.join("big.go");
+        std::fs::File::create(&big)
+            .unwrap()
+            .set_len(MAX_SOURCE_BYTES + 1)
+            .unwrap();
+        assert!(SourceFacts::read(&big).is_none());
+        assert_eq!(SourceFacts::unreadable_reason(&big), "larger than 64 MiB");
+        std::fs::remove_dir_all(&dir).ok();
+    }
 
     const SRC: &str = "// Copyright\n\n// Package q does things.\npackage q // import \"example.com/q\"\n\nimport \"sync\"\n\nfunc New() *T { return &T{} }\n\nfunc (t *T) Run(n int) {\n\tgo func() {\n\t}()\n}\n\nfunc (T) String() string { return \"\" }\n\nfunc (l *List[K, V]) Push(k K) {}\n\nfunc Map[T any](x []T) {}\n\nfunc init() {}\nfunc functional() {}\n\n//go:linkname timeSleep time.Sleep\nfunc timeSleep(ns int64) {}\n";
 
