@@ -222,9 +222,6 @@ struct Folder<'a, 'c> {
     tables: Tables,
     frame_cache: FxHashMap<(&'a str, &'a str, u32), FrameId>,
     status_cache: FxHashMap<&'a str, Sym>,
-    /// The stacks interned so far (FxHash: the tables' own map hashes
-    /// with SipHash, a cost per goroutine).
-    stack_cache: FxHashMap<Box<[FrameId]>, StackId>,
     stack_buf: Vec<FrameId>,
     groups: FxHashMap<GroupKey, Acc>,
     release: &'c mut dyn FnMut(u64),
@@ -272,14 +269,7 @@ impl<'a> DumpSink<'a> for Folder<'a, '_> {
             let id = self.frame(f.func, f.file, f.line);
             self.stack_buf.push(id);
         }
-        let stack = match self.stack_cache.get(self.stack_buf.as_slice()) {
-            Some(&s) => s,
-            None => {
-                let s = self.tables.intern_stack(&self.stack_buf);
-                self.stack_cache.insert(self.stack_buf.as_slice().into(), s);
-                s
-            }
-        };
+        let stack = self.tables.intern_stack(&self.stack_buf);
         let creator = g.created_by.map(|c| self.frame(c.func, c.file, c.line));
         let status = match self.status_cache.get(g.status) {
             Some(&s) => s,
@@ -367,7 +357,6 @@ fn analyze_with(
         tables: Tables::new(),
         frame_cache: FxHashMap::default(),
         status_cache: FxHashMap::default(),
-        stack_cache: FxHashMap::default(),
         stack_buf: Vec::new(),
         groups: FxHashMap::default(),
         release,

@@ -326,7 +326,8 @@ impl<'a> Parser<'a, '_> {
             return;
         }
         let kind = FuncLine::of(s);
-        if kind == FuncLine::Other && !looks_like_frame(func_name(s)) {
+        let func = func_name(s);
+        if kind == FuncLine::Other && !looks_like_frame(func) {
             // Log output written into the dump: skipped; a frame whose
             // position line follows it is kept.
             cur.loose.push(offset);
@@ -361,7 +362,7 @@ impl<'a> Parser<'a, '_> {
                 self.end_goroutine(offset, false);
                 self.outside_line(s, offset);
             }
-            FuncLine::Other => cur.pending = Some((func_name(s), offset, false)),
+            FuncLine::Other => cur.pending = Some((func, offset, false)),
         }
     }
 
@@ -667,25 +668,23 @@ pub(crate) fn parse_file_line(s: &str) -> Option<(&str, u32, Option<u64>)> {
 /// `s.parse::<u32>()` (an optional `+`, decimal digits, no overflow) without
 /// the generic parser's cost: a line number per frame.
 fn parse_dec(s: &str) -> Option<u32> {
-    let digits = s.strip_prefix('+').unwrap_or(s);
-    if digits.is_empty() {
-        return None;
-    }
-    digits.bytes().try_fold(0u32, |n, b| {
-        let d = char::from(b).to_digit(10)?;
-        n.checked_mul(10)?.checked_add(d)
-    })
+    parse_digits(s, 10).and_then(|n| u32::try_from(n).ok())
 }
 
 /// `u64::from_str_radix(s, 16).ok()`, as [`parse_dec`]: a PC offset per frame.
 fn parse_hex(s: &str) -> Option<u64> {
+    parse_digits(s, 16)
+}
+
+/// An optional `+` and at least one digit of `radix`, without overflow.
+fn parse_digits(s: &str, radix: u32) -> Option<u64> {
     let digits = s.strip_prefix('+').unwrap_or(s);
     if digits.is_empty() {
         return None;
     }
     digits.bytes().try_fold(0u64, |n, b| {
-        let d = char::from(b).to_digit(16)?;
-        n.checked_mul(16)?.checked_add(u64::from(d))
+        let d = char::from(b).to_digit(radix)?;
+        n.checked_mul(u64::from(radix))?.checked_add(u64::from(d))
     })
 }
 

@@ -5,7 +5,7 @@
 //! (Go 1.22+) decoders produce the same types. This module does not decode
 //! anything and knows nothing of symbol files, source lines on disk or LSP.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 use std::fmt;
 
 /// An interned string (function name, file name, block reason …): an index
@@ -51,22 +51,22 @@ pub struct Frame {
 #[derive(Debug)]
 pub struct Tables {
     strings: Vec<Box<str>>,
-    string_ids: HashMap<Box<str>, Sym>,
+    string_ids: FxHashMap<Box<str>, Sym>,
     frames: Vec<Frame>,
-    frame_ids: HashMap<Frame, FrameId>,
+    frame_ids: FxHashMap<Frame, FrameId>,
     stacks: Vec<Box<[FrameId]>>,
-    stack_ids: HashMap<Box<[FrameId]>, StackId>,
+    stack_ids: FxHashMap<Box<[FrameId]>, StackId>,
 }
 
 impl Default for Tables {
     fn default() -> Self {
         let mut t = Tables {
             strings: Vec::new(),
-            string_ids: HashMap::new(),
+            string_ids: FxHashMap::default(),
             frames: Vec::new(),
-            frame_ids: HashMap::new(),
+            frame_ids: FxHashMap::default(),
             stacks: Vec::new(),
-            stack_ids: HashMap::new(),
+            stack_ids: FxHashMap::default(),
         };
         t.intern_str("");
         t.stacks.push(Box::new([]));
