@@ -313,6 +313,59 @@ fn bad_input_is_explained_and_other_traces_still_reported() {
     std::fs::remove_dir_all(&tmp).ok();
 }
 
+/// A Go 1.22+ trace cut inside its first generation yields nothing: the
+/// report must not say "no blocking" then, but that the file gave no data
+/// and where it was cut (the offset of its truncation warning), and exit
+/// as for an input it could not read; with another trace that gives data,
+/// exit 0.
+#[test]
+fn a_trace_cut_before_any_complete_data_is_not_said_to_have_no_blocking() {
+    let tmp = temp_dir("cut30");
+    let good = root().join("testdata/go1.26/blocking.trace");
+    let bytes = std::fs::read(&good).unwrap();
+    let cut = tmp.join("t.trace");
+    std::fs::write(&cut, &bytes[..bytes.len() * 30 / 100]).unwrap();
+    let cut_arg = cut.to_str().unwrap();
+
+    let (code, out, err) = goblock(&["report", "--no-binary", "--format", "json", cut_arg]);
+    let doc: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}{err}"));
+    assert_eq!(
+        doc["traces"][0]["events"], 0,
+        "the cut yields events: {doc}"
+    );
+    assert_eq!(code, 1, "{doc}");
+    // The decoder's warning names the offset of the cut.
+    let warning = doc["traces"][0]["warnings"][0].as_str().unwrap_or_default();
+    let at = warning
+        .rsplit("byte ")
+        .next()
+        .and_then(|t| t.split(|c: char| !c.is_ascii_digit()).next())
+        .filter(|n| !n.is_empty())
+        .unwrap_or_else(|| panic!("no offset in the warning: {warning}"));
+
+    let (code, out, err) = goblock(&["report", "--no-binary", cut_arg]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(!out.contains("no blocking"), "{out}");
+    assert_eq!(
+        out.lines().last(),
+        Some(format!("{cut_arg}: no complete data (cut at byte {at}): nothing to report").as_str()),
+        "{out}"
+    );
+
+    let programs = root().join("testdata/programs");
+    let (code, out, err) = goblock(&[
+        "report",
+        "--no-binary",
+        "--workspace",
+        programs.to_str().unwrap(),
+        cut_arg,
+        good.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("TOTAL"), "{out}");
+    std::fs::remove_dir_all(&tmp).ok();
+}
+
 /// Runs `goblock` with a deadline: `None` if it was still running after
 /// `secs` (then killed).
 fn goblock_within(secs: u64, args: &[&std::ffi::OsStr]) -> Option<(i32, String, String)> {

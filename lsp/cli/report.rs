@@ -157,8 +157,8 @@ fn refuse_unused_binary(
     Ok(())
 }
 
-/// Runs the report; returns the process exit code (0, or 1 if no trace
-/// could be read); usage errors (a missing `--workspace` or `--binary`)
+/// Runs the report; returns the process exit code (0, or 1 if no input
+/// could be used: read, with data); usage errors (a missing `--workspace` or `--binary`)
 /// are errors (exit status 2).
 pub fn run(args: &ReportArgs, out: &mut dyn std::io::Write) -> anyhow::Result<i32> {
     let cwd = logical_cwd().context("current directory")?;
@@ -246,13 +246,9 @@ pub fn run(args: &ReportArgs, out: &mut dyn std::io::Write) -> anyhow::Result<i3
     for f in &failures {
         eprintln!("goblock: {f}");
     }
-    Ok(
-        if analyses.is_empty() && others.is_empty() && !failures.is_empty() {
-            1
-        } else {
-            0
-        },
-    )
+    // 1 when no input could be used: none read, or read with nothing in it.
+    let used = others.len() + analyses.iter().filter(|a| !yielded_nothing(a)).count();
+    Ok(if used == 0 { 1 } else { 0 })
 }
 
 /// The trace lines of a report after `--categories`, `--library` and
@@ -737,15 +733,21 @@ fn render_table(
         && sel.unmapped.is_empty()
         && !analyses.is_empty()
     {
-        let _ = writeln!(
-            o,
-            "\nno blocking {}in the selected categories",
-            if sel.hidden_library > 0 {
-                "in the workspace "
-            } else {
-                ""
-            }
-        );
+        // "No blocking" only of traces that yielded something to tell.
+        if !analyses.iter().all(yielded_nothing) {
+            let _ = writeln!(
+                o,
+                "\nno blocking {}in the selected categories",
+                if sel.hidden_library > 0 {
+                    "in the workspace "
+                } else {
+                    ""
+                }
+            );
+        }
+        for a in analyses.iter().filter(|a| yielded_nothing(a)) {
+            let _ = writeln!(o, "\n{}", no_data(a));
+        }
     }
     if !sel.rows.is_empty() {
         let mut grid = vec![[
@@ -885,6 +887,25 @@ fn render_table(
         let _ = writeln!(o, "hint: {h}");
     }
     o
+}
+
+/// A trace that gave no event: cut before its first complete part (a
+/// Go 1.22+ trace's first generation). Read, but it says nothing, so it
+/// counts as an input that could not be used.
+fn yielded_nothing(a: &TraceAnalysis) -> bool {
+    a.summary.events == 0
+}
+
+/// The line saying so, with the file and the offset of the cut (the
+/// truncation warning's: the only warnings that carry an offset).
+fn no_data(a: &TraceAnalysis) -> String {
+    match a.summary.warnings.iter().rev().find_map(|w| w.offset) {
+        Some(at) => format!(
+            "{}: no complete data (cut at byte {at}): nothing to report",
+            a.path.display()
+        ),
+        None => format!("{}: no events: nothing to report", a.path.display()),
+    }
 }
 
 /// Unmapped lines listed under the table.
