@@ -679,6 +679,99 @@ fn profiles_symbolize_through_the_binary_that_wrote_them() {
     let _ = std::fs::remove_file(bin);
 }
 
+/// Goroutines of a dump's text that have not run yet, per `notstarted/`
+/// line: the first frame is a `go` statement's wrapper (`….gowrapN()`)
+/// printed at its `created by` position without a PC offset.
+fn not_started_from_text(text: &str) -> BTreeMap<u32, u64> {
+    let mut out = BTreeMap::new();
+    for g in text.split("\n\n") {
+        let lines: Vec<&str> = g.lines().collect();
+        let Some(h) = lines.iter().position(|l| l.starts_with("goroutine ")) else {
+            continue;
+        };
+        let (Some(func), Some(pos)) = (lines.get(h + 1), lines.get(h + 2)) else {
+            continue;
+        };
+        let wrapper = func
+            .trim_end_matches("()")
+            .rsplit('.')
+            .next()
+            .is_some_and(|f| f.starts_with("gowrap"));
+        // `\tFILE:LINE [+0xPC] [fp=… sp=… pc=…]`
+        let mut at = pos.split_whitespace();
+        let (site, offset) = (at.next(), at.next());
+        let created = lines
+            .iter()
+            .position(|l| l.starts_with("created by "))
+            .and_then(|c| lines.get(c + 1))
+            .and_then(|l| l.split_whitespace().next());
+        let entry = !offset.is_some_and(|o| o.starts_with("+0x"));
+        if wrapper && entry && site.is_some() && site == created {
+            let (file, line) = site.unwrap_or_default().rsplit_once(':').unwrap();
+            assert!(file.ends_with("/notstarted/main.go"), "{pos}");
+            *out.entry(line.parse().unwrap()).or_default() += 1;
+        }
+    }
+    out
+}
+
+/// A panic right after `go` statements (GOTRACEBACK=all and system, Go 1.22
+/// and 1.26): their goroutines have not run. They are shown at the
+/// statement as not started yet, counted apart from those started there
+/// and parked in library code, as many as the dump's text holds.
+#[test]
+fn goroutines_not_started_yet_are_said_so_at_their_go_statement() {
+    let dir = root().join("testdata/dumps/notstarted");
+    let mut dumps: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "txt"))
+        .collect();
+    dumps.sort();
+    assert_eq!(dumps.len(), 4, "{dumps:?}");
+    let programs = root().join("testdata/programs");
+    for d in &dumps {
+        let want = not_started_from_text(&std::fs::read_to_string(d).unwrap());
+        assert_eq!(want.len(), 2, "{}: {want:?}", d.display());
+        let doc = report(&[d], &["--library"]);
+        let mut got = BTreeMap::new();
+        for l in doc["lines"].as_array().unwrap() {
+            let file = l["file"].as_str().unwrap();
+            if !file.ends_with("/notstarted/main.go") {
+                continue;
+            }
+            let line = l["line"].as_u64().unwrap() as u32;
+            if let Some(n) = l["not_started"].as_u64() {
+                got.insert(line, n);
+                assert_eq!(l["goroutines"].as_u64(), Some(n), "{l}");
+                assert_eq!(l["started_here"], Value::Null, "{l}");
+            }
+        }
+        assert_eq!(got, want, "{}", d.display());
+        let (code, out, err) = goblock(&[
+            "report",
+            "--categories",
+            "all",
+            "--workspace",
+            programs.to_str().unwrap(),
+            d.to_str().unwrap(),
+        ]);
+        assert_eq!(code, 0, "{err}");
+        for line in want.keys() {
+            let row = out
+                .lines()
+                .find(|l| l.contains(&format!("notstarted/main.go:{line}")))
+                .unwrap_or_else(|| panic!("no row for line {line}:\n{out}"));
+            assert!(
+                row.contains("runnable (created here, not started yet)")
+                    && !row.contains("library"),
+                "{row}"
+            );
+        }
+    }
+}
+
 fn tmp(name: &str, bytes: &[u8]) -> PathBuf {
     let p = std::env::temp_dir().join(format!("goblock-dumps-{}-{name}", std::process::id()));
     std::fs::write(&p, bytes).unwrap();

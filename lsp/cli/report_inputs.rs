@@ -141,6 +141,9 @@ pub struct JsonLine {
     /// `go` statement that started them.
     #[serde(skip_serializing_if = "Option::is_none")]
     started_here: Option<u64>,
+    /// Of `goroutines`: those not started yet, at their `go` statement.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    not_started: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     max_minutes: Option<u32>,
     #[serde(skip_serializing_if = "std::ops::Not::not")]
@@ -381,6 +384,7 @@ pub fn json_lines(
                     reason: Some(k.reason.to_string()),
                     goroutines: Some(l.goroutines),
                     started_here: (l.started_here > 0).then_some(l.started_here),
+                    not_started: (l.not_started > 0).then_some(l.not_started),
                     max_minutes: l.max_minutes,
                     forever: l.forever,
                     per_snapshot: several.then(|| {
@@ -430,6 +434,7 @@ pub fn json_lines(
                     reason: None,
                     goroutines: goroutines.then_some(l.flat.count),
                     started_here: None,
+                    not_started: None,
                     max_minutes: None,
                     forever: false,
                     per_snapshot: None,
@@ -509,11 +514,15 @@ pub fn render(
                         if l.forever {
                             s.push_str(" (never wakes)");
                         }
-                        if l.started_here == l.goroutines && l.started_here > 0 {
-                            s.push_str(" (started here, in library code)");
-                        } else if l.started_here > 0 {
-                            let _ =
-                                write!(s, " ({} started here, in library code)", l.started_here);
+                        for (n, what) in [
+                            (l.started_here, "started here, in library code"),
+                            (l.not_started, "created here, not started yet"),
+                        ] {
+                            if n == l.goroutines && n > 0 {
+                                let _ = write!(s, " ({what})");
+                            } else if n > 0 {
+                                let _ = write!(s, " ({n} {what})");
+                            }
                         }
                         s
                     },

@@ -7,9 +7,10 @@
 # and mutex profiles (net/http/pprof and go test -blockprofile/-mutexprofile)
 # — plus `go tool pprof -raw` of every proto (the oracle).
 #
-# Usage: testdata/dumps/gen.sh [VERSION...]   VERSION in 1.19 1.21 1.22 1.23 1.26 1.27, std
-#        (default: all; ~1 min per version, 1.26: ~5 min). Output: testdata/dumps/go<VERSION>/
-#        (wiped and rewritten) and testdata/dumps/markers.tsv.
+# Usage: testdata/dumps/gen.sh [VERSION...]   VERSION in 1.19 1.21 1.22 1.23 1.26 1.27, std,
+#        notstarted (default: all; ~1 min per version, 1.26: ~5 min). Output:
+#        testdata/dumps/go<VERSION>/ (wiped and rewritten) and testdata/dumps/markers.tsv;
+#        std/ and notstarted/ (see gen_std, gen_notstarted).
 #
 # The program is copied to $FIXTURE_SRC/parked (default
 # /tmp/goblock-fixtures/src/parked) and built there, as testdata/gen.sh does
@@ -19,7 +20,7 @@ set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 TESTDATA=$(dirname "$HERE")
 FIXTURE_SRC=${FIXTURE_SRC:-/tmp/goblock-fixtures/src}
-ALL_VERSIONS="1.19 1.21 1.22 1.23 1.26 1.27 std"
+ALL_VERSIONS="1.19 1.21 1.22 1.23 1.26 1.27 std notstarted"
 GO127=go1.27.3
 # Versions whose binary is kept (zstd) for the DWARF symbolization tests
 # (the test binary, ~4 MB compressed, is not).
@@ -144,12 +145,42 @@ gen_std() {
 	} >"$out/BUILD"
 }
 
+# notstarted/: panics of testdata/programs/notstarted (Go 1.22, the first
+# with `go` statement wrappers, and 1.26) with GOTRACEBACK=all and system:
+# goroutines created by `go` statements that have not run yet.
+gen_notstarted() {
+	local out=$HERE/notstarted src=$FIXTURE_SRC/notstarted v go
+	rm -rf "$out" "$src"
+	mkdir -p "$out" "$FIXTURE_SRC"
+	cp -r "$TESTDATA/programs/notstarted" "$src"
+	echo "gen.sh: notstarted" >&2
+	for v in 1.22 1.26; do
+		go=$(go_bin "$v")
+		(cd "$src" && "$go" build -o notstarted .)
+		for tb in all system; do
+			GOTRACEBACK=$tb "$src/notstarted" 2>"$out/go$v-panic-$tb.txt" && exit 1 || true
+		done
+		echo "go$v: $("$go" version)" >>"$out/BUILD"
+	done
+	{
+		echo "source: $src (copied from testdata/programs/notstarted)"
+		echo "env: GOTOOLCHAIN=local GOFLAGS=-buildvcs=false CGO_ENABLED=0 GOMAXPROCS=2"
+		echo "commands: GOTRACEBACK=all|system notstarted 2>go<VERSION>-panic-all|system.txt (testdata/dumps/gen.sh)"
+	} >>"$out/BUILD"
+	# Recorded paths that exist are used as recorded: the build dir must not outlive the run.
+	rm -rf "$src"
+}
+
 versions=("$@")
 [ ${#versions[@]} -gt 0 ] || read -r -a versions <<<"$ALL_VERSIONS"
 for v in "${versions[@]}"; do
 	case $v in
 	std) gen_std ;;
+	notstarted) gen_notstarted ;;
 	*) gen_version "$v" ;;
 	esac
 done
+# Recorded paths that exist are used as recorded: the build dir must not
+# outlive the run (the tests would read these copies).
+rm -rf "$FIXTURE_SRC/parked"
 du -sh "$HERE" >&2

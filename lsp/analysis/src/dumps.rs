@@ -94,6 +94,11 @@ pub struct DumpLine {
     /// of theirs is library code: this line is the user's `go` statement
     /// that started them (their `created by` site).
     pub started_here: u64,
+    /// Goroutines of the last snapshot not started yet: their only frame
+    /// is the wrapper of the `go` statement that created them, at that
+    /// statement (`runnable`, Go 1.22+); this line is the statement. Not
+    /// counted in `started_here`.
+    pub not_started: u64,
     /// Goroutines parked here in the last snapshot.
     pub goroutines: u64,
     /// Per snapshot (index → goroutines), when the file has several.
@@ -438,6 +443,17 @@ fn build_table(
             }
             _ => false,
         };
+        // Not started yet: the wrapper is the innermost frame, at the
+        // statement — no frame of the goroutine has run (a panic or
+        // SIGQUIT right after the `go`).
+        let not_started = key.creator.is_some_and(|c| {
+            let created = tables.frame(c);
+            tables.stack(key.stack).first().is_some_and(|&f| {
+                let f = tables.frame(f);
+                is_go_wrapper(tables.str(f.func))
+                    && (f.file, f.line) == (created.file, created.line)
+            })
+        });
         let lk = LineKey {
             file: flat.file.clone(),
             line: flat.line,
@@ -466,7 +482,9 @@ fn build_table(
         {
             e.primitives.push(p.clone());
         }
-        if started_here {
+        if not_started {
+            e.not_started += acc.count;
+        } else if started_here {
             e.started_here += acc.count;
         }
         let (creator, creator_function) = match creator {

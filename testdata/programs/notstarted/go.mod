@@ -1,0 +1,3 @@
+module goblock.test/notstarted
+
+go 1.19
