@@ -878,18 +878,19 @@ fn unusable_inputs_are_named_and_the_others_still_reported() {
         .iter()
         .map(|t| t["kind"].as_str().unwrap())
         .collect();
+    // In argument order.
     assert_eq!(
         kinds,
         [
+            "unreadable",
+            "unreadable",
+            "unreadable",
             "block-profile",
-            "goroutine-dump",
-            "unreadable",
-            "unreadable",
-            "unreadable"
+            "goroutine-dump"
         ]
     );
     assert!(
-        doc["traces"][0]["warnings"]
+        doc["traces"][3]["warnings"]
             .to_string()
             .contains("no samples")
     );

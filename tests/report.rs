@@ -308,7 +308,8 @@ fn bad_input_is_explained_and_other_traces_still_reported() {
     let doc = report_json(&good, &["--no-binary", empty.to_str().unwrap()]);
     let traces = doc["traces"].as_array().unwrap();
     assert_eq!(traces.len(), 2);
-    assert!(traces[1]["error"].as_str().unwrap().contains("empty file"));
+    // In argument order: `report_json` puts the trace after the options.
+    assert!(traces[0]["error"].as_str().unwrap().contains("empty file"));
     assert!(!doc["lines"].as_array().unwrap().is_empty());
     std::fs::remove_dir_all(&tmp).ok();
 }
@@ -363,6 +364,45 @@ fn a_trace_cut_before_any_complete_data_is_not_said_to_have_no_blocking() {
     ]);
     assert_eq!(code, 0, "{out}{err}");
     assert!(out.contains("TOTAL"), "{out}");
+    std::fs::remove_dir_all(&tmp).ok();
+}
+
+/// `traces[]` lists the inputs in the order given, whatever their kind or
+/// outcome, and a dump's or profile's lines name their own entry.
+#[test]
+fn json_inputs_are_in_argument_order() {
+    let dump = root().join("testdata/dumps/go1.26/sigquit-all.txt");
+    let trace = root().join("testdata/go1.26/blocking.trace");
+    let profile = root().join("testdata/dumps/go1.26/mutex.pb.gz");
+    let tmp = temp_dir("order");
+    let unreadable = tmp.join("empty.trace");
+    std::fs::write(&unreadable, b"").unwrap();
+    for args in [
+        [&dump, &trace, &profile, &unreadable],
+        [&unreadable, &profile, &trace, &dump],
+    ] {
+        let mut argv = vec!["report", "--no-binary", "--format", "json", "--library"];
+        argv.extend(args.iter().map(|p| p.to_str().unwrap()));
+        let (code, out, err) = goblock(&argv);
+        assert_eq!(code, 0, "{err}");
+        let doc: Value = serde_json::from_str(&out).unwrap();
+        let paths: Vec<&str> = doc["traces"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["path"].as_str().unwrap_or_default())
+            .collect();
+        let want: Vec<&str> = args.iter().map(|p| p.to_str().unwrap()).collect();
+        assert_eq!(paths, want);
+        let mut named = 0;
+        for l in doc["lines"].as_array().unwrap() {
+            if let Some(i) = l["input"].as_u64() {
+                assert_eq!(doc["traces"][i as usize]["kind"], l["kind"], "{l}");
+                named += 1;
+            }
+        }
+        assert!(named > 0, "no dump or profile line: {doc}");
+    }
     std::fs::remove_dir_all(&tmp).ok();
 }
 

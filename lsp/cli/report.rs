@@ -175,6 +175,9 @@ pub fn run(args: &ReportArgs, out: &mut dyn std::io::Write) -> anyhow::Result<i3
     let mut analyses = Vec::new();
     let mut others = Vec::new();
     let mut failures = Vec::new();
+    // Where each argument's outcome went: the JSON lists inputs in
+    // argument order.
+    let mut order = Vec::new();
     for (i, path) in args.traces.iter().enumerate() {
         let opts = Options {
             workspace: &ws,
@@ -189,8 +192,14 @@ pub fn run(args: &ReportArgs, out: &mut dyn std::io::Write) -> anyhow::Result<i3
             && input.kind().is_dump_or_profile()
         {
             match report_inputs::analyze(input, &ws, &args.binary) {
-                Ok(a) => others.push(a),
-                Err(e) => failures.push(e),
+                Ok(a) => {
+                    order.push(Slot::Other(others.len()));
+                    others.push(a);
+                }
+                Err(e) => {
+                    order.push(Slot::Failed(failures.len()));
+                    failures.push(e);
+                }
             }
             continue;
         }
@@ -200,9 +209,15 @@ pub fn run(args: &ReportArgs, out: &mut dyn std::io::Write) -> anyhow::Result<i3
             })
         });
         match analysed {
-            Ok(a) => analyses.push(a),
+            Ok(a) => {
+                order.push(Slot::Trace(analyses.len()));
+                analyses.push(a);
+            }
             Err(AnalysisError::Cancelled) => unreachable!("never cancelled"),
-            Err(e) => failures.push(e.to_string()),
+            Err(e) => {
+                order.push(Slot::Failed(failures.len()));
+                failures.push(e.to_string());
+            }
         }
     }
     refuse_unused_binary(args, &analyses, &others)?;
@@ -213,7 +228,7 @@ pub fn run(args: &ReportArgs, out: &mut dyn std::io::Write) -> anyhow::Result<i3
     let hints: Vec<String> = workspace_hint(&table, args, &ws).into_iter().collect();
     match args.format {
         Format::Json => {
-            let doc = json_document(&analyses, &others, &failures, &table, args, hints);
+            let doc = json_document(&analyses, &others, &failures, &order, &table, args, hints);
             // Buffered: stdout is line-buffered, and a dump's groups list
             // every goroutine id on a line of its own (a write each).
             use std::io::Write as _;
@@ -574,37 +589,52 @@ fn json_trace(a: &TraceAnalysis) -> JsonTrace<'_> {
     }
 }
 
+/// Where an argument went: an index into the traces, the dumps and
+/// profiles, or the failures.
+#[derive(Clone, Copy)]
+enum Slot {
+    Trace(usize),
+    Other(usize),
+    Failed(usize),
+}
+
 fn json_document<'a>(
     analyses: &'a [TraceAnalysis],
     others: &[report_inputs::Analysed],
     failures: &[String],
+    order: &[Slot],
     table: &'a LineTable,
     args: &ReportArgs,
     hints: Vec<String>,
 ) -> JsonDoc<'a> {
-    let mut traces: Vec<JsonInput<'a>> = analyses
-        .iter()
-        .map(|a| JsonInput::Trace(json_trace(a)))
-        .collect();
-    traces.extend(
-        others
-            .iter()
-            .map(|a| JsonInput::Other(report_inputs::json_input(a))),
-    );
-    for f in failures {
-        traces.push(JsonInput::Trace(JsonTrace {
-            path: f.split(": ").next().unwrap_or_default().to_owned(),
-            kind: "unreadable",
-            go_version: "",
-            bytes: 0,
-            events: 0,
-            duration_ns: 0,
-            symbolization: "none",
-            binary: None,
-            warnings: vec![],
-            notes: vec![],
-            error: Some(f.clone()),
-        }));
+    // In argument order; a dump's or profile's lines name their entry.
+    let mut traces: Vec<JsonInput<'a>> = Vec::with_capacity(order.len());
+    let mut other_index = vec![0; others.len()];
+    for slot in order {
+        traces.push(match *slot {
+            Slot::Trace(t) => JsonInput::Trace(json_trace(&analyses[t])),
+            Slot::Other(o) => {
+                other_index[o] = traces.len();
+                JsonInput::Other(report_inputs::json_input(&others[o]))
+            }
+            Slot::Failed(f) => JsonInput::Trace(JsonTrace {
+                path: failures[f]
+                    .split(": ")
+                    .next()
+                    .unwrap_or_default()
+                    .to_owned(),
+                kind: "unreadable",
+                go_version: "",
+                bytes: 0,
+                events: 0,
+                duration_ns: 0,
+                symbolization: "none",
+                binary: None,
+                warnings: vec![],
+                notes: vec![],
+                error: Some(failures[f].clone()),
+            }),
+        });
     }
     let sel = select(table, args);
     let unmapped = sel
@@ -635,13 +665,8 @@ fn json_document<'a>(
         .collect();
     let (mut hidden_library, mut beyond_top) = (sel.hidden_library, sel.beyond_top);
     for (j, a) in others.iter().enumerate() {
-        let l = report_inputs::json_lines(
-            a,
-            analyses.len() + j,
-            &args.categories,
-            args.library,
-            args.top,
-        );
+        let l =
+            report_inputs::json_lines(a, other_index[j], &args.categories, args.library, args.top);
         hidden_library += l.hidden_library;
         beyond_top += l.beyond_top;
         lines.extend(l.lines.into_iter().map(JsonAnyLine::Other));
