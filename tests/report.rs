@@ -715,6 +715,71 @@ fn temp_dir(name: &str) -> PathBuf {
     d
 }
 
+/// Blocking in a module of the module cache (x/sync's own tests, run where
+/// the module lies): the hint names the module's directory, taken from the
+/// recorded paths and GOMODCACHE, a `--workspace` that works anywhere —
+/// not `$(go list -m …)`, which fails outside a Go module.
+#[test]
+fn blocking_in_the_module_cache_is_named_by_its_directory() {
+    let trace = root().join("testdata/modcache/xsync-semaphore.trace");
+    let elsewhere = temp_dir("modcache");
+    let run = |extra: &[&str], cache: Option<&str>| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_goblock"));
+        cmd.args(["report", "--no-binary"])
+            .args(extra)
+            .arg(&trace)
+            .current_dir(&elsewhere);
+        if let Some(c) = cache {
+            cmd.env("GOMODCACHE", c);
+        }
+        let out = cmd.output().unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert!(
+            out.status.success(),
+            "{text}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        text
+    };
+    // The module's directory as recorded: CACHE/golang.org/x/sync@VERSION.
+    let doc: Value =
+        serde_json::from_str(&run(&["--format", "json", "--library", "--top", "0"], None)).unwrap();
+    let recorded = ["lines", "unmapped"]
+        .iter()
+        .flat_map(|k| doc[k].as_array().unwrap().iter())
+        .filter_map(|l| l["file"].as_str())
+        .find(|f| f.contains("/golang.org/x/sync@"))
+        .unwrap_or_else(|| panic!("no x/sync frame: {doc}"))
+        .to_owned();
+    let (cache, rest) = recorded.split_once("/golang.org/x/sync@").unwrap();
+    let version = rest.split('/').next().unwrap();
+    let module_dir = format!("{cache}/golang.org/x/sync@{version}");
+
+    let doc: Value = serde_json::from_str(&run(&["--format", "json"], Some(cache))).unwrap();
+    let hint = doc["hints"][0].as_str().unwrap_or_default();
+    assert!(
+        hint.contains(&format!(
+            "golang.org/x/sync@{version} (module cache): --workspace {module_dir} or --library"
+        )),
+        "{doc}"
+    );
+    assert!(!hint.contains("go list"), "{hint}");
+    let table = run(&[], Some(cache));
+    assert!(table.contains(&format!("hint: {hint}")), "{table}");
+    // The command given works from here, outside any module (when the
+    // module is in this machine's cache).
+    if Path::new(&module_dir).is_dir() {
+        let doc: Value = serde_json::from_str(&run(
+            &["--format", "json", "--workspace", &module_dir],
+            Some(cache),
+        ))
+        .unwrap();
+        assert_eq!(doc["hints"], serde_json::json!([]), "{doc}");
+        assert!(!doc["lines"].as_array().unwrap().is_empty(), "{doc}");
+    }
+    std::fs::remove_dir_all(&elsewhere).ok();
+}
+
 /// A checkout under another directory name, without go.mod: the recorded
 /// directory does not exist and no module path or two path components
 /// agree, so files are found by name alone — only where the file declares

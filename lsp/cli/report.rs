@@ -362,9 +362,9 @@ fn workspace_hint(table: &LineTable, args: &ReportArgs, ws: &Workspace) -> Optio
         return None;
     }
     Some(match place {
-        Where::Module { path, version } => format!(
+        Where::Module { path, version, dir } => format!(
             "{pct:.0} % of blocked time is in {path}@{version} (module cache): \
-             --workspace $(go list -m -f '{{{{.Dir}}}}' {path}) or --library"
+             --workspace {dir} or --library"
         ),
         Where::Std(pkg) => format!(
             "{pct:.0} % of blocked time is in the standard library ({pkg}): \
@@ -384,8 +384,12 @@ fn workspace_hint(table: &LineTable, args: &ReportArgs, ws: &Workspace) -> Optio
 /// Where blocking lies, outside the workspace.
 #[derive(Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 enum Where {
-    /// A module of the module cache.
-    Module { path: String, version: String },
+    /// A module of the module cache, and its directory there.
+    Module {
+        path: String,
+        version: String,
+        dir: String,
+    },
     /// A package directory of the standard library.
     Std(String),
     /// Another directory.
@@ -412,15 +416,19 @@ fn place_of(s: &LineStats, ws: &Workspace) -> Option<Where> {
             (!harness).then_some(Where::Std(pkg))
         }
         CodeClass::Dependency => {
-            let rel = ws
-                .gomodcache()
-                .and_then(|c| file.strip_prefix(c).ok())
+            // The directory itself, not `go list -m`: that needs a go.mod
+            // where it runs.
+            let cache = ws.gomodcache()?;
+            let rel = file
+                .strip_prefix(cache)
+                .ok()
                 .map(|r| r.to_string_lossy().into_owned())?;
             let at = rel.find('@')?;
             let end = rel[at..].find('/').map_or(rel.len(), |e| at + e);
             Some(Where::Module {
                 path: goblock_analysis::paths::unescape_module_path(&rel[..at]),
                 version: rel[at + 1..end].to_owned(),
+                dir: cache.join(&rel[..end]).display().to_string(),
             })
         }
         CodeClass::Other => {
