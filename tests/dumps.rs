@@ -899,6 +899,47 @@ fn unusable_inputs_are_named_and_the_others_still_reported() {
     }
 }
 
+/// `go tool trace -pprof=sync|sched` output (testdata/dumps/gen-from-trace.sh)
+/// has a block profile's sample types, but its figures are a trace's exact
+/// totals (for sched, scheduling latency at the woken goroutines' stacks):
+/// never reported as a sampled block profile; the other inputs still are.
+#[test]
+fn a_profile_made_from_a_trace_is_not_read_as_a_block_profile() {
+    let from = root().join("testdata/dumps/from-trace");
+    let programs = root().join("testdata/programs");
+    let (code, out, err) = goblock(&[
+        "report",
+        "--format",
+        "json",
+        "--workspace",
+        programs.to_str().unwrap(),
+        from.join("sync.pprof").to_str().unwrap(),
+        from.join("sched.pprof").to_str().unwrap(),
+        root()
+            .join("testdata/dumps/go1.26/goroutine-debug2.txt")
+            .to_str()
+            .unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    for f in ["sync.pprof", "sched.pprof"] {
+        assert!(
+            err.lines().any(|l| l.contains(f)
+                && l.contains("a profile made from an execution trace by `go tool trace -pprof`")
+                && l.contains("give goblock the trace itself")),
+            "{err}"
+        );
+    }
+    let doc: Value = serde_json::from_str(&out).unwrap();
+    let kinds: Vec<&str> = doc["traces"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["kind"].as_str().unwrap())
+        .collect();
+    assert!(!kinds.contains(&"block-profile"), "{kinds:?}");
+    assert!(kinds.contains(&"goroutine-dump"), "{kinds:?}");
+}
+
 #[test]
 fn the_table_says_sampled_and_where_mutex_contention_ended() {
     let dir = root().join("testdata/dumps/go1.26");

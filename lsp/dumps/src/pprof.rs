@@ -178,6 +178,12 @@ pub enum ProfileKind {
     Mutex,
     /// `contentions`/`delay` with no sample to tell block from mutex.
     Contention,
+    /// `contentions`/`delay` with period type `trace/count`: written by
+    /// `go tool trace -pprof=…` from an execution trace (Go's
+    /// `traceviewer.BuildProfile`). Exact per-stack totals of the trace
+    /// (for `sched`, scheduling latency), not a sampled block or mutex
+    /// profile: the trace itself is the input to read.
+    FromTrace,
     /// `samples/count`, `cpu/nanoseconds`.
     Cpu,
     /// `alloc_*`/`inuse_*`.
@@ -208,6 +214,11 @@ impl ProfileKind {
             ProfileKind::Block => "a block profile".into(),
             ProfileKind::Mutex => "a mutex profile".into(),
             ProfileKind::Contention => "a block or mutex profile".into(),
+            ProfileKind::FromTrace => {
+                "a profile made from an execution trace by `go tool trace -pprof` \
+                 (give goblock the trace itself)"
+                    .into()
+            }
             ProfileKind::Cpu => "a CPU profile".into(),
             ProfileKind::Heap => "a heap (memory) profile".into(),
             ProfileKind::Other(t) => format!("a profile of {t}"),
@@ -434,6 +445,14 @@ impl ReadProfile {
         if has("goroutine/count") {
             return ProfileKind::Goroutine;
         }
+        let from_trace = self
+            .profile
+            .period_type
+            .as_ref()
+            .is_some_and(|v| self.str(v.r#type) == "trace" && self.str(v.unit) == "count");
+        if from_trace && has("contentions/count") && has("delay/nanoseconds") {
+            return ProfileKind::FromTrace;
+        }
         if has("contentions/count") && has("delay/nanoseconds") {
             // Vote by the leaf function of each sample (weighted by count).
             let (mut unlock, mut wait) = (0i64, 0i64);
@@ -577,6 +596,24 @@ mod tests {
         assert!(fr[0].innermost && !fr[1].innermost);
         let r = read(&contention("sync.(*Mutex).Lock").encode_to_vec(), "").unwrap();
         assert_eq!(r.kind, ProfileKind::Block);
+    }
+
+    /// `go tool trace -pprof=…` output (testdata/dumps/gen-from-trace.sh)
+    /// has a block profile's sample types: told apart by its period type,
+    /// while real block and mutex profiles keep theirs.
+    #[test]
+    fn profiles_made_from_a_trace_are_told_apart() {
+        let testdata =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata/dumps");
+        let kind = |f: &str| {
+            let bytes = std::fs::read(testdata.join(f)).unwrap();
+            read(&bytes, f).unwrap().kind
+        };
+        assert_eq!(kind("from-trace/sync.pprof"), ProfileKind::FromTrace);
+        assert_eq!(kind("from-trace/sched.pprof"), ProfileKind::FromTrace);
+        assert_eq!(kind("go1.26/block.pb.gz"), ProfileKind::Block);
+        assert_eq!(kind("go1.26/mutex.pb.gz"), ProfileKind::Mutex);
+        assert_eq!(kind("go1.26/test-block.pprof"), ProfileKind::Block);
     }
 
     #[test]

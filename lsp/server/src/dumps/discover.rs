@@ -93,6 +93,13 @@ fn slot_of(path: &Path, max_bytes: u64) -> Result<Slot, NotUsed> {
                     "{}: a block or mutex profile without samples: no contention was recorded; not loaded",
                     path.display()
                 ))),
+                // Its figures are the trace's own: loaded beside the trace
+                // they would count every wait twice.
+                Ok(k @ ProfileKind::FromTrace) => Err(NotUsed::NotOurs(format!(
+                    "{}: {}; not loaded",
+                    path.display(),
+                    k.describe()
+                ))),
                 Ok(k) => Err(NotUsed::NotOurs(format!(
                     "{}: {}: not used (goblock reads goroutine, block and mutex profiles)",
                     path.display(),
@@ -253,6 +260,33 @@ mod tests {
                 && m.ends_with("remove the prefix to read it; not loaded")),
             "{skipped:?}"
         );
+        std::fs::remove_dir_all(&dir).ok();
+    }
+
+    /// What `go tool trace -pprof=sync` writes beside a trace (the
+    /// workflow Go's docs show) has a block profile's sample types: not
+    /// loaded as one, which would show every wait of the trace twice.
+    #[test]
+    fn a_profile_made_from_a_trace_is_not_loaded() {
+        let dir =
+            std::env::temp_dir().join(format!("goblock-dumps-fromtrace-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let from =
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../testdata/dumps/from-trace");
+        std::fs::copy(from.join("sync.pprof"), dir.join("sync.pprof")).unwrap();
+        std::fs::copy(from.join("sched.pprof"), dir.join("sched.pprof")).unwrap();
+        let sel = select_default(&dir);
+        assert!(sel.traces.is_empty(), "{:?}", sel.traces);
+        let skipped: Vec<&str> = sel.skipped.iter().map(|u| u.message.as_str()).collect();
+        for f in ["sync.pprof", "sched.pprof"] {
+            assert!(
+                skipped.iter().any(|m| m.contains(f)
+                    && m.contains("made from an execution trace by `go tool trace -pprof`")
+                    && m.ends_with("; not loaded")),
+                "{skipped:?}"
+            );
+        }
         std::fs::remove_dir_all(&dir).ok();
     }
 
