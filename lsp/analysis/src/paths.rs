@@ -817,8 +817,11 @@ pub fn is_std_function(func: &str) -> bool {
 /// The runtime and the packages that implement blocking itself (`sync`,
 /// `internal/…`, `syscall`; not `runtime/trace` or `runtime/pprof`, which
 /// users call): their frames are never the line to show when any other
-/// frame exists.
+/// frame exists. `panic` is `runtime.gopanic` as goroutine dumps print it.
 pub fn is_runtime_function(func: &str) -> bool {
+    if func == "panic" {
+        return true;
+    }
     let Some(g) = funcname::parse(func) else {
         return false;
     };
@@ -874,6 +877,7 @@ mod tests {
         assert!(!is_runtime_function("net/http.(*conn).serve"));
         assert!(is_runtime_function("runtime/internal/syscall.Syscall6"));
         assert!(!is_runtime_function("runtime/trace.Start.func1"));
+        assert!(is_runtime_function("panic"));
     }
 
     #[test]

@@ -564,8 +564,13 @@ impl<'a> FuncLine<'a> {
 }
 
 /// Whether a function line (arguments stripped or not) looks like a Go
-/// frame: a qualified name, no spaces outside brackets.
+/// frame: a qualified name, no spaces outside brackets; or `panic`, the name
+/// tracebacks print for `runtime.gopanic` (a panicking goroutine's deferred
+/// calls run above it).
 fn looks_like_frame(func: &str) -> bool {
+    if func == "panic" {
+        return true;
+    }
     // One pass: a `.` anywhere, no tab anywhere, no space before the first `[`.
     let mut dot = false;
     let mut bracket = false;
@@ -768,6 +773,28 @@ created by main.main in goroutine 1
         assert_eq!(gs[1].minutes, Some(3));
         assert!(sum.warnings.is_empty(), "{:?}", sum.warnings);
         assert_eq!(sum.snapshots.len(), 1);
+    }
+
+    /// A panicking goroutine's stack holds `panic({…})` (`runtime.gopanic`):
+    /// with GOTRACEBACK=system its innermost frame, otherwise under its
+    /// deferred calls. It is a frame, not a stray line.
+    #[test]
+    fn a_panic_frame_is_a_frame() {
+        for (version, line) in [("1.22", 779), ("1.26", 879)] {
+            let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(format!(
+                "../../testdata/dumps/notstarted/go{version}-panic-system.txt"
+            ));
+            let (gs, sum) = run(&std::fs::read_to_string(&path).unwrap());
+            assert!(sum.warnings.is_empty(), "{version}: {:?}", sum.warnings);
+            let main = gs.iter().find(|g| g.id == 1).unwrap();
+            assert_eq!(main.frames[0].0, "panic", "{version}");
+            assert!(
+                main.frames[0].1.ends_with("/src/runtime/panic.go"),
+                "{version}"
+            );
+            assert_eq!(main.frames[0].2, line, "{version}");
+            assert_eq!(main.frames[1].0, "main.main", "{version}");
+        }
     }
 
     #[test]
@@ -986,5 +1013,6 @@ exit status 2
         assert!(!looks_like_frame("main.x\ty"));
         assert!(!looks_like_frame("nodot[a b]"));
         assert!(!looks_like_frame(""));
+        assert!(looks_like_frame("panic"));
     }
 }
