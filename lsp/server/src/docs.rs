@@ -275,12 +275,84 @@ impl LineDiff {
     }
 }
 
-/// A hash of each line of `text` (split at `\n`; a last line without a
-/// break counts, as in a rope), for [`LineDiff`].
+/// A hash of the code of each line of `text` (split at `\n`; a last line
+/// without a break counts, as in a rope), for [`LineDiff`]: Go comments
+/// and the blanks around the code left out, so a line whose comment or
+/// indentation alone changed is the same line (what was recorded on it is
+/// its statement). A `//` or `/*` inside a string, raw string or rune is
+/// code; raw strings and block comments may span lines.
 pub fn line_hashes(text: &str) -> Vec<u64> {
     use std::hash::{BuildHasher, BuildHasherDefault};
     let h = BuildHasherDefault::<std::collections::hash_map::DefaultHasher>::default();
-    text.split('\n').map(|l| h.hash_one(l)).collect()
+    #[derive(Clone, Copy, PartialEq)]
+    enum In {
+        Code,
+        LineComment,
+        BlockComment,
+        Quoted(char),
+        Raw,
+    }
+    let mut out = Vec::new();
+    let mut code = String::new();
+    let mut state = In::Code;
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\n' {
+            out.push(h.hash_one(code.trim()));
+            code.clear();
+            if matches!(state, In::LineComment | In::Quoted(_)) {
+                state = In::Code;
+            }
+            continue;
+        }
+        match state {
+            In::Code => match (c, chars.peek()) {
+                ('/', Some('/')) => state = In::LineComment,
+                ('/', Some('*')) => {
+                    chars.next();
+                    state = In::BlockComment;
+                    code.push(' ');
+                }
+                ('"' | '\'', _) => {
+                    state = In::Quoted(c);
+                    code.push(c);
+                }
+                ('`', _) => {
+                    state = In::Raw;
+                    code.push(c);
+                }
+                _ => code.push(c),
+            },
+            In::LineComment => {}
+            In::BlockComment => {
+                if c == '*' && chars.peek() == Some(&'/') {
+                    chars.next();
+                    state = In::Code;
+                }
+            }
+            In::Quoted(q) => {
+                code.push(c);
+                if c == '\\' {
+                    if let Some(&n) = chars.peek()
+                        && n != '\n'
+                    {
+                        code.push(n);
+                        chars.next();
+                    }
+                } else if c == q {
+                    state = In::Code;
+                }
+            }
+            In::Raw => {
+                code.push(c);
+                if c == '`' {
+                    state = In::Code;
+                }
+            }
+        }
+    }
+    out.push(h.hash_one(code.trim()));
+    out
 }
 
 /// An open document.
@@ -582,6 +654,32 @@ pub fn encoded_len(s: &str, enc: Encoding) -> u32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Lines compare by their code: a comment or indentation changed is
+    /// the same line; a `//` in a string is code.
+    #[test]
+    fn line_hashes_compare_code() {
+        let old = line_hashes("\t<-done\n\tx := \"a // b\"\n/* c\nd */ f()\n`e\n// g`");
+        let new = line_hashes(
+            "<-done // BLOCK[chan receive]\n\tx := \"a // b\"\n/* C\nD */ f() /* h */\n`e\n// g`",
+        );
+        assert_eq!(old, new);
+        assert_eq!(old.len(), 6);
+        for changed in [
+            "<-other\n\tx := \"a // b\"\n/* c\nd */ f()\n`e\n// g`",
+            "<-done\n\tx := \"a // c\"\n/* c\nd */ f()\n`e\n// g`",
+            "<-done\n\tx := \"a // b\"\n/* c\nd */ g()\n`e\n// g`",
+            "<-done\n\tx := \"a // b\"\n/* c\nd */ f()\n`e\n// h`",
+        ] {
+            let h = line_hashes(changed);
+            assert_eq!(h.len(), 6);
+            assert_eq!(
+                old.iter().zip(&h).filter(|(a, b)| a != b).count(),
+                1,
+                "{changed}"
+            );
+        }
+    }
 
     fn p(line: u32, character: u32) -> Pos {
         Pos { line, character }

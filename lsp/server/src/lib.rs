@@ -16,7 +16,7 @@
 //!   `requests` — hover and inlay hints from a snapshot;
 //! * [`dumps`] — goroutine dumps and pprof profiles beside traces:
 //!   discovery, loading, per-line models;
-//! * [`snapshot`], [`annotations`], [`render`], [`span`], [`stale`],
+//! * [`snapshot`], [`annotations`], [`render`], [`span`], [`stale`], [`on_disk`],
 //!   [`gosrc`], [`docs`], [`config`], [`commands`], [`discovery`], [`loader`],
 //!   [`watch`] — the models they work on (no LSP types);
 //! * [`protocol`] — our extensions as they travel (serde types).
@@ -35,6 +35,7 @@ pub mod gosrc;
 mod load;
 pub mod loader;
 mod main_loop;
+pub mod on_disk;
 pub mod origins;
 mod progress;
 pub mod protocol;

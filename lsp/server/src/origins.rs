@@ -7,12 +7,19 @@
 //! binary's declaration lines this diff is the only evidence of where a
 //! recorded line is now ([`SinceTrace`], rules in `crate::stale`).
 //!
+//! A file not seen then, but modified after the inputs were recorded, may
+//! still be told: when the inputs are committed (a fresh clone gives every
+//! file the clone's time), its text in their commit ([`Committed`]) is the
+//! text at the trace ([`since_unseen`]).
+//!
 //! Kept as one hash per line, not as text. Library files (Go's, the
 //! module cache's) are not kept: they change only with a new toolchain or
-//! version, and are then stale. Reads files when built; knows no LSP
-//! types.
+//! version, and are then stale. Reads files when built (and runs `git` for
+//! [`Committed`]); knows no LSP types.
 
 use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::SystemTime;
 
@@ -54,13 +61,114 @@ fn read_unchanged(path: &str, traced_at: Option<SystemTime>) -> Option<Arc<[u64]
     Some(line_hashes(&text).into())
 }
 
+/// How `text`, the file `path` now, relates to `old`, its line hashes at
+/// the trace.
+fn since_text(old: &[u64], text: &str) -> SinceTrace {
+    let now = line_hashes(text);
+    if *old == *now {
+        SinceTrace::Unchanged
+    } else {
+        SinceTrace::Diffed(LineDiff::new(old, &now))
+    }
+}
+
+/// How `text`, the file `path` now, relates to its text at the trace when
+/// that text was not seen: the same when the file was not modified after
+/// `traced_at`; else diffed against its text in the inputs' commit
+/// (`committed`, asked only then); else unknown.
+pub fn since_unseen<'c>(
+    path: &str,
+    text: &str,
+    traced_at: Option<SystemTime>,
+    committed: impl FnOnce() -> Option<&'c Committed>,
+) -> SinceTrace {
+    if !changed_since(path, traced_at) {
+        return SinceTrace::Unchanged;
+    }
+    match committed().and_then(|c| c.text(path)) {
+        Some(old) => since_text(&line_hashes(&old), text),
+        None => SinceTrace::Unknown,
+    }
+}
+
+/// The commit the inputs were last changed in, when all were in the same
+/// one and none changed since: the sources' texts in it are the texts the
+/// inputs' lines were recorded in (as well as a modification time older
+/// than the inputs tells it: a program is built, traced, and the trace
+/// committed with its sources).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Committed {
+    /// The work tree's top directory (resolved).
+    root: PathBuf,
+    /// Full hash.
+    commit: String,
+}
+
+/// `git -C dir args…`'s output, when it exits 0.
+fn git(dir: &Path, args: &[&std::ffi::OsStr]) -> Option<String> {
+    let out = Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args(args)
+        .env("GIT_OPTIONAL_LOCKS", "0")
+        .stdin(Stdio::null())
+        .stderr(Stdio::null())
+        .output()
+        .ok()?;
+    if !out.status.success() {
+        return None;
+    }
+    String::from_utf8(out.stdout).ok()
+}
+
+impl Committed {
+    /// The commit of `inputs`, if they are committed, unchanged since, and
+    /// in the same commit of the same work tree.
+    pub fn of_inputs(inputs: &[PathBuf]) -> Option<Committed> {
+        let mut found: Option<Committed> = None;
+        for input in inputs {
+            let input = std::fs::canonicalize(input).ok()?;
+            let (dir, name) = (input.parent()?, input.file_name()?);
+            let root = git(dir, &["rev-parse".as_ref(), "--show-toplevel".as_ref()])?;
+            let root = std::fs::canonicalize(root.trim_end()).ok()?;
+            let log = ["log", "-1", "--format=%H", "--"].map(std::ffi::OsStr::new);
+            let commit = git(dir, &[&log[..], &[name]].concat())?.trim().to_owned();
+            if commit.is_empty() {
+                return None;
+            }
+            // Not changed in the work tree since it was committed.
+            let diff = ["diff", "--quiet", &commit, "--"].map(std::ffi::OsStr::new);
+            git(dir, &[&diff[..], &[name]].concat())?;
+            let c = Committed { root, commit };
+            match &found {
+                Some(f) if *f != c => return None,
+                _ => found = Some(c),
+            }
+        }
+        found
+    }
+
+    /// The text of the file at `path` in that commit.
+    pub fn text(&self, path: &str) -> Option<String> {
+        let path = std::fs::canonicalize(path).ok()?;
+        let rel = path.strip_prefix(&self.root).ok()?;
+        let rel: Vec<&str> = rel
+            .components()
+            .map(|c| c.as_os_str().to_str())
+            .collect::<Option<_>>()?;
+        let spec = format!("{}:{}", self.commit, rel.join("/"));
+        git(&self.root, &["show".as_ref(), spec.as_ref()])
+    }
+}
+
 impl Origins {
     /// The texts of the workspace files `index` names (its files and the
-    /// sites it links to), for inputs recorded at `traced_at`: from `prev`
-    /// when it was built for the same inputs' time, else read now when
-    /// unchanged since.
+    /// sites it links to), for `inputs` recorded at `traced_at`: from
+    /// `prev` when it was built for the same inputs' time, else read now
+    /// when unchanged since, else from the inputs' commit ([`Committed`]).
     pub fn collect(
         index: &AnnotationIndex,
+        inputs: &[PathBuf],
         traced_at: Option<SystemTime>,
         client_paths: &ClientPaths,
         prev: &Origins,
@@ -95,11 +203,16 @@ impl Origins {
         paths.sort_unstable();
         paths.dedup();
         let same_inputs = prev.traced_at == traced_at;
+        let committed = std::cell::OnceCell::new();
         let lines = paths
             .into_iter()
             .filter_map(|p| {
                 let kept = same_inputs.then(|| prev.lines.get(&p).cloned()).flatten();
-                let l = kept.or_else(|| read_unchanged(&p, traced_at))?;
+                let l = kept.or_else(|| read_unchanged(&p, traced_at)).or_else(|| {
+                    let c = committed.get_or_init(|| Committed::of_inputs(inputs));
+                    let text = c.as_ref()?.text(&p)?;
+                    Some(line_hashes(&text).into())
+                })?;
                 Some((p, l))
             })
             .collect();
@@ -109,16 +222,8 @@ impl Origins {
     /// How `text`, the file `path` now, relates to its text at the trace.
     pub fn since(&self, path: &str, text: &str) -> SinceTrace {
         match self.lines.get(path) {
-            Some(old) => {
-                let now = line_hashes(text);
-                if **old == *now {
-                    SinceTrace::Unchanged
-                } else {
-                    SinceTrace::Diffed(LineDiff::new(old, &now))
-                }
-            }
-            None if changed_since(path, self.traced_at) => SinceTrace::Unknown,
-            None => SinceTrace::Unchanged,
+            Some(old) => since_text(old, text),
+            None => since_unseen(path, text, self.traced_at, || None),
         }
     }
 }
@@ -157,7 +262,7 @@ mod tests {
         };
         let index = AnnotationIndex::of_files([&a, &b], &at);
         let paths = ClientPaths::default();
-        let o = Origins::collect(&index, Some(traced), &paths, &Origins::default());
+        let o = Origins::collect(&index, &[], Some(traced), &paths, &Origins::default());
         assert_eq!(o.lines.len(), 1, "only a was unchanged since the trace");
         let (a, b) = (a.to_str().unwrap(), b.to_str().unwrap());
         assert_eq!(o.since(a, text), SinceTrace::Unchanged);
@@ -166,7 +271,7 @@ mod tests {
         // in this snapshot and in the next one of the same inputs.
         let edited = format!("// x\n// y\n{text}");
         std::fs::write(a, &edited).unwrap();
-        let next = Origins::collect(&index, Some(traced), &paths, &o);
+        let next = Origins::collect(&index, &[], Some(traced), &paths, &o);
         for o in [&o, &next] {
             match o.since(a, &edited) {
                 SinceTrace::Diffed(d) => assert_eq!(d.line(3), Some(5)),
@@ -174,7 +279,13 @@ mod tests {
             }
         }
         // Another input's time: the old text is not evidence for it.
-        let other = Origins::collect(&index, Some(traced + Duration::from_secs(1)), &paths, &o);
+        let other = Origins::collect(
+            &index,
+            &[],
+            Some(traced + Duration::from_secs(1)),
+            &paths,
+            &o,
+        );
         assert!(other.lines.is_empty());
         let _ = std::fs::remove_dir_all(&dir);
     }

@@ -15,7 +15,7 @@ use crate::client_paths::ClientPaths;
 use crate::config::Settings;
 use crate::loader::{Analysis, Loaded};
 use crate::origins::Origins;
-use crate::stale::{self, BuiltDecls};
+use crate::stale::BuiltDecls;
 
 /// One loaded trace file.
 #[derive(Debug)]
@@ -151,24 +151,11 @@ impl Snapshot {
         let mut index = annotations::build(&table, &settings);
         crate::dumps::lines::add(&mut index, &traces, &settings);
         index.rename_files(|p| client_paths.display(p));
-        let mut built = std::collections::HashMap::new();
-        let mut old_naming = std::collections::HashSet::new();
-        for t in &traces {
-            let Some(a) = t.loaded.analysis.trace() else {
-                continue;
-            };
-            let old = stale::names_wrappers_like_closures(&a.summary.go_version);
-            for (f, d) in &a.functions {
-                built.insert(f.clone(), d.line);
-                if old {
-                    old_naming.insert(f.clone());
-                }
-            }
-        }
-        let built = BuiltDecls::new(built, old_naming);
+        let built = BuiltDecls::of_traces(traces.iter().filter_map(|t| t.loaded.analysis.trace()));
         // The oldest input: a source changed after it may not match its lines.
         let traced_at = traces.iter().map(|t| t.loaded.stamp.mtime).min();
-        let origins = Origins::collect(&index, traced_at, &client_paths, prev);
+        let inputs: Vec<PathBuf> = traces.iter().map(|t| t.path.clone()).collect();
+        let origins = Origins::collect(&index, &inputs, traced_at, &client_paths, prev);
         let metas = traces
             .iter()
             .map(|t| TraceMeta {

@@ -13,6 +13,7 @@
 //! | closure, `go`/`defer` wrapper, range-over-func body (nested or deferred alike) | the enclosing declared function's `func` line and the literal's own line | moved by the enclosing function's offset, only when the literal (`func(`, `go`, `defer`, `for … range`) is at its built line + that offset; else stale |
 //! | Go ≤ 1.20 `funcN` / `funcN.M` (a literal, or the wrapper of `go f(x)` / `defer x.Close()`, named alike) | as above | as above, the opener being a `func(` literal, a `go` or a `defer` statement |
 //! | closure, enclosing line unknown (e.g. made in an inlined call) | the literal's own line | the recorded line, only when the literal is still on its built line |
+//! | not declared in the file (`//go:linkname`) | none | the recorded line while the text is as at the trace; else stale |
 //! | any, no DWARF | the text the trace's lines were recorded in ([`SinceTrace`]) | the recorded line when the file is unchanged; else where a line diff against that text puts it; stale when the line was edited, or when that text is unknown |
 //!
 //! The two kinds of declaration lines are never mixed: a closure's literal
@@ -171,6 +172,27 @@ impl BuiltDecls {
     }
 }
 
+impl BuiltDecls {
+    /// The declaration lines the binaries of these traces' DWARF gave
+    /// (none for a trace read without its binary).
+    pub fn of_traces<'a>(
+        traces: impl IntoIterator<Item = &'a goblock_analysis::TraceAnalysis>,
+    ) -> BuiltDecls {
+        let mut built = HashMap::new();
+        let mut old_naming = HashSet::new();
+        for a in traces {
+            let old = names_wrappers_like_closures(&a.summary.go_version);
+            for (f, d) in &a.functions {
+                built.insert(f.clone(), d.line);
+                if old {
+                    old_naming.insert(f.clone());
+                }
+            }
+        }
+        BuiltDecls::new(built, old_naming)
+    }
+}
+
 impl FromIterator<(Arc<str>, u32)> for BuiltDecls {
     /// Names as built by Go 1.21 or later.
     fn from_iter<I: IntoIterator<Item = (Arc<str>, u32)>>(it: I) -> Self {
@@ -270,8 +292,14 @@ fn place(
         .find(|e| !e.is_empty())
         .unwrap_or(&[]);
     let decl_built = built_decl_of(&name, &a.function, built);
+    // The text as at the trace: its lines are the recorded ones, even of a
+    // function declared under another name (`//go:linkname`).
+    let unchanged = *since == SinceTrace::Unchanged;
     let Some(kind) = name.closure else {
         // A declared function: moves with its `func` line.
+        if exts.is_empty() && unchanged {
+            return recorded();
+        }
         if exts.is_empty() {
             return Err(format!(
                 "`{}` is no longer declared in this file",
@@ -299,7 +327,11 @@ fn place(
     // literal in the text.
     let lit_built = built.get(&a.function);
     let enclosing = if exts.is_empty() {
-        if name.enclosing.is_some() && name.init_index.is_none() && name.name != "init" {
+        if name.enclosing.is_some()
+            && name.init_index.is_none()
+            && name.name != "init"
+            && !unchanged
+        {
             return Err(format!(
                 "`{}` is no longer declared in this file",
                 name.key()
@@ -626,6 +658,21 @@ func main() {
         assert_eq!(lines(SRC, &diffed(SRC)), [Some(4), Some(11), Some(14)]);
         // Changed, and the text at the trace unknown: nothing is shown.
         assert_eq!(lines(SRC, &SinceTrace::Unknown), [None, None, None]);
+    }
+
+    /// A function declared under another name (`//go:linkname`, as
+    /// `internal/poll.runtime_pollWait` in runtime/netpoll.go) is not found
+    /// by its name: in the text as at the trace its line stands; changed
+    /// since, nothing places it.
+    #[test]
+    fn linknamed_functions_in_unchanged_text() {
+        let src = "package runtime\n\n//go:linkname poll_runtime_pollWait internal/poll.runtime_pollWait\nfunc poll_runtime_pollWait(pd *pollDesc, mode int) int {\n\tfor !netpollblock(pd, int32(mode), false) {\n\t}\n\treturn 0\n}\n";
+        let anns = [("internal/poll.runtime_pollWait", 5)];
+        assert_eq!(
+            run_since(src, &anns, &[], &SinceTrace::Unchanged),
+            [Some(5)]
+        );
+        assert_eq!(run(src, &anns, &[]), [None]);
     }
 
     #[test]

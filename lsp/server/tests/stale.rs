@@ -201,11 +201,14 @@ async fn without_binary_a_saved_edit_is_followed_by_a_diff() {
     let before = hot(&c.command("goblock.hotLines", json!([100])).await);
     assert!(before.len() >= 2, "{before:?}");
     assert!(before.iter().all(|(r, l)| r == l), "{before:?}");
-    // The first annotated line's statement rewritten, two lines inserted
-    // at the top: saved to disk (as an editor does) while open.
+    // The first annotated line's statement rewritten (its code: a comment
+    // alone leaves the line as it was), two lines inserted at the top:
+    // saved to disk (as an editor does) while open.
     let first = before[0].0 as usize;
     let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
-    lines[first - 1] = format!("{} // edited", lines[first - 1]);
+    let l = &lines[first - 1];
+    let indent = &l[..l.len() - l.trim_start().len()];
+    lines[first - 1] = format!("{indent}_ = 0; {}", l.trim_start());
     let edited = format!("// one\n// two\n{}\n", lines.join("\n"));
     std::thread::sleep(std::time::Duration::from_millis(20));
     std::fs::write(&path, &edited).unwrap();
