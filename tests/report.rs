@@ -692,6 +692,10 @@ fn same_named_std_files_stay_in_goroot() {
     }
 }
 
+/// Copies the path-mapping fixture's sources to `to`, edited by `edit`,
+/// as they were built: modified before the traces were recorded (a copy
+/// made now would be newer than the traces, and its lines stale without
+/// the binary: docs/report.md, "Sources edited since the recording").
 fn copy_fixture(to: &Path, with_gomod: bool, edit: impl Fn(&str, String) -> String) {
     let _ = std::fs::remove_dir_all(to);
     std::fs::create_dir_all(to).unwrap();
@@ -705,6 +709,12 @@ fn copy_fixture(to: &Path, with_gomod: bool, edit: impl Fn(&str, String) -> Stri
         }
         let text = std::fs::read_to_string(e.path()).unwrap();
         std::fs::write(to.join(&name), edit(&name, text)).unwrap();
+        let built = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_000_000_000);
+        std::fs::File::options()
+            .write(true)
+            .open(to.join(&name))
+            .and_then(|f| f.set_modified(built))
+            .unwrap();
     }
 }
 

@@ -15,6 +15,8 @@ use goblock_analysis::{
     AnalysisError, BinaryChoice, CodeClass, LineKey, LineStats, LineTable, Options, TraceAnalysis,
     Workspace,
 };
+use goblock_server::on_disk::OnDisk;
+use goblock_server::stale::BuiltDecls;
 use goblock_trace::Category;
 
 use super::report_inputs;
@@ -221,6 +223,15 @@ pub fn run(args: &ReportArgs, out: &mut dyn std::io::Write) -> anyhow::Result<i3
         }
     }
     refuse_unused_binary(args, &analyses, &others)?;
+    // Where the recorded lines are in the sources now (edited since the
+    // inputs that gave lines were recorded?).
+    let inputs: Vec<PathBuf> = analyses
+        .iter()
+        .filter(|a| !yielded_nothing(a))
+        .map(|a| a.path.clone())
+        .chain(others.iter().map(|a| a.path().to_path_buf()))
+        .collect();
+    let mut on_disk = OnDisk::new(BuiltDecls::of_traces(&analyses), &inputs);
     let mut table = LineTable::default();
     for a in &analyses {
         table.merge(&a.table);
@@ -228,7 +239,16 @@ pub fn run(args: &ReportArgs, out: &mut dyn std::io::Write) -> anyhow::Result<i3
     let hints: Vec<String> = workspace_hint(&table, args, &ws).into_iter().collect();
     match args.format {
         Format::Json => {
-            let doc = json_document(&analyses, &others, &failures, &order, &table, args, hints);
+            let mut doc = json_document(
+                &analyses,
+                &others,
+                &failures,
+                &order,
+                &table,
+                args,
+                &mut on_disk,
+            );
+            doc.hints = hints;
             // Buffered: stdout is line-buffered, and a dump's groups list
             // every goroutine id on a line of its own (a write each).
             use std::io::Write as _;
@@ -241,7 +261,15 @@ pub fn run(args: &ReportArgs, out: &mut dyn std::io::Write) -> anyhow::Result<i3
             let mut text = if analyses.is_empty() {
                 String::new()
             } else {
-                render_table(args, &analyses, &table, ws.roots(), &cwd, &hints)
+                render_table(
+                    args,
+                    &analyses,
+                    &table,
+                    ws.roots(),
+                    &cwd,
+                    &hints,
+                    &mut on_disk,
+                )
             };
             let display = |f: &str| display_path(f, ws.roots(), &cwd);
             let mut sources = SourceCache::default();
@@ -253,6 +281,7 @@ pub fn run(args: &ReportArgs, out: &mut dyn std::io::Write) -> anyhow::Result<i3
                     args.library,
                     &display,
                     &mut sources,
+                    &mut on_disk,
                 ));
             }
             out.write_all(text.as_bytes())?;
@@ -266,17 +295,29 @@ pub fn run(args: &ReportArgs, out: &mut dyn std::io::Write) -> anyhow::Result<i3
     Ok(if used == 0 { 1 } else { 0 })
 }
 
+/// A trace line shown, at its line in the source now (`line`: the
+/// recorded one unless the source was edited since and the evidence says
+/// where it moved).
+struct Row<'a> {
+    k: &'a LineKey,
+    s: &'a LineStats,
+    line: u32,
+}
+
 /// The trace lines of a report after `--categories`, `--library` and
 /// `--top`, in the order shown; shared by the table and the JSON.
 struct Selection<'a> {
     /// Lines with closed episodes (or open ones that began before the
     /// trace), ranked by closed time.
-    rows: Vec<(&'a LineKey, &'a LineStats)>,
+    rows: Vec<Row<'a>>,
     /// Lines where no wait ended and some goroutine was still blocked at the
     /// end of the trace: leak suspects.
-    still_blocked: Vec<(&'a LineKey, &'a LineStats)>,
+    still_blocked: Vec<Row<'a>>,
     /// Lines not shown in any file.
     unmapped: Vec<(&'a LineKey, &'a LineStats)>,
+    /// Lines whose source changed since the recording, where they are now
+    /// cannot be told (stale): not shown on any line; and why.
+    stale: Vec<(&'a LineKey, &'a LineStats, String)>,
     /// Lines of library, runtime and generated code left out (`--library`
     /// shows them).
     hidden_library: usize,
@@ -293,38 +334,52 @@ fn take_top<T>(v: Vec<T>, top: usize) -> (Vec<T>, usize) {
     (v.into_iter().take(top).collect(), beyond)
 }
 
-fn select<'a>(table: &'a LineTable, args: &ReportArgs) -> Selection<'a> {
+fn select<'a>(table: &'a LineTable, args: &ReportArgs, on_disk: &mut OnDisk) -> Selection<'a> {
     let mut hidden_library = 0;
-    let (mut rows, mut still, mut unmapped) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut rows, mut still, mut unmapped, mut stale) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for (k, s) in table.hottest() {
         if !args.categories.contains(&k.category) || !s.has_flat() {
             continue;
         }
         if s.library && !args.library {
             hidden_library += 1;
-        } else if s.unmapped.is_some() {
+            continue;
+        }
+        if s.unmapped.is_some() {
             unmapped.push((k, s));
-        } else if s.only_still_blocked() {
-            still.push((k, s));
+            continue;
+        }
+        let line = match on_disk.place(&k.file, k.line, &s.function) {
+            Ok(line) => line,
+            Err(why) => {
+                stale.push((k, s, why));
+                continue;
+            }
+        };
+        if s.only_still_blocked() {
+            still.push(Row { k, s, line });
         } else {
-            rows.push((k, s));
+            rows.push(Row { k, s, line });
         }
     }
     // Leak suspects: most goroutines first.
     still.sort_by(|a, b| {
-        (b.1.still_blocked.count, b.1.still_blocked.total_ns)
-            .cmp(&(a.1.still_blocked.count, a.1.still_blocked.total_ns))
-            .then(a.0.cmp(b.0))
+        (b.s.still_blocked.count, b.s.still_blocked.total_ns)
+            .cmp(&(a.s.still_blocked.count, a.s.still_blocked.total_ns))
+            .then(a.k.cmp(b.k))
     });
     let (rows, a) = take_top(rows, args.top);
     let (still_blocked, b) = take_top(still, args.top);
     let (unmapped, c) = take_top(unmapped, args.top);
+    let (stale, d) = take_top(stale, args.top);
     Selection {
         rows,
         still_blocked,
         unmapped,
+        stale,
         hidden_library,
-        beyond_top: a + b + c,
+        beyond_top: a + b + c + d,
     }
 }
 
@@ -450,7 +505,10 @@ struct JsonDoc<'a> {
     /// and no wait ended: leak suspects.
     still_blocked: Vec<JsonLine<'a>>,
     unmapped: Vec<JsonUnmapped<'a>>,
-    /// Lines left out of the three lists.
+    /// Lines whose source changed since the recording and whose place now
+    /// cannot be told: `line` as recorded, `stale` says why.
+    stale: Vec<JsonAnyLine<'a>>,
+    /// Lines left out of the four lists.
     not_shown: JsonNotShown,
     /// Advice on the report itself (e.g. where the blocking is when the
     /// workspace holds little of it).
@@ -555,13 +613,21 @@ struct JsonLine<'a> {
     open_at_end: JsonCounts,
     cum: JsonCounts,
     goroutines: u64,
+    /// The line as recorded, when the source was edited since and the line
+    /// moved to `line`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    recorded_line: Option<u32>,
+    /// In `stale`: why the line cannot be placed in the source now.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    stale: Option<String>,
 }
 
-fn json_line<'a>(k: &'a LineKey, s: &'a LineStats) -> JsonLine<'a> {
+/// A trace line at `line` now (the recorded one when `stale`).
+fn json_line<'a>(k: &'a LineKey, s: &'a LineStats, line: u32, stale: Option<&str>) -> JsonLine<'a> {
     JsonLine {
         kind: "trace",
         file: &k.file,
-        line: k.line,
+        line,
         function: &s.function,
         class: s.class.as_str(),
         category: k.category.as_str(),
@@ -574,6 +640,8 @@ fn json_line<'a>(k: &'a LineKey, s: &'a LineStats) -> JsonLine<'a> {
         open_at_end: JsonCounts::of(s.still_blocked),
         cum: JsonCounts::of(s.cum),
         goroutines: s.goroutines,
+        recorded_line: (line != k.line).then_some(k.line),
+        stale: stale.map(str::to_owned),
     }
 }
 
@@ -606,6 +674,7 @@ enum Slot {
     Failed(usize),
 }
 
+/// The JSON document; its `hints` are the caller's to set.
 fn json_document<'a>(
     analyses: &'a [TraceAnalysis],
     others: &[report_inputs::Analysed],
@@ -613,7 +682,7 @@ fn json_document<'a>(
     order: &[Slot],
     table: &'a LineTable,
     args: &ReportArgs,
-    hints: Vec<String>,
+    on_disk: &mut OnDisk,
 ) -> JsonDoc<'a> {
     // In argument order; a dump's or profile's lines name their entry.
     let mut traces: Vec<JsonInput<'a>> = Vec::with_capacity(order.len());
@@ -644,7 +713,7 @@ fn json_document<'a>(
             }),
         });
     }
-    let sel = select(table, args);
+    let sel = select(table, args, on_disk);
     let unmapped = sel
         .unmapped
         .iter()
@@ -669,15 +738,27 @@ fn json_document<'a>(
     let mut lines: Vec<JsonAnyLine<'a>> = sel
         .rows
         .iter()
-        .map(|(k, s)| JsonAnyLine::Trace(json_line(k, s)))
+        .map(|r| JsonAnyLine::Trace(json_line(r.k, r.s, r.line, None)))
+        .collect();
+    let mut stale: Vec<JsonAnyLine<'a>> = sel
+        .stale
+        .iter()
+        .map(|(k, s, why)| JsonAnyLine::Trace(json_line(k, s, k.line, Some(why.as_str()))))
         .collect();
     let (mut hidden_library, mut beyond_top) = (sel.hidden_library, sel.beyond_top);
     for (j, a) in others.iter().enumerate() {
-        let l =
-            report_inputs::json_lines(a, other_index[j], &args.categories, args.library, args.top);
+        let l = report_inputs::json_lines(
+            a,
+            other_index[j],
+            &args.categories,
+            args.library,
+            args.top,
+            on_disk,
+        );
         hidden_library += l.hidden_library;
         beyond_top += l.beyond_top;
         lines.extend(l.lines.into_iter().map(JsonAnyLine::Other));
+        stale.extend(l.stale.into_iter().map(JsonAnyLine::Other));
     }
     JsonDoc {
         traces,
@@ -685,14 +766,15 @@ fn json_document<'a>(
         still_blocked: sel
             .still_blocked
             .iter()
-            .map(|(k, s)| json_line(k, s))
+            .map(|r| json_line(r.k, r.s, r.line, None))
             .collect(),
         unmapped,
+        stale,
         not_shown: JsonNotShown {
             library: hidden_library,
             top: beyond_top,
         },
-        hints,
+        hints: Vec::new(),
     }
 }
 
@@ -726,6 +808,7 @@ fn render_table(
     roots: &[PathBuf],
     cwd: &Path,
     hints: &[String],
+    on_disk: &mut OnDisk,
 ) -> String {
     let mut o = String::new();
     if let Some(t) = &args.title {
@@ -758,12 +841,13 @@ fn render_table(
             let _ = writeln!(o, "  note: {n}; --format json says why");
         }
     }
-    let sel = select(table, args);
+    let sel = select(table, args, on_disk);
     let mut sources = SourceCache::default();
-    let loc = |k: &LineKey| format!("{}:{}", display_path(&k.file, roots, cwd), k.line);
+    let loc = |r: &Row| format!("{}:{}", display_path(&r.k.file, roots, cwd), r.line);
     if sel.rows.is_empty()
         && sel.still_blocked.is_empty()
         && sel.unmapped.is_empty()
+        && sel.stale.is_empty()
         && !analyses.is_empty()
     {
         // "No blocking" only of traces that yielded something to tell.
@@ -793,7 +877,8 @@ fn render_table(
             "LOCATION".into(),
             "SOURCE".into(),
         ]];
-        for (k, s) in &sel.rows {
+        for r in &sel.rows {
+            let (k, s) = (r.k, r.s);
             let closed = s.flat.count > 0;
             grid.push([
                 if closed {
@@ -814,8 +899,8 @@ fn render_table(
                 },
                 k.category.as_str().into(),
                 k.reason.to_string(),
-                loc(k),
-                sources.line(&k.file, k.line).unwrap_or_default(),
+                loc(r),
+                sources.line(&k.file, r.line).unwrap_or_default(),
             ]);
         }
         let _ = writeln!(o);
@@ -824,7 +909,7 @@ fn render_table(
             o,
             "\nTOTAL, COUNT and MAX are closed episodes (began and ended inside the trace: what go tool trace -pprof counts); OPEN: goroutines already blocked when the trace began or still blocked when it ended (time clamped to the trace)."
         );
-        let shown: u64 = sel.rows.iter().map(|(_, s)| s.flat.total_ns).sum();
+        let shown: u64 = sel.rows.iter().map(|r| r.s.flat.total_ns).sum();
         let all = table.total_ns(&args.categories);
         if all > 0 {
             let _ = writeln!(
@@ -854,14 +939,15 @@ fn render_table(
             "LOCATION".into(),
             "SOURCE".into(),
         ]];
-        for (k, s) in &sel.still_blocked {
+        for r in &sel.still_blocked {
+            let (k, s) = (r.k, r.s);
             grid.push([
                 s.still_blocked.count.to_string(),
                 units::duration(s.still_blocked.total_ns),
                 k.category.as_str().into(),
                 k.reason.to_string(),
-                loc(k),
-                sources.line(&k.file, k.line).unwrap_or_default(),
+                loc(r),
+                sources.line(&k.file, r.line).unwrap_or_default(),
             ]);
         }
         write_grid(&mut o, &grid, 2, "  ");
@@ -870,35 +956,46 @@ fn render_table(
             "  BLOCKED: their time inside the trace, summed (they may have been blocked before it began)."
         );
     }
-    if !sel.unmapped.is_empty() {
-        let ns: u64 = sel.unmapped.iter().map(|(_, s)| s.total_ns()).sum();
-        let _ = writeln!(
-            o,
-            "\n{} blocking lines ({}) are not shown in any file: their recorded file is not on this machine, or the file found does not have the line or function (`--format json` lists them under \"unmapped\"):",
-            sel.unmapped.len(),
-            units::duration(ns)
-        );
-        for (k, s) in sel.unmapped.iter().take(UNMAPPED_ROWS) {
-            let why = s
+    let unmapped: Vec<Apart> = sel
+        .unmapped
+        .iter()
+        .map(|(k, s)| Apart {
+            ns: s.total_ns(),
+            at: format!("{}:{}", k.file, k.line),
+            function: &s.function,
+            reason: &k.reason,
+            why: s
                 .unmapped
                 .as_ref()
                 .map(ToString::to_string)
-                .unwrap_or_default();
-            let _ = writeln!(
-                o,
-                "  {:>9}  {}:{} ({}, {}): {}",
-                units::duration(s.total_ns()),
-                k.file,
-                k.line,
-                s.function,
-                k.reason,
-                why
-            );
-        }
-        if sel.unmapped.len() > UNMAPPED_ROWS {
-            let _ = writeln!(o, "  … and {} more", sel.unmapped.len() - UNMAPPED_ROWS);
-        }
-    }
+                .unwrap_or_default(),
+        })
+        .collect();
+    write_apart(&mut o, &unmapped, |n, time| {
+        format!(
+            "{n} blocking lines ({time}) are not shown in any file: their recorded file is not on this machine, or the file found does not have the line or function (`--format json` lists them under \"unmapped\"):"
+        )
+    });
+    let stale: Vec<Apart> = sel
+        .stale
+        .iter()
+        .map(|(k, s, why)| Apart {
+            ns: s.total_ns(),
+            at: format!(
+                "{}:{} as recorded",
+                display_path(&k.file, roots, cwd),
+                k.line
+            ),
+            function: &s.function,
+            reason: &k.reason,
+            why: why.clone(),
+        })
+        .collect();
+    write_apart(&mut o, &stale, |n, time| {
+        format!(
+            "{n} blocking lines ({time}) are stale, not shown on any line: their source changed since the recording and where they are now cannot be told (`--format json` lists them under \"stale\"):"
+        )
+    });
     if sel.hidden_library > 0 || sel.beyond_top > 0 {
         let _ = writeln!(o);
     }
@@ -941,8 +1038,43 @@ fn no_data(a: &TraceAnalysis) -> String {
     }
 }
 
-/// Unmapped lines listed under the table.
+/// Unmapped (and stale) lines listed under the table.
 const UNMAPPED_ROWS: usize = 5;
+
+/// A line listed under the table, not shown on any line.
+struct Apart<'a> {
+    /// Its blocked time.
+    ns: u64,
+    /// Where it was recorded.
+    at: String,
+    function: &'a str,
+    reason: &'a str,
+    why: String,
+}
+
+/// Lines not shown on any line (unmapped, stale), under the table: the
+/// `heading` (of their count and time), then the first `UNMAPPED_ROWS`.
+fn write_apart(o: &mut String, lines: &[Apart], heading: impl Fn(usize, String) -> String) {
+    if lines.is_empty() {
+        return;
+    }
+    let ns: u64 = lines.iter().map(|l| l.ns).sum();
+    let _ = writeln!(o, "\n{}", heading(lines.len(), units::duration(ns)));
+    for l in lines.iter().take(UNMAPPED_ROWS) {
+        let _ = writeln!(
+            o,
+            "  {:>9}  {} ({}, {}): {}",
+            units::duration(l.ns),
+            l.at,
+            l.function,
+            l.reason,
+            l.why
+        );
+    }
+    if lines.len() > UNMAPPED_ROWS {
+        let _ = writeln!(o, "  … and {} more", lines.len() - UNMAPPED_ROWS);
+    }
+}
 
 /// The current directory as the user reached it: `$PWD` when it names the
 /// same directory as the resolved one (a shell `cd` through a symlink keeps

@@ -15,6 +15,7 @@ use goblock_analysis::profiles::{
 };
 use goblock_analysis::{BinaryChoice, Workspace};
 use goblock_dumps::ProfileKind;
+use goblock_server::on_disk::OnDisk;
 use goblock_trace::Category;
 use serde::Serialize;
 
@@ -31,6 +32,14 @@ pub enum Analysed {
 }
 
 impl Analysed {
+    /// Its file.
+    pub fn path(&self) -> &std::path::Path {
+        match self {
+            Analysed::Dump(d) => &d.path,
+            Analysed::Profile(p) => &p.path,
+        }
+    }
+
     /// A profile's file and how its frames were resolved (dumps carry
     /// their lines and use no binary).
     pub fn symbolization(&self) -> Option<(&std::path::Path, &goblock_analysis::Symbolization)> {
@@ -158,15 +167,27 @@ pub struct JsonLine {
     cum: Option<JsonTotals>,
     #[serde(skip_serializing_if = "Option::is_none")]
     sampled: Option<bool>,
+    /// The line as recorded, when the source was edited since and the line
+    /// moved to `line`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    recorded_line: Option<u32>,
+    /// In `stale`: why the line cannot be placed in the source now.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    stale: Option<String>,
 }
+
+/// Where a line of a dump or profile is now: its line in the source, or
+/// why it cannot be told (stale).
+type Now = Result<u32, String>;
 
 /// The lines of one dump or profile after `--categories`, `--library`
 /// and `--top`, ranked as shown; shared by the table and the JSON.
 struct Selection<'a> {
-    /// Dump lines shown: most goroutines first.
-    dump: Vec<(&'a LineKey, &'a DumpLine)>,
-    /// Profile lines shown: largest delay (goroutines) first.
-    profile: Vec<(&'a ProfileLineKey, &'a ProfileLine)>,
+    /// Dump lines shown (and stale ones): most goroutines first.
+    dump: Vec<(&'a LineKey, &'a DumpLine, Now)>,
+    /// Profile lines shown (and stale ones): largest delay (goroutines)
+    /// first.
+    profile: Vec<(&'a ProfileLineKey, &'a ProfileLine, Now)>,
     /// Lines left out as runtime, standard library or dependency code
     /// (`--library` shows them).
     hidden_library: usize,
@@ -179,6 +200,19 @@ struct Selection<'a> {
 impl Selection<'_> {
     fn shown(&self) -> usize {
         self.dump.len() + self.profile.len()
+    }
+
+    /// The stale lines: recorded file, line and function, and why.
+    fn stale(&self) -> impl Iterator<Item = (&str, u32, &str, &str)> {
+        let dump = self.dump.iter().filter_map(|(k, l, now)| {
+            let why = now.as_ref().err()?;
+            Some((&*k.file, k.line, &*l.function, why.as_str()))
+        });
+        let profile = self.profile.iter().filter_map(|(k, l, now)| {
+            let why = now.as_ref().err()?;
+            Some((&*k.file, k.line, &*l.function, why.as_str()))
+        });
+        dump.chain(profile)
     }
 
     /// Why nothing is shown, or what is not: one sentence per reason.
@@ -242,14 +276,17 @@ fn take_top<T>(mut v: Vec<T>, top: usize) -> (Vec<T>, usize) {
     (v, beyond)
 }
 
-/// Selects what is shown of `a`. `earlier`: keep dump lines that only had
-/// goroutines in an earlier dump of the file (the JSON's `per_snapshot`).
+/// Selects what is shown of `a`, each line placed in the source now
+/// (stale lines ranked among the others, shown apart). `earlier`: keep
+/// dump lines that only had goroutines in an earlier dump of the file (the
+/// JSON's `per_snapshot`).
 fn select<'a>(
     a: &'a Analysed,
     cats: &[Category],
     library: bool,
     top: usize,
     earlier: bool,
+    on_disk: &mut OnDisk,
 ) -> Selection<'a> {
     let mut sel = Selection {
         dump: Vec::new(),
@@ -271,7 +308,7 @@ fn select<'a>(
                 } else if l.library && !library {
                     sel.hidden_library += 1;
                 } else {
-                    rows.push((k, l));
+                    rows.push((k, l, on_disk.place(&k.file, k.line, &l.function)));
                 }
             }
             rows.sort_by(|a, b| b.1.goroutines.cmp(&a.1.goroutines).then(a.0.cmp(b.0)));
@@ -283,7 +320,7 @@ fn select<'a>(
                 if l.library && !library {
                     sel.hidden_library += 1;
                 } else {
-                    rows.push((k, l));
+                    rows.push((k, l, on_disk.place(&k.file, k.line, &l.function)));
                 }
             }
             (sel.profile, sel.beyond_top) = take_top(rows, top);
@@ -296,6 +333,9 @@ fn select<'a>(
 pub struct InputLines {
     /// The lines, ranked.
     pub lines: Vec<JsonLine>,
+    /// The stale lines (their source changed since the recording; where
+    /// they are now cannot be told), ranked.
+    pub stale: Vec<JsonLine>,
     /// Library lines left out (`--library` shows them).
     pub hidden_library: usize,
     /// Lines beyond `--top`.
@@ -366,18 +406,19 @@ pub fn json_lines(
     cats: &[Category],
     library: bool,
     top: usize,
+    on_disk: &mut OnDisk,
 ) -> InputLines {
-    let sel = select(a, cats, library, top, true);
-    let lines = match a {
+    let sel = select(a, cats, library, top, true, on_disk);
+    let all: Vec<JsonLine> = match a {
         Analysed::Dump(d) => {
             let several = d.snapshots.len() > 1;
             sel.dump
                 .iter()
-                .map(|(k, l)| JsonLine {
+                .map(|(k, l, now)| JsonLine {
                     kind: "goroutine-dump",
                     input,
                     file: k.file.to_string(),
-                    line: k.line,
+                    line: *now.as_ref().unwrap_or(&k.line),
                     function: l.function.to_string(),
                     class: l.class.as_str(),
                     category: Some(k.category.as_str()),
@@ -416,6 +457,8 @@ pub fn json_lines(
                     flat: None,
                     cum: None,
                     sampled: None,
+                    recorded_line: now.as_ref().is_ok_and(|&n| n != k.line).then_some(k.line),
+                    stale: now.as_ref().err().cloned(),
                 })
                 .collect()
         }
@@ -423,11 +466,11 @@ pub fn json_lines(
             let goroutines = p.kind == ProfileKind::Goroutine;
             sel.profile
                 .iter()
-                .map(|(k, l)| JsonLine {
+                .map(|(k, l, now)| JsonLine {
                     kind: profile_kind(&p.kind),
                     input,
                     file: k.file.to_string(),
-                    line: k.line,
+                    line: *now.as_ref().unwrap_or(&k.line),
                     function: l.function.to_string(),
                     class: l.class.as_str(),
                     category: None,
@@ -448,12 +491,16 @@ pub fn json_lines(
                         total_ns: l.cum.total_ns,
                     }),
                     sampled: (!goroutines).then_some(true),
+                    recorded_line: now.as_ref().is_ok_and(|&n| n != k.line).then_some(k.line),
+                    stale: now.as_ref().err().cloned(),
                 })
                 .collect()
         }
     };
+    let (stale, lines) = all.into_iter().partition(|l| l.stale.is_some());
     InputLines {
         lines,
+        stale,
         hidden_library: sel.hidden_library,
         beyond_top: sel.beyond_top,
     }
@@ -467,9 +514,10 @@ pub fn render(
     library: bool,
     display: &dyn Fn(&str) -> String,
     sources: &mut SourceCache,
+    on_disk: &mut OnDisk,
 ) -> String {
     let mut o = String::new();
-    let sel = select(a, cats, library, top, false);
+    let sel = select(a, cats, library, top, false, on_disk);
     match a {
         Analysed::Dump(d) => {
             let last = d.last();
@@ -506,7 +554,8 @@ pub fn render(
                 "LOCATION".into(),
                 "SOURCE".into(),
             ]];
-            for (k, l) in &sel.dump {
+            for (k, l, now) in &sel.dump {
+                let &Ok(line) = now else { continue };
                 grid.push([
                     l.goroutines.to_string(),
                     {
@@ -527,8 +576,8 @@ pub fn render(
                         s
                     },
                     l.max_minutes.map_or("-".into(), |m| units::minutes(m, m)),
-                    format!("{}:{}", display(&k.file), k.line),
-                    sources.line(&k.file, k.line).unwrap_or_default(),
+                    format!("{}:{}", display(&k.file), line),
+                    sources.line(&k.file, line).unwrap_or_default(),
                 ]);
             }
             o.push_str(&grid_text(&grid, 1));
@@ -592,9 +641,10 @@ pub fn render(
                     "SOURCE".into(),
                 ]]
             };
-            for (k, l) in &sel.profile {
-                let loc = format!("{}:{}", display(&k.file), k.line);
-                let src = sources.line(&k.file, k.line).unwrap_or_default();
+            for (k, l, now) in &sel.profile {
+                let &Ok(line) = now else { continue };
+                let loc = format!("{}:{}", display(&k.file), line);
+                let src = sources.line(&k.file, line).unwrap_or_default();
                 grid.push(if goroutines {
                     [l.flat.count.to_string(), String::new(), loc, src]
                 } else {
@@ -607,6 +657,29 @@ pub fn render(
                 });
             }
             o.push_str(&grid_text(&grid, 2));
+        }
+    }
+    let stale: Vec<_> = sel.stale().collect();
+    if !stale.is_empty() {
+        let _ = writeln!(
+            o,
+            "  {} {} stale, not shown on any line: the source changed since the recording and where {} now cannot be told (`--format json` lists {} under \"stale\"):",
+            plural(stale.len(), "line"),
+            if stale.len() == 1 { "is" } else { "are" },
+            if stale.len() == 1 {
+                "it is"
+            } else {
+                "they are"
+            },
+            if stale.len() == 1 { "it" } else { "them" },
+        );
+        for (file, line, function, why) in stale {
+            let _ = writeln!(
+                o,
+                "    {}:{} as recorded ({function}): {why}",
+                display(file),
+                line
+            );
         }
     }
     for n in sel.not_shown(top) {
