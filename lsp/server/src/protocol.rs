@@ -306,6 +306,10 @@ pub struct ParkedLine {
     /// `go` statement that started them (absent when none).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub started_here: Option<u64>,
+    /// Of `goroutines`: those not started yet when the dump was taken,
+    /// on the `go` statement that created them (absent when none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub not_started: Option<u64>,
     /// Their wait reasons.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub statuses: Option<Vec<String>>,

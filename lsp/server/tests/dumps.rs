@@ -321,6 +321,77 @@ async fn dumps_and_profiles_on_every_surface() {
     c.shutdown().await;
 }
 
+/// A panic right after `go` statements (testdata/programs/notstarted):
+/// the goroutines that had not run are said to be created at the
+/// statement and not started yet, in the hover, the hint and hotLines —
+/// counted here from the dump's own text (a `gowrapN` wrapper with no PC
+/// offset, the statement's line, as their only program frame).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn goroutines_not_started_yet_are_said_so_at_their_go_statement() {
+    let dump = common::repo().join("testdata/dumps/notstarted/go1.26-panic-all.txt");
+    let text = std::fs::read_to_string(&dump).unwrap();
+    let mut want: BTreeMap<u32, u64> = BTreeMap::new();
+    let mut lines = text.lines().peekable();
+    while let Some(l) = lines.next() {
+        if l.starts_with("main.main.gowrap")
+            && let Some(at) = lines.peek()
+            && let Some(n) = at
+                .trim()
+                .strip_prefix("/tmp/goblock-fixtures/src/notstarted/main.go:")
+            && let Ok(n) = n.parse::<u32>()
+        {
+            *want.entry(n).or_default() += 1;
+        }
+    }
+    assert_eq!(want.len(), 2, "{want:?}");
+    let wsp = Workspace::of("notstarted", "notstarted", &[(&dump, "panic.txt")]);
+    let mut c = Client::started(
+        &wsp.ws,
+        json!({"goblock": {"debounceMs": 100, "categories": ALL_CATEGORIES}}),
+    )
+    .await;
+    let hot = c
+        .command("goblock.hotLines", json!([{"limit": 1000}]))
+        .await;
+    let uri = wsp.uri("notstarted/main.go");
+    let src = std::fs::read_to_string(wsp.ws.join("notstarted/main.go")).unwrap();
+    c.open(&uri, &src, 1);
+    let hints = c.inlay_hints(&uri).await;
+    for (&line, &n) in &want {
+        let row = hot["parked"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["line"] == line && r["uri"] == uri)
+            .unwrap_or_else(|| panic!("no row at {line}: {hot:#}"));
+        assert_eq!(row["notStarted"], n, "{row:#}");
+        assert_eq!(row["goroutines"], n, "{row:#}");
+        let hover = c.hover(&uri, line - 1).await;
+        let hover = wsp.redact(hover["contents"]["value"].as_str().unwrap_or(""));
+        assert!(
+            hover.contains(&format!(
+                "created here: **{n}** goroutines, not started yet"
+            )) && hover.contains("not started when the dump was taken")
+                && !hover.contains("parked now")
+                && !hover.contains("started here"),
+            "{hover}"
+        );
+        let hint = hints
+            .iter()
+            .find(|h| h["position"]["line"] == line - 1)
+            .map(label)
+            .unwrap_or_default();
+        assert!(
+            hint.contains(&format!("created here: {n} goroutines, not started yet")),
+            "{hint}"
+        );
+        if line == 23 {
+            insta::assert_snapshot!("dumps_hover_not_started", hover);
+        }
+    }
+    c.shutdown().await;
+}
+
 /// Ids of the goroutines whose first program frame is at `site`
 /// (`pool.go:27`), from the dump's text.
 fn worker_ids(text: &str, site: &str) -> Vec<u64> {

@@ -112,6 +112,7 @@ fn samples() -> BTreeMap<&'static str, Value> {
             in_workspace: true,
             goroutines: some(1),
             started_here: some(1),
+            not_started: some(1),
             statuses: some(vec!["chan receive".into()]),
             flag: some("parked".into()),
             parked_label: some("p".into()),

@@ -64,6 +64,10 @@ pub struct ParkedNow {
     /// the `go` statement that started them (their `created by` line),
     /// not parked at it.
     pub started_here: u64,
+    /// Of `goroutines`: those not started yet when the dump was taken (a
+    /// panic or SIGQUIT right after the `go` statement): this line is the
+    /// statement that created them; not counted in `started_here`.
+    pub not_started: u64,
     /// Statuses with their goroutines (dumps), most first.
     pub statuses: Vec<(Arc<str>, u64)>,
     /// Shortest and longest `N minutes` printed.
@@ -267,6 +271,7 @@ fn add_dump(
         });
         p.goroutines += l.goroutines;
         p.started_here += l.started_here;
+        p.not_started += l.not_started;
         match p.statuses.iter_mut().find(|s| s.0 == key.reason) {
             Some(s) => s.1 += l.goroutines,
             None => p.statuses.push((key.reason.clone(), l.goroutines)),

@@ -229,6 +229,7 @@ pub(crate) fn parked(
                 in_workspace: a.in_workspace,
                 goroutines: p.map(|p| p.total()),
                 started_here: p.map(|p| p.started_here).filter(|&n| n > 0),
+                not_started: p.map(|p| p.not_started).filter(|&n| n > 0),
                 statuses: p.map(|p| p.statuses.iter().map(|s| s.0.to_string()).collect()),
                 flag: p
                     .and_then(|p| p.level)

@@ -56,6 +56,18 @@ fn all_started_here(p: &ParkedNow) -> bool {
     p.started_here > 0 && p.started_here == p.total()
 }
 
+/// Every goroutine of the line was created here and had not started when
+/// the dump was taken.
+fn all_not_started(p: &ParkedNow) -> bool {
+    p.not_started > 0 && p.not_started == p.total()
+}
+
+/// `2 not started yet` when some (not all) of the line's goroutines are.
+fn some_not_started(p: &ParkedNow) -> Option<String> {
+    (p.not_started > 0 && !all_not_started(p))
+        .then(|| format!("{} not started yet", count(p.not_started)))
+}
+
 /// `, 2 of them started here, parked in library code` (or nothing).
 fn some_started_here(p: &ParkedNow) -> Option<String> {
     (p.started_here > 0 && !all_started_here(p)).then(|| {
@@ -75,10 +87,15 @@ fn parked_text(p: &ParkedNow) -> String {
             "started here: {} parked in library code",
             goroutines(p.total())
         )
+    } else if all_not_started(p) {
+        format!("created here: {}, not started yet", goroutines(p.total()))
     } else {
         format!("parked now: {}", goroutines(p.total()))
     };
     if let Some(s) = some_started_here(p) {
+        let _ = write!(t, " ({s})");
+    }
+    if let Some(s) = some_not_started(p) {
         let _ = write!(t, " ({s})");
     }
     if p.goroutines == 0 {
@@ -135,6 +152,8 @@ pub fn inlay_parts(a: &Annotation, min_ns: u64) -> Vec<LabelPart> {
         }
         let mut tip = if all_started_here(p) {
             "goblock: goroutines started by this go statement, parked in library code when the dump was taken (no frame of theirs is in the program: they are shown on their `created by` line)".to_owned()
+        } else if all_not_started(p) {
+            "goblock: goroutines created by this go statement that had not started when the dump was taken".to_owned()
         } else if p.goroutines > 0 {
             "goblock: goroutines parked on this line when the dump was taken".to_owned()
         } else {
@@ -520,11 +539,14 @@ fn flag_para(p: &ParkedNow) -> Option<Block> {
 fn parked_section(a: &Annotation, p: &ParkedNow, traces: &[TraceMeta]) -> Vec<Block> {
     let mut out = Vec::new();
     let all_started = all_started_here(p);
+    let all_new = all_not_started(p);
     let mut sum = vec![
         Span::Strong("goblock".into()),
         Span::Text(
             if all_started {
                 " · started here: "
+            } else if all_new {
+                " · created here: "
             } else {
                 " · parked now: "
             }
@@ -536,12 +558,17 @@ fn parked_section(a: &Annotation, p: &ParkedNow, traces: &[TraceMeta]) -> Vec<Bl
             if p.total() == 1 { "" } else { "s" },
             if all_started {
                 " parked in library code"
+            } else if all_new {
+                ", not started yet"
             } else {
                 ""
             }
         )),
     ];
     if let Some(s) = some_started_here(p) {
+        sum.push(Span::Text(format!(" ({s})")));
+    }
+    if let Some(s) = some_not_started(p) {
         sum.push(Span::Text(format!(" ({s})")));
     }
     if p.goroutines == 0 {
@@ -570,6 +597,16 @@ fn parked_section(a: &Annotation, p: &ParkedNow, traces: &[TraceMeta]) -> Vec<Bl
         };
         out.push(Block::Para(vec![Span::Em(format!(
             "{n} no frame in the program: {are} shown on the go statement that started {them} (the dump's \"created by\" line) and wait in library code."
+        ))]));
+    }
+    if p.not_started > 0 {
+        let (n, them) = if p.not_started == 1 {
+            ("1 goroutine here had".to_owned(), "it")
+        } else {
+            (format!("{} here had", goroutines(p.not_started)), "them")
+        };
+        out.push(Block::Para(vec![Span::Em(format!(
+            "{n} not started when the dump was taken: this go statement created {them} and no frame of theirs had run."
         ))]));
     }
     let several = p.per_input.len() > 1;
