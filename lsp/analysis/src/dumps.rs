@@ -477,7 +477,10 @@ fn build_table(
         if let Some((_, hi)) = acc.minutes {
             e.max_minutes = Some(e.max_minutes.map_or(hi, |m| m.max(hi)));
         }
+        // A goroutine not started yet is blocked in nothing: its innermost
+        // frame is the `go` statement's wrapper.
         if let Some(p) = &a.primitive
+            && !not_started
             && !e.primitives.contains(p)
         {
             e.primitives.push(p.clone());

@@ -373,7 +373,8 @@ async fn goroutines_not_started_yet_are_said_so_at_their_go_statement() {
                 "created here: **{n}** goroutines, not started yet"
             )) && hover.contains("not started when the dump was taken")
                 && !hover.contains("parked now")
-                && !hover.contains("started here"),
+                && !hover.contains("started here")
+                && !hover.contains("Blocked in"),
             "{hover}"
         );
         let hint = hints
