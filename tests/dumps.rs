@@ -23,7 +23,7 @@ use serde_json::Value;
 
 #[path = "support/dumps_oracle.rs"]
 mod oracle;
-use oracle::{count_from_text, program_site, raw_oracle};
+use oracle::{count_from_text, not_started_from_text, program_site, raw_oracle};
 
 #[path = "support/cli.rs"]
 mod cli;
@@ -679,42 +679,6 @@ fn profiles_symbolize_through_the_binary_that_wrote_them() {
     let _ = std::fs::remove_file(bin);
 }
 
-/// Goroutines of a dump's text that have not run yet, per `notstarted/`
-/// line: the first frame is a `go` statement's wrapper (`….gowrapN()`)
-/// printed at its `created by` position without a PC offset.
-fn not_started_from_text(text: &str) -> BTreeMap<u32, u64> {
-    let mut out = BTreeMap::new();
-    for g in text.split("\n\n") {
-        let lines: Vec<&str> = g.lines().collect();
-        let Some(h) = lines.iter().position(|l| l.starts_with("goroutine ")) else {
-            continue;
-        };
-        let (Some(func), Some(pos)) = (lines.get(h + 1), lines.get(h + 2)) else {
-            continue;
-        };
-        let wrapper = func
-            .trim_end_matches("()")
-            .rsplit('.')
-            .next()
-            .is_some_and(|f| f.starts_with("gowrap"));
-        // `\tFILE:LINE [+0xPC] [fp=… sp=… pc=…]`
-        let mut at = pos.split_whitespace();
-        let (site, offset) = (at.next(), at.next());
-        let created = lines
-            .iter()
-            .position(|l| l.starts_with("created by "))
-            .and_then(|c| lines.get(c + 1))
-            .and_then(|l| l.split_whitespace().next());
-        let entry = !offset.is_some_and(|o| o.starts_with("+0x"));
-        if wrapper && entry && site.is_some() && site == created {
-            let (file, line) = site.unwrap_or_default().rsplit_once(':').unwrap();
-            assert!(file.ends_with("/notstarted/main.go"), "{pos}");
-            *out.entry(line.parse().unwrap()).or_default() += 1;
-        }
-    }
-    out
-}
-
 /// A panic right after `go` statements (GOTRACEBACK=all and system, Go 1.22
 /// and 1.26): their goroutines have not run. They are shown at the
 /// statement as not started yet, counted apart from those started there
@@ -770,6 +734,16 @@ fn goroutines_not_started_yet_are_said_so_at_their_go_statement() {
             );
         }
     }
+}
+
+/// The `kind` of each entry of a report's `traces[]`, in order.
+fn input_kinds(doc: &Value) -> Vec<&str> {
+    doc["traces"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["kind"].as_str().unwrap())
+        .collect()
 }
 
 fn tmp(name: &str, bytes: &[u8]) -> PathBuf {
@@ -872,12 +846,7 @@ fn unusable_inputs_are_named_and_the_others_still_reported() {
     assert!(err.contains("garbage.dump: "), "{err}");
     assert!(err.lines().all(|l| l.len() < 300), "one line each: {err}");
     let doc: Value = serde_json::from_str(&out).unwrap();
-    let kinds: Vec<&str> = doc["traces"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|t| t["kind"].as_str().unwrap())
-        .collect();
+    let kinds = input_kinds(&doc);
     // In argument order.
     assert_eq!(
         kinds,
@@ -930,12 +899,7 @@ fn a_profile_made_from_a_trace_is_not_read_as_a_block_profile() {
         );
     }
     let doc: Value = serde_json::from_str(&out).unwrap();
-    let kinds: Vec<&str> = doc["traces"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|t| t["kind"].as_str().unwrap())
-        .collect();
+    let kinds = input_kinds(&doc);
     assert!(!kinds.contains(&"block-profile"), "{kinds:?}");
     assert!(kinds.contains(&"goroutine-dump"), "{kinds:?}");
 }

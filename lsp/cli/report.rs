@@ -272,7 +272,6 @@ pub fn run(args: &ReportArgs, out: &mut dyn std::io::Write) -> anyhow::Result<i3
                 )
             };
             let display = |f: &str| display_path(f, ws.roots(), &cwd);
-            let mut sources = SourceCache::default();
             for a in &others {
                 text.push_str(&report_inputs::render(
                     a,
@@ -280,7 +279,6 @@ pub fn run(args: &ReportArgs, out: &mut dyn std::io::Write) -> anyhow::Result<i3
                     args.top,
                     args.library,
                     &display,
-                    &mut sources,
                     &mut on_disk,
                 ));
             }
@@ -842,7 +840,6 @@ fn render_table(
         }
     }
     let sel = select(table, args, on_disk);
-    let mut sources = SourceCache::default();
     let loc = |r: &Row| format!("{}:{}", display_path(&r.k.file, roots, cwd), r.line);
     if sel.rows.is_empty()
         && sel.still_blocked.is_empty()
@@ -900,7 +897,7 @@ fn render_table(
                 k.category.as_str().into(),
                 k.reason.to_string(),
                 loc(r),
-                sources.line(&k.file, r.line).unwrap_or_default(),
+                source_line(on_disk, &k.file, r.line).unwrap_or_default(),
             ]);
         }
         let _ = writeln!(o);
@@ -947,7 +944,7 @@ fn render_table(
                 k.category.as_str().into(),
                 k.reason.to_string(),
                 loc(r),
-                sources.line(&k.file, r.line).unwrap_or_default(),
+                source_line(on_disk, &k.file, r.line).unwrap_or_default(),
             ]);
         }
         write_grid(&mut o, &grid, 2, "  ");
@@ -1102,26 +1099,13 @@ fn display_path(file: &str, roots: &[PathBuf], cwd: &Path) -> String {
     file.to_owned()
 }
 
-/// Source lines read for the table, per file.
-#[derive(Default)]
-pub struct SourceCache {
-    files: HashMap<String, Option<Vec<String>>>,
-}
-
-impl SourceCache {
-    /// The trimmed text of a 1-based line (shortened), if the file reads.
-    pub fn line(&mut self, file: &str, line: u32) -> Option<String> {
-        let lines = self.files.entry(file.to_owned()).or_insert_with(|| {
-            std::fs::read_to_string(file)
-                .ok()
-                .map(|t| t.lines().map(str::to_owned).collect())
-        });
-        let text = lines.as_ref()?.get((line as usize).checked_sub(1)?)?;
-        let t = text.trim();
-        Some(if t.chars().count() > 60 {
-            format!("{}…", t.chars().take(59).collect::<String>())
-        } else {
-            t.to_owned()
-        })
-    }
+/// The trimmed text of a 1-based line as the file is now (shortened), if
+/// the file reads: read once, by `on_disk` (which places the lines).
+pub fn source_line(on_disk: &mut OnDisk, file: &str, line: u32) -> Option<String> {
+    let t = on_disk.line_text(file, line)?.trim();
+    Some(if t.chars().count() > 60 {
+        format!("{}…", t.chars().take(59).collect::<String>())
+    } else {
+        t.to_owned()
+    })
 }

@@ -21,7 +21,7 @@ use serde::Serialize;
 
 use goblock_analysis::units;
 
-use super::report::SourceCache;
+use super::report::source_line;
 
 /// A dump or a profile, analysed.
 pub enum Analysed {
@@ -513,7 +513,6 @@ pub fn render(
     top: usize,
     library: bool,
     display: &dyn Fn(&str) -> String,
-    sources: &mut SourceCache,
     on_disk: &mut OnDisk,
 ) -> String {
     let mut o = String::new();
@@ -577,7 +576,7 @@ pub fn render(
                     },
                     l.max_minutes.map_or("-".into(), |m| units::minutes(m, m)),
                     format!("{}:{}", display(&k.file), line),
-                    sources.line(&k.file, line).unwrap_or_default(),
+                    source_line(on_disk, &k.file, line).unwrap_or_default(),
                 ]);
             }
             o.push_str(&grid_text(&grid, 1));
@@ -644,7 +643,7 @@ pub fn render(
             for (k, l, now) in &sel.profile {
                 let &Ok(line) = now else { continue };
                 let loc = format!("{}:{}", display(&k.file), line);
-                let src = sources.line(&k.file, line).unwrap_or_default();
+                let src = source_line(on_disk, &k.file, line).unwrap_or_default();
                 grid.push(if goroutines {
                     [l.flat.count.to_string(), String::new(), loc, src]
                 } else {

@@ -136,3 +136,39 @@ pub fn raw_oracle(raw: &str) -> BTreeMap<(String, u32), (u64, u64)> {
     }
     out
 }
+
+/// Goroutines of a dump's text that have not run yet, per `notstarted/`
+/// line: the first frame is a `go` statement's wrapper (`….gowrapN()`)
+/// printed at its `created by` position without a PC offset.
+pub fn not_started_from_text(text: &str) -> BTreeMap<u32, u64> {
+    let mut out = BTreeMap::new();
+    for g in text.split("\n\n") {
+        let lines: Vec<&str> = g.lines().collect();
+        let Some(h) = lines.iter().position(|l| l.starts_with("goroutine ")) else {
+            continue;
+        };
+        let (Some(func), Some(pos)) = (lines.get(h + 1), lines.get(h + 2)) else {
+            continue;
+        };
+        let wrapper = func
+            .trim_end_matches("()")
+            .rsplit('.')
+            .next()
+            .is_some_and(|f| f.starts_with("gowrap"));
+        // `\tFILE:LINE [+0xPC] [fp=… sp=… pc=…]`
+        let mut at = pos.split_whitespace();
+        let (site, offset) = (at.next(), at.next());
+        let created = lines
+            .iter()
+            .position(|l| l.starts_with("created by "))
+            .and_then(|c| lines.get(c + 1))
+            .and_then(|l| l.split_whitespace().next());
+        let entry = !offset.is_some_and(|o| o.starts_with("+0x"));
+        if wrapper && entry && site.is_some() && site == created {
+            let (file, line) = site.unwrap_or_default().rsplit_once(':').unwrap();
+            assert!(file.ends_with("/notstarted/main.go"), "{pos}");
+            *out.entry(line.parse().unwrap()).or_default() += 1;
+        }
+    }
+    out
+}

@@ -7,7 +7,8 @@
 //! ([`origins::since_unseen`]).
 //!
 //! Reads each file once (and runs `git` at most once, when a file changed
-//! after the inputs); knows no LSP types. Lines are 1-based.
+//! after the inputs), and gives its lines' text now; knows no LSP types.
+//! Lines are 1-based.
 
 use std::cell::OnceCell;
 use std::collections::HashMap;
@@ -24,6 +25,20 @@ use crate::stale::{self, BuiltDecls, SinceTrace};
 struct FileNow {
     outline: Outline,
     since: SinceTrace,
+    text: String,
+    /// Byte offset of each line's start.
+    starts: Vec<usize>,
+}
+
+impl FileNow {
+    /// The text of 1-based `line`, without its line break.
+    fn line(&self, line: u32) -> Option<&str> {
+        let i = (line as usize).checked_sub(1)?;
+        let start = *self.starts.get(i)?;
+        let end = self.starts.get(i + 1).copied().unwrap_or(self.text.len());
+        let l = self.text.get(start..end)?;
+        Some(l.strip_suffix('\n').unwrap_or(l).trim_end_matches('\r'))
+    }
 }
 
 /// Places recorded lines of some inputs onto the files as they are.
@@ -57,19 +72,9 @@ impl OnDisk {
     /// cannot be placed (stale). A file that cannot be read leaves the line
     /// as recorded: nothing says it changed.
     pub fn place(&mut self, file: &str, line: u32, function: &Arc<str>) -> Result<u32, String> {
-        if !self.files.contains_key(file) {
-            let now = std::fs::read_to_string(file).ok().map(|text| {
-                let since = origins::since_unseen(file, &text, self.traced_at, || {
-                    self.committed
-                        .get_or_init(|| Committed::of_inputs(&self.inputs))
-                        .as_ref()
-                });
-                FileNow {
-                    outline: Outline::new(&text),
-                    since,
-                }
-            });
-            self.files.insert(file.to_owned(), now);
+        // Read (once), then borrowed beside the build's declarations.
+        if self.file(file).is_none() {
+            return Ok(line);
         }
         let Some(Some(f)) = self.files.get(file) else {
             return Ok(line);
@@ -85,5 +90,36 @@ impl OnDisk {
             (None, Freshness::Stale(why)) => Err(why),
             (None, _) => Err(format!("line {line} cannot be placed")),
         }
+    }
+
+    /// The text of 1-based `line` of `file` now (the file as [`OnDisk::place`]
+    /// reads it), if the file reads.
+    pub fn line_text(&mut self, file: &str, line: u32) -> Option<&str> {
+        self.file(file)?.line(line)
+    }
+
+    /// `file` as it is now, read once; `None` if it cannot be read.
+    fn file(&mut self, file: &str) -> Option<&FileNow> {
+        if !self.files.contains_key(file) {
+            let now = std::fs::read_to_string(file).ok().map(|text| {
+                let since = origins::since_unseen(file, &text, self.traced_at, || {
+                    self.committed
+                        .get_or_init(|| Committed::of_inputs(&self.inputs))
+                        .as_ref()
+                });
+                let starts = std::iter::once(0)
+                    .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+                    .filter(|&i| i < text.len())
+                    .collect();
+                FileNow {
+                    outline: Outline::new(&text),
+                    since,
+                    text,
+                    starts,
+                }
+            });
+            self.files.insert(file.to_owned(), now);
+        }
+        self.files.get(file)?.as_ref()
     }
 }

@@ -324,25 +324,12 @@ async fn dumps_and_profiles_on_every_surface() {
 /// A panic right after `go` statements (testdata/programs/notstarted):
 /// the goroutines that had not run are said to be created at the
 /// statement and not started yet, in the hover, the hint and hotLines —
-/// counted here from the dump's own text (a `gowrapN` wrapper with no PC
-/// offset, the statement's line, as their only program frame).
+/// counted here from the dump's own text (`oracle::not_started_from_text`).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn goroutines_not_started_yet_are_said_so_at_their_go_statement() {
     let dump = common::repo().join("testdata/dumps/notstarted/go1.26-panic-all.txt");
     let text = std::fs::read_to_string(&dump).unwrap();
-    let mut want: BTreeMap<u32, u64> = BTreeMap::new();
-    let mut lines = text.lines().peekable();
-    while let Some(l) = lines.next() {
-        if l.starts_with("main.main.gowrap")
-            && let Some(at) = lines.peek()
-            && let Some(n) = at
-                .trim()
-                .strip_prefix("/tmp/goblock-fixtures/src/notstarted/main.go:")
-            && let Ok(n) = n.parse::<u32>()
-        {
-            *want.entry(n).or_default() += 1;
-        }
-    }
+    let want = oracle::not_started_from_text(&text);
     assert_eq!(want.len(), 2, "{want:?}");
     let wsp = Workspace::of("notstarted", "notstarted", &[(&dump, "panic.txt")]);
     let mut c = Client::started(

@@ -237,30 +237,37 @@ mod tests {
         std::fs::remove_dir_all(&dir).ok();
     }
 
+    /// Discovery with the default patterns in a new directory holding
+    /// `files` (name, bytes): none is loaded; the log's messages.
+    fn skipped_only(name: &str, files: &[(&str, Vec<u8>)]) -> Vec<String> {
+        let dir = std::env::temp_dir().join(format!("goblock-dumps-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        for (f, bytes) in files {
+            std::fs::write(dir.join(f), bytes).unwrap();
+        }
+        let sel = select_default(&dir);
+        std::fs::remove_dir_all(&dir).ok();
+        assert!(sel.traces.is_empty(), "{:?}", sel.traces);
+        sel.skipped.into_iter().map(|u| u.message).collect()
+    }
+
     /// A dump copied from a log collector (a timestamp on every line) is
     /// named as such, with what to do, not skipped as any text file.
     #[test]
     fn a_dump_with_a_log_prefix_is_named() {
-        let dir =
-            std::env::temp_dir().join(format!("goblock-dumps-prefixed-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
         let dump = std::fs::read_to_string(fixture("go1.26", "sigquit-minutes.txt")).unwrap();
         let logged: String = dump
             .lines()
             .map(|l| format!("2026-12-02T14:44:58.1Z stderr F {l}\n"))
             .collect();
-        std::fs::write(dir.join("goroutines.txt"), logged).unwrap();
-        let sel = select_default(&dir);
-        assert!(sel.traces.is_empty(), "{:?}", sel.traces);
-        let skipped: Vec<&str> = sel.skipped.iter().map(|u| u.message.as_str()).collect();
+        let skipped = skipped_only("prefixed", &[("goroutines.txt", logged.into_bytes())]);
         assert!(
             skipped.iter().any(|m| m
                 .contains("goroutines.txt: a goroutine dump with a prefix on every line")
                 && m.ends_with("remove the prefix to read it; not loaded")),
             "{skipped:?}"
         );
-        std::fs::remove_dir_all(&dir).ok();
     }
 
     /// What `go tool trace -pprof=sync` writes beside a trace (the
@@ -268,17 +275,19 @@ mod tests {
     /// loaded as one, which would show every wait of the trace twice.
     #[test]
     fn a_profile_made_from_a_trace_is_not_loaded() {
-        let dir =
-            std::env::temp_dir().join(format!("goblock-dumps-fromtrace-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        let from =
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../testdata/dumps/from-trace");
-        std::fs::copy(from.join("sync.pprof"), dir.join("sync.pprof")).unwrap();
-        std::fs::copy(from.join("sched.pprof"), dir.join("sched.pprof")).unwrap();
-        let sel = select_default(&dir);
-        assert!(sel.traces.is_empty(), "{:?}", sel.traces);
-        let skipped: Vec<&str> = sel.skipped.iter().map(|u| u.message.as_str()).collect();
+        let skipped = skipped_only(
+            "fromtrace",
+            &[
+                (
+                    "sync.pprof",
+                    std::fs::read(fixture("from-trace", "sync.pprof")).unwrap(),
+                ),
+                (
+                    "sched.pprof",
+                    std::fs::read(fixture("from-trace", "sched.pprof")).unwrap(),
+                ),
+            ],
+        );
         for f in ["sync.pprof", "sched.pprof"] {
             assert!(
                 skipped.iter().any(|m| m.contains(f)
@@ -287,7 +296,6 @@ mod tests {
                 "{skipped:?}"
             );
         }
-        std::fs::remove_dir_all(&dir).ok();
     }
 
     /// An empty `go test -blockprofile` profile under a name that does not
@@ -296,21 +304,18 @@ mod tests {
     /// profiles)".
     #[test]
     fn an_empty_contention_profile_is_said_to_be_empty() {
-        let dir = std::env::temp_dir().join(format!("goblock-dumps-empty-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        let empty = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-            .join("../../testdata/dumps/empty/block.pprof");
-        std::fs::copy(empty, dir.join("profile.pprof")).unwrap();
-        let sel = select_default(&dir);
-        assert!(sel.traces.is_empty(), "{:?}", sel.traces);
-        let skipped: Vec<&str> = sel.skipped.iter().map(|u| u.message.as_str()).collect();
+        let skipped = skipped_only(
+            "empty",
+            &[(
+                "profile.pprof",
+                std::fs::read(fixture("empty", "block.pprof")).unwrap(),
+            )],
+        );
         assert!(
             skipped.iter().any(|m| m.contains("profile.pprof")
                 && m.contains("no contention was recorded")
                 && !m.contains("not used")),
             "{skipped:?}"
         );
-        std::fs::remove_dir_all(&dir).ok();
     }
 }

@@ -50,32 +50,36 @@ fn statuses(p: &ParkedNow) -> String {
         .join(", ")
 }
 
+/// `n` (> 0) of the line's goroutines are all of them.
+fn all_of(p: &ParkedNow, n: u64) -> bool {
+    n > 0 && n == p.total()
+}
+
+/// `{n} {what}` when `n` is some, but not all, of the line's goroutines.
+fn some_of(p: &ParkedNow, n: u64, what: &str) -> Option<String> {
+    (n > 0 && !all_of(p, n)).then(|| format!("{} {what}", count(n)))
+}
+
 /// Every goroutine of the line runs library code only: the line is the
 /// `go` statement that started them, not where they wait.
 fn all_started_here(p: &ParkedNow) -> bool {
-    p.started_here > 0 && p.started_here == p.total()
+    all_of(p, p.started_here)
 }
 
 /// Every goroutine of the line was created here and had not started when
 /// the dump was taken.
 fn all_not_started(p: &ParkedNow) -> bool {
-    p.not_started > 0 && p.not_started == p.total()
+    all_of(p, p.not_started)
 }
 
 /// `2 not started yet` when some (not all) of the line's goroutines are.
 fn some_not_started(p: &ParkedNow) -> Option<String> {
-    (p.not_started > 0 && !all_not_started(p))
-        .then(|| format!("{} not started yet", count(p.not_started)))
+    some_of(p, p.not_started, "not started yet")
 }
 
-/// `, 2 of them started here, parked in library code` (or nothing).
+/// `2 started here, parked in library code` (or nothing).
 fn some_started_here(p: &ParkedNow) -> Option<String> {
-    (p.started_here > 0 && !all_started_here(p)).then(|| {
-        format!(
-            "{} started here, parked in library code",
-            count(p.started_here)
-        )
-    })
+    some_of(p, p.started_here, "started here, parked in library code")
 }
 
 /// `parked now: 312 goroutines · chan receive · longest ≥ 17 min`, or
