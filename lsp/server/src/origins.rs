@@ -13,8 +13,9 @@
 //! text at the trace ([`since_unseen`]).
 //!
 //! Kept as one hash per line, not as text. Library files (Go's, the
-//! module cache's) are not kept: they change only with a new toolchain or
-//! version, and are then stale. Reads files when built (and runs `git` for
+//! module cache's) are not kept: Go's change only with a new toolchain, and
+//! are then stale; the module cache's never (a new version is a new
+//! directory), whatever their modification time. Reads files when built (and runs `git` for
 //! [`Committed`]); knows no LSP types.
 
 use std::collections::HashMap;
@@ -38,14 +39,33 @@ pub struct Origins {
 }
 
 /// The file at `path` was modified after `traced_at` (or cannot be told).
+/// A file of the module cache never is: its directory is named by its
+/// module's version (`…/golang.org/toolchain@v0.0.1-go1.27.3.linux-amd64/…`),
+/// whose text is fixed, whenever the directory was downloaded.
 fn changed_since(path: &str, traced_at: Option<SystemTime>) -> bool {
     let Some(traced) = traced_at else {
         return false;
     };
+    if in_versioned_module(path) {
+        return false;
+    }
     match std::fs::metadata(path).and_then(|m| m.modified()) {
         Ok(m) => m > traced,
         Err(_) => true,
     }
+}
+
+/// `path` lies in a directory named `module@version` (the module cache's
+/// layout: `$GOMODCACHE/github.com/!burnt!sushi/toml@v1.3.2/decode.go`).
+fn in_versioned_module(path: &str) -> bool {
+    Path::new(path).components().any(|c| {
+        c.as_os_str()
+            .to_str()
+            .and_then(|c| c.split_once("@v"))
+            .is_some_and(|(module, v)| {
+                !module.is_empty() && v.starts_with(|d: char| d.is_ascii_digit())
+            })
+    })
 }
 
 /// The line hashes of `path` if it was not modified after `traced_at`
@@ -287,6 +307,37 @@ mod tests {
             &o,
         );
         assert!(other.lines.is_empty());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// A module-cache file downloaded after the trace (a fresh machine, a
+    /// cleaned cache) is the text the trace's lines were recorded in; the
+    /// same file outside a versioned directory is not known to be.
+    #[test]
+    fn a_module_cache_file_is_unchanged_whatever_its_time() {
+        let dir = std::env::temp_dir().join(format!("goblock-modcache-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let cached = dir.join("pkg/mod/golang.org/toolchain@v0.0.1-go1.27.3.linux-amd64/src/sync");
+        let copied = dir.join("src/sync");
+        let text = "package sync\n\nfunc (c *Cond) Wait() {\n\truntime_notifyListWait()\n}\n";
+        let traced = SystemTime::now() - Duration::from_secs(60);
+        let mut since = Vec::new();
+        for d in [&cached, &copied] {
+            std::fs::create_dir_all(d).unwrap();
+            let f = d.join("cond.go");
+            std::fs::write(&f, text).unwrap();
+            since.push(since_unseen(
+                f.to_str().unwrap(),
+                text,
+                Some(traced),
+                || None,
+            ));
+        }
+        assert_eq!(since, [SinceTrace::Unchanged, SinceTrace::Unknown]);
+        assert!(!in_versioned_module("/home/u/src/app@work/main.go"));
+        assert!(in_versioned_module(
+            "/home/u/go/pkg/mod/github.com/!burnt!sushi/toml@v1.3.2/decode.go"
+        ));
         let _ = std::fs::remove_dir_all(&dir);
     }
 }
