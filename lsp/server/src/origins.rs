@@ -15,8 +15,8 @@
 //! Kept as one hash per line, not as text. Library files (Go's, the
 //! module cache's) are not kept: Go's change only with a new toolchain, and
 //! are then stale; the module cache's never (a new version is a new
-//! directory), whatever their modification time. Reads files when built (and runs `git` for
-//! [`Committed`]); knows no LSP types.
+//! directory), whatever their modification time. Reads files when built
+//! (and runs `git` for [`Committed`]); knows no LSP types.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
