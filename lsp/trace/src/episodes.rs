@@ -103,6 +103,56 @@ pub(crate) enum Change {
     StackSeen { stack: StackId },
 }
 
+impl Change {
+    /// The same change with its strings and stacks renamed by `sym` and
+    /// `stack` (from a worker's own tables to the caller's, see
+    /// `v2/parallel.rs`).
+    pub fn map_ids(self, sym: impl Fn(Sym) -> Sym, stack: impl Fn(StackId) -> StackId) -> Change {
+        let waker = |w: Waker| Waker {
+            goroutine: w.goroutine,
+            stack: stack(w.stack),
+        };
+        match self {
+            Change::Found { state, stack: s } => Change::Found {
+                state,
+                stack: stack(s),
+            },
+            Change::Create {
+                creator,
+                stack: s,
+                reason,
+                waker: w,
+                blocked,
+            } => Change::Create {
+                creator: creator.map(&stack),
+                stack: stack(s),
+                reason: sym(reason),
+                waker: w.map(waker),
+                blocked,
+            },
+            Change::Stop { reason, stack: s } => Change::Stop {
+                reason: sym(reason),
+                stack: stack(s),
+            },
+            Change::Block { reason, stack: s } => Change::Block {
+                reason: sym(reason),
+                stack: stack(s),
+            },
+            Change::Unblock { waker: w } => Change::Unblock { waker: waker(w) },
+            Change::Switch { waker: w } => Change::Switch { waker: waker(w) },
+            Change::SyscallBegin { start, stack: s } => Change::SyscallBegin {
+                start,
+                stack: stack(s),
+            },
+            Change::SyscallEndBlocked { reason } => Change::SyscallEndBlocked {
+                reason: sym(reason),
+            },
+            Change::StackSeen { stack: s } => Change::StackSeen { stack: stack(s) },
+            Change::Start | Change::SyscallEnd | Change::End => self,
+        }
+    }
+}
+
 /// Per-goroutine episode state (kept compact: it is touched by most
 /// transitions; 40 bytes).
 #[derive(Clone, Copy, Debug)]
@@ -151,6 +201,22 @@ impl Slot {
     /// Where the goroutine was created, when known.
     pub fn creator(&self) -> Option<StackId> {
         self.has_creator.then_some(self.creator)
+    }
+
+    /// The same state with its strings and stacks renamed by `sym` and
+    /// `stack` (see [`Change::map_ids`]).
+    pub fn map_ids(mut self, sym: impl Fn(Sym) -> Sym, stack: impl Fn(StackId) -> StackId) -> Slot {
+        self.reason = sym(self.reason);
+        self.stack = stack(self.stack);
+        self.waker_stack = stack(self.waker_stack);
+        self.creator = stack(self.creator);
+        self
+    }
+
+    /// Takes the creator of `from` (the same goroutine's state where its
+    /// creation was seen).
+    pub fn inherit_creator(&mut self, from: Option<&Slot>) {
+        self.set_creator(from.and_then(Slot::creator));
     }
 
     fn waker(&self) -> Option<Waker> {

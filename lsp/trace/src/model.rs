@@ -134,6 +134,11 @@ impl Tables {
         self.stacks.get(s.0 as usize).map(|b| &**b).unwrap_or(&[])
     }
 
+    /// Number of distinct strings (including the empty one).
+    pub fn string_count(&self) -> usize {
+        self.strings.len()
+    }
+
     /// Number of distinct frames.
     pub fn frame_count(&self) -> usize {
         self.frames.len()

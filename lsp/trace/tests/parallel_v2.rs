@@ -1,5 +1,6 @@
 //! The new-format decoder ordering generations on worker threads gives
-//! byte-for-byte what it gives on one thread — episodes (in sink order),
+//! byte-for-byte what it gives on one thread — episodes (in sink order, with
+//! the same ids: the tables intern in the same order),
 //! summary, warnings, error — on every committed new-format trace (Go's
 //! own programs under testdata/, the multi-generation traces, the fuzz
 //! corpus), on traces cut inside a generation, and when the stitch of a
@@ -49,10 +50,22 @@ fn decode_tsv(bytes: &[u8], opts: &Options) -> (String, Option<Stats>) {
         &h,
         &mut tables,
         &mut |ep: &Episode, t: &Tables| {
-            out.push_str(&format!("{}\n", Tsv(ep, t)));
+            // The ids too: the tables intern in the same order.
+            let ids = (
+                ep.stack.0,
+                ep.creator.map(|c| c.0),
+                ep.waker.map(|w| w.stack.0),
+            );
+            out.push_str(&format!("{}\t{ids:?}\n", Tsv(ep, t)));
         },
         opts,
     );
+    out.push_str(&format!(
+        "tables {} {} {}\n",
+        tables.string_count(),
+        tables.frame_count(),
+        tables.stack_count()
+    ));
     match res {
         Ok((s, stats)) => {
             out.push_str(&format!(

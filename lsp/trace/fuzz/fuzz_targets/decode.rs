@@ -7,11 +7,12 @@
 //! error); a sink wanting some categories gets exactly
 //! those episodes of what a sink wanting all gets (every format).
 //!
-//! `cd lsp/trace/fuzz && cargo +nightly fuzz run decode corpus/decode -- -max_len=65536 -detect_leaks=0`
-//! (`-detect_leaks=0`: the first time the decoder's caller blocks on a
-//! channel, the standard library registers a thread-local destructor that
-//! lives until the process exits, which LeakSanitizer reports as a leak of
-//! that input.)
+//! `cd lsp/trace/fuzz && ASAN_OPTIONS=detect_leaks=0 cargo +nightly fuzz run decode corpus/decode -- -max_len=65536`
+//! (`detect_leaks=0`: the first time a thread blocks on a channel, the
+//! standard library registers a thread-local destructor that lives until
+//! the process exits, which LeakSanitizer reports as a leak, of that input
+//! or, with libFuzzer's `-detect_leaks=0` alone, of an empty input at the
+//! end of the run.)
 
 #![no_main]
 

@@ -8,12 +8,13 @@
 //! `crate::episodes`). On one thread each transition is applied as it is
 //! ordered. On a trace of [`THREAD_MIN_BYTES`] or more, with
 //! [`PARALLEL_MIN_CORES`] cores ([`Options::threads`]), generations are
-//! ordered in parallel on worker
-//! threads — every later one from scratch, recording what it assumed of the
-//! state the previous one ended in (`order/stitch.rs`) — and the caller's
-//! thread checks those assumptions and applies the transitions in file
-//! order (`parallel.rs`), with identical results; a failed check decodes
-//! the rest on one thread ([`Stats::stitch_fallback`]). Memory holds a few
+//! ordered and turned into episodes in parallel on worker threads — every
+//! later one from scratch, recording what it assumed of the state the
+//! previous one ended in (`order/stitch.rs`) — and the caller's thread
+//! checks those assumptions, closes the episodes open across each boundary
+//! and hands everything to the sink in file order (`parallel.rs`), with
+//! identical results; a failed check decodes the rest on one thread
+//! ([`Stats::stitch_fallback`]). Memory holds a few
 //! generations' tables and batch index (never their events: they are
 //! decoded in place from the input), a bounded number of chunks of
 //! transitions, and per-goroutine/P/M state; it does not grow with the
@@ -91,8 +92,8 @@ pub struct Options {
     /// previous one. For reproducing `go tool trace` numbers exactly (tests);
     /// the default raw times are the better measurement.
     pub go_reader_times: bool,
-    /// Whether generations are ordered on worker threads while episodes
-    /// are built (and the sink called) on the caller's, with identical
+    /// Whether generations are ordered and turned into episodes on worker
+    /// threads while the sink is called on the caller's, with identical
     /// results: [`Threads::Auto`] does so for traces of [`THREAD_MIN_BYTES`]
     /// or more when this process may run on [`PARALLEL_MIN_CORES`] cores or
     /// more, with one worker per core but the caller's,
@@ -112,13 +113,16 @@ pub struct Options {
 /// Smallest trace [`Threads::Auto`] decodes on worker threads.
 pub const THREAD_MIN_BYTES: usize = 4 << 20;
 
-/// Fewest cores on which [`Threads::Auto`] orders generations in parallel.
-/// Ordering a generation from scratch and handing its transitions over
-/// costs 35–45 % more CPU than ordering on one thread (231 MB Go 1.26
-/// trace), so on two cores the parallel path lost wall time whenever the
-/// machine was busy (1.18–1.65× slower at load 5–10) and gained at most
-/// 14 % when idle; with three or more workers beside the caller it can
-/// repay that cost (see docs/performance.md).
+/// Fewest cores on which [`Threads::Auto`] decodes generations in parallel.
+/// Ordering each generation from scratch on a worker, with its own tables
+/// and episode core, executes 22 % more instructions than one thread, and
+/// the caller's thread still does 16 % of them (first 20 MB of the 231 MB
+/// Go 1.26 trace). On two cores that did not pay: `goblock report` with one
+/// worker beside the caller took 1.12× the wall time of one thread when
+/// idle, and the earlier design lost 1.18–1.65× when the machine was busy.
+/// With a core per thread the instructions bound the speed-up at 2.9× with
+/// three workers, and the caller's share at 5.1× from six on (see
+/// docs/performance.md).
 pub const PARALLEL_MIN_CORES: usize = 4;
 
 /// What the v2 decoder saw besides episodes (not part of [`TraceSummary`],

@@ -1,8 +1,8 @@
-//! Generations ordered on worker threads, episodes built in order on the
+//! Generations decoded on worker threads, stitched in order on the
 //! caller's — the new format's one design for using more than one core —
-//! and what carries goroutine transitions from the ordering (`merge.rs` +
-//! `order.rs`, the "front") to the episode builder (`translate.rs` + the
-//! episode core, the "back").
+//! and what carries a generation's results from the worker (`merge.rs`,
+//! `order.rs`, `translate.rs` and the episode core: the "front") to the
+//! sink on the caller's thread (the "back").
 //!
 //! **One thread** ([`Back`] as the ordering's [`Consumer`]): each transition
 //! is applied as it is ordered, the episode state of a goroutine living in
@@ -12,37 +12,53 @@
 //! **Parallel** ([`run`]): the caller's thread splits the input into
 //! generations (batch framing only) and hands each to the next free worker,
 //! a window of `workers + 1` generations ahead. A worker builds the
-//! generation's tables and orders it — the first generation as Go's reader
+//! generation's tables, orders it — the first generation as Go's reader
 //! does, every later one from scratch ([`Ordering::fresh`], see
-//! `order/stitch.rs`) — and sends its transitions in chunks ([`Forward`] →
-//! [`Channel`]), each with what the ordering assumed before them about the
-//! state the previous generation ended in. The caller takes the generations
-//! in file order: checks each chunk's assumptions against that state (kept
-//! in a state-only [`Ordering`], which then absorbs the generation's final
-//! state), applies the chunk's transitions to the episode core (its own
-//! per-goroutine slots: created on a goroutine's first transition, dropped
-//! on its transition to `NotExist`, the lifetime of the ordering's state),
-//! and calls the sink — so the sink sees exactly the sequential sequence of
-//! episodes, and the summary and warnings are the sequential ones.
+//! `order/stitch.rs`) — and builds its episodes itself ([`Local`]: its own
+//! episode core, string/stack tables and per-goroutine slots). A goroutine
+//! alive before the generation has an episode state the worker does not
+//! know: its changes are handed over as they are ([`Item::Change`]) until
+//! one sets the whole state (a start, block, stop, syscall, creation, end;
+//! not an unblock, which keeps the blocked stack) — usually its first or
+//! second. Everything else crosses as finished episodes ([`Item::Ep`]), in
+//! chunks ([`Chunk`]) with the entries the worker's tables gained
+//! ([`TableDelta`]) and what the ordering assumed before them about the
+//! state the previous generation ended in; at the end, the slots the worker
+//! knows ([`Slots`]).
+//!
+//! The caller takes the generations in file order: checks each chunk's
+//! assumptions against that state (kept in a state-only [`Ordering`],
+//! which then absorbs the generation's final state), interns the chunk's
+//! new entries in the caller's tables in the worker's order ([`Remap`]: the
+//! order one thread interns them in, so ids are the same too), passes the
+//! episodes to the sink with the trace's origin applied (a worker's times
+//! are raw, [`Raw`]), applies the handed-over changes to the state it
+//! carries per goroutine, and at the generation's end takes over the
+//! worker's slots — so the sink sees exactly the sequential sequence of
+//! episodes, and the summary and warnings are the sequential ones. Only
+//! episodes and a few changes per goroutine cross threads, not every
+//! transition.
 //!
 //! **Fallback**: when an assumption does not hold, or a worker's ordering
 //! fails (a broken trace: the error must be the sequential one), the
 //! workers are stopped and the trace is decoded again on the caller's
-//! thread from its start, ordering only until it reaches the transitions
-//! already applied, then applying them as on one thread ([`Resume`]); its
-//! summary, warnings and error are the result. [`super::Stats`] tells.
+//! thread from its start, with the sink muted for the transitions already
+//! applied ([`Resume`]); its summary, warnings and error are the result.
+//! [`super::Stats`] tells.
 //!
 //! **Memory**: at most `workers + 1` generations in flight, each at most
-//! [`CAPACITY`] chunks of [`CHUNK`] transitions ahead of the caller (a
-//! worker whose generation is further ahead waits), plus their tables.
+//! [`CAPACITY`] chunks of [`CHUNK`] items ahead of the caller (a worker
+//! whose generation is further ahead waits), plus their tables.
 //!
 //! **Progress and cancellation**: the caller reports progress (the start of
 //! the generation being applied, or the end of the one just applied) and
 //! stops on `Break`: dropping the channels stops every worker at its next
 //! chunk.
 //!
-//! Does not decide order or meaning; only moves generations, transitions,
-//! tables and progress between threads, and stitches the state.
+//! Does not decide order or meaning (the ordering and the episode core do,
+//! the same code on one thread and on workers); only moves generations,
+//! episodes, changes, table entries and progress between threads, and
+//! stitches the state.
 
 use std::collections::VecDeque;
 use std::ops::ControlFlow;
@@ -50,18 +66,20 @@ use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::sync::{Arc, Mutex};
 
 use super::batch::{GenBatches, GenEnd, Splitter};
-use super::events::MAX_ARGS;
 use super::merge::{GenInput, GenStats, Merger};
-use super::order::{Assume, Consumer, Ev, GoState, Ordering, Stitch, Transition};
+use super::order::{Assume, Consumer, GoState, Ordering, Stitch, Transition};
 use super::tables::{GenTables, Resolver};
 use super::translate::{GenEpisodes, Origin, Tracker};
 use super::{Cut, Decoder, Options, Stats, truncation_warning};
-use crate::episodes::Slot;
+use crate::episodes::{Change, Clock, Core, Slot};
 use crate::gtable::GTable;
 use crate::header::HEADER_LEN;
-use crate::{DecodeError, EpisodeSink, Tables, TraceSummary};
+use crate::{
+    Categories, DecodeError, Episode, EpisodeSink, Frame, FrameId, StackId, Sym, Tables,
+    TraceSummary,
+};
 
-/// Transitions per chunk.
+/// Items (episodes and handed-over changes) per chunk.
 pub(crate) const CHUNK: usize = 2048;
 /// Chunks a worker may be ahead of the caller in one generation.
 pub(crate) const CAPACITY: usize = 256;
@@ -70,24 +88,77 @@ const SPARE: usize = 1024;
 /// How often (chunks) the back reports progress inside a generation.
 const PROGRESS_EVERY: u32 = 256;
 
-/// One transition, by value: what the episode builder reads of it (64
-/// bytes; the event's offset and raw time are not needed).
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct Rec {
-    args: [u64; MAX_ARGS],
-    time: i64,
-    g: u64,
-    ctx_g: u64,
-    typ: u8,
-    source: u8,
-    from: GoState,
-    to: GoState,
+/// A worker's clock: raw times, mapped onto `u64` in their order, so that
+/// the caller can apply the trace's origin (which a worker of a later
+/// generation does not know) exactly as [`Origin`] would have.
+struct Raw;
+
+impl Clock for Raw {
+    #[inline(always)]
+    fn ns(&self, t: i64) -> u64 {
+        (t as u64) ^ (1 << 63)
+    }
 }
 
-/// Transitions in order, and what the ordering assumed before them.
+/// The raw time behind a [`Raw`] one.
+#[inline(always)]
+fn unraw(ns: u64) -> i64 {
+    (ns ^ (1 << 63)) as i64
+}
+
+/// What a worker hands over, in the order of the transitions that made it.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Item {
+    /// An episode built on the worker: [`Raw`] times and the worker's
+    /// string and stack ids; `inherit`: its creator is the one the caller
+    /// knows for the goroutine (created in an earlier generation).
+    Ep { ep: Episode, inherit: bool },
+    /// A change of a goroutine whose episode state the worker does not
+    /// know (it depends on an earlier generation), at raw `time`, with the
+    /// worker's ids; `end`: the goroutine then no longer exists.
+    Change {
+        g: u64,
+        time: i64,
+        change: Change,
+        end: bool,
+    },
+}
+
+/// The entries a worker's tables gained since its previous chunk, by the
+/// worker's ids (which count from where the previous chunk stopped).
+#[derive(Debug, Default)]
+pub(crate) struct TableDelta {
+    strings: Vec<Box<str>>,
+    frames: Vec<Frame>,
+    stacks: Vec<Box<[FrameId]>>,
+}
+
+/// Items in order, the entries of the worker's tables they may use, what
+/// the ordering assumed before them, and how many transitions they cover.
 pub(crate) struct Chunk {
-    recs: Vec<Rec>,
+    items: Vec<Item>,
+    delta: TableDelta,
     assumed: Vec<Assume>,
+    transitions: u64,
+}
+
+/// A goroutine's episode state on a worker.
+#[derive(Clone, Copy, Debug, Default)]
+struct WSlot {
+    slot: Slot,
+    /// `slot` is the goroutine's state (else it depends on an earlier
+    /// generation, and its changes are handed over).
+    known: bool,
+    /// `slot`'s creator is the goroutine's (it was created in this
+    /// generation, or the generation is the trace's first).
+    creator_known: bool,
+}
+
+/// The episode state of the goroutines a worker knew at its generation's
+/// end (by the worker's ids), and those that ended in it.
+pub(crate) struct Slots {
+    known: Vec<(u64, Slot, bool)>,
+    ended: Vec<u64>,
 }
 
 /// What a generation's ordering hands over at its end.
@@ -120,8 +191,11 @@ pub(crate) enum Msg {
         start: u64,
         origin: i64,
     },
-    /// Transitions, in order.
-    Recs(Chunk),
+    /// Episodes and changes, in order.
+    Items(Chunk),
+    /// The worker's episode state at the generation's end (after its last
+    /// chunk).
+    Slots(Box<Slots>),
     /// The generation ended; input before this offset is no longer needed.
     GenEnd(u64),
     /// A worker's generation is ordered.
@@ -135,7 +209,7 @@ pub(crate) enum Msg {
 /// Where the front's messages and transitions go: the back itself (same
 /// thread: messages are handled at once and transitions applied one by one,
 /// the back is the ordering's consumer), the [`Channel`] to the caller's
-/// thread (a worker, through [`Forward`]), or a [`Resume`].
+/// thread (a worker, through [`Local`]), or a [`Resume`].
 pub(crate) trait Out {
     /// What the ordering keeps per goroutine for this back.
     type Slot: Default + Clone;
@@ -171,6 +245,10 @@ impl Out for Channel<'_> {
     type Slot = ();
 
     fn send(&mut self, m: Msg) -> ControlFlow<()> {
+        if let Msg::Gen { tables, origin, .. } = &m {
+            self.gt = Some(Arc::clone(tables));
+            self.origin = *origin;
+        }
         Channel::send(self, m)
     }
 
@@ -180,77 +258,209 @@ impl Out for Channel<'_> {
         inp: &GenInput<'_>,
         order: &mut Ordering<()>,
     ) -> Result<GenStats, DecodeError> {
-        let mut forward = Forward::new(self);
-        let res = merger.run(inp, order, &mut forward);
-        let sent = forward.finish();
+        let Some(gt) = self.gt.take() else {
+            return Err(DecodeError::Cancelled);
+        };
+        let mut local = Local::new(self, gt);
+        let res = merger.run(inp, order, &mut local);
+        let sent = local.finish();
         let stats = res?;
         sent?;
         Ok(stats)
     }
 }
 
-/// The ordering's consumer on a worker: records transitions and sends them
-/// in chunks, each with the assumptions made before its transitions. Holds
-/// no per-goroutine state.
-pub(crate) struct Forward<'h, 'p> {
+/// The ordering's consumer on a worker: builds the generation's episodes
+/// with its own episode core, tables and slots, and sends them in chunks,
+/// each with what the ordering assumed before its transitions. The changes
+/// of a goroutine whose episode state depends on an earlier generation
+/// (before its first change that sets the whole state) are handed over
+/// instead, for the caller to apply to the state it carries.
+pub(crate) struct Local<'h, 'p> {
     out: &'h mut Channel<'p>,
-    buf: Vec<Rec>,
+    gt: Arc<GenTables>,
+    core: Core<Raw>,
+    tables: Tables,
+    res: Resolver,
+    slots: GTable<WSlot>,
+    items: Vec<Item>,
     assumed: Vec<Assume>,
+    transitions: u64,
+    ended: Vec<u64>,
+    /// Entries of `tables` already sent: strings, frames, stacks.
+    sent: (usize, usize, usize),
     stopped: bool,
 }
 
-impl<'h, 'p> Forward<'h, 'p> {
-    pub fn new(out: &'h mut Channel<'p>) -> Self {
-        let buf = out.buffer();
-        Forward {
+/// A sink for changes applied only to learn the state they leave.
+struct Discard;
+
+impl EpisodeSink for Discard {
+    fn episode(&mut self, _: &Episode, _: &Tables) {}
+}
+
+/// Records a worker's episodes as [`Item::Ep`].
+struct Record<'b> {
+    items: &'b mut Vec<Item>,
+    inherit: bool,
+}
+
+impl EpisodeSink for Record<'_> {
+    #[inline(always)]
+    fn episode(&mut self, ep: &Episode, _: &Tables) {
+        self.items.push(Item::Ep {
+            ep: *ep,
+            inherit: self.inherit,
+        });
+    }
+}
+
+impl<'h, 'p> Local<'h, 'p> {
+    fn new(out: &'h mut Channel<'p>, gt: Arc<GenTables>) -> Self {
+        let mut tables = Tables::new();
+        let core = Core::new(Raw, &mut tables, out.wanted);
+        let items = out.buffer();
+        Local {
             out,
-            buf,
+            gt,
+            core,
+            tables,
+            res: Resolver::default(),
+            slots: GTable::default(),
+            items,
             assumed: Vec::new(),
+            transitions: 0,
+            ended: Vec::new(),
+            sent: (1, 0, 1),
             stopped: false,
         }
+    }
+
+    /// What `tables` gained since the last chunk.
+    fn delta(&mut self) -> TableDelta {
+        let t = &self.tables;
+        let (s0, f0, k0) = self.sent;
+        let delta = TableDelta {
+            strings: (s0..t.string_count())
+                .map(|i| t.str(Sym(i as u32)).into())
+                .collect(),
+            frames: (f0..t.frame_count())
+                .map(|i| *t.frame(FrameId(i as u32)))
+                .collect(),
+            stacks: (k0..t.stack_count())
+                .map(|i| t.stack(StackId(i as u32)).into())
+                .collect(),
+        };
+        self.sent = (t.string_count(), t.frame_count(), t.stack_count());
+        delta
     }
 
     #[cold]
     #[inline(never)]
     fn flush(&mut self) {
-        if (self.buf.is_empty() && self.assumed.is_empty()) || self.stopped {
+        if self.stopped
+            || (self.items.is_empty() && self.assumed.is_empty() && self.transitions == 0)
+        {
             return;
         }
         let next = self.out.buffer();
         let chunk = Chunk {
-            recs: std::mem::replace(&mut self.buf, next),
+            items: std::mem::replace(&mut self.items, next),
+            delta: self.delta(),
             assumed: std::mem::take(&mut self.assumed),
+            transitions: std::mem::take(&mut self.transitions),
         };
-        if self.out.send(Msg::Recs(chunk)).is_break() {
+        if self.out.send(Msg::Items(chunk)).is_break() {
             self.stopped = true;
         }
     }
 
-    /// Sends what is buffered; `Err(Cancelled)` if the back has stopped.
-    pub fn finish(mut self) -> Result<(), DecodeError> {
+    /// Sends what is buffered, then the episode state at the generation's
+    /// end; `Err(Cancelled)` if the back has stopped.
+    fn finish(mut self) -> Result<(), DecodeError> {
         self.flush();
-        if self.stopped {
+        let known = self
+            .slots
+            .iter()
+            .filter(|(_, w)| w.known)
+            .map(|(g, w)| (g, w.slot, w.creator_known))
+            .collect();
+        let slots = Slots {
+            known,
+            ended: std::mem::take(&mut self.ended),
+        };
+        if self.stopped || self.out.send(Msg::Slots(Box::new(slots))).is_break() {
             return Err(DecodeError::Cancelled);
         }
         Ok(())
     }
 }
 
-impl Consumer for Forward<'_, '_> {
+impl Consumer for Local<'_, '_> {
     type Slot = ();
 
-    #[inline]
+    #[inline(always)]
     fn transition(&mut self, t: &Transition<'_>, _: &mut ()) {
-        self.buf.push(Rec {
-            args: t.ev.args,
-            time: t.time,
-            g: t.g,
-            ctx_g: t.ctx_g,
-            typ: t.ev.typ,
-            source: t.source,
-            from: t.from,
-            to: t.to,
-        });
+        self.transitions += 1;
+        let mut ge = GenEpisodes {
+            tracker: &mut self.core,
+            origin: self.out.origin,
+            gt: &self.gt,
+            res: &mut self.res,
+            tables: &mut self.tables,
+            sink: &mut Discard,
+            bytes: self.out.bytes,
+        };
+        let change = ge.change(t);
+        let w = self.slots.get_mut(t.g);
+        if let Some((time, change)) = change {
+            if !w.known && self.out.first {
+                // The trace's first generation: every goroutine starts
+                // with nothing known, as on one thread.
+                (w.known, w.creator_known) = (true, true);
+            }
+            if w.known {
+                let mut rec = Record {
+                    items: &mut self.items,
+                    inherit: !w.creator_known,
+                };
+                self.core
+                    .apply(t.g, &mut w.slot, time, change, &self.tables, &mut rec);
+                if matches!(change, Change::Create { .. }) {
+                    w.creator_known = true;
+                }
+            } else {
+                let noop = matches!(change, Change::StackSeen { stack } if stack.is_empty());
+                if !noop {
+                    self.items.push(Item::Change {
+                        g: t.g,
+                        time,
+                        change,
+                        end: t.to == GoState::NotExist,
+                    });
+                }
+                // Whether the change sets the whole state (but the
+                // creator, unless it is a creation).
+                let sets = !matches!(
+                    change,
+                    Change::Unblock { .. }
+                        | Change::SyscallEndBlocked { .. }
+                        | Change::StackSeen { .. }
+                        | Change::Found { .. }
+                );
+                if sets {
+                    w.slot = Slot::default();
+                    self.core
+                        .apply(t.g, &mut w.slot, time, change, &self.tables, &mut Discard);
+                    w.known = true;
+                    w.creator_known = matches!(change, Change::Create { .. });
+                }
+            }
+        }
+        if t.to == GoState::NotExist {
+            self.slots.remove(t.g);
+            self.ended.push(t.g);
+        }
     }
 
     fn tick(&mut self) -> Result<(), DecodeError> {
@@ -268,21 +478,81 @@ impl Consumer for Forward<'_, '_> {
     /// with (or before) all of its transitions.
     #[inline(always)]
     fn settled(&mut self) {
-        if self.buf.len() >= CHUNK {
+        if self.items.len() >= CHUNK {
             self.flush();
         }
     }
 }
 
-/// The back: turns transitions into episodes for the sink, and forwards
-/// progress (and with it cancellation) to the sink.
+/// A worker's ids → the caller's, for the generation being applied.
+#[derive(Debug, Default)]
+struct Remap {
+    syms: Vec<Sym>,
+    frames: Vec<FrameId>,
+    stacks: Vec<StackId>,
+    scratch: Vec<FrameId>,
+}
+
+impl Remap {
+    fn clear(&mut self) {
+        self.syms.clear();
+        self.frames.clear();
+        self.stacks.clear();
+    }
+
+    /// Interns a chunk's new entries in `tables`, in the worker's order
+    /// (which is the order one thread would have interned them in).
+    fn extend(&mut self, d: &TableDelta, tables: &mut Tables) {
+        if self.syms.is_empty() {
+            // The entries every table starts with.
+            self.syms.push(Sym(0));
+            self.stacks.push(StackId::EMPTY);
+        }
+        for s in &d.strings {
+            self.syms.push(tables.intern_str(s));
+        }
+        for f in &d.frames {
+            let f = Frame {
+                func: self.sym(f.func),
+                file: self.sym(f.file),
+                ..*f
+            };
+            self.frames.push(tables.intern_frame(f));
+        }
+        for st in &d.stacks {
+            self.scratch.clear();
+            for f in st.iter() {
+                let id = self.frames.get(f.0 as usize).copied().unwrap_or(FrameId(0));
+                self.scratch.push(id);
+            }
+            self.stacks.push(tables.intern_stack(&self.scratch));
+        }
+    }
+
+    #[inline(always)]
+    fn sym(&self, s: Sym) -> Sym {
+        self.syms.get(s.0 as usize).copied().unwrap_or_default()
+    }
+
+    #[inline(always)]
+    fn stack(&self, s: StackId) -> StackId {
+        self.stacks.get(s.0 as usize).copied().unwrap_or_default()
+    }
+}
+
+/// The back: turns transitions into episodes for the sink (and applies the
+/// workers' episodes and changes), and forwards progress (and with it
+/// cancellation) to the sink.
 pub(crate) struct Back<'a> {
     pub tracker: Tracker,
     res: Resolver,
+    remap: Remap,
     slots: GTable<Slot>,
     gt: Option<Arc<GenTables>>,
     tables: &'a mut Tables,
     sink: &'a mut dyn EpisodeSink,
+    /// Where the episodes of a muted replay go ([`Resume`]).
+    discard: Discard,
     bytes: &'a [u8],
     /// Start of the generation being replayed (safe to report as done).
     done: u64,
@@ -294,10 +564,12 @@ impl<'a> Back<'a> {
         Back {
             tracker: Tracker::new(Origin::default(), tables, sink.categories()),
             res: Resolver::default(),
+            remap: Remap::default(),
             slots: GTable::default(),
             gt: None,
             tables,
             sink,
+            discard: Discard,
             bytes,
             done: 0,
             chunks: 0,
@@ -306,7 +578,7 @@ impl<'a> Back<'a> {
 
     /// Handles one message of the generation being applied; `Break` when
     /// the sink cancelled. A chunk's buffer is handed back for reuse.
-    pub fn handle(&mut self, m: Msg) -> (ControlFlow<()>, Option<Vec<Rec>>) {
+    pub fn handle(&mut self, m: Msg) -> (ControlFlow<()>, Option<Vec<Item>>) {
         match m {
             Msg::Gen {
                 tables,
@@ -315,19 +587,25 @@ impl<'a> Back<'a> {
             } => {
                 self.gt = Some(tables);
                 self.res.clear();
+                self.remap.clear();
                 self.done = start;
                 self.tracker.clock = Origin(origin);
                 (ControlFlow::Continue(()), None)
             }
-            Msg::Recs(c) => {
-                self.replay(&c.recs);
+            Msg::Items(c) => {
+                self.remap.extend(&c.delta, self.tables);
+                self.apply(&c.items);
                 self.chunks += 1;
                 let flow = if self.chunks.is_multiple_of(PROGRESS_EVERY) {
                     self.progress()
                 } else {
                     ControlFlow::Continue(())
                 };
-                (flow, Some(c.recs))
+                (flow, Some(c.items))
+            }
+            Msg::Slots(s) => {
+                self.take_slots(&s);
+                (ControlFlow::Continue(()), None)
             }
             Msg::GenEnd(end) => {
                 // Let the front reuse the tables' allocations.
@@ -338,41 +616,85 @@ impl<'a> Back<'a> {
         }
     }
 
-    fn replay(&mut self, recs: &[Rec]) {
-        let Some((mut ge, slots)) = self.episodes() else {
-            return;
-        };
-        for r in recs {
-            let ev = Ev {
-                typ: r.typ,
-                time: r.time,
-                args: r.args,
-                offset: 0,
-            };
-            let t = Transition {
-                ev: &ev,
-                time: r.time,
-                source: r.source,
-                g: r.g,
-                from: r.from,
-                to: r.to,
-                ctx_g: r.ctx_g,
-            };
-            step(&mut ge, slots, &t);
+    /// Passes a worker's episodes to the sink and applies its changes, in
+    /// order.
+    fn apply(&mut self, items: &[Item]) {
+        let clock = self.tracker.clock;
+        let remap = &self.remap;
+        for item in items {
+            match *item {
+                Item::Ep { mut ep, inherit } => {
+                    ep.reason = remap.sym(ep.reason);
+                    ep.stack = remap.stack(ep.stack);
+                    if let Some(w) = &mut ep.waker {
+                        w.stack = remap.stack(w.stack);
+                    }
+                    ep.creator = if inherit {
+                        self.slots.get(ep.goroutine).and_then(Slot::creator)
+                    } else {
+                        ep.creator.map(|c| remap.stack(c))
+                    };
+                    ep.start_ns = clock.ns(unraw(ep.start_ns));
+                    ep.end_ns = clock.ns(unraw(ep.end_ns));
+                    self.tracker.episodes += 1;
+                    self.sink.episode(&ep, self.tables);
+                }
+                Item::Change {
+                    g,
+                    time,
+                    change,
+                    end,
+                } => {
+                    let change = change.map_ids(|s| remap.sym(s), |s| remap.stack(s));
+                    // Found only in the first generation, at the origin.
+                    let time = match change {
+                        Change::Found { .. } => clock.0,
+                        _ => time,
+                    };
+                    let slot = self.slots.get_mut(g);
+                    self.tracker
+                        .apply(g, slot, time, change, self.tables, &mut *self.sink);
+                    if end {
+                        self.slots.remove(g);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Takes over a worker's episode state at its generation's end.
+    fn take_slots(&mut self, s: &Slots) {
+        for &g in &s.ended {
+            self.slots.remove(g);
+        }
+        let remap = &self.remap;
+        for &(g, slot, creator_known) in &s.known {
+            let mut slot = slot.map_ids(|s| remap.sym(s), |s| remap.stack(s));
+            if !creator_known {
+                slot.inherit_creator(self.slots.get(g));
+            }
+            *self.slots.get_mut(g) = slot;
         }
     }
 
     /// The episode builder of the current generation (none between
-    /// generations) and the goroutines' slots.
+    /// generations), its episodes to the sink or (`muted`) to nowhere, and
+    /// the goroutines' slots.
     #[inline(always)]
-    fn episodes(&mut self) -> Option<(GenEpisodes<'_>, &mut GTable<Slot>)> {
+    fn episodes(&mut self, muted: bool) -> Option<(GenEpisodes<'_>, &mut GTable<Slot>)> {
         let gt = self.gt.as_deref()?;
+        let sink: &mut dyn EpisodeSink = if muted {
+            &mut self.discard
+        } else {
+            &mut *self.sink
+        };
         let ge = GenEpisodes {
+            origin: self.tracker.clock.0,
             tracker: &mut self.tracker,
             gt,
             res: &mut self.res,
             tables: self.tables,
-            sink: &mut *self.sink,
+            sink,
             bytes: self.bytes,
         };
         Some((ge, &mut self.slots))
@@ -419,7 +741,7 @@ impl Consumer for Back<'_> {
     /// builder's own `match` on it folds away.
     #[inline(always)]
     fn transition(&mut self, t: &Transition<'_>, slot: &mut Slot) {
-        if let Some((mut ge, _)) = self.episodes() {
+        if let Some((mut ge, _)) = self.episodes(false) {
             ge.transition(t, slot);
         }
     }
@@ -435,7 +757,15 @@ impl Consumer for Back<'_> {
 /// A worker's end of its generation's channel to the caller's thread.
 pub(crate) struct Channel<'p> {
     pub tx: SyncSender<Msg>,
-    pub spare: &'p Mutex<Vec<Vec<Rec>>>,
+    pub spare: &'p Mutex<Vec<Vec<Item>>>,
+    bytes: &'p [u8],
+    /// The categories of the episodes the sink wants.
+    wanted: Categories,
+    /// The generation is the trace's first (nothing before it).
+    first: bool,
+    /// The generation's tables and time origin, from its [`Msg::Gen`].
+    gt: Option<Arc<GenTables>>,
+    origin: i64,
 }
 
 impl Channel<'_> {
@@ -448,7 +778,7 @@ impl Channel<'_> {
     }
 
     /// An empty buffer for the next chunk (recycled when possible).
-    pub fn buffer(&mut self) -> Vec<Rec> {
+    pub fn buffer(&mut self) -> Vec<Item> {
         let spare = self.spare.lock().ok().and_then(|mut s| s.pop());
         match spare {
             Some(mut b) => {
@@ -471,11 +801,15 @@ struct Job {
 }
 
 /// The sequential decoder taking over after a failed stitch: orders the
-/// trace from its start, skips the transitions already applied, and applies
-/// the rest as the one-thread decoder does (with the back's own slots).
+/// trace from its start and applies every transition as the one-thread
+/// decoder does (with the back's own slots, emptied first), the sink muted
+/// for the transitions whose episodes it has already had.
 struct Resume<'b, 'a> {
     back: &'b mut Back<'a>,
+    /// Transitions still to apply muted.
     skip: u64,
+    /// Episodes the sink had when the stitch failed.
+    emitted: u64,
     /// Progress already reported (not reported again while skipping).
     reported: u64,
 }
@@ -517,12 +851,15 @@ impl Consumer for Resume<'_, '_> {
 
     #[inline]
     fn transition(&mut self, t: &Transition<'_>, _: &mut ()) {
-        if self.skip > 0 {
-            self.skip -= 1;
-            return;
-        }
-        if let Some((mut ge, slots)) = self.back.episodes() {
+        let muted = self.skip > 0;
+        if let Some((mut ge, slots)) = self.back.episodes(muted) {
             step(&mut ge, slots, t);
+        }
+        if muted {
+            self.skip -= 1;
+            if self.skip == 0 {
+                self.back.tracker.episodes = self.emitted;
+            }
         }
     }
 
@@ -535,7 +872,13 @@ impl Consumer for Resume<'_, '_> {
 }
 
 /// Orders generations handed out through `jobs` until there are no more.
-fn work(bytes: &[u8], minor: u32, jobs: &Mutex<Receiver<Job>>, spare: &Mutex<Vec<Vec<Rec>>>) {
+fn work(
+    bytes: &[u8],
+    minor: u32,
+    wanted: Categories,
+    jobs: &Mutex<Receiver<Job>>,
+    spare: &Mutex<Vec<Vec<Item>>>,
+) {
     let mut d = Decoder::<()>::new(bytes, minor, &Options::default());
     loop {
         let job = match jobs.lock() {
@@ -545,7 +888,15 @@ fn work(bytes: &[u8], minor: u32, jobs: &Mutex<Receiver<Job>>, spare: &Mutex<Vec
         let Ok(job) = job else {
             return;
         };
-        let mut chan = Channel { tx: job.tx, spare };
+        let mut chan = Channel {
+            tx: job.tx,
+            spare,
+            bytes,
+            wanted,
+            first: job.first,
+            gt: None,
+            origin: 0,
+        };
         let msg = match d.order_job(&job.gb, job.last, job.first, &mut chan) {
             Ok(Ok(done)) => Msg::Done(Box::new(done)),
             Ok(Err((cut, cpu_samples, experimental_batches))) => Msg::Cut(CutGen {
@@ -589,6 +940,7 @@ pub(crate) fn run(
     workers: usize,
 ) -> Option<Result<(TraceSummary, Stats), DecodeError>> {
     let spare = Mutex::new(Vec::new());
+    let wanted = back.sink.categories();
     let (job_tx, job_rx) = std::sync::mpsc::channel::<Job>();
     let job_rx = Mutex::new(job_rx);
     let mut st = Stitcher::new(bytes, minor, options);
@@ -597,7 +949,7 @@ pub(crate) fn run(
         for i in 0..workers {
             let spawned = std::thread::Builder::new()
                 .name(format!("goblock-v2-gen{i}"))
-                .spawn_scoped(scope, || work(bytes, minor, &job_rx, &spare));
+                .spawn_scoped(scope, || work(bytes, minor, wanted, &job_rx, &spare));
             if spawned.is_ok() {
                 started += 1;
             }
@@ -659,7 +1011,7 @@ impl<'a> Stitcher<'a> {
         back: &mut Back<'_>,
         jobs: std::sync::mpsc::Sender<Job>,
         window: usize,
-        spare: &Mutex<Vec<Vec<Rec>>>,
+        spare: &Mutex<Vec<Vec<Item>>>,
     ) -> Result<(), Stop> {
         let mut splitter = Splitter::new(self.minor, HEADER_LEN);
         let mut queue: VecDeque<Next> = VecDeque::new();
@@ -726,7 +1078,7 @@ impl<'a> Stitcher<'a> {
         &mut self,
         back: &mut Back<'_>,
         rx: &Receiver<Msg>,
-        spare: &Mutex<Vec<Vec<Rec>>>,
+        spare: &Mutex<Vec<Vec<Item>>>,
     ) -> Result<bool, Stop> {
         let mut stitch = Stitch::default();
         let first = self.gens == 0;
@@ -750,14 +1102,14 @@ impl<'a> Stitcher<'a> {
                     };
                     let _ = back.handle(m);
                 }
-                Msg::Recs(chunk) => {
+                Msg::Items(chunk) => {
                     for a in &chunk.assumed {
                         if !self.state.holds(a, &mut stitch, self.bytes) {
                             return Err(Stop::Fallback);
                         }
                     }
-                    let n = chunk.recs.len() as u64;
-                    let (flow, buf) = back.handle(Msg::Recs(chunk));
+                    let n = chunk.transitions;
+                    let (flow, buf) = back.handle(Msg::Items(chunk));
                     self.applied += n;
                     if let (Some(b), Ok(mut s)) = (buf, spare.lock())
                         && s.len() < SPARE
@@ -798,6 +1150,9 @@ impl<'a> Stitcher<'a> {
                     self.stats.experimental_batches += c.experimental_batches;
                     return Ok(false);
                 }
+                Msg::Slots(slots) => {
+                    let _ = back.handle(Msg::Slots(slots));
+                }
                 Msg::GenEnd(_) | Msg::Failed => return Err(Stop::Fallback),
             }
         }
@@ -812,11 +1167,14 @@ impl<'a> Stitcher<'a> {
         (std::mem::take(&mut self.summary), self.stats)
     }
 
-    /// Decodes again on this thread, skipping what was applied.
+    /// Decodes again on this thread, the sink muted for what was applied.
     fn fallback(&mut self, back: &mut Back<'_>) -> Result<(TraceSummary, Stats), DecodeError> {
+        back.slots.clear();
+        let emitted = back.tracker.episodes;
         let mut resume = Resume {
             back,
             skip: self.applied,
+            emitted,
             reported: self.reported,
         };
         let d = Decoder::<()>::new(self.bytes, self.minor, &self.options);

@@ -63,9 +63,13 @@ impl Clock for Origin {
 /// The episode core with the new format's clock.
 pub(crate) type Tracker = Core<Origin>;
 
-/// The consumer of one generation's transitions.
-pub(crate) struct GenEpisodes<'a> {
-    pub tracker: &'a mut Tracker,
+/// The consumer of one generation's transitions; `C` is the episode
+/// core's clock (a worker's differs, see `parallel.rs`).
+pub(crate) struct GenEpisodes<'a, C: Clock = Origin> {
+    pub tracker: &'a mut Core<C>,
+    /// The trace's origin (raw time): when a goroutine found in the first
+    /// generation entered its state.
+    pub origin: i64,
     pub gt: &'a GenTables,
     pub res: &'a mut Resolver,
     pub tables: &'a mut Tables,
@@ -73,7 +77,7 @@ pub(crate) struct GenEpisodes<'a> {
     pub bytes: &'a [u8],
 }
 
-impl GenEpisodes<'_> {
+impl<C: Clock> GenEpisodes<'_, C> {
     #[inline]
     fn stack(&mut self, id: u64) -> StackId {
         self.res.stack(self.gt, self.bytes, self.tables, id)
@@ -95,7 +99,7 @@ impl GenEpisodes<'_> {
 
     /// The core's change for transition `t`, and its time.
     #[inline(always)]
-    fn change(&mut self, t: &Transition<'_>) -> Option<(i64, Change)> {
+    pub fn change(&mut self, t: &Transition<'_>) -> Option<(i64, Change)> {
         let e = t.ev;
         let n = self.tracker.names;
         let change = match e.typ {
@@ -173,7 +177,7 @@ impl GenEpisodes<'_> {
                     _ => return None,
                 };
                 // Already in this state when the trace started.
-                return Some((self.tracker.clock.0, Change::Found { state, stack }));
+                return Some((self.origin, Change::Found { state, stack }));
             }
             _ => return None,
         };
