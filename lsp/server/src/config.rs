@@ -201,9 +201,20 @@ impl Default for Settings {
 
 impl Settings {
     /// Whether a change from `self` to `new` needs traces re-analysed (path
-    /// mapping or symbolization changed) rather than only re-rendered.
+    /// mapping or symbolization changed, or a category is shown that was
+    /// not decoded) rather than only re-rendered.
     pub fn needs_reanalysis(&self, new: &Settings) -> bool {
-        self.substitute_path != new.substitute_path || self.binaries != new.binaries
+        self.substitute_path != new.substitute_path
+            || self.binaries != new.binaries
+            || new.categories.iter().any(|c| !self.categories.contains(c))
+    }
+
+    /// The categories traces are decoded for: the shown ones. The decoder
+    /// builds no episode of the others (the default leaves out `sched`, the
+    /// most frequent), so showing one more category loads the traces
+    /// again; showing fewer only renders again.
+    pub fn decoded_categories(&self) -> goblock_trace::Categories {
+        self.categories.iter().copied().collect()
     }
 
     /// Whether the set of trace (or dump, profile) files to look for changed.
@@ -490,5 +501,31 @@ mod tests {
         }));
         assert_eq!(s, Settings::default());
         assert_eq!(e.len(), 4, "{e:?}");
+    }
+
+    #[test]
+    fn a_shown_category_not_decoded_loads_again_and_fewer_rerender() {
+        let default = Settings::default();
+        let with = |cats: &[&str]| Settings::from_json(&json!({"categories": cats})).0;
+        let wider = with(&["sync", "net", "syscall", "sched"]);
+        let narrower = with(&["sync"]);
+        assert!(default.needs_reanalysis(&wider));
+        assert!(!default.needs_reanalysis(&narrower));
+        // Back to what was decoded before narrowing: decoded again (the
+        // narrower settings are all the session keeps).
+        assert!(narrower.needs_reanalysis(&default));
+        assert!(!wider.needs_reanalysis(&default));
+        assert_eq!(
+            wider.decoded_categories(),
+            [
+                Category::Sync,
+                Category::Net,
+                Category::Syscall,
+                Category::Sched
+            ]
+            .into_iter()
+            .collect()
+        );
+        assert!(!default.decoded_categories().contains(Category::Sched));
     }
 }

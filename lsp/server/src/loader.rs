@@ -143,6 +143,11 @@ pub struct LoadRequest<'a> {
     pub binary: BinaryChoice,
     /// `goblock.maxTraceBytes` (0: no limit).
     pub max_bytes: u64,
+    /// `goblock.categories`: the decoder builds no episode of the others
+    /// (a wider setting loads again: [`Settings::needs_reanalysis`]).
+    ///
+    /// [`Settings::needs_reanalysis`]: crate::config::Settings::needs_reanalysis
+    pub categories: Categories,
     /// The data shown for this path now.
     pub previous: Option<Previous>,
     /// How long a file must stay unchanged to count as completely written.
@@ -256,7 +261,7 @@ fn load_input(req: &mut LoadRequest<'_>) -> Result<Loaded, LoadError> {
         binary: req.binary.clone(),
         trace_index: req.trace_index,
         details: true,
-        categories: Categories::ALL,
+        categories: req.categories,
     };
     // A large trace shown for the first time: its beginning first, read
     // (bounded) before the whole file is copied.

@@ -306,6 +306,7 @@ impl Session {
                 workspace,
                 binary: r.binary.clone(),
                 max_bytes: self.settings.max_trace_bytes,
+                categories: self.settings.decoded_categories(),
                 debounce_ms: self.settings.debounce_ms,
                 client: self.client.clone(),
                 progress: self.features.work_done_progress,

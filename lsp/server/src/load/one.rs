@@ -38,6 +38,8 @@ pub(crate) struct Runner {
     pub(crate) workspace: Arc<Workspace>,
     pub(crate) binary: BinaryChoice,
     pub(crate) max_bytes: u64,
+    /// `goblock.categories`, decoded alone.
+    pub(crate) categories: goblock_trace::Categories,
     pub(crate) debounce_ms: u64,
     pub(crate) client: Client,
     pub(crate) progress: bool,
@@ -92,6 +94,7 @@ impl Runner {
                     None => self.binary.clone(),
                 };
                 let max_bytes = self.max_bytes;
+                let categories = self.categories;
                 let previous = item.previous.as_ref().map(|c| Previous {
                     stamp: c.loaded.stamp,
                     truncated: c.loaded.truncated,
@@ -118,6 +121,7 @@ impl Runner {
                         workspace: &ws,
                         binary,
                         max_bytes,
+                        categories,
                         previous,
                         settle,
                         cancelled: &cancelled,

@@ -262,6 +262,7 @@ impl Session {
             workspace,
             binary: planned.binary,
             max_bytes: self.settings.max_trace_bytes,
+            categories: self.settings.decoded_categories(),
             debounce_ms: self.settings.debounce_ms,
             client: self.client.clone(),
             progress: self.features.work_done_progress,
