@@ -834,7 +834,9 @@ pub fn is_runtime_function(func: &str) -> bool {
         || p == "syscall"
 }
 
-/// GOROOT and GOMODCACHE: from the environment, else from `go env`.
+/// GOROOT and GOMODCACHE: from the environment, else from `go env`; the
+/// module cache, without either, where Go puts it by default
+/// (`$GOPATH/pkg/mod`, `$HOME/go/pkg/mod`).
 pub fn go_env() -> (Option<PathBuf>, Option<PathBuf>) {
     let var = |name: &str| {
         std::env::var_os(name)
@@ -856,6 +858,11 @@ pub fn go_env() -> (Option<PathBuf>, Option<PathBuf>) {
         let (g, c) = (l.next(), l.next());
         goroot = goroot.or(g.filter(|p| !p.as_os_str().is_empty()));
         cache = cache.or(c.filter(|p| !p.as_os_str().is_empty()));
+    }
+    if cache.is_none() {
+        cache = var("GOPATH")
+            .or_else(|| var("HOME").map(|h| h.join("go")))
+            .map(|g| g.join("pkg/mod"));
     }
     (goroot, cache)
 }

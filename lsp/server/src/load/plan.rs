@@ -88,39 +88,6 @@ fn newest_capture(roots: &[PathBuf]) -> Option<NewestCapture> {
     })
 }
 
-fn go_env() -> (Option<PathBuf>, Option<PathBuf>) {
-    let env = |k: &str| {
-        std::env::var_os(k)
-            .filter(|v| !v.is_empty())
-            .map(PathBuf::from)
-    };
-    let mut goroot = env("GOROOT");
-    let mut modcache = env("GOMODCACHE");
-    if goroot.is_none() || modcache.is_none() {
-        // `go env` when Go is installed; bounded by the process itself.
-        if let Ok(out) = std::process::Command::new("go")
-            .args(["env", "GOROOT", "GOMODCACHE"])
-            .stdin(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .output()
-            && out.status.success()
-        {
-            let s = String::from_utf8_lossy(&out.stdout);
-            let mut l = s.lines();
-            let r = l.next().filter(|x| !x.is_empty()).map(PathBuf::from);
-            let m = l.next().filter(|x| !x.is_empty()).map(PathBuf::from);
-            goroot = goroot.or(r);
-            modcache = modcache.or(m);
-        }
-    }
-    if modcache.is_none() {
-        modcache = env("GOPATH")
-            .or_else(|| env("HOME").map(|h| h.join("go")))
-            .map(|g| g.join("pkg/mod"));
-    }
-    (goroot, modcache)
-}
-
 /// Finds the inputs (blocking).
 pub(crate) fn discover(req: &Discover) -> (Planned, Arc<Workspace>) {
     let mut sel = discovery::Selection::default();
@@ -165,7 +132,7 @@ pub(crate) fn discover(req: &Discover) -> (Planned, Arc<Workspace>) {
         }
     }
     let workspace = req.workspace.clone().unwrap_or_else(|| {
-        let (goroot, modcache) = go_env();
+        let (goroot, modcache) = goblock_analysis::paths::go_env();
         Arc::new(Workspace::new(
             &req.roots,
             req.settings.substitute_path.clone(),
