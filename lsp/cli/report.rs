@@ -415,9 +415,23 @@ fn workspace_hint(table: &LineTable, args: &ReportArgs, ws: &Workspace) -> Optio
         return None;
     }
     Some(match place {
-        Where::Module { path, version, dir } => format!(
+        Where::Module {
+            path,
+            version,
+            dir,
+            present: true,
+        } => format!(
             "{pct:.0} % of blocked time is in {path}@{version} (module cache): \
              --workspace {dir} or --library"
+        ),
+        Where::Module {
+            path,
+            version,
+            dir,
+            present: false,
+        } => format!(
+            "{pct:.0} % of blocked time is in {path}@{version}, not in this machine's module \
+             cache: go mod download {path}@{version}, then --workspace {dir} or --library"
         ),
         Where::Std(pkg) => format!(
             "{pct:.0} % of blocked time is in the standard library ({pkg}): \
@@ -437,11 +451,13 @@ fn workspace_hint(table: &LineTable, args: &ReportArgs, ws: &Workspace) -> Optio
 /// Where blocking lies, outside the workspace.
 #[derive(Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 enum Where {
-    /// A module of the module cache, and its directory there.
+    /// A module of the module cache, its directory there, and whether
+    /// its files are there.
     Module {
         path: String,
         version: String,
         dir: String,
+        present: bool,
     },
     /// A package directory of the standard library.
     Std(String),
@@ -482,6 +498,7 @@ fn place_of(s: &LineStats, ws: &Workspace) -> Option<Where> {
                 path: goblock_analysis::paths::unescape_module_path(&rel[..at]),
                 version: rel[at + 1..end].to_owned(),
                 dir: cache.join(&rel[..end]).display().to_string(),
+                present: s.found,
             })
         }
         CodeClass::Other => {
@@ -1108,4 +1125,36 @@ pub fn source_line(on_disk: &mut OnDisk, file: &str, line: u32) -> Option<String
     } else {
         t.to_owned()
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A module-cache line names the module's directory, and says when its
+    /// files are not on this machine (then `--workspace DIR` alone would
+    /// not help: `go mod download` first).
+    #[test]
+    fn a_module_line_says_whether_the_module_is_in_the_cache() {
+        let cache = std::env::temp_dir().join(format!("goblock-hint-cache-{}", std::process::id()));
+        let dir = cache.join("golang.org/x/sync@v0.25.0");
+        let file = dir.join("semaphore/semaphore.go");
+        let ws = Workspace::new(&[], vec![], None, Some(cache.clone()));
+        let line = |found: bool| LineStats {
+            class: CodeClass::Dependency,
+            canonical: file.to_string_lossy().into(),
+            found,
+            ..Default::default()
+        };
+        let module = |present: bool| {
+            Some(Where::Module {
+                path: "golang.org/x/sync".into(),
+                version: "v0.25.0".into(),
+                dir: dir.display().to_string(),
+                present,
+            })
+        };
+        assert_eq!(place_of(&line(true), &ws), module(true));
+        assert_eq!(place_of(&line(false), &ws), module(false));
+    }
 }
