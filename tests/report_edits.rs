@@ -263,6 +263,32 @@ fn without_the_binary_an_edited_file_is_stale_not_shown() {
     assert!(apart.contains("blocking/main.go:") && apart.contains("as recorded"));
 }
 
+/// The `created by` sites of the dump groups in `doc`'s lines and stale
+/// lines whose file is `name`: (line, recorded_line, stale), sorted.
+fn creator_sites(doc: &Value, name: &str) -> Vec<(u64, Option<u64>, bool)> {
+    let mut v: Vec<_> = ["lines", "stale"]
+        .iter()
+        .flat_map(|k| doc[k].as_array().into_iter().flatten())
+        .flat_map(|l| l["groups"].as_array().into_iter().flatten())
+        .filter_map(|g| g.get("created_by"))
+        .filter(|s| {
+            s["file"]
+                .as_str()
+                .is_some_and(|f| f.ends_with(&format!("/{name}")))
+        })
+        .map(|s| {
+            (
+                s["line"].as_u64().unwrap_or(0),
+                s["recorded_line"].as_u64(),
+                s.get("stale").is_some(),
+            )
+        })
+        .collect();
+    v.sort_unstable();
+    v.dedup();
+    v
+}
+
 /// A goroutine dump (no DWARF): a file changed after the dump is stale; in
 /// a git work tree where the dump is committed, the file's text in that
 /// commit is the evidence: a fresh clone (every file newer than the dump)
@@ -285,6 +311,14 @@ fn dump_lines_follow_the_inputs_commit_or_are_stale() {
     let table0 = report(&ws, &[], &dump);
     assert_eq!(doc0["stale"], Value::Array(vec![]), "{doc0:#}");
     let lines0 = entries(&doc0, "lines");
+    // `go` statements in pool.go (NewPool) created some of the goroutines.
+    let created0 = creator_sites(&doc0, "pool.go");
+    assert!(!created0.is_empty(), "{doc0:#}");
+    assert!(
+        created0
+            .iter()
+            .all(|&(_, moved, stale)| moved.is_none() && !stale)
+    );
     let in_pool = |e: &(Key, Option<u64>)| e.0.0 == "pool.go";
     assert!(
         lines0.iter().filter(|e| in_pool(e)).count() >= 3,
@@ -297,6 +331,9 @@ fn dump_lines_follow_the_inputs_commit_or_are_stale() {
     let (pooled, other): (Vec<_>, Vec<_>) = lines0.iter().cloned().partition(in_pool);
     assert_eq!(entries(&doc, "lines"), other);
     assert_eq!(entries(&doc, "stale"), pooled);
+    // … and so are the `created by` sites there, at the line recorded.
+    let stale_sites: Vec<_> = created0.iter().map(|&(l, _, _)| (l, None, true)).collect();
+    assert_eq!(creator_sites(&doc, "pool.go"), stale_sites, "{doc:#}");
     let table = report(&ws, &[], &dump);
     let (rows, apart) = table
         .split_once("are stale, not shown on any line")
@@ -356,6 +393,11 @@ fn dump_lines_follow_the_inputs_commit_or_are_stale() {
         .collect();
     assert_eq!(entries(&doc, "lines"), want);
     assert_eq!(doc["stale"], Value::Array(vec![]));
+    let moved: Vec<_> = created0
+        .iter()
+        .map(|&(l, _, _)| (l + 1, Some(l), false))
+        .collect();
+    assert_eq!(creator_sites(&doc, "pool.go"), moved, "{doc:#}");
     // The waiting statement itself rewritten (a comment alone would not
     // change its code): that line is stale.
     // (recorded at 1-based line `wait_line`, now at index `wait_line`)

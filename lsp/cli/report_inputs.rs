@@ -122,11 +122,19 @@ struct JsonGroup {
     labels: Vec<String>,
 }
 
+/// A `created by` site, placed in the file as it is now like a line.
 #[derive(Serialize)]
 struct JsonSite {
     function: String,
     file: String,
+    /// Now (as recorded when stale).
     line: u32,
+    /// As recorded, when the site moved.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    recorded_line: Option<u32>,
+    /// Why the site cannot be placed in the file as it is now.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    stale: Option<String>,
 }
 
 /// One line of a dump or profile in the JSON `lines` array.
@@ -441,14 +449,22 @@ pub fn json_lines(
                                 status: g.status.to_string(),
                                 ids: g.ids.clone(),
                                 minutes: g.minutes.map(|(a, b)| [a, b]),
-                                created_by: g.creator.as_ref().map(|s| JsonSite {
-                                    function: g
-                                        .creator_function
-                                        .as_deref()
-                                        .unwrap_or(&s.function)
-                                        .to_owned(),
-                                    file: s.file.to_string(),
-                                    line: s.line,
+                                created_by: g.creator.as_ref().map(|s| {
+                                    let now = on_disk.place(&s.file, s.line, &s.function);
+                                    JsonSite {
+                                        function: g
+                                            .creator_function
+                                            .as_deref()
+                                            .unwrap_or(&s.function)
+                                            .to_owned(),
+                                        file: s.file.to_string(),
+                                        line: *now.as_ref().unwrap_or(&s.line),
+                                        recorded_line: now
+                                            .as_ref()
+                                            .is_ok_and(|&n| n != s.line)
+                                            .then_some(s.line),
+                                        stale: now.err(),
+                                    }
                                 }),
                                 labels: g.labels.iter().map(|l| l.to_string()).collect(),
                             })
