@@ -406,6 +406,16 @@ pub fn json_input(a: &Analysed) -> JsonInput {
     }
 }
 
+/// A recorded line placed in its file as it is now ([`OnDisk::place`]) as
+/// the JSON gives it: `line` (now, or as recorded when stale),
+/// `recorded_line` (when it moved) and `stale` (why it cannot be placed).
+fn placement(recorded: u32, now: &Result<u32, String>) -> (u32, Option<u32>, Option<String>) {
+    match now {
+        Ok(n) => (*n, (*n != recorded).then_some(recorded), None),
+        Err(why) => (recorded, None, Some(why.clone())),
+    }
+}
+
 /// The JSON lines of an analysed dump or profile (input index `input`),
 /// after `--categories`, `--library` and `--top` as the table.
 pub fn json_lines(
@@ -422,11 +432,12 @@ pub fn json_lines(
             let several = d.snapshots.len() > 1;
             sel.dump
                 .iter()
-                .map(|(k, l, now)| JsonLine {
+                .map(|(k, l, now)| (k, l, placement(k.line, now)))
+                .map(|(k, l, (line, recorded_line, stale))| JsonLine {
                     kind: "goroutine-dump",
                     input,
                     file: k.file.to_string(),
-                    line: *now.as_ref().unwrap_or(&k.line),
+                    line,
                     function: l.function.to_string(),
                     class: l.class.as_str(),
                     category: Some(k.category.as_str()),
@@ -451,6 +462,7 @@ pub fn json_lines(
                                 minutes: g.minutes.map(|(a, b)| [a, b]),
                                 created_by: g.creator.as_ref().map(|s| {
                                     let now = on_disk.place(&s.file, s.line, &s.function);
+                                    let (line, recorded_line, stale) = placement(s.line, &now);
                                     JsonSite {
                                         function: g
                                             .creator_function
@@ -458,12 +470,9 @@ pub fn json_lines(
                                             .unwrap_or(&s.function)
                                             .to_owned(),
                                         file: s.file.to_string(),
-                                        line: *now.as_ref().unwrap_or(&s.line),
-                                        recorded_line: now
-                                            .as_ref()
-                                            .is_ok_and(|&n| n != s.line)
-                                            .then_some(s.line),
-                                        stale: now.err(),
+                                        line,
+                                        recorded_line,
+                                        stale,
                                     }
                                 }),
                                 labels: g.labels.iter().map(|l| l.to_string()).collect(),
@@ -473,8 +482,8 @@ pub fn json_lines(
                     flat: None,
                     cum: None,
                     sampled: None,
-                    recorded_line: now.as_ref().is_ok_and(|&n| n != k.line).then_some(k.line),
-                    stale: now.as_ref().err().cloned(),
+                    recorded_line,
+                    stale,
                 })
                 .collect()
         }
@@ -482,11 +491,12 @@ pub fn json_lines(
             let goroutines = p.kind == ProfileKind::Goroutine;
             sel.profile
                 .iter()
-                .map(|(k, l, now)| JsonLine {
+                .map(|(k, l, now)| (k, l, placement(k.line, now)))
+                .map(|(k, l, (line, recorded_line, stale))| JsonLine {
                     kind: profile_kind(&p.kind),
                     input,
                     file: k.file.to_string(),
-                    line: *now.as_ref().unwrap_or(&k.line),
+                    line,
                     function: l.function.to_string(),
                     class: l.class.as_str(),
                     category: None,
@@ -507,8 +517,8 @@ pub fn json_lines(
                         total_ns: l.cum.total_ns,
                     }),
                     sampled: (!goroutines).then_some(true),
-                    recorded_line: now.as_ref().is_ok_and(|&n| n != k.line).then_some(k.line),
-                    stale: now.as_ref().err().cloned(),
+                    recorded_line,
+                    stale,
                 })
                 .collect()
         }
