@@ -24,7 +24,7 @@ if [ -z "${BIN:-}" ]; then
   BIN=${CARGO_TARGET_DIR:-target}/release/goblock
 fi
 BIN=$(realpath "$BIN")
-bytes=$(stat -c %s "$T")
+bytes=$(stat -L -c %s "$T")
 echo "trace: $T ($((bytes / 1000000)) MB, $(cat testdata/large/go1.26-VERSION)), $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 
 if [ "${CHECK:-}" = 1 ]; then

@@ -27,7 +27,7 @@ case $V in
 *) echo "bench.sh: unknown version $V" >&2; exit 1 ;;
 esac
 trace=${TRACE:-testdata/large/go$V-large.trace}
-if [ -z "${TRACE:-}" ] && { [ ! -s "$trace" ] || [ "$(stat -c %s "$trace")" -lt $((MB * 1000000)) ]; }; then
+if [ -z "${TRACE:-}" ] && { [ ! -s "$trace" ] || [ "$(stat -L -c %s "$trace")" -lt $((MB * 1000000)) ]; }; then
   testdata/gen-large.sh "$V" "$MB" >&2
 fi
 ver=$("$GO" env GOVERSION)
@@ -39,7 +39,7 @@ fi
 # PGO=1: also the profile-guided build (tests/pgo-build.sh), in the same run.
 PGO_BIN=
 [ "${PGO:-}" = 1 ] && PGO_BIN=$(tests/pgo-build.sh)
-bytes=$(stat -c %s "$trace")
+bytes=$(stat -L -c %s "$trace")
 
 measure() { # command... -> "wall<TAB>rss_kb<TAB>cpu_s"
   local log; log=$(mktemp)

@@ -128,8 +128,14 @@ pub struct Previous {
 /// Traces at least this large get a quick preview from their beginning
 /// before the full load.
 pub const PREVIEW_MIN_BYTES: u64 = 48 << 20;
-/// How much of a large trace the preview decodes.
+/// How much of a large trace the preview reads first.
 pub const PREVIEW_BYTES: u64 = 16 << 20;
+/// The most a preview reads (and at most half the trace): a new-format
+/// trace decodes only whole generations, and a busy program writes
+/// generations of 20 MB and more, so the head grows (doubling) until its
+/// first generation fits. A trace whose first generation does not fit gets
+/// no preview.
+pub const PREVIEW_MAX_BYTES: u64 = 64 << 20;
 
 /// Loading one input.
 pub struct LoadRequest<'a> {
@@ -238,6 +244,47 @@ fn judge(req: &LoadRequest<'_>, loaded: Loaded) -> Outcome {
     }
 }
 
+/// The beginning of the trace at `path` to preview, with the file's stamp
+/// ([`grow_head`] over [`input::read_head`]); `None` when it is no trace or
+/// cannot be read.
+fn preview_head(
+    path: &Path,
+    open: &OpenOptions,
+    first: u64,
+    limit: u64,
+) -> Option<(Vec<u8>, Stamp)> {
+    let mut stamp = None;
+    let head = grow_head(first, limit, |n| {
+        let (head, s, kind) = input::read_head(path, open, n as usize).ok()?;
+        stamp = Some(s);
+        kind.is_trace().then_some(head)
+    })?;
+    Some((head, stamp?))
+}
+
+/// Reads heads of `first` bytes, then twice as many, … until one holds
+/// something the decoder turns into episodes
+/// ([`goblock_trace::head_is_decodable`]: a whole generation), reading at
+/// most `limit` bytes. `None` when `read` fails, or no head within `limit`
+/// (or the whole file) is decodable: the whole load then shows the trace.
+fn grow_head(
+    first: u64,
+    limit: u64,
+    mut read: impl FnMut(u64) -> Option<Vec<u8>>,
+) -> Option<Vec<u8>> {
+    let mut want = first.min(limit);
+    loop {
+        let head = read(want)?;
+        if goblock_trace::head_is_decodable(&head) {
+            return Some(head);
+        }
+        if want >= limit || (head.len() as u64) < want {
+            return None;
+        }
+        want = (want * 2).min(limit);
+    }
+}
+
 /// Whether the file changed since `read` (its stamp when opened), or was
 /// modified within the settle time.
 fn still_changing(req: &LoadRequest<'_>, read: Option<Stamp>) -> bool {
@@ -266,9 +313,14 @@ fn load_input(req: &mut LoadRequest<'_>) -> Result<Loaded, LoadError> {
     // A large trace shown for the first time: its beginning first, read
     // (bounded) before the whole file is copied.
     if req.previous.is_none()
-        && Stamp::of(req.path).is_ok_and(|s| s.len >= PREVIEW_MIN_BYTES)
-        && let Ok((prefix, stamp, kind)) = input::read_head(req.path, &open, PREVIEW_BYTES as usize)
-        && kind.is_trace()
+        && let Ok(now) = Stamp::of(req.path)
+        && now.len >= PREVIEW_MIN_BYTES
+        && let Some((prefix, stamp)) = preview_head(
+            req.path,
+            &open,
+            PREVIEW_BYTES,
+            PREVIEW_MAX_BYTES.min(now.len / 2),
+        )
     {
         let cancelled = req.cancelled;
         let mut cb = |_: Stage, _: u64, _: u64| {
@@ -355,4 +407,46 @@ fn is_truncated(a: &TraceAnalysis) -> bool {
         .warnings
         .iter()
         .any(|w| w.message.contains("truncat") || w.message.contains("incomplete"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn open() -> OpenOptions {
+        OpenOptions {
+            max_bytes: u64::MAX,
+            max_bytes_setting: "goblock.maxTraceBytes",
+            snapshot: false,
+        }
+    }
+
+    /// A head too short for the first generation grows until it holds it
+    /// (a real multi-generation Go 1.26 trace standing in for a large one
+    /// with 20 MB generations); within a limit it cannot reach, no preview.
+    #[test]
+    fn the_preview_head_grows_to_a_whole_generation() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../testdata/go1.26/blocking-multigen.trace");
+        let bytes = std::fs::read(&path).unwrap();
+        let asked = std::cell::RefCell::new(Vec::new());
+        let read = |n: u64| {
+            asked.borrow_mut().push(n);
+            Some(bytes[..bytes.len().min(n as usize)].to_vec())
+        };
+        let head = grow_head(1024, bytes.len() as u64 / 2, read).unwrap();
+        assert!(goblock_trace::head_is_decodable(&head));
+        // Its first generation ends after 6 KiB.
+        assert_eq!(asked.take(), [1024, 2048, 4096, 8192]);
+        assert_eq!(head.len(), 8192);
+        assert!(grow_head(1024, 6000, read).is_none());
+        assert_eq!(asked.take(), [1024, 2048, 4096, 6000]);
+
+        let (head, stamp) = preview_head(&path, &open(), 1024, bytes.len() as u64).unwrap();
+        assert!(goblock_trace::head_is_decodable(&head));
+        assert_eq!(stamp.len, bytes.len() as u64);
+        // No trace at all.
+        let text = Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml");
+        assert!(preview_head(&text, &open(), 16, 4096).is_none());
+    }
 }

@@ -103,6 +103,19 @@ pub struct TraceSummary {
     pub warnings: Vec<Warning>,
 }
 
+/// Whether `head`, the first bytes of a trace file, holds events the decoder
+/// would turn into episodes: for the new format (Go 1.22+), which decodes a
+/// generation only whole, a complete generation
+/// ([`v2::holds_a_generation`]); for the old format, which decodes up to a
+/// cut, any valid header. Not a validation: the events are not read.
+pub fn head_is_decodable(head: &[u8]) -> bool {
+    match header::parse(head) {
+        Ok(h) if h.format == Format::V2 => v2::holds_a_generation(head, h.minor),
+        Ok(_) => true,
+        Err(_) => false,
+    }
+}
+
 /// Decodes a whole trace, pushing every episode into `sink`.
 ///
 /// Truncated input yields everything decodable plus a warning; corrupt input

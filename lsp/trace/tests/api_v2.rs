@@ -316,3 +316,50 @@ fn cancellation_stops_the_helper_thread() {
         assert_eq!(rec.progress.len(), cancel_after);
     }
 }
+
+/// `head_is_decodable` says whether a head of a trace decodes to something:
+/// at every cut of real multi-generation traces of each new-format layout
+/// (end markers from 1.26, generations ended by the next one before), a
+/// head holding its first generation whole, and only such a head, yields
+/// episodes when decoded. A large trace's preview relies on it.
+#[test]
+fn a_head_is_decodable_when_it_holds_a_whole_generation() {
+    for v in ["1.22", "1.23", "1.26", "1.27"] {
+        let bytes = multigen(v);
+        let mut first_whole = None;
+        let step = (bytes.len() / 200).max(1);
+        for n in (0..=bytes.len()).step_by(step).chain([bytes.len()]) {
+            let head = &bytes[..n];
+            let mut episodes = 0u64;
+            let mut count = |_: &Episode, _: &Tables| episodes += 1;
+            let decoded = goblock_trace::decode(head, &mut Tables::new(), &mut count);
+            let generations = decoded.map_or(0, |s| s.generations);
+            let claimed = goblock_trace::head_is_decodable(head);
+            if n < bytes.len() {
+                assert_eq!(
+                    claimed,
+                    generations > 0 && episodes > 0,
+                    "go{v}: head of {n} of {} bytes: {generations} generations, {episodes} episodes",
+                    bytes.len()
+                );
+            }
+            if claimed && first_whole.is_none() {
+                first_whole = Some(n);
+            }
+        }
+        // The first generation ends inside the file, not at its end.
+        let first = first_whole.unwrap_or_else(|| panic!("go{v}: no decodable head"));
+        assert!(
+            first < bytes.len() / 2,
+            "go{v}: first decodable head {first}"
+        );
+    }
+    // The old format decodes up to a cut: any head with its header.
+    let old = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../testdata/go1.21/blocking-test.trace"
+    ))
+    .unwrap();
+    assert!(goblock_trace::head_is_decodable(&old[..old.len() / 3]));
+    assert!(!goblock_trace::head_is_decodable(&old[..8]));
+}

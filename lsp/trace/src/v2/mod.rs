@@ -142,6 +142,19 @@ pub struct Stats {
     pub stitch_fallback: Option<u64>,
 }
 
+/// Whether `head`, the beginning of a trace (header included), holds its
+/// first generation whole: ended by its end-of-generation marker (1.26+) or
+/// by the next generation's first batch (before 1.26, where the end of
+/// `head` says nothing). A generation is decoded only whole, so a shorter
+/// head decodes to nothing.
+pub fn holds_a_generation(head: &[u8], minor: u32) -> bool {
+    let mut gb = GenBatches::default();
+    matches!(
+        Splitter::new(minor, HEADER_LEN).next(head, &mut gb),
+        Ok(Some(GenEnd::Complete { last: false }))
+    )
+}
+
 /// [`decode`] with [`Options`].
 pub fn decode_with(
     bytes: &[u8],
