@@ -188,6 +188,7 @@ pub fn run(args: &ReportArgs, out: &mut dyn std::io::Write) -> anyhow::Result<i3
             // The report prints totals only, of the categories asked for.
             details: false,
             categories: args.categories.iter().copied().collect(),
+            threads: goblock_trace::Threads::Auto,
         };
         let input = goblock_analysis::input::open(path, &args.open);
         if let Ok(input) = &input

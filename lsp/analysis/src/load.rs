@@ -11,7 +11,7 @@ use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use goblock_trace::{Categories, DecodeError, Tables, TraceSummary};
+use goblock_trace::{Categories, DecodeError, Tables, Threads, TraceSummary};
 
 use crate::attribute::{Attributor, FrameView};
 use crate::input::{Input, InputError};
@@ -176,6 +176,9 @@ pub struct Options<'a> {
     /// others, so no statistics exist for them (`goblock report` leaves
     /// out `sched` unless asked). [`Categories::ALL`] for everything.
     pub categories: Categories,
+    /// The decoder's threads ([`Threads::Auto`]: as many as pay off; the
+    /// language server bounds their memory with [`Threads::Within`]).
+    pub threads: Threads,
 }
 
 /// Analyses a trace file: opens it with [`crate::input::open`] (default
@@ -248,13 +251,14 @@ fn analyze_bytes_with(
         agg = agg.totals_only();
     }
     agg = agg.only(opts.categories);
-    let summary = goblock_trace::decode(bytes, &mut tables, &mut agg).map_err(|e| match e {
-        DecodeError::Cancelled => AnalysisError::Cancelled,
-        source => AnalysisError::Decode {
-            path: path.to_path_buf(),
-            source,
-        },
-    })?;
+    let summary = goblock_trace::decode_threads(bytes, &mut tables, &mut agg, opts.threads)
+        .map_err(|e| match e {
+            DecodeError::Cancelled => AnalysisError::Cancelled,
+            source => AnalysisError::Decode {
+                path: path.to_path_buf(),
+                source,
+            },
+        })?;
     let episodes = agg.episodes;
     let stats = agg.into_stats();
     if progress(Stage::Symbolize, 0, 1).is_break() {

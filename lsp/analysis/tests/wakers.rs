@@ -58,6 +58,7 @@ fn wakers_name_the_users_line() {
             trace_index: 0,
             details: true,
             categories: Categories::ALL,
+            threads: goblock_trace::Threads::Auto,
         };
         let a = analyze_file(&trace, &opts, &mut |_, _, _| {
             std::ops::ControlFlow::Continue(())
@@ -128,6 +129,7 @@ fn library_wakers_and_creators_are_named_by_import_path() {
             trace_index: 0,
             details: true,
             categories: Categories::ALL,
+            threads: goblock_trace::Threads::Auto,
         };
         let a = analyze_file(&trace, &opts, &mut |_, _, _| {
             std::ops::ControlFlow::Continue(())

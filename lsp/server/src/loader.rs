@@ -27,7 +27,7 @@ use goblock_analysis::dumps::DumpAnalysis;
 use goblock_analysis::input::{self, InputError, OpenOptions};
 use goblock_analysis::profiles::ProfileAnalysis;
 use goblock_analysis::{AnalysisError, BinaryChoice, Options, Stage, TraceAnalysis, Workspace};
-use goblock_trace::Categories;
+use goblock_trace::{Categories, Threads};
 
 pub use goblock_analysis::input::Stamp;
 
@@ -309,6 +309,10 @@ fn load_input(req: &mut LoadRequest<'_>) -> Result<Loaded, LoadError> {
         trace_index: req.trace_index,
         details: true,
         categories: req.categories,
+        // The server's memory budget is 64 MB and a quarter of the trace
+        // (tests/soak.rs): the decoder's worker threads only when what they
+        // may hold fits in that quarter (traces of 2 GB and more).
+        threads: Threads::Within(Stamp::of(req.path).map_or(0, |s| s.len / 4)),
     };
     // A large trace shown for the first time: its beginning first, read
     // (bounded) before the whole file is copied.

@@ -4,7 +4,7 @@
 //!
 //! `--workers N` (new format): 0 decodes on one thread, N ≥ 1 orders
 //! generations on N worker threads (a scaling curve); without it, as
-//! `goblock` decides (parallel on four cores or more for large traces).
+//! `goblock` decides (parallel on two cores or more for large traces).
 //!
 //! By default the file is memory-mapped, the way goblock reads files, and
 //! pages below the decoder's progress are released (`MADV_DONTNEED`, in

@@ -12,7 +12,7 @@
 //! | [`header`] | reads the 16-byte header: version, format family, what non-trace input looks like | read past the header |
 //! | `episodes` (the core) | one per-goroutine state machine for both formats: goroutine changes in Go's model (`GoState` transitions) → [`Episode`]s; categories, which reach the sink, the episodes open at the end; in the order the front ends hand changes over, on the caller's thread (on a worker's for a generation decoded in parallel) | read bytes, order events, resolve ids, use threads |
 //! | [`v1`] (Go 1.11–1.21) | two passes over the file: index (batches per P, strings, stack table at the end), Go's causal merge of the P streams, translation of old events into the core's goroutine changes, as Go's reader converts old traces ([`v1`]'s README); on large traces a pipeline (`v1/pipeline.rs`): the merge on a helper thread, translation and episodes on the caller's (one trace is one causal order: it cannot be cut into independent parts) | hold the events in memory; decide what opens or closes an episode |
-//! | [`v2`] (Go 1.22+) | generation by generation: batch framing, per-generation tables, Go's reader order (`order.rs` ports Go's `order.go` handler by handler), transitions translated into the core's changes (`translate.rs`); on large traces and 4 cores or more, generations are ordered and turned into episodes in parallel on worker threads, each later one from scratch, and stitched in file order on the caller's thread after checking the state each assumed against the state the previous one ended in; only episodes, table entries and each old goroutine's first changes cross threads (`parallel.rs`, `order/stitch.rs`; a failed check decodes the rest on one thread) | reorder Go's order; decide what opens or closes an episode; use threads in Go-reader time mode |
+//! | [`v2`] (Go 1.22+) | generation by generation: batch framing, per-generation tables, Go's reader order (`order.rs` ports Go's `order.go` handler by handler), transitions translated into the core's changes (`translate.rs`); on large traces and 2 cores or more, generations are ordered and turned into episodes in parallel on worker threads, each later one from scratch, and stitched in file order on the caller's thread after checking the state each assumed against the state the previous one ended in; only episodes, table entries and each old goroutine's first changes cross threads (`parallel.rs`, `order/stitch.rs`; a failed check decodes the rest on one thread) | reorder Go's order; decide what opens or closes an episode; use threads in Go-reader time mode |
 //! | [`model`] | the output: [`Episode`], interned [`Tables`] of strings, frames and stacks, [`Category`] | decode anything |
 //! | [`varint`], `gtable`, [`fxhash`] | LEB128 varints (every reader of the crate, incl. the hot loops' fixed-window variant); per-goroutine state tables; the shared hasher | know what a value means |
 //! | [`error`] | [`DecodeError`] (one line, with offset and event) and [`Warning`] | format for a UI |
@@ -57,6 +57,11 @@ pub enum Threads {
     Never,
     /// Always with helper threads (when they can be started).
     Always,
+    /// As [`Threads::Auto`], but the new-format decoder uses worker threads
+    /// only when the most memory they may hold ([`v2::window_bytes`]) is at
+    /// most this many bytes (the language server passes a share of the
+    /// trace's size, its memory budget).
+    Within(u64),
 }
 
 /// Receives episodes as the decoder completes them (not in time order:
@@ -125,9 +130,31 @@ pub fn decode(
     tables: &mut Tables,
     sink: &mut dyn EpisodeSink,
 ) -> Result<TraceSummary, DecodeError> {
+    decode_threads(bytes, tables, sink, Threads::Auto)
+}
+
+/// [`decode`] on the threads `threads` says (the results are the same).
+pub fn decode_threads(
+    bytes: &[u8],
+    tables: &mut Tables,
+    sink: &mut dyn EpisodeSink,
+    threads: Threads,
+) -> Result<TraceSummary, DecodeError> {
     let header = header::parse(bytes)?;
     match header.format {
-        Format::V1 => v1::decode(bytes, &header, tables, sink),
-        Format::V2 => v2::decode(bytes, &header, tables, sink),
+        Format::V1 => {
+            let options = v1::Options {
+                threads,
+                ..v1::Options::default()
+            };
+            v1::decode_with(bytes, &header, tables, sink, options)
+        }
+        Format::V2 => {
+            let options = v2::Options {
+                threads,
+                ..v2::Options::default()
+            };
+            v2::decode_with(bytes, &header, tables, sink, &options)
+        }
     }
 }

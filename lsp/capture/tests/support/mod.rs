@@ -96,6 +96,7 @@ pub fn blocked_lines(
         trace_index: 0,
         details: false,
         categories: Categories::ALL,
+        threads: goblock_trace::Threads::Auto,
     };
     let a = goblock_analysis::analyze_file(trace, &opts, &mut |_, _, _| {
         std::ops::ControlFlow::Continue(())

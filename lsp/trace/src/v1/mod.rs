@@ -150,7 +150,9 @@ pub fn decode_with(
         },
     );
     let threaded = match opts.threads {
-        Threads::Auto => ix.timed_events >= pipeline::THREAD_MIN_EVENTS,
+        // The helper thread holds a few buffers of events, whatever the
+        // trace: within any budget.
+        Threads::Auto | Threads::Within(_) => ix.timed_events >= pipeline::THREAD_MIN_EVENTS,
         Threads::Never => false,
         Threads::Always => true,
     };

@@ -96,7 +96,8 @@ pub struct Options {
     /// threads while the sink is called on the caller's, with identical
     /// results: [`Threads::Auto`] does so for traces of [`THREAD_MIN_BYTES`]
     /// or more when this process may run on [`PARALLEL_MIN_CORES`] cores or
-    /// more, with one worker per core but the caller's,
+    /// more, with one worker per core but the caller's and at least two;
+    /// [`Threads::Within`] also only when [`window_bytes`] fits its budget;
     /// [`Threads::Always`] whatever the size and the cores. Not in Go-reader time mode
     /// (each time depends on every earlier event): that decodes on one
     /// thread.
@@ -114,16 +115,38 @@ pub struct Options {
 pub const THREAD_MIN_BYTES: usize = 4 << 20;
 
 /// Fewest cores on which [`Threads::Auto`] decodes generations in parallel.
-/// Ordering each generation from scratch on a worker, with its own tables
-/// and episode core, executes 22 % more instructions than one thread, and
-/// the caller's thread still does 16 % of them (first 20 MB of the 231 MB
-/// Go 1.26 trace). On two cores that did not pay: `goblock report` with one
-/// worker beside the caller took 1.12× the wall time of one thread when
-/// idle, and the earlier design lost 1.18–1.65× when the machine was busy.
-/// With a core per thread the instructions bound the speed-up at 2.9× with
-/// three workers, and the caller's share at 5.1× from six on (see
-/// docs/performance.md).
-pub const PARALLEL_MIN_CORES: usize = 4;
+/// On two cores it runs two workers beside the caller's thread, which
+/// mostly waits: ordering each generation from scratch on a worker, with its
+/// own tables and episode core, costs about 40 % more CPU than one thread,
+/// and the two cores more than make up for it once a worker may run a whole
+/// generation ahead of the caller ([`window_bytes`]): `goblock report` on
+/// the 231 MB Go 1.26 bench trace 0.65–0.71 s against 0.82–0.89 s on one
+/// thread (see docs/performance.md).
+pub const PARALLEL_MIN_CORES: usize = 2;
+
+/// The most memory the parallel decoder holds in episodes handed over by
+/// the workers and not yet passed to the sink, whatever the number of
+/// workers: each generation in flight may be that share of it ahead of the
+/// caller. One thread holds none.
+pub const fn window_bytes() -> u64 {
+    parallel::window_bytes()
+}
+
+/// Worker threads for a trace of `len` bytes on `cores` cores (0: one
+/// thread), as [`Options::threads`] says.
+fn workers_for(threads: Threads, len: usize, cores: usize) -> usize {
+    match threads {
+        Threads::Never => 0,
+        Threads::Auto | Threads::Within(_)
+            if len < THREAD_MIN_BYTES || cores < PARALLEL_MIN_CORES =>
+        {
+            0
+        }
+        Threads::Within(budget) if window_bytes() > budget => 0,
+        Threads::Auto | Threads::Within(_) => (cores - 1).max(2),
+        Threads::Always => cores.max(2),
+    }
+}
 
 /// What the v2 decoder saw besides episodes (not part of [`TraceSummary`],
 /// which is shared with the old-format decoder).
@@ -180,13 +203,11 @@ pub fn decode_detailed(
         });
     }
     let mut back = Back::new(bytes, tables, sink);
-    let cores = || std::thread::available_parallelism().map_or(1, |n| n.get());
-    let workers = match options.threads {
-        _ if options.go_reader_times => 0,
-        Threads::Never => 0,
-        Threads::Auto if bytes.len() < THREAD_MIN_BYTES || cores() < PARALLEL_MIN_CORES => 0,
-        Threads::Auto => cores() - 1,
-        Threads::Always => cores().max(2),
+    let workers = if options.go_reader_times {
+        0
+    } else {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        workers_for(options.threads, bytes.len(), cores)
     };
     let workers = match options.workers {
         0 => workers,
@@ -609,5 +630,38 @@ impl Decoder<'_, ()> {
             cpu_samples: self.cpu_samples,
             experimental_batches: self.experimental_batches,
         }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Two workers from two cores on large traces; one thread on one core,
+    /// on small traces, and within a budget the window does not fit.
+    #[test]
+    fn workers_by_threads_size_and_cores() {
+        let large = 64 << 20;
+        let w = window_bytes();
+        assert_eq!(w, 6 * (1 << 20) * 80);
+        for (threads, len, cores, want) in [
+            (Threads::Auto, large, 1, 0),
+            (Threads::Auto, large, 2, 2),
+            (Threads::Auto, large, 3, 2),
+            (Threads::Auto, large, 8, 7),
+            (Threads::Auto, THREAD_MIN_BYTES - 1, 8, 0),
+            (Threads::Within(w), large, 2, 2),
+            (Threads::Within(w - 1), large, 2, 0),
+            (Threads::Within(u64::MAX), large, 1, 0),
+            (Threads::Never, large, 8, 0),
+            (Threads::Always, 1, 1, 2),
+            (Threads::Always, 1, 4, 4),
+        ] {
+            assert_eq!(
+                workers_for(threads, len, cores),
+                want,
+                "{threads:?} {len} {cores}"
+            );
+        }
     }
 }

@@ -46,9 +46,9 @@
 //! applied ([`Resume`]); its summary, warnings and error are the result.
 //! [`super::Stats`] tells.
 //!
-//! **Memory**: at most `workers + 1` generations in flight, each at most
-//! [`CAPACITY`] chunks of [`CHUNK`] items ahead of the caller (a worker
-//! whose generation is further ahead waits), plus their tables.
+//! **Memory**: at most `workers + 1` generations in flight, together at
+//! most [`WINDOW_ITEMS`] items ahead of the caller (a worker whose
+//! generation is further ahead waits), plus their tables.
 //!
 //! **Progress and cancellation**: the caller reports progress (the start of
 //! the generation being applied, or the end of the one just applied) and
@@ -79,12 +79,32 @@ use crate::{
     TraceSummary,
 };
 
-/// Items (episodes and handed-over changes) per chunk.
-pub(crate) const CHUNK: usize = 2048;
-/// Chunks a worker may be ahead of the caller in one generation.
-pub(crate) const CAPACITY: usize = 256;
+/// Items (episodes and handed-over changes) per chunk: each chunk sent may
+/// wake the caller's thread, and a wakeup costs microseconds on a VM (with
+/// one worker on the 231 MB bench trace, 2048 items per chunk cost 0.13–0.21 s
+/// of system time and 8,000 context switches; this 0.05 s and 1,100).
+pub(crate) const CHUNK: usize = 16384;
+/// Items handed over and not yet applied, over all generations in flight
+/// (of 80 bytes each: [`window_bytes`]). Each generation gets an equal
+/// share: two workers, three generations, 2 M items each — more than the
+/// bench trace's generations hold (~1.5 M episodes), so a worker finishes
+/// its generation while the caller applies the one before instead of
+/// waiting for it (a quarter of that window took 0.79–0.86 s instead of
+/// 0.65–0.71 s on 2 cores; docs/performance.md).
+pub(crate) const WINDOW_ITEMS: usize = 6 << 20;
 /// Spare chunk buffers kept for reuse (fresh ones cost page faults).
-const SPARE: usize = 1024;
+const SPARE: usize = 128;
+
+/// See [`super::window_bytes`].
+pub(crate) const fn window_bytes() -> u64 {
+    (WINDOW_ITEMS * std::mem::size_of::<Item>()) as u64
+}
+
+/// Chunks a worker may be ahead of the caller in one of `window`
+/// generations in flight.
+fn capacity(window: usize) -> usize {
+    (WINDOW_ITEMS / CHUNK / window.max(1)).max(1)
+}
 /// How often (chunks) the back reports progress inside a generation.
 const PROGRESS_EVERY: u32 = 256;
 
@@ -1027,7 +1047,7 @@ impl<'a> Stitcher<'a> {
                         split_done = true;
                     }
                     Ok(Some(GenEnd::Complete { last })) => {
-                        let (tx, rx) = sync_channel(CAPACITY);
+                        let (tx, rx) = sync_channel(capacity(window));
                         let job = Job {
                             gb,
                             last,
