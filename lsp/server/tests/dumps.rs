@@ -626,6 +626,77 @@ async fn parked_rows_follow_edits_and_the_clients_names() {
     c.shutdown().await;
 }
 
+/// A dump group's creator (its `go` statement) in the hover follows unsaved
+/// edits as the parked lines do: moved with the lines above it, and said
+/// to be edited, not named by a line, once the statement itself is
+/// rewritten.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn creator_sites_in_the_hover_follow_edits() {
+    let d = dumps_dir("go1.26");
+    let wsp = Workspace::new(
+        "creator-edits",
+        &[(&d.join("goroutine-debug2.txt"), "hang/goroutine-debug2.txt")],
+    );
+    let mut c = Client::started(
+        &wsp.ws,
+        json!({"goblock": {"debounceMs": 100, "categories": ALL_CATEGORIES}}),
+    )
+    .await;
+    let _ = c.command("goblock.hotLines", json!([{"limit": 10}])).await;
+    let path = wsp.ws.join("parked/pool.go");
+    let uri = goblock_server::uri::from_path(&path);
+    let text = std::fs::read_to_string(&path).unwrap();
+    // pool.go: line 25 `go func(worker int) {`, line 27 the workers' park.
+    assert!(
+        text.lines()
+            .nth(24)
+            .is_some_and(|l| l.contains("go func(worker int)"))
+    );
+    c.open(&uri, &text, 1);
+    async fn hover(c: &mut Client, uri: &str, line0: u32) -> String {
+        let h = c.hover(uri, line0).await;
+        h["contents"]["value"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    }
+    let md = hover(&mut c, &uri, 26).await;
+    assert!(
+        md.contains("created by `main.NewPool` at [parked/pool.go:25]("),
+        "{md}"
+    );
+    c.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": uri, "version": 2}, "contentChanges": [
+            {"range": {"start": {"line": 0, "character": 0}, "end": {"line": 0, "character": 0}},
+             "text": "// one\n// two\n"},
+        ]}),
+    );
+    let md = hover(&mut c, &uri, 28).await;
+    assert!(
+        md.contains("created by `main.NewPool` at [parked/pool.go:27]("),
+        "moved: {md}"
+    );
+    // The `go` statement (now line 27) rewritten: its line is unknown.
+    c.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": uri, "version": 3}, "contentChanges": [
+            {"range": {"start": {"line": 26, "character": 0}, "end": {"line": 27, "character": 0}},
+             "text": "\t\tgo func(worker int) { // rewritten\n"},
+        ]}),
+    );
+    let md = hover(&mut c, &uri, 28).await;
+    assert!(
+        md.contains("created by `main.NewPool` at `parked/pool.go (line edited since the trace)`"),
+        "{md}"
+    );
+    assert!(
+        !md.contains("[parked/pool.go:"),
+        "a stale creator named by line: {md}"
+    );
+    c.shutdown().await;
+}
+
 /// One goroutine of a dump's text, read independently of goblock: its id,
 /// status, `N minutes`, parent (`in goroutine N`) and the first frame of
 /// the program (`main.go:20`, files under `/<program>/`).
