@@ -111,6 +111,17 @@ fn parallel(workers: usize) -> Options {
     }
 }
 
+/// [`parallel`] handing over chunks of `items` instead of the default
+/// 16,384, which these small traces never fill: every chunk boundary (an
+/// event's assumptions travel with its transitions, the caller applies
+/// chunk after chunk) is crossed hundreds of times.
+fn parallel_chunks(workers: usize, items: usize) -> Options {
+    Options {
+        chunk_items: items,
+        ..parallel(workers)
+    }
+}
+
 #[test]
 fn every_committed_trace_decodes_identically_in_parallel() {
     let mut files = Vec::new();
@@ -126,12 +137,17 @@ fn every_committed_trace_decodes_identically_in_parallel() {
     for (i, f) in files.iter().enumerate() {
         let bytes = std::fs::read(f).expect("read");
         let (one, _) = decode_tsv(&bytes, &sequential());
-        for workers in [2, 3] {
-            let (par, stats) = decode_tsv(&bytes, &parallel(workers));
+        for (workers, opts) in [
+            (2, parallel(2)),
+            (3, parallel(3)),
+            (2, parallel_chunks(2, 7)),
+        ] {
+            let (par, stats) = decode_tsv(&bytes, &opts);
             assert!(
                 one == par,
-                "{}: {workers} workers differ from one thread",
-                f.display()
+                "{}: {workers} workers (chunks of {}) differ from one thread",
+                f.display(),
+                opts.chunk_items
             );
             // Go's own programs' traces stitch without falling back.
             if i < committed
@@ -174,8 +190,10 @@ fn truncated_traces_decode_identically_in_parallel() {
         for cut in cuts {
             let bytes = &whole[..cut];
             let (one, _) = decode_tsv(bytes, &sequential());
-            let (par, _) = decode_tsv(bytes, &parallel(2));
-            assert!(one == par, "{f} cut at {cut} of {n}: parallel differs");
+            for opts in [parallel(2), parallel_chunks(2, 7)] {
+                let (par, _) = decode_tsv(bytes, &opts);
+                assert!(one == par, "{f} cut at {cut} of {n}: parallel differs");
+            }
             warned += usize::from(one.contains("warning trace truncated"));
         }
     }

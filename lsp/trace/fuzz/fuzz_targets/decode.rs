@@ -117,6 +117,8 @@ fuzz_target!(|data: &[u8]| {
                 let opts = goblock_trace::v2::Options {
                     go_reader_times,
                     threads,
+                    // Small chunks: fuzz inputs never fill the default's.
+                    chunk_items: 5,
                     ..Default::default()
                 };
                 decode_v2(data, &h, &opts)

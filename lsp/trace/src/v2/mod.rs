@@ -109,6 +109,10 @@ pub struct Options {
     /// if an assumption did not hold, so decoding falls back to one thread.
     #[doc(hidden)]
     pub stitch_fails_at: Option<u64>,
+    /// Tests only: items per chunk a worker hands over (0: the default),
+    /// so that small traces cross chunk boundaries too.
+    #[doc(hidden)]
+    pub chunk_items: usize,
 }
 
 /// Smallest trace [`Threads::Auto`] decodes on worker threads.

@@ -100,10 +100,18 @@ pub(crate) const fn window_bytes() -> u64 {
     (WINDOW_ITEMS * std::mem::size_of::<Item>()) as u64
 }
 
-/// Chunks a worker may be ahead of the caller in one of `window`
-/// generations in flight.
-fn capacity(window: usize) -> usize {
-    (WINDOW_ITEMS / CHUNK / window.max(1)).max(1)
+/// Items per chunk: [`CHUNK`] unless a test says otherwise.
+fn chunk_items(options: &Options) -> usize {
+    match options.chunk_items {
+        0 => CHUNK,
+        n => n,
+    }
+}
+
+/// Chunks of `chunk` items a worker may be ahead of the caller in one of
+/// `window` generations in flight.
+fn capacity(window: usize, chunk: usize) -> usize {
+    (WINDOW_ITEMS / chunk / window.max(1)).max(1)
 }
 /// How often (chunks) the back reports progress inside a generation.
 const PROGRESS_EVERY: u32 = 256;
@@ -498,7 +506,7 @@ impl Consumer for Local<'_, '_> {
     /// with (or before) all of its transitions.
     #[inline(always)]
     fn settled(&mut self) {
-        if self.items.len() >= CHUNK {
+        if self.items.len() >= self.out.chunk {
             self.flush();
         }
     }
@@ -786,6 +794,8 @@ pub(crate) struct Channel<'p> {
     /// The generation's tables and time origin, from its [`Msg::Gen`].
     gt: Option<Arc<GenTables>>,
     origin: i64,
+    /// Items per chunk.
+    chunk: usize,
 }
 
 impl Channel<'_> {
@@ -805,7 +815,7 @@ impl Channel<'_> {
                 b.clear();
                 b
             }
-            None => Vec::with_capacity(CHUNK),
+            None => Vec::with_capacity(self.chunk),
         }
     }
 }
@@ -896,6 +906,7 @@ fn work(
     bytes: &[u8],
     minor: u32,
     wanted: Categories,
+    chunk: usize,
     jobs: &Mutex<Receiver<Job>>,
     spare: &Mutex<Vec<Vec<Item>>>,
 ) {
@@ -916,6 +927,7 @@ fn work(
             first: job.first,
             gt: None,
             origin: 0,
+            chunk,
         };
         let msg = match d.order_job(&job.gb, job.last, job.first, &mut chan) {
             Ok(Ok(done)) => Msg::Done(Box::new(done)),
@@ -961,6 +973,7 @@ pub(crate) fn run(
 ) -> Option<Result<(TraceSummary, Stats), DecodeError>> {
     let spare = Mutex::new(Vec::new());
     let wanted = back.sink.categories();
+    let chunk = chunk_items(options);
     let (job_tx, job_rx) = std::sync::mpsc::channel::<Job>();
     let job_rx = Mutex::new(job_rx);
     let mut st = Stitcher::new(bytes, minor, options);
@@ -969,7 +982,7 @@ pub(crate) fn run(
         for i in 0..workers {
             let spawned = std::thread::Builder::new()
                 .name(format!("goblock-v2-gen{i}"))
-                .spawn_scoped(scope, || work(bytes, minor, wanted, &job_rx, &spare));
+                .spawn_scoped(scope, || work(bytes, minor, wanted, chunk, &job_rx, &spare));
             if spawned.is_ok() {
                 started += 1;
             }
@@ -1047,7 +1060,7 @@ impl<'a> Stitcher<'a> {
                         split_done = true;
                     }
                     Ok(Some(GenEnd::Complete { last })) => {
-                        let (tx, rx) = sync_channel(capacity(window));
+                        let (tx, rx) = sync_channel(capacity(window, chunk_items(&self.options)));
                         let job = Job {
                             gb,
                             last,
