@@ -12,7 +12,7 @@
 //! | named (incl. generic, methods of generic types, method values `-fm`, inlined helpers) | its `func` line as built | recorded line + (current − built `func` line) |
 //! | closure, `go`/`defer` wrapper, range-over-func body (nested or deferred alike) | the enclosing declared function's `func` line and the literal's own line | moved by the enclosing function's offset, only when the literal (`func(`, `go`, `defer`, `for … range`) is at its built line + that offset; else stale |
 //! | Go ≤ 1.20 `funcN` / `funcN.M` (a literal, or the wrapper of `go f(x)` / `defer x.Close()`, named alike) | as above | as above, the opener being a `func(` literal, a `go` or a `defer` statement |
-//! | closure, enclosing line unknown (e.g. made in an inlined call) | the literal's own line | the recorded line, only when the literal is still on its built line |
+//! | closure, enclosing line unknown (made in an inlined call; or of a package-level variable, `init.funcN`: the package's initializer, which no `func init()` declares) | the literal's own line | the recorded line, only when the literal is still on its built line |
 //! | not declared in the file (`//go:linkname`) | none | the recorded line while the text is as at the trace; else stale |
 //! | any, no DWARF | the text the trace's lines were recorded in ([`SinceTrace`]) | the recorded line when the file is unchanged; else where a line diff against that text puts it; stale when the line was edited, or when that text is unknown |
 //!
@@ -285,12 +285,19 @@ fn place(
     if !outline.is_go() {
         return recorded();
     }
-    let exts = name
-        .keys()
-        .into_iter()
-        .map(|k| outline.functions(&k))
-        .find(|e| !e.is_empty())
-        .unwrap_or(&[]);
+    // The package's own initializer (`init` without an index: package-level
+    // variables and their closures) is declared nowhere; the file's
+    // `func init()` are `init.0`, `init.1`, … and must not stand for it.
+    let initializer = name.name == "init" && name.init_index.is_none() && name.receiver.is_none();
+    let exts = if initializer {
+        &[]
+    } else {
+        name.keys()
+            .into_iter()
+            .map(|k| outline.functions(&k))
+            .find(|e| !e.is_empty())
+            .unwrap_or(&[])
+    };
     let decl_built = built_decl_of(&name, &a.function, built);
     // The text as at the trace: its lines are the recorded ones, even of a
     // function declared under another name (`//go:linkname`).
@@ -673,6 +680,41 @@ func main() {
             [Some(5)]
         );
         assert_eq!(run(src, &anns, &[]), [None]);
+    }
+
+    /// Closures of package-level variables belong to the package's own
+    /// initializer `init`, which no `func init()` of the file declares
+    /// (those are `init.0`, `init.1`, …; net/http's h2_bundle.go has both):
+    /// placed by the text and their literal, never through an explicit
+    /// `init`.
+    #[test]
+    fn package_variable_closures_beside_an_explicit_init() {
+        let src = "package main\n\nvar work = func(ch chan int) {\n\t<-ch\n}\n\nfunc init() {\n\tgo work(nil)\n}\n";
+        let anns = [("main.init.func1", 4)];
+        for built in [
+            &[("main.init.0", 7), ("main.init.func1", 3)][..],
+            // The package initializer's own declaration line, as DWARF may
+            // give it.
+            &[("main.init.0", 7), ("main.init", 1), ("main.init.func1", 3)],
+        ] {
+            let unchanged = run_since(src, &anns, built, &SinceTrace::Unchanged);
+            assert_eq!(unchanged, [Some(4)], "{built:?}");
+            // Changed since the trace, its text then unknown: no enclosing
+            // declaration to move it by, so stale (as a closure of an
+            // inlined call), not guessed.
+            assert_eq!(run(src, &anns, built), [None], "{built:?}");
+            // Two lines above the variable: it follows its literal.
+            let now = src.replace("var work", "// a\n// b\nvar work");
+            let diffed = SinceTrace::Diffed(LineDiff::new(
+                &crate::docs::line_hashes(src),
+                &crate::docs::line_hashes(&now),
+            ));
+            assert_eq!(
+                run_since(&now, &anns, built, &diffed),
+                [Some(6)],
+                "{built:?}"
+            );
+        }
     }
 
     #[test]
