@@ -11,7 +11,7 @@
 #   WORKERS="0 1 2 3 4" tests/bench-instructions.sh TRACE   # a row per worker count (decode_bench
 #                                               # --workers N; 0 = one thread): the scaling bound
 #   tests/bench-instructions.sh                 # the traces of docs/performance.md: the first
-#                                               # 20 MB of testdata/large/go1.26-large.trace,
+#                                               # 64 MB of testdata/large/go1.26-large.trace,
 #                                               # and Go's own net / net/http suites traced by
 #                                               # Go 1.21 / 1.22 (tests/std-suites.sh), if present
 # Takes about 20 s of CPU per 1 M events.
@@ -26,8 +26,10 @@ traces=("$@")
 if [ ${#traces[@]} -eq 0 ]; then
   big=testdata/large/go1.26-large.trace
   [ -s "$big" ] || testdata/gen-large.sh 1.26 >&2
-  head -c 20000000 "$big" >"$work/go1.26-large-20MB.trace"
-  traces=("$work/go1.26-large-20MB.trace")
+  # Whole generations only are decoded: a faster machine writes longer ones (~21 MB, where a
+  # 20 MB cut held none); 64 MB holds two or more.
+  head -c 64000000 "$big" >"$work/go1.26-large-64MB.trace"
+  traces=("$work/go1.26-large-64MB.trace")
   for t in testdata/large/std-suites/go1.21/net.trace testdata/large/std-suites/go1.22/net_http.trace; do
     [ -s "$t" ] && traces+=("$t")
   done
