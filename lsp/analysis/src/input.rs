@@ -593,19 +593,46 @@ pub fn open(path: &Path, opts: &OpenOptions) -> Result<Input, InputError> {
     })
 }
 
-/// The first `max` bytes of `path` (at least the sniffed ones), read —
-/// not mapped: a file truncated meanwhile yields fewer bytes, never a
-/// fault — after the same checks as [`open`], with its stamp and kind.
-/// For a quick look at the beginning of a large file (the server's preview)
-/// before, or without, a private copy of all of it.
-pub fn read_head(
-    path: &Path,
-    opts: &OpenOptions,
-    max: usize,
-) -> Result<(Vec<u8>, Stamp, Kind), InputError> {
-    let mut head = Vec::new();
-    let (_, stamp, kind) = checked(path, opts, max.max(SNIFF_BYTES), &mut head)?;
-    Ok((head, stamp, kind))
+/// The beginning of a file, read — not mapped: a file truncated meanwhile
+/// yields fewer bytes, never a fault — and the file open to read on
+/// ([`Head::read_to`]).
+pub struct Head {
+    file: File,
+    path: PathBuf,
+    /// The bytes read so far, from the file's start.
+    pub bytes: Vec<u8>,
+    /// The file's stamp when opened.
+    pub stamp: Stamp,
+    /// What its first bytes are.
+    pub kind: Kind,
+}
+
+impl Head {
+    /// Reads on until `n` bytes are held (fewer at the end of the file).
+    pub fn read_to(&mut self, n: usize) -> Result<(), InputError> {
+        let more = n.saturating_sub(self.bytes.len()) as u64;
+        (&mut self.file)
+            .take(more)
+            .read_to_end(&mut self.bytes)
+            .map_err(|e| classify(&self.path, e))?;
+        Ok(())
+    }
+}
+
+/// The first `max` bytes of `path` (at least the sniffed ones), after the
+/// same checks as [`open`], with its stamp and kind. For a quick look at
+/// the beginning of a large file (the server's preview) before, or
+/// without, a private copy of all of it.
+pub fn read_head(path: &Path, opts: &OpenOptions, max: usize) -> Result<Head, InputError> {
+    let mut bytes = Vec::new();
+    let (file, stamp, kind) = checked(path, opts, max.max(SNIFF_BYTES), &mut bytes)?;
+    Ok(Head {
+        file,
+        path: path.to_path_buf(),
+        bytes,
+        stamp,
+        kind,
+    })
 }
 
 /// Steps 1–4 of the module documentation: the opened file (positioned

@@ -245,41 +245,56 @@ fn judge(req: &LoadRequest<'_>, loaded: Loaded) -> Outcome {
 }
 
 /// The beginning of the trace at `path` to preview, with the file's stamp
-/// ([`grow_head`] over [`input::read_head`]); `None` when it is no trace or
-/// cannot be read.
+/// ([`grow_head`] reading on from [`input::read_head`]); `None` when it is
+/// no trace or cannot be read.
 fn preview_head(
     path: &Path,
     open: &OpenOptions,
     first: u64,
     limit: u64,
 ) -> Option<(Vec<u8>, Stamp)> {
-    let mut stamp = None;
-    let head = grow_head(first, limit, |n| {
-        let (head, s, kind) = input::read_head(path, open, n as usize).ok()?;
-        stamp = Some(s);
-        kind.is_trace().then_some(head)
-    })?;
-    Some((head, stamp?))
+    let mut head = input::read_head(path, open, first.min(limit) as usize).ok()?;
+    if !head.kind.is_trace() || !grow_head(first, limit, &mut head) {
+        return None;
+    }
+    Some((head.bytes, head.stamp))
 }
 
-/// Reads heads of `first` bytes, then twice as many, … until one holds
+/// The beginning of a file, read so far and to be read on.
+trait Growing {
+    /// Reads on until `n` bytes are held (fewer at the end of the file);
+    /// false when reading fails.
+    fn read_to(&mut self, n: u64) -> bool;
+    /// What is held so far.
+    fn bytes(&self) -> &[u8];
+}
+
+impl Growing for input::Head {
+    fn read_to(&mut self, n: u64) -> bool {
+        input::Head::read_to(self, n as usize).is_ok()
+    }
+
+    fn bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+}
+
+/// Grows `head` to `first` bytes, then twice as many, … until it holds
 /// something the decoder turns into episodes
-/// ([`goblock_trace::head_is_decodable`]: a whole generation), reading at
-/// most `limit` bytes. `None` when `read` fails, or no head within `limit`
-/// (or the whole file) is decodable: the whole load then shows the trace.
-fn grow_head(
-    first: u64,
-    limit: u64,
-    mut read: impl FnMut(u64) -> Option<Vec<u8>>,
-) -> Option<Vec<u8>> {
+/// ([`goblock_trace::head_is_decodable`]: a whole generation), to at most
+/// `limit` bytes. False when reading fails, or no head within `limit` (or
+/// the whole file) is decodable: the whole load then shows the trace.
+fn grow_head(first: u64, limit: u64, head: &mut impl Growing) -> bool {
     let mut want = first.min(limit);
     loop {
-        let head = read(want)?;
-        if goblock_trace::head_is_decodable(&head) {
-            return Some(head);
+        if !head.read_to(want) {
+            return false;
         }
-        if want >= limit || (head.len() as u64) < want {
-            return None;
+        if goblock_trace::head_is_decodable(head.bytes()) {
+            return true;
+        }
+        if want >= limit || (head.bytes().len() as u64) < want {
+            return false;
         }
         want = (want * 2).min(limit);
     }
@@ -303,6 +318,7 @@ fn load_input(req: &mut LoadRequest<'_>) -> Result<Loaded, LoadError> {
         max_bytes_setting: "goblock.maxTraceBytes",
         snapshot: true,
     };
+    let len = Stamp::of(req.path).map_or(0, |s| s.len);
     let opts = Options {
         workspace: req.workspace,
         binary: req.binary.clone(),
@@ -312,18 +328,17 @@ fn load_input(req: &mut LoadRequest<'_>) -> Result<Loaded, LoadError> {
         // The server's memory budget is 64 MB and a quarter of the trace
         // (tests/soak.rs): the decoder's worker threads only when what they
         // may hold fits in that quarter (traces of 2 GB and more).
-        threads: Threads::Within(Stamp::of(req.path).map_or(0, |s| s.len / 4)),
+        threads: Threads::Within(len / 4),
     };
     // A large trace shown for the first time: its beginning first, read
     // (bounded) before the whole file is copied.
     if req.previous.is_none()
-        && let Ok(now) = Stamp::of(req.path)
-        && now.len >= PREVIEW_MIN_BYTES
+        && len >= PREVIEW_MIN_BYTES
         && let Some((prefix, stamp)) = preview_head(
             req.path,
             &open,
             PREVIEW_BYTES,
-            PREVIEW_MAX_BYTES.min(now.len / 2),
+            PREVIEW_MAX_BYTES.min(len / 2),
         )
     {
         let cancelled = req.cancelled;
@@ -433,18 +448,37 @@ mod tests {
         let path = Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("../../testdata/go1.26/blocking-multigen.trace");
         let bytes = std::fs::read(&path).unwrap();
-        let asked = std::cell::RefCell::new(Vec::new());
-        let read = |n: u64| {
-            asked.borrow_mut().push(n);
-            Some(bytes[..bytes.len().min(n as usize)].to_vec())
+        /// The fixture read on as asked, from nothing.
+        struct Fixture<'a> {
+            all: &'a [u8],
+            held: Vec<u8>,
+            asked: Vec<u64>,
+        }
+        impl Growing for Fixture<'_> {
+            fn read_to(&mut self, n: u64) -> bool {
+                self.asked.push(n);
+                let end = self.all.len().min(n as usize).max(self.held.len());
+                self.held.extend_from_slice(&self.all[self.held.len()..end]);
+                true
+            }
+            fn bytes(&self) -> &[u8] {
+                &self.held
+            }
+        }
+        let fixture = || Fixture {
+            all: &bytes,
+            held: Vec::new(),
+            asked: Vec::new(),
         };
-        let head = grow_head(1024, bytes.len() as u64 / 2, read).unwrap();
-        assert!(goblock_trace::head_is_decodable(&head));
+        let mut head = fixture();
+        assert!(grow_head(1024, bytes.len() as u64 / 2, &mut head));
+        assert!(goblock_trace::head_is_decodable(&head.held));
         // Its first generation ends after 6 KiB.
-        assert_eq!(asked.take(), [1024, 2048, 4096, 8192]);
-        assert_eq!(head.len(), 8192);
-        assert!(grow_head(1024, 6000, read).is_none());
-        assert_eq!(asked.take(), [1024, 2048, 4096, 6000]);
+        assert_eq!(head.asked, [1024, 2048, 4096, 8192]);
+        assert_eq!(head.held.len(), 8192);
+        let mut head = fixture();
+        assert!(!grow_head(1024, 6000, &mut head));
+        assert_eq!(head.asked, [1024, 2048, 4096, 6000]);
 
         let (head, stamp) = preview_head(&path, &open(), 1024, bytes.len() as u64).unwrap();
         assert!(goblock_trace::head_is_decodable(&head));

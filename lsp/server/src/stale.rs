@@ -27,6 +27,7 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
+use goblock_analysis::source::is_declared;
 use goblock_symbols::funcname::{self, ClosureKind, FuncName};
 
 use crate::annotations::{Annotation, FileAnnotations, Freshness};
@@ -288,8 +289,7 @@ fn place(
     // The package's own initializer (`init` without an index: package-level
     // variables and their closures) is declared nowhere; the file's
     // `func init()` are `init.0`, `init.1`, … and must not stand for it.
-    let initializer = name.name == "init" && name.init_index.is_none() && name.receiver.is_none();
-    let exts = if initializer {
+    let exts = if !is_declared(&name) {
         &[]
     } else {
         name.keys()

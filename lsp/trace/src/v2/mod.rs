@@ -65,6 +65,7 @@ use batch::{GenBatches, GenEnd, Splitter};
 use events::ev;
 use merge::{GenInput, MBatches, Merger};
 use order::{GenCtx, Ordering};
+pub use parallel::window_bytes;
 use parallel::{Back, Channel, GenDone, Msg, Out};
 use std::sync::Arc;
 use tables::GenTables;
@@ -127,14 +128,6 @@ pub const THREAD_MIN_BYTES: usize = 4 << 20;
 /// the 231 MB Go 1.26 bench trace 0.65–0.71 s against 0.82–0.89 s on one
 /// thread (see docs/performance.md).
 pub const PARALLEL_MIN_CORES: usize = 2;
-
-/// The most memory the parallel decoder holds in episodes handed over by
-/// the workers and not yet passed to the sink, whatever the number of
-/// workers: each generation in flight may be that share of it ahead of the
-/// caller. One thread holds none.
-pub const fn window_bytes() -> u64 {
-    parallel::window_bytes()
-}
 
 /// Worker threads for a trace of `len` bytes on `cores` cores (0: one
 /// thread), as [`Options::threads`] says.

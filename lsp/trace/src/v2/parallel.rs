@@ -95,8 +95,11 @@ pub(crate) const WINDOW_ITEMS: usize = 6 << 20;
 /// Spare chunk buffers kept for reuse (fresh ones cost page faults).
 const SPARE: usize = 128;
 
-/// See [`super::window_bytes`].
-pub(crate) const fn window_bytes() -> u64 {
+/// The most memory the parallel decoder holds in episodes handed over by
+/// the workers and not yet passed to the sink, whatever the number of
+/// workers: each generation in flight may be that share of it ahead of the
+/// caller. One thread holds none.
+pub const fn window_bytes() -> u64 {
     (WINDOW_ITEMS * std::mem::size_of::<Item>()) as u64
 }
 
