@@ -327,7 +327,7 @@ fn load_input(req: &mut LoadRequest<'_>) -> Result<Loaded, LoadError> {
         categories: req.categories,
         // The server's memory budget is 64 MB and a quarter of the trace
         // (tests/soak.rs): the decoder's worker threads only when what they
-        // may hold fits in that quarter (traces of 2 GB and more).
+        // may hold fits in that quarter (traces of 1.4 GB and more).
         threads: Threads::Within(len / 4),
     };
     // A large trace shown for the first time: its beginning first, read

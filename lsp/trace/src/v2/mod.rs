@@ -640,7 +640,7 @@ mod tests {
     fn workers_by_threads_size_and_cores() {
         let large = 64 << 20;
         let w = window_bytes();
-        assert_eq!(w, 6 * (1 << 20) * 80);
+        assert_eq!(w, 6 * (1 << 20) * 56);
         for (threads, len, cores, want) in [
             (Threads::Auto, large, 1, 0),
             (Threads::Auto, large, 2, 2),

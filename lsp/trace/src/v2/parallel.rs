@@ -17,10 +17,10 @@
 //! `order/stitch.rs`) — and builds its episodes itself ([`Local`]: its own
 //! episode core, string/stack tables and per-goroutine slots). A goroutine
 //! alive before the generation has an episode state the worker does not
-//! know: its changes are handed over as they are ([`Item::Change`]) until
+//! know: its changes are handed over as they are ([`Handed`]) until
 //! one sets the whole state (a start, block, stop, syscall, creation, end;
 //! not an unblock, which keeps the blocked stack) — usually its first or
-//! second. Everything else crosses as finished episodes ([`Item::Ep`]), in
+//! second. Everything else crosses as finished episodes ([`Item`]), in
 //! chunks ([`Chunk`]) with the entries the worker's tables gained
 //! ([`TableDelta`]) and what the ordering assumed before them about the
 //! state the previous generation ended in; at the end, the slots the worker
@@ -75,8 +75,8 @@ use crate::episodes::{Change, Clock, Core, Slot};
 use crate::gtable::GTable;
 use crate::header::HEADER_LEN;
 use crate::{
-    Categories, DecodeError, Episode, EpisodeSink, Frame, FrameId, StackId, Sym, Tables,
-    TraceSummary,
+    Categories, Category, DecodeError, Episode, EpisodeSink, Frame, FrameId, StackId, Sym, Tables,
+    TraceSummary, Waker,
 };
 
 /// Items (episodes and handed-over changes) per chunk: each chunk sent may
@@ -85,7 +85,7 @@ use crate::{
 /// of system time and 8,000 context switches; this 0.05 s and 1,100).
 pub(crate) const CHUNK: usize = 16384;
 /// Items handed over and not yet applied, over all generations in flight
-/// (of 80 bytes each: [`window_bytes`]). Each generation gets an equal
+/// (of 56 bytes each: [`window_bytes`]). Each generation gets an equal
 /// share: two workers, three generations, 2 M items each — more than the
 /// bench trace's generations hold (~1.5 M episodes), so a worker finishes
 /// its generation while the caller applies the one before instead of
@@ -137,22 +137,108 @@ fn unraw(ns: u64) -> i64 {
     (ns ^ (1 << 63)) as i64
 }
 
-/// What a worker hands over, in the order of the transitions that made it.
+/// What a worker hands over, in the order of the transitions that made it:
+/// an episode built on the worker ([`Raw`] times, the worker's string and
+/// stack ids), or a marker of a handed-over change ([`Handed`], kept beside
+/// the items in [`Chunk::changes`]: a few per goroutine and generation).
+///
+/// An [`Episode`] packed into 56 bytes instead of 72 plus a tag (80): the
+/// items are written on a worker's core and read on the caller's, so their
+/// size is memory traffic (docs/performance.md, "Items of 56 bytes").
 #[derive(Clone, Copy, Debug)]
-pub(crate) enum Item {
-    /// An episode built on the worker: [`Raw`] times and the worker's
-    /// string and stack ids; `inherit`: its creator is the one the caller
-    /// knows for the goroutine (created in an earlier generation).
-    Ep { ep: Episode, inherit: bool },
-    /// A change of a goroutine whose episode state the worker does not
-    /// know (it depends on an earlier generation), at raw `time`, with the
-    /// worker's ids; `end`: the goroutine then no longer exists.
-    Change {
-        g: u64,
-        time: i64,
-        change: Change,
-        end: bool,
-    },
+pub(crate) struct Item {
+    /// The goroutine; for a change, its index in [`Chunk::changes`].
+    goroutine: u64,
+    start_ns: u64,
+    end_ns: u64,
+    /// The waker's goroutine, when [`flags::WAKER_G`].
+    waker_g: u64,
+    reason: Sym,
+    stack: StackId,
+    /// When [`flags::WAKER`].
+    waker_stack: StackId,
+    /// When [`flags::CREATOR`].
+    creator: StackId,
+    category: Category,
+    flags: u8,
+}
+
+const _: () = assert!(std::mem::size_of::<Item>() == 56);
+
+/// [`Item::flags`].
+mod flags {
+    /// The item marks a handed-over change.
+    pub const CHANGE: u8 = 1;
+    pub const BEGAN: u8 = 1 << 1;
+    pub const OPEN: u8 = 1 << 2;
+    /// The episode has a waker …
+    pub const WAKER: u8 = 1 << 3;
+    /// … with a goroutine.
+    pub const WAKER_G: u8 = 1 << 4;
+    pub const CREATOR: u8 = 1 << 5;
+    /// Its creator is the one the caller knows for the goroutine (created
+    /// in an earlier generation).
+    pub const INHERIT: u8 = 1 << 6;
+}
+
+impl Item {
+    #[inline(always)]
+    fn episode(ep: &Episode, inherit: bool) -> Item {
+        let bit = |on: bool, f: u8| if on { f } else { 0 };
+        let waker = ep.waker.unwrap_or(Waker {
+            goroutine: None,
+            stack: StackId::EMPTY,
+        });
+        Item {
+            goroutine: ep.goroutine,
+            start_ns: ep.start_ns,
+            end_ns: ep.end_ns,
+            waker_g: waker.goroutine.unwrap_or(0),
+            reason: ep.reason,
+            stack: ep.stack,
+            waker_stack: waker.stack,
+            creator: ep.creator.unwrap_or(StackId::EMPTY),
+            category: ep.category,
+            flags: bit(ep.began_before_trace, flags::BEGAN)
+                | bit(ep.open_at_end, flags::OPEN)
+                | bit(ep.waker.is_some(), flags::WAKER)
+                | bit(waker.goroutine.is_some(), flags::WAKER_G)
+                | bit(ep.creator.is_some(), flags::CREATOR)
+                | bit(inherit, flags::INHERIT),
+        }
+    }
+
+    /// The marker of `changes[index]`.
+    fn change(index: usize) -> Item {
+        Item {
+            goroutine: index as u64,
+            start_ns: 0,
+            end_ns: 0,
+            waker_g: 0,
+            reason: Sym(0),
+            stack: StackId::EMPTY,
+            waker_stack: StackId::EMPTY,
+            creator: StackId::EMPTY,
+            category: Category::Other,
+            flags: flags::CHANGE,
+        }
+    }
+
+    #[inline(always)]
+    fn has(&self, f: u8) -> bool {
+        self.flags & f != 0
+    }
+}
+
+/// A change of a goroutine whose episode state the worker does not know
+/// (it depends on an earlier generation), at raw `time`, with the worker's
+/// ids; `end`: the goroutine then no longer exists.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Handed {
+    g: u64,
+    time: i64,
+    change: Change,
+    end: bool,
 }
 
 /// The entries a worker's tables gained since its previous chunk, by the
@@ -164,10 +250,12 @@ pub(crate) struct TableDelta {
     stacks: Vec<Box<[FrameId]>>,
 }
 
-/// Items in order, the entries of the worker's tables they may use, what
-/// the ordering assumed before them, and how many transitions they cover.
+/// Items in order (and the changes they mark), the entries of the worker's
+/// tables they may use, what the ordering assumed before them, and how many
+/// transitions they cover.
 pub(crate) struct Chunk {
     items: Vec<Item>,
+    changes: Vec<Handed>,
     delta: TableDelta,
     assumed: Vec<Assume>,
     transitions: u64,
@@ -315,6 +403,7 @@ pub(crate) struct Local<'h, 'p> {
     res: Resolver,
     slots: GTable<WSlot>,
     items: Vec<Item>,
+    changes: Vec<Handed>,
     assumed: Vec<Assume>,
     transitions: u64,
     ended: Vec<u64>,
@@ -330,7 +419,7 @@ impl EpisodeSink for Discard {
     fn episode(&mut self, _: &Episode, _: &Tables) {}
 }
 
-/// Records a worker's episodes as [`Item::Ep`].
+/// Records a worker's episodes as [`Item`]s.
 struct Record<'b> {
     items: &'b mut Vec<Item>,
     inherit: bool,
@@ -339,10 +428,7 @@ struct Record<'b> {
 impl EpisodeSink for Record<'_> {
     #[inline(always)]
     fn episode(&mut self, ep: &Episode, _: &Tables) {
-        self.items.push(Item::Ep {
-            ep: *ep,
-            inherit: self.inherit,
-        });
+        self.items.push(Item::episode(ep, self.inherit));
     }
 }
 
@@ -359,6 +445,7 @@ impl<'h, 'p> Local<'h, 'p> {
             res: Resolver::default(),
             slots: GTable::default(),
             items,
+            changes: Vec::new(),
             assumed: Vec::new(),
             transitions: 0,
             ended: Vec::new(),
@@ -397,6 +484,7 @@ impl<'h, 'p> Local<'h, 'p> {
         let next = self.out.buffer();
         let chunk = Chunk {
             items: std::mem::replace(&mut self.items, next),
+            changes: std::mem::take(&mut self.changes),
             delta: self.delta(),
             assumed: std::mem::take(&mut self.assumed),
             transitions: std::mem::take(&mut self.transitions),
@@ -463,7 +551,8 @@ impl Consumer for Local<'_, '_> {
             } else {
                 let noop = matches!(change, Change::StackSeen { stack } if stack.is_empty());
                 if !noop {
-                    self.items.push(Item::Change {
+                    self.items.push(Item::change(self.changes.len()));
+                    self.changes.push(Handed {
                         g: t.g,
                         time,
                         change,
@@ -625,7 +714,7 @@ impl<'a> Back<'a> {
             }
             Msg::Items(c) => {
                 self.remap.extend(&c.delta, self.tables);
-                self.apply(&c.items);
+                self.apply(&c.items, &c.changes);
                 self.chunks += 1;
                 let flow = if self.chunks.is_multiple_of(PROGRESS_EVERY) {
                     self.progress()
@@ -649,47 +738,55 @@ impl<'a> Back<'a> {
 
     /// Passes a worker's episodes to the sink and applies its changes, in
     /// order.
-    fn apply(&mut self, items: &[Item]) {
+    fn apply(&mut self, items: &[Item], changes: &[Handed]) {
         let clock = self.tracker.clock;
         let remap = &self.remap;
-        for item in items {
-            match *item {
-                Item::Ep { mut ep, inherit } => {
-                    ep.reason = remap.sym(ep.reason);
-                    ep.stack = remap.stack(ep.stack);
-                    if let Some(w) = &mut ep.waker {
-                        w.stack = remap.stack(w.stack);
-                    }
-                    ep.creator = if inherit {
-                        self.slots.get(ep.goroutine).and_then(Slot::creator)
-                    } else {
-                        ep.creator.map(|c| remap.stack(c))
-                    };
-                    ep.start_ns = clock.ns(unraw(ep.start_ns));
-                    ep.end_ns = clock.ns(unraw(ep.end_ns));
-                    self.tracker.episodes += 1;
-                    self.sink.episode(&ep, self.tables);
-                }
-                Item::Change {
+        for it in items {
+            if it.has(flags::CHANGE) {
+                let Some(&Handed {
                     g,
                     time,
                     change,
                     end,
-                } => {
-                    let change = change.map_ids(|s| remap.sym(s), |s| remap.stack(s));
-                    // Found only in the first generation, at the origin.
-                    let time = match change {
-                        Change::Found { .. } => clock.0,
-                        _ => time,
-                    };
-                    let slot = self.slots.get_mut(g);
-                    self.tracker
-                        .apply(g, slot, time, change, self.tables, &mut *self.sink);
-                    if end {
-                        self.slots.remove(g);
-                    }
+                }) = changes.get(it.goroutine as usize)
+                else {
+                    continue;
+                };
+                let change = change.map_ids(|s| remap.sym(s), |s| remap.stack(s));
+                // Found only in the first generation, at the origin.
+                let time = match change {
+                    Change::Found { .. } => clock.0,
+                    _ => time,
+                };
+                let slot = self.slots.get_mut(g);
+                self.tracker
+                    .apply(g, slot, time, change, self.tables, &mut *self.sink);
+                if end {
+                    self.slots.remove(g);
                 }
+                continue;
             }
+            let ep = Episode {
+                goroutine: it.goroutine,
+                category: it.category,
+                reason: remap.sym(it.reason),
+                start_ns: clock.ns(unraw(it.start_ns)),
+                end_ns: clock.ns(unraw(it.end_ns)),
+                began_before_trace: it.has(flags::BEGAN),
+                open_at_end: it.has(flags::OPEN),
+                stack: remap.stack(it.stack),
+                waker: it.has(flags::WAKER).then(|| Waker {
+                    goroutine: it.has(flags::WAKER_G).then_some(it.waker_g),
+                    stack: remap.stack(it.waker_stack),
+                }),
+                creator: if it.has(flags::INHERIT) {
+                    self.slots.get(it.goroutine).and_then(Slot::creator)
+                } else {
+                    it.has(flags::CREATOR).then(|| remap.stack(it.creator))
+                },
+            };
+            self.tracker.episodes += 1;
+            self.sink.episode(&ep, self.tables);
         }
     }
 
