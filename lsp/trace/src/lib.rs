@@ -12,7 +12,7 @@
 //! | [`header`] | reads the 16-byte header: version, format family, what non-trace input looks like | read past the header |
 //! | `episodes` (the core) | one per-goroutine state machine for both formats: goroutine changes in Go's model (`GoState` transitions) → [`Episode`]s; categories, which reach the sink, the episodes open at the end; in the order the front ends hand changes over, on the caller's thread (on a worker's for a generation decoded in parallel) | read bytes, order events, resolve ids, use threads |
 //! | [`v1`] (Go 1.11–1.21) | two passes over the file: index (batches per P, strings, stack table at the end), Go's causal merge of the P streams, translation of old events into the core's goroutine changes, as Go's reader converts old traces ([`v1`]'s README); on large traces a pipeline (`v1/pipeline.rs`): the merge on a helper thread, translation and episodes on the caller's (one trace is one causal order: it cannot be cut into independent parts) | hold the events in memory; decide what opens or closes an episode |
-//! | [`v2`] (Go 1.22+) | generation by generation: batch framing, per-generation tables, Go's reader order (`order.rs` ports Go's `order.go` handler by handler), transitions translated into the core's changes (`translate.rs`); on large traces and 2 cores or more, generations are ordered and turned into episodes in parallel on worker threads, each later one from scratch, and stitched in file order on the caller's thread after checking the state each assumed against the state the previous one ended in; only episodes, table entries and each old goroutine's first changes cross threads (`parallel.rs`, `order/stitch.rs`; a failed check decodes the rest on one thread) | reorder Go's order; decide what opens or closes an episode; use threads in Go-reader time mode |
+//! | [`v2`] (Go 1.22+) | generation by generation (each once its bytes have arrived, [`Arriving`]): batch framing, per-generation tables, Go's reader order (`order.rs` ports Go's `order.go` handler by handler), transitions translated into the core's changes (`translate.rs`); on large traces and 2 cores or more, generations are ordered and turned into episodes in parallel on worker threads, each later one from scratch, and stitched in file order on the caller's thread after checking the state each assumed against the state the previous one ended in; only episodes, table entries and each old goroutine's first changes cross threads (`parallel.rs`, `order/stitch.rs`; a failed check decodes the rest on one thread) | reorder Go's order; decide what opens or closes an episode; use threads in Go-reader time mode |
 //! | [`model`] | the output: [`Episode`], interned [`Tables`] of strings, frames and stacks, [`Category`] | decode anything |
 //! | [`varint`], `gtable`, [`fxhash`] | LEB128 varints (every reader of the crate, incl. the hot loops' fixed-window variant); per-goroutine state tables; the shared hasher | know what a value means |
 //! | [`error`] | [`DecodeError`] (one line, with offset and event) and [`Warning`] | format for a UI |
@@ -62,6 +62,21 @@ pub enum Threads {
     /// most this many bytes (the language server passes a share of the
     /// trace's size, its memory budget).
     Within(u64),
+}
+
+/// Input whose bytes are still arriving: the slice the decoder gets has its
+/// final length, but only a prefix holds the file's bytes yet (a private
+/// copy being made while the decoder starts). The decoder reads no byte
+/// past what [`Arriving::ready`] says, so it decodes what has arrived while
+/// the rest comes, and its results are those of the whole input.
+pub trait Arriving: Send + Sync + std::fmt::Debug {
+    /// How many bytes from the start have arrived; `None` when the rest
+    /// never will (the copy failed): decoding then stops with
+    /// [`DecodeError::Cancelled`] and the caller says why.
+    fn ready(&self) -> Option<usize>;
+    /// Waits until more than `n` bytes have arrived, or all of them, and
+    /// returns how many have (as [`Arriving::ready`]).
+    fn wait_beyond(&self, n: usize) -> Option<usize>;
 }
 
 /// Receives episodes as the decoder completes them (not in time order:
@@ -140,9 +155,29 @@ pub fn decode_threads(
     sink: &mut dyn EpisodeSink,
     threads: Threads,
 ) -> Result<TraceSummary, DecodeError> {
+    decode_arriving(bytes, tables, sink, threads, None)
+}
+
+/// [`decode_threads`] of input that may still be arriving ([`Arriving`]):
+/// a new-format trace is decoded generation by generation as its bytes
+/// arrive; an old-format one, which the decoder reads twice, once all
+/// have.
+pub fn decode_arriving(
+    bytes: &[u8],
+    tables: &mut Tables,
+    sink: &mut dyn EpisodeSink,
+    threads: Threads,
+    arriving: Option<std::sync::Arc<dyn Arriving>>,
+) -> Result<TraceSummary, DecodeError> {
+    if let Some(a) = &arriving {
+        wait_for(a.as_ref(), header::HEADER_LEN, bytes.len())?;
+    }
     let header = header::parse(bytes)?;
     match header.format {
         Format::V1 => {
+            if let Some(a) = &arriving {
+                wait_for(a.as_ref(), bytes.len(), bytes.len())?;
+            }
             let options = v1::Options {
                 threads,
                 ..v1::Options::default()
@@ -152,9 +187,20 @@ pub fn decode_threads(
         Format::V2 => {
             let options = v2::Options {
                 threads,
+                arriving,
                 ..v2::Options::default()
             };
             v2::decode_with(bytes, &header, tables, sink, &options)
         }
     }
+}
+
+/// Waits until `need` bytes (at most `len`) have arrived.
+fn wait_for(a: &dyn Arriving, need: usize, len: usize) -> Result<(), DecodeError> {
+    let need = need.min(len);
+    let mut ready = a.ready().ok_or(DecodeError::Cancelled)?;
+    while ready < need {
+        ready = a.wait_beyond(ready).ok_or(DecodeError::Cancelled)?;
+    }
+    Ok(())
 }

@@ -4,12 +4,15 @@
 //! summary, warnings, error — on every committed new-format trace (Go's
 //! own programs under testdata/, the multi-generation traces, the fuzz
 //! corpus), on traces cut inside a generation, and when the stitch of a
-//! generation fails and decoding falls back to one thread.
+//! generation fails and decoding falls back to one thread. And that input
+//! still arriving (`Arriving`: a copy being made) decodes as the whole.
 
 use std::path::{Path, PathBuf};
 
 use goblock_trace::v2::{Options, Stats};
-use goblock_trace::{Episode, Format, Tables, Threads, header};
+use std::sync::{Arc, Mutex};
+
+use goblock_trace::{Arriving, Episode, Format, Tables, Threads, header};
 
 #[path = "support/episode_tsv.rs"]
 mod episode_tsv;
@@ -227,4 +230,95 @@ fn a_failed_stitch_falls_back_to_one_thread_with_identical_results() {
     // Without a forced failure, this trace stitches.
     let (_, stats) = decode_tsv(&bytes, &parallel(2));
     assert_eq!(stats.and_then(|s| s.stitch_fallback), None);
+}
+
+/// Input that arrives `step` bytes at a time, each time the decoder waits
+/// for more (never on its own), and stops arriving at `fail_at`.
+#[derive(Debug)]
+struct Trickle {
+    len: usize,
+    step: usize,
+    fail_at: Option<usize>,
+    ready: Mutex<usize>,
+}
+
+impl Trickle {
+    fn new(len: usize, step: usize, fail_at: Option<usize>) -> Arc<Self> {
+        Arc::new(Trickle {
+            len,
+            step,
+            fail_at,
+            ready: Mutex::new(0),
+        })
+    }
+}
+
+impl Arriving for Trickle {
+    fn ready(&self) -> Option<usize> {
+        let r = *self.ready.lock().ok()?;
+        match self.fail_at {
+            Some(f) if r >= f => None,
+            _ => Some(r),
+        }
+    }
+
+    fn wait_beyond(&self, n: usize) -> Option<usize> {
+        {
+            let mut r = self.ready.lock().ok()?;
+            *r = (*r).max(n.saturating_add(self.step)).min(self.len);
+        }
+        self.ready()
+    }
+}
+
+/// Decoded while its bytes arrive — in steps smaller than a batch, of
+/// about a batch, and larger than a generation; on one thread and on two
+/// workers — a trace gives what it gives whole, cut or not; and input that
+/// stops arriving stops the decoder (`Cancelled`), on one thread and on
+/// workers.
+#[test]
+fn input_still_arriving_decodes_as_the_whole() {
+    let mut checked = 0;
+    for f in [
+        "testdata/go1.26/blocking-multigen.trace",
+        "lsp/trace/tests/data/multigen/go1.23.trace",
+        "lsp/trace/tests/data/multigen/go1.22.trace",
+        "testdata/go1.27/blocking.trace",
+    ] {
+        let p = repo().join(f);
+        let whole = std::fs::read(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+        let n = whole.len();
+        for cut in [n, n * 2 / 3] {
+            let bytes = &whole[..cut];
+            let (one, _) = decode_tsv(bytes, &sequential());
+            for step in [997, 70_000, n] {
+                for base in [sequential(), parallel_chunks(2, 7)] {
+                    let opts = Options {
+                        arriving: Some(Trickle::new(cut, step, None)),
+                        ..base.clone()
+                    };
+                    let (got, _) = decode_tsv(bytes, &opts);
+                    assert!(
+                        one == got,
+                        "{f} cut at {cut} of {n}, arriving {step} bytes at a time, threads {:?}: differs",
+                        base.threads
+                    );
+                    checked += 1;
+                }
+            }
+            for base in [sequential(), parallel(2)] {
+                let opts = Options {
+                    arriving: Some(Trickle::new(cut, 997, Some(cut / 2))),
+                    ..base.clone()
+                };
+                let (got, _) = decode_tsv(bytes, &opts);
+                assert!(
+                    got.contains("error decoding cancelled"),
+                    "{f}: input that stopped arriving: {}",
+                    got.lines().last().unwrap_or("")
+                );
+            }
+        }
+    }
+    assert_eq!(checked, 48);
 }

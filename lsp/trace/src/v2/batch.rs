@@ -15,7 +15,7 @@
 //! Batches are never copied: a [`Batch`] holds offsets into the input.
 
 use super::events::{MAX_BATCH_SIZE, ev};
-use crate::{DecodeError, varint};
+use crate::{Arriving, DecodeError, varint};
 
 /// One batch: its header fields and where its payload is in the file.
 #[derive(Clone, Copy, Debug)]
@@ -215,6 +215,7 @@ pub(crate) enum GenEnd {
 }
 
 /// Splits a v2 trace into generations.
+#[derive(Clone)]
 pub(crate) struct Splitter {
     minor: u32,
     pos: usize,
@@ -251,6 +252,43 @@ impl Splitter {
             self.next_marked(bytes, out)
         } else {
             self.next_spilled(bytes, out)
+        }
+    }
+
+    /// [`Splitter::next`] of input that may still be arriving: a generation
+    /// is split only once all its bytes have arrived and what follows it
+    /// shows it ended (its end marker, or the next generation's first
+    /// batch), as the whole input would split it; `Ok(None)` when it has
+    /// not arrived yet and `wait` is false (else this waits for it).
+    /// `Err(Cancelled)` when the input will not arrive.
+    pub fn next_arrived(
+        &mut self,
+        bytes: &[u8],
+        arriving: Option<&dyn Arriving>,
+        out: &mut GenBatches,
+        wait: bool,
+    ) -> Result<Option<Option<GenEnd>>, DecodeError> {
+        let Some(a) = arriving else {
+            return self.next(bytes, out).map(Some);
+        };
+        let mut ready = a.ready().ok_or(DecodeError::Cancelled)?;
+        loop {
+            if ready >= bytes.len() {
+                return self.next(bytes, out).map(Some);
+            }
+            // On the bytes that have arrived: a complete generation
+            // followed by more is complete in the whole input too; a cut,
+            // the end, or an error may only be where the arrived bytes end.
+            let before = self.clone();
+            let part = bytes.get(..ready).unwrap_or(bytes);
+            if let Ok(Some(GenEnd::Complete { last: false })) = self.next(part, out) {
+                return Ok(Some(Some(GenEnd::Complete { last: false })));
+            }
+            *self = before;
+            if !wait {
+                return Ok(None);
+            }
+            ready = a.wait_beyond(ready).ok_or(DecodeError::Cancelled)?;
         }
     }
 

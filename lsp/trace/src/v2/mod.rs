@@ -60,7 +60,7 @@ use crate::episodes::Slot;
 use crate::fxhash::FxHashMap;
 use crate::header::HEADER_LEN;
 use crate::varint::read_uvarint;
-use crate::{DecodeError, EpisodeSink, Header, Tables, Threads, TraceSummary, Warning};
+use crate::{Arriving, DecodeError, EpisodeSink, Header, Tables, Threads, TraceSummary, Warning};
 use batch::{GenBatches, GenEnd, Splitter};
 use events::ev;
 use merge::{GenInput, MBatches, Merger};
@@ -81,7 +81,7 @@ pub fn decode(
 }
 
 /// Decoding options.
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct Options {
     /// Give episodes the times Go's reader (`internal/trace`, what `go tool
     /// trace` shows) would give their events instead of the raw timestamps:
@@ -114,6 +114,9 @@ pub struct Options {
     /// so that small traces cross chunk boundaries too.
     #[doc(hidden)]
     pub chunk_items: usize,
+    /// The input is still arriving: each generation is decoded once its
+    /// bytes are there ([`Arriving`]).
+    pub arriving: Option<Arc<dyn Arriving>>,
 }
 
 /// Smallest trace [`Threads::Auto`] decodes on worker threads.
@@ -278,6 +281,7 @@ fn truncation_warning(generation: u64, start: usize, cut: Cut, len: usize, befor
 /// goroutine for the back ([`Out::Slot`]).
 struct Decoder<'a, S> {
     bytes: &'a [u8],
+    arriving: Option<Arc<dyn Arriving>>,
     minor: u32,
     summary: TraceSummary,
     gb: GenBatches,
@@ -310,6 +314,7 @@ impl<'a, S: Default + Clone> Decoder<'a, S> {
     fn new(bytes: &'a [u8], minor: u32, options: &Options) -> Self {
         let mut d = Decoder {
             bytes,
+            arriving: options.arriving.clone(),
             minor,
             summary: TraceSummary {
                 go_version: format!("1.{minor}"),
@@ -350,8 +355,10 @@ impl<'a, S: Default + Clone> Decoder<'a, S> {
         self.summary.warnings.extend(version_warning(self.minor));
         let mut splitter = Splitter::new(self.minor, HEADER_LEN);
         let mut gb = std::mem::take(&mut self.gb);
+        let arriving = self.arriving.clone();
         loop {
-            let end = match splitter.next(self.bytes, &mut gb)? {
+            let next = splitter.next_arrived(self.bytes, arriving.as_deref(), &mut gb, true)?;
+            let end = match next.flatten() {
                 None => break,
                 Some(e) => e,
             };

@@ -1127,7 +1127,7 @@ impl<'a> Stitcher<'a> {
         Stitcher {
             bytes,
             minor,
-            options: *options,
+            options: options.clone(),
             state: Ordering::default(),
             summary,
             stats: Stats::default(),
@@ -1153,13 +1153,17 @@ impl<'a> Stitcher<'a> {
         loop {
             while queue.len() < window && !split_done {
                 let mut gb = GenBatches::default();
-                match splitter.next(self.bytes, &mut gb) {
-                    Ok(None) => split_done = true,
-                    Ok(Some(GenEnd::Truncated { offset, what })) => {
+                // Input still arriving: wait for the next generation only
+                // when there is nothing else to apply meanwhile.
+                let arriving = self.options.arriving.as_deref();
+                match splitter.next_arrived(self.bytes, arriving, &mut gb, queue.is_empty()) {
+                    Ok(None) => break,
+                    Ok(Some(None)) => split_done = true,
+                    Ok(Some(Some(GenEnd::Truncated { offset, what }))) => {
                         queue.push_back(Next::Truncated(gb, Cut { offset, what }));
                         split_done = true;
                     }
-                    Ok(Some(GenEnd::Complete { last })) => {
+                    Ok(Some(Some(GenEnd::Complete { last }))) => {
                         let (tx, rx) = sync_channel(capacity(window, chunk_items(&self.options)));
                         let job = Job {
                             gb,
