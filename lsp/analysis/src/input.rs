@@ -25,7 +25,10 @@
 use std::fs::File;
 use std::io::{self, Read as _, Seek as _};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::SystemTime;
+
+use crate::arrival::{Arrival, Failure};
 
 /// Bytes read from the start of a file to tell what it is (a goroutine
 /// dump may follow a few kB of test or log output).
@@ -245,7 +248,7 @@ impl Stamp {
         Ok(Stamp::from_meta(&std::fs::metadata(path)?))
     }
 
-    fn from_meta(m: &std::fs::Metadata) -> Stamp {
+    pub(crate) fn from_meta(m: &std::fs::Metadata) -> Stamp {
         #[cfg(unix)]
         let ino = std::os::unix::fs::MetadataExt::ino(m);
         #[cfg(not(unix))]
@@ -437,6 +440,15 @@ pub struct OpenOptions {
     /// Map a private copy instead of the file itself (for files that may be
     /// rewritten while they are read: the server's).
     pub snapshot: bool,
+    /// With `snapshot`: make the copy on a thread of its own while the
+    /// input is read (Linux; elsewhere before it is opened). The bytes are
+    /// then valid only as far as [`Input::arriving`] says, and
+    /// [`Input::wait_whole`] waits for them all.
+    pub background: bool,
+    /// Tests only: the background copy's steps (bytes) and a pause after
+    /// each, so that the reader catches up with the copy.
+    #[doc(hidden)]
+    pub copy_steps: Option<(usize, std::time::Duration)>,
 }
 
 impl Default for OpenOptions {
@@ -445,6 +457,8 @@ impl Default for OpenOptions {
             max_bytes: DEFAULT_MAX_BYTES,
             max_bytes_setting: "--max-trace-bytes",
             snapshot: false,
+            background: false,
+            copy_steps: None,
         }
     }
 }
@@ -459,6 +473,16 @@ pub struct Input {
     _watched: Option<crate::map_fault::Watched>,
     map: Option<memmap2::Mmap>,
     copied: bool,
+    /// The copy still being made ([`OpenOptions::background`]).
+    arrival: Option<Arc<Arrival>>,
+}
+
+impl Drop for Input {
+    fn drop(&mut self) {
+        if let Some(a) = &self.arrival {
+            a.stop();
+        }
+    }
 }
 
 impl std::fmt::Debug for Input {
@@ -495,9 +519,52 @@ impl Input {
         self.copied
     }
 
-    /// All bytes (mapped: pages are read when touched).
+    /// All bytes (mapped: pages are read when touched). While a copy is
+    /// still being made, only as far as [`Input::arriving`] says.
     pub fn bytes(&self) -> &[u8] {
         self.map.as_deref().unwrap_or(&[])
+    }
+
+    /// How far the copy has got, while it is being made
+    /// ([`OpenOptions::background`]); `None` when all bytes are there.
+    pub fn arriving(&self) -> Option<Arc<dyn goblock_trace::Arriving>> {
+        let a = self.arrival.as_ref()?;
+        Some(Arc::clone(a) as Arc<dyn goblock_trace::Arriving>)
+    }
+
+    /// Waits until all bytes are there: `Err` when the copy failed (the file
+    /// changed while it was copied, or no room was left).
+    pub fn wait_whole(&self) -> Result<(), InputError> {
+        match &self.arrival {
+            None => Ok(()),
+            Some(a) => a.wait_done().map_err(|f| self.arrival_error(f)),
+        }
+    }
+
+    /// After a read of the bytes failed: whether that is because the copy
+    /// being made failed (waiting for the copy to end first). The decoder
+    /// may have failed on bytes of a file rewritten while it was copied,
+    /// which only the copy's end tells.
+    pub fn copy_failure(&self) -> Option<InputError> {
+        let a = self.arrival.as_ref()?;
+        a.wait_done().err().map(|f| self.arrival_error(f))
+    }
+
+    /// Whether the copy being made has already failed (without waiting).
+    pub fn copy_failed_now(&self) -> bool {
+        self.arrival.as_ref().is_some_and(|a| a.failure().is_some())
+    }
+
+    fn arrival_error(&self, f: Failure) -> InputError {
+        match f {
+            Failure::Changed => InputError::Changed {
+                path: self.path.clone(),
+            },
+            Failure::Io(kind) => InputError::Io {
+                path: self.path.clone(),
+                source: io::Error::new(kind, "copying the file failed"),
+            },
+        }
     }
 
     /// Lets the kernel drop the pages of `range` from memory (they are read
@@ -542,7 +609,27 @@ pub fn regular_file(path: &Path) -> Result<std::fs::Metadata, InputError> {
 pub fn open(path: &Path, opts: &OpenOptions) -> Result<Input, InputError> {
     let io = |source: io::Error| classify(path, source);
     let (mut file, stamp, kind) = checked(path, opts, SNIFF_BYTES, &mut Vec::new())?;
-    let (mapped, copied) = if opts.snapshot {
+    let mut arrival = None;
+    let (mapped, copied) = if opts.snapshot && opts.background && cfg!(target_os = "linux") {
+        match copy_target(&mut file, path, stamp.len) {
+            Ok((copy, true)) => (copy, true),
+            Ok((copy, false)) => {
+                let started = file
+                    .try_clone()
+                    .and_then(|src| Ok((src, copy.try_clone()?)))
+                    .and_then(|(src, dst)| Arrival::start(src, dst, stamp, opts.copy_steps));
+                match started {
+                    Ok(a) => {
+                        arrival = Some(a);
+                        (copy, true)
+                    }
+                    Err(_) => (file, false),
+                }
+            }
+            // No room or no writable place for a copy: map the file itself.
+            Err(_) => (file, false),
+        }
+    } else if opts.snapshot {
         match private_copy(&mut file, path, stamp.len) {
             Ok(copy) => {
                 let after = Stamp::from_meta(&file.metadata().map_err(io)?);
@@ -590,6 +677,7 @@ pub fn open(path: &Path, opts: &OpenOptions) -> Result<Input, InputError> {
         _watched,
         map,
         copied,
+        arrival,
     })
 }
 
@@ -749,6 +837,53 @@ fn private_copy(src: &mut File, path: &Path, len: u64) -> io::Result<File> {
     Err(last)
 }
 
+/// An unnamed temporary file of `len` bytes beside `path` (else in the
+/// temporary directory) for a private copy of `src`, and whether it already
+/// is one (a reflink); else it reads as zeros, holes for the copy to fill.
+fn copy_target(src: &mut File, path: &Path, len: u64) -> io::Result<(File, bool)> {
+    let beside = path.parent().filter(|p| !p.as_os_str().is_empty());
+    let mut last = io::Error::other("no temporary directory");
+    for dir in beside
+        .map(Path::to_path_buf)
+        .into_iter()
+        .chain([std::env::temp_dir()])
+    {
+        let target = unnamed_file(&dir).and_then(|dst| {
+            if reflink(src, &dst, len)? {
+                return Ok((dst, true));
+            }
+            dst.set_len(len)?;
+            Ok((dst, false))
+        });
+        match target {
+            Ok(t) => return Ok(t),
+            Err(e) => last = e,
+        }
+    }
+    Err(last)
+}
+
+/// Makes `dst` share `src`'s blocks copy-on-write, where the file system
+/// can (btrfs, XFS, bcachefs): `Ok(false)` where it cannot.
+fn reflink(src: &File, dst: &File, len: u64) -> io::Result<bool> {
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::fd::AsRawFd as _;
+        // FICLONE: share the blocks copy-on-write.
+        const FICLONE: libc::c_ulong = 0x4004_9409;
+        // SAFETY: both descriptors are open for the duration of the call.
+        if unsafe { libc::ioctl(dst.as_raw_fd(), FICLONE as _, src.as_raw_fd()) } == 0 {
+            return if dst.metadata()?.len() == len {
+                Ok(true)
+            } else {
+                Err(io::Error::other("the file changed while it was copied"))
+            };
+        }
+    }
+    let _ = (src, dst, len);
+    Ok(false)
+}
+
 #[cfg(target_os = "linux")]
 fn unnamed_file(dir: &Path) -> io::Result<File> {
     use std::os::unix::fs::OpenOptionsExt as _;
@@ -785,19 +920,8 @@ fn unnamed_file(_dir: &Path) -> io::Result<File> {
 }
 
 fn copy_into(src: &mut File, dst: &mut File, len: u64) -> io::Result<()> {
-    #[cfg(target_os = "linux")]
-    {
-        use std::os::fd::AsRawFd as _;
-        // FICLONE: share the blocks copy-on-write (btrfs, XFS, bcachefs).
-        const FICLONE: libc::c_ulong = 0x4004_9409;
-        // SAFETY: both descriptors are open for the duration of the call.
-        if unsafe { libc::ioctl(dst.as_raw_fd(), FICLONE as _, src.as_raw_fd()) } == 0 {
-            return if dst.metadata()?.len() == len {
-                Ok(())
-            } else {
-                Err(io::Error::other("the file changed while it was copied"))
-            };
-        }
+    if reflink(src, dst, len)? {
+        return Ok(());
     }
     // Only the data: the holes of a sparse file stay holes in the copy.
     dst.set_len(len)?;
@@ -821,7 +945,7 @@ fn copy_into(src: &mut File, dst: &mut File, len: u64) -> io::Result<()> {
 
 /// The next range of `src` at or after `pos` (below `len`) that holds data
 /// (`SEEK_DATA`/`SEEK_HOLE`); everything left where holes are not known.
-fn next_data(src: &File, pos: u64, len: u64) -> io::Result<Option<(u64, u64)>> {
+pub(crate) fn next_data(src: &File, pos: u64, len: u64) -> io::Result<Option<(u64, u64)>> {
     #[cfg(any(target_os = "linux", target_os = "macos", target_os = "freebsd"))]
     {
         use std::os::fd::AsRawFd as _;

@@ -8,7 +8,8 @@
 //!   file declares);
 //! * [`attribute`] picks the flat and cum frames of each stack;
 //! * [`lines`] builds mergeable per-line statistics;
-//! * [`input`] opens an input file (file type, size limit, sniffing, map);
+//! * [`input`] opens an input file (file type, size limit, sniffing, map;
+//!   a private copy, made in the background by `arrival` for the server);
 //! * [`load`] runs the whole pipeline for one trace file;
 //! * [`dumps`] does the same for goroutine dumps ("parked now" per line),
 //!   [`profiles`] for pprof goroutine/block/mutex profiles.
@@ -17,6 +18,7 @@
 //!
 //! Nothing here knows LSP types or output formats.
 
+mod arrival;
 pub mod attribute;
 pub mod dumps;
 pub mod gomod;

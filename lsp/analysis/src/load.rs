@@ -221,7 +221,27 @@ pub fn analyze_input(
             released = upto;
         }
     };
-    analyze_bytes_with(input.path(), input.bytes(), opts, progress, &mut release)
+    let arriving = input.arriving();
+    let waited = arriving.is_some();
+    let res = analyze_bytes_with(
+        input.path(),
+        input.bytes(),
+        arriving,
+        opts,
+        progress,
+        &mut release,
+    );
+    match res {
+        // Bytes of a copy that failed meanwhile (the file was rewritten):
+        // that is what to say, not what decoding them gave.
+        Err(e @ AnalysisError::Decode { .. }) if waited => {
+            Err(input.copy_failure().map_or(e, AnalysisError::Input))
+        }
+        Err(AnalysisError::Cancelled) if waited && input.copy_failed_now() => Err(input
+            .copy_failure()
+            .map_or(AnalysisError::Cancelled, AnalysisError::Input)),
+        res => res,
+    }
 }
 
 /// Analyses trace bytes already in memory.
@@ -231,12 +251,13 @@ pub fn analyze_bytes(
     opts: &Options<'_>,
     progress: &mut dyn FnMut(Stage, u64, u64) -> ControlFlow<()>,
 ) -> Result<TraceAnalysis, AnalysisError> {
-    analyze_bytes_with(path, bytes, opts, progress, &mut |_| {})
+    analyze_bytes_with(path, bytes, None, opts, progress, &mut |_| {})
 }
 
 fn analyze_bytes_with(
     path: &Path,
     bytes: &[u8],
+    arriving: Option<Arc<dyn goblock_trace::Arriving>>,
     opts: &Options<'_>,
     progress: &mut dyn FnMut(Stage, u64, u64) -> ControlFlow<()>,
     release: &mut dyn FnMut(u64),
@@ -251,14 +272,15 @@ fn analyze_bytes_with(
         agg = agg.totals_only();
     }
     agg = agg.only(opts.categories);
-    let summary = goblock_trace::decode_threads(bytes, &mut tables, &mut agg, opts.threads)
-        .map_err(|e| match e {
-            DecodeError::Cancelled => AnalysisError::Cancelled,
-            source => AnalysisError::Decode {
-                path: path.to_path_buf(),
-                source,
-            },
-        })?;
+    let summary =
+        goblock_trace::decode_arriving(bytes, &mut tables, &mut agg, opts.threads, arriving)
+            .map_err(|e| match e {
+                DecodeError::Cancelled => AnalysisError::Cancelled,
+                source => AnalysisError::Decode {
+                    path: path.to_path_buf(),
+                    source,
+                },
+            })?;
     let episodes = agg.episodes;
     let stats = agg.into_stats();
     if progress(Stage::Symbolize, 0, 1).is_break() {

@@ -60,6 +60,8 @@ fn slot_of(path: &Path, max_bytes: u64) -> Result<Slot, NotUsed> {
             max_bytes,
             max_bytes_setting: "goblock.maxTraceBytes",
             snapshot: false,
+            background: false,
+            copy_steps: None,
         },
     )
     .map_err(|e| match e {
