@@ -16,9 +16,11 @@
 //!    reader fault (SIGBUS); the copy cannot be rewritten, and its pages are
 //!    file-backed, so resident memory stays small whatever the trace's size.
 //!    The copy is refused as [`InputError::Changed`] when the file changed
-//!    while it was copied. A map of the file itself is watched
-//!    ([`crate::map_fault`]): cut short meanwhile, it ends the process with
-//!    one line naming the file and the byte, never a crash.
+//!    while it was copied. With [`OpenOptions::background`] it is made on a
+//!    thread of its own while the input is read (`arrival.rs`). A map of
+//!    the file itself is watched ([`crate::map_fault`]): cut short
+//!    meanwhile, it ends the process with one line naming the file and the
+//!    byte, never a crash.
 //!
 //! Nothing here reads a whole file into memory or decodes anything.
 
@@ -814,33 +816,34 @@ fn open_nonblocking(path: &Path) -> io::Result<File> {
 }
 
 /// A private copy of the first `len` bytes of `src`, in an unnamed
-/// temporary file beside `path` (same file system: a reflink where the
-/// file system has them, else an in-kernel copy), else in the temporary
-/// directory.
+/// temporary file ([`beside_or_temp`]): a reflink where the file system has
+/// them, else an in-kernel copy.
 fn private_copy(src: &mut File, path: &Path, len: u64) -> io::Result<File> {
-    let beside = path.parent().filter(|p| !p.as_os_str().is_empty());
-    let mut last = io::Error::other("no temporary directory");
-    for dir in beside
-        .map(Path::to_path_buf)
-        .into_iter()
-        .chain([std::env::temp_dir()])
-    {
-        let copy = unnamed_file(&dir).and_then(|mut dst| {
-            copy_into(src, &mut dst, len)?;
-            Ok(dst)
-        });
-        match copy {
-            Ok(f) => return Ok(f),
-            Err(e) => last = e,
-        }
-    }
-    Err(last)
+    beside_or_temp(path, |dir| {
+        let mut dst = unnamed_file(dir)?;
+        copy_into(src, &mut dst, len)?;
+        Ok(dst)
+    })
 }
 
-/// An unnamed temporary file of `len` bytes beside `path` (else in the
-/// temporary directory) for a private copy of `src`, and whether it already
-/// is one (a reflink); else it reads as zeros, holes for the copy to fill.
+/// An unnamed temporary file of `len` bytes ([`beside_or_temp`]) for a
+/// private copy of `src`, and whether it already is one (a reflink); else
+/// it reads as zeros, holes for the copy to fill.
 fn copy_target(src: &mut File, path: &Path, len: u64) -> io::Result<(File, bool)> {
+    beside_or_temp(path, |dir| {
+        let dst = unnamed_file(dir)?;
+        if reflink(src, &dst, len)? {
+            return Ok((dst, true));
+        }
+        dst.set_len(len)?;
+        Ok((dst, false))
+    })
+}
+
+/// `make` in the directory of `path` (the same file system, where reflinks
+/// and in-kernel copies work), else in the temporary directory: the first
+/// that succeeds.
+fn beside_or_temp<T>(path: &Path, mut make: impl FnMut(&Path) -> io::Result<T>) -> io::Result<T> {
     let beside = path.parent().filter(|p| !p.as_os_str().is_empty());
     let mut last = io::Error::other("no temporary directory");
     for dir in beside
@@ -848,14 +851,7 @@ fn copy_target(src: &mut File, path: &Path, len: u64) -> io::Result<(File, bool)
         .into_iter()
         .chain([std::env::temp_dir()])
     {
-        let target = unnamed_file(&dir).and_then(|dst| {
-            if reflink(src, &dst, len)? {
-                return Ok((dst, true));
-            }
-            dst.set_len(len)?;
-            Ok((dst, false))
-        });
-        match target {
+        match make(&dir) {
             Ok(t) => return Ok(t),
             Err(e) => last = e,
         }
