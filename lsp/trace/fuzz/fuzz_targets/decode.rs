@@ -5,7 +5,9 @@
 //! stitched in file order, falling back to one thread where a stitch fails)
 //! gives exactly what it gives on one thread (episodes, summary, warnings,
 //! error); a sink wanting some categories gets exactly
-//! those episodes of what a sink wanting all gets (every format).
+//! those episodes of what a sink wanting all gets (every format); input
+//! still arriving (`Arriving`, a few bytes at a time) gives what the whole
+//! input gives, on one thread and on workers.
 //!
 //! `cd lsp/trace/fuzz && ASAN_OPTIONS=detect_leaks=0 cargo +nightly fuzz run decode corpus/decode -- -max_len=65536`
 //! (`detect_leaks=0`: the first time a thread blocks on a channel, the
@@ -16,8 +18,30 @@
 
 #![no_main]
 
-use goblock_trace::{Categories, Category, Episode, EpisodeSink, Tables};
+use std::sync::{Arc, Mutex};
+
+use goblock_trace::{Arriving, Categories, Category, Episode, EpisodeSink, Tables};
 use libfuzzer_sys::fuzz_target;
+
+/// Input arriving `step` bytes each time the decoder waits for more.
+#[derive(Debug)]
+struct Trickle {
+    len: usize,
+    step: usize,
+    ready: Mutex<usize>,
+}
+
+impl Arriving for Trickle {
+    fn ready(&self) -> Option<usize> {
+        self.ready.lock().ok().map(|r| *r)
+    }
+
+    fn wait_beyond(&self, n: usize) -> Option<usize> {
+        let mut r = self.ready.lock().ok()?;
+        *r = (*r).max(n.saturating_add(self.step)).min(self.len);
+        Some(*r)
+    }
+}
 
 fn sink(ep: &Episode, t: &Tables) {
     assert!(
@@ -124,6 +148,25 @@ fuzz_target!(|data: &[u8]| {
                 decode_v2(data, &h, &opts)
             });
             assert_eq!(one, two, "sequential vs parallel");
+            if go_reader_times {
+                continue;
+            }
+            for threads in [
+                goblock_trace::Threads::Never,
+                goblock_trace::Threads::Always,
+            ] {
+                let opts = goblock_trace::v2::Options {
+                    threads,
+                    chunk_items: 5,
+                    arriving: Some(Arc::new(Trickle {
+                        len: data.len(),
+                        step: 61,
+                        ready: Mutex::new(0),
+                    })),
+                    ..Default::default()
+                };
+                assert_eq!(decode_v2(data, &h, &opts), one, "arriving vs whole");
+            }
         }
     }
 });
