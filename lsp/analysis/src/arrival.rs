@@ -34,6 +34,46 @@ pub(crate) enum Failure {
     Io(io::ErrorKind),
 }
 
+impl From<Failure> for io::Error {
+    fn from(f: Failure) -> io::Error {
+        match f {
+            Failure::Changed => io::Error::other("the file changed while it was copied"),
+            Failure::Io(kind) => io::Error::from(kind),
+        }
+    }
+}
+
+/// Copies the data of the first `len` bytes of `src` to the same offsets of
+/// `dst`, which has that length already (holes stay holes), `step` bytes at
+/// a time, telling `stepped` the offset reached after each; `stepped`
+/// returning `false` stops the copy. A file that ends sooner has changed.
+pub(crate) fn copy_data(
+    src: &File,
+    dst: &File,
+    len: u64,
+    step: u64,
+    mut stepped: impl FnMut(u64) -> bool,
+) -> Result<(), Failure> {
+    let mut pos = 0u64;
+    while pos < len {
+        let Some((start, end)) = next_data(src, pos, len).map_err(|e| Failure::Io(e.kind()))?
+        else {
+            break;
+        };
+        let mut at = start;
+        while at < end {
+            let n = (end - at).min(step.max(1));
+            copy_range(src, dst, at, n)?;
+            at += n;
+            if !stepped(at) {
+                return Err(Failure::Io(io::ErrorKind::Interrupted));
+            }
+        }
+        pos = end;
+    }
+    Ok(())
+}
+
 /// How far the copy has got.
 #[derive(Debug)]
 pub(crate) struct Arrival {
@@ -89,34 +129,23 @@ impl Arrival {
         step: usize,
         pause: Duration,
     ) -> Result<(), Failure> {
-        let io = |e: io::Error| Failure::Io(e.kind());
         let len = self.len as u64;
-        let mut pos = 0u64;
-        while pos < len {
-            let Some((start, end)) = next_data(src, pos, len).map_err(io)? else {
-                break;
-            };
-            let mut at = start;
-            while at < end {
-                if self.stop.load(Ordering::Relaxed) {
-                    return Err(Failure::Io(io::ErrorKind::Interrupted));
-                }
-                let n = (end - at).min(step as u64);
-                copy_range(src, dst, at, n)?;
-                at += n;
-                if at < len {
-                    self.publish(at as usize, None);
-                }
-                if !pause.is_zero() {
-                    std::thread::sleep(pause);
-                }
+        copy_data(src, dst, len, step as u64, |at| {
+            if self.stop.load(Ordering::Relaxed) {
+                return false;
             }
-            pos = end;
-        }
+            if at < len {
+                self.publish(at as usize, None);
+            }
+            if !pause.is_zero() {
+                std::thread::sleep(pause);
+            }
+            true
+        })?;
         match src.metadata() {
             Ok(m) if Stamp::from_meta(&m) == stamp => Ok(()),
             Ok(_) => Err(Failure::Changed),
-            Err(e) => Err(io(e)),
+            Err(e) => Err(Failure::Io(e.kind())),
         }
     }
 

@@ -25,7 +25,7 @@
 //! Nothing here reads a whole file into memory or decodes anything.
 
 use std::fs::File;
-use std::io::{self, Read as _, Seek as _};
+use std::io::{self, Read as _};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::SystemTime;
@@ -537,10 +537,7 @@ impl Input {
     /// Waits until all bytes are there: `Err` when the copy failed (the file
     /// changed while it was copied, or no room was left).
     pub fn wait_whole(&self) -> Result<(), InputError> {
-        match &self.arrival {
-            None => Ok(()),
-            Some(a) => a.wait_done().map_err(|f| self.arrival_error(f)),
-        }
+        self.copy_failure().map_or(Ok(()), Err)
     }
 
     /// After a read of the bytes failed: whether that is because the copy
@@ -610,10 +607,10 @@ pub fn regular_file(path: &Path) -> Result<std::fs::Metadata, InputError> {
 /// anything that is not a regular file holding a Go execution trace.
 pub fn open(path: &Path, opts: &OpenOptions) -> Result<Input, InputError> {
     let io = |source: io::Error| classify(path, source);
-    let (mut file, stamp, kind) = checked(path, opts, SNIFF_BYTES, &mut Vec::new())?;
+    let (file, stamp, kind) = checked(path, opts, SNIFF_BYTES, &mut Vec::new())?;
     let mut arrival = None;
     let (mapped, copied) = if opts.snapshot && opts.background && cfg!(target_os = "linux") {
-        match copy_target(&mut file, path, stamp.len) {
+        match copy_target(&file, path, stamp.len) {
             Ok((copy, true)) => (copy, true),
             Ok((copy, false)) => {
                 let started = file
@@ -632,7 +629,7 @@ pub fn open(path: &Path, opts: &OpenOptions) -> Result<Input, InputError> {
             Err(_) => (file, false),
         }
     } else if opts.snapshot {
-        match private_copy(&mut file, path, stamp.len) {
+        match private_copy(&file, path, stamp.len) {
             Ok(copy) => {
                 let after = Stamp::from_meta(&file.metadata().map_err(io)?);
                 if after != stamp {
@@ -818,10 +815,10 @@ fn open_nonblocking(path: &Path) -> io::Result<File> {
 /// A private copy of the first `len` bytes of `src`, in an unnamed
 /// temporary file ([`beside_or_temp`]): a reflink where the file system has
 /// them, else an in-kernel copy.
-fn private_copy(src: &mut File, path: &Path, len: u64) -> io::Result<File> {
+fn private_copy(src: &File, path: &Path, len: u64) -> io::Result<File> {
     beside_or_temp(path, |dir| {
-        let mut dst = unnamed_file(dir)?;
-        copy_into(src, &mut dst, len)?;
+        let dst = unnamed_file(dir)?;
+        copy_into(src, &dst, len)?;
         Ok(dst)
     })
 }
@@ -829,7 +826,7 @@ fn private_copy(src: &mut File, path: &Path, len: u64) -> io::Result<File> {
 /// An unnamed temporary file of `len` bytes ([`beside_or_temp`]) for a
 /// private copy of `src`, and whether it already is one (a reflink); else
 /// it reads as zeros, holes for the copy to fill.
-fn copy_target(src: &mut File, path: &Path, len: u64) -> io::Result<(File, bool)> {
+fn copy_target(src: &File, path: &Path, len: u64) -> io::Result<(File, bool)> {
     beside_or_temp(path, |dir| {
         let dst = unnamed_file(dir)?;
         if reflink(src, &dst, len)? {
@@ -915,27 +912,13 @@ fn unnamed_file(_dir: &Path) -> io::Result<File> {
     Err(io::Error::other("no unnamed temporary files here"))
 }
 
-fn copy_into(src: &mut File, dst: &mut File, len: u64) -> io::Result<()> {
+fn copy_into(src: &File, dst: &File, len: u64) -> io::Result<()> {
     if reflink(src, dst, len)? {
         return Ok(());
     }
     // Only the data: the holes of a sparse file stay holes in the copy.
     dst.set_len(len)?;
-    let mut pos = 0;
-    while pos < len {
-        let Some((start, end)) = next_data(src, pos, len)? else {
-            break;
-        };
-        src.seek(io::SeekFrom::Start(start))?;
-        dst.seek(io::SeekFrom::Start(start))?;
-        // `io::copy` between files is `copy_file_range` on Linux: no bytes
-        // pass through this process.
-        let n = io::copy(&mut (&*src).take(end - start), dst)?;
-        if n != end - start {
-            return Err(io::Error::other("the file changed while it was copied"));
-        }
-        pos = end;
-    }
+    crate::arrival::copy_data(src, dst, len, len, |_| true)?;
     Ok(())
 }
 
