@@ -133,7 +133,10 @@ impl Runner {
             tokio::pin!(job);
             let res = loop {
                 tokio::select! {
-                    r = &mut job => break r,
+                    // Progress already sent is reported before the load's
+                    // end (unbiased, a fast load's end could win and drop
+                    // every percentage).
+                    biased;
                     Some(pct) = prx.recv() => {
                         if let Some(p) = progress.as_mut() {
                             let overall = (i as u32 * 100 + pct) / n;
@@ -147,6 +150,7 @@ impl Runner {
                             p.report(0, Some(msg)).await;
                         }
                     }
+                    r = &mut job => break r,
                 }
             };
             let Ok(outcome) = res else {
