@@ -181,13 +181,18 @@ impl LineStats {
                 None => self.wakers.push(w.clone()),
             }
         }
-        self.wakers
-            .sort_by(|a, b| b.total_ns.cmp(&a.total_ns).then(b.count.cmp(&a.count)));
+        // Total orders: the input's order depends on which thread folded
+        // what (stack_stats.rs).
+        self.wakers.sort_by(|a, b| {
+            (b.total_ns, b.count)
+                .cmp(&(a.total_ns, a.count))
+                .then_with(|| (&a.site, &a.primitive).cmp(&(&b.site, &b.primitive)))
+        });
         self.parked.extend(o.parked.iter().cloned());
         self.parked.sort_by(|a, b| {
             b.duration_ns
                 .cmp(&a.duration_ns)
-                .then(a.goroutine.cmp(&b.goroutine))
+                .then((a.goroutine, a.start_ns, a.trace).cmp(&(b.goroutine, b.start_ns, b.trace)))
         });
         self.parked.truncate(TOP_EPISODES);
         for (t, (c, op)) in &o.per_trace {

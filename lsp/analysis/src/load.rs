@@ -281,7 +281,7 @@ fn analyze_bytes_with(
                     source,
                 },
             })?;
-    let episodes = agg.episodes;
+    let episodes = agg.episodes();
     let stats = agg.into_stats();
     if progress(Stage::Symbolize, 0, 1).is_break() {
         return Err(AnalysisError::Cancelled);

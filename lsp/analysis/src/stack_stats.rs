@@ -1,7 +1,9 @@
 //! Folds the decoder's episode stream into per-stack statistics, keyed by
 //! (stack, category, reason). Memory follows distinct stacks, not episodes:
 //! per key only counters, a histogram, the wakers' stacks and the K longest
-//! episodes are kept.
+//! episodes are kept. Nothing kept depends on the order of the episodes
+//! (the longest are ranked by a total order), so the decoder's workers fold
+//! parts of the stream and the parts are joined ([`goblock_trace::Parts`]).
 //!
 //! This is the only consumer of raw episodes in the analysis; it does not
 //! look at frames, files or the workspace (that is `attribute`).
@@ -9,7 +11,9 @@
 use std::ops::ControlFlow;
 
 use goblock_trace::fxhash::{FxHashMap, FxHashSet};
-use goblock_trace::{Categories, Category, Episode, EpisodeSink, StackId, Sym, Tables};
+use goblock_trace::{
+    Categories, Category, Episode, EpisodeSink, Ids, Part, Parts, StackId, Sym, Tables,
+};
 
 use crate::histogram::Histogram;
 
@@ -50,6 +54,25 @@ pub struct KeptEpisode {
     pub creator: Option<StackId>,
     /// Index of the trace this came from (when several traces are merged).
     pub trace: u32,
+}
+
+impl KeptEpisode {
+    /// The order [`keep_longest`] ranks by: longest first, then every
+    /// field, so that the episodes kept do not depend on the order they
+    /// came in (ties in duration are common: clock ticks of 64 ns).
+    fn rank(&self) -> impl Ord + use<> {
+        (
+            std::cmp::Reverse(self.duration_ns),
+            self.start_ns,
+            self.goroutine,
+            self.trace,
+            self.began_before_trace,
+            self.open_at_end,
+            self.waker_goroutine,
+            self.waker_stack,
+            self.creator,
+        )
+    }
 }
 
 /// Counters for one key. The fields every episode touches come first
@@ -146,7 +169,7 @@ impl StackStats {
             let waker = ep.waker.map(|w| w.stack).unwrap_or(StackId::EMPTY);
             self.wakers.add(waker, d);
         }
-        if self.longest.len() < TOP_EPISODES || d > self.longest_floor {
+        if self.longest.len() < TOP_EPISODES || d >= self.longest_floor {
             keep_longest(
                 &mut self.longest,
                 KeptEpisode {
@@ -161,10 +184,47 @@ impl StackStats {
                     trace,
                 },
             );
-            if self.longest.len() == TOP_EPISODES {
-                self.longest_floor = self.longest.last().map_or(0, |l| l.duration_ns);
+            self.set_floor();
+        }
+    }
+
+    fn set_floor(&mut self) {
+        if self.longest.len() == TOP_EPISODES {
+            self.longest_floor = self.longest.last().map_or(0, |l| l.duration_ns);
+        }
+    }
+
+    /// Adds the statistics of `o` (a part's: its stacks mapped by `ids`)
+    /// as if its episodes had come here.
+    fn absorb(&mut self, o: &StackStats, ids: &dyn Ids) {
+        self.closed_count += o.closed_count;
+        self.closed_total_ns += o.closed_total_ns;
+        self.closed_max_ns = self.closed_max_ns.max(o.closed_max_ns);
+        self.open_count += o.open_count;
+        self.open_total_ns += o.open_total_ns;
+        self.open_at_end_count += o.open_at_end_count;
+        self.open_at_end_total_ns += o.open_at_end_total_ns;
+        self.goroutines_saturated |= o.goroutines_saturated;
+        for &g in &o.goroutines {
+            if self.goroutines.len() < MAX_DISTINCT_GOROUTINES {
+                self.goroutines.insert(g);
+            } else if !self.goroutines.contains(&g) {
+                self.goroutines_saturated = true;
             }
         }
+        self.hist.merge(&o.hist);
+        for (stack, count, ns) in o.wakers.iter() {
+            self.wakers.add_n(ids.stack(stack), count, ns);
+        }
+        for k in &o.longest {
+            let k = KeptEpisode {
+                waker_stack: ids.stack(k.waker_stack),
+                creator: k.creator.map(|c| ids.stack(c)),
+                ..*k
+            };
+            keep_longest(&mut self.longest, k);
+        }
+        self.set_floor();
     }
 }
 
@@ -186,20 +246,27 @@ impl Wakers {
     /// Counts one wakeup by `stack` after `ns` blocked.
     #[inline]
     pub fn add(&mut self, stack: StackId, ns: u64) {
+        self.add_n(stack, 1, ns);
+    }
+
+    /// Counts `count` wakeups by `stack` after `ns` blocked in all.
+    #[inline]
+    pub fn add_n(&mut self, stack: StackId, count: u64, ns: u64) {
         if let Some(e) = self.small.get_mut(self.last).filter(|e| e.0 == stack) {
-            e.1 += 1;
+            e.1 += count;
             e.2 += ns;
         } else if let Some(i) = self.small.iter().position(|e| e.0 == stack) {
             self.last = i;
-            self.small[i].1 += 1;
+            self.small[i].1 += count;
             self.small[i].2 += ns;
+        } else if let Some(e) = self.big.get_mut(&stack) {
+            e.0 += count;
+            e.1 += ns;
         } else if self.small.len() < Self::SMALL {
             self.last = self.small.len();
-            self.small.push((stack, 1, ns));
+            self.small.push((stack, count, ns));
         } else {
-            let e = self.big.entry(stack).or_default();
-            e.0 += 1;
-            e.1 += ns;
+            self.big.insert(stack, (count, ns));
         }
     }
 
@@ -222,19 +289,22 @@ impl Wakers {
     }
 }
 
-/// Inserts `e` into `list` (longest first), keeping at most [`TOP_EPISODES`].
+/// Inserts `e` into `list` (in [`KeptEpisode::rank`] order: longest
+/// first), keeping at most [`TOP_EPISODES`].
 pub fn keep_longest(list: &mut Vec<KeptEpisode>, e: KeptEpisode) {
-    if list.len() == TOP_EPISODES && list.last().is_some_and(|l| l.duration_ns >= e.duration_ns) {
+    let rank = e.rank();
+    if list.len() == TOP_EPISODES && list.last().is_some_and(|l| l.rank() <= rank) {
         return;
     }
-    let at = list.partition_point(|x| x.duration_ns >= e.duration_ns);
+    let at = list.partition_point(|x| x.rank() <= rank);
     list.insert(at, e);
     list.truncate(TOP_EPISODES);
 }
 
-/// An [`EpisodeSink`] folding episodes per [`StackKey`], with optional
-/// progress forwarding and cancellation.
-pub struct StackAggregator<'a> {
+/// Per-key statistics: of a whole [`StackAggregator`], or of a part of
+/// its episodes folded on a decoder's worker thread ([`StackPart`]).
+#[derive(Default)]
+struct Folded {
     /// Per stack id: index of its first key in `entries` (`NONE`: none
     /// yet). Stack ids are dense (interned), so this replaces hashing the key.
     by_stack: Vec<u32>,
@@ -242,57 +312,30 @@ pub struct StackAggregator<'a> {
     /// (`NONE`: last; most stacks have one key) and the statistics, whose
     /// hot counters share the key's cache line.
     entries: Vec<Entry>,
-    /// Episodes seen.
-    pub episodes: u64,
+    /// Episodes folded.
+    episodes: u64,
     /// Keep the details (histograms, wakers, longest episodes) besides the
     /// totals.
     details: bool,
-    /// The categories folded (the decoder builds no other episodes).
-    wanted: Categories,
     trace: u32,
-    progress: Option<&'a mut dyn FnMut(u64, u64) -> ControlFlow<()>>,
 }
 
-impl<'a> StackAggregator<'a> {
-    /// A new aggregator for the trace with index `trace`.
-    pub fn new(trace: u32) -> Self {
-        StackAggregator {
-            by_stack: Vec::new(),
-            entries: Vec::new(),
-            episodes: 0,
-            details: true,
-            wanted: Categories::ALL,
-            trace,
-            progress: None,
+impl Folded {
+    #[inline]
+    fn add(&mut self, ep: &Episode) {
+        self.episodes += 1;
+        let key = StackKey {
+            stack: ep.stack,
+            category: ep.category,
+            reason: ep.reason,
+        };
+        let (trace, details) = (self.trace, self.details);
+        let st = self.stats_for(key);
+        if details {
+            st.add(ep, trace);
+        } else {
+            st.add_totals(ep);
         }
-    }
-
-    /// Keeps the totals only ([`StackStats::add_totals`]): histograms,
-    /// wakers and longest episodes stay empty. For consumers that show
-    /// none of them (`goblock report`); saves a third of the folding.
-    pub fn totals_only(mut self) -> Self {
-        self.details = false;
-        self
-    }
-
-    /// Folds the episodes of `categories` only: the decoder does not even
-    /// build the others ([`EpisodeSink::categories`]), so they cost only
-    /// their goroutines' state tracking (`goblock report` leaves out
-    /// `sched`, two episodes in five of a busy service).
-    pub fn only(mut self, categories: Categories) -> Self {
-        self.wanted = categories;
-        self
-    }
-
-    /// Forwards progress to `f` (which may cancel by returning Break).
-    pub fn with_progress(mut self, f: &'a mut dyn FnMut(u64, u64) -> ControlFlow<()>) -> Self {
-        self.progress = Some(f);
-        self
-    }
-
-    /// The folded statistics.
-    pub fn into_stats(self) -> FxHashMap<StackKey, StackStats> {
-        self.entries.into_iter().map(|e| (e.key, e.stats)).collect()
     }
 
     #[inline]
@@ -324,9 +367,84 @@ impl<'a> StackAggregator<'a> {
         *head = i as u32;
         &mut self.entries[i].stats
     }
+
+    /// Adds `part`'s statistics (its ids mapped by `ids`) and empties it.
+    fn join(&mut self, part: &mut Folded, ids: &dyn Ids) {
+        self.episodes += std::mem::take(&mut part.episodes);
+        for e in part.entries.drain(..) {
+            let key = StackKey {
+                stack: ids.stack(e.key.stack),
+                reason: ids.sym(e.key.reason),
+                ..e.key
+            };
+            self.stats_for(key).absorb(&e.stats, ids);
+        }
+        part.by_stack.clear();
+    }
 }
 
-/// One key of a [`StackAggregator`].
+/// An [`EpisodeSink`] folding episodes per [`StackKey`], with optional
+/// progress forwarding and cancellation.
+pub struct StackAggregator<'a> {
+    folded: Folded,
+    /// The categories folded (the decoder builds no other episodes).
+    wanted: Categories,
+    progress: Option<&'a mut dyn FnMut(u64, u64) -> ControlFlow<()>>,
+}
+
+impl<'a> StackAggregator<'a> {
+    /// A new aggregator for the trace with index `trace`.
+    pub fn new(trace: u32) -> Self {
+        StackAggregator {
+            folded: Folded {
+                details: true,
+                trace,
+                ..Folded::default()
+            },
+            wanted: Categories::ALL,
+            progress: None,
+        }
+    }
+
+    /// Keeps the totals only ([`StackStats::add_totals`]): histograms,
+    /// wakers and longest episodes stay empty. For consumers that show
+    /// none of them (`goblock report`); saves a third of the folding.
+    pub fn totals_only(mut self) -> Self {
+        self.folded.details = false;
+        self
+    }
+
+    /// Folds the episodes of `categories` only: the decoder does not even
+    /// build the others ([`EpisodeSink::categories`]), so they cost only
+    /// their goroutines' state tracking (`goblock report` leaves out
+    /// `sched`, two episodes in five of a busy service).
+    pub fn only(mut self, categories: Categories) -> Self {
+        self.wanted = categories;
+        self
+    }
+
+    /// Forwards progress to `f` (which may cancel by returning Break).
+    pub fn with_progress(mut self, f: &'a mut dyn FnMut(u64, u64) -> ControlFlow<()>) -> Self {
+        self.progress = Some(f);
+        self
+    }
+
+    /// Episodes folded.
+    pub fn episodes(&self) -> u64 {
+        self.folded.episodes
+    }
+
+    /// The folded statistics.
+    pub fn into_stats(self) -> FxHashMap<StackKey, StackStats> {
+        self.folded
+            .entries
+            .into_iter()
+            .map(|e| (e.key, e.stats))
+            .collect()
+    }
+}
+
+/// One key of a [`Folded`].
 #[repr(C)]
 struct Entry {
     key: StackKey,
@@ -334,24 +452,12 @@ struct Entry {
     stats: StackStats,
 }
 
-/// No key (in [`StackAggregator`]'s index).
+/// No key (in [`Folded`]'s index).
 const NONE: u32 = u32::MAX;
 
 impl EpisodeSink for StackAggregator<'_> {
     fn episode(&mut self, ep: &Episode, _tables: &Tables) {
-        self.episodes += 1;
-        let key = StackKey {
-            stack: ep.stack,
-            category: ep.category,
-            reason: ep.reason,
-        };
-        let (trace, details) = (self.trace, self.details);
-        let st = self.stats_for(key);
-        if details {
-            st.add(ep, trace);
-        } else {
-            st.add_totals(ep);
-        }
+        self.folded.add(ep);
     }
 
     fn categories(&self) -> Categories {
@@ -363,6 +469,54 @@ impl EpisodeSink for StackAggregator<'_> {
             Some(f) => f(done, total),
             None => ControlFlow::Continue(()),
         }
+    }
+
+    fn parts(&mut self) -> Option<&mut dyn Parts> {
+        Some(self)
+    }
+}
+
+impl Parts for StackAggregator<'_> {
+    fn part(&self) -> Box<dyn Part> {
+        Box::new(StackPart(Folded {
+            details: self.folded.details,
+            trace: self.folded.trace,
+            ..Folded::default()
+        }))
+    }
+
+    fn join(&mut self, part: &mut dyn Part, ids: &dyn Ids) {
+        if let Some(StackPart(p)) = part.as_any_mut().downcast_mut::<StackPart>() {
+            self.folded.join(p, ids);
+        }
+    }
+
+    /// The kept episodes name their creators.
+    fn needs_creators(&self) -> bool {
+        self.folded.details
+    }
+}
+
+/// The statistics of part of the episodes, folded on a decoder's worker.
+struct StackPart(Folded);
+
+impl EpisodeSink for StackPart {
+    fn episode(&mut self, ep: &Episode, _tables: &Tables) {
+        self.0.add(ep);
+    }
+}
+
+impl Part for StackPart {
+    fn empty(&self) -> Box<dyn Part> {
+        Box::new(StackPart(Folded {
+            details: self.0.details,
+            trace: self.0.trace,
+            ..Folded::default()
+        }))
+    }
+
+    fn as_any_mut(&mut self) -> &mut dyn std::any::Any {
+        self
     }
 }
 
@@ -415,7 +569,7 @@ mod tests {
                     agg = agg.totals_only();
                 }
                 goblock_trace::decode(&bytes, &mut tables, &mut agg).expect("decodes");
-                (agg.episodes, agg.into_stats())
+                (agg.episodes(), agg.into_stats())
             };
             let (n_full, full) = fold(true);
             let (n_totals, totals) = fold(false);
@@ -462,6 +616,119 @@ mod tests {
         for (i, &(s, c, t)) in all.iter().enumerate() {
             assert_eq!(s, StackId(i as u32 + 1));
             assert_eq!((c, t), (3, 3 * u64::from(s.0) + 3));
+        }
+    }
+
+    /// What [`StackStats`] shows, ids resolved (a `Debug` string): the
+    /// same whichever thread folded what.
+    fn shown(s: &StackStats) -> String {
+        let mut wakers: Vec<_> = s.wakers.iter().collect();
+        wakers.sort_unstable();
+        let q = [0.0, 0.5, 0.9, 0.99, 1.0].map(|q| s.hist.quantile(q));
+        format!(
+            "{:?}",
+            (
+                (s.closed_count, s.closed_total_ns, s.closed_max_ns),
+                (s.open_count, s.open_total_ns),
+                (s.open_at_end_count, s.open_at_end_total_ns),
+                (s.goroutines.len(), s.goroutines_saturated),
+                (s.hist.count(), s.hist.min(), s.hist.max(), q),
+                wakers,
+                &s.longest,
+            )
+        )
+    }
+
+    /// Decoded on worker threads, which fold parts of the episodes that
+    /// are then joined, real traces of several generations give the
+    /// statistics one thread gives, with details and without.
+    #[test]
+    fn parts_folded_on_workers_join_into_what_one_thread_folds() {
+        let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
+        for trace in [
+            "testdata/go1.26/blocking-multigen.trace",
+            "lsp/trace/tests/data/multigen/go1.23.trace",
+            "lsp/trace/tests/data/multigen/go1.22.trace",
+        ] {
+            let bytes = std::fs::read(format!("{root}/{trace}")).expect("committed trace");
+            for details in [true, false] {
+                let fold = |threads| {
+                    let mut tables = Tables::new();
+                    let mut agg = StackAggregator::new(0);
+                    if !details {
+                        agg = agg.totals_only();
+                    }
+                    goblock_trace::decode_threads(&bytes, &mut tables, &mut agg, threads)
+                        .expect("decodes");
+                    let n = agg.episodes();
+                    let mut shown: Vec<String> = agg
+                        .into_stats()
+                        .iter()
+                        .map(|(k, s)| format!("{k:?} {}", shown(s)))
+                        .collect();
+                    shown.sort_unstable();
+                    (n, shown)
+                };
+                let (n_one, one) = fold(goblock_trace::Threads::Never);
+                let (n_par, par) = fold(goblock_trace::Threads::Always);
+                assert!(n_one > 100, "{trace}: {n_one} episodes");
+                assert_eq!(n_one, n_par, "{trace}");
+                assert_eq!(one.len(), par.len(), "{trace}");
+                for (a, b) in one.iter().zip(&par) {
+                    assert_eq!(a, b, "{trace} details {details}");
+                }
+            }
+        }
+    }
+
+    /// Joined parts count distinct goroutines as one fold of all their
+    /// episodes does, up to and past [`MAX_DISTINCT_GOROUTINES`]; and the
+    /// longest episodes kept do not depend on the order they came in.
+    #[test]
+    fn joined_parts_count_goroutines_and_keep_the_longest_alike() {
+        struct Same;
+        impl Ids for Same {
+            fn stack(&self, s: StackId) -> StackId {
+                s
+            }
+            fn sym(&self, s: Sym) -> Sym {
+                s
+            }
+        }
+        let ep = |g: u64, d: u64| Episode {
+            goroutine: g,
+            category: Category::Sync,
+            reason: Sym(1),
+            start_ns: 1000 + g % 7,
+            end_ns: 1000 + g % 7 + d,
+            began_before_trace: false,
+            open_at_end: false,
+            stack: StackId(1),
+            waker: None,
+            creator: None,
+        };
+        let tables = Tables::new();
+        for n in [100u64, 4096, 4097, 9000] {
+            // Durations with many ties.
+            let eps: Vec<Episode> = (0..n).map(|g| ep(g * 7 % n, g % 5)).collect();
+            let mut whole = StackAggregator::new(0);
+            for e in &eps {
+                whole.episode(e, &tables);
+            }
+            let mut joined = StackAggregator::new(0);
+            for piece in eps.rchunks(1000) {
+                let mut part = joined.part();
+                for e in piece {
+                    part.episode(e, &tables);
+                }
+                joined.join(part.as_mut(), &Same);
+            }
+            let (w, j) = (whole.into_stats(), joined.into_stats());
+            let key =
+                |m: &FxHashMap<StackKey, StackStats>| m.values().map(shown).collect::<Vec<_>>();
+            assert_eq!(key(&w), key(&j), "{n} goroutines");
+            let s = w.values().next().expect("one key");
+            assert_eq!(s.goroutines_saturated, n > MAX_DISTINCT_GOROUTINES as u64);
         }
     }
 }

@@ -12,7 +12,7 @@
 //! | [`header`] | reads the 16-byte header: version, format family, what non-trace input looks like | read past the header |
 //! | `episodes` (the core) | one per-goroutine state machine for both formats: goroutine changes in Go's model (`GoState` transitions) → [`Episode`]s; categories, which reach the sink, the episodes open at the end; in the order the front ends hand changes over, on the caller's thread (on a worker's for a generation decoded in parallel) | read bytes, order events, resolve ids, use threads |
 //! | [`v1`] (Go 1.11–1.21) | two passes over the file: index (batches per P, strings, stack table at the end), Go's causal merge of the P streams, translation of old events into the core's goroutine changes, as Go's reader converts old traces ([`v1`]'s README); on large traces a pipeline (`v1/pipeline.rs`): the merge on a helper thread, translation and episodes on the caller's (one trace is one causal order: it cannot be cut into independent parts) | hold the events in memory; decide what opens or closes an episode |
-//! | [`v2`] (Go 1.22+) | generation by generation (each once its bytes have arrived, [`Arriving`]): batch framing, per-generation tables, Go's reader order (`order.rs` ports Go's `order.go` handler by handler), transitions translated into the core's changes (`translate.rs`); on large traces and 2 cores or more, generations are ordered and turned into episodes in parallel on worker threads, each later one from scratch, and stitched in file order on the caller's thread after checking the state each assumed against the state the previous one ended in; only episodes, table entries and each old goroutine's first changes cross threads (`parallel.rs`, `order/stitch.rs`; a failed check decodes the rest on one thread) | reorder Go's order; decide what opens or closes an episode; use threads in Go-reader time mode |
+//! | [`v2`] (Go 1.22+) | generation by generation (each once its bytes have arrived, [`Arriving`]): batch framing, per-generation tables, Go's reader order (`order.rs` ports Go's `order.go` handler by handler), transitions translated into the core's changes (`translate.rs`); on large traces and 2 cores or more, generations are ordered and turned into episodes in parallel on worker threads, each later one from scratch, and stitched in file order on the caller's thread after checking the state each assumed against the state the previous one ended in; only episodes (or, for a sink that folds in [`Parts`], the parts the workers folded them into), table entries and each old goroutine's first changes cross threads (`parallel.rs`, `order/stitch.rs`; a failed check decodes the rest on one thread) | reorder Go's order; decide what opens or closes an episode; use threads in Go-reader time mode |
 //! | [`model`] | the output: [`Episode`], interned [`Tables`] of strings, frames and stacks, [`Category`] | decode anything |
 //! | [`varint`], `gtable`, [`fxhash`] | LEB128 varints (every reader of the crate, incl. the hot loops' fixed-window variant); per-goroutine state tables; the shared hasher | know what a value means |
 //! | [`error`] | [`DecodeError`] (one line, with offset and event) and [`Warning`] | format for a UI |
@@ -98,6 +98,49 @@ pub trait EpisodeSink {
     fn progress(&mut self, _done: u64, _total: u64) -> ControlFlow<()> {
         ControlFlow::Continue(())
     }
+
+    /// `Some` when what this sink computes does not depend on the order of
+    /// its episodes, so that parts of them may be folded on the decoder's
+    /// worker threads ([`Parts`]); `None` (the default): every episode
+    /// reaches [`EpisodeSink::episode`], in the decoder's order.
+    fn parts(&mut self) -> Option<&mut dyn Parts> {
+        None
+    }
+}
+
+/// A sink's folding in parts: a worker thread folds the episodes it builds
+/// into a [`Part`] (with its own string and stack ids), and the sink joins
+/// the parts on the caller's thread, in file order. What the sink computes
+/// must not depend on the order of its episodes (counts, sums, maxima,
+/// sets, a top-K under a total order), for its result to be the one of the
+/// whole sequence.
+pub trait Parts {
+    /// An empty part (the decoder makes new ones from it on any thread).
+    fn part(&self) -> Box<dyn Part>;
+    /// Folds `part` in, mapping its ids to the sink's tables' with `ids`,
+    /// and leaves it empty (the decoder reuses it).
+    fn join(&mut self, part: &mut dyn Part, ids: &dyn Ids);
+    /// Whether the sink keeps each episode's creator: the creator of a
+    /// goroutine created in an earlier generation is known on the caller's
+    /// thread only, so its episodes then come to the sink itself.
+    fn needs_creators(&self) -> bool;
+}
+
+/// Episodes folded on a worker thread ([`Parts`]); its episodes' ids are
+/// the worker's tables', its times the trace's as for the sink.
+pub trait Part: EpisodeSink + Send + std::any::Any {
+    /// Another empty part of the same kind.
+    fn empty(&self) -> Box<dyn Part>;
+    /// For [`Parts::join`] to reach its own kind of part.
+    fn as_any_mut(&mut self) -> &mut dyn std::any::Any;
+}
+
+/// A worker's string and stack ids → the sink's ([`Parts::join`]).
+pub trait Ids {
+    /// The sink's id of the worker's stack `s`.
+    fn stack(&self, s: StackId) -> StackId;
+    /// The sink's id of the worker's string `s`.
+    fn sym(&self, s: Sym) -> Sym;
 }
 
 impl<F: FnMut(&Episode, &Tables)> EpisodeSink for F {

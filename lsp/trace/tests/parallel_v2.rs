@@ -5,14 +5,18 @@
 //! own programs under testdata/, the multi-generation traces, the fuzz
 //! corpus), on traces cut inside a generation, and when the stitch of a
 //! generation fails and decoding falls back to one thread. And that input
-//! still arriving (`Arriving`: a copy being made) decodes as the whole.
+//! still arriving (`Arriving`: a copy being made) decodes as the whole, and
+//! that a sink folding in parts (`Parts`) gets every episode once, with its
+//! ids and times as on one thread.
 
 use std::path::{Path, PathBuf};
 
 use goblock_trace::v2::{Options, Stats};
 use std::sync::{Arc, Mutex};
 
-use goblock_trace::{Arriving, Episode, Format, Tables, Threads, header};
+use goblock_trace::{
+    Arriving, Episode, EpisodeSink, Format, Ids, Part, Parts, Tables, Threads, Waker, header,
+};
 
 #[path = "support/episode_tsv.rs"]
 mod episode_tsv;
@@ -317,6 +321,192 @@ fn input_still_arriving_decodes_as_the_whole() {
                     "{f}: input that stopped arriving: {}",
                     got.lines().last().unwrap_or("")
                 );
+            }
+        }
+    }
+    assert_eq!(checked, 48);
+}
+
+/// A sink folding in parts that keeps every episode: its own as they come,
+/// a part's at the join with the ids mapped.
+struct KeepAll {
+    episodes: Vec<Episode>,
+    creators: bool,
+    /// Episodes that came in parts.
+    joined: usize,
+}
+
+/// A part of [`KeepAll`]: the episodes with a worker's ids.
+struct KeptPart(Vec<Episode>);
+
+impl EpisodeSink for KeptPart {
+    fn episode(&mut self, ep: &Episode, _: &Tables) {
+        self.0.push(*ep);
+    }
+}
+
+impl Part for KeptPart {
+    fn empty(&self) -> Box<dyn Part> {
+        Box::new(KeptPart(Vec::new()))
+    }
+
+    fn as_any_mut(&mut self) -> &mut dyn std::any::Any {
+        self
+    }
+}
+
+impl EpisodeSink for KeepAll {
+    fn episode(&mut self, ep: &Episode, _: &Tables) {
+        self.episodes.push(*ep);
+    }
+
+    fn parts(&mut self) -> Option<&mut dyn Parts> {
+        Some(self)
+    }
+}
+
+impl Parts for KeepAll {
+    fn part(&self) -> Box<dyn Part> {
+        Box::new(KeptPart(Vec::new()))
+    }
+
+    fn join(&mut self, part: &mut dyn Part, ids: &dyn Ids) {
+        let Some(KeptPart(eps)) = part.as_any_mut().downcast_mut::<KeptPart>() else {
+            panic!("a part of another sink");
+        };
+        self.joined += eps.len();
+        for ep in eps.drain(..) {
+            self.episodes.push(Episode {
+                reason: ids.sym(ep.reason),
+                stack: ids.stack(ep.stack),
+                waker: ep.waker.map(|w| Waker {
+                    stack: ids.stack(w.stack),
+                    ..w
+                }),
+                creator: ep.creator.map(|c| ids.stack(c)),
+                ..ep
+            });
+        }
+    }
+
+    fn needs_creators(&self) -> bool {
+        self.creators
+    }
+}
+
+/// The episodes a sink got, as lines sorted (a sink folding in parts gets
+/// them in another order) with their ids, and the creators' only when
+/// `creators`; then the tables' sizes, the summary, warnings or error.
+fn decode_sorted(bytes: &[u8], opts: &Options, parts: Option<bool>) -> (String, usize) {
+    let h = header::parse(bytes).expect("header");
+    let mut tables = Tables::new();
+    let mut all = KeepAll {
+        episodes: Vec::new(),
+        creators: parts.unwrap_or(true),
+        joined: 0,
+    };
+    let res = match parts {
+        Some(_) => goblock_trace::v2::decode_detailed(bytes, &h, &mut tables, &mut all, opts),
+        None => {
+            let mut plain = |ep: &Episode, _: &Tables| all.episodes.push(*ep);
+            goblock_trace::v2::decode_detailed(bytes, &h, &mut tables, &mut plain, opts)
+        }
+    };
+    let creators = parts.unwrap_or(true);
+    let mut lines: Vec<String> = all
+        .episodes
+        .iter()
+        .map(|ep| {
+            let ep = Episode {
+                creator: if creators { ep.creator } else { None },
+                ..*ep
+            };
+            let ids = (
+                ep.stack.0,
+                ep.reason.0,
+                ep.creator.map(|c| c.0),
+                ep.waker.map(|w| w.stack.0),
+            );
+            format!("{}\t{ids:?}\n", Tsv(&ep, &tables))
+        })
+        .collect();
+    lines.sort();
+    let mut out = lines.concat();
+    out.push_str(&format!(
+        "tables {} {} {}\n",
+        tables.string_count(),
+        tables.frame_count(),
+        tables.stack_count()
+    ));
+    match res {
+        Ok((s, _)) => {
+            out.push_str(&format!(
+                "summary {} {} {} {} {}\n",
+                s.go_version, s.bytes, s.events, s.duration_ns, s.generations
+            ));
+            for w in &s.warnings {
+                out.push_str(&format!("warning {w}\n"));
+            }
+        }
+        Err(e) => out.push_str(&format!("error {e}\n")),
+    }
+    (out, all.joined)
+}
+
+/// A sink folding in parts on the workers gets the episodes one thread
+/// gives, with the same ids and times — whole, cut short, in parts of a
+/// few episodes, after a failed stitch — and, when it keeps no creators,
+/// the same but for the creators of goroutines created in an earlier
+/// generation (which the workers do not know).
+#[test]
+fn a_sink_folding_in_parts_gets_what_one_thread_gives() {
+    let mut checked = 0;
+    for f in [
+        "testdata/go1.26/blocking-multigen.trace",
+        "lsp/trace/tests/data/multigen/go1.23.trace",
+        "lsp/trace/tests/data/multigen/go1.22.trace",
+        "testdata/go1.27/blocking.trace",
+    ] {
+        let p = repo().join(f);
+        let whole = std::fs::read(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+        let n = whole.len();
+        for cut in [n, n * 2 / 3] {
+            let bytes = &whole[..cut];
+            for creators in [true, false] {
+                let (one, _) = decode_sorted(bytes, &sequential(), None);
+                let one = if creators {
+                    one
+                } else {
+                    decode_sorted(bytes, &sequential(), Some(false)).0
+                };
+                for opts in [
+                    parallel(2),
+                    parallel_chunks(2, 7),
+                    Options {
+                        stitch_fails_at: Some(1),
+                        ..parallel_chunks(2, 7)
+                    },
+                ] {
+                    let (got, joined) = decode_sorted(bytes, &opts, Some(creators));
+                    // Most episodes come in parts (from the second
+                    // generation on, on the workers; the rest come as
+                    // they would to any sink).
+                    let all = got.lines().filter(|l| l.contains('\t')).count();
+                    assert!(all == 0 || joined > 0, "{f}: no episode came in parts");
+                    if !creators && opts.stitch_fails_at.is_none() && all > 0 {
+                        assert!(
+                            joined * 4 > all * 3,
+                            "{f}: {joined} of {all} episodes came in parts"
+                        );
+                    }
+                    assert!(
+                        one == got,
+                        "{f} cut at {cut} of {n}, creators {creators}, chunks {}, stitch fails at {:?}: differs",
+                        opts.chunk_items,
+                        opts.stitch_fails_at
+                    );
+                    checked += 1;
+                }
             }
         }
     }

@@ -110,8 +110,9 @@ pub struct Options {
     /// if an assumption did not hold, so decoding falls back to one thread.
     #[doc(hidden)]
     pub stitch_fails_at: Option<u64>,
-    /// Tests only: items per chunk a worker hands over (0: the default),
-    /// so that small traces cross chunk boundaries too.
+    /// Tests only: items per chunk a worker hands over, and episodes per
+    /// part it folds (0: the defaults), so that small traces cross chunk
+    /// and part boundaries too.
     #[doc(hidden)]
     pub chunk_items: usize,
     /// The input is still arriving: each generation is decoded once its

@@ -20,8 +20,12 @@
 //! know: its changes are handed over as they are ([`Handed`]) until
 //! one sets the whole state (a start, block, stop, syscall, creation, end;
 //! not an unblock, which keeps the blocked stack) — usually its first or
-//! second. Everything else crosses as finished episodes ([`Item`]), in
-//! chunks ([`Chunk`]) with the entries the worker's tables gained
+//! second. Everything else crosses as finished episodes ([`Item`]) — or,
+//! for a sink that folds in parts ([`crate::Parts`]), is folded on the
+//! worker into a part ([`Folding`]: times with the trace's origin, which the
+//! first generation's worker publishes; an episode whose creator only the
+//! caller knows still crosses as an item when the sink keeps creators) —
+//! in chunks ([`Chunk`]) with the entries the worker's tables gained
 //! ([`TableDelta`]) and what the ordering assumed before them about the
 //! state the previous generation ended in; at the end, the slots the worker
 //! knows ([`Slots`]).
@@ -32,12 +36,14 @@
 //! new entries in the caller's tables in the worker's order ([`Remap`]: the
 //! order one thread interns them in, so ids are the same too), passes the
 //! episodes to the sink with the trace's origin applied (a worker's times
-//! are raw, [`Raw`]), applies the handed-over changes to the state it
-//! carries per goroutine, and at the generation's end takes over the
-//! worker's slots — so the sink sees exactly the sequential sequence of
-//! episodes, and the summary and warnings are the sequential ones. Only
-//! episodes and a few changes per goroutine cross threads, not every
-//! transition.
+//! are raw, [`Raw`]) and joins the chunk's part into it, applies the
+//! handed-over changes to the state it carries per goroutine, and at the
+//! generation's end takes over the worker's slots — so the sink sees
+//! exactly the sequential sequence of episodes (a sink folding in parts:
+//! the same episodes, the order aside), and the summary and warnings are
+//! the sequential ones. Only episodes (or parts) and a few changes per
+//! goroutine cross threads, not every transition. A chunk's part is joined
+//! with the chunk, so a fallback (below) mutes exactly what the sink had.
 //!
 //! **Fallback**: when an assumption does not hold, or a worker's ordering
 //! fails (a broken trace: the error must be the sequential one), the
@@ -63,7 +69,7 @@
 use std::collections::VecDeque;
 use std::ops::ControlFlow;
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
 
 use super::batch::{GenBatches, GenEnd, Splitter};
 use super::merge::{GenInput, GenStats, Merger};
@@ -75,8 +81,8 @@ use crate::episodes::{Change, Clock, Core, Slot};
 use crate::gtable::GTable;
 use crate::header::HEADER_LEN;
 use crate::{
-    Categories, Category, DecodeError, Episode, EpisodeSink, Frame, FrameId, StackId, Sym, Tables,
-    TraceSummary, Waker,
+    Categories, Category, DecodeError, Episode, EpisodeSink, Frame, FrameId, Ids, Part, StackId,
+    Sym, Tables, TraceSummary, Waker,
 };
 
 /// Items (episodes and handed-over changes) per chunk: each chunk sent may
@@ -84,6 +90,10 @@ use crate::{
 /// one worker on the 231 MB bench trace, 2048 items per chunk cost 0.13–0.21 s
 /// of system time and 8,000 context switches; this 0.05 s and 1,100).
 pub(crate) const CHUNK: usize = 16384;
+/// Episodes folded into one part ([`Folding`]) before it is sent: a part
+/// holds one entry per key, whatever the number of episodes, and a new
+/// part starts its keys and goroutine sets anew.
+const FOLD_CHUNK: u64 = 1 << 18;
 /// Items handed over and not yet applied, over all generations in flight
 /// (of 56 bytes each: [`window_bytes`]). Each generation gets an equal
 /// share: two workers, three generations, 2 M items each — more than the
@@ -108,6 +118,15 @@ fn chunk_items(options: &Options) -> usize {
     match options.chunk_items {
         0 => CHUNK,
         n => n,
+    }
+}
+
+/// Episodes per part for chunks of `chunk` items: [`FOLD_CHUNK`] unless a
+/// test changed the chunks (then as many as items per chunk).
+fn fold_items(chunk: usize) -> u64 {
+    match chunk {
+        CHUNK => FOLD_CHUNK,
+        n => n as u64,
     }
 }
 
@@ -256,9 +275,86 @@ pub(crate) struct TableDelta {
 pub(crate) struct Chunk {
     items: Vec<Item>,
     changes: Vec<Handed>,
+    /// The episodes folded on the worker instead of handed over as items
+    /// (a sink with [`crate::Parts`]), and how many.
+    part: Option<Box<dyn Part>>,
+    folded: u64,
     delta: TableDelta,
     assumed: Vec<Assume>,
     transitions: u64,
+}
+
+/// What the workers need to fold their episodes into the sink's parts
+/// ([`crate::Parts`]) instead of handing them over: new parts, whether the
+/// sink keeps creators, and the trace's time origin (a part's times are
+/// the sink's, and only the first generation's worker learns the origin).
+pub(crate) struct Folding {
+    seed: Mutex<Box<dyn Part>>,
+    spare: Mutex<Vec<Box<dyn Part>>>,
+    needs_creators: bool,
+    origin: Mutex<Origin0>,
+    origin_known: Condvar,
+}
+
+/// The trace's time origin as the workers know it.
+#[derive(Clone, Copy)]
+enum Origin0 {
+    /// The first generation's worker has not computed it yet.
+    Pending,
+    Known(i64),
+    /// It never will (its generation failed): fold nothing.
+    Never,
+}
+
+impl Folding {
+    fn new(parts: &dyn crate::Parts) -> Self {
+        Folding {
+            seed: Mutex::new(parts.part()),
+            spare: Mutex::new(Vec::new()),
+            needs_creators: parts.needs_creators(),
+            origin: Mutex::new(Origin0::Pending),
+            origin_known: Condvar::new(),
+        }
+    }
+
+    /// An empty part (a reused one when there is).
+    fn part(&self) -> Option<Box<dyn Part>> {
+        if let Some(p) = self.spare.lock().ok()?.pop() {
+            return Some(p);
+        }
+        Some(self.seed.lock().ok()?.empty())
+    }
+
+    /// Keeps an emptied part for reuse.
+    fn recycle(&self, p: Box<dyn Part>) {
+        if let Ok(mut s) = self.spare.lock()
+            && s.len() < SPARE
+        {
+            s.push(p);
+        }
+    }
+
+    /// Sets the origin (`None`: there will be none), unless it is set.
+    fn set_origin(&self, origin: Option<i64>) {
+        if let Ok(mut o) = self.origin.lock()
+            && matches!(*o, Origin0::Pending)
+        {
+            *o = origin.map_or(Origin0::Never, Origin0::Known);
+            self.origin_known.notify_all();
+        }
+    }
+
+    /// The origin, once the first generation's worker has it.
+    fn origin(&self) -> Option<i64> {
+        let mut o = self.origin.lock().ok()?;
+        loop {
+            match *o {
+                Origin0::Known(t) => return Some(t),
+                Origin0::Never => return None,
+                Origin0::Pending => o = self.origin_known.wait(o).ok()?,
+            }
+        }
+    }
 }
 
 /// A goroutine's episode state on a worker.
@@ -367,6 +463,9 @@ impl Out for Channel<'_> {
         if let Msg::Gen { tables, origin, .. } = &m {
             self.gt = Some(Arc::clone(tables));
             self.origin = *origin;
+            if let (true, Some(f)) = (self.first, self.folding) {
+                f.set_origin(Some(*origin));
+            }
         }
         Channel::send(self, m)
     }
@@ -404,6 +503,11 @@ pub(crate) struct Local<'h, 'p> {
     slots: GTable<WSlot>,
     items: Vec<Item>,
     changes: Vec<Handed>,
+    /// Where the episodes go instead of `items` (see [`Folding`]), with
+    /// the trace's origin once known, and how many went there.
+    part: Option<Box<dyn Part>>,
+    origin: Option<i64>,
+    folded: u64,
     assumed: Vec<Assume>,
     transitions: u64,
     ended: Vec<u64>,
@@ -419,16 +523,30 @@ impl EpisodeSink for Discard {
     fn episode(&mut self, _: &Episode, _: &Tables) {}
 }
 
-/// Records a worker's episodes as [`Item`]s.
+/// Records a worker's episodes as [`Item`]s, or folds them into a part
+/// with the trace's origin applied.
 struct Record<'b> {
     items: &'b mut Vec<Item>,
     inherit: bool,
+    fold: Option<(&'b mut dyn Part, Origin)>,
+    folded: &'b mut u64,
 }
 
 impl EpisodeSink for Record<'_> {
     #[inline(always)]
-    fn episode(&mut self, ep: &Episode, _: &Tables) {
-        self.items.push(Item::episode(ep, self.inherit));
+    fn episode(&mut self, ep: &Episode, tables: &Tables) {
+        match &mut self.fold {
+            Some((part, clock)) => {
+                let ep = Episode {
+                    start_ns: clock.ns(unraw(ep.start_ns)),
+                    end_ns: clock.ns(unraw(ep.end_ns)),
+                    ..*ep
+                };
+                part.episode(&ep, tables);
+                *self.folded += 1;
+            }
+            None => self.items.push(Item::episode(ep, self.inherit)),
+        }
     }
 }
 
@@ -437,6 +555,7 @@ impl<'h, 'p> Local<'h, 'p> {
         let mut tables = Tables::new();
         let core = Core::new(Raw, &mut tables, out.wanted);
         let items = out.buffer();
+        let part = out.folding.and_then(Folding::part);
         Local {
             out,
             gt,
@@ -446,6 +565,9 @@ impl<'h, 'p> Local<'h, 'p> {
             slots: GTable::default(),
             items,
             changes: Vec::new(),
+            part,
+            origin: None,
+            folded: 0,
             assumed: Vec::new(),
             transitions: 0,
             ended: Vec::new(),
@@ -477,14 +599,25 @@ impl<'h, 'p> Local<'h, 'p> {
     #[inline(never)]
     fn flush(&mut self) {
         if self.stopped
-            || (self.items.is_empty() && self.assumed.is_empty() && self.transitions == 0)
+            || (self.items.is_empty()
+                && self.folded == 0
+                && self.assumed.is_empty()
+                && self.transitions == 0)
         {
             return;
         }
         let next = self.out.buffer();
+        let part = if self.folded > 0 {
+            let next = self.out.folding.and_then(Folding::part);
+            std::mem::replace(&mut self.part, next)
+        } else {
+            None
+        };
         let chunk = Chunk {
             items: std::mem::replace(&mut self.items, next),
             changes: std::mem::take(&mut self.changes),
+            part,
+            folded: std::mem::take(&mut self.folded),
             delta: self.delta(),
             assumed: std::mem::take(&mut self.assumed),
             transitions: std::mem::take(&mut self.transitions),
@@ -539,9 +672,24 @@ impl Consumer for Local<'_, '_> {
                 (w.known, w.creator_known) = (true, true);
             }
             if w.known {
+                let inherit = !w.creator_known;
+                let fold = match self.out.folding {
+                    Some(f) if !(inherit && f.needs_creators) && self.part.is_some() => {
+                        if self.origin.is_none() {
+                            self.origin = f.origin();
+                            if self.origin.is_none() {
+                                self.part = None;
+                            }
+                        }
+                        self.part.as_deref_mut().zip(self.origin.map(Origin))
+                    }
+                    _ => None,
+                };
                 let mut rec = Record {
                     items: &mut self.items,
-                    inherit: !w.creator_known,
+                    inherit,
+                    fold,
+                    folded: &mut self.folded,
                 };
                 self.core
                     .apply(t.g, &mut w.slot, time, change, &self.tables, &mut rec);
@@ -598,7 +746,7 @@ impl Consumer for Local<'_, '_> {
     /// with (or before) all of its transitions.
     #[inline(always)]
     fn settled(&mut self) {
-        if self.items.len() >= self.out.chunk {
+        if self.items.len() >= self.out.chunk || self.folded >= self.out.fold {
             self.flush();
         }
     }
@@ -660,6 +808,22 @@ impl Remap {
     }
 }
 
+/// What a chunk leaves for reuse once applied.
+pub(crate) struct Spent {
+    items: Vec<Item>,
+    part: Option<Box<dyn Part>>,
+}
+
+impl Ids for Remap {
+    fn stack(&self, s: StackId) -> StackId {
+        Remap::stack(self, s)
+    }
+
+    fn sym(&self, s: Sym) -> Sym {
+        Remap::sym(self, s)
+    }
+}
+
 /// The back: turns transitions into episodes for the sink (and applies the
 /// workers' episodes and changes), and forwards progress (and with it
 /// cancellation) to the sink.
@@ -697,8 +861,9 @@ impl<'a> Back<'a> {
     }
 
     /// Handles one message of the generation being applied; `Break` when
-    /// the sink cancelled. A chunk's buffer is handed back for reuse.
-    pub fn handle(&mut self, m: Msg) -> (ControlFlow<()>, Option<Vec<Item>>) {
+    /// the sink cancelled. A chunk's buffer and part are handed back for
+    /// reuse.
+    pub fn handle(&mut self, m: Msg) -> (ControlFlow<()>, Option<Spent>) {
         match m {
             Msg::Gen {
                 tables,
@@ -715,13 +880,22 @@ impl<'a> Back<'a> {
             Msg::Items(c) => {
                 self.remap.extend(&c.delta, self.tables);
                 self.apply(&c.items, &c.changes);
+                let mut part = c.part;
+                if let (Some(p), Some(parts)) = (part.as_deref_mut(), self.sink.parts()) {
+                    parts.join(p, &self.remap);
+                }
+                self.tracker.episodes += c.folded;
                 self.chunks += 1;
                 let flow = if self.chunks.is_multiple_of(PROGRESS_EVERY) {
                     self.progress()
                 } else {
                     ControlFlow::Continue(())
                 };
-                (flow, Some(c.items))
+                let spent = Spent {
+                    items: c.items,
+                    part,
+                };
+                (flow, Some(spent))
             }
             Msg::Slots(s) => {
                 self.take_slots(&s);
@@ -896,6 +1070,10 @@ pub(crate) struct Channel<'p> {
     origin: i64,
     /// Items per chunk.
     chunk: usize,
+    /// Episodes per part.
+    fold: u64,
+    /// Set when the sink folds in parts.
+    folding: Option<&'p Folding>,
 }
 
 impl Channel<'_> {
@@ -1009,6 +1187,7 @@ fn work(
     chunk: usize,
     jobs: &Mutex<Receiver<Job>>,
     spare: &Mutex<Vec<Vec<Item>>>,
+    folding: Option<&Folding>,
 ) {
     let mut d = Decoder::<()>::new(bytes, minor, &Options::default());
     loop {
@@ -1028,8 +1207,16 @@ fn work(
             gt: None,
             origin: 0,
             chunk,
+            fold: fold_items(chunk),
+            folding,
         };
-        let msg = match d.order_job(&job.gb, job.last, job.first, &mut chan) {
+        let res = d.order_job(&job.gb, job.last, job.first, &mut chan);
+        if let (true, Some(f)) = (job.first, folding) {
+            // Failed before its tables were sent: the workers waiting for
+            // the origin stop folding (the stitch fails anyway).
+            f.set_origin(None);
+        }
+        let msg = match res {
             Ok(Ok(done)) => Msg::Done(Box::new(done)),
             Ok(Err((cut, cpu_samples, experimental_batches))) => Msg::Cut(CutGen {
                 generation: job.gb.generation,
@@ -1073,6 +1260,8 @@ pub(crate) fn run(
 ) -> Option<Result<(TraceSummary, Stats), DecodeError>> {
     let spare = Mutex::new(Vec::new());
     let wanted = back.sink.categories();
+    let folding = back.sink.parts().map(|p| Folding::new(p));
+    let folding = folding.as_ref();
     let chunk = chunk_items(options);
     let (job_tx, job_rx) = std::sync::mpsc::channel::<Job>();
     let job_rx = Mutex::new(job_rx);
@@ -1082,7 +1271,9 @@ pub(crate) fn run(
         for i in 0..workers {
             let spawned = std::thread::Builder::new()
                 .name(format!("goblock-v2-gen{i}"))
-                .spawn_scoped(scope, || work(bytes, minor, wanted, chunk, &job_rx, &spare));
+                .spawn_scoped(scope, || {
+                    work(bytes, minor, wanted, chunk, &job_rx, &spare, folding)
+                });
             if spawned.is_ok() {
                 started += 1;
             }
@@ -1092,7 +1283,7 @@ pub(crate) fn run(
         }
         // Dropping the job sender and the receivers (at return) stops the
         // workers: a send to a dropped receiver fails at the next chunk.
-        Some(st.stitch(back, job_tx, started + 1, &spare))
+        Some(st.stitch(back, job_tx, started + 1, &spare, folding))
     })?;
     Some(match outcome {
         Ok(()) => Ok(st.finish(back)),
@@ -1145,6 +1336,7 @@ impl<'a> Stitcher<'a> {
         jobs: std::sync::mpsc::Sender<Job>,
         window: usize,
         spare: &Mutex<Vec<Vec<Item>>>,
+        folding: Option<&Folding>,
     ) -> Result<(), Stop> {
         let mut splitter = Splitter::new(self.minor, HEADER_LEN);
         let mut queue: VecDeque<Next> = VecDeque::new();
@@ -1188,7 +1380,7 @@ impl<'a> Stitcher<'a> {
             };
             match next {
                 Next::Gen(rx) => {
-                    if !self.apply(back, &rx, spare)? {
+                    if !self.apply(back, &rx, spare, folding)? {
                         return Ok(());
                     }
                 }
@@ -1216,6 +1408,7 @@ impl<'a> Stitcher<'a> {
         back: &mut Back<'_>,
         rx: &Receiver<Msg>,
         spare: &Mutex<Vec<Vec<Item>>>,
+        folding: Option<&Folding>,
     ) -> Result<bool, Stop> {
         let mut stitch = Stitch::default();
         let first = self.gens == 0;
@@ -1246,12 +1439,17 @@ impl<'a> Stitcher<'a> {
                         }
                     }
                     let n = chunk.transitions;
-                    let (flow, buf) = back.handle(Msg::Items(chunk));
+                    let (flow, spent) = back.handle(Msg::Items(chunk));
                     self.applied += n;
-                    if let (Some(b), Ok(mut s)) = (buf, spare.lock())
-                        && s.len() < SPARE
-                    {
-                        s.push(b);
+                    if let Some(spent) = spent {
+                        if let Ok(mut s) = spare.lock()
+                            && s.len() < SPARE
+                        {
+                            s.push(spent.items);
+                        }
+                        if let (Some(p), Some(f)) = (spent.part, folding) {
+                            f.recycle(p);
+                        }
                     }
                     if flow.is_break() {
                         return Err(Stop::Cancelled);
