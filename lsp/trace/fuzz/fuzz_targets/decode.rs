@@ -7,7 +7,9 @@
 //! error); a sink wanting some categories gets exactly
 //! those episodes of what a sink wanting all gets (every format); input
 //! still arriving (`Arriving`, a few bytes at a time) gives what the whole
-//! input gives, on one thread and on workers.
+//! input gives, on one thread and on workers; a sink folding in parts on
+//! the workers (`Parts`) gets the episodes one thread gives, the order
+//! aside.
 //!
 //! `cd lsp/trace/fuzz && ASAN_OPTIONS=detect_leaks=0 cargo +nightly fuzz run decode corpus/decode -- -max_len=65536`
 //! (`detect_leaks=0`: the first time a thread blocks on a channel, the
@@ -20,7 +22,9 @@
 
 use std::sync::{Arc, Mutex};
 
-use goblock_trace::{Arriving, Categories, Category, Episode, EpisodeSink, Tables};
+use goblock_trace::{
+    Arriving, Categories, Category, Episode, EpisodeSink, Ids, Part, Parts, Tables, Waker,
+};
 use libfuzzer_sys::fuzz_target;
 
 /// Input arriving `step` bytes each time the decoder waits for more.
@@ -88,6 +92,89 @@ fn decode_wanting(data: &[u8], wanted: Categories) -> (Vec<Episode>, Option<Stri
     (w.eps, r.err().map(|e| e.to_string()))
 }
 
+/// Keeps every episode: its own as they come, a part's at the join with
+/// the ids mapped.
+struct KeepAll(Vec<Episode>);
+
+/// A part of [`KeepAll`], with a worker's ids.
+struct KeptPart(Vec<Episode>);
+
+impl EpisodeSink for KeptPart {
+    fn episode(&mut self, ep: &Episode, t: &Tables) {
+        sink(ep, t);
+        self.0.push(*ep);
+    }
+}
+
+impl Part for KeptPart {
+    fn empty(&self) -> Box<dyn Part> {
+        Box::new(KeptPart(Vec::new()))
+    }
+
+    fn as_any_mut(&mut self) -> &mut dyn std::any::Any {
+        self
+    }
+}
+
+impl EpisodeSink for KeepAll {
+    fn episode(&mut self, ep: &Episode, t: &Tables) {
+        sink(ep, t);
+        self.0.push(*ep);
+    }
+
+    fn parts(&mut self) -> Option<&mut dyn Parts> {
+        Some(self)
+    }
+}
+
+impl Parts for KeepAll {
+    fn part(&self) -> Box<dyn Part> {
+        Box::new(KeptPart(Vec::new()))
+    }
+
+    fn join(&mut self, part: &mut dyn Part, ids: &dyn Ids) {
+        let Some(KeptPart(eps)) = part.as_any_mut().downcast_mut::<KeptPart>() else {
+            panic!("a part of another sink");
+        };
+        for ep in eps.drain(..) {
+            self.0.push(Episode {
+                reason: ids.sym(ep.reason),
+                stack: ids.stack(ep.stack),
+                waker: ep.waker.map(|w| Waker {
+                    stack: ids.stack(w.stack),
+                    ..w
+                }),
+                creator: ep.creator.map(|c| ids.stack(c)),
+                ..ep
+            });
+        }
+    }
+
+    fn needs_creators(&self) -> bool {
+        true
+    }
+}
+
+/// [`decode_v2`]'s episodes sorted, for a sink folding in parts.
+fn decode_v2_parts(
+    data: &[u8],
+    h: &goblock_trace::Header,
+    opts: &goblock_trace::v2::Options,
+) -> (
+    Vec<String>,
+    Result<(u64, u64, Vec<goblock_trace::Warning>), String>,
+) {
+    let mut keep = KeepAll(Vec::new());
+    let r = goblock_trace::v2::decode_with(data, h, &mut Tables::new(), &mut keep, opts);
+    let mut eps: Vec<String> = keep.0.iter().map(|e| format!("{e:?}")).collect();
+    eps.sort_unstable();
+    (
+        eps,
+        r.map(|s| (s.events, s.duration_ns, s.warnings))
+            .map_err(|e| e.to_string()),
+    )
+}
+
 fn decode_v2(
     data: &[u8],
     h: &goblock_trace::Header,
@@ -151,6 +238,18 @@ fuzz_target!(|data: &[u8]| {
             if go_reader_times {
                 continue;
             }
+            let mut sorted: Vec<String> = one.0.iter().map(|e| format!("{e:?}")).collect();
+            sorted.sort_unstable();
+            let opts = goblock_trace::v2::Options {
+                threads: goblock_trace::Threads::Always,
+                chunk_items: 5,
+                ..Default::default()
+            };
+            assert_eq!(
+                decode_v2_parts(data, &h, &opts),
+                (sorted, one.1.clone()),
+                "sequential vs folded in parts"
+            );
             for threads in [
                 goblock_trace::Threads::Never,
                 goblock_trace::Threads::Always,
