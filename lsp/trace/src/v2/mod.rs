@@ -66,7 +66,7 @@ use events::ev;
 use merge::{GenInput, MBatches, Merger};
 use order::{GenCtx, Ordering};
 pub use parallel::window_bytes;
-use parallel::{Back, Channel, GenDone, Msg, Out};
+use parallel::{Back, Channel, GenDone, Msg, Out, WSlot};
 use std::sync::Arc;
 use tables::GenTables;
 
@@ -599,7 +599,7 @@ impl<'a, S: Default + Clone> Decoder<'a, S> {
     }
 }
 
-impl Decoder<'_, ()> {
+impl Decoder<'_, WSlot> {
     /// One generation for a worker (see `parallel.rs`): builds its tables,
     /// orders it (the trace's `first` as Go's reader does, a later one from
     /// scratch) and sends its transitions to `out`. `Ok(Err((cut, cpu
@@ -626,7 +626,7 @@ impl Decoder<'_, ()> {
         let gt = self.run_generation(gb, out)?;
         self.gt = Arc::try_unwrap(gt).unwrap_or_default();
         Ok(Ok(GenDone {
-            order: std::mem::take(&mut self.order),
+            order: std::mem::take(&mut self.order).without_slots(),
             stats: merge::GenStats {
                 events: self.summary.events,
                 max_time: self.last_time,

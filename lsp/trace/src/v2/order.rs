@@ -718,6 +718,37 @@ impl<S: Default + Clone> Ordering<S> {
         Ok(true)
     }
 
+    /// The same state without the consumer's slots (what the stitch
+    /// keeps of a worker's ordering).
+    pub fn without_slots(self) -> Ordering<()> {
+        let mut g = GStates::default();
+        for (id, st) in self.g.0.iter() {
+            if let Some(st) = st {
+                g.insert(
+                    id,
+                    GState {
+                        status: st.status,
+                        seq: st.seq,
+                        slot: (),
+                    },
+                );
+            }
+        }
+        Ordering {
+            g,
+            g_extra: self.g_extra,
+            p: self.p,
+            m: self.m,
+            tasks: self.tasks,
+            gc_seq: self.gc_seq,
+            gc_state: self.gc_state,
+            initial_gen: self.initial_gen,
+            clock: self.clock,
+            cur_slot: self.cur_slot,
+            fresh: self.fresh,
+        }
+    }
+
     /// Every goroutine the ordering knows, with its consumer slot (in no
     /// particular order).
     pub fn slots(&self) -> impl Iterator<Item = (u64, &S)> {

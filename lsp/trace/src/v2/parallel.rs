@@ -15,7 +15,8 @@
 //! generation's tables, orders it — the first generation as Go's reader
 //! does, every later one from scratch ([`Ordering::fresh`], see
 //! `order/stitch.rs`) — and builds its episodes itself ([`Local`]: its own
-//! episode core, string/stack tables and per-goroutine slots). A goroutine
+//! episode core and string/stack tables; each goroutine's episode state,
+//! [`WSlot`], in the ordering's state of it, as on one thread). A goroutine
 //! alive before the generation has an episode state the worker does not
 //! know: its changes are handed over as they are ([`Handed`]) until
 //! one sets the whole state (a start, block, stop, syscall, creation, end;
@@ -357,9 +358,10 @@ impl Folding {
     }
 }
 
-/// A goroutine's episode state on a worker.
+/// A goroutine's episode state on a worker (kept in the ordering's state
+/// of the goroutine, as on one thread: one lookup serves both).
 #[derive(Clone, Copy, Debug, Default)]
-struct WSlot {
+pub(crate) struct WSlot {
     slot: Slot,
     /// `slot` is the goroutine's state (else it depends on an earlier
     /// generation, and its changes are handed over).
@@ -457,7 +459,7 @@ impl Out for Back<'_> {
 }
 
 impl Out for Channel<'_> {
-    type Slot = ();
+    type Slot = WSlot;
 
     fn send(&mut self, m: Msg) -> ControlFlow<()> {
         if let Msg::Gen { tables, origin, .. } = &m {
@@ -474,14 +476,14 @@ impl Out for Channel<'_> {
         &mut self,
         merger: &mut Merger,
         inp: &GenInput<'_>,
-        order: &mut Ordering<()>,
+        order: &mut Ordering<WSlot>,
     ) -> Result<GenStats, DecodeError> {
         let Some(gt) = self.gt.take() else {
             return Err(DecodeError::Cancelled);
         };
         let mut local = Local::new(self, gt);
         let res = merger.run(inp, order, &mut local);
-        let sent = local.finish();
+        let sent = local.finish(order.slots());
         let stats = res?;
         sent?;
         Ok(stats)
@@ -500,7 +502,6 @@ pub(crate) struct Local<'h, 'p> {
     core: Core<Raw>,
     tables: Tables,
     res: Resolver,
-    slots: GTable<WSlot>,
     items: Vec<Item>,
     changes: Vec<Handed>,
     /// Where the episodes go instead of `items` (see [`Folding`]), with
@@ -562,7 +563,6 @@ impl<'h, 'p> Local<'h, 'p> {
             core,
             tables,
             res: Resolver::default(),
-            slots: GTable::default(),
             items,
             changes: Vec::new(),
             part,
@@ -628,12 +628,14 @@ impl<'h, 'p> Local<'h, 'p> {
     }
 
     /// Sends what is buffered, then the episode state at the generation's
-    /// end; `Err(Cancelled)` if the back has stopped.
-    fn finish(mut self) -> Result<(), DecodeError> {
+    /// end (`slots`: the ordering's); `Err(Cancelled)` if the back has
+    /// stopped.
+    fn finish<'s>(
+        mut self,
+        slots: impl Iterator<Item = (u64, &'s WSlot)>,
+    ) -> Result<(), DecodeError> {
         self.flush();
-        let known = self
-            .slots
-            .iter()
+        let known = slots
             .filter(|(_, w)| w.known)
             .map(|(g, w)| (g, w.slot, w.creator_known))
             .collect();
@@ -649,10 +651,10 @@ impl<'h, 'p> Local<'h, 'p> {
 }
 
 impl Consumer for Local<'_, '_> {
-    type Slot = ();
+    type Slot = WSlot;
 
     #[inline(always)]
-    fn transition(&mut self, t: &Transition<'_>, _: &mut ()) {
+    fn transition(&mut self, t: &Transition<'_>, w: &mut WSlot) {
         self.transitions += 1;
         let mut ge = GenEpisodes {
             tracker: &mut self.core,
@@ -664,7 +666,6 @@ impl Consumer for Local<'_, '_> {
             bytes: self.out.bytes,
         };
         let change = ge.change(t);
-        let w = self.slots.get_mut(t.g);
         if let Some((time, change)) = change {
             if !w.known && self.out.first {
                 // The trace's first generation: every goroutine starts
@@ -726,7 +727,7 @@ impl Consumer for Local<'_, '_> {
             }
         }
         if t.to == GoState::NotExist {
-            self.slots.remove(t.g);
+            // The ordering drops its state, and with it the slot.
             self.ended.push(t.g);
         }
     }
@@ -1189,7 +1190,7 @@ fn work(
     spare: &Mutex<Vec<Vec<Item>>>,
     folding: Option<&Folding>,
 ) {
-    let mut d = Decoder::<()>::new(bytes, minor, &Options::default());
+    let mut d = Decoder::<WSlot>::new(bytes, minor, &Options::default());
     loop {
         let job = match jobs.lock() {
             Ok(rx) => rx.recv(),
