@@ -15,15 +15,40 @@ use goblock_trace::v2::{Options, Stats};
 use std::sync::{Arc, Mutex};
 
 use goblock_trace::{
-    Arriving, Episode, EpisodeSink, Format, Ids, Part, Parts, Tables, Threads, Waker, header,
+    Arriving, DecodeError, Episode, Format, Tables, Threads, TraceSummary, header,
 };
 
 #[path = "support/episode_tsv.rs"]
 mod episode_tsv;
 use episode_tsv::Tsv;
+#[path = "support/keep_all.rs"]
+mod keep_all;
+use keep_all::KeepAll;
 
 fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// Traces of several generations (three Go versions), and one of one.
+const SEVERAL_GENERATIONS_AND_ONE: [&str; 4] = [
+    "testdata/go1.26/blocking-multigen.trace",
+    "lsp/trace/tests/data/multigen/go1.23.trace",
+    "lsp/trace/tests/data/multigen/go1.22.trace",
+    "testdata/go1.27/blocking.trace",
+];
+
+/// Each of [`SEVERAL_GENERATIONS_AND_ONE`] whole and cut at two thirds:
+/// (file, whole length, bytes).
+fn whole_and_cut() -> Vec<(&'static str, usize, Vec<u8>)> {
+    let mut out = Vec::new();
+    for f in SEVERAL_GENERATIONS_AND_ONE {
+        let p = repo().join(f);
+        let whole = std::fs::read(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+        let n = whole.len();
+        out.push((f, n, whole[..n * 2 / 3].to_vec()));
+        out.push((f, n, whole));
+    }
+    out
 }
 
 /// Every file under `dir` (recursively) that is a new-format trace.
@@ -67,21 +92,9 @@ fn decode_tsv(bytes: &[u8], opts: &Options) -> (String, Option<Stats>) {
         },
         opts,
     );
-    out.push_str(&format!(
-        "tables {} {} {}\n",
-        tables.string_count(),
-        tables.frame_count(),
-        tables.stack_count()
-    ));
+    outcome(&mut out, &tables, &res);
     match res {
-        Ok((s, stats)) => {
-            out.push_str(&format!(
-                "summary {} {} {} {} {}\n",
-                s.go_version, s.bytes, s.events, s.duration_ns, s.generations
-            ));
-            for w in &s.warnings {
-                out.push_str(&format!("warning {w}\n"));
-            }
+        Ok((_, stats)) => {
             let fallback = stats.stitch_fallback;
             let stats = Stats {
                 stitch_fallback: None,
@@ -96,10 +109,29 @@ fn decode_tsv(bytes: &[u8], opts: &Options) -> (String, Option<Stats>) {
                 }),
             )
         }
-        Err(e) => {
-            out.push_str(&format!("error {e}\n"));
-            (out, None)
+        Err(_) => (out, None),
+    }
+}
+
+/// The tables' sizes, then the summary and warnings, or the error.
+fn outcome<S>(out: &mut String, tables: &Tables, res: &Result<(TraceSummary, S), DecodeError>) {
+    out.push_str(&format!(
+        "tables {} {} {}\n",
+        tables.string_count(),
+        tables.frame_count(),
+        tables.stack_count()
+    ));
+    match res {
+        Ok((s, _)) => {
+            out.push_str(&format!(
+                "summary {} {} {} {} {}\n",
+                s.go_version, s.bytes, s.events, s.duration_ns, s.generations
+            ));
+            for w in &s.warnings {
+                out.push_str(&format!("warning {w}\n"));
+            }
         }
+        Err(e) => out.push_str(&format!("error {e}\n")),
     }
 }
 
@@ -283,115 +315,39 @@ impl Arriving for Trickle {
 #[test]
 fn input_still_arriving_decodes_as_the_whole() {
     let mut checked = 0;
-    for f in [
-        "testdata/go1.26/blocking-multigen.trace",
-        "lsp/trace/tests/data/multigen/go1.23.trace",
-        "lsp/trace/tests/data/multigen/go1.22.trace",
-        "testdata/go1.27/blocking.trace",
-    ] {
-        let p = repo().join(f);
-        let whole = std::fs::read(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
-        let n = whole.len();
-        for cut in [n, n * 2 / 3] {
-            let bytes = &whole[..cut];
-            let (one, _) = decode_tsv(bytes, &sequential());
-            for step in [997, 70_000, n] {
-                for base in [sequential(), parallel_chunks(2, 7)] {
-                    let opts = Options {
-                        arriving: Some(Trickle::new(cut, step, None)),
-                        ..base.clone()
-                    };
-                    let (got, _) = decode_tsv(bytes, &opts);
-                    assert!(
-                        one == got,
-                        "{f} cut at {cut} of {n}, arriving {step} bytes at a time, threads {:?}: differs",
-                        base.threads
-                    );
-                    checked += 1;
-                }
-            }
-            for base in [sequential(), parallel(2)] {
+    for (f, n, bytes) in whole_and_cut() {
+        let cut = bytes.len();
+        let bytes = &bytes[..];
+        let (one, _) = decode_tsv(bytes, &sequential());
+        for step in [997, 70_000, n] {
+            for base in [sequential(), parallel_chunks(2, 7)] {
                 let opts = Options {
-                    arriving: Some(Trickle::new(cut, 997, Some(cut / 2))),
+                    arriving: Some(Trickle::new(cut, step, None)),
                     ..base.clone()
                 };
                 let (got, _) = decode_tsv(bytes, &opts);
                 assert!(
-                    got.contains("error decoding cancelled"),
-                    "{f}: input that stopped arriving: {}",
-                    got.lines().last().unwrap_or("")
+                    one == got,
+                    "{f} cut at {cut} of {n}, arriving {step} bytes at a time, threads {:?}: differs",
+                    base.threads
                 );
+                checked += 1;
             }
+        }
+        for base in [sequential(), parallel(2)] {
+            let opts = Options {
+                arriving: Some(Trickle::new(cut, 997, Some(cut / 2))),
+                ..base.clone()
+            };
+            let (got, _) = decode_tsv(bytes, &opts);
+            assert!(
+                got.contains("error decoding cancelled"),
+                "{f}: input that stopped arriving: {}",
+                got.lines().last().unwrap_or("")
+            );
         }
     }
     assert_eq!(checked, 48);
-}
-
-/// A sink folding in parts that keeps every episode: its own as they come,
-/// a part's at the join with the ids mapped.
-struct KeepAll {
-    episodes: Vec<Episode>,
-    creators: bool,
-    /// Episodes that came in parts.
-    joined: usize,
-}
-
-/// A part of [`KeepAll`]: the episodes with a worker's ids.
-struct KeptPart(Vec<Episode>);
-
-impl EpisodeSink for KeptPart {
-    fn episode(&mut self, ep: &Episode, _: &Tables) {
-        self.0.push(*ep);
-    }
-}
-
-impl Part for KeptPart {
-    fn empty(&self) -> Box<dyn Part> {
-        Box::new(KeptPart(Vec::new()))
-    }
-
-    fn as_any_mut(&mut self) -> &mut dyn std::any::Any {
-        self
-    }
-}
-
-impl EpisodeSink for KeepAll {
-    fn episode(&mut self, ep: &Episode, _: &Tables) {
-        self.episodes.push(*ep);
-    }
-
-    fn parts(&mut self) -> Option<&mut dyn Parts> {
-        Some(self)
-    }
-}
-
-impl Parts for KeepAll {
-    fn part(&self) -> Box<dyn Part> {
-        Box::new(KeptPart(Vec::new()))
-    }
-
-    fn join(&mut self, part: &mut dyn Part, ids: &dyn Ids) {
-        let Some(KeptPart(eps)) = part.as_any_mut().downcast_mut::<KeptPart>() else {
-            panic!("a part of another sink");
-        };
-        self.joined += eps.len();
-        for ep in eps.drain(..) {
-            self.episodes.push(Episode {
-                reason: ids.sym(ep.reason),
-                stack: ids.stack(ep.stack),
-                waker: ep.waker.map(|w| Waker {
-                    stack: ids.stack(w.stack),
-                    ..w
-                }),
-                creator: ep.creator.map(|c| ids.stack(c)),
-                ..ep
-            });
-        }
-    }
-
-    fn needs_creators(&self) -> bool {
-        self.creators
-    }
 }
 
 /// The episodes a sink got, as lines sorted (a sink folding in parts gets
@@ -400,11 +356,7 @@ impl Parts for KeepAll {
 fn decode_sorted(bytes: &[u8], opts: &Options, parts: Option<bool>) -> (String, usize) {
     let h = header::parse(bytes).expect("header");
     let mut tables = Tables::new();
-    let mut all = KeepAll {
-        episodes: Vec::new(),
-        creators: parts.unwrap_or(true),
-        joined: 0,
-    };
+    let mut all = KeepAll::new(parts.unwrap_or(true));
     let res = match parts {
         Some(_) => goblock_trace::v2::decode_detailed(bytes, &h, &mut tables, &mut all, opts),
         None => {
@@ -432,24 +384,7 @@ fn decode_sorted(bytes: &[u8], opts: &Options, parts: Option<bool>) -> (String, 
         .collect();
     lines.sort();
     let mut out = lines.concat();
-    out.push_str(&format!(
-        "tables {} {} {}\n",
-        tables.string_count(),
-        tables.frame_count(),
-        tables.stack_count()
-    ));
-    match res {
-        Ok((s, _)) => {
-            out.push_str(&format!(
-                "summary {} {} {} {} {}\n",
-                s.go_version, s.bytes, s.events, s.duration_ns, s.generations
-            ));
-            for w in &s.warnings {
-                out.push_str(&format!("warning {w}\n"));
-            }
-        }
-        Err(e) => out.push_str(&format!("error {e}\n")),
-    }
+    outcome(&mut out, &tables, &res);
     (out, all.joined)
 }
 
@@ -461,52 +396,43 @@ fn decode_sorted(bytes: &[u8], opts: &Options, parts: Option<bool>) -> (String, 
 #[test]
 fn a_sink_folding_in_parts_gets_what_one_thread_gives() {
     let mut checked = 0;
-    for f in [
-        "testdata/go1.26/blocking-multigen.trace",
-        "lsp/trace/tests/data/multigen/go1.23.trace",
-        "lsp/trace/tests/data/multigen/go1.22.trace",
-        "testdata/go1.27/blocking.trace",
-    ] {
-        let p = repo().join(f);
-        let whole = std::fs::read(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
-        let n = whole.len();
-        for cut in [n, n * 2 / 3] {
-            let bytes = &whole[..cut];
-            for creators in [true, false] {
-                let (one, _) = decode_sorted(bytes, &sequential(), None);
-                let one = if creators {
-                    one
-                } else {
-                    decode_sorted(bytes, &sequential(), Some(false)).0
-                };
-                for opts in [
-                    parallel(2),
-                    parallel_chunks(2, 7),
-                    Options {
-                        stitch_fails_at: Some(1),
-                        ..parallel_chunks(2, 7)
-                    },
-                ] {
-                    let (got, joined) = decode_sorted(bytes, &opts, Some(creators));
-                    // Most episodes come in parts (from the second
-                    // generation on, on the workers; the rest come as
-                    // they would to any sink).
-                    let all = got.lines().filter(|l| l.contains('\t')).count();
-                    assert!(all == 0 || joined > 0, "{f}: no episode came in parts");
-                    if !creators && opts.stitch_fails_at.is_none() && all > 0 {
-                        assert!(
-                            joined * 4 > all * 3,
-                            "{f}: {joined} of {all} episodes came in parts"
-                        );
-                    }
+    for (f, n, bytes) in whole_and_cut() {
+        let cut = bytes.len();
+        let bytes = &bytes[..];
+        for creators in [true, false] {
+            let (one, _) = decode_sorted(bytes, &sequential(), None);
+            let one = if creators {
+                one
+            } else {
+                decode_sorted(bytes, &sequential(), Some(false)).0
+            };
+            for opts in [
+                parallel(2),
+                parallel_chunks(2, 7),
+                Options {
+                    stitch_fails_at: Some(1),
+                    ..parallel_chunks(2, 7)
+                },
+            ] {
+                let (got, joined) = decode_sorted(bytes, &opts, Some(creators));
+                // Most episodes come in parts (from the second
+                // generation on, on the workers; the rest come as
+                // they would to any sink).
+                let all = got.lines().filter(|l| l.contains('\t')).count();
+                assert!(all == 0 || joined > 0, "{f}: no episode came in parts");
+                if !creators && opts.stitch_fails_at.is_none() && all > 0 {
                     assert!(
-                        one == got,
-                        "{f} cut at {cut} of {n}, creators {creators}, chunks {}, stitch fails at {:?}: differs",
-                        opts.chunk_items,
-                        opts.stitch_fails_at
+                        joined * 4 > all * 3,
+                        "{f}: {joined} of {all} episodes came in parts"
                     );
-                    checked += 1;
                 }
+                assert!(
+                    one == got,
+                    "{f} cut at {cut} of {n}, creators {creators}, chunks {}, stitch fails at {:?}: differs",
+                    opts.chunk_items,
+                    opts.stitch_fails_at
+                );
+                checked += 1;
             }
         }
     }

@@ -22,10 +22,12 @@
 
 use std::sync::{Arc, Mutex};
 
-use goblock_trace::{
-    Arriving, Categories, Category, Episode, EpisodeSink, Ids, Part, Parts, Tables, Waker,
-};
+use goblock_trace::{Arriving, Categories, Category, Episode, EpisodeSink, Tables};
 use libfuzzer_sys::fuzz_target;
+
+#[path = "../../tests/support/keep_all.rs"]
+mod keep_all;
+use keep_all::KeepAll;
 
 /// Input arriving `step` bytes each time the decoder waits for more.
 #[derive(Debug)]
@@ -92,69 +94,6 @@ fn decode_wanting(data: &[u8], wanted: Categories) -> (Vec<Episode>, Option<Stri
     (w.eps, r.err().map(|e| e.to_string()))
 }
 
-/// Keeps every episode: its own as they come, a part's at the join with
-/// the ids mapped.
-struct KeepAll(Vec<Episode>);
-
-/// A part of [`KeepAll`], with a worker's ids.
-struct KeptPart(Vec<Episode>);
-
-impl EpisodeSink for KeptPart {
-    fn episode(&mut self, ep: &Episode, t: &Tables) {
-        sink(ep, t);
-        self.0.push(*ep);
-    }
-}
-
-impl Part for KeptPart {
-    fn empty(&self) -> Box<dyn Part> {
-        Box::new(KeptPart(Vec::new()))
-    }
-
-    fn as_any_mut(&mut self) -> &mut dyn std::any::Any {
-        self
-    }
-}
-
-impl EpisodeSink for KeepAll {
-    fn episode(&mut self, ep: &Episode, t: &Tables) {
-        sink(ep, t);
-        self.0.push(*ep);
-    }
-
-    fn parts(&mut self) -> Option<&mut dyn Parts> {
-        Some(self)
-    }
-}
-
-impl Parts for KeepAll {
-    fn part(&self) -> Box<dyn Part> {
-        Box::new(KeptPart(Vec::new()))
-    }
-
-    fn join(&mut self, part: &mut dyn Part, ids: &dyn Ids) {
-        let Some(KeptPart(eps)) = part.as_any_mut().downcast_mut::<KeptPart>() else {
-            panic!("a part of another sink");
-        };
-        for ep in eps.drain(..) {
-            self.0.push(Episode {
-                reason: ids.sym(ep.reason),
-                stack: ids.stack(ep.stack),
-                waker: ep.waker.map(|w| Waker {
-                    stack: ids.stack(w.stack),
-                    ..w
-                }),
-                creator: ep.creator.map(|c| ids.stack(c)),
-                ..ep
-            });
-        }
-    }
-
-    fn needs_creators(&self) -> bool {
-        true
-    }
-}
-
 /// [`decode_v2`]'s episodes sorted, for a sink folding in parts.
 fn decode_v2_parts(
     data: &[u8],
@@ -164,9 +103,13 @@ fn decode_v2_parts(
     Vec<String>,
     Result<(u64, u64, Vec<goblock_trace::Warning>), String>,
 ) {
-    let mut keep = KeepAll(Vec::new());
-    let r = goblock_trace::v2::decode_with(data, h, &mut Tables::new(), &mut keep, opts);
-    let mut eps: Vec<String> = keep.0.iter().map(|e| format!("{e:?}")).collect();
+    let mut keep = KeepAll::new(true);
+    let mut tables = Tables::new();
+    let r = goblock_trace::v2::decode_with(data, h, &mut tables, &mut keep, opts);
+    for ep in &keep.episodes {
+        sink(ep, &tables);
+    }
+    let mut eps: Vec<String> = keep.episodes.iter().map(|e| format!("{e:?}")).collect();
     eps.sort_unstable();
     (
         eps,
