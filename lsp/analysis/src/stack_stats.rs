@@ -219,7 +219,10 @@ impl StackStats {
         for k in &o.longest {
             let k = KeptEpisode {
                 waker_stack: ids.stack(k.waker_stack),
-                creator: k.creator.map(|c| ids.stack(c)),
+                creator: match k.creator {
+                    Some(c) => Some(ids.stack(c)),
+                    None => ids.creator(k.goroutine),
+                },
                 ..*k
             };
             keep_longest(&mut self.longest, k);
@@ -490,11 +493,6 @@ impl Parts for StackAggregator<'_> {
             self.folded.join(p, ids);
         }
     }
-
-    /// The kept episodes name their creators.
-    fn needs_creators(&self) -> bool {
-        self.folded.details
-    }
 }
 
 /// The statistics of part of the episodes, folded on a decoder's worker.
@@ -693,6 +691,9 @@ mod tests {
             }
             fn sym(&self, s: Sym) -> Sym {
                 s
+            }
+            fn creator(&self, _: u64) -> Option<StackId> {
+                None
             }
         }
         let ep = |g: u64, d: u64| Episode {

@@ -120,14 +120,13 @@ pub trait Parts {
     /// Folds `part` in, mapping its ids to the sink's tables' with `ids`,
     /// and leaves it empty (the decoder reuses it).
     fn join(&mut self, part: &mut dyn Part, ids: &dyn Ids);
-    /// Whether the sink keeps each episode's creator: the creator of a
-    /// goroutine created in an earlier generation is known on the caller's
-    /// thread only, so its episodes then come to the sink itself.
-    fn needs_creators(&self) -> bool;
 }
 
 /// Episodes folded on a worker thread ([`Parts`]); its episodes' ids are
-/// the worker's tables', its times the trace's as for the sink.
+/// the worker's tables', its times the trace's as for the sink. An
+/// episode without a creator may have one that only the caller's thread
+/// knows (a goroutine created in an earlier generation): [`Ids::creator`]
+/// tells at the join.
 pub trait Part: EpisodeSink + Send + std::any::Any {
     /// Another empty part of the same kind.
     fn empty(&self) -> Box<dyn Part>;
@@ -141,6 +140,10 @@ pub trait Ids {
     fn stack(&self, s: StackId) -> StackId;
     /// The sink's id of the worker's string `s`.
     fn sym(&self, s: Sym) -> Sym;
+    /// Where goroutine `g` was created, as the caller's thread knows it
+    /// (for the part's episodes without a creator; the same for all of a
+    /// goroutine's episodes).
+    fn creator(&self, g: u64) -> Option<StackId>;
 }
 
 impl<F: FnMut(&Episode, &Tables)> EpisodeSink for F {

@@ -103,7 +103,7 @@ fn decode_v2_parts(
     Vec<String>,
     Result<(u64, u64, Vec<goblock_trace::Warning>), String>,
 ) {
-    let mut keep = KeepAll::new(true);
+    let mut keep = KeepAll::default();
     let mut tables = Tables::new();
     let r = goblock_trace::v2::decode_with(data, h, &mut tables, &mut keep, opts);
     for ep in &keep.episodes {

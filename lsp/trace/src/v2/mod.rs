@@ -125,12 +125,13 @@ pub const THREAD_MIN_BYTES: usize = 4 << 20;
 
 /// Fewest cores on which [`Threads::Auto`] decodes generations in parallel.
 /// On two cores it runs two workers beside the caller's thread, which
-/// mostly waits: ordering each generation from scratch on a worker, with its
-/// own tables and episode core, costs about 40 % more CPU than one thread,
-/// and the two cores more than make up for it once a worker may run a whole
-/// generation ahead of the caller ([`window_bytes`]): `goblock report` on
-/// the 231 MB Go 1.26 bench trace 0.65–0.71 s against 0.82–0.89 s on one
-/// thread (see docs/performance.md).
+/// mostly waits (it splits the input and stitches; the workers fold the
+/// episodes for a sink that folds in parts, [`crate::Parts`]): ordering
+/// each generation from scratch on a worker costs about 15 % more CPU than
+/// one thread, and the two cores more than make up for it once a worker may
+/// run a whole generation ahead of the caller ([`window_bytes`]): `goblock
+/// report` on the 231 MB Go 1.26 bench trace 0.50 s against 0.86–0.88 s on
+/// one thread (see docs/performance.md).
 pub const PARALLEL_MIN_CORES: usize = 2;
 
 /// Worker threads for a trace of `len` bytes on `cores` cores (0: one

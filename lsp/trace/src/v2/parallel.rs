@@ -24,8 +24,8 @@
 //! second. Everything else crosses as finished episodes ([`Item`]) — or,
 //! for a sink that folds in parts ([`crate::Parts`]), is folded on the
 //! worker into a part ([`Folding`]: times with the trace's origin, which the
-//! first generation's worker publishes; an episode whose creator only the
-//! caller knows still crosses as an item when the sink keeps creators) —
+//! first generation's worker publishes; no creator where only the caller
+//! knows it, which the join then looks up) —
 //! in chunks ([`Chunk`]) with the entries the worker's tables gained
 //! ([`TableDelta`]) and what the ordering assumed before them about the
 //! state the previous generation ended in; at the end, the slots the worker
@@ -286,13 +286,12 @@ pub(crate) struct Chunk {
 }
 
 /// What the workers need to fold their episodes into the sink's parts
-/// ([`crate::Parts`]) instead of handing them over: new parts, whether the
-/// sink keeps creators, and the trace's time origin (a part's times are
+/// ([`crate::Parts`]) instead of handing them over: new parts and the
+/// trace's time origin (a part's times are
 /// the sink's, and only the first generation's worker learns the origin).
 pub(crate) struct Folding {
     seed: Mutex<Box<dyn Part>>,
     spare: Mutex<Vec<Box<dyn Part>>>,
-    needs_creators: bool,
     origin: Mutex<Origin0>,
     origin_known: Condvar,
 }
@@ -312,7 +311,6 @@ impl Folding {
         Folding {
             seed: Mutex::new(parts.part()),
             spare: Mutex::new(Vec::new()),
-            needs_creators: parts.needs_creators(),
             origin: Mutex::new(Origin0::Pending),
             origin_known: Condvar::new(),
         }
@@ -541,6 +539,8 @@ impl EpisodeSink for Record<'_> {
                 let ep = Episode {
                     start_ns: clock.ns(unraw(ep.start_ns)),
                     end_ns: clock.ns(unraw(ep.end_ns)),
+                    // Only the caller knows it ([`crate::Ids::creator`]).
+                    creator: if self.inherit { None } else { ep.creator },
                     ..*ep
                 };
                 part.episode(&ep, tables);
@@ -675,7 +675,7 @@ impl Consumer for Local<'_, '_> {
             if w.known {
                 let inherit = !w.creator_known;
                 let fold = match self.out.folding {
-                    Some(f) if !(inherit && f.needs_creators) && self.part.is_some() => {
+                    Some(f) if self.part.is_some() => {
                         if self.origin.is_none() {
                             self.origin = f.origin();
                             if self.origin.is_none() {
@@ -815,13 +815,27 @@ pub(crate) struct Spent {
     part: Option<Box<dyn Part>>,
 }
 
-impl Ids for Remap {
+/// A chunk's ids for [`crate::Parts::join`]: the worker's mapped, and the
+/// creators of goroutines as the caller knows them.
+struct JoinIds<'b> {
+    remap: &'b Remap,
+    slots: &'b GTable<Slot>,
+}
+
+impl Ids for JoinIds<'_> {
     fn stack(&self, s: StackId) -> StackId {
-        Remap::stack(self, s)
+        self.remap.stack(s)
     }
 
     fn sym(&self, s: Sym) -> Sym {
-        Remap::sym(self, s)
+        self.remap.sym(s)
+    }
+
+    /// The caller's slot of a goroutine the worker's episodes inherit the
+    /// creator of lives until the generation's end (its end, if it ends,
+    /// comes with the worker's slots), as when the item was applied.
+    fn creator(&self, g: u64) -> Option<StackId> {
+        self.slots.get(g).and_then(Slot::creator)
     }
 }
 
@@ -883,7 +897,11 @@ impl<'a> Back<'a> {
                 self.apply(&c.items, &c.changes);
                 let mut part = c.part;
                 if let (Some(p), Some(parts)) = (part.as_deref_mut(), self.sink.parts()) {
-                    parts.join(p, &self.remap);
+                    let ids = JoinIds {
+                        remap: &self.remap,
+                        slots: &self.slots,
+                    };
+                    parts.join(p, &ids);
                 }
                 self.tracker.episodes += c.folded;
                 self.chunks += 1;

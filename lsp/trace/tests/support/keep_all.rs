@@ -6,22 +6,11 @@
 use goblock_trace::{Episode, EpisodeSink, Ids, Part, Parts, Tables, Waker};
 
 /// Every episode, in the order the sink got them (a part's at its join).
+#[derive(Default)]
 pub struct KeepAll {
     pub episodes: Vec<Episode>,
-    /// What [`Parts::needs_creators`] says.
-    pub creators: bool,
     /// Episodes that came in parts.
     pub joined: usize,
-}
-
-impl KeepAll {
-    pub fn new(creators: bool) -> Self {
-        KeepAll {
-            episodes: Vec::new(),
-            creators,
-            joined: 0,
-        }
-    }
 }
 
 /// A part of [`KeepAll`]: the episodes with a worker's ids.
@@ -71,13 +60,12 @@ impl Parts for KeepAll {
                     stack: ids.stack(w.stack),
                     ..w
                 }),
-                creator: ep.creator.map(|c| ids.stack(c)),
+                creator: match ep.creator {
+                    Some(c) => Some(ids.stack(c)),
+                    None => ids.creator(ep.goroutine),
+                },
                 ..ep
             });
         }
-    }
-
-    fn needs_creators(&self) -> bool {
-        self.creators
     }
 }
