@@ -324,6 +324,15 @@ struct Folded {
 }
 
 impl Folded {
+    /// An empty one that folds as this one does.
+    fn empty(&self) -> Folded {
+        Folded {
+            details: self.details,
+            trace: self.trace,
+            ..Folded::default()
+        }
+    }
+
     #[inline]
     fn add(&mut self, ep: &Episode) {
         self.episodes += 1;
@@ -481,11 +490,7 @@ impl EpisodeSink for StackAggregator<'_> {
 
 impl Parts for StackAggregator<'_> {
     fn part(&self) -> Box<dyn Part> {
-        Box::new(StackPart(Folded {
-            details: self.folded.details,
-            trace: self.folded.trace,
-            ..Folded::default()
-        }))
+        Box::new(StackPart(self.folded.empty()))
     }
 
     fn join(&mut self, part: &mut dyn Part, ids: &dyn Ids) {
@@ -506,11 +511,7 @@ impl EpisodeSink for StackPart {
 
 impl Part for StackPart {
     fn empty(&self) -> Box<dyn Part> {
-        Box::new(StackPart(Folded {
-            details: self.0.details,
-            trace: self.0.trace,
-            ..Folded::default()
-        }))
+        Box::new(StackPart(self.0.empty()))
     }
 
     fn as_any_mut(&mut self) -> &mut dyn std::any::Any {

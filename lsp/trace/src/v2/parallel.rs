@@ -122,11 +122,11 @@ fn chunk_items(options: &Options) -> usize {
     }
 }
 
-/// Episodes per part for chunks of `chunk` items: [`FOLD_CHUNK`] unless a
-/// test changed the chunks (then as many as items per chunk).
-fn fold_items(chunk: usize) -> u64 {
-    match chunk {
-        CHUNK => FOLD_CHUNK,
+/// Episodes per part: [`FOLD_CHUNK`] unless a test said otherwise (then
+/// as many as items per chunk).
+fn fold_items(options: &Options) -> u64 {
+    match options.chunk_items {
+        0 => FOLD_CHUNK,
         n => n as u64,
     }
 }
@@ -290,15 +290,17 @@ pub(crate) struct Chunk {
 /// trace's time origin (a part's times are
 /// the sink's, and only the first generation's worker learns the origin).
 pub(crate) struct Folding {
+    /// Episodes per part.
+    per_part: u64,
     seed: Mutex<Box<dyn Part>>,
     spare: Mutex<Vec<Box<dyn Part>>>,
-    origin: Mutex<Origin0>,
+    origin: Mutex<OriginState>,
     origin_known: Condvar,
 }
 
 /// The trace's time origin as the workers know it.
 #[derive(Clone, Copy)]
-enum Origin0 {
+enum OriginState {
     /// The first generation's worker has not computed it yet.
     Pending,
     Known(i64),
@@ -307,11 +309,12 @@ enum Origin0 {
 }
 
 impl Folding {
-    fn new(parts: &dyn crate::Parts) -> Self {
+    fn new(parts: &dyn crate::Parts, per_part: u64) -> Self {
         Folding {
+            per_part,
             seed: Mutex::new(parts.part()),
             spare: Mutex::new(Vec::new()),
-            origin: Mutex::new(Origin0::Pending),
+            origin: Mutex::new(OriginState::Pending),
             origin_known: Condvar::new(),
         }
     }
@@ -336,9 +339,9 @@ impl Folding {
     /// Sets the origin (`None`: there will be none), unless it is set.
     fn set_origin(&self, origin: Option<i64>) {
         if let Ok(mut o) = self.origin.lock()
-            && matches!(*o, Origin0::Pending)
+            && matches!(*o, OriginState::Pending)
         {
-            *o = origin.map_or(Origin0::Never, Origin0::Known);
+            *o = origin.map_or(OriginState::Never, OriginState::Known);
             self.origin_known.notify_all();
         }
     }
@@ -348,9 +351,9 @@ impl Folding {
         let mut o = self.origin.lock().ok()?;
         loop {
             match *o {
-                Origin0::Known(t) => return Some(t),
-                Origin0::Never => return None,
-                Origin0::Pending => o = self.origin_known.wait(o).ok()?,
+                OriginState::Known(t) => return Some(t),
+                OriginState::Never => return None,
+                OriginState::Pending => o = self.origin_known.wait(o).ok()?,
             }
         }
     }
@@ -1226,7 +1229,7 @@ fn work(
             gt: None,
             origin: 0,
             chunk,
-            fold: fold_items(chunk),
+            fold: folding.map_or(u64::MAX, |f| f.per_part),
             folding,
         };
         let res = d.order_job(&job.gb, job.last, job.first, &mut chan);
@@ -1279,7 +1282,10 @@ pub(crate) fn run(
 ) -> Option<Result<(TraceSummary, Stats), DecodeError>> {
     let spare = Mutex::new(Vec::new());
     let wanted = back.sink.categories();
-    let folding = back.sink.parts().map(|p| Folding::new(p));
+    let folding = back
+        .sink
+        .parts()
+        .map(|p| Folding::new(p, fold_items(options)));
     let folding = folding.as_ref();
     let chunk = chunk_items(options);
     let (job_tx, job_rx) = std::sync::mpsc::channel::<Job>();
