@@ -60,6 +60,11 @@ fn bucket_mid(b: u16) -> u64 {
 }
 
 impl Histogram {
+    /// The memory it holds beside itself (its vectors' capacity), bytes.
+    pub fn heap_bytes(&self) -> usize {
+        (self.counts.capacity() + self.exact.capacity()) * std::mem::size_of::<u64>()
+    }
+
     /// Records one duration.
     #[inline]
     pub fn record(&mut self, ns: u64) {

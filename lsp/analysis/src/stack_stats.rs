@@ -115,6 +115,14 @@ pub struct StackStats {
 }
 
 impl StackStats {
+    /// The memory it holds beside itself, bytes.
+    fn heap_bytes(&self) -> usize {
+        self.hist.heap_bytes()
+            + self.wakers.heap_bytes()
+            + self.goroutines.capacity() * (std::mem::size_of::<u64>() + 1)
+            + self.longest.capacity() * std::mem::size_of::<KeptEpisode>()
+    }
+
     /// Total of closed and open time.
     pub fn total_ns(&self) -> u64 {
         self.closed_total_ns + self.open_total_ns
@@ -290,6 +298,13 @@ impl Wakers {
     pub fn is_empty(&self) -> bool {
         self.small.is_empty()
     }
+
+    /// The memory it holds beside itself, bytes (a map's entries with a
+    /// control byte each, as hashbrown lays them out).
+    fn heap_bytes(&self) -> usize {
+        self.small.capacity() * std::mem::size_of::<(StackId, u64, u64)>()
+            + self.big.capacity() * (std::mem::size_of::<(StackId, (u64, u64))>() + 1)
+    }
 }
 
 /// Inserts `e` into `list` (in [`KeptEpisode::rank`] order: longest
@@ -331,6 +346,18 @@ impl Folded {
             trace: self.trace,
             ..Folded::default()
         }
+    }
+
+    /// The memory it holds, bytes (its entries' vectors and sets by their
+    /// capacity); linear in the number of keys.
+    fn bytes(&self) -> usize {
+        self.by_stack.capacity() * std::mem::size_of::<u32>()
+            + self.entries.capacity() * std::mem::size_of::<Entry>()
+            + self
+                .entries
+                .iter()
+                .map(|e| e.stats.heap_bytes())
+                .sum::<usize>()
     }
 
     #[inline]
@@ -516,6 +543,10 @@ impl Part for StackPart {
 
     fn as_any_mut(&mut self) -> &mut dyn std::any::Any {
         self
+    }
+
+    fn bytes(&self) -> usize {
+        self.0.bytes()
     }
 }
 
@@ -731,6 +762,69 @@ mod tests {
             assert_eq!(key(&w), key(&j), "{n} goroutines");
             let s = w.values().next().expect("one key");
             assert_eq!(s.goroutines_saturated, n > MAX_DISTINCT_GOROUTINES as u64);
+        }
+    }
+
+    /// A part's size (what bounds it on the decoder's workers) grows with
+    /// its keys and what each keeps, and falls back once it is joined.
+    #[test]
+    fn a_part_says_how_much_it_holds() {
+        let ep = |stack: u32, g: u64| Episode {
+            goroutine: g,
+            category: Category::Sync,
+            reason: Sym(1),
+            start_ns: 1000,
+            end_ns: 1000 + g,
+            began_before_trace: false,
+            open_at_end: false,
+            stack: StackId(stack),
+            waker: None,
+            creator: None,
+        };
+        struct Same;
+        impl Ids for Same {
+            fn stack(&self, s: StackId) -> StackId {
+                s
+            }
+            fn sym(&self, s: Sym) -> Sym {
+                s
+            }
+            fn creator(&self, _: u64) -> Option<StackId> {
+                None
+            }
+        }
+        let tables = Tables::new();
+        for details in [false, true] {
+            let mut sink = StackAggregator::new(0);
+            if !details {
+                sink = sink.totals_only();
+            }
+            let mut part = sink.part();
+            let empty = part.bytes();
+            for stack in 1..=1000 {
+                part.episode(&ep(stack, 1), &tables);
+            }
+            let keys = part.bytes();
+            assert!(
+                keys >= empty + 1000 * std::mem::size_of::<Entry>(),
+                "details {details}: 1000 keys in {keys} bytes"
+            );
+            // More goroutines at one key: its set grows.
+            for g in 2..5000 {
+                part.episode(&ep(1, g), &tables);
+            }
+            let sets = part.bytes();
+            assert!(
+                sets >= keys + 4000 * std::mem::size_of::<u64>(),
+                "details {details}: {sets} bytes after {keys}"
+            );
+            // Joined, it keeps its vectors only.
+            sink.join(part.as_mut(), &Same);
+            let joined = part.bytes();
+            assert!(
+                joined + 4000 * std::mem::size_of::<u64>() <= sets,
+                "details {details}: {joined} bytes joined, {sets} before"
+            );
         }
     }
 }

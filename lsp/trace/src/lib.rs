@@ -132,6 +132,12 @@ pub trait Part: EpisodeSink + Send + std::any::Any {
     fn empty(&self) -> Box<dyn Part>;
     /// For [`Parts::join`] to reach its own kind of part.
     fn as_any_mut(&mut self) -> &mut dyn std::any::Any;
+    /// About how much memory it holds, bytes: the decoder sends a part on
+    /// once it holds as much as a chunk of episodes handed over one by one
+    /// would, so that what a worker holds ahead of the caller's thread is
+    /// bounded whatever the part keeps per episode. May take time linear
+    /// in its size (asked every thousand episodes or so).
+    fn bytes(&self) -> usize;
 }
 
 /// A worker's string and stack ids → the sink's ([`Parts::join`]).

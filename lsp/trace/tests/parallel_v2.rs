@@ -23,7 +23,7 @@ mod episode_tsv;
 use episode_tsv::Tsv;
 #[path = "support/keep_all.rs"]
 mod keep_all;
-use keep_all::KeepAll;
+use keep_all::{Joined, KeepAll};
 
 fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
@@ -353,7 +353,7 @@ fn input_still_arriving_decodes_as_the_whole() {
 /// The episodes a sink got, as lines sorted (a sink folding in parts gets
 /// them in another order) with their ids; then the tables' sizes, the
 /// summary, warnings or error. `parts`: into a sink folding in parts.
-fn decode_sorted(bytes: &[u8], opts: &Options, parts: bool) -> (String, usize) {
+fn decode_sorted(bytes: &[u8], opts: &Options, parts: bool) -> (String, Joined) {
     let h = header::parse(bytes).expect("header");
     let mut tables = Tables::new();
     let mut all = KeepAll::default();
@@ -400,7 +400,12 @@ fn a_sink_folding_in_parts_gets_what_one_thread_gives() {
                 ..parallel_chunks(2, 7)
             },
         ] {
-            let (got, joined) = decode_sorted(&bytes, &opts, true);
+            let (
+                got,
+                Joined {
+                    episodes: joined, ..
+                },
+            ) = decode_sorted(&bytes, &opts, true);
             // Most episodes come in parts (the rest: those built on the
             // caller's thread, from changes handed over, open at the end,
             // or after a fallback).
@@ -422,4 +427,43 @@ fn a_sink_folding_in_parts_gets_what_one_thread_gives() {
         }
     }
     assert_eq!(checked, 24);
+}
+
+/// A part is sent on once it holds its budget of bytes, however many
+/// episodes it may hold, with the results of one thread: a sink with many
+/// keys per part holds no more ahead of the caller than one taking
+/// episodes one by one.
+#[test]
+fn a_part_is_sent_on_once_it_holds_its_bytes() {
+    // A part of `KeepAll` holds 72 bytes per episode in a vector that
+    // doubles: 16 episodes take 1,176 bytes, 17 take 2,328.
+    let budget = Options {
+        part_bytes: 1500,
+        ..parallel(2)
+    };
+    let mut split = 0;
+    for (f, n, bytes) in whole_and_cut() {
+        let (one, _) = decode_sorted(&bytes, &sequential(), false);
+        let (_, whole) = decode_sorted(&bytes, &parallel(2), true);
+        let (got, parts) = decode_sorted(&bytes, &budget, true);
+        assert!(
+            one == got,
+            "{f} cut at {} of {n}: differs with a part budget",
+            bytes.len()
+        );
+        assert_eq!(parts.episodes, whole.episodes, "{f}: episodes in parts");
+        assert!(
+            parts.largest <= 17,
+            "{f}: a part of {} episodes passed its budget",
+            parts.largest
+        );
+        if whole.largest > 17 {
+            split += 1;
+            assert!(
+                parts.parts > whole.parts,
+                "{f}: {parts:?} against {whole:?}"
+            );
+        }
+    }
+    assert!(split >= 4, "only {split} traces had parts over the budget");
 }

@@ -183,16 +183,21 @@ fuzz_target!(|data: &[u8]| {
             }
             let mut sorted: Vec<String> = one.0.iter().map(|e| format!("{e:?}")).collect();
             sorted.sort_unstable();
-            let opts = goblock_trace::v2::Options {
-                threads: goblock_trace::Threads::Always,
-                chunk_items: 5,
-                ..Default::default()
-            };
-            assert_eq!(
-                decode_v2_parts(data, &h, &opts),
-                (sorted, one.1.clone()),
-                "sequential vs folded in parts"
-            );
+            // Parts of 5 episodes, and parts sent on at every episode (by
+            // their size: one episode of `KeepAll` holds 312 bytes).
+            for part_bytes in [0, 300] {
+                let opts = goblock_trace::v2::Options {
+                    threads: goblock_trace::Threads::Always,
+                    chunk_items: 5,
+                    part_bytes,
+                    ..Default::default()
+                };
+                assert_eq!(
+                    decode_v2_parts(data, &h, &opts),
+                    (sorted.clone(), one.1.clone()),
+                    "sequential vs folded in parts of {part_bytes} bytes"
+                );
+            }
             for threads in [
                 goblock_trace::Threads::Never,
                 goblock_trace::Threads::Always,

@@ -115,6 +115,11 @@ pub struct Options {
     /// and part boundaries too.
     #[doc(hidden)]
     pub chunk_items: usize,
+    /// Tests only: a part is sent on once it holds this many bytes
+    /// ([`crate::Part::bytes`]), asked after every episode (0: a chunk of
+    /// items' worth, asked every 1,024 episodes).
+    #[doc(hidden)]
+    pub part_bytes: usize,
     /// The input is still arriving: each generation is decoded once its
     /// bytes are there ([`Arriving`]).
     pub arriving: Option<Arc<dyn Arriving>>,

@@ -55,7 +55,11 @@
 //!
 //! **Memory**: at most `workers + 1` generations in flight, together at
 //! most [`WINDOW_ITEMS`] items ahead of the caller (a worker whose
-//! generation is further ahead waits), plus their tables.
+//! generation is further ahead waits), plus their tables. A part counts as
+//! the items it weighs: it is sent on once it and its chunk's items hold
+//! as many bytes as a chunk of items ([`PartBudget`]), so a sink with
+//! many keys per part does not hold more ahead than one taking episodes
+//! one by one.
 //!
 //! **Progress and cancellation**: the caller reports progress (the start of
 //! the generation being applied, or the end of the one just applied) and
@@ -128,6 +132,46 @@ fn fold_items(options: &Options) -> u64 {
     match options.chunk_items {
         0 => FOLD_CHUNK,
         n => n as u64,
+    }
+}
+
+/// Episodes folded between two checks of a part's size ([`PartBudget`]):
+/// [`crate::Part::bytes`] may walk the part, whose keys are at most the
+/// episodes folded, and a part grows by about a key's worth per episode
+/// (a kilobyte with the details), so it passes its budget by at most that.
+const CHECK_PART: u64 = 1024;
+
+/// When a worker sends its part on: once it has folded `per_part`
+/// episodes, or once the part and the chunk's items hold `bytes`, asked
+/// every `every` episodes.
+#[derive(Clone, Copy, Debug)]
+struct PartBudget {
+    per_part: u64,
+    bytes: usize,
+    every: u64,
+}
+
+impl PartBudget {
+    /// [`FOLD_CHUNK`] episodes or a chunk of items' worth of bytes, asked
+    /// every [`CHECK_PART`] episodes, unless a test says otherwise.
+    fn of(options: &Options) -> Self {
+        let (bytes, every) = match options.part_bytes {
+            0 => (
+                chunk_items(options) * std::mem::size_of::<Item>(),
+                CHECK_PART,
+            ),
+            n => (n, 1),
+        };
+        PartBudget {
+            per_part: fold_items(options),
+            bytes,
+            every,
+        }
+    }
+
+    /// The number of episodes folded at which to ask again, after `folded`.
+    fn next_check(&self, folded: u64) -> u64 {
+        folded.saturating_add(self.every).min(self.per_part)
     }
 }
 
@@ -290,8 +334,8 @@ pub(crate) struct Chunk {
 /// trace's time origin (a part's times are
 /// the sink's, and only the first generation's worker learns the origin).
 pub(crate) struct Folding {
-    /// Episodes per part.
-    per_part: u64,
+    /// When a part is sent on.
+    budget: PartBudget,
     seed: Mutex<Box<dyn Part>>,
     spare: Mutex<Vec<Box<dyn Part>>>,
     origin: Mutex<OriginState>,
@@ -309,9 +353,9 @@ enum OriginState {
 }
 
 impl Folding {
-    fn new(parts: &dyn crate::Parts, per_part: u64) -> Self {
+    fn new(parts: &dyn crate::Parts, budget: PartBudget) -> Self {
         Folding {
-            per_part,
+            budget,
             seed: Mutex::new(parts.part()),
             spare: Mutex::new(Vec::new()),
             origin: Mutex::new(OriginState::Pending),
@@ -327,8 +371,12 @@ impl Folding {
         Some(self.seed.lock().ok()?.empty())
     }
 
-    /// Keeps an emptied part for reuse.
+    /// Keeps an emptied part for reuse, unless what it kept of its
+    /// capacity is its budget already.
     fn recycle(&self, p: Box<dyn Part>) {
+        if p.bytes() >= self.budget.bytes {
+            return;
+        }
         if let Ok(mut s) = self.spare.lock()
             && s.len() < SPARE
         {
@@ -510,6 +558,9 @@ pub(crate) struct Local<'h, 'p> {
     part: Option<Box<dyn Part>>,
     origin: Option<i64>,
     folded: u64,
+    /// `folded` at which to ask whether the part is full
+    /// ([`PartBudget`]; never without parts).
+    check_at: u64,
     assumed: Vec<Assume>,
     transitions: u64,
     ended: Vec<u64>,
@@ -560,6 +611,7 @@ impl<'h, 'p> Local<'h, 'p> {
         let core = Core::new(Raw, &mut tables, out.wanted);
         let items = out.buffer();
         let part = out.folding.and_then(Folding::part);
+        let check_at = Local::first_check(out.folding);
         Local {
             out,
             gt,
@@ -571,11 +623,39 @@ impl<'h, 'p> Local<'h, 'p> {
             part,
             origin: None,
             folded: 0,
+            check_at,
             assumed: Vec::new(),
             transitions: 0,
             ended: Vec::new(),
             sent: (1, 0, 1),
             stopped: false,
+        }
+    }
+
+    /// `check_at` for an empty part.
+    fn first_check(folding: Option<&Folding>) -> u64 {
+        folding.map_or(u64::MAX, |f| f.budget.next_check(0))
+    }
+
+    /// The chunk's items are a chunk, or the part is due for a check
+    /// ([`PartBudget`]): sends both on if either is full.
+    #[cold]
+    #[inline(never)]
+    fn due(&mut self) {
+        let Some(budget) = self.out.folding.map(|f| f.budget) else {
+            return self.flush();
+        };
+        let weight = || {
+            self.items.len() * std::mem::size_of::<Item>()
+                + self.part.as_deref().map_or(0, |p| p.bytes())
+        };
+        if self.items.len() >= self.out.chunk
+            || self.folded >= budget.per_part
+            || weight() >= budget.bytes
+        {
+            self.flush();
+        } else {
+            self.check_at = budget.next_check(self.folded);
         }
     }
 
@@ -625,6 +705,7 @@ impl<'h, 'p> Local<'h, 'p> {
             assumed: std::mem::take(&mut self.assumed),
             transitions: std::mem::take(&mut self.transitions),
         };
+        self.check_at = Local::first_check(self.out.folding);
         if self.out.send(Msg::Items(chunk)).is_break() {
             self.stopped = true;
         }
@@ -750,8 +831,8 @@ impl Consumer for Local<'_, '_> {
     /// with (or before) all of its transitions.
     #[inline(always)]
     fn settled(&mut self) {
-        if self.items.len() >= self.out.chunk || self.folded >= self.out.fold {
-            self.flush();
+        if self.items.len() >= self.out.chunk || self.folded >= self.check_at {
+            self.due();
         }
     }
 }
@@ -1092,8 +1173,6 @@ pub(crate) struct Channel<'p> {
     origin: i64,
     /// Items per chunk.
     chunk: usize,
-    /// Episodes per part.
-    fold: u64,
     /// Set when the sink folds in parts.
     folding: Option<&'p Folding>,
 }
@@ -1229,7 +1308,6 @@ fn work(
             gt: None,
             origin: 0,
             chunk,
-            fold: folding.map_or(u64::MAX, |f| f.per_part),
             folding,
         };
         let res = d.order_job(&job.gb, job.last, job.first, &mut chan);
@@ -1285,7 +1363,7 @@ pub(crate) fn run(
     let folding = back
         .sink
         .parts()
-        .map(|p| Folding::new(p, fold_items(options)));
+        .map(|p| Folding::new(p, PartBudget::of(options)));
     let folding = folding.as_ref();
     let chunk = chunk_items(options);
     let (job_tx, job_rx) = std::sync::mpsc::channel::<Job>();

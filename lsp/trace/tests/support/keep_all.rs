@@ -9,8 +9,16 @@ use goblock_trace::{Episode, EpisodeSink, Ids, Part, Parts, Tables, Waker};
 #[derive(Default)]
 pub struct KeepAll {
     pub episodes: Vec<Episode>,
-    /// Episodes that came in parts.
-    pub joined: usize,
+    pub joined: Joined,
+}
+
+/// What came in parts.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Joined {
+    pub episodes: usize,
+    pub parts: usize,
+    /// The most episodes in one part.
+    pub largest: usize,
 }
 
 /// A part of [`KeepAll`]: the episodes with a worker's ids.
@@ -29,6 +37,10 @@ impl Part for KeptPart {
 
     fn as_any_mut(&mut self) -> &mut dyn std::any::Any {
         self
+    }
+
+    fn bytes(&self) -> usize {
+        std::mem::size_of::<Self>() + self.0.capacity() * std::mem::size_of::<Episode>()
     }
 }
 
@@ -51,7 +63,9 @@ impl Parts for KeepAll {
         let Some(KeptPart(eps)) = part.as_any_mut().downcast_mut::<KeptPart>() else {
             panic!("a part of another sink");
         };
-        self.joined += eps.len();
+        self.joined.episodes += eps.len();
+        self.joined.parts += 1;
+        self.joined.largest = self.joined.largest.max(eps.len());
         for ep in eps.drain(..) {
             self.episodes.push(Episode {
                 reason: ids.sym(ep.reason),
