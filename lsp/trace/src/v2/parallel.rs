@@ -23,8 +23,7 @@
 //! not an unblock, which keeps the blocked stack) — usually its first or
 //! second. Everything else crosses as finished episodes ([`Item`]) — or,
 //! for a sink that folds in parts ([`crate::Parts`]), is folded on the
-//! worker into a part ([`Folding`]: times with the trace's origin, which the
-//! first generation's worker publishes; no creator where only the caller
+//! worker into a part ([`Folding`]: no creator where only the caller
 //! knows it, which the join then looks up) —
 //! in chunks ([`Chunk`]) with the entries the worker's tables gained
 //! ([`TableDelta`]) and what the ordering assumed before them about the
@@ -36,8 +35,7 @@
 //! which then absorbs the generation's final state), interns the chunk's
 //! new entries in the caller's tables in the worker's order ([`Remap`]: the
 //! order one thread interns them in, so ids are the same too), passes the
-//! episodes to the sink with the trace's origin applied (a worker's times
-//! are raw, [`Raw`]) and joins the chunk's part into it, applies the
+//! episodes to the sink and joins the chunk's part into it, applies the
 //! handed-over changes to the state it carries per goroutine, and at the
 //! generation's end takes over the worker's slots — so the sink sees
 //! exactly the sequential sequence of episodes (a sink folding in parts:
@@ -82,7 +80,7 @@ use super::order::{Assume, Consumer, GoState, Ordering, Stitch, Transition};
 use super::tables::{GenTables, Resolver};
 use super::translate::{GenEpisodes, Origin, Tracker};
 use super::{Cut, Decoder, Options, Stats, truncation_warning};
-use crate::episodes::{Change, Clock, Core, Slot};
+use crate::episodes::{Change, Core, Slot};
 use crate::gtable::GTable;
 use crate::header::HEADER_LEN;
 use crate::{
@@ -183,27 +181,58 @@ fn capacity(window: usize, chunk: usize) -> usize {
 /// How often (chunks) the back reports progress inside a generation.
 const PROGRESS_EVERY: u32 = 256;
 
-/// A worker's clock: raw times, mapped onto `u64` in their order, so that
-/// the caller can apply the trace's origin (which a worker of a later
-/// generation does not know) exactly as [`Origin`] would have.
-struct Raw;
+/// The trace's time origin, which every worker's episodes are timed from
+/// as on one thread: the first generation's worker publishes it once that
+/// generation's tables are built (or that there will be none), the others
+/// wait for it before their first transition.
+struct TraceOrigin {
+    state: Mutex<OriginState>,
+    known: Condvar,
+}
 
-impl Clock for Raw {
-    #[inline(always)]
-    fn ns(&self, t: i64) -> u64 {
-        (t as u64) ^ (1 << 63)
+/// The trace's time origin as the workers know it.
+#[derive(Clone, Copy)]
+enum OriginState {
+    /// The first generation's worker has not computed it yet.
+    Pending,
+    Known(i64),
+    /// It never will (that generation failed, and the stitch with it).
+    Never,
+}
+
+impl TraceOrigin {
+    fn new() -> Self {
+        TraceOrigin {
+            state: Mutex::new(OriginState::Pending),
+            known: Condvar::new(),
+        }
+    }
+
+    /// Sets the origin (`None`: there will be none), unless it is set.
+    fn set(&self, origin: Option<i64>) {
+        if let Ok(mut o) = self.state.lock()
+            && matches!(*o, OriginState::Pending)
+        {
+            *o = origin.map_or(OriginState::Never, OriginState::Known);
+            self.known.notify_all();
+        }
+    }
+
+    /// The origin, once the first generation's worker has it.
+    fn get(&self) -> Option<i64> {
+        let mut o = self.state.lock().ok()?;
+        loop {
+            match *o {
+                OriginState::Known(t) => return Some(t),
+                OriginState::Never => return None,
+                OriginState::Pending => o = self.known.wait(o).ok()?,
+            }
+        }
     }
 }
 
-/// The raw time behind a [`Raw`] one.
-#[inline(always)]
-fn unraw(ns: u64) -> i64 {
-    (ns ^ (1 << 63)) as i64
-}
-
 /// What a worker hands over, in the order of the transitions that made it:
-/// an episode built on the worker ([`Raw`] times, the worker's string and
-/// stack ids), or a marker of a handed-over change ([`Handed`], kept beside
+/// an episode built on the worker (the worker's string and stack ids), or a marker of a handed-over change ([`Handed`], kept beside
 /// the items in [`Chunk::changes`]: a few per goroutine and generation).
 ///
 /// An [`Episode`] packed into 56 bytes instead of 72 plus a tag (80): the
@@ -330,26 +359,13 @@ pub(crate) struct Chunk {
 }
 
 /// What the workers need to fold their episodes into the sink's parts
-/// ([`crate::Parts`]) instead of handing them over: new parts and the
-/// trace's time origin (a part's times are
-/// the sink's, and only the first generation's worker learns the origin).
+/// ([`crate::Parts`]) instead of handing them over: new parts, and when to
+/// send one on.
 pub(crate) struct Folding {
     /// When a part is sent on.
     budget: PartBudget,
     seed: Mutex<Box<dyn Part>>,
     spare: Mutex<Vec<Box<dyn Part>>>,
-    origin: Mutex<OriginState>,
-    origin_known: Condvar,
-}
-
-/// The trace's time origin as the workers know it.
-#[derive(Clone, Copy)]
-enum OriginState {
-    /// The first generation's worker has not computed it yet.
-    Pending,
-    Known(i64),
-    /// It never will (its generation failed): fold nothing.
-    Never,
 }
 
 impl Folding {
@@ -358,8 +374,6 @@ impl Folding {
             budget,
             seed: Mutex::new(parts.part()),
             spare: Mutex::new(Vec::new()),
-            origin: Mutex::new(OriginState::Pending),
-            origin_known: Condvar::new(),
         }
     }
 
@@ -381,28 +395,6 @@ impl Folding {
             && s.len() < SPARE
         {
             s.push(p);
-        }
-    }
-
-    /// Sets the origin (`None`: there will be none), unless it is set.
-    fn set_origin(&self, origin: Option<i64>) {
-        if let Ok(mut o) = self.origin.lock()
-            && matches!(*o, OriginState::Pending)
-        {
-            *o = origin.map_or(OriginState::Never, OriginState::Known);
-            self.origin_known.notify_all();
-        }
-    }
-
-    /// The origin, once the first generation's worker has it.
-    fn origin(&self) -> Option<i64> {
-        let mut o = self.origin.lock().ok()?;
-        loop {
-            match *o {
-                OriginState::Known(t) => return Some(t),
-                OriginState::Never => return None,
-                OriginState::Pending => o = self.origin_known.wait(o).ok()?,
-            }
         }
     }
 }
@@ -514,8 +506,8 @@ impl Out for Channel<'_> {
         if let Msg::Gen { tables, origin, .. } = &m {
             self.gt = Some(Arc::clone(tables));
             self.origin = *origin;
-            if let (true, Some(f)) = (self.first, self.folding) {
-                f.set_origin(Some(*origin));
+            if self.first {
+                self.trace_origin.set(Some(*origin));
             }
         }
         Channel::send(self, m)
@@ -548,19 +540,23 @@ impl Out for Channel<'_> {
 pub(crate) struct Local<'h, 'p> {
     out: &'h mut Channel<'p>,
     gt: Arc<GenTables>,
-    core: Core<Raw>,
+    core: Core<Origin>,
     tables: Tables,
     res: Resolver,
     items: Vec<Item>,
     changes: Vec<Handed>,
-    /// Where the episodes go instead of `items` (see [`Folding`]), with
-    /// the trace's origin once known, and how many went there.
+    /// Where the episodes go instead of `items` (see [`Folding`]), and how
+    /// many went there.
     part: Option<Box<dyn Part>>,
-    origin: Option<i64>,
     folded: u64,
+    /// The generation is the trace's first ([`Channel::first`]).
+    first: bool,
     /// `folded` at which to ask whether the part is full
     /// ([`PartBudget`]; never without parts).
     check_at: u64,
+    /// `items` hold a chunk, or `folded` reached `check_at`: checked once
+    /// the event is applied ([`Consumer::settled`]).
+    due: bool,
     assumed: Vec<Assume>,
     transitions: u64,
     ended: Vec<u64>,
@@ -581,26 +577,37 @@ impl EpisodeSink for Discard {
 struct Record<'b> {
     items: &'b mut Vec<Item>,
     inherit: bool,
-    fold: Option<(&'b mut dyn Part, Origin)>,
+    fold: Option<&'b mut dyn Part>,
     folded: &'b mut u64,
+    /// Set once `items` hold `chunk` or `folded` reaches `check_at`
+    /// ([`Local::due`]).
+    due: &'b mut bool,
+    chunk: usize,
+    check_at: u64,
 }
 
 impl EpisodeSink for Record<'_> {
     #[inline(always)]
     fn episode(&mut self, ep: &Episode, tables: &Tables) {
         match &mut self.fold {
-            Some((part, clock)) => {
-                let ep = Episode {
-                    start_ns: clock.ns(unraw(ep.start_ns)),
-                    end_ns: clock.ns(unraw(ep.end_ns)),
+            Some(part) => {
+                if self.inherit && ep.creator.is_some() {
                     // Only the caller knows it ([`crate::Ids::creator`]).
-                    creator: if self.inherit { None } else { ep.creator },
-                    ..*ep
-                };
-                part.episode(&ep, tables);
+                    let ep = Episode {
+                        creator: None,
+                        ..*ep
+                    };
+                    part.episode(&ep, tables);
+                } else {
+                    part.episode(ep, tables);
+                }
                 *self.folded += 1;
+                *self.due |= *self.folded >= self.check_at;
             }
-            None => self.items.push(Item::episode(ep, self.inherit)),
+            None => {
+                self.items.push(Item::episode(ep, self.inherit));
+                *self.due |= self.items.len() >= self.chunk;
+            }
         }
     }
 }
@@ -608,10 +615,14 @@ impl EpisodeSink for Record<'_> {
 impl<'h, 'p> Local<'h, 'p> {
     fn new(out: &'h mut Channel<'p>, gt: Arc<GenTables>) -> Self {
         let mut tables = Tables::new();
-        let core = Core::new(Raw, &mut tables, out.wanted);
+        // Without an origin the first generation failed: the stitch falls
+        // back to one thread, so this generation stops at once.
+        let origin = out.trace_origin.get();
+        let core = Core::new(Origin(origin.unwrap_or(0)), &mut tables, out.wanted);
         let items = out.buffer();
         let part = out.folding.and_then(Folding::part);
         let check_at = Local::first_check(out.folding);
+        let first = out.first;
         Local {
             out,
             gt,
@@ -621,14 +632,15 @@ impl<'h, 'p> Local<'h, 'p> {
             items,
             changes: Vec::new(),
             part,
-            origin: None,
             folded: 0,
+            first,
             check_at,
+            due: false,
             assumed: Vec::new(),
             transitions: 0,
             ended: Vec::new(),
             sent: (1, 0, 1),
-            stopped: false,
+            stopped: origin.is_none(),
         }
     }
 
@@ -642,6 +654,7 @@ impl<'h, 'p> Local<'h, 'p> {
     #[cold]
     #[inline(never)]
     fn due(&mut self) {
+        self.due = false;
         let Some(budget) = self.out.folding.map(|f| f.budget) else {
             return self.flush();
         };
@@ -751,30 +764,20 @@ impl Consumer for Local<'_, '_> {
         };
         let change = ge.change(t);
         if let Some((time, change)) = change {
-            if !w.known && self.out.first {
+            if !w.known && self.first {
                 // The trace's first generation: every goroutine starts
                 // with nothing known, as on one thread.
                 (w.known, w.creator_known) = (true, true);
             }
             if w.known {
-                let inherit = !w.creator_known;
-                let fold = match self.out.folding {
-                    Some(f) if self.part.is_some() => {
-                        if self.origin.is_none() {
-                            self.origin = f.origin();
-                            if self.origin.is_none() {
-                                self.part = None;
-                            }
-                        }
-                        self.part.as_deref_mut().zip(self.origin.map(Origin))
-                    }
-                    _ => None,
-                };
                 let mut rec = Record {
                     items: &mut self.items,
-                    inherit,
-                    fold,
+                    inherit: !w.creator_known,
+                    fold: self.part.as_deref_mut(),
                     folded: &mut self.folded,
+                    due: &mut self.due,
+                    chunk: self.out.chunk,
+                    check_at: self.check_at,
                 };
                 self.core
                     .apply(t.g, &mut w.slot, time, change, &self.tables, &mut rec);
@@ -785,6 +788,7 @@ impl Consumer for Local<'_, '_> {
                 let noop = matches!(change, Change::StackSeen { stack } if stack.is_empty());
                 if !noop {
                     self.items.push(Item::change(self.changes.len()));
+                    self.due |= self.items.len() >= self.out.chunk;
                     self.changes.push(Handed {
                         g: t.g,
                         time,
@@ -831,7 +835,7 @@ impl Consumer for Local<'_, '_> {
     /// with (or before) all of its transitions.
     #[inline(always)]
     fn settled(&mut self) {
-        if self.items.len() >= self.out.chunk || self.folded >= self.check_at {
+        if self.due {
             self.due();
         }
     }
@@ -1047,8 +1051,8 @@ impl<'a> Back<'a> {
                 goroutine: it.goroutine,
                 category: it.category,
                 reason: remap.sym(it.reason),
-                start_ns: clock.ns(unraw(it.start_ns)),
-                end_ns: clock.ns(unraw(it.end_ns)),
+                start_ns: it.start_ns,
+                end_ns: it.end_ns,
                 began_before_trace: it.has(flags::BEGAN),
                 open_at_end: it.has(flags::OPEN),
                 stack: remap.stack(it.stack),
@@ -1175,6 +1179,7 @@ pub(crate) struct Channel<'p> {
     chunk: usize,
     /// Set when the sink folds in parts.
     folding: Option<&'p Folding>,
+    trace_origin: &'p TraceOrigin,
 }
 
 impl Channel<'_> {
@@ -1280,19 +1285,25 @@ impl Consumer for Resume<'_, '_> {
     }
 }
 
-/// Orders generations handed out through `jobs` until there are no more.
-fn work(
-    bytes: &[u8],
-    minor: u32,
+/// What the workers share with one another and with the caller's thread.
+struct Shared {
+    /// The categories of the episodes the sink wants.
     wanted: Categories,
+    /// Items per chunk.
     chunk: usize,
-    jobs: &Mutex<Receiver<Job>>,
-    spare: &Mutex<Vec<Vec<Item>>>,
-    folding: Option<&Folding>,
-) {
+    jobs: Mutex<Receiver<Job>>,
+    /// Chunk buffers for reuse.
+    spare: Mutex<Vec<Vec<Item>>>,
+    /// Set when the sink folds in parts.
+    folding: Option<Folding>,
+    origin: TraceOrigin,
+}
+
+/// Orders generations handed out through `jobs` until there are no more.
+fn work(bytes: &[u8], minor: u32, sh: &Shared) {
     let mut d = Decoder::<WSlot>::new(bytes, minor, &Options::default());
     loop {
-        let job = match jobs.lock() {
+        let job = match sh.jobs.lock() {
             Ok(rx) => rx.recv(),
             Err(_) => return,
         };
@@ -1301,20 +1312,21 @@ fn work(
         };
         let mut chan = Channel {
             tx: job.tx,
-            spare,
+            spare: &sh.spare,
             bytes,
-            wanted,
+            wanted: sh.wanted,
             first: job.first,
             gt: None,
             origin: 0,
-            chunk,
-            folding,
+            chunk: sh.chunk,
+            folding: sh.folding.as_ref(),
+            trace_origin: &sh.origin,
         };
         let res = d.order_job(&job.gb, job.last, job.first, &mut chan);
-        if let (true, Some(f)) = (job.first, folding) {
+        if job.first {
             // Failed before its tables were sent: the workers waiting for
-            // the origin stop folding (the stitch fails anyway).
-            f.set_origin(None);
+            // the origin stop (the stitch fails anyway).
+            sh.origin.set(None);
         }
         let msg = match res {
             Ok(Ok(done)) => Msg::Done(Box::new(done)),
@@ -1358,25 +1370,26 @@ pub(crate) fn run(
     back: &mut Back<'_>,
     workers: usize,
 ) -> Option<Result<(TraceSummary, Stats), DecodeError>> {
-    let spare = Mutex::new(Vec::new());
-    let wanted = back.sink.categories();
-    let folding = back
-        .sink
-        .parts()
-        .map(|p| Folding::new(p, PartBudget::of(options)));
-    let folding = folding.as_ref();
-    let chunk = chunk_items(options);
     let (job_tx, job_rx) = std::sync::mpsc::channel::<Job>();
-    let job_rx = Mutex::new(job_rx);
+    let sh = Shared {
+        wanted: back.sink.categories(),
+        chunk: chunk_items(options),
+        jobs: Mutex::new(job_rx),
+        spare: Mutex::new(Vec::new()),
+        folding: back
+            .sink
+            .parts()
+            .map(|p| Folding::new(p, PartBudget::of(options))),
+        origin: TraceOrigin::new(),
+    };
+    let sh = &sh;
     let mut st = Stitcher::new(bytes, minor, options);
     let outcome = std::thread::scope(|scope| {
         let mut started = 0;
         for i in 0..workers {
             let spawned = std::thread::Builder::new()
                 .name(format!("goblock-v2-gen{i}"))
-                .spawn_scoped(scope, || {
-                    work(bytes, minor, wanted, chunk, &job_rx, &spare, folding)
-                });
+                .spawn_scoped(scope, || work(bytes, minor, sh));
             if spawned.is_ok() {
                 started += 1;
             }
@@ -1386,7 +1399,7 @@ pub(crate) fn run(
         }
         // Dropping the job sender and the receivers (at return) stops the
         // workers: a send to a dropped receiver fails at the next chunk.
-        Some(st.stitch(back, job_tx, started + 1, &spare, folding))
+        Some(st.stitch(back, job_tx, started + 1, &sh.spare, sh.folding.as_ref()))
     })?;
     Some(match outcome {
         Ok(()) => Ok(st.finish(back)),
