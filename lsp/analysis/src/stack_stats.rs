@@ -711,23 +711,26 @@ mod tests {
         }
     }
 
+    /// A part's ids as the sink's (the tests' parts share its tables).
+    struct Same;
+
+    impl Ids for Same {
+        fn stack(&self, s: StackId) -> StackId {
+            s
+        }
+        fn sym(&self, s: Sym) -> Sym {
+            s
+        }
+        fn creator(&self, _: u64) -> Option<StackId> {
+            None
+        }
+    }
+
     /// Joined parts count distinct goroutines as one fold of all their
     /// episodes does, up to and past [`MAX_DISTINCT_GOROUTINES`]; and the
     /// longest episodes kept do not depend on the order they came in.
     #[test]
     fn joined_parts_count_goroutines_and_keep_the_longest_alike() {
-        struct Same;
-        impl Ids for Same {
-            fn stack(&self, s: StackId) -> StackId {
-                s
-            }
-            fn sym(&self, s: Sym) -> Sym {
-                s
-            }
-            fn creator(&self, _: u64) -> Option<StackId> {
-                None
-            }
-        }
         let ep = |g: u64, d: u64| Episode {
             goroutine: g,
             category: Category::Sync,
@@ -781,18 +784,6 @@ mod tests {
             waker: None,
             creator: None,
         };
-        struct Same;
-        impl Ids for Same {
-            fn stack(&self, s: StackId) -> StackId {
-                s
-            }
-            fn sym(&self, s: Sym) -> Sym {
-                s
-            }
-            fn creator(&self, _: u64) -> Option<StackId> {
-                None
-            }
-        }
         let tables = Tables::new();
         for details in [false, true] {
             let mut sink = StackAggregator::new(0);

@@ -1,5 +1,5 @@
-//! Runs pass 2: the merge ([`order`]) feeding the translation into the
-//! episode core ([`translate`]). On large traces the merge runs on a helper
+//! Runs pass 2: the merge ([`super::order`]) feeding the translation into the
+//! episode core ([`super::translate`]). On large traces the merge runs on a helper
 //! thread and hands over events in bounded chunks (memory stays a few chunks), while
 //! the translation and the sink run on the caller's thread; small traces,
 //! or a failure to start the thread, run both on the caller's thread.

@@ -1,5 +1,5 @@
 //! Pass 2, interpretation: translates the merged old-format event stream
-//! into the episode core's goroutine [`Change`]s (`crate::episodes`), as Go's
+//! into the episode core's goroutine `Change`s (`crate::episodes`), as Go's
 //! reader converts old traces into its new model
 //! (`internal/trace/internal/tracev1` parses, `internal/trace/tracev1.go`
 //! converts: the same mapping, event by event).
@@ -12,7 +12,7 @@
 //! | `GoCreate` | `Create` (runnable; the creator is its waker) | `"runnable"` |
 //! | `GoStart`, `GoStartLabel` | `Start` | |
 //! | `GoSched`, `GoPreempt` | `Stop` | `"runnable"` |
-//! | `GoBlock*`, `GoSleep`, `GoStop` | `Block` | Go's names for them ([`wait_reason`]) |
+//! | `GoBlock*`, `GoSleep`, `GoStop` | `Block` | Go's names for them (`Builder::wait_reason`) |
 //! | `GoUnblock` | `Unblock` | |
 //! | `GoSysCall` … `GoSysBlock` | `SyscallBegin` at the `GoSysCall` | |
 //! | `GoSysExit` | `SyscallEndBlocked` at its real time when usable | `"runnable"` |

@@ -92,7 +92,7 @@ impl Scale {
     }
 }
 
-/// Inputs of [`run`] that do not change during a generation.
+/// Inputs of [`Merger::run`] that do not change during a generation.
 pub(crate) struct GenInput<'a> {
     pub gc: GenCtx<'a>,
     pub batches: &'a [Batch],
@@ -122,7 +122,7 @@ pub(crate) struct GenStats {
 /// [`Consumer::tick`] comes every `TICK_MASK + 1` events.
 const TICK_MASK: u64 = (1 << 20) - 1;
 
-/// Reusable buffers for [`run`].
+/// Reusable buffers for [`Merger::run`].
 #[derive(Debug, Default)]
 pub(crate) struct Merger {
     cursors: Vec<Cursor>,

@@ -16,7 +16,9 @@
 //! does, every later one from scratch ([`Ordering::fresh`], see
 //! `order/stitch.rs`) — and builds its episodes itself ([`Local`]: its own
 //! episode core and string/stack tables; each goroutine's episode state,
-//! [`WSlot`], in the ordering's state of it, as on one thread). A goroutine
+//! [`WSlot`], in the ordering's state of it; times from the trace's origin,
+//! which the first generation's worker publishes, [`TraceOrigin`]: all as
+//! on one thread). A goroutine
 //! alive before the generation has an episode state the worker does not
 //! know: its changes are handed over as they are ([`Handed`]) until
 //! one sets the whole state (a start, block, stop, syscall, creation, end;
@@ -232,7 +234,8 @@ impl TraceOrigin {
 }
 
 /// What a worker hands over, in the order of the transitions that made it:
-/// an episode built on the worker (the worker's string and stack ids), or a marker of a handed-over change ([`Handed`], kept beside
+/// an episode built on the worker (the worker's string and stack ids), or
+/// a marker of a handed-over change ([`Handed`], kept beside
 /// the items in [`Chunk::changes`]: a few per goroutine and generation).
 ///
 /// An [`Episode`] packed into 56 bytes instead of 72 plus a tag (80): the
@@ -580,7 +583,7 @@ struct Record<'b> {
     fold: Option<&'b mut dyn Part>,
     folded: &'b mut u64,
     /// Set once `items` hold `chunk` or `folded` reaches `check_at`
-    /// ([`Local::due`]).
+    /// ([`Local::check_due`]).
     due: &'b mut bool,
     chunk: usize,
     check_at: u64,
@@ -653,7 +656,7 @@ impl<'h, 'p> Local<'h, 'p> {
     /// ([`PartBudget`]): sends both on if either is full.
     #[cold]
     #[inline(never)]
-    fn due(&mut self) {
+    fn check_due(&mut self) {
         self.due = false;
         let Some(budget) = self.out.folding.map(|f| f.budget) else {
             return self.flush();
@@ -836,7 +839,7 @@ impl Consumer for Local<'_, '_> {
     #[inline(always)]
     fn settled(&mut self) {
         if self.due {
-            self.due();
+            self.check_due();
         }
     }
 }
