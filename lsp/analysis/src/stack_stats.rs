@@ -592,17 +592,8 @@ mod tests {
             "go1.19/blocking.trace",
         ] {
             let bytes = std::fs::read(format!("{root}/{trace}")).expect("committed trace");
-            let fold = |details: bool| {
-                let mut tables = Tables::new();
-                let mut agg = StackAggregator::new(0);
-                if !details {
-                    agg = agg.totals_only();
-                }
-                goblock_trace::decode(&bytes, &mut tables, &mut agg).expect("decodes");
-                (agg.episodes(), agg.into_stats())
-            };
-            let (n_full, full) = fold(true);
-            let (n_totals, totals) = fold(false);
+            let (n_full, full) = fold(&bytes, true, goblock_trace::Threads::Auto);
+            let (n_totals, totals) = fold(&bytes, false, goblock_trace::Threads::Auto);
             assert!(n_full > 0, "{trace}");
             assert_eq!(n_full, n_totals, "{trace}");
             assert_eq!(full.len(), totals.len(), "{trace}");
@@ -683,16 +674,8 @@ mod tests {
             let bytes = std::fs::read(format!("{root}/{trace}")).expect("committed trace");
             for details in [true, false] {
                 let fold = |threads| {
-                    let mut tables = Tables::new();
-                    let mut agg = StackAggregator::new(0);
-                    if !details {
-                        agg = agg.totals_only();
-                    }
-                    goblock_trace::decode_threads(&bytes, &mut tables, &mut agg, threads)
-                        .expect("decodes");
-                    let n = agg.episodes();
-                    let mut shown: Vec<String> = agg
-                        .into_stats()
+                    let (n, stats) = fold(&bytes, details, threads);
+                    let mut shown: Vec<String> = stats
                         .iter()
                         .map(|(k, s)| format!("{k:?} {}", shown(s)))
                         .collect();
@@ -709,6 +692,24 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// An aggregator keeping the details, or the totals only.
+    fn aggregator(details: bool) -> StackAggregator<'static> {
+        let agg = StackAggregator::new(0);
+        if details { agg } else { agg.totals_only() }
+    }
+
+    /// The episodes of `bytes` and their statistics, decoded on `threads`.
+    fn fold(
+        bytes: &[u8],
+        details: bool,
+        threads: goblock_trace::Threads,
+    ) -> (u64, FxHashMap<StackKey, StackStats>) {
+        let mut agg = aggregator(details);
+        goblock_trace::decode_threads(bytes, &mut Tables::new(), &mut agg, threads)
+            .expect("decodes");
+        (agg.episodes(), agg.into_stats())
     }
 
     /// A part's ids as the sink's (the tests' parts share its tables).
@@ -786,10 +787,7 @@ mod tests {
         };
         let tables = Tables::new();
         for details in [false, true] {
-            let mut sink = StackAggregator::new(0);
-            if !details {
-                sink = sink.totals_only();
-            }
+            let mut sink = aggregator(details);
             let mut part = sink.part();
             let empty = part.bytes();
             for stack in 1..=1000 {

@@ -94,15 +94,20 @@ fn decode_wanting(data: &[u8], wanted: Categories) -> (Vec<Episode>, Option<Stri
     (w.eps, r.err().map(|e| e.to_string()))
 }
 
+/// What a decode ended with: events, duration and warnings, or the error.
+type Outcome = Result<(u64, u64, Vec<goblock_trace::Warning>), String>;
+
+fn outcome(r: Result<goblock_trace::TraceSummary, goblock_trace::DecodeError>) -> Outcome {
+    r.map(|s| (s.events, s.duration_ns, s.warnings))
+        .map_err(|e| e.to_string())
+}
+
 /// [`decode_v2`]'s episodes sorted, for a sink folding in parts.
 fn decode_v2_parts(
     data: &[u8],
     h: &goblock_trace::Header,
     opts: &goblock_trace::v2::Options,
-) -> (
-    Vec<String>,
-    Result<(u64, u64, Vec<goblock_trace::Warning>), String>,
-) {
+) -> (Vec<String>, Outcome) {
     let mut keep = KeepAll::default();
     let mut tables = Tables::new();
     let r = goblock_trace::v2::decode_with(data, h, &mut tables, &mut keep, opts);
@@ -111,21 +116,14 @@ fn decode_v2_parts(
     }
     let mut eps: Vec<String> = keep.episodes.iter().map(|e| format!("{e:?}")).collect();
     eps.sort_unstable();
-    (
-        eps,
-        r.map(|s| (s.events, s.duration_ns, s.warnings))
-            .map_err(|e| e.to_string()),
-    )
+    (eps, outcome(r))
 }
 
 fn decode_v2(
     data: &[u8],
     h: &goblock_trace::Header,
     opts: &goblock_trace::v2::Options,
-) -> (
-    Vec<Episode>,
-    Result<(u64, u64, Vec<goblock_trace::Warning>), String>,
-) {
+) -> (Vec<Episode>, Outcome) {
     let mut tables = Tables::new();
     let mut eps = Vec::new();
     let r = goblock_trace::v2::decode_with(
@@ -138,11 +136,7 @@ fn decode_v2(
         },
         opts,
     );
-    (
-        eps,
-        r.map(|s| (s.events, s.duration_ns, s.warnings))
-            .map_err(|e| e.to_string()),
-    )
+    (eps, outcome(r))
 }
 
 fuzz_target!(|data: &[u8]| {
