@@ -566,6 +566,20 @@ impl Input {
         }
     }
 
+    /// Asks the kernel to start reading the pages of `range` into memory,
+    /// without waiting for them: called ahead of the decoder.
+    pub fn prefetch(&self, range: std::ops::Range<usize>) {
+        #[cfg(unix)]
+        if let Some(map) = &self.map {
+            let end = range.end.min(map.len());
+            if range.start < end {
+                let _ = map.advise_range(memmap2::Advice::WillNeed, range.start, end - range.start);
+            }
+        }
+        #[cfg(not(unix))]
+        let _ = range;
+    }
+
     /// Lets the kernel drop the pages of `range` from memory (they are read
     /// again if touched): called behind the decoder as it advances.
     pub fn release(&self, range: std::ops::Range<usize>) {

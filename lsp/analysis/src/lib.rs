@@ -10,7 +10,8 @@
 //! * [`lines`] builds mergeable per-line statistics;
 //! * [`input`] opens an input file (file type, size limit, sniffing, map;
 //!   a private copy, made in the background by `arrival` for the server);
-//! * [`load`] runs the whole pipeline for one trace file;
+//! * [`load`] runs the whole pipeline for one trace file, its pages
+//!   released behind the decoder and asked for ahead of it (`paging`);
 //! * [`dumps`] does the same for goroutine dumps ("parked now" per line),
 //!   [`profiles`] for pprof goroutine/block/mutex profiles.
 //! * [`units`] writes durations, counts and shares for people, the one
@@ -27,6 +28,7 @@ pub mod input;
 pub mod lines;
 pub mod load;
 pub mod map_fault;
+mod paging;
 pub mod paths;
 pub mod profiles;
 pub mod source;

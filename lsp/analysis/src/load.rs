@@ -16,6 +16,7 @@ use goblock_trace::{Categories, DecodeError, Tables, Threads, TraceSummary};
 use crate::attribute::{Attributor, FrameView};
 use crate::input::{Input, InputError};
 use crate::lines::LineTable;
+use crate::paging::Paging;
 use crate::paths::Workspace;
 use crate::stack_stats::StackAggregator;
 
@@ -192,8 +193,8 @@ pub fn analyze_file(
     analyze_input(&input, opts, progress)
 }
 
-/// Analyses an opened input. Pages already decoded are released as
-/// decoding advances, so resident memory stays far below the file size.
+/// Analyses an opened input, its pages released behind the decoder and
+/// asked for ahead of it ([`Paging`]).
 pub fn analyze_input(
     input: &Input,
     opts: &Options<'_>,
@@ -206,21 +207,8 @@ pub fn analyze_input(
         }
         .into());
     }
-    const CHUNK: usize = 16 << 20;
-    let mut released = 0usize;
-    let mut release = |done: u64| {
-        let upto = (done as usize).min(input.bytes().len()) / CHUNK * CHUNK;
-        // The old-format decoder reads the file twice: when progress starts
-        // over, pages below `released` are read again and must be released
-        // again.
-        if upto < released {
-            released = 0;
-        }
-        if upto > released {
-            input.release(released..upto);
-            released = upto;
-        }
-    };
+    let mut paging = Paging::new(input);
+    let mut release = |done: u64| paging.advance(done);
     let arriving = input.arriving();
     let waited = arriving.is_some();
     let res = analyze_bytes_with(
