@@ -172,8 +172,7 @@ pub fn run(args: &ReportArgs, out: &mut dyn std::io::Write) -> anyhow::Result<i3
     } else {
         args.workspaces.iter().map(|w| cwd.join(w)).collect()
     };
-    let (goroot, gomodcache) = goblock_analysis::paths::go_env();
-    let ws = Workspace::new(&roots, vec![], goroot, gomodcache);
+    let ws = Workspace::with_go_env(&roots, vec![]);
     let mut analyses = Vec::new();
     let mut others = Vec::new();
     let mut failures = Vec::new();

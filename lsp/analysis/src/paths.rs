@@ -31,7 +31,8 @@
 use std::collections::HashMap;
 use std::fmt;
 use std::path::{Component, Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::thread::JoinHandle;
 
 use crate::gomod::{self, Module};
 use crate::source::{SourceFacts, is_declared, is_std_package};
@@ -238,10 +239,7 @@ pub struct Workspace {
     given_roots: Vec<PathBuf>,
     modules: Vec<Module>,
     substitutions: Vec<Substitution>,
-    goroot: Option<PathBuf>,
-    /// GOROOT/src as given and with symlinks resolved.
-    goroot_src: Vec<PathBuf>,
-    gomodcache: Option<PathBuf>,
+    go: GoDirs,
     /// Recorded path → local candidates, in order of evidence.
     candidates: Mutex<HashMap<String, Candidates>>,
     /// Local path → canonical path and facts.
@@ -260,6 +258,17 @@ impl Workspace {
         goroot: Option<PathBuf>,
         gomodcache: Option<PathBuf>,
     ) -> Self {
+        Self::with_go(roots, substitutions, GoDirs::given(goroot, gomodcache))
+    }
+
+    /// A workspace of `roots` as [`Workspace::new`], its GOROOT and module
+    /// cache those of [`go_env`], asked on a thread of their own: they are
+    /// needed only once the trace is decoded.
+    pub fn with_go_env(roots: &[PathBuf], substitutions: Vec<Substitution>) -> Self {
+        Self::with_go(roots, substitutions, GoDirs::asked())
+    }
+
+    fn with_go(roots: &[PathBuf], substitutions: Vec<Substitution>, go: GoDirs) -> Self {
         let cwd = std::env::current_dir().unwrap_or_default();
         let roots: Vec<Root> = roots
             .iter()
@@ -271,21 +280,12 @@ impl Workspace {
             .collect();
         let canonical: Vec<PathBuf> = roots.iter().map(|r| r.canonical.clone()).collect();
         let modules = gomod::discover(&canonical);
-        let mut goroot_src: Vec<PathBuf> = goroot.iter().map(|g| g.join("src")).collect();
-        if let Some(c) = goroot_src
-            .first()
-            .and_then(|g| std::fs::canonicalize(g).ok())
-        {
-            goroot_src.push(c);
-        }
         Workspace {
-            goroot_src,
             given_roots: roots.iter().map(|r| r.given.clone()).collect(),
             roots,
             modules,
             substitutions,
-            goroot,
-            gomodcache,
+            go,
             candidates: Mutex::new(HashMap::new()),
             sources: Mutex::new(HashMap::new()),
             by_name: Mutex::new(HashMap::new()),
@@ -307,12 +307,12 @@ impl Workspace {
 
     /// GOROOT, when known.
     pub fn goroot(&self) -> Option<&Path> {
-        self.goroot.as_deref()
+        self.go.get().goroot.as_deref()
     }
 
     /// The module cache, when known.
     pub fn gomodcache(&self) -> Option<&Path> {
-        self.gomodcache.as_deref()
+        self.go.get().gomodcache.as_deref()
     }
 
     /// Whether a local path (symlinks resolved or not) is inside a root.
@@ -556,7 +556,7 @@ impl Workspace {
         }
         // Module cache: `module@version/…` (trimpath) or another machine's
         // `…/pkg/mod/module@version/…`.
-        if let Some(cache) = &self.gomodcache
+        if let Some(cache) = &self.go.get().gomodcache
             && let Some(at) = recorded.find('@')
         {
             let start = recorded[..at].rfind("/pkg/mod/").map_or(0, |j| j + 9);
@@ -564,7 +564,7 @@ impl Workspace {
             push(cache.join(escape_module_path(rel)), Mapping::ModuleCache);
         }
         // GOROOT: `…/src/net/fd_unix.go` of another GOROOT, or `net/fd_unix.go`.
-        if let Some(goroot) = &self.goroot {
+        if let Some(goroot) = &self.go.get().goroot {
             let rel = recorded
                 .rfind("/src/")
                 .map(|i| &recorded[i + 5..])
@@ -605,6 +605,8 @@ impl Workspace {
                 return CodeClass::Workspace;
             }
             if self
+                .go
+                .get()
                 .goroot_src
                 .iter()
                 .any(|g| local.starts_with(g) || canonical.starts_with(g))
@@ -666,14 +668,14 @@ impl Workspace {
     /// the recorded path.
     fn import_name(&self, shown: Option<(&Path, &Path)>, recorded: &str) -> Option<String> {
         if let Some((display, canonical)) = shown {
-            for g in &self.goroot_src {
+            for g in &self.go.get().goroot_src {
                 for p in [display, canonical] {
                     if let Ok(rel) = p.strip_prefix(g) {
                         return Some(rel.to_string_lossy().into_owned());
                     }
                 }
             }
-            if let Some(c) = &self.gomodcache
+            if let Some(c) = &self.go.get().gomodcache
                 && let Ok(rel) = canonical.strip_prefix(c)
             {
                 return Some(without_version(&unescape_module_path(
@@ -834,6 +836,75 @@ pub fn is_runtime_function(func: &str) -> bool {
         || p == "syscall"
 }
 
+/// Where the standard library and the module cache are: given, or asked
+/// of [`go_env`] on a thread of its own, waited for at the first question
+/// (`go env` takes 2.5 ms when the `go` binary is cached, 15–20 ms when
+/// not: time the decoder uses meanwhile).
+#[derive(Debug)]
+struct GoDirs {
+    known: OnceLock<KnownGoDirs>,
+    /// The thread asking, until its answer is taken.
+    asking: Mutex<Option<JoinHandle<GoEnv>>>,
+}
+
+/// What [`go_env`] says: GOROOT and the module cache.
+type GoEnv = (Option<PathBuf>, Option<PathBuf>);
+
+#[derive(Debug)]
+struct KnownGoDirs {
+    goroot: Option<PathBuf>,
+    /// GOROOT/src as given and with symlinks resolved.
+    goroot_src: Vec<PathBuf>,
+    gomodcache: Option<PathBuf>,
+}
+
+impl GoDirs {
+    fn given(goroot: Option<PathBuf>, gomodcache: Option<PathBuf>) -> Self {
+        GoDirs {
+            known: OnceLock::from(KnownGoDirs::new(goroot, gomodcache)),
+            asking: Mutex::new(None),
+        }
+    }
+
+    /// Asking [`go_env`] on a thread (or, when no thread can be started,
+    /// at the first question).
+    fn asked() -> Self {
+        let thread = std::thread::Builder::new()
+            .name("goblock-go-env".into())
+            .spawn(go_env)
+            .ok();
+        GoDirs {
+            known: OnceLock::new(),
+            asking: Mutex::new(thread),
+        }
+    }
+
+    fn get(&self) -> &KnownGoDirs {
+        self.known.get_or_init(|| {
+            let thread = self.asking.lock().ok().and_then(|mut t| t.take());
+            let (goroot, gomodcache) = thread.and_then(|t| t.join().ok()).unwrap_or_else(go_env);
+            KnownGoDirs::new(goroot, gomodcache)
+        })
+    }
+}
+
+impl KnownGoDirs {
+    fn new(goroot: Option<PathBuf>, gomodcache: Option<PathBuf>) -> Self {
+        let mut goroot_src: Vec<PathBuf> = goroot.iter().map(|g| g.join("src")).collect();
+        if let Some(c) = goroot_src
+            .first()
+            .and_then(|g| std::fs::canonicalize(g).ok())
+        {
+            goroot_src.push(c);
+        }
+        KnownGoDirs {
+            goroot,
+            goroot_src,
+            gomodcache,
+        }
+    }
+}
+
 /// GOROOT and GOMODCACHE: from the environment, else from `go env`; the
 /// module cache, without either, where Go puts it by default
 /// (`$GOPATH/pkg/mod`, `$HOME/go/pkg/mod`).
@@ -870,6 +941,25 @@ pub fn go_env() -> (Option<PathBuf>, Option<PathBuf>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn go_env_asked_on_a_thread_is_go_env() {
+        let dir = std::env::temp_dir();
+        let asked = Workspace::with_go_env(std::slice::from_ref(&dir), vec![]);
+        let (goroot, cache) = go_env();
+        assert_eq!(asked.goroot(), goroot.as_deref());
+        assert_eq!(asked.gomodcache(), cache.as_deref());
+        assert!(cache.is_some(), "the module cache has a default");
+        // Classifying a path of GOROOT/src waits for the answer too.
+        if let Some(g) = &goroot {
+            let again = Workspace::with_go_env(&[dir], vec![]);
+            let file = g.join("src/runtime/proc.go").to_string_lossy().into_owned();
+            assert_eq!(
+                again.resolve("runtime.main", &file, 1).class,
+                CodeClass::Std
+            );
+        }
+    }
 
     #[test]
     fn std_functions() {

@@ -132,12 +132,9 @@ pub(crate) fn discover(req: &Discover) -> (Planned, Arc<Workspace>) {
         }
     }
     let workspace = req.workspace.clone().unwrap_or_else(|| {
-        let (goroot, modcache) = goblock_analysis::paths::go_env();
-        Arc::new(Workspace::new(
+        Arc::new(Workspace::with_go_env(
             &req.roots,
             req.settings.substitute_path.clone(),
-            goroot,
-            modcache,
         ))
     });
     // `goblock.binaries`: each tried in order until one matches the trace;
