@@ -18,6 +18,15 @@ pub(crate) struct GTable<T> {
 }
 
 impl<T: Default + Clone> GTable<T> {
+    /// An empty table whose dense part can hold `other`'s ids without
+    /// growing.
+    pub fn with_capacity_of<U>(other: &GTable<U>) -> Self {
+        GTable {
+            dense: Vec::with_capacity(other.dense.len()),
+            sparse: FxHashMap::default(),
+        }
+    }
+
     /// The state of `g` (`None` when never set or removed, for sparse ids;
     /// the default value for dense ones).
     #[inline]
@@ -83,7 +92,13 @@ impl<T: Default + Clone> GTable<T> {
             .chain(self.sparse.iter().map(|(&g, t)| (g, t)))
     }
 
-    /// Forgets every goroutine.
+    /// Ids the dense part holds without growing.
+    #[cfg(test)]
+    pub fn dense_capacity(&self) -> usize {
+        self.dense.capacity()
+    }
+
+    /// Forgets every goroutine (the memory kept).
     pub fn clear(&mut self) {
         self.dense.clear();
         self.sparse.clear();

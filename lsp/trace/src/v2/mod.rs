@@ -622,17 +622,13 @@ impl Decoder<'_, WSlot> {
         if let Some(cut) = self.build_tables(gb, last)? {
             return Ok(Err((cut, self.cpu_samples, self.experimental_batches)));
         }
-        self.order = if first {
-            Ordering::default()
-        } else {
-            Ordering::fresh()
-        };
+        self.order.restart(first);
         self.first_gen = first;
         (self.summary.events, self.last_time) = (0, None);
         let gt = self.run_generation(gb, out)?;
         self.gt = Arc::try_unwrap(gt).unwrap_or_default();
         Ok(Ok(GenDone {
-            order: std::mem::take(&mut self.order).without_slots(),
+            order: self.order.take_without_slots(),
             stats: merge::GenStats {
                 events: self.summary.events,
                 max_time: self.last_time,
