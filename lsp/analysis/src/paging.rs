@@ -2,8 +2,7 @@
 //! released, so resident memory stays far below the file size; the next
 //! [`Paging::AHEAD`] bytes are asked for, so the decoder's threads find
 //! them in memory instead of each waiting for the disk at its first touch
-//! of a page (the 231 MB bench trace, not cached: 0.55–0.60 s instead of
-//! 0.62–0.83 s; cached, no change).
+//! of a page (figures in `docs/performance.md`, "Around the decoder").
 //!
 //! Does not read a byte itself, and decides nothing about what the decoder
 //! reads: it follows the progress the decoder reports.
