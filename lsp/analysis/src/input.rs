@@ -570,7 +570,7 @@ impl Input {
     /// without waiting for them: called ahead of the decoder. In requests
     /// of [`PREFETCH_REQUEST`] bytes: Linux reads at most the device's
     /// readahead size per request (the larger of `read_ahead_kb` and
-    /// `max_sectors_kb`, 8 MB here) and silently drops the rest.
+    /// `max_sectors_kb`) and silently drops the rest.
     pub fn prefetch(&self, range: std::ops::Range<usize>) {
         #[cfg(unix)]
         if let Some(map) = &self.map {

@@ -838,8 +838,7 @@ pub fn is_runtime_function(func: &str) -> bool {
 
 /// Where the standard library and the module cache are: given, or asked
 /// of [`go_env`] on a thread of its own, waited for at the first question
-/// (`go env` takes 2.5 ms when the `go` binary is cached, 15–20 ms when
-/// not: time the decoder uses meanwhile).
+/// (the decoder runs meanwhile).
 #[derive(Debug)]
 struct GoDirs {
     known: OnceLock<KnownGoDirs>,

@@ -732,8 +732,7 @@ impl<S: Default + Clone> Ordering<S> {
     /// Starts anew as [`Ordering::default`] (`first`: the trace's first
     /// generation) or [`Ordering::fresh`], keeping the goroutine table's
     /// memory: a worker orders one generation after another, and a table
-    /// grown anew each time cost page faults and copies (on the 231 MB
-    /// bench trace, 70 % of the report's page faults).
+    /// grown anew each time cost page faults and copies.
     pub fn restart(&mut self, first: bool) {
         let mut table = std::mem::take(&mut self.g);
         table.0.clear();
