@@ -4,7 +4,8 @@
 //! the new-format decoder ordering generations in parallel (worker threads,
 //! stitched in file order, falling back to one thread where a stitch fails)
 //! gives exactly what it gives on one thread (episodes, summary, warnings,
-//! error); a sink wanting some categories gets exactly
+//! error), and so does the old-format decoder merging on its helper thread;
+//! a sink wanting some categories gets exactly
 //! those episodes of what a sink wanting all gets (every format); input
 //! still arriving (`Arriving`, a few bytes at a time) gives what the whole
 //! input gives, on one thread and on workers; a sink folding in parts on
@@ -139,6 +140,31 @@ fn decode_v2(
     (eps, outcome(r))
 }
 
+/// The old-format decoder's episodes and outcome, merging on a helper
+/// thread or not (`threads`).
+fn decode_v1(
+    data: &[u8],
+    h: &goblock_trace::Header,
+    threads: goblock_trace::Threads,
+) -> (Vec<Episode>, Outcome) {
+    let mut eps = Vec::new();
+    let opts = goblock_trace::v1::Options {
+        threads,
+        ..Default::default()
+    };
+    let r = goblock_trace::v1::decode_with(
+        data,
+        h,
+        &mut Tables::new(),
+        &mut |ep: &Episode, t: &Tables| {
+            sink(ep, t);
+            eps.push(*ep);
+        },
+        opts,
+    );
+    (eps, outcome(r))
+}
+
 fuzz_target!(|data: &[u8]| {
     let (all, err) = decode_wanting(data, Categories::ALL);
     // What `goblock report` asks for by default: all but sched.
@@ -153,6 +179,15 @@ fuzz_target!(|data: &[u8]| {
         .collect();
     assert!(got == expected, "a category subset changed the episodes");
     assert_eq!(err, some_err, "a category subset changed the outcome");
+    if let Ok(h) = goblock_trace::header::parse(data)
+        && h.format == goblock_trace::Format::V1
+    {
+        assert_eq!(
+            decode_v1(data, &h, goblock_trace::Threads::Never),
+            decode_v1(data, &h, goblock_trace::Threads::Always),
+            "old format: one thread vs helper thread"
+        );
+    }
     if let Ok(h) = goblock_trace::header::parse(data)
         && h.format == goblock_trace::Format::V2
     {
