@@ -2,7 +2,9 @@
 //! episode core ([`super::translate`]). On large traces the merge runs on a helper
 //! thread and hands over events in bounded chunks (memory stays a few chunks), while
 //! the translation and the sink run on the caller's thread; small traces,
-//! or a failure to start the thread, run both on the caller's thread.
+//! or a failure to start the thread, run both on the caller's thread. The
+//! thread is kept because it pays on two cores and costs nothing measurable
+//! on one (`docs/performance.md`, "The old format's helper thread").
 //!
 //! Does not decide what the events mean; only moves them and reports
 //! progress (the lowest byte offset the merge still has to read) and
