@@ -120,24 +120,28 @@ fn decode_v2_parts(
     (eps, outcome(r))
 }
 
+/// The episodes (each checked by [`sink`]) and the outcome of `decode`,
+/// run with fresh tables and a sink that keeps every episode.
+fn collect(
+    decode: impl FnOnce(
+        &mut Tables,
+        &mut dyn EpisodeSink,
+    ) -> Result<goblock_trace::TraceSummary, goblock_trace::DecodeError>,
+) -> (Vec<Episode>, Outcome) {
+    let mut eps = Vec::new();
+    let r = decode(&mut Tables::new(), &mut |ep: &Episode, t: &Tables| {
+        sink(ep, t);
+        eps.push(*ep);
+    });
+    (eps, outcome(r))
+}
+
 fn decode_v2(
     data: &[u8],
     h: &goblock_trace::Header,
     opts: &goblock_trace::v2::Options,
 ) -> (Vec<Episode>, Outcome) {
-    let mut tables = Tables::new();
-    let mut eps = Vec::new();
-    let r = goblock_trace::v2::decode_with(
-        data,
-        h,
-        &mut tables,
-        &mut |ep: &Episode, t: &Tables| {
-            sink(ep, t);
-            eps.push(*ep);
-        },
-        opts,
-    );
-    (eps, outcome(r))
+    collect(|tables, sink| goblock_trace::v2::decode_with(data, h, tables, sink, opts))
 }
 
 /// The old-format decoder's episodes and outcome, merging on a helper
@@ -147,22 +151,11 @@ fn decode_v1(
     h: &goblock_trace::Header,
     threads: goblock_trace::Threads,
 ) -> (Vec<Episode>, Outcome) {
-    let mut eps = Vec::new();
     let opts = goblock_trace::v1::Options {
         threads,
         ..Default::default()
     };
-    let r = goblock_trace::v1::decode_with(
-        data,
-        h,
-        &mut Tables::new(),
-        &mut |ep: &Episode, t: &Tables| {
-            sink(ep, t);
-            eps.push(*ep);
-        },
-        opts,
-    );
-    (eps, outcome(r))
+    collect(|tables, sink| goblock_trace::v1::decode_with(data, h, tables, sink, opts))
 }
 
 fuzz_target!(|data: &[u8]| {
